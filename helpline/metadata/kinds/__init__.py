@@ -1,1 +1,41 @@
-"""helpline/metadata/kinds."""
+"""Every metadata kind, its model and the folder its files live in (``metadata/<kind>s/``)."""
+
+from __future__ import annotations
+
+from .category import Category, CategoryNode
+from .common import LANGUAGES, Label, MetaObject
+from .entity import Entity, EntityField, Validation
+from .menu import PAGES, Menu, MenuItem
+from .placeholders import Import, Ivr, Job, Routing, Workflow
+from .query import Pivot, Query, QueryInput
+from .role import EntityGrant, Role
+from .screen import Column, FieldRef, RelatedList, Screen, Section
+
+KINDS: dict[str, type[MetaObject]] = {
+    "entity": Entity,
+    "category": Category,
+    "screen": Screen,
+    "query": Query,
+    "menu": Menu,
+    "role": Role,
+    "ivr": Ivr,
+    "routing": Routing,
+    "workflow": Workflow,
+    "job": Job,
+    "import": Import,
+}
+"""Kind name to model, in dependency order (entities first)."""
+
+FOLDERS: dict[str, str] = {
+    "entity": "entities", "category": "categories", "screen": "screens", "query": "queries", "menu": "menus",
+    "role": "roles", "ivr": "ivrs", "routing": "routings", "workflow": "workflows", "job": "jobs", "import": "imports",
+}
+"""Kind name to its folder under the metadata directory."""
+
+KIND_OF_FOLDER = {folder: kind for kind, folder in FOLDERS.items()}
+
+__all__ = [
+    "FOLDERS", "KINDS", "KIND_OF_FOLDER", "LANGUAGES", "PAGES", "Category", "CategoryNode", "Column", "Entity",
+    "EntityField", "EntityGrant", "FieldRef", "Import", "Ivr", "Job", "Label", "Menu", "MenuItem", "MetaObject",
+    "Pivot", "Query", "QueryInput", "RelatedList", "Role", "Routing", "Screen", "Section", "Validation", "Workflow",
+]

@@ -1,0 +1,56 @@
+"""Settings of a Helpline process: command-line options override environment variables override defaults.
+
+| setting | option | environment | default |
+|---|---|---|---|
+| host | --host | HELPLINE_HOST | 127.0.0.1 |
+| port | --port | HELPLINE_PORT | 8080 |
+| db | --db | HELPLINE_DB | sqlite:///var/helpline.db |
+| metadata | --metadata | HELPLINE_METADATA | metadata/ |
+| agi_host | --agi-host | HELPLINE_AGI_HOST | 127.0.0.1 |
+| agi_port | --agi-port | HELPLINE_AGI_PORT | 4573 |
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, fields
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+"""The project directory (where run.py, metadata/ and locale/ are)."""
+
+
+@dataclass
+class Settings:
+    host: str = "127.0.0.1"
+    port: int = 8080
+    db: str = "sqlite:///var/helpline.db"
+    metadata: str = "metadata"
+    agi_host: str = "127.0.0.1"
+    agi_port: int = 4573
+    storage_secret: str = ""
+    demo: bool = True
+    demo_customers: int = 1000
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
+        env = os.environ if environ is None else environ
+        values: dict[str, object] = {}
+        for f in fields(cls):
+            raw = env.get(f"HELPLINE_{f.name.upper()}")
+            if raw is None:
+                continue
+            if f.type in ("int", int):
+                values[f.name] = int(raw)
+            elif f.type in ("bool", bool):
+                values[f.name] = raw.strip().lower() in ("1", "true", "yes", "on")
+            else:
+                values[f.name] = raw
+        return cls(**values)  # type: ignore[arg-type]
+
+    def metadata_dir(self) -> Path:
+        """The metadata directory: relative to the working directory, else to the project."""
+        path = Path(self.metadata)
+        if path.is_absolute() or path.exists():
+            return path.resolve()
+        return ROOT / path

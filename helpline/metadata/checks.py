@@ -1,0 +1,315 @@
+"""Cross-reference checks over a whole metadata set: every name an object refers to must exist.
+
+Each check adds catalogued problems placed at the referring value. Rule texts embedded in metadata
+(query logic, row scopes, validation rules) are checked by :mod:`helpline.metadata.rule_checks`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from helpline.diagnostics import Problem
+
+from .kinds import PAGES, Category, Entity, EntityField, Menu, Query, Role, Screen
+from .kinds.entity import NUMBER_TYPES, ORDERABLE_TYPES, TEXT_TYPES
+from .metaset import MetadataSet, Source
+from .permissions import PERMISSIONS
+from .yamlpos import Path
+
+
+class _Report:
+    def __init__(self, mset: MetadataSet):
+        self.mset = mset
+        self.problems: list[Problem] = []
+
+    def add(self, source: Source, check_id: str, message: str, path: Path, hint: str | None = None) -> None:
+        self.problems.append(source.problem(check_id, message, path, hint=hint))
+
+    def entity(self, source: Source, name: str, path: Path) -> Entity | None:
+        entity = self.mset.entities.get(name)
+        if entity is None and ("entity", name) not in self.mset.broken:
+            self.add(source, "HL-E202", f"unknown entity '{name}'{_suggest(name, self.mset.entities)}", path)
+        return entity
+
+    def missing(self, kind: str, name: str, known: Iterable[str]) -> bool:
+        """True when ``name`` is neither defined nor a broken object already reported."""
+        return name not in set(known) and (kind, name) not in self.mset.broken
+
+    def field(self, source: Source, entity: Entity, name: str, path: Path, *,
+              types: Iterable[str] | None = None, allow_retired: bool = False,
+              purpose: str = "") -> EntityField | None:
+        field = entity.field(name)
+        if field is None or (field.retired and not allow_retired):
+            state = "a retired" if field is not None else "an unknown"
+            names = {f.name: f for f in entity.active_fields}
+            self.add(source, "HL-E203", f"{state} field '{name}' of entity '{entity.name}'{_suggest(name, names)}", path)
+            return None
+        allowed = set(types) if types is not None else None
+        if allowed is not None and field.type not in allowed:
+            self.add(source, "HL-E214", f"field '{name}' is of type {field.type}; {purpose or 'here'} needs one of: "
+                                        f"{', '.join(sorted(allowed))}", path)
+            return None
+        return field
+
+
+def _suggest(name: str, known: Iterable[str]) -> str:
+    import difflib
+
+    close = difflib.get_close_matches(name, list(known), n=1)
+    return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+def _default_ok(field: EntityField, value: Any, categories: dict[str, Category]) -> str | None:
+    """Why ``value`` is not a valid default of ``field``, or None."""
+    checks: dict[str, Any] = {
+        "int": lambda v: isinstance(v, int) and not isinstance(v, bool),
+        "bool": lambda v: isinstance(v, bool),
+        "date": lambda v: isinstance(v, date) or (isinstance(v, str) and v == "today"),
+        "datetime": lambda v: isinstance(v, datetime) or (isinstance(v, str) and v == "now"),
+    }
+    if field.type in checks:
+        return None if checks[field.type](value) else f"{value!r} is not a valid {field.type}"
+    if field.type == "decimal":
+        try:
+            Decimal(str(value))
+        except InvalidOperation:
+            return f"{value!r} is not a number"
+        return None
+    if field.type == "category":
+        tree = categories.get(field.category or "")
+        values = value if isinstance(value, list) else [value]
+        bad = [v for v in values if tree is not None and v not in tree.codes(include_retired=False)]
+        return f"{', '.join(map(str, bad))} not an active code of tree '{field.category}'" if bad else None
+    if field.type in TEXT_TYPES:
+        return None if isinstance(value, str) else f"{value!r} is not text"
+    return None
+
+
+def _check_entity(r: _Report, e: Entity) -> None:
+    src = r.mset.source(e)
+    seen: set[str] = set()
+    for i, f in enumerate(e.fields):
+        base: Path = ("fields", i)
+        if f.name in seen:
+            r.add(src, "HL-E212", f"field '{f.name}' is defined twice", (*base, "name"))
+        seen.add(f.name)
+        if f.name in ("id", "created_at", "updated_at", "created_by", "updated_by", "version"):
+            r.add(src, "HL-E212", f"'{f.name}' is a system column every entity has", (*base, "name"),
+                  hint="Choose another name; id, created_at/by, updated_at/by and version are added automatically.")
+        if f.type == "category" and f.category and r.missing("category", f.category, r.mset.categories):
+            r.add(src, "HL-E204", f"unknown category tree '{f.category}'{_suggest(f.category, r.mset.categories)}",
+                  (*base, "category"))
+        if f.type == "link" and f.link:
+            target = r.entity(src, f.link, (*base, "link"))
+            if target and f.link_key:
+                key = r.field(src, target, f.link_key, (*base, "link_key"))
+                if key and not key.unique:
+                    r.add(src, "HL-E214", f"link_key '{f.link_key}' of '{f.link}' is not unique", (*base, "link_key"),
+                          hint="A link key must identify one record: mark it 'unique: true'.")
+        if f.default is not None:
+            why = _default_ok(f, f.default, r.mset.categories)
+            if why:
+                r.add(src, "HL-E215", f"default of field '{f.name}': {why}", (*base, "default"))
+        v = f.validation
+        if v is not None:
+            if v.regex:
+                try:
+                    re.compile(v.regex)
+                except re.error as exc:
+                    r.add(src, "HL-E216", f"regex of field '{f.name}' does not compile: {exc}",
+                          (*base, "validation", "regex"))
+            if (v.min is not None or v.max is not None) and f.type not in NUMBER_TYPES:
+                r.add(src, "HL-E214", f"min/max are for numbers; field '{f.name}' is {f.type}", (*base, "validation"))
+            if (v.min_length or v.max_length or v.regex) and f.type not in TEXT_TYPES:
+                r.add(src, "HL-E214", f"length and regex are for text; field '{f.name}' is {f.type}",
+                      (*base, "validation"))
+    if e.title_field:
+        r.field(src, e, e.title_field, ("title_field",))
+    for i, name in enumerate(e.search_fields):
+        r.field(src, e, name, ("search_fields", i), types=TEXT_TYPES | {"category"}, purpose="quick search")
+    for i, index in enumerate(e.indexes):
+        for j, name in enumerate(index):
+            r.field(src, e, name, ("indexes", i, j), allow_retired=True)
+
+
+def _check_category(r: _Report, c: Category) -> None:
+    src = r.mset.source(c)
+    codes: dict[str, int] = {}
+    for i, node in enumerate(c.nodes):
+        if node.code in codes:
+            r.add(src, "HL-E212", f"code '{node.code}' appears twice in tree '{c.name}'", ("nodes", i, "code"))
+        codes.setdefault(node.code, i)
+    for i, node in enumerate(c.nodes):
+        if node.parent is not None and node.parent not in codes:
+            r.add(src, "HL-E213", f"parent '{node.parent}' of '{node.code}' is not a code of this tree"
+                                  f"{_suggest(node.parent, codes)}", ("nodes", i, "parent"))
+    _check_cycles(r, src, "HL-E210", "nodes", [(n.code, n.parent) for n in c.nodes])
+
+
+def _check_cycles(r: _Report, src: Source, check_id: str, list_key: str, pairs: list[tuple[str, str | None]]) -> None:
+    parent = dict(pairs)
+    index = {name: i for i, (name, _) in reversed(list(enumerate(pairs)))}
+    reported: set[str] = set()
+    for start, _ in pairs:
+        chain: list[str] = []
+        current: str | None = start
+        while current is not None and current in parent and current not in chain:
+            chain.append(current)
+            current = parent[current]
+        if current is not None and current in chain:
+            cycle = chain[chain.index(current):]
+            key = min(cycle)
+            if key not in reported:
+                reported.add(key)
+                loop = " → ".join([*cycle, current])
+                r.add(src, check_id, f"cycle: {loop}", (list_key, index[current], "parent"))
+
+
+def _check_screen(r: _Report, s: Screen) -> None:
+    src = r.mset.source(s)
+    entity = r.entity(src, s.entity, ("entity",))
+    if entity is None:
+        return
+    for i, section in enumerate(s.layout):
+        for j, ref in enumerate(section.refs()):
+            path: Path = ("layout", i, "fields", j) if isinstance(section.fields[j], str) else (
+                "layout", i, "fields", j, "field")
+            r.field(src, entity, ref.field, path)
+    for i, col in enumerate(s.column_refs()):
+        path = ("columns", i) if isinstance(s.columns[i], str) else ("columns", i, "field")
+        r.field(src, entity, col.field, path)
+    _check_sort(r, src, entity, s.sort)
+    for i, name in enumerate(s.filters):
+        r.field(src, entity, name, ("filters", i), types=ORDERABLE_TYPES, purpose="a filter")
+    for i, rel in enumerate(s.related):
+        other = r.entity(src, rel.entity, ("related", i, "entity"))
+        if other is None:
+            continue
+        via = r.field(src, other, rel.via, ("related", i, "via"), types={"link"}, purpose="'via'")
+        if via is not None and via.link != entity.name:
+            r.add(src, "HL-E214", f"'{rel.via}' of '{rel.entity}' links to '{via.link}', not to '{entity.name}'",
+                  ("related", i, "via"))
+        for j, name in enumerate(rel.columns):
+            r.field(src, other, name, ("related", i, "columns", j))
+        _check_sort(r, src, other, rel.sort, ("related", i, "sort"))
+    if s.form:
+        _check_form_ref(r, src, s.form, entity.name, ("form",))
+
+
+def _check_form_ref(r: _Report, src: Source, name: str, entity: str, path: Path) -> None:
+    form = r.mset.screens.get(name)
+    if form is None:
+        if ("screen", name) in r.mset.broken:
+            return
+        r.add(src, "HL-E205", f"unknown screen '{name}'{_suggest(name, r.mset.screens)}", path)
+    elif form.view != "form" or form.entity != entity:
+        r.add(src, "HL-E218", f"screen '{name}' is a {form.view} of '{form.entity}'; a form of '{entity}' is needed",
+              path)
+
+
+def _check_sort(r: _Report, src: Source, entity: Entity, sort: list[str], base: Path = ("sort",)) -> None:
+    for i, key in enumerate(sort):
+        name = key.removeprefix("-")
+        if name in ("id", "created_at", "updated_at"):
+            continue
+        r.field(src, entity, name, (*base, i), types=ORDERABLE_TYPES, purpose="sorting")
+
+
+def _check_query(r: _Report, q: Query) -> None:
+    src = r.mset.source(q)
+    entity = r.entity(src, q.entity, ("entity",))
+    if entity is None:
+        return
+    seen: set[str] = set()
+    for i, inp in enumerate(q.inputs):
+        if inp.name in seen:
+            r.add(src, "HL-E212", f"input '{inp.name}' is defined twice", ("inputs", i, "name"))
+        seen.add(inp.name)
+        types = {"contains": TEXT_TYPES, "starts_with": TEXT_TYPES,
+                 "lt": ORDERABLE_TYPES, "le": ORDERABLE_TYPES, "gt": ORDERABLE_TYPES, "ge": ORDERABLE_TYPES,
+                 "between": ORDERABLE_TYPES}.get(inp.op)
+        r.field(src, entity, inp.field, ("inputs", i, "field"), types=types, purpose=f"operator '{inp.op}'")
+    for i, name in enumerate(q.columns):
+        r.field(src, entity, name, ("columns", i))
+    if q.pivot:
+        groupable = {"text", "category", "bool", "int", "link", "date"}
+        r.field(src, entity, q.pivot.rows, ("pivot", "rows"), types=groupable, purpose="pivot rows")
+        r.field(src, entity, q.pivot.columns, ("pivot", "columns"), types=groupable, purpose="pivot columns")
+        if q.pivot.of:
+            r.field(src, entity, q.pivot.of, ("pivot", "of"), types=NUMBER_TYPES, purpose=f"'{q.pivot.measure}'")
+    _check_sort(r, src, entity, q.sort)
+    if q.form:
+        _check_form_ref(r, src, q.form, entity.name, ("form",))
+
+
+def _check_menu(r: _Report, m: Menu) -> None:
+    src = r.mset.source(m)
+    names: dict[str, int] = {}
+    for i, item in enumerate(m.items):
+        if item.name in names:
+            r.add(src, "HL-E212", f"item '{item.name}' appears twice in menu '{m.name}'", ("items", i, "name"))
+        names.setdefault(item.name, i)
+    for i, item in enumerate(m.items):
+        base: Path = ("items", i)
+        if item.parent is not None and item.parent not in names:
+            r.add(src, "HL-E213", f"parent '{item.parent}' of '{item.name}' is not an item of this menu"
+                                  f"{_suggest(item.parent, names)}", (*base, "parent"))
+        if item.screen and r.missing("screen", item.screen, r.mset.screens):
+            r.add(src, "HL-E205", f"unknown screen '{item.screen}'{_suggest(item.screen, r.mset.screens)}",
+                  (*base, "screen"))
+        if item.query and r.missing("query", item.query, r.mset.queries):
+            r.add(src, "HL-E206", f"unknown query '{item.query}'{_suggest(item.query, r.mset.queries)}",
+                  (*base, "query"))
+        if item.page and item.page not in PAGES:
+            r.add(src, "HL-E217", f"unknown page '{item.page}'; pages are: {', '.join(sorted(PAGES))}",
+                  (*base, "page"))
+        if item.permission and item.permission not in PERMISSIONS:
+            r.add(src, "HL-E209", f"unknown permission '{item.permission}'{_suggest(item.permission, PERMISSIONS)}",
+                  (*base, "permission"))
+    _check_cycles(r, src, "HL-E211", "items", [(i.name, i.parent) for i in m.items])
+
+
+def _check_role(r: _Report, role: Role) -> None:
+    src = r.mset.source(role)
+    for i, ref in enumerate(role.menus):
+        if ref == "*":
+            continue
+        menu_name, _, item = ref.partition(".")
+        menu = r.mset.menus.get(menu_name)
+        if menu is None or (item and menu.item(item) is None):
+            known = [m for m in r.mset.menus] + [f"{m.name}.{it.name}" for m in r.mset.menus.values() for it in m.items]
+            r.add(src, "HL-E207", f"unknown menu '{ref}'{_suggest(ref, known)}", ("menus", i))
+    for name, grant in role.entities.items():
+        entity = r.entity(src, name, ("entities", name))
+        if entity is None:
+            continue
+        for field in grant.masks:
+            r.field(src, entity, field, ("entities", name, "masks", field), allow_retired=True)
+    for i, perm in enumerate(role.permissions):
+        if perm not in PERMISSIONS:
+            r.add(src, "HL-E209", f"unknown permission '{perm}'{_suggest(perm, PERMISSIONS)}", ("permissions", i))
+
+
+def cross_check(mset: MetadataSet) -> list[Problem]:
+    """Every cross-reference problem of the set, in a stable order."""
+    r = _Report(mset)
+    for e in mset.entities.values():
+        _check_entity(r, e)
+    for c in mset.categories.values():
+        _check_category(r, c)
+    for s in mset.screens.values():
+        _check_screen(r, s)
+    for q in mset.queries.values():
+        _check_query(r, q)
+    for m in mset.menus.values():
+        _check_menu(r, m)
+    for role in mset.roles.values():
+        _check_role(r, role)
+    from .rule_checks import rule_problems
+
+    r.problems.extend(rule_problems(mset))
+    return r.problems

@@ -1,0 +1,106 @@
+"""The ``entity`` kind: a business record type (customer, work order, ...) and its fields.
+
+Entities become peewee models at run time (see ``helpline.data.entities``); their tables are migrated
+additively. A field can be retired: it stays in the table and on old records but leaves screens.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any, Literal
+
+from pydantic import Field as PField
+from pydantic import model_validator
+
+from .common import Label, MetaObject, Name, Strict
+
+FieldType = Literal[
+    "text", "long_text", "int", "decimal", "bool", "date", "datetime",
+    "phone", "email", "category", "link", "json",
+]
+ORDERABLE_TYPES = frozenset({"text", "int", "decimal", "bool", "date", "datetime", "phone", "email", "category", "link"})
+TEXT_TYPES = frozenset({"text", "long_text", "phone", "email"})
+NUMBER_TYPES = frozenset({"int", "decimal"})
+
+
+class Validation(Strict):
+    """Checks a value must pass, enforced in forms and again on the server."""
+
+    min: Decimal | None = None
+    max: Decimal | None = None
+    min_length: int | None = PField(default=None, ge=0)
+    max_length: int | None = PField(default=None, ge=1)
+    regex: str | None = None
+    rule: str | None = None
+    """A rule-language condition (place of use ``validation``) over ``value`` and ``record.*``."""
+    message: Label | None = None
+
+
+class EntityField(Strict):
+    """One field of an entity."""
+
+    name: Name
+    type: FieldType
+    label: Label
+    help: Label | None = None
+    required: bool = False
+    unique: bool = False
+    indexed: bool = False
+    default: Any = None
+    validation: Validation | None = None
+    category: Name | None = None
+    """For ``category`` fields: the category tree the codes come from."""
+    multiple: bool = False
+    """For ``category`` fields: several codes (stored as a list)."""
+    link: Name | None = None
+    """For ``link`` fields: the linked entity."""
+    link_key: Name | None = None
+    """For ``link`` fields: the linked entity's unique field stored here (default: its id)."""
+    retired: bool = False
+
+    @model_validator(mode="after")
+    def _type_specific(self) -> EntityField:
+        if self.type == "category" and not self.category:
+            raise ValueError(f"field '{self.name}' of type category needs 'category: <tree name>'")
+        if self.type == "link" and not self.link:
+            raise ValueError(f"field '{self.name}' of type link needs 'link: <entity name>'")
+        if self.category and self.type != "category":
+            raise ValueError(f"'category' is only for fields of type category (field '{self.name}')")
+        if self.link and self.type != "link":
+            raise ValueError(f"'link' is only for fields of type link (field '{self.name}')")
+        if self.multiple and self.type != "category":
+            raise ValueError(f"'multiple' is only for fields of type category (field '{self.name}')")
+        return self
+
+    @property
+    def max_length(self) -> int:
+        """Column width for text-like fields."""
+        if self.validation and self.validation.max_length:
+            return self.validation.max_length
+        return {"phone": 32, "email": 254, "category": 64}.get(self.type, 255)
+
+
+class Entity(MetaObject):
+    """A business record type."""
+
+    kind: Literal["entity"]
+    label: Label
+    fields: list[EntityField] = PField(min_length=1)
+    title_field: Name | None = None
+    """The field that names a record in links, tabs and the audit log."""
+    search_fields: list[Name] = []
+    """Fields the quick search of lists looks in."""
+    indexes: list[list[Name]] = []
+    """Composite indexes, each a list of field names."""
+    audit_reads: bool = False
+    """Log every read of a record (customer data)."""
+
+    def field(self, name: str) -> EntityField | None:
+        for f in self.fields:
+            if f.name == name:
+                return f
+        return None
+
+    @property
+    def active_fields(self) -> list[EntityField]:
+        return [f for f in self.fields if not f.retired]

@@ -1,0 +1,63 @@
+"""The ``menu`` kind: a tree of items that open screens, queries, pages or URLs, bound to permissions.
+
+Items are a flat list with ``parent`` references, in display order. An item with no target is a group.
+A role grants menus (``main``) or single items (``main.customers``); an item may also require a function
+permission (``designer``).
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import model_validator
+
+from .common import Label, MetaObject, Name, Strict
+
+PAGES = frozenset({
+    "desktop", "supervisor", "designer", "audit", "users", "categories", "ivr_console", "profile", "home",
+})
+"""Built-in pages a menu item can open."""
+
+
+class MenuItem(Strict):
+    name: Name
+    label: Label
+    parent: Name | None = None
+    icon: str | None = None
+    screen: Name | None = None
+    query: Name | None = None
+    page: Name | None = None
+    url: str | None = None
+    permission: str | None = None
+
+    @model_validator(mode="after")
+    def _one_target(self) -> MenuItem:
+        targets = [t for t in (self.screen, self.query, self.page, self.url) if t]
+        if len(targets) > 1:
+            raise ValueError(f"menu item '{self.name}' opens more than one thing; choose one of screen/query/page/url")
+        return self
+
+    @property
+    def target(self) -> tuple[Literal["screen", "query", "page", "url", "group"], str]:
+        if self.screen:
+            return "screen", self.screen
+        if self.query:
+            return "query", self.query
+        if self.page:
+            return "page", self.page
+        if self.url:
+            return "url", self.url
+        return "group", ""
+
+
+class Menu(MetaObject):
+    kind: Literal["menu"]
+    label: Label
+    items: list[MenuItem] = []
+    order: int = 100
+
+    def item(self, name: str) -> MenuItem | None:
+        return next((i for i in self.items if i.name == name), None)
+
+    def children(self, parent: str | None) -> list[MenuItem]:
+        return [i for i in self.items if i.parent == parent]

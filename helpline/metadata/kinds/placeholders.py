@@ -1,0 +1,35 @@
+"""Kinds that later parts of Helpline fill in: ``ivr``, ``routing``, ``workflow``, ``job``, ``import``.
+
+Until their own schema exists each is recognised and its header validated (kind, name, label,
+description); its body sits under ``spec`` and is kept as written.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from .common import MetaObject
+
+
+class Placeholder(MetaObject):
+    spec: dict[str, Any] = {}
+
+
+class Ivr(Placeholder):
+    kind: Literal["ivr"]
+
+
+class Routing(Placeholder):
+    kind: Literal["routing"]
+
+
+class Workflow(Placeholder):
+    kind: Literal["workflow"]
+
+
+class Job(Placeholder):
+    kind: Literal["job"]
+
+
+class Import(Placeholder):
+    kind: Literal["import"]

@@ -1,0 +1,67 @@
+"""The catalogue of metadata problem ids: each has a title and a hint, like Django's system checks.
+
+Ids are stable: tests, docs and the designers refer to them. ``HL-E0xx`` are file-level problems,
+``HL-E1xx`` schema problems inside one object, ``HL-E2xx`` cross-references between objects. Problems in
+rule texts embedded in metadata keep the rule language's own ids (``HL-R...``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from helpline.diagnostics import Problem
+
+
+@dataclass(frozen=True)
+class Check:
+    id: str
+    title: str
+    hint: str
+
+
+CATALOGUE: dict[str, Check] = {c.id: c for c in [
+    Check("HL-E001", "YAML syntax error", "Fix the YAML syntax at the position shown (indentation, quotes, colons)."),
+    Check("HL-E002", "file does not hold one mapping",
+          "A metadata file holds one object: a mapping with 'kind' and 'name' at the top level."),
+    Check("HL-E003", "duplicate key", "A key appears twice in the same mapping; YAML would silently keep the last."),
+    Check("HL-E004", "file cannot be read", "Save the file as UTF-8 text."),
+    Check("HL-E010", "unknown kind", "Use one of the kinds listed in the message."),
+    Check("HL-E011", "kind does not match its folder",
+          "Move the file to the folder of its kind, or correct 'kind'."),
+    Check("HL-E012", "name does not match the file name",
+          "Name the file after the object: metadata/<folder>/<name>.yaml."),
+    Check("HL-E101", "missing property", "Add the property; it is required for this kind."),
+    Check("HL-E102", "unknown property", "Remove it or correct its spelling; see the kind's documented properties."),
+    Check("HL-E103", "wrong type of value", "Give a value of the type the message names."),
+    Check("HL-E104", "invalid name",
+          "Names and codes are lower-case ASCII letters, digits and '_', starting with a letter."),
+    Check("HL-E105", "value not among the allowed choices", "Use one of the values the message lists."),
+    Check("HL-E106", "invalid value", "Correct the value as the message explains."),
+    Check("HL-E201", "duplicate name", "Two objects of the same kind share a name; rename one."),
+    Check("HL-E202", "unknown entity", "Refer to an entity defined under metadata/entities/."),
+    Check("HL-E203", "unknown field", "Refer to a field the entity defines (retired fields cannot be placed)."),
+    Check("HL-E204", "unknown category tree", "Refer to a tree defined under metadata/categories/."),
+    Check("HL-E205", "unknown screen", "Refer to a screen defined under metadata/screens/."),
+    Check("HL-E206", "unknown query", "Refer to a query defined under metadata/queries/."),
+    Check("HL-E207", "unknown menu or menu item", "Refer to 'menu' or 'menu.item' as defined under metadata/menus/."),
+    Check("HL-E208", "unknown role", "Refer to a role defined under metadata/roles/."),
+    Check("HL-E209", "unknown permission", "Use a permission from the catalogue (see docs/metadata.md)."),
+    Check("HL-E210", "cycle in a category tree", "A node cannot be its own ancestor; correct the 'parent' chain."),
+    Check("HL-E211", "cycle in a menu", "A menu item cannot be its own ancestor; correct the 'parent' chain."),
+    Check("HL-E212", "duplicate field, code or item", "Names inside one object must be unique."),
+    Check("HL-E213", "unknown parent", "The parent must be a code or item of the same tree or menu."),
+    Check("HL-E214", "field of the wrong type here", "The message names the types this place accepts."),
+    Check("HL-E215", "invalid default value", "The default must be a valid value of the field (type, choices)."),
+    Check("HL-E216", "regular expression does not compile", "Correct the pattern (Python 're' syntax)."),
+    Check("HL-E217", "unknown page", "Use one of the built-in pages listed in the message."),
+    Check("HL-E218", "screen of the wrong view here", "A list needs a form screen to open, and so on."),
+    Check("HL-E219", "unknown category code", "Use a code of the field's category tree."),
+]}
+
+
+def problem(check_id: str, message: str, *, hint: str | None = None, file: str | None = None,
+            line: int | None = None, column: int | None = None, excerpt: str = "") -> Problem:
+    """A :class:`Problem` for a catalogued id; the hint defaults to the catalogue's."""
+    check = CATALOGUE[check_id]
+    return Problem(id=check_id, message=message, hint=check.hint if hint is None else hint,
+                   file=file, line=line, column=column, excerpt=excerpt)
