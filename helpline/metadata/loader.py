@@ -165,7 +165,7 @@ def metadata_files(directory: Path) -> list[tuple[str, Path]]:
 
 def read_file(path: Path, rel: str) -> tuple[str | None, Problem | None]:
     try:
-        return path.read_text(encoding="utf-8"), None
+        return path.read_bytes().decode("utf-8"), None
     except (OSError, UnicodeDecodeError) as exc:
         return None, problem("HL-E004", f"cannot read the file: {exc}", file=rel)
 

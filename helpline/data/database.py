@@ -1,0 +1,91 @@
+"""The database, chosen at run time from a URL: SQLite (embedded default) or PostgreSQL (production).
+
+``db`` is a peewee ``DatabaseProxy`` every model binds to; :func:`open_database` initialises it.
+SQLite runs with WAL, foreign keys and a busy timeout; PostgreSQL through psycopg2 with a pool.
+peewee keeps one connection per thread: do each unit of work in a plain function inside
+``db.connection_context()`` and, from the UI, call it with ``await run.io_bound(fn)``; never hold a
+transaction across an ``await``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+from peewee import Database, DatabaseProxy, SqliteDatabase
+from playhouse.pool import PooledPostgresqlDatabase
+
+db = DatabaseProxy()
+
+SQLITE_PRAGMAS = {
+    "journal_mode": "wal",
+    "cache_size": -64000,
+    "foreign_keys": 1,
+    "synchronous": "normal",
+    "busy_timeout": 5000,
+}
+
+
+class DatabaseUrlError(ValueError):
+    """The database URL cannot be understood."""
+
+
+def make_database(url: str, *, max_connections: int = 20) -> Database:
+    """A peewee database for ``sqlite:///relative/path``, ``sqlite:////abs/path``, ``sqlite://:memory:``
+    or ``postgresql://user:pass@host:port/dbname``."""
+    parsed = urlparse(url)
+    if parsed.scheme == "sqlite":
+        raw = url[len("sqlite://"):]
+        if raw in (":memory:", "/:memory:"):
+            return SqliteDatabase(":memory:", pragmas=SQLITE_PRAGMAS)
+        path = raw[1:] if raw.startswith("/") else raw
+        if not path:
+            raise DatabaseUrlError(f"{url!r}: give a file, e.g. sqlite:///var/helpline.db")
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        return SqliteDatabase(path, pragmas=SQLITE_PRAGMAS, check_same_thread=False)
+    if parsed.scheme in ("postgresql", "postgres"):
+        name = parsed.path.lstrip("/")
+        if not name:
+            raise DatabaseUrlError(f"{url!r}: name the database, e.g. postgresql://user:pass@host:5432/helpline")
+        return PooledPostgresqlDatabase(
+            name, user=unquote(parsed.username or "") or None, password=unquote(parsed.password or "") or None,
+            host=parsed.hostname or "localhost", port=parsed.port or 5432,
+            max_connections=max_connections, stale_timeout=300, timeout=10, autorollback=True,
+        )
+    raise DatabaseUrlError(f"{url!r}: the database URL must start with sqlite:// or postgresql://")
+
+
+def open_database(url: str) -> Database:
+    """Point :data:`db` at the database of ``url`` and return it."""
+    database = make_database(url)
+    db.initialize(database)
+    return database
+
+
+def is_postgres() -> bool:
+    return isinstance(db.obj, PooledPostgresqlDatabase)
+
+
+def is_sqlite() -> bool:
+    return isinstance(db.obj, SqliteDatabase)
+
+
+@contextmanager
+def session() -> Iterator[None]:
+    """A connection for this thread for the duration of the block, re-entrant: only the outermost block
+    opens and closes it (peewee's ``connection_context`` closes even a connection it did not open).
+    An in-memory SQLite database keeps its one connection open (closing it would lose the data)."""
+    opened = db.is_closed()
+    if opened:
+        db.connect()
+    try:
+        yield
+    finally:
+        if opened and not _is_memory():
+            db.close()
+
+
+def _is_memory() -> bool:
+    return isinstance(db.obj, SqliteDatabase) and db.obj.database == ":memory:"

@@ -1,0 +1,110 @@
+"""Build peewee models from entity metadata at run time.
+
+Every entity table has the system columns ``id``, ``created_at``, ``created_by``, ``updated_at``,
+``updated_by`` and ``version`` (for optimistic concurrency), then one column per field. Category fields
+store the code (a list of codes when ``multiple``); link fields store the linked record's id or its
+``link_key`` value; the service layer checks both exist.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from peewee import (
+    AutoField,
+    BigIntegerField,
+    BooleanField,
+    CharField,
+    DateField,
+    DateTimeField,
+    DecimalField,
+    Field,
+    IntegerField,
+    Model,
+    TextField,
+)
+
+from helpline.metadata.kinds import Entity, EntityField
+from helpline.metadata.metaset import MetadataSet
+
+from .database import db
+from .jsonfield import JSONField
+from .system import utcnow
+
+SYSTEM_COLUMNS = ("id", "created_at", "created_by", "updated_at", "updated_by", "version")
+
+
+class EntityModel(Model):
+    """Base of every generated entity model."""
+
+    class Meta:
+        database = db
+        legacy_table_names = False
+
+
+def column_for(field: EntityField, entities: dict[str, Entity] | None = None) -> Field:
+    """The peewee column of one entity field."""
+    common: dict[str, Any] = {"null": True, "index": field.indexed and not field.unique, "unique": field.unique}
+    t = field.type
+    if t in ("text", "phone", "email"):
+        return CharField(max_length=field.max_length, **common)
+    if t == "long_text":
+        return TextField(**common)
+    if t == "int":
+        return BigIntegerField(**common)
+    if t == "decimal":
+        return DecimalField(max_digits=18, decimal_places=4, auto_round=True, **common)
+    if t == "bool":
+        return BooleanField(**common)
+    if t == "date":
+        return DateField(**common)
+    if t == "datetime":
+        return DateTimeField(**common)
+    if t == "category":
+        return JSONField(**common) if field.multiple else CharField(max_length=64, **common)
+    if t == "link":
+        target = (entities or {}).get(field.link or "")
+        key = target.field(field.link_key) if (target and field.link_key) else None
+        if key is not None:
+            return CharField(max_length=key.max_length, null=True, index=not field.unique, unique=field.unique)
+        return BigIntegerField(null=True, index=not field.unique, unique=field.unique)
+    if t == "json":
+        return JSONField(**common)
+    raise ValueError(f"no column type for field type {t!r}")
+
+
+def build_model(entity: Entity, entities: dict[str, Entity] | None = None) -> type[EntityModel]:
+    """A peewee model class for ``entity`` (retired fields keep their column)."""
+    attrs: dict[str, Any] = {
+        "id": AutoField(),
+        "created_at": DateTimeField(default=utcnow, index=True),
+        "created_by": CharField(max_length=64, default=""),
+        "updated_at": DateTimeField(default=utcnow),
+        "updated_by": CharField(max_length=64, default=""),
+        "version": IntegerField(default=1),
+    }
+    for field in entity.fields:
+        attrs[field.name] = column_for(field, entities)
+    indexes = tuple((tuple(index), False) for index in entity.indexes)
+    attrs["Meta"] = type("Meta", (), {"table_name": entity.name, "indexes": indexes})
+    model: type[EntityModel] = type(f"E_{entity.name}", (EntityModel,), attrs)
+    return model
+
+
+class EntityModels:
+    """The models of every entity of a metadata set, rebuilt when the metadata changes."""
+
+    def __init__(self, metadata: MetadataSet):
+        self.metadata = metadata
+        self.models: dict[str, type[EntityModel]] = {
+            name: build_model(entity, metadata.entities) for name, entity in metadata.entities.items()
+        }
+
+    def __getitem__(self, entity: str) -> type[EntityModel]:
+        return self.models[entity]
+
+    def __contains__(self, entity: object) -> bool:
+        return entity in self.models
+
+    def entity(self, name: str) -> Entity:
+        return self.metadata.entities[name]

@@ -1,0 +1,287 @@
+"""The one query builder: every list, query screen, export and related list goes through here.
+
+A :class:`ListQuery` names an entity, a condition tree (filters), the caller's row scope, a quick search,
+the sort and the page. :func:`fetch_page` returns one page and a count capped at ``count_cap`` (so a
+list over millions of rows stays fast); :func:`fetch_pivot` returns a 2-D table of counts, sums or
+averages. Every value reaches the database as a parameter; field names are checked against the entity.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from peewee import SQL, Expression, Field, ModelSelect, NodeList, Value, fn
+
+from helpline.metadata.kinds import Entity
+
+from .conditions import TRUE, All, AnyOf, Cmp, Cond, Not, all_of, any_of
+from .database import db, is_postgres
+from .entities import SYSTEM_COLUMNS, EntityModel, EntityModels
+
+MAX_PAGE_SIZE = 500
+DEFAULT_COUNT_CAP = 10_000
+
+
+class QueryError(ValueError):
+    """A query names a field or operator that does not fit the entity."""
+
+
+@dataclass
+class ListQuery:
+    entity: str
+    where: Cond = TRUE
+    scope: Cond | None = None
+    search: str | None = None
+    sort: list[tuple[str, bool]] = field(default_factory=list)
+    """(field, descending) pairs; ``id`` is added last so pages are stable."""
+    page: int = 1
+    page_size: int = 50
+    count_cap: int = DEFAULT_COUNT_CAP
+    columns: list[str] | None = None
+
+
+@dataclass
+class Page:
+    rows: list[dict[str, Any]]
+    total: int
+    capped: bool
+    page: int
+    page_size: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.page_size))
+
+
+@dataclass
+class PivotTable:
+    row_keys: list[Any]
+    column_keys: list[Any]
+    cells: dict[tuple[Any, Any], float]
+    measure: str
+
+    def cell(self, row: Any, column: Any) -> float:
+        return self.cells.get((row, column), 0)
+
+    def row_total(self, row: Any) -> float:
+        return sum(v for (r, _), v in self.cells.items() if r == row) if self.measure != "avg" else 0
+
+    def column_total(self, column: Any) -> float:
+        return sum(v for (_, c), v in self.cells.items() if c == column) if self.measure != "avg" else 0
+
+
+def sort_keys(spec: list[str]) -> list[tuple[str, bool]]:
+    """``["-created_at", "name"]`` → ``[("created_at", True), ("name", False)]``."""
+    return [(s[1:], True) if s.startswith("-") else (s, False) for s in spec]
+
+
+class _Compiler:
+    def __init__(self, models: EntityModels, entity: Entity):
+        self.model: type[EntityModel] = models[entity.name]
+        self.entity = entity
+
+    def column(self, name: str) -> Field:
+        if name not in SYSTEM_COLUMNS and self.entity.field(name) is None:
+            raise QueryError(f"entity '{self.entity.name}' has no field '{name}'")
+        column: Field = self.model._meta.fields[name]
+        return column
+
+    def multiple(self, name: str) -> bool:
+        f = self.entity.field(name)
+        return bool(f and f.multiple)
+
+    def compile(self, cond: Cond) -> Expression | None:
+        """A peewee expression, or None for TRUE."""
+        if isinstance(cond, All):
+            parts = [self.compile(c) for c in cond.items]
+            kept = [p for p in parts if p is not None]
+            if not kept:
+                return None
+            expr = kept[0]
+            for p in kept[1:]:
+                expr = expr & p
+            return expr
+        if isinstance(cond, AnyOf):
+            if not cond.items:
+                return SQL("1 = 0")
+            parts = [self.compile(c) for c in cond.items]
+            if any(p is None for p in parts):
+                return None
+            expr = parts[0]
+            for p in parts[1:]:
+                expr = expr | p
+            return expr
+        if isinstance(cond, Not):
+            inner = self.compile(cond.item)
+            return SQL("1 = 0") if inner is None else ~inner
+        return self.compare(cond)
+
+    def compare(self, c: Cmp) -> Expression:
+        col = self.column(c.field)
+        if self.multiple(c.field):
+            return self._json_list(col, c)
+        v = c.value
+        if c.op == "eq":
+            return col.is_null() if v is None else col == v
+        if c.op == "ne":
+            return col.is_null(False) if v is None else ((col != v) | col.is_null())
+        if c.op in ("lt", "le", "gt", "ge"):
+            ops = {"lt": col < v, "le": col <= v, "gt": col > v, "ge": col >= v}
+            return ops[c.op]
+        if c.op in ("in", "not_in"):
+            values = list(v or [])
+            if not values:
+                return SQL("1 = 0") if c.op == "in" else SQL("1 = 1")
+            return col.in_(values) if c.op == "in" else (col.not_in(values) | col.is_null())
+        if c.op == "between":
+            low, high = v
+            parts = [p for p in ((col >= low) if low is not None else None,
+                                 (col <= high) if high is not None else None) if p is not None]
+            return parts[0] & parts[1] if len(parts) == 2 else (parts[0] if parts else SQL("1 = 1"))
+        if c.op in ("contains", "starts_with", "ends_with"):
+            text = _escape_like(str(v))
+            pattern = {"contains": f"%{text}%", "starts_with": f"{text}%", "ends_with": f"%{text}"}[c.op]
+            like = "ILIKE" if is_postgres() else "LIKE"
+            return NodeList((col, SQL(like), Value(pattern), SQL("ESCAPE '!'")))  # type: ignore[no-any-return]
+        if c.op == "is_empty":
+            return col.is_null() | (col == "") if self._texty(c.field) else col.is_null()
+        if c.op == "not_empty":
+            return col.is_null(False) & (col != "") if self._texty(c.field) else col.is_null(False)
+        raise QueryError(f"operator {c.op!r} is not supported")
+
+    def _texty(self, name: str) -> bool:
+        f = self.entity.field(name)
+        return bool(f and f.type in ("text", "long_text", "phone", "email", "category"))
+
+    def _json_list(self, col: Field, c: Cmp) -> Expression:
+        """Conditions on a multi-select category column (a JSON list of codes): any overlap."""
+        if c.op in ("is_empty", "not_empty"):
+            empty = col.is_null() | (SQL(_json_len_sql(col)) == 0)
+            return empty if c.op == "is_empty" else ~empty
+        values = c.value if isinstance(c.value, (list, tuple, set, frozenset)) else [c.value]
+        values = [str(x) for x in values]
+        if not values:
+            return SQL("1 = 0")
+        placeholders = ", ".join([db.obj.param] * len(values))
+        table = col.model._meta.table_name
+        if is_postgres():
+            sql = f'EXISTS (SELECT 1 FROM jsonb_array_elements_text("{table}"."{col.column_name}") AS e(v) ' \
+                  f"WHERE e.v IN ({placeholders}))"
+        else:
+            sql = f'EXISTS (SELECT 1 FROM json_each("{table}"."{col.column_name}") WHERE value IN ({placeholders}))'
+        overlap = SQL(sql, values)
+        if c.op in ("eq", "in", "contains"):
+            return overlap
+        if c.op in ("ne", "not_in"):
+            return ~overlap
+        raise QueryError(f"operator {c.op!r} does not apply to the multi-select field '{c.field}'")
+
+
+def _json_len_sql(col: Field) -> str:
+    table = col.model._meta.table_name
+    if is_postgres():
+        return f'jsonb_array_length("{table}"."{col.column_name}")'
+    return f'json_array_length("{table}"."{col.column_name}")'
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("!", "!!").replace("%", "!%").replace("_", "!_")
+
+
+def search_condition(entity: Entity, text: str | None) -> Cond:
+    """Quick search: every word must be found in one of the entity's search fields."""
+    if not text or not text.strip() or not entity.search_fields:
+        return TRUE
+    words = text.split()[:5]
+    return all_of(*[any_of(*[Cmp(f, "contains", w) for f in entity.search_fields]) for w in words])
+
+
+def build_select(models: EntityModels, q: ListQuery) -> tuple[ModelSelect, _Compiler]:
+    entity = models.entity(q.entity)
+    compiler = _Compiler(models, entity)
+    cond = all_of(q.where, q.scope, search_condition(entity, q.search))
+    columns = [compiler.column(c) for c in (q.columns or [])]
+    model = compiler.model
+    query = model.select(*([model.id, *columns] if columns else []))
+    expr = compiler.compile(cond)
+    if expr is not None:
+        query = query.where(expr)
+    return query, compiler
+
+
+def fetch_page(models: EntityModels, q: ListQuery) -> Page:
+    """One page of rows (as dicts) and the total, counted up to ``count_cap``."""
+    page_size = max(1, min(q.page_size, MAX_PAGE_SIZE))
+    page = max(1, q.page)
+    query, compiler = build_select(models, q)
+    order = []
+    for name, descending in q.sort:
+        col = compiler.column(name)
+        order.append(col.desc(nulls="LAST") if descending else col.asc(nulls="LAST"))
+    model = compiler.model
+    if not any(name == "id" for name, _ in q.sort):
+        order.append(model.id.desc() if q.sort and q.sort[-1][1] else model.id.asc())
+    rows = list(query.order_by(*order).paginate(page, page_size).dicts())
+    total, capped = count_capped(query, q.count_cap)
+    return Page(rows=rows, total=total, capped=capped, page=page, page_size=page_size)
+
+
+def count_capped(query: ModelSelect, cap: int) -> tuple[int, bool]:
+    """COUNT over at most ``cap + 1`` rows: (count, whether it hit the cap)."""
+    inner = query.select(SQL("1")).order_by().limit(cap + 1)
+    n = int(inner.model.select(fn.COUNT(SQL("*"))).from_(inner.alias("capped")).scalar() or 0)
+    return min(n, cap), n > cap
+
+
+def iterate_rows(models: EntityModels, q: ListQuery, *, limit: int = 1_000_000, batch: int = 2000
+                 ) -> Iterator[dict[str, Any]]:
+    """Every row of a query in order, in batches (for exports)."""
+    query, compiler = build_select(models, q)
+    order = [compiler.column(n).desc() if d else compiler.column(n) for n, d in q.sort] + [compiler.model.id]
+    seen = 0
+    offset = 0
+    while seen < limit:
+        chunk = list(query.order_by(*order).limit(min(batch, limit - seen)).offset(offset).dicts())
+        if not chunk:
+            return
+        yield from chunk
+        seen += len(chunk)
+        offset += len(chunk)
+
+
+def fetch_pivot(models: EntityModels, entity_name: str, where: Cond, scope: Cond | None, rows: str, columns: str,
+                measure: str = "count", of: str | None = None) -> PivotTable:
+    """A 2-D table: ``rows`` × ``columns`` with count, sum or avg of ``of`` in each cell."""
+    query, compiler = build_select(models, ListQuery(entity=entity_name, where=where, scope=scope))
+    r, c = compiler.column(rows), compiler.column(columns)
+    if measure == "count":
+        agg = fn.COUNT(compiler.model.id)
+    elif measure in ("sum", "avg") and of:
+        agg = (fn.SUM if measure == "sum" else fn.AVG)(compiler.column(of))
+    else:
+        raise QueryError(f"measure {measure!r} needs a numeric field")
+    grouped = query.select(r.alias("r"), c.alias("c"), agg.alias("m")).group_by(r, c).order_by()
+    cells: dict[tuple[Any, Any], float] = {}
+    row_keys: list[Any] = []
+    col_keys: list[Any] = []
+    for rec in grouped.dicts():
+        rk, ck, m = rec["r"], rec["c"], rec["m"]
+        cells[(rk, ck)] = float(m) if isinstance(m, Decimal) else (m or 0)
+        if rk not in row_keys:
+            row_keys.append(rk)
+        if ck not in col_keys:
+            col_keys.append(ck)
+    key = _sort_key
+    return PivotTable(sorted(row_keys, key=key), sorted(col_keys, key=key), cells, measure)
+
+
+def _sort_key(value: Any) -> tuple[int, Any]:
+    if value is None:
+        return (1, "")
+    if isinstance(value, (date, datetime)):
+        return (0, value.isoformat())
+    return (0, str(value))

@@ -1,0 +1,113 @@
+"""System tables, ordinary peewee classes in code: users, role assignments, metadata revisions, audit log.
+
+Business entities are metadata (``helpline.data.entities``); these are the tables the platform itself
+needs. Table names start with ``hl_`` so they never clash with an entity.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from peewee import (
+    AutoField,
+    BooleanField,
+    CharField,
+    DateTimeField,
+    IntegerField,
+    Model,
+    TextField,
+)
+from playhouse.shortcuts import model_to_dict
+
+from .database import db
+from .jsonfield import JSONField
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+class SystemModel(Model):
+    class Meta:
+        database = db
+        legacy_table_names = False
+
+
+class User(SystemModel):
+    id = AutoField()
+    username = CharField(max_length=64, unique=True)
+    display_name = CharField(max_length=128, default="")
+    password_hash = CharField(max_length=255)
+    language = CharField(max_length=8, default="zh_CN")
+    regions = JSONField(default=list)
+    """Region codes the user serves (row scopes use them as ``user.regions``)."""
+    active = BooleanField(default=True)
+    failed_logins = IntegerField(default=0)
+    locked_until = DateTimeField(null=True)
+    password_changed_at = DateTimeField(default=utcnow)
+    must_change_password = BooleanField(default=False)
+    created_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        table_name = "hl_user"
+
+
+class UserRole(SystemModel):
+    id = AutoField()
+    username = CharField(max_length=64, index=True)
+    role = CharField(max_length=64)
+
+    class Meta:
+        table_name = "hl_user_role"
+        indexes = ((("username", "role"), True),)
+
+
+class MetadataRevision(SystemModel):
+    """One revision of one metadata object. The live object is the newest revision of (kind, name)."""
+
+    id = AutoField()
+    kind = CharField(max_length=32)
+    name = CharField(max_length=64)
+    content = JSONField(null=True)
+    """The object as data; None marks a removal."""
+    source = TextField(default="")
+    """The YAML text as written (files keep their comments and layout on export)."""
+    content_hash = CharField(max_length=64)
+    file_hash = CharField(max_length=64, null=True)
+    """Hash of the file this revision was synced from (None for revisions made in the designers)."""
+    origin = CharField(max_length=16, default="file")
+    author = CharField(max_length=64, default="system")
+    comment = TextField(default="")
+    created_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        table_name = "hl_metadata_revision"
+        indexes = ((("kind", "name", "id"), False),)
+
+
+class AuditEntry(SystemModel):
+    """Who did what, when, to which record, with the values before and after."""
+
+    id = AutoField()
+    at = DateTimeField(default=utcnow, index=True)
+    actor = CharField(max_length=64, index=True)
+    action = CharField(max_length=32, index=True)
+    entity = CharField(max_length=64, null=True, index=True)
+    record_id = CharField(max_length=64, null=True)
+    before = JSONField(null=True)
+    after = JSONField(null=True)
+    detail = JSONField(null=True)
+
+    class Meta:
+        table_name = "hl_audit"
+
+
+SYSTEM_MODELS: list[type[SystemModel]] = [User, UserRole, MetadataRevision, AuditEntry]
+
+
+def create_system_tables() -> None:
+    db.create_tables(SYSTEM_MODELS, safe=True)
+
+
+def as_dict(instance: Model) -> dict[str, object]:
+    return dict(model_to_dict(instance, recurse=False))

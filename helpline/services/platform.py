@@ -1,0 +1,179 @@
+"""The running platform: database, live metadata, entity models and the services built on them.
+
+:meth:`Platform.start` opens the database, creates the system tables, syncs the metadata files into the
+store (a broken set is refused and the last good revisions keep serving), builds the entity models and
+migrates their tables additively. A published metadata change rebuilds models and compiled rules and
+migrates again, without a restart; a change that would need a destructive migration is refused before it
+is published.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from helpline.data.conditions import FALSE, TRUE, Cond, any_of
+from helpline.data.database import db, session, open_database
+from helpline.data.entities import EntityModels
+from helpline.data.migrate import DestructiveChangeRefused, apply_migration, plan_migration
+from helpline.data.rule_filters import Const, FieldRef, Ref, to_condition
+from helpline.data.system import create_system_tables
+from helpline.diagnostics import Problem, ProblemsError
+from helpline.metadata.kinds import Entity
+from helpline.metadata.metaset import MetadataSet
+from helpline.metadata.rule_checks import scope_use, validation_use
+from helpline.metadata.yamlpos import dump
+from helpline.rules import RuleError, compile_expression
+from helpline.rules.checker import check_expression
+from helpline.security.actor import Actor
+
+from .metadata_store import MetadataStore, SyncReport
+from .records import RecordService
+from .values import FieldError
+
+log = logging.getLogger("helpline.platform")
+
+
+class StartupError(Exception):
+    """The platform cannot start; the message says why (with every metadata problem)."""
+
+
+class Platform:
+    def __init__(self) -> None:
+        self.store = MetadataStore()
+        self.metadata = MetadataSet()
+        self.models = EntityModels(self.metadata)
+        self.records = RecordService(self)
+        self.sync_report: SyncReport | None = None
+        self._lock = threading.RLock()
+        self._rule_cache: dict[tuple[str, str, str], Any] = {}
+        self._listeners: list[Callable[[MetadataSet, list[tuple[str, str]]], None]] = []
+
+    # -- life cycle ------------------------------------------------------------------------------
+    def start(self, db_url: str, metadata_dir: str | None) -> SyncReport | None:
+        open_database(db_url)
+        with session():
+            create_system_tables()
+        report = None
+        if metadata_dir is not None:
+            report = self.store.sync_files(metadata_dir)
+            self.sync_report = report
+            for problem in report.problems:
+                log.error("%s", problem.format())
+        live, problems = self.store.load_live()
+        if problems:
+            raise StartupError("the stored metadata is broken:\n" + "\n".join(p.format() for p in problems))
+        if not len(live):
+            detail = "\n".join(p.format() for p in (report.problems if report else []))
+            raise StartupError("no metadata: the files could not be loaded and the database holds none\n" + detail)
+        if report and report.problems:
+            log.error("metadata files refused (%d problems); serving the last good revisions", len(report.problems))
+        self._install(live, [])
+        self.store.subscribe(self._install)
+        return report
+
+    def _install(self, metadata: MetadataSet, changed: list[tuple[str, str]]) -> None:
+        models = EntityModels(metadata)
+        with session():
+            apply_migration(models)
+        with self._lock:
+            self.metadata = metadata
+            self.models = models
+            self._rule_cache.clear()
+        for listener in list(self._listeners):
+            listener(metadata, changed)
+
+    def on_change(self, listener: Callable[[MetadataSet, list[tuple[str, str]]], None]) -> None:
+        """Be told after every published metadata change (menus, screens, router ... reload)."""
+        self._listeners.append(listener)
+
+    def publish(self, kind: str, name: str, content: dict[str, Any] | str, *, actor: Actor, comment: str = "",
+                base_revision: int | None = None) -> int:
+        """Validate and publish one object; refuses broken metadata and destructive schema changes."""
+        actor.require_permission("designer")
+        text = content if isinstance(content, str) else None
+        if kind == "entity":
+            candidate, problems = self.store.check_candidate(kind, name, text if text is not None else dump(content))
+            if problems:
+                raise ProblemsError(problems)
+            if candidate is not None and candidate.obj is not None:
+                self._refuse_destructive(self.metadata.replaced(candidate.obj, kind, name, candidate.source))
+        rev = self.store.save(kind, name, content, author=actor.username, comment=comment, base_revision=base_revision)
+        from helpline.security.audit import audit
+
+        with session():
+            audit(actor, "publish", entity=f"metadata.{kind}", record_id=name,
+                  detail={"revision": rev.id, "comment": comment})
+        return int(rev.id)
+
+    def _refuse_destructive(self, metadata: MetadataSet) -> None:
+        with session():
+            plan = plan_migration(EntityModels(metadata))
+        if plan.destructive:
+            raise DestructiveChangeRefused(plan.destructive)
+
+    # -- rules used by the services ----------------------------------------------------------------
+    def _compiled(self, use_name: str, entity: Entity, text: str) -> Any:
+        key = (use_name, entity.name, text)
+        cached = self._rule_cache.get(key)
+        if cached is None:
+            if use_name == "scope":
+                cached = check_expression(text, scope_use(entity, self.metadata))
+            else:
+                cached = compile_expression(text, validation_use(entity, self.metadata))
+            self._rule_cache[key] = cached
+        return cached
+
+    def scope_condition(self, actor: Actor, entity_name: str) -> Cond:
+        """The row scope of ``actor`` on ``entity_name`` as a condition (TRUE: everything)."""
+        texts = actor.bind(self.metadata).scopes(entity_name)
+        if texts is None:
+            return TRUE
+        if not texts:
+            return FALSE
+        entity = self.metadata.entities[entity_name]
+        user = actor.context()
+
+        def resolve(parts: tuple[str, ...]) -> Ref:
+            if parts[0] == "record":
+                return FieldRef(parts[1])
+            if parts[0] == "user":
+                return Const(user.get(parts[1]))
+            return Const(None)
+
+        conds = []
+        for text in texts:
+            result = self._compiled("scope", entity, text)
+            if result.expr is None or not result.ok:
+                log.error("row scope of %s is broken; showing nothing: %s", entity_name, result.problems)
+                conds.append(FALSE)
+                continue
+            conds.append(to_condition(result.expr, resolve))
+        return any_of(*conds)
+
+    def validation_errors(self, entity: Entity, record: dict[str, Any], only: set[str] | None = None
+                          ) -> dict[str, FieldError]:
+        """Fields whose validation rule is false for ``record``."""
+        errors: dict[str, FieldError] = {}
+        for f in entity.active_fields:
+            if not (f.validation and f.validation.rule) or (only is not None and f.name not in only):
+                continue
+            try:
+                compiled = self._compiled("validation", entity, f.validation.rule)
+                ok = compiled.evaluate({"value": record.get(f.name), "record": record})
+            except RuleError as exc:
+                log.error("validation rule of %s.%s is broken: %s", entity.name, f.name, exc)
+                continue
+            except Exception as exc:  # a run-time rule failure refuses the value, never crashes the save
+                errors[f.name] = FieldError("errors.rule", {"message": str(exc)})
+                continue
+            if ok is not True:
+                message = f.validation.message.get("en") if f.validation.message else f.validation.rule
+                errors[f.name] = FieldError("errors.rule", {"message": message})
+        return errors
+
+
+def problems_text(problems: list[Problem]) -> str:
+    return "\n".join(p.format() for p in problems)

@@ -1,0 +1,276 @@
+"""Create, read, update, delete and list entity records: the only way pages and APIs touch them.
+
+Every call checks the actor's permission on the server, applies the row scope and field masks, validates
+against the entity metadata, writes the audit log (changes field by field; reads of audited entities with
+the filter used), and runs in its own connection and transaction. These are plain blocking functions:
+from NiceGUI call them with ``await run.io_bound(...)``, never holding a transaction across an ``await``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from peewee import IntegrityError
+
+from helpline.data.conditions import TRUE, Cmp, Cond, all_of, describe
+from helpline.data.database import db, session
+from helpline.data.entities import SYSTEM_COLUMNS
+from helpline.data.query import ListQuery, Page, PivotTable, fetch_page, fetch_pivot, iterate_rows, sort_keys
+from helpline.data.system import utcnow
+from helpline.metadata.kinds import Entity, RelatedList
+from helpline.security.actor import Actor, PermissionDenied
+from helpline.security.audit import audit, field_changes
+from helpline.security.masking import apply_masks
+
+from .values import FieldError, clean_values
+
+if TYPE_CHECKING:
+    from .platform import Platform
+
+T = TypeVar("T")
+
+
+class RecordNotFound(LookupError):
+    pass
+
+
+class ValidationFailed(ValueError):
+    """Some fields are invalid; ``errors`` maps each field to its problem. Nothing was saved."""
+
+    def __init__(self, errors: dict[str, FieldError]):
+        self.errors = errors
+        super().__init__("; ".join(f"{k}: {e.text()}" for k, e in errors.items()))
+
+
+class StaleRecord(Exception):
+    """The record changed since it was read (optimistic concurrency); nothing was saved."""
+
+
+@dataclass
+class Record:
+    entity: str
+    values: dict[str, Any]
+    masked: frozenset[str] = field(default_factory=frozenset)
+
+    @property
+    def id(self) -> int:
+        return int(self.values["id"])
+
+
+def unit_of_work(fn: Callable[[], T]) -> T:
+    """Run ``fn`` in its own connection and transaction."""
+    with session(), db.atomic():
+        return fn()
+
+
+class RecordService:
+    def __init__(self, platform: Platform):
+        self.platform = platform
+
+    # -- helpers -------------------------------------------------------------------------------
+    def _entity(self, name: str) -> Entity:
+        entity = self.platform.metadata.entities.get(name)
+        if entity is None:
+            raise RecordNotFound(f"no entity '{name}'")
+        return entity
+
+    def _scope(self, actor: Actor, entity: str) -> Cond:
+        return self.platform.scope_condition(actor, entity)
+
+    def _row(self, actor: Actor, entity: Entity, record_id: int) -> dict[str, Any]:
+        model = self.platform.models[entity.name]
+        query = model.select().where(model.id == record_id)
+        scope = self._scope(actor, entity.name)
+        if scope != TRUE:
+            from helpline.data.query import build_select
+
+            query, _ = build_select(self.platform.models, ListQuery(entity=entity.name,
+                                                                    where=Cmp("id", "eq", record_id), scope=scope))
+        row = query.dicts().first()
+        if row is None:
+            raise RecordNotFound(f"{entity.name} {record_id} does not exist or is outside your scope")
+        return dict(row)
+
+    def _validate_links_and_rules(self, entity: Entity, values: dict[str, Any], record: dict[str, Any]
+                                  ) -> dict[str, FieldError]:
+        errors: dict[str, FieldError] = {}
+        for name, value in values.items():
+            f = entity.field(name)
+            if f is None or f.type != "link" or value in (None, ""):
+                continue
+            target = self.platform.models[f.link or ""]
+            key = getattr(target, f.link_key or "id")
+            if not target.select(target.id).where(key == value).exists():
+                errors[name] = FieldError("errors.link", {"entity": f.link, "value": value})
+        errors.update(self.platform.validation_errors(entity, {**record, **values}, only=set(values)))
+        return errors
+
+    # -- use cases -----------------------------------------------------------------------------
+    def create(self, actor: Actor, entity_name: str, raw: dict[str, Any]) -> Record:
+        entity = self._entity(entity_name)
+        actor.require(entity_name, "create")
+        values, errors = clean_values(entity, raw, self.platform.metadata.categories)
+        if errors:
+            raise ValidationFailed(errors)
+
+        def work() -> Record:
+            more = self._validate_links_and_rules(entity, values, values)
+            if more:
+                raise ValidationFailed(more)
+            model = self.platform.models[entity_name]
+            now = utcnow()
+            try:
+                with db.atomic():
+                    instance = model.create(**values, created_by=actor.username, updated_by=actor.username,
+                                            created_at=now, updated_at=now)
+            except IntegrityError as exc:
+                raise ValidationFailed(self._unique_errors(entity, values, exc)) from exc
+            row = self._plain(model.select().where(model.id == instance.id).dicts().get())
+            audit(actor, "create", entity=entity_name, record_id=instance.id, after=_public(row))
+            return Record(entity_name, row)
+
+        return unit_of_work(work)
+
+    def _unique_errors(self, entity: Entity, values: dict[str, Any], exc: Exception) -> dict[str, FieldError]:
+        model = self.platform.models[entity.name]
+        errors = {}
+        for f in entity.active_fields:
+            if f.unique and values.get(f.name) not in (None, ""):
+                column = getattr(model, f.name)
+                if model.select(model.id).where(column == values[f.name]).exists():
+                    errors[f.name] = FieldError("errors.unique", {})
+        return errors or {"*": FieldError("errors.rule", {"message": str(exc)})}
+
+    def get(self, actor: Actor, entity_name: str, record_id: int) -> Record:
+        entity = self._entity(entity_name)
+        actor.require(entity_name, "read")
+
+        def work() -> Record:
+            row = self._plain(self._row(actor, entity, record_id))
+            if entity.audit_reads:
+                audit(actor, "read", entity=entity_name, record_id=record_id)
+            masks = actor.masks(entity_name)
+            return Record(entity_name, apply_masks(row, masks), frozenset(masks))
+
+        return unit_of_work(work)
+
+    def update(self, actor: Actor, entity_name: str, record_id: int, raw: dict[str, Any],
+               expected_version: int | None = None) -> Record:
+        entity = self._entity(entity_name)
+        actor.require(entity_name, "update")
+        masks = actor.masks(entity_name)
+        masked_edits = [k for k in raw if k in masks]
+        if masked_edits:
+            raise PermissionDenied(f"the field(s) {', '.join(masked_edits)} are masked for you and cannot be changed")
+
+        def work() -> Record:
+            before = self._plain(self._row(actor, entity, record_id))
+            if expected_version is not None and before["version"] != expected_version:
+                raise StaleRecord(f"{entity_name} {record_id} was changed by {before['updated_by']} at "
+                                  f"{before['updated_at']}; reload it and apply your change again")
+            values, errors = clean_values(entity, raw, self.platform.metadata.categories, previous=before,
+                                          partial=True)
+            errors.update(self._validate_links_and_rules(entity, values, before) if not errors else {})
+            if errors:
+                raise ValidationFailed(errors)
+            model = self.platform.models[entity_name]
+            changes = {k: v for k, v in values.items() if before.get(k) != v}
+            if not changes:
+                return Record(entity_name, apply_masks(before, masks), frozenset(masks))
+            try:
+                with db.atomic():
+                    n = (model.update(**changes, version=model.version + 1, updated_by=actor.username,
+                                      updated_at=utcnow())
+                         .where((model.id == record_id) & (model.version == before["version"])).execute())
+            except IntegrityError as exc:
+                raise ValidationFailed(self._unique_errors(entity, changes, exc)) from exc
+            if n != 1:
+                raise StaleRecord(f"{entity_name} {record_id} was changed meanwhile; reload it")
+            after = self._plain(model.select().where(model.id == record_id).dicts().get())
+            old, new = field_changes(_public(before), _public(after))
+            audit(actor, "update", entity=entity_name, record_id=record_id, before=old, after=new)
+            return Record(entity_name, apply_masks(after, masks), frozenset(masks))
+
+        return unit_of_work(work)
+
+    def delete(self, actor: Actor, entity_name: str, record_id: int) -> None:
+        entity = self._entity(entity_name)
+        actor.require(entity_name, "delete")
+
+        def work() -> None:
+            before = self._plain(self._row(actor, entity, record_id))
+            model = self.platform.models[entity_name]
+            model.delete().where(model.id == record_id).execute()
+            audit(actor, "delete", entity=entity_name, record_id=record_id, before=_public(before))
+
+        unit_of_work(work)
+
+    def list(self, actor: Actor, query: ListQuery, *, purpose: str = "list") -> Page:
+        """One page of records the actor may see, masked; reads of audited entities are logged."""
+        entity = self._entity(query.entity)
+        actor.require(query.entity, "read")
+        query.scope = all_of(query.scope, self._scope(actor, query.entity))
+
+        def work() -> Page:
+            page = fetch_page(self.platform.models, query)
+            masks = actor.masks(query.entity)
+            page.rows = [apply_masks(self._plain(r), masks) for r in page.rows]
+            if entity.audit_reads:
+                audit(actor, purpose, entity=query.entity,
+                      detail={"where": describe(query.where), "search": query.search, "page": query.page,
+                              "rows": len(page.rows)})
+            return page
+
+        with session():
+            return work()
+
+    def rows_for_export(self, actor: Actor, query: ListQuery, limit: int = 100_000) -> Iterator[dict[str, Any]]:
+        actor.require(query.entity, "read")
+        actor.require_permission("export")
+        entity = self._entity(query.entity)
+        query.scope = all_of(query.scope, self._scope(actor, query.entity))
+        masks = actor.masks(query.entity)
+        with session():
+            audit(actor, "export", entity=query.entity, detail={"where": describe(query.where),
+                                                                "search": query.search})
+            if entity.audit_reads:
+                pass  # the export entry above is the read record
+            for row in iterate_rows(self.platform.models, query, limit=limit):
+                yield apply_masks(self._plain(row), masks)
+
+    def pivot(self, actor: Actor, entity_name: str, where: Cond, rows: str, columns: str, measure: str = "count",
+              of: str | None = None) -> PivotTable:
+        entity = self._entity(entity_name)
+        actor.require(entity_name, "read")
+        scope = self._scope(actor, entity_name)
+        with session():
+            table = fetch_pivot(self.platform.models, entity_name, where, scope, rows, columns, measure, of)
+            if entity.audit_reads:
+                audit(actor, "query", entity=entity_name, detail={"where": describe(where), "pivot": [rows, columns]})
+            return table
+
+    def related(self, actor: Actor, entity_name: str, record: Record, spec: RelatedList) -> Page:
+        """The related list of a form (a customer's work orders), through the same scoped path."""
+        parent = self._entity(entity_name)
+        other = self._entity(spec.entity)
+        via = other.field(spec.via)
+        if via is None or via.link != parent.name:
+            raise RecordNotFound(f"'{spec.via}' of '{spec.entity}' does not link to '{entity_name}'")
+        key_value = record.values.get(via.link_key) if via.link_key else record.id
+        if via.link_key and via.link_key in record.masked:
+            raw = self.platform.models[entity_name].get_by_id(record.id)
+            key_value = getattr(raw, via.link_key)
+        return self.list(actor, ListQuery(entity=spec.entity, where=Cmp(spec.via, "eq", key_value),
+                                          sort=sort_keys(spec.sort or ["-id"]), page_size=spec.limit,
+                                          count_cap=1000), purpose="read")
+
+    @staticmethod
+    def _plain(row: dict[str, Any]) -> dict[str, Any]:
+        return dict(row)
+
+
+def _public(row: dict[str, Any]) -> dict[str, Any]:
+    """A row as the audit log keeps it (without the bookkeeping columns)."""
+    return {k: v for k, v in row.items() if k not in SYSTEM_COLUMNS or k == "id"}
