@@ -41,7 +41,8 @@ class StartupError(Exception):
 
 
 class Platform:
-    def __init__(self) -> None:
+    def __init__(self, *, auto_migrate: bool = True) -> None:
+        self.auto_migrate = auto_migrate
         self.store = MetadataStore()
         self.metadata = MetadataSet()
         self.models = EntityModels(self.metadata)
@@ -76,8 +77,9 @@ class Platform:
 
     def _install(self, metadata: MetadataSet, changed: list[tuple[str, str]]) -> None:
         models = EntityModels(metadata)
-        with session():
-            apply_migration(models)
+        if self.auto_migrate:
+            with session():
+                apply_migration(models)
         with self._lock:
             self.metadata = metadata
             self.models = models

@@ -1,0 +1,43 @@
+"""Helpers shared by the subcommands: start the platform from options, print problems."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+
+from helpline.config import Settings
+from helpline.services.platform import Platform, StartupError
+
+
+def settings_from(args: argparse.Namespace) -> Settings:
+    settings = Settings.from_env()
+    for name in ("host", "port", "db", "metadata", "agi_host", "agi_port"):
+        value = getattr(args, name, None)
+        if value is not None:
+            setattr(settings, name, value)
+    return settings
+
+
+def start_platform(settings: Settings, *, sync: bool = True, migrate: bool = True) -> Platform | None:
+    """A started platform, or None after printing why it could not start."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    platform = Platform(auto_migrate=migrate)
+    try:
+        report = platform.start(settings.db, str(settings.metadata_dir()) if sync else None)
+    except StartupError as exc:
+        print(f"helpline: cannot start: {exc}", file=sys.stderr)
+        return None
+    if report is not None:
+        if report.problems:
+            print(f"metadata files refused ({len(report.problems)} problems); serving the last good revisions:",
+                  file=sys.stderr)
+            for p in report.problems:
+                print(p.format(), file=sys.stderr)
+        for kind, name in report.removed_files:
+            print(f"note: {kind} '{name}' has no file any more; it stays live until removed in the designer",
+                  file=sys.stderr)
+        for kind, name in report.overrode_web_edits:
+            print(f"note: the file of {kind} '{name}' changed and replaced a designer edit (see its history)",
+                  file=sys.stderr)
+    return platform

@@ -1,0 +1,46 @@
+"""``run.py serve`` (the default): start the platform and its web UI."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from helpline.cli import add_settings_options
+from helpline.config import Settings
+
+from .common import settings_from, start_platform
+
+
+def add_parser(sub: Any) -> None:
+    defaults = Settings.from_env()
+    p: argparse.ArgumentParser = sub.add_parser(
+        "serve", help="run the platform and its web UI (the default)",
+        description="Sync the metadata files into the database, migrate the entity tables, fill an empty "
+                    "demo database, and serve the web UI. Settings also come from HELPLINE_* variables.")
+    p.add_argument("--host", default=defaults.host, help="web host (env HELPLINE_HOST; default %(default)s)")
+    p.add_argument("--port", type=int, default=defaults.port, help="web port (env HELPLINE_PORT; default %(default)s)")
+    add_settings_options(p)
+    p.add_argument("--agi-host", default=defaults.agi_host, help="FastAGI host (default %(default)s)")
+    p.add_argument("--agi-port", type=int, default=defaults.agi_port, help="FastAGI port (default %(default)s)")
+    p.add_argument("--no-demo", action="store_true", help="do not fill an empty database with demo data")
+    p.add_argument("--demo-customers", type=int, default=defaults.demo_customers,
+                   help="customers generated into an empty database (default %(default)s)")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    settings = settings_from(args)
+    platform = start_platform(settings)
+    if platform is None:
+        return 1
+    if not args.no_demo and settings.demo:
+        from helpline.demo.generator import seed_demo
+
+        counts = seed_demo(platform, args.demo_customers)
+        if "customers" in counts:
+            print("demo data: " + ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in counts.items()))
+    from helpline.ui.app import serve
+
+    print(f"Helpline on http://{settings.host}:{settings.port}/")
+    serve(settings, platform)
+    return 0

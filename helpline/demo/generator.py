@@ -1,0 +1,247 @@
+"""Fill the demo database with realistic fake data, deterministic for a given seed.
+
+Regions come from ``regions-hunan.yaml`` (the province's 14 cities and their counties, with area codes).
+Customers get Chinese names, unique mobile or fixed-line numbers of their city, addresses in their county
+and classifications drawn from the live category trees (so a tree edited in the designer is respected),
+with a realistic value-tier mix. Bulk loads go straight through the models in batches; they are a system
+action, recorded once in the audit log.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import yaml
+
+from helpline.data.database import db, session
+from helpline.metadata.kinds import Category, Entity
+from helpline.security.audit import audit
+
+if TYPE_CHECKING:
+    from helpline.services.platform import Platform
+
+REGIONS_FILE = Path(__file__).with_name("regions-hunan.yaml")
+
+SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"
+GIVEN = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平刚桂英华建国建华志强文静红梅玉兰海燕丹晨阳雪梅春花德明湘平湘军" \
+        "湘云楚雄岳峰洞庭潇湘衡山韶华"
+STREETS = ["人民路", "解放路", "建设路", "五一大道", "芙蓉路", "韶山路", "湘江路", "中山路", "新华路", "光明街", "朝阳路",
+           "东风路", "南湖路", "胜利路", "团结路"]
+MOBILE_PREFIXES = ["130", "131", "132", "133", "135", "136", "137", "138", "139", "150", "151", "152", "155", "157",
+                   "158", "159", "170", "176", "177", "180", "181", "182", "183", "185", "186", "187", "188", "189",
+                   "191", "198", "199"]
+TIER_WEIGHTS = {"ordinary": 0.85, "silver": 0.07, "gold": 0.04, "diamond": 0.025, "platinum": 0.015}
+
+
+@dataclass(frozen=True)
+class Region:
+    code: str
+    name: str
+    name_en: str
+    level: str
+    parent: str | None
+    area_code: str | None
+
+
+def hunan_regions() -> list[Region]:
+    """Province, cities and counties; a county's code is ``<city>_<nn>`` in the file's order."""
+    data = yaml.safe_load(REGIONS_FILE.read_text(encoding="utf-8"))
+    province = data["province"]
+    out = [Region("hunan", province["zh_CN"], province["en"], "province", None, None)]
+    for city in data["cities"]:
+        out.append(Region(city["code"], city["zh_CN"], city["en"], "city", "hunan", city["area_code"]))
+        for i, county in enumerate(city["counties"], start=1):
+            out.append(Region(f"{city['code']}_{i:02d}", county, "", "county", city["code"], city["area_code"]))
+    return out
+
+
+def _codes(tree: Category | None, *, leaves: bool | None = None) -> list[str]:
+    if tree is None:
+        return []
+    active = [n for n in tree.nodes if not n.retired]
+    want_leaves = tree.selectable == "leaves" if leaves is None else leaves
+    if want_leaves:
+        parents = {n.parent for n in active if n.parent}
+        return [n.code for n in active if n.code not in parents] or [n.code for n in active]
+    return [n.code for n in active]
+
+
+def unique_number(i: int, digits: int) -> str:
+    """A number of ``digits`` digits unique for each ``i`` < 10**digits (an affine bijection, looks random)."""
+    modulus = 10**digits
+    return f"{(i * 7_654_321 + 1_234_567) % modulus:0{digits}d}"
+
+
+class DemoGenerator:
+    def __init__(self, platform: Platform, seed: int = 7):
+        self.platform = platform
+        self.rng = random.Random(seed)
+        self.regions = hunan_regions()
+        self.counties = [r for r in self.regions if r.level == "county"]
+        self.cities = {r.code: r for r in self.regions if r.level == "city"}
+
+    @property
+    def categories(self) -> dict[str, Category]:
+        return self.platform.metadata.categories
+
+    def _entity(self, name: str) -> Entity | None:
+        return self.platform.metadata.entities.get(name)
+
+    def pick(self, tree: str, *, leaves: bool | None = None) -> str | None:
+        codes = _codes(self.categories.get(tree), leaves=leaves)
+        return self.rng.choice(codes) if codes else None
+
+    def seed_regions(self) -> int:
+        model = self.platform.models["region"]
+        with session(), db.atomic():
+            if model.select().exists():
+                return 0
+            rows = [{"code": r.code, "name": r.name, "name_en": r.name_en or None, "level": r.level,
+                     "parent": r.parent, "area_code": r.area_code, "created_by": "demo", "updated_by": "demo"}
+                    for r in self.regions]
+            for start in range(0, len(rows), 500):
+                model.insert_many(rows[start:start + 500]).execute()
+        return len(rows)
+
+    def customer_row(self, i: int) -> dict[str, Any]:
+        rng = self.rng
+        county = rng.choice(self.counties)
+        city = self.cities[county.parent or ""]
+        name = rng.choice(SURNAMES) + "".join(rng.choice(GIVEN) for _ in range(rng.choice((1, 2))))
+        if rng.random() < 0.12:
+            phone = city.area_code + unique_number(i, 8) if city.area_code else None
+        else:
+            phone = rng.choice(MOBILE_PREFIXES) + unique_number(i, 8)
+        tiers = [t for t in TIER_WEIGHTS if self.categories.get("value_tier") and
+                 self.categories["value_tier"].node(t)]
+        tier = rng.choices(tiers, weights=[TIER_WEIGHTS[t] for t in tiers])[0] if tiers else None
+        birth = date(1940, 1, 1) + timedelta(days=rng.randrange(0, 365 * 65))
+        row: dict[str, Any] = {
+            "customer_no": f"HN{i + 1:08d}",
+            "name": name,
+            "gender": self.pick("gender"),
+            "birth_date": birth,
+            "age": (date(2026, 1, 1) - birth).days // 365,
+            "address": f"{city.name}{county.name}{rng.choice(STREETS)}{rng.randrange(1, 400)}号",
+            "education": self.pick("education"),
+            "income": rng.choice([2500, 3500, 4800, 6000, 8000, 12000, 20000]),
+            "tv_count": rng.choices([1, 2, 3], weights=[0.7, 0.25, 0.05])[0],
+            "smart_card_no": f"8731{i + 1:012d}",
+            "phone": phone,
+            "city": city.code,
+            "county": county.code,
+            "lifecycle": self.pick("lifecycle", leaves=True),
+            "business_line": sorted({c for c in (self.pick("business_line"), self.pick("business_line")) if c}),
+            "definition": self.pick("definition"),
+            "identity": self.pick("identity", leaves=True),
+            "structure": "individual" if rng.random() < 0.93 else "group",
+            "social_attribute": "ordinary" if rng.random() < 0.9 else self.pick("social_attribute"),
+            "charging": "paying" if rng.random() < 0.97 else "free",
+            "value_tier": tier,
+            "blacklisted": rng.random() < 0.005,
+            "created_by": "demo",
+            "updated_by": "demo",
+        }
+        entity = self._entity("customer")
+        if entity is not None:
+            known = {f.name for f in entity.fields} | {"created_by", "updated_by"}
+            row = {k: v for k, v in row.items() if k in known}
+            for f in entity.fields:  # fields an administrator added get their default
+                if f.name not in row and f.default is not None and f.type != "category":
+                    row[f.name] = f.default
+        return row
+
+    def customers(self, n: int, *, start: int = 0, batch: int = 5000) -> int:
+        """Insert ``n`` customers numbered from ``start`` (call again with a larger start to add more)."""
+        model = self.platform.models["customer"]
+        done = 0
+        while done < n:
+            rows = [self.customer_row(start + done + k) for k in range(min(batch, n - done))]
+            with session(), db.atomic():
+                model.insert_many(rows).execute()
+            done += len(rows)
+        return done
+
+    def activity(self, customers: int, *, per_customer: float = 0.6) -> tuple[int, int]:
+        """Contact records and work orders for a sample of the first ``customers`` customers."""
+        cmodel = self.platform.models["customer"]
+        contact = self.platform.models["contact_record"]
+        orders = self.platform.models["work_order"]
+        rng = self.rng
+        now = datetime(2026, 11, 1, 9, 0)
+        with session():
+            sample = list(cmodel.select(cmodel.id, cmodel.phone, cmodel.city).order_by(cmodel.id)
+                          .limit(customers).dicts())
+        contacts: list[dict[str, Any]] = []
+        work: list[dict[str, Any]] = []
+        for c in sample:
+            for _ in range(int(per_customer + rng.random())):
+                started = now - timedelta(minutes=rng.randrange(0, 60 * 24 * 90))
+                serial = f"{started:%Y%m%d}{len(contacts) + 1:07d}"
+                contacts.append({
+                    "serial_no": serial, "customer": c["id"], "caller_number": c["phone"],
+                    "direction": "inbound" if rng.random() < 0.85 else "outbound",
+                    "agent": rng.choice(["agent1", "agent2"]), "started_at": started,
+                    "ended_at": started + timedelta(seconds=rng.randrange(40, 900)),
+                    "consultation_types": [x for x in [self.pick("consultation_types", leaves=True)] if x],
+                    "created_by": "demo", "updated_by": "demo",
+                })
+                if rng.random() < 0.3:
+                    accepted = started + timedelta(minutes=2)
+                    work.append({
+                        "order_no": f"WO{len(work) + 1:09d}", "customer": c["id"], "city": c["city"],
+                        "type": self.pick("work_order_type", leaves=True),
+                        "status": self.pick("work_order_status", leaves=True),
+                        "priority": self.pick("work_order_priority"), "department": self.pick("department"),
+                        "title": rng.choice(["信号中断", "机顶盒故障", "宽带无法上网", "账单疑问", "业务变更", "投诉服务态度"]),
+                        "agent": rng.choice(["agent1", "agent2"]), "accepted_at": accepted,
+                        "due_at": accepted + timedelta(hours=24), "created_by": "demo", "updated_by": "demo",
+                    })
+        for model, rows in ((contact, contacts), (orders, work)):
+            keep = {f.name for f in model._meta.sorted_fields}
+            rows = [{k: v for k, v in r.items() if k in keep} for r in rows]
+            for start in range(0, len(rows), 2000):
+                with session(), db.atomic():
+                    model.insert_many(rows[start:start + 2000]).execute()
+        return len(contacts), len(work)
+
+    def knowledge(self) -> int:
+        model = self.platform.models["knowledge_article"]
+        articles = [
+            ("机顶盒无信号的处理方法", "请检查信号线连接，重启机顶盒；仍无信号请报障。", "机顶盒,无信号,报障"),
+            ("高清频道开通流程", "持身份证到营业厅或拨打客服热线办理高清业务。", "高清,开通"),
+            ("宽带账号密码重置", "核验服务密码后，可通过语音导航或人工坐席重置。", "宽带,密码"),
+            ("充值卡缴费说明", "拨打客服热线，输入充值卡号和密码，充值到预存账户。", "充值卡,缴费"),
+            ("欠费停机与复机", "欠费停机后缴清费用，系统将在两小时内自动复机。", "欠费,停机,复机"),
+            ("双向增值业务介绍", "互动点播、时移回看等双向业务的资费与开通方式。", "双向,增值"),
+        ]
+        with session(), db.atomic():
+            if model.select().exists():
+                return 0
+            rows = [{"title": t, "category": self.pick("knowledge_category", leaves=True), "body": b,
+                     "keywords": k, "published": True, "views": self.rng.randrange(0, 500),
+                     "created_by": "demo", "updated_by": "demo"} for t, b, k in articles]
+            keep = {f.name for f in model._meta.sorted_fields}
+            model.insert_many([{k: v for k, v in r.items() if k in keep} for r in rows]).execute()
+        return len(articles)
+
+
+def seed_demo(platform: Platform, customers: int = 1000, seed: int = 7) -> dict[str, int]:
+    """Fill an empty demo database (does nothing to one that has customers)."""
+    gen = DemoGenerator(platform, seed)
+    counts = {"regions": gen.seed_regions()}
+    model = platform.models["customer"]
+    with session():
+        has = model.select().exists()
+    if has:
+        return counts
+    counts["customers"] = gen.customers(customers)
+    counts["contact_records"], counts["work_orders"] = gen.activity(min(customers, 5000))
+    counts["knowledge_articles"] = gen.knowledge()
+    with session():
+        audit("system", "demo_data", detail=counts)
+    return counts

@@ -1,0 +1,232 @@
+"""Places of use: what names a rule may read, what actions it may take, and how its text is read.
+
+A :class:`Use` declares a context schema (dotted name -> type spelling), open prefixes (``var`` -> any
+``var.<name>`` is allowed, typed ``any``), actions (name -> parameter types), and a mode: a single
+expression or a rule list, first match or all matches, tier declarations allowed or not. Adding a place
+takes a few lines::
+
+    REPORT = Use.expression("report", {"call.wait": "duration", "agent.skill": "set(text)"})
+
+Dynamic schemas (query screens, row scopes) copy a standard use with extra names::
+
+    use = SCOPE.with_context({"record.region": "text", "record.status": "category(status)"})
+
+``codes`` (category tree -> its codes) and ``refs`` (reference kind -> names, e.g. ``queue``) are
+optional callbacks; when given, unknown category codes and unknown queue/node names are reported with a
+"did you mean" hint.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from types import MappingProxyType
+from typing import Literal
+
+from .types import RType, as_type
+
+CodesFn = Callable[[str], Iterable[str] | None]
+Mode = Literal["expression", "rules"]
+
+
+def _types(names: Mapping[str, RType | str]) -> Mapping[str, RType]:
+    return MappingProxyType({k: as_type(v) for k, v in names.items()})
+
+
+def _sigs(actions: Mapping[str, Iterable[RType | str]]) -> Mapping[str, tuple[RType, ...]]:
+    return MappingProxyType({k: tuple(as_type(t) for t in v) for k, v in actions.items()})
+
+
+@dataclass(frozen=True)
+class Use:
+    """One place of use of the rule language. Build with :meth:`expression` or :meth:`rules`."""
+
+    name: str
+    context: Mapping[str, RType]
+    open_prefixes: Mapping[str, RType] = field(default_factory=lambda: MappingProxyType({}))
+    actions: Mapping[str, tuple[RType, ...]] = field(default_factory=lambda: MappingProxyType({}))
+    mode: Mode = "rules"
+    match_all: bool = False
+    tiers_allowed: bool = False
+    codes: CodesFn | None = None
+    refs: CodesFn | None = None
+    description: str = ""
+    expect_bool: bool = True
+
+    @classmethod
+    def expression(
+        cls,
+        name: str,
+        context: Mapping[str, RType | str],
+        *,
+        open_prefixes: Mapping[str, RType | str] | None = None,
+        codes: CodesFn | None = None,
+        description: str = "",
+        expect_bool: bool = True,
+    ) -> Use:
+        """A place whose text is a single expression (a query, guard, scope, validation).
+
+        With ``expect_bool`` (the default) the expression must be a condition (true/false).
+        """
+        return cls(
+            name,
+            _types(context),
+            _types(open_prefixes or {}),
+            mode="expression",
+            codes=codes,
+            description=description,
+            expect_bool=expect_bool,
+        )
+
+    @classmethod
+    def rules(
+        cls,
+        name: str,
+        context: Mapping[str, RType | str],
+        actions: Mapping[str, Iterable[RType | str]],
+        *,
+        open_prefixes: Mapping[str, RType | str] | None = None,
+        match_all: bool = False,
+        tiers_allowed: bool = False,
+        codes: CodesFn | None = None,
+        refs: CodesFn | None = None,
+        description: str = "",
+    ) -> Use:
+        """A place whose text is a rule list (``when ... then ...``, ``otherwise``, maybe ``tier``)."""
+        return cls(
+            name,
+            _types(context),
+            _types(open_prefixes or {}),
+            _sigs(actions),
+            "rules",
+            match_all,
+            tiers_allowed,
+            codes,
+            refs,
+            description,
+        )
+
+    def with_context(
+        self,
+        names: Mapping[str, RType | str],
+        *,
+        open_prefixes: Mapping[str, RType | str] | None = None,
+    ) -> Use:
+        """A copy with more (or re-typed) context names and open prefixes."""
+        ctx = dict(self.context)
+        ctx.update(_types(names))
+        pre = dict(self.open_prefixes)
+        pre.update(_types(open_prefixes or {}))
+        return replace(self, context=MappingProxyType(ctx), open_prefixes=MappingProxyType(pre))
+
+    def with_actions(self, actions: Mapping[str, Iterable[RType | str]]) -> Use:
+        """A copy with more actions."""
+        acts = dict(self.actions)
+        acts.update(_sigs(actions))
+        return replace(self, actions=MappingProxyType(acts))
+
+    def with_codes(self, codes: CodesFn | None = None, refs: CodesFn | None = None) -> Use:
+        """A copy that knows the codes of category trees and/or the names of references."""
+        return replace(self, codes=codes or self.codes, refs=refs or self.refs)
+
+
+CALLER: dict[str, RType | str] = {
+    "caller.number": "text",
+    "caller.known": "bool",
+    "caller.blacklisted": "bool",
+    "caller.region": "text",
+    "caller.city": "text",
+}
+CUSTOMER: dict[str, RType | str] = {
+    "customer.id": "any",
+    "customer.name": "text",
+    "customer.tier": "category(value_tier)",
+    "customer.lifecycle": "category(lifecycle)",
+    "customer.business_line": "category(business_line)",
+}
+CLOCK: dict[str, RType | str] = {"now.hour": "number", "today.weekday": "number"}
+
+IVR = Use.rules(
+    "ivr",
+    {
+        **CALLER,
+        **CUSTOMER,
+        **CLOCK,
+        "call.wait": "duration",
+        "call.elapsed": "duration",
+        "call.digits": "text",
+        "call.retries": "number",
+        "call.dnid": "text",
+        "now.minute": "number",
+        "today.date": "date",
+        "outage.active": "bool",
+    },
+    {
+        "goto": ["ref(node)"],
+        "transfer": ["ref(queue)"],
+        "set": ["ref(var)", "any"],
+        "block": [],
+        "skip_ivr": [],
+        "play": ["ref(prompt)"],
+        "hangup": [],
+        "tier": ["ref(tier)"],
+    },
+    open_prefixes={"var": "any"},
+    description="IVR branch: first matching rule wins",
+)
+
+TIER = Use.rules(
+    "tier",
+    {
+        **CALLER,
+        **CUSTOMER,
+        **CLOCK,
+        "call.wait": "duration",
+        "queue.waiting": "number",
+        "tier.name": "text",
+        "tier.service_level": "number",
+        "tier.target": "number",
+        "tier.within": "duration",
+        "tier.priority": "number",
+    },
+    {
+        "priority": ["number"],
+        "add_priority": ["number"],
+        "set_priority": ["number"],
+        "open_level": ["number"],
+    },
+    match_all=True,
+    tiers_allowed=True,
+    description="tier strategy: tier declarations, then rules that all apply",
+)
+
+QUERY = Use.expression(
+    "query", {}, open_prefixes={"input": "any"}, description="query-screen condition logic"
+)
+GUARD = Use.expression(
+    "guard", {}, open_prefixes={"record": "any", "user": "any"}, description="workflow guard"
+)
+SCOPE = Use.expression(
+    "scope",
+    {"user.id": "any", "user.name": "text", "user.regions": "set(text)", "user.roles": "set(text)"},
+    description="row scope: record.<field> names are added per entity with with_context",
+)
+VALIDATION = Use.expression(
+    "validation", {"value": "any"}, open_prefixes={"record": "any"}, description="field validation"
+)
+
+USES: Mapping[str, Use] = MappingProxyType({u.name: u for u in (IVR, TIER, QUERY, GUARD, SCOPE, VALIDATION)})
+
+
+def query_use(inputs: Mapping[str, RType | str] | Iterable[str]) -> Use:
+    """The ``query`` use for one query screen: each input is a bool name, its value ``input.<name>``."""
+    if isinstance(inputs, Mapping):
+        names: dict[str, RType | str] = {k: "bool" for k in inputs}
+        names.update({f"input.{k}": v for k, v in inputs.items()})
+        return QUERY.with_context(names)
+    return QUERY.with_context({k: "bool" for k in inputs})
+
+
+def scope_use(fields: Mapping[str, RType | str]) -> Use:
+    """The ``scope`` use for one entity: ``record.<field>`` for each of its fields."""
+    return SCOPE.with_context({f"record.{k}": v for k, v in fields.items()})
