@@ -15,6 +15,7 @@ import datetime as _dt
 import json
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from helpline.rules import (
@@ -63,7 +64,7 @@ def cmd_check(args: argparse.Namespace) -> int:
         return 2
     name = args.file
     try:
-        text = sys.stdin.read() if name == "-" else open(name, encoding="utf-8").read()  # noqa: SIM115
+        text = sys.stdin.read() if name == "-" else Path(name).read_text(encoding="utf-8")
     except OSError as err:
         print(f"error: cannot read {name}: {err}", file=sys.stderr)
         return 2
@@ -94,7 +95,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
         if use.mode == "expression":
             result: Any = {"value": compile_expression(args.text, use).evaluate(context)}
         elif args.tier:
-            result = {"decision": compile_tier_strategy(args.text, use).decide(args.tier, context)}
+            result = {"decision": compile_tier_strategy(args.text, use).decide(args.tier, context).as_dict()}
         else:
             rules = compile_rules(args.text, use)
             result = {"matches": rules.run(context)}

@@ -52,7 +52,7 @@ def make_database(url: str, *, max_connections: int = 20) -> Database:
         return PooledPostgresqlDatabase(
             name, user=unquote(parsed.username or "") or None, password=unquote(parsed.password or "") or None,
             host=parsed.hostname or "localhost", port=parsed.port or 5432,
-            max_connections=max_connections, stale_timeout=300, timeout=10, autorollback=True,
+            max_connections=max_connections, stale_timeout=300, timeout=10,
         )
     raise DatabaseUrlError(f"{url!r}: the database URL must start with sqlite:// or postgresql://")
 

@@ -14,12 +14,12 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from peewee import SQL, Expression, Field, ModelSelect, NodeList, Value, fn
+from peewee import SQL, CommaNodeList, Expression, Field, ModelSelect, NodeList, Value, fn
 
 from helpline.metadata.kinds import Entity
 
 from .conditions import TRUE, All, AnyOf, Cmp, Cond, Not, all_of, any_of
-from .database import db, is_postgres
+from .database import is_postgres
 from .entities import SYSTEM_COLUMNS, EntityModel, EntityModels
 
 MAX_PAGE_SIZE = 500
@@ -160,32 +160,24 @@ class _Compiler:
     def _json_list(self, col: Field, c: Cmp) -> Expression:
         """Conditions on a multi-select category column (a JSON list of codes): any overlap."""
         if c.op in ("is_empty", "not_empty"):
-            empty = col.is_null() | (SQL(_json_len_sql(col)) == 0)
+            length = fn.jsonb_array_length(col) if is_postgres() else fn.json_array_length(col)
+            empty = col.is_null() | (length == 0)
             return empty if c.op == "is_empty" else ~empty
         values = c.value if isinstance(c.value, (list, tuple, set, frozenset)) else [c.value]
         values = [str(x) for x in values]
         if not values:
-            return SQL("1 = 0")
-        placeholders = ", ".join([db.obj.param] * len(values))
-        table = col.model._meta.table_name
+            return SQL("1 = 0") if c.op in ("eq", "in", "contains") else SQL("1 = 1")
         if is_postgres():
-            sql = f'EXISTS (SELECT 1 FROM jsonb_array_elements_text("{table}"."{col.column_name}") AS e(v) ' \
-                  f"WHERE e.v IN ({placeholders}))"
+            source = NodeList((SQL("jsonb_array_elements_text("), col, SQL(") AS e(value)")), glue="")
         else:
-            sql = f'EXISTS (SELECT 1 FROM json_each("{table}"."{col.column_name}") WHERE value IN ({placeholders}))'
-        overlap = SQL(sql, values)
+            source = NodeList((SQL("json_each("), col, SQL(")")), glue="")
+        overlap = NodeList((SQL("EXISTS (SELECT 1 FROM"), source, SQL("WHERE value IN ("),
+                            CommaNodeList([Value(v) for v in values]), SQL("))")))
         if c.op in ("eq", "in", "contains"):
-            return overlap
+            return overlap  # type: ignore[no-any-return]
         if c.op in ("ne", "not_in"):
-            return ~overlap
+            return col.is_null() | ~overlap  # type: ignore[no-any-return]
         raise QueryError(f"operator {c.op!r} does not apply to the multi-select field '{c.field}'")
-
-
-def _json_len_sql(col: Field) -> str:
-    table = col.model._meta.table_name
-    if is_postgres():
-        return f'jsonb_array_length("{table}"."{col.column_name}")'
-    return f'json_array_length("{table}"."{col.column_name}")'
 
 
 def _escape_like(text: str) -> str:

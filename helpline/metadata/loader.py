@@ -95,8 +95,25 @@ def _schema_problems(err: ValidationError, data: Any, source: Source) -> list[Pr
     return problems
 
 
+_CACHE: dict[tuple[str, str, str | None, str | None], ParsedObject] = {}
+_CACHE_LIMIT = 4096
+
+
 def parse_text(text: str, file: str, expected_kind: str | None = None, expected_name: str | None = None) -> ParsedObject:
-    """Parse and validate one object from YAML text. Never raises for bad input: problems are returned."""
+    """Parse and validate one object from YAML text. Never raises for bad input: problems are returned.
+
+    Results are memoised by (text, file, kind, name): the store re-reads the same revisions on every sync
+    and publish. Parsed objects are shared, so callers must not mutate them (copy with ``model_copy``)."""
+    key = (text, file, expected_kind, expected_name)
+    cached = _CACHE.get(key)
+    if cached is None:
+        if len(_CACHE) >= _CACHE_LIMIT:
+            _CACHE.clear()
+        cached = _CACHE[key] = _parse_text(text, file, expected_kind, expected_name)
+    return cached
+
+
+def _parse_text(text: str, file: str, expected_kind: str | None, expected_name: str | None) -> ParsedObject:
     source = Source(file=file, text=text)
     try:
         positioned = load_with_positions(text)

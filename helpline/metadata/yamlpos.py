@@ -36,8 +36,12 @@ class Positioned:
             p = p[:-1]
 
 
-class _Loader(yaml.SafeLoader):
-    """SafeLoader (no Python objects); ``on``/``off``/``yes``/``no`` stay strings as in YAML 1.2."""
+_Base: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _Loader(_Base):  # type: ignore[misc,valid-type]
+    """SafeLoader (no Python objects; libyaml's C parser when available); ``on``/``off``/``yes``/``no`` stay
+    strings as in YAML 1.2."""
 
 
 # YAML 1.1 reads yes/no/on/off as booleans; people write `no: ...` keys and `on` values. Keep only true/false.
@@ -48,6 +52,13 @@ _Loader.yaml_implicit_resolvers = {
 _Loader.add_implicit_resolver(
     "tag:yaml.org,2002:bool", __import__("re").compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
 )
+
+
+class _Constructor(yaml.SafeLoader):
+    """Builds scalars with the same resolvers as :class:`_Loader` (pure Python, used node by node)."""
+
+
+_Constructor.yaml_implicit_resolvers = _Loader.yaml_implicit_resolvers
 
 
 def _pos(node: Node) -> tuple[int, int]:
@@ -64,7 +75,7 @@ def load_with_positions(text: str) -> Positioned:
     result = Positioned(data=None)
     if root is None:
         return result
-    constructor = _Loader("")
+    constructor = _Constructor("")
 
     def build(node: Node, path: Path) -> Any:
         result.positions[path] = _pos(node)

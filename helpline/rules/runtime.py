@@ -6,7 +6,7 @@ closures over a plain nested mapping such as ``{"caller": {"number": "0731..."},
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -173,6 +173,26 @@ class CompiledRules:
             if m is not None:
                 out.append(m)
         return out
+
+    def matched_actions(self, context: Mapping[str, Any]) -> Iterator[tuple[int, str, str, tuple[Any, ...]]]:
+        """Every match's actions as ``(line, source, action, args)`` without building :class:`Match`
+        objects (the fast path of tier decisions); all-match semantics, like :meth:`evaluate_all`."""
+        matched = False
+        for rule in self._conditional:
+            try:
+                if rule.condition is not None and rule.condition(context) is not True:
+                    continue
+                matched = True
+                for name, args in rule.actions:
+                    yield rule.line, rule.source, name, tuple(f(context) for f in args)
+            except RuleRuntimeError as err:
+                err.rule_index = rule.index
+                raise
+        if not matched and self._otherwise is not None:
+            m = self._run(self._otherwise, context)
+            if m is not None:
+                for act in m.actions:
+                    yield m.line, m.source, act.name, act.args
 
     def run(self, context: Mapping[str, Any]) -> list[Match]:
         """What the place of use asks for: every match if it matches all, else the first (0 or 1)."""

@@ -18,8 +18,7 @@ from __future__ import annotations
 
 import datetime as _dt
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from . import ast as A
 from .errors import RuleError, make_problem
@@ -27,8 +26,7 @@ from .runtime import CompiledRules, compile_rules
 from .uses import TIER, Use
 
 
-@dataclass(frozen=True)
-class Adjustment:
+class Adjustment(NamedTuple):
     """One applied rule action: where it came from and what it did."""
 
     line: int
@@ -37,9 +35,8 @@ class Adjustment:
     value: float
 
 
-@dataclass(frozen=True)
-class TierDecision:
-    """The routing parameters for one call of one tier at one moment."""
+class TierDecision(NamedTuple):
+    """The routing parameters for one call of one tier at one moment (an immutable named tuple)."""
 
     tier: str
     priority: float
@@ -57,7 +54,7 @@ class TierDecision:
             "target": self.target,
             "within_s": self.within_s,
             "starving": self.starving,
-            "adjustments": [a.__dict__ for a in self.adjustments],
+            "adjustments": [a._asdict() for a in self.adjustments],
         }
 
 
@@ -99,18 +96,17 @@ class TierStrategy:
             ctx = dict(context)
             ctx["tier"] = tier_ctx
             added = 0.0
-            for m in self.rules.evaluate_all(ctx):
-                for act in m.actions:
-                    value = act.args[0] if act.args else None
-                    if value is None:
-                        continue
-                    if act.name in ("priority", "add_priority"):
-                        added += value
-                    elif act.name == "set_priority":
-                        priority = value
-                    elif act.name == "open_level":
-                        level = max(level, int(value))
-                    adjustments.append(Adjustment(m.line, m.source, act.name, value))
+            for line, source, action, args in self.rules.matched_actions(ctx):
+                value = args[0] if args else None
+                if value is None:
+                    continue
+                if action in ("priority", "add_priority"):
+                    added += value
+                elif action == "set_priority":
+                    priority = value
+                elif action == "open_level":
+                    level = max(level, int(value))
+                adjustments.append(Adjustment(line, source, action, value))
             priority += added
         if isinstance(priority, float) and priority.is_integer():
             priority = int(priority)

@@ -37,9 +37,12 @@ def _sigs(actions: Mapping[str, Iterable[RType | str]]) -> Mapping[str, tuple[RT
     return MappingProxyType({k: tuple(as_type(t) for t in v) for k, v in actions.items()})
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Use:
-    """One place of use of the rule language. Build with :meth:`expression` or :meth:`rules`."""
+    """One place of use of the rule language. Build with :meth:`expression` or :meth:`rules`.
+
+    Instances compare and hash by identity (they hold mappings and callbacks).
+    """
 
     name: str
     context: Mapping[str, RType]

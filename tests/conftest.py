@@ -1,0 +1,117 @@
+"""Shared fixtures: databases (SQLite always, PostgreSQL when HELPLINE_TEST_PG names a server), a started
+platform on the demo metadata, and small metadata directories written per test.
+
+``HELPLINE_TEST_PG`` is a server URL such as ``postgresql://postgres@127.0.0.1:5433/postgres``; each test
+gets a fresh database on it. Under ``CI=true`` a missing server is an error, not a skip.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import shutil
+import textwrap
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from urllib.parse import urlparse, urlunparse
+
+import pytest
+
+from helpline.data.database import db
+from helpline.services.platform import Platform
+
+ROOT = Path(__file__).resolve().parent.parent
+DEMO_METADATA = ROOT / "metadata"
+PG_SERVER = os.environ.get("HELPLINE_TEST_PG", "")
+IN_CI = os.environ.get("CI", "").lower() == "true"
+_counter = itertools.count()
+
+
+def _pg_admin(sql: str) -> None:
+    import psycopg2
+
+    conn = psycopg2.connect(PG_SERVER)
+    conn.autocommit = True
+    try:
+        with conn.cursor() as cur:
+            cur.execute(sql)
+    finally:
+        conn.close()
+
+
+def _fresh_pg_url() -> Iterator[str]:
+    name = f"hl_test_{os.getpid()}_{next(_counter)}_{uuid.uuid4().hex[:6]}"
+    _pg_admin(f'CREATE DATABASE "{name}"')
+    parsed = urlparse(PG_SERVER)
+    try:
+        yield urlunparse(parsed._replace(path="/" + name))
+    finally:
+        if not db.is_closed():
+            db.close()
+        if db.obj is not None and hasattr(db.obj, "close_all"):
+            db.obj.close_all()
+        _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def backends() -> list[str]:
+    return ["sqlite", "postgres"]
+
+
+@pytest.fixture(params=backends())
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh empty database of each backend."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path}/helpline.db"
+        if not db.is_closed():
+            db.close()
+        return
+    if not PG_SERVER:
+        if IN_CI:
+            pytest.fail("CI=true but HELPLINE_TEST_PG is not set: PostgreSQL tests must run in CI")
+        pytest.skip("PostgreSQL tests need HELPLINE_TEST_PG=postgresql://user@host:port/postgres")
+    yield from _fresh_pg_url()
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> Iterator[str]:
+    yield f"sqlite:///{tmp_path}/helpline.db"
+    if not db.is_closed():
+        db.close()
+
+
+@pytest.fixture
+def demo_metadata(tmp_path: Path) -> Path:
+    """A private copy of the shipped demo metadata (tests may change it)."""
+    target = tmp_path / "metadata"
+    shutil.copytree(DEMO_METADATA, target)
+    return target
+
+
+@pytest.fixture
+def platform(db_url: str, demo_metadata: Path) -> Platform:
+    """A platform started on the demo metadata, with the demo regions loaded, on each backend."""
+    from helpline.demo.generator import DemoGenerator
+
+    p = Platform()
+    p.start(db_url, str(demo_metadata))
+    DemoGenerator(p).seed_regions()
+    return p
+
+
+@pytest.fixture
+def write_metadata(tmp_path: Path) -> Callable[..., Path]:
+    """``write_metadata({"entities/x.yaml": "...yaml..."}, base=None)`` → a metadata directory."""
+    counter = itertools.count()
+
+    def write(files: dict[str, str], base: Path | None = None) -> Path:
+        root = tmp_path / f"md{next(counter)}"
+        if base is not None:
+            shutil.copytree(base, root)
+        for rel, text in files.items():
+            path = root / rel
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
+        return root
+
+    return write
