@@ -41,8 +41,8 @@ class _Report:
 
     def field(self, source: Source, entity: Entity, name: str, path: Path, *,
               types: Iterable[str] | None = None, allow_retired: bool = False,
-              purpose: str = "") -> EntityField | None:
-        field = entity.field(name)
+              purpose: str = "", system: bool = True) -> EntityField | None:
+        field = entity.any_field(name) if system else entity.field(name)
         if field is None or (field.retired and not allow_retired):
             state = "a retired" if field is not None else "an unknown"
             names = {f.name: f for f in entity.active_fields}
@@ -82,8 +82,16 @@ def _default_ok(field: EntityField, value: Any, categories: dict[str, Category])
     if field.type == "category":
         tree = categories.get(field.category or "")
         values = value if isinstance(value, list) else [value]
-        bad = [v for v in values if tree is not None and v not in tree.codes(include_retired=False)]
-        return f"{', '.join(map(str, bad))} not an active code of tree '{field.category}'" if bad else None
+        if tree is None:
+            return None
+        bad = [v for v in values if v not in tree.codes(include_retired=False)]
+        if bad:
+            return f"{', '.join(map(str, bad))} not an active code of tree '{field.category}'"
+        if tree.selectable == "leaves":
+            inner = [v for v in values if tree.children(str(v))]
+            if inner:
+                return f"{', '.join(map(str, inner))} is not a leaf, and tree '{tree.name}' allows only leaves"
+        return None
     if field.type in TEXT_TYPES:
         return None if isinstance(value, str) else f"{value!r} is not text"
     return None
@@ -232,7 +240,9 @@ def _check_query(r: _Report, q: Query) -> None:
         types = {"contains": TEXT_TYPES, "starts_with": TEXT_TYPES,
                  "lt": ORDERABLE_TYPES, "le": ORDERABLE_TYPES, "gt": ORDERABLE_TYPES, "ge": ORDERABLE_TYPES,
                  "between": ORDERABLE_TYPES}.get(inp.op)
-        r.field(src, entity, inp.field, ("inputs", i, "field"), types=types, purpose=f"operator '{inp.op}'")
+        f = r.field(src, entity, inp.field, ("inputs", i, "field"), types=types, purpose=f"operator '{inp.op}'")
+        if f is not None and inp.default is not None:
+            _check_input_default(r, src, f, inp.default, ("inputs", i, "default"))
     for i, name in enumerate(q.columns):
         r.field(src, entity, name, ("columns", i))
     if q.pivot:
@@ -244,6 +254,23 @@ def _check_query(r: _Report, q: Query) -> None:
     _check_sort(r, src, entity, q.sort)
     if q.form:
         _check_form_ref(r, src, q.form, entity.name, ("form",))
+
+
+def _check_input_default(r: _Report, src: Source, f: EntityField, default: Any, path: Path) -> None:
+    """A query input's default: a code of the tree for category fields, a valid value otherwise."""
+    if f.type == "category":
+        tree = r.mset.categories.get(f.category or "")
+        values = default if isinstance(default, list) else [default]
+        for v in values:
+            if tree is not None and v not in tree.codes():
+                r.add(src, "HL-E219", f"'{v}' is not a code of tree '{tree.name}'{_suggest(str(v), tree.codes())}",
+                      path)
+        return
+    values = default if isinstance(default, list) else [default]
+    for v in values:
+        why = _default_ok(f, v, r.mset.categories)
+        if why:
+            r.add(src, "HL-E215", f"default of input: {why}", path)
 
 
 def _check_menu(r: _Report, m: Menu) -> None:
@@ -275,6 +302,10 @@ def _check_menu(r: _Report, m: Menu) -> None:
 
 def _check_role(r: _Report, role: Role) -> None:
     src = r.mset.source(role)
+    for i, parent in enumerate(role.extends):
+        if r.missing("role", parent, r.mset.roles) or parent == role.name:
+            r.add(src, "HL-E208", f"unknown role '{parent}'{_suggest(parent, r.mset.roles)}"
+                  if parent != role.name else f"role '{parent}' cannot extend itself", ("extends", i))
     for i, ref in enumerate(role.menus):
         if ref == "*":
             continue

@@ -33,6 +33,14 @@ _ERROR_IDS = {
     "enum": "HL-E105",
     "value_error": "HL-E106",
     "assertion_error": "HL-E106",
+    "too_short": "HL-E106",
+    "too_long": "HL-E106",
+    "less_than": "HL-E106",
+    "less_than_equal": "HL-E106",
+    "greater_than": "HL-E106",
+    "greater_than_equal": "HL-E106",
+    "string_too_short": "HL-E106",
+    "string_too_long": "HL-E106",
 }
 
 

@@ -9,6 +9,7 @@ ids (``HL-R...``) and are placed in the metadata file at the rule's own line and
 from __future__ import annotations
 
 from dataclasses import replace
+from types import MappingProxyType
 
 from helpline.diagnostics import Problem, caret_excerpt
 from helpline.rules.checker import check_expression
@@ -31,8 +32,10 @@ def field_type(field: EntityField, mset: MetadataSet | None = None) -> str:
         return f"set({base})" if field.multiple else base
     if field.type == "link":
         target = mset.entities.get(field.link or "") if mset else None
-        key = target.field(field.link_key) if (target and field.link_key) else None
-        return _TYPES.get(key.type, "text") if key else "number"
+        if target is None:
+            return "any"
+        key = target.field(field.link_key) if field.link_key else None
+        return _TYPES.get(key.type, "text") if key else ("any" if field.link_key else "number")
     return _TYPES[field.type]
 
 
@@ -58,7 +61,8 @@ def validation_use(entity: Entity, mset: MetadataSet | None = None, field: Entit
     extra = record_context(entity, mset)
     if field is not None:
         extra["value"] = field_type(field, mset)
-    return VALIDATION.with_context(extra).with_codes(_codes(mset))
+    closed = replace(VALIDATION, open_prefixes=MappingProxyType({}))  # record.* is declared field by field
+    return closed.with_context(extra).with_codes(_codes(mset))
 
 
 def query_logic_use(query: Query, mset: MetadataSet) -> Use:

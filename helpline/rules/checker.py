@@ -201,8 +201,15 @@ class Checker:
         return replace(node, left=lo, right=r), BOOL
 
     def in_(self, node: A.In) -> tuple[A.Expr, RType]:
-        lo, lt = self.value(node.left)
-        r, rt = self.value(node.right, set_of(lt) if lt.kind == "category" else None)
+        if self.is_bare(node.left) and not isinstance(node.right, A.SetLiteral):
+            r, rt = self.value(node.right)  # `gold in record.tags`: a code of the set's category
+            elem = (
+                rt.elem if rt.kind == "set" and rt.elem is not None and rt.elem.kind == "category" else None
+            )
+            lo, lt = self.value(node.left, elem)
+        else:
+            lo, lt = self.value(node.left)
+            r, rt = self.value(node.right, set_of(lt) if lt.kind == "category" else None)
         if rt.kind != "set" and not rt.is_any:
             self.report("HL-R202", f"`in` needs a set on its right, like {{a, b}}, not {rt}", node.right.pos)
         elif rt.elem is not None and not comparable(lt, rt.elem):

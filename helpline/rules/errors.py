@@ -138,13 +138,15 @@ class RuleRuntimeError(Exception):
         column: int = 0,
         excerpt: str = "",
         rule_index: int | None = None,
+        rule_line: int | None = None,
     ):
         self.id = pid
         self.message = message
         self.line = line
         self.column = column
         self.excerpt = excerpt
-        self.rule_index = rule_index
+        self.rule_index = rule_index  # set by CompiledRules: which rule (0-based) and its first line
+        self.rule_line = rule_line
         super().__init__(f"{line}:{column}: {pid} {message}")
 
     @property

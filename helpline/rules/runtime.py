@@ -154,7 +154,7 @@ class CompiledRules:
                 return None
             return rule.match(context)
         except RuleRuntimeError as err:
-            err.rule_index = rule.index
+            err.rule_index, err.rule_line = rule.index, rule.line
             raise
 
     def evaluate(self, context: Mapping[str, Any]) -> Match | None:
@@ -186,7 +186,7 @@ class CompiledRules:
                 for name, args in rule.actions:
                     yield rule.line, rule.source, name, tuple(f(context) for f in args)
             except RuleRuntimeError as err:
-                err.rule_index = rule.index
+                err.rule_index, err.rule_line = rule.index, rule.line
                 raise
         if not matched and self._otherwise is not None:
             m = self._run(self._otherwise, context)

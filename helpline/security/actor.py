@@ -30,14 +30,26 @@ class Actor:
     language: str = "zh_CN"
     is_system: bool = False
     _role_objs: list[Role] = field(default_factory=list, repr=False)
+    _metadata: MetadataSet | None = field(default=None, repr=False)
 
     @classmethod
     def system(cls) -> Actor:
         return cls(username="system", is_system=True)
 
     def bind(self, metadata: MetadataSet) -> Actor:
-        """Resolve role names against the live metadata (unknown roles grant nothing)."""
-        self._role_objs = [metadata.roles[r] for r in self.roles if r in metadata.roles]
+        """Resolve role names (and the roles they extend) against the live metadata; unknown roles grant
+        nothing."""
+        found: list[Role] = []
+        pending = list(self.roles)
+        while pending:
+            name = pending.pop(0)
+            role = metadata.roles.get(name)
+            if role is None or role in found:
+                continue
+            found.append(role)
+            pending.extend(role.extends)
+        self._role_objs = found
+        self._metadata = metadata
         return self
 
     def grants(self, entity: str) -> list[EntityGrant]:
@@ -63,7 +75,21 @@ class Actor:
         if self.is_system:
             return True
         refs = {m for r in self._role_objs for m in r.menus}
-        return "*" in refs or menu in refs or (item is not None and f"{menu}.{item}" in refs)
+        if "*" in refs or menu in refs:
+            return True
+        if item is None:
+            return any(ref.startswith(menu + ".") for ref in refs)
+        # A granted item grants the items below it.
+        menu_obj = self._metadata.menus.get(menu) if self._metadata else None
+        current: str | None = item
+        seen: set[str] = set()
+        while current is not None and current not in seen:
+            if f"{menu}.{current}" in refs:
+                return True
+            seen.add(current)
+            node = menu_obj.item(current) if menu_obj else None
+            current = node.parent if node else None
+        return False
 
     def scopes(self, entity: str) -> list[str] | None:
         """The row-scope rules of the roles that may read ``entity``; None when one of them is unscoped

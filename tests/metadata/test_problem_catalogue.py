@@ -32,8 +32,6 @@ RUNTIME_ONLY = {
 NOT_EMITTED = {
     # Catalogued but no check reports them yet. test_not_emitted_ids_are_really_not_emitted fails as soon as
     # the engine starts emitting one: then give it a case folder (or drop its xfail) and remove it here.
-    "HL-E208": "no property of any kind names a role yet",
-    "HL-E219": "category codes outside entity defaults (query input defaults, ...) are not checked yet",
 }
 
 

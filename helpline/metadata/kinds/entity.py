@@ -101,6 +101,20 @@ class Entity(MetaObject):
                 return f
         return None
 
+    def any_field(self, name: str) -> EntityField | None:
+        """A declared field or one of the system columns every record has (id, created_at, ...)."""
+        return self.field(name) or SYSTEM_FIELDS.get(name)
+
     @property
     def active_fields(self) -> list[EntityField]:
         return [f for f in self.fields if not f.retired]
+
+
+SYSTEM_FIELDS: dict[str, EntityField] = {
+    "id": EntityField(name="id", type="int", label=Label(en="ID", zh_CN="编号")),
+    "created_at": EntityField(name="created_at", type="datetime", label=Label(en="Created", zh_CN="创建时间")),
+    "created_by": EntityField(name="created_by", type="text", label=Label(en="Created by", zh_CN="创建人")),
+    "updated_at": EntityField(name="updated_at", type="datetime", label=Label(en="Updated", zh_CN="修改时间")),
+    "updated_by": EntityField(name="updated_by", type="text", label=Label(en="Updated by", zh_CN="修改人")),
+}
+"""The system columns, as fields: lists, queries and rules may use them; forms show them read-only."""

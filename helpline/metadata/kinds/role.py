@@ -4,6 +4,10 @@
 - ``entities``: per entity, create/read/update/delete, a row scope (a rule, place of use ``scope``) and
   field masks (``phone`` shows 138****5678, ``name`` shows 张*, ``hidden`` shows nothing).
 - ``permissions``: functions (designer, audit, agent and supervisor functions, ...).
+- ``extends``: other roles whose grants are included.
+
+A granted menu item grants the items below it too. Roles add up: what any of a user's roles allows, the
+user may do.
 """
 
 from __future__ import annotations
@@ -39,6 +43,8 @@ class EntityGrant(Strict):
 
 class Role(MetaObject):
     kind: Literal["role"]
+    extends: list[Name] = []
+    """Roles whose grants this role has too (a supervisor extends agent)."""
     menus: list[str] = []
     entities: dict[Name, EntityGrant] = {}
     permissions: list[str] = []
