@@ -8,7 +8,7 @@ expressions. ``TRUE`` is the empty ``All``; ``FALSE`` the empty ``AnyOf``.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Literal, Union
+from typing import Any, Literal
 
 Op = Literal["eq", "ne", "lt", "le", "gt", "ge", "in", "not_in", "contains", "starts_with", "ends_with",
              "between", "is_empty", "not_empty"]
@@ -43,7 +43,7 @@ class Not:
     item: Cond
 
 
-Cond = Union[Cmp, All, AnyOf, Not]
+Cond = Cmp | All | AnyOf | Not
 
 TRUE: Cond = All(())
 FALSE: Cond = AnyOf(())

@@ -49,11 +49,12 @@ def make_database(url: str, *, max_connections: int = 20) -> Database:
         name = parsed.path.lstrip("/")
         if not name:
             raise DatabaseUrlError(f"{url!r}: name the database, e.g. postgresql://user:pass@host:5432/helpline")
-        return PooledPostgresqlDatabase(
+        pooled: Database = PooledPostgresqlDatabase(
             name, user=unquote(parsed.username or "") or None, password=unquote(parsed.password or "") or None,
             host=parsed.hostname or "localhost", port=parsed.port or 5432,
             max_connections=max_connections, stale_timeout=300, timeout=10,
         )
+        return pooled
     raise DatabaseUrlError(f"{url!r}: the database URL must start with sqlite:// or postgresql://")
 
 

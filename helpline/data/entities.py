@@ -35,11 +35,29 @@ SYSTEM_COLUMNS = ("id", "created_at", "created_by", "updated_at", "updated_by", 
 
 
 class EntityModel(Model):
-    """Base of every generated entity model."""
+    """Base of every generated entity model: the system columns every entity table has."""
+
+    id = AutoField()
+    created_at = DateTimeField(default=utcnow, index=True)
+    created_by = CharField(max_length=64, default="")
+    updated_at = DateTimeField(default=utcnow)
+    updated_by = CharField(max_length=64, default="")
+    version = IntegerField(default=1)
 
     class Meta:
         database = db
         legacy_table_names = False
+
+
+def rows(query: Any) -> list[dict[str, Any]]:
+    """The rows of a select as plain dicts."""
+    return [dict(r) for r in query.dicts()]
+
+
+def column(model: type[EntityModel], name: str) -> Field:
+    """A model's column by field name (entity fields are not attributes mypy can see)."""
+    found: Field = model._meta.fields[name]
+    return found
 
 
 def column_for(field: EntityField, entities: dict[str, Entity] | None = None) -> Field:
@@ -75,14 +93,7 @@ def column_for(field: EntityField, entities: dict[str, Entity] | None = None) ->
 
 def build_model(entity: Entity, entities: dict[str, Entity] | None = None) -> type[EntityModel]:
     """A peewee model class for ``entity`` (retired fields keep their column)."""
-    attrs: dict[str, Any] = {
-        "id": AutoField(),
-        "created_at": DateTimeField(default=utcnow, index=True),
-        "created_by": CharField(max_length=64, default=""),
-        "updated_at": DateTimeField(default=utcnow),
-        "updated_by": CharField(max_length=64, default=""),
-        "version": IntegerField(default=1),
-    }
+    attrs: dict[str, Any] = {}
     for field in entity.fields:
         attrs[field.name] = column_for(field, entities)
     indexes = tuple((tuple(index), False) for index in entity.indexes)

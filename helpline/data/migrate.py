@@ -15,7 +15,7 @@ from peewee import Field
 from playhouse.migrate import PostgresqlMigrator, SchemaMigrator, SqliteMigrator, migrate
 
 from .database import db, is_postgres
-from .entities import SYSTEM_COLUMNS, EntityModels
+from .entities import SYSTEM_COLUMNS, EntityModel, EntityModels
 from .jsonfield import JSONField
 
 
@@ -93,7 +93,7 @@ def expected_family(column: Field) -> str:
     return type_family(str(mapped))
 
 
-def _wanted_indexes(model: type) -> list[tuple[tuple[str, ...], bool]]:
+def _wanted_indexes(model: type[EntityModel]) -> list[tuple[tuple[str, ...], bool]]:
     wanted: list[tuple[tuple[str, ...], bool]] = []
     for f in model._meta.sorted_fields:
         if f.name != "id" and (f.index or f.unique):
@@ -164,7 +164,7 @@ def apply_migration(models: EntityModels, *, allow_destructive: bool = False) ->
     return plan
 
 
-def _fresh(model: type, column: str) -> Field:
+def _fresh(model: type[EntityModel], column: str) -> Field:
     """An unbound copy of a model's column, nullable and without its own index (added as a separate step)."""
     original: Field = model._meta.columns[column]
     copy: Field = type(original)(**{**_field_kwargs(original), "null": True, "index": False, "unique": False})

@@ -12,15 +12,16 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
-from peewee import SQL, CommaNodeList, Expression, Field, ModelSelect, NodeList, Value, fn
+from peewee import SQL, CommaNodeList, Expression, Field, NodeList, Value, fn
 
 from helpline.metadata.kinds import Entity
 
 from .conditions import TRUE, All, AnyOf, Cmp, Cond, Not, all_of, any_of
 from .database import is_postgres
 from .entities import SYSTEM_COLUMNS, EntityModel, EntityModels
+from .entities import rows as select_rows
 
 MAX_PAGE_SIZE = 500
 DEFAULT_COUNT_CAP = 10_000
@@ -107,17 +108,18 @@ class _Compiler:
             return expr
         if isinstance(cond, AnyOf):
             if not cond.items:
-                return SQL("1 = 0")
-            parts = [self.compile(c) for c in cond.items]
-            if any(p is None for p in parts):
-                return None
-            expr = parts[0]
-            for p in parts[1:]:
-                expr = expr | p
-            return expr
+                return _expr(SQL("1 = 0"))
+            alternatives = [self.compile(c) for c in cond.items]
+            present = [p for p in alternatives if p is not None]
+            if len(present) < len(alternatives):
+                return None  # one alternative is always true
+            any_expr = present[0]
+            for p in present[1:]:
+                any_expr = any_expr | p
+            return any_expr
         if isinstance(cond, Not):
             inner = self.compile(cond.item)
-            return SQL("1 = 0") if inner is None else ~inner
+            return _expr(SQL("1 = 0")) if inner is None else ~inner
         return self.compare(cond)
 
     def compare(self, c: Cmp) -> Expression:
@@ -130,23 +132,23 @@ class _Compiler:
         if c.op == "ne":
             return col.is_null(False) if v is None else ((col != v) | col.is_null())
         if c.op in ("lt", "le", "gt", "ge"):
-            ops = {"lt": col < v, "le": col <= v, "gt": col > v, "ge": col >= v}
+            ops: dict[str, Expression] = {"lt": col < v, "le": col <= v, "gt": col > v, "ge": col >= v}
             return ops[c.op]
         if c.op in ("in", "not_in"):
             values = list(v or [])
             if not values:
-                return SQL("1 = 0") if c.op == "in" else SQL("1 = 1")
+                return _expr(SQL("1 = 0") if c.op == "in" else SQL("1 = 1"))
             return col.in_(values) if c.op == "in" else (col.not_in(values) | col.is_null())
         if c.op == "between":
             low, high = v
             parts = [p for p in ((col >= low) if low is not None else None,
                                  (col <= high) if high is not None else None) if p is not None]
-            return parts[0] & parts[1] if len(parts) == 2 else (parts[0] if parts else SQL("1 = 1"))
+            return parts[0] & parts[1] if len(parts) == 2 else (parts[0] if parts else _expr(SQL("1 = 1")))
         if c.op in ("contains", "starts_with", "ends_with"):
             text = _escape_like(str(v))
             pattern = {"contains": f"%{text}%", "starts_with": f"{text}%", "ends_with": f"%{text}"}[c.op]
             like = "ILIKE" if is_postgres() else "LIKE"
-            return NodeList((col, SQL(like), Value(pattern), SQL("ESCAPE '!'")))  # type: ignore[no-any-return]
+            return _expr(NodeList((col, SQL(like), Value(pattern), SQL("ESCAPE '!'"))))
         if c.op == "is_empty":
             return col.is_null() | (col == "") if self._texty(c.field) else col.is_null()
         if c.op == "not_empty":
@@ -166,18 +168,23 @@ class _Compiler:
         values = c.value if isinstance(c.value, (list, tuple, set, frozenset)) else [c.value]
         values = [str(x) for x in values]
         if not values:
-            return SQL("1 = 0") if c.op in ("eq", "in", "contains") else SQL("1 = 1")
+            return _expr(SQL("1 = 0") if c.op in ("eq", "in", "contains") else SQL("1 = 1"))
         if is_postgres():
             source = NodeList((SQL("jsonb_array_elements_text("), col, SQL(") AS e(value)")), glue="")
         else:
             source = NodeList((SQL("json_each("), col, SQL(")")), glue="")
-        overlap = NodeList((SQL("EXISTS (SELECT 1 FROM"), source, SQL("WHERE value IN ("),
-                            CommaNodeList([Value(v) for v in values]), SQL("))")))
+        overlap = _expr(NodeList((SQL("EXISTS (SELECT 1 FROM"), source, SQL("WHERE value IN ("),
+                                  CommaNodeList([Value(v) for v in values]), SQL("))"))))
         if c.op in ("eq", "in", "contains"):
-            return overlap  # type: ignore[no-any-return]
+            return overlap
         if c.op in ("ne", "not_in"):
-            return col.is_null() | ~overlap  # type: ignore[no-any-return]
+            return _expr(col.is_null() | ~overlap)
         raise QueryError(f"operator {c.op!r} does not apply to the multi-select field '{c.field}'")
+
+
+def _expr(node: Any) -> Expression:
+    """Raw SQL nodes combine like expressions (``&``, ``|``, ``~``); say so to the type checker."""
+    return cast(Expression, node)
 
 
 def _escape_like(text: str) -> str:
@@ -192,7 +199,7 @@ def search_condition(entity: Entity, text: str | None) -> Cond:
     return all_of(*[any_of(*[Cmp(f, "contains", w) for f in entity.search_fields]) for w in words])
 
 
-def build_select(models: EntityModels, q: ListQuery) -> tuple[ModelSelect, _Compiler]:
+def build_select(models: EntityModels, q: ListQuery) -> tuple[Any, _Compiler]:
     entity = models.entity(q.entity)
     compiler = _Compiler(models, entity)
     cond = all_of(q.where, q.scope, search_condition(entity, q.search))
@@ -217,12 +224,12 @@ def fetch_page(models: EntityModels, q: ListQuery) -> Page:
     model = compiler.model
     if not any(name == "id" for name, _ in q.sort):
         order.append(model.id.desc() if q.sort and q.sort[-1][1] else model.id.asc())
-    rows = list(query.order_by(*order).paginate(page, page_size).dicts())
+    found = select_rows(query.order_by(*order).paginate(page, page_size))
     total, capped = count_capped(query, q.count_cap)
-    return Page(rows=rows, total=total, capped=capped, page=page, page_size=page_size)
+    return Page(rows=found, total=total, capped=capped, page=page, page_size=page_size)
 
 
-def count_capped(query: ModelSelect, cap: int) -> tuple[int, bool]:
+def count_capped(query: Any, cap: int) -> tuple[int, bool]:
     """COUNT over at most ``cap + 1`` rows: (count, whether it hit the cap)."""
     inner = query.select(SQL("1")).order_by().limit(cap + 1)
     n = int(inner.model.select(fn.COUNT(SQL("*"))).from_(inner.alias("capped")).scalar() or 0)
@@ -237,7 +244,7 @@ def iterate_rows(models: EntityModels, q: ListQuery, *, limit: int = 1_000_000, 
     seen = 0
     offset = 0
     while seen < limit:
-        chunk = list(query.order_by(*order).limit(min(batch, limit - seen)).offset(offset).dicts())
+        chunk = select_rows(query.order_by(*order).limit(min(batch, limit - seen)).offset(offset))
         if not chunk:
             return
         yield from chunk
@@ -260,7 +267,7 @@ def fetch_pivot(models: EntityModels, entity_name: str, where: Cond, scope: Cond
     cells: dict[tuple[Any, Any], float] = {}
     row_keys: list[Any] = []
     col_keys: list[Any] = []
-    for rec in grouped.dicts():
+    for rec in select_rows(grouped):
         rk, ck, m = rec["r"], rec["c"], rec["m"]
         cells[(rk, ck)] = float(m) if isinstance(m, Decimal) else (m or 0)
         if rk not in row_keys:

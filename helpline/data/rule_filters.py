@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Union
+from typing import Any
 
 from helpline.rules import ast as A
 
@@ -34,7 +34,7 @@ class SubCondition:
     """None: the atom drops out (an optional input left empty)."""
 
 
-Ref = Union[FieldRef, Const, SubCondition]
+Ref = FieldRef | Const | SubCondition
 Resolver = Callable[[tuple[str, ...]], Ref]
 
 

@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from helpline.data.database import db, session
+from helpline.data.entities import column
+from helpline.data.entities import rows as select_rows
 from helpline.metadata.kinds import Category, Entity
 from helpline.security.audit import audit
 
@@ -26,11 +28,13 @@ if TYPE_CHECKING:
 
 REGIONS_FILE = Path(__file__).with_name("regions-hunan.yaml")
 
-SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"
+SURNAMES = ("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏"
+            "魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤")
 GIVEN = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平刚桂英华建国建华志强文静红梅玉兰海燕丹晨阳雪梅春花德明湘平湘军" \
         "湘云楚雄岳峰洞庭潇湘衡山韶华"
-STREETS = ["人民路", "解放路", "建设路", "五一大道", "芙蓉路", "韶山路", "湘江路", "中山路", "新华路", "光明街", "朝阳路",
-           "东风路", "南湖路", "胜利路", "团结路"]
+STREETS = ["人民路", "解放路", "建设路", "五一大道", "芙蓉路", "韶山路", "湘江路", "中山路", "新华路", "光明街",
+           "朝阳路", "东风路", "南湖路", "胜利路", "团结路"]
+TITLES = ["信号中断", "机顶盒故障", "宽带无法上网", "账单疑问", "业务变更", "投诉服务态度"]
 MOBILE_PREFIXES = ["130", "131", "132", "133", "135", "136", "137", "138", "139", "150", "151", "152", "155", "157",
                    "158", "159", "170", "176", "177", "180", "181", "182", "183", "185", "186", "187", "188", "189",
                    "191", "198", "199"]
@@ -174,8 +178,8 @@ class DemoGenerator:
         rng = self.rng
         now = datetime(2026, 11, 1, 9, 0)
         with session():
-            sample = list(cmodel.select(cmodel.id, cmodel.phone, cmodel.city).order_by(cmodel.id)
-                          .limit(customers).dicts())
+            sample = select_rows(cmodel.select(cmodel.id, column(cmodel, "phone"), column(cmodel, "city"))
+                          .order_by(cmodel.id).limit(customers))
         contacts: list[dict[str, Any]] = []
         work: list[dict[str, Any]] = []
         for c in sample:
@@ -197,7 +201,7 @@ class DemoGenerator:
                         "type": self.pick("work_order_type", leaves=True),
                         "status": self.pick("work_order_status", leaves=True),
                         "priority": self.pick("work_order_priority"), "department": self.pick("department"),
-                        "title": rng.choice(["信号中断", "机顶盒故障", "宽带无法上网", "账单疑问", "业务变更", "投诉服务态度"]),
+                        "title": rng.choice(TITLES),
                         "agent": rng.choice(["agent1", "agent2"]), "accepted_at": accepted,
                         "due_at": accepted + timedelta(hours=24), "created_by": "demo", "updated_by": "demo",
                     })

@@ -46,7 +46,8 @@ class _Report:
         if field is None or (field.retired and not allow_retired):
             state = "a retired" if field is not None else "an unknown"
             names = {f.name: f for f in entity.active_fields}
-            self.add(source, "HL-E203", f"{state} field '{name}' of entity '{entity.name}'{_suggest(name, names)}", path)
+            hint = _suggest(name, names)
+            self.add(source, "HL-E203", f"{state} field '{name}' of entity '{entity.name}'{hint}", path)
             return None
         allowed = set(types) if types is not None else None
         if allowed is not None and field.type not in allowed:

@@ -56,10 +56,9 @@ def _clean_loc(loc: tuple[Any, ...], data: Any) -> tuple[str | int, ...]:
     path: list[str | int] = []
     current = data
     for part in loc:
-        if isinstance(current, dict) and part in current:
-            path.append(part)
-            current = current[part]
-        elif isinstance(current, list) and isinstance(part, int) and 0 <= part < len(current):
+        in_dict = isinstance(current, dict) and part in current
+        in_list = isinstance(current, list) and isinstance(part, int) and 0 <= part < len(current)
+        if in_dict or in_list:
             path.append(part)
             current = current[part]
         elif isinstance(current, dict) and isinstance(part, str) and part not in current and not _is_tag(part):
@@ -74,8 +73,8 @@ def _is_tag(part: str) -> bool:
 
 def _schema_problems(err: ValidationError, data: Any, source: Source) -> list[Problem]:
     grouped: dict[tuple[str | int, ...], list[dict[str, Any]]] = {}
-    for e in err.errors(include_url=False):
-        grouped.setdefault(_clean_loc(tuple(e["loc"]), data), []).append(dict(e))
+    for detail in err.errors(include_url=False):
+        grouped.setdefault(_clean_loc(tuple(detail["loc"]), data), []).append(dict(detail))
     problems: list[Problem] = []
     for path, errors in grouped.items():
         where = ".".join(str(p) for p in path) or "(top level)"
@@ -107,7 +106,8 @@ _CACHE: dict[tuple[str, str, str | None, str | None], ParsedObject] = {}
 _CACHE_LIMIT = 4096
 
 
-def parse_text(text: str, file: str, expected_kind: str | None = None, expected_name: str | None = None) -> ParsedObject:
+def parse_text(text: str, file: str, expected_kind: str | None = None,
+               expected_name: str | None = None) -> ParsedObject:
     """Parse and validate one object from YAML text. Never raises for bad input: problems are returned.
 
     Results are memoised by (text, file, kind, name): the store re-reads the same revisions on every sync

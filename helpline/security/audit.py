@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from helpline.data.entities import rows
 from helpline.data.system import AuditEntry
 
 from .actor import Actor
@@ -36,7 +37,7 @@ def search_audit(*, actor: str | None = None, action: str | None = None, entity:
         q = q.where(AuditEntry.at >= since)
     if until:
         q = q.where(AuditEntry.at < until)
-    return list(q.order_by(AuditEntry.id.desc()).paginate(page, page_size).dicts())
+    return rows(q.order_by(AuditEntry.id.desc()).paginate(page, page_size))
 
 
 def field_changes(before: dict[str, Any], after: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:

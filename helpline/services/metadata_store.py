@@ -84,8 +84,10 @@ class MetadataStore:
 
     def current(self, kind: str, name: str) -> MetadataRevision | None:
         with session():
-            return (MetadataRevision.select().where((MetadataRevision.kind == kind) & (MetadataRevision.name == name))
-                    .order_by(MetadataRevision.id.desc()).first())
+            found: MetadataRevision | None = (
+                MetadataRevision.select().where((MetadataRevision.kind == kind) & (MetadataRevision.name == name))
+                .order_by(MetadataRevision.id.desc()).first())
+            return found
 
     def load_live(self) -> tuple[MetadataSet, list[Problem]]:
         """Build the live set from the newest revision of every object."""
@@ -146,7 +148,7 @@ class MetadataStore:
                 if current.origin != "file":
                     report.overrode_web_edits.append(key)
             to_write.append((key, text, fhash, parsed))
-        for key, rev in last_file.items():
+        for key in last_file:
             current = latest.get(key)
             if key not in files and current is not None and current.content is not None and current.origin == "file":
                 report.removed_files.append(key)
@@ -203,8 +205,7 @@ class MetadataStore:
         assert candidate is not None and candidate.source.positioned is not None
         data = candidate.source.positioned.data
         with session(), db.atomic():
-            current = (MetadataRevision.select().where((MetadataRevision.kind == kind) & (MetadataRevision.name == name))
-                       .order_by(MetadataRevision.id.desc()).first())
+            current = self.current(kind, name)
             if base_revision is not None and current is not None and current.id != base_revision:
                 base = MetadataRevision.get_or_none(MetadataRevision.id == base_revision)
                 raise RevisionConflict(kind, name, base_revision, current,

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 from helpline.data.conditions import FALSE, TRUE, Cond, any_of
-from helpline.data.database import db, session, open_database
+from helpline.data.database import open_database, session
 from helpline.data.entities import EntityModels
 from helpline.data.migrate import DestructiveChangeRefused, apply_migration, plan_migration
 from helpline.data.rule_filters import Const, FieldRef, Ref, to_condition

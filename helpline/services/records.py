@@ -17,6 +17,7 @@ from peewee import IntegrityError
 from helpline.data.conditions import TRUE, Cmp, Cond, all_of, describe
 from helpline.data.database import db, session
 from helpline.data.entities import SYSTEM_COLUMNS
+from helpline.data.entities import rows as select_rows
 from helpline.data.query import ListQuery, Page, PivotTable, fetch_page, fetch_pivot, iterate_rows, sort_keys
 from helpline.data.system import utcnow
 from helpline.metadata.kinds import Entity, RelatedList
@@ -127,7 +128,7 @@ class RecordService:
                                             created_at=now, updated_at=now)
             except IntegrityError as exc:
                 raise ValidationFailed(self._unique_errors(entity, values, exc)) from exc
-            row = self._plain(model.select().where(model.id == instance.id).dicts().get())
+            row = self._plain(select_rows(model.select().where(model.id == instance.id))[0])
             audit(actor, "create", entity=entity_name, record_id=instance.id, after=_public(row))
             return Record(entity_name, row)
 
@@ -188,7 +189,7 @@ class RecordService:
                 raise ValidationFailed(self._unique_errors(entity, changes, exc)) from exc
             if n != 1:
                 raise StaleRecord(f"{entity_name} {record_id} was changed meanwhile; reload it")
-            after = self._plain(model.select().where(model.id == record_id).dicts().get())
+            after = self._plain(select_rows(model.select().where(model.id == record_id))[0])
             old, new = field_changes(_public(before), _public(after))
             audit(actor, "update", entity=entity_name, record_id=record_id, before=old, after=new)
             return Record(entity_name, apply_masks(after, masks), frozenset(masks))

@@ -33,7 +33,7 @@ async def home() -> None:
     lang = "zh_CN"
     ui.label("Helpline").classes("text-h4")
     ui.label(", ".join(f"{n} {k}" for k, n in p.metadata.counts().items())).classes("text-caption")
-    counts = await run.io_bound(_counts)
+    counts = await run.io_bound(_counts) or {}
     columns = [{"name": "entity", "label": "Entity", "field": "entity"},
                {"name": "records", "label": "Records", "field": "records"}]
     rows = [{"entity": p.metadata.entities[k].label.get(lang), "records": v} for k, v in counts.items()]

@@ -18,7 +18,8 @@ FieldType = Literal[
     "text", "long_text", "int", "decimal", "bool", "date", "datetime",
     "phone", "email", "category", "link", "json",
 ]
-ORDERABLE_TYPES = frozenset({"text", "int", "decimal", "bool", "date", "datetime", "phone", "email", "category", "link"})
+ORDERABLE_TYPES = frozenset(
+    {"text", "int", "decimal", "bool", "date", "datetime", "phone", "email", "category", "link"})
 TEXT_TYPES = frozenset({"text", "long_text", "phone", "email"})
 NUMBER_TYPES = frozenset({"int", "decimal"})
 
