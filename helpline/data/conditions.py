@@ -49,27 +49,26 @@ TRUE: Cond = All(())
 FALSE: Cond = AnyOf(())
 
 
-def all_of(*items: Cond | None) -> Cond:
-    """``and`` of the given conditions, dropping None and TRUE, flattening nested ``All``."""
+def _junction(kind: type[All] | type[AnyOf], items: tuple[Cond | None, ...]) -> Cond:
+    neutral, decisive = (TRUE, FALSE) if kind is All else (FALSE, TRUE)
     flat: list[Cond] = []
     for item in items:
-        if item is None or item == TRUE:
+        if item is None or item == neutral:
             continue
-        flat.extend(item.items if isinstance(item, All) else (item,))
-    if any(i == FALSE for i in flat):
-        return FALSE
-    return flat[0] if len(flat) == 1 else All(tuple(flat))
+        flat.extend(item.items if isinstance(item, kind) else (item,))
+    if any(i == decisive for i in flat):
+        return decisive
+    return flat[0] if len(flat) == 1 else kind(tuple(flat))
+
+
+def all_of(*items: Cond | None) -> Cond:
+    """``and`` of the given conditions, dropping None and TRUE, flattening nested ``All``."""
+    return _junction(All, items)
 
 
 def any_of(*items: Cond | None) -> Cond:
-    flat: list[Cond] = []
-    for item in items:
-        if item is None or item == FALSE:
-            continue
-        flat.extend(item.items if isinstance(item, AnyOf) else (item,))
-    if any(i == TRUE for i in flat):
-        return TRUE
-    return flat[0] if len(flat) == 1 else AnyOf(tuple(flat))
+    """``or`` of the given conditions, dropping None and FALSE, flattening nested ``AnyOf``."""
+    return _junction(AnyOf, items)
 
 
 def fields_of(cond: Cond) -> set[str]:

@@ -145,18 +145,24 @@ def _check_entity(r: _Report, e: Entity) -> None:
             r.field(src, e, name, ("indexes", i, j), allow_retired=True)
 
 
+def _check_tree(r: _Report, src: Source, list_key: str, key: str, owner: str, cycle_id: str,
+                pairs: list[tuple[str, str | None]]) -> None:
+    """Flat trees (category nodes, menu items): unique keys, known parents, no cycles."""
+    known: dict[str, int] = {}
+    for i, (name, _) in enumerate(pairs):
+        if name in known:
+            r.add(src, "HL-E212", f"{key} '{name}' appears twice in {owner}", (list_key, i, key))
+        known.setdefault(name, i)
+    for i, (name, parent) in enumerate(pairs):
+        if parent is not None and parent not in known:
+            r.add(src, "HL-E213", f"parent '{parent}' of '{name}' is not in {owner}{_suggest(parent, known)}",
+                  (list_key, i, "parent"))
+    _check_cycles(r, src, cycle_id, list_key, pairs)
+
+
 def _check_category(r: _Report, c: Category) -> None:
-    src = r.mset.source(c)
-    codes: dict[str, int] = {}
-    for i, node in enumerate(c.nodes):
-        if node.code in codes:
-            r.add(src, "HL-E212", f"code '{node.code}' appears twice in tree '{c.name}'", ("nodes", i, "code"))
-        codes.setdefault(node.code, i)
-    for i, node in enumerate(c.nodes):
-        if node.parent is not None and node.parent not in codes:
-            r.add(src, "HL-E213", f"parent '{node.parent}' of '{node.code}' is not a code of this tree"
-                                  f"{_suggest(node.parent, codes)}", ("nodes", i, "parent"))
-    _check_cycles(r, src, "HL-E210", "nodes", [(n.code, n.parent) for n in c.nodes])
+    _check_tree(r, r.mset.source(c), "nodes", "code", f"tree '{c.name}'", "HL-E210",
+                [(n.code, n.parent) for n in c.nodes])
 
 
 def _check_cycles(r: _Report, src: Source, check_id: str, list_key: str, pairs: list[tuple[str, str | None]]) -> None:
@@ -276,16 +282,9 @@ def _check_input_default(r: _Report, src: Source, f: EntityField, default: Any, 
 
 def _check_menu(r: _Report, m: Menu) -> None:
     src = r.mset.source(m)
-    names: dict[str, int] = {}
-    for i, item in enumerate(m.items):
-        if item.name in names:
-            r.add(src, "HL-E212", f"item '{item.name}' appears twice in menu '{m.name}'", ("items", i, "name"))
-        names.setdefault(item.name, i)
+    _check_tree(r, src, "items", "name", f"menu '{m.name}'", "HL-E211", [(i.name, i.parent) for i in m.items])
     for i, item in enumerate(m.items):
         base: Path = ("items", i)
-        if item.parent is not None and item.parent not in names:
-            r.add(src, "HL-E213", f"parent '{item.parent}' of '{item.name}' is not an item of this menu"
-                                  f"{_suggest(item.parent, names)}", (*base, "parent"))
         if item.screen and r.missing("screen", item.screen, r.mset.screens):
             r.add(src, "HL-E205", f"unknown screen '{item.screen}'{_suggest(item.screen, r.mset.screens)}",
                   (*base, "screen"))
@@ -298,7 +297,6 @@ def _check_menu(r: _Report, m: Menu) -> None:
         if item.permission and item.permission not in PERMISSIONS:
             r.add(src, "HL-E209", f"unknown permission '{item.permission}'{_suggest(item.permission, PERMISSIONS)}",
                   (*base, "permission"))
-    _check_cycles(r, src, "HL-E211", "items", [(i.name, i.parent) for i in m.items])
 
 
 def _check_role(r: _Report, role: Role) -> None:

@@ -209,37 +209,30 @@ class Compiler:
             return value  # type: ignore[no-any-return]
         raise self.fail("HL-R402", f"expected true/false, got {type(value).__name__}", pos)
 
-    def c_And(self, node: A.And) -> Fn:
-        ops = tuple((self.expr(o), o.pos) for o in node.operands)
+    def _junction(self, operands: tuple[A.Expr, ...], decisive: bool) -> Fn:
+        """``and`` (decisive False) or ``or`` (decisive True) in three-valued logic: the decisive value
+        wins at once; otherwise a missing operand makes the result missing."""
+        ops = tuple((self.expr(o), o.pos) for o in operands)
         truth = self._truth
+        neutral = not decisive
 
-        def and_(ctx: Mapping[str, Any]) -> Any:
-            result: bool | None = True
+        def junction(ctx: Mapping[str, Any]) -> Any:
+            result: bool | None = neutral
             for f, pos in ops:
                 v = f(ctx)
-                if v is False:
-                    return False
-                if v is not True and truth(v, pos) is None:
+                if v is decisive:
+                    return decisive
+                if v is not neutral and truth(v, pos) is None:
                     result = None
             return result
 
-        return and_
+        return junction
+
+    def c_And(self, node: A.And) -> Fn:
+        return self._junction(node.operands, False)
 
     def c_Or(self, node: A.Or) -> Fn:
-        ops = tuple((self.expr(o), o.pos) for o in node.operands)
-        truth = self._truth
-
-        def or_(ctx: Mapping[str, Any]) -> Any:
-            result: bool | None = False
-            for f, pos in ops:
-                v = f(ctx)
-                if v is True:
-                    return True
-                if v is not False and truth(v, pos) is None:
-                    result = None
-            return result
-
-        return or_
+        return self._junction(node.operands, True)
 
     def c_Not(self, node: A.Not) -> Fn:
         operand, pos, truth = self.expr(node.operand), node.operand.pos, self._truth
