@@ -39,7 +39,12 @@ def run(args: argparse.Namespace) -> int:
         counts = seed_demo(platform, args.demo_customers)
         if "customers" in counts:
             print("demo data: " + ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in counts.items()))
+    from helpline.services.auth import ensure_bootstrap_users
     from helpline.ui.app import serve
+
+    demo = not args.no_demo and settings.demo
+    for username, password in ensure_bootstrap_users(demo=demo).items():
+        print(f"created user {username} with password {password}  (shown once; change it after logging in)")
 
     print(f"Helpline on http://{settings.host}:{settings.port}/")
     serve(settings, platform)

@@ -20,7 +20,7 @@ from helpline.data.entities import SYSTEM_COLUMNS
 from helpline.data.entities import rows as select_rows
 from helpline.data.query import ListQuery, Page, PivotTable, fetch_page, fetch_pivot, iterate_rows, sort_keys
 from helpline.data.system import utcnow
-from helpline.metadata.kinds import Entity, RelatedList
+from helpline.metadata.kinds import Entity, EntityField, RelatedList
 from helpline.security.actor import Actor, PermissionDenied
 from helpline.security.audit import audit, field_changes
 from helpline.security.masking import apply_masks
@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from .platform import Platform
 
 T = TypeVar("T")
+MAX_TITLES = 500
 
 
 class RecordNotFound(LookupError):
@@ -208,7 +209,7 @@ class RecordService:
 
         unit_of_work(work)
 
-    def list(self, actor: Actor, query: ListQuery, *, purpose: str = "list") -> Page:
+    def list_page(self, actor: Actor, query: ListQuery, *, purpose: str = "list") -> Page:
         """One page of records the actor may see, masked; reads of audited entities are logged."""
         entity = self._entity(query.entity)
         actor.require(query.entity, "read")
@@ -263,9 +264,32 @@ class RecordService:
         if via.link_key and via.link_key in record.masked:
             raw = self.platform.models[entity_name].get_by_id(record.id)
             key_value = getattr(raw, via.link_key)
-        return self.list(actor, ListQuery(entity=spec.entity, where=Cmp(spec.via, "eq", key_value),
+        return self.list_page(actor, ListQuery(entity=spec.entity, where=Cmp(spec.via, "eq", key_value),
                                           sort=sort_keys(spec.sort or ["-id"]), page_size=spec.limit,
                                           count_cap=1000), purpose="read")
+
+    def link_options(self, actor: Actor, field: EntityField, *, search: str | None, limit: int = 500
+                     ) -> dict[Any, str]:
+        """Records a link field may point at (key → title), found by quick search, within the scope."""
+        target = self.platform.metadata.entities.get(field.link or "")
+        if target is None or not actor.can(target.name, "read"):
+            return {}
+        key = field.link_key or "id"
+        title = target.title_field or key
+        page = self.list_page(actor, ListQuery(entity=target.name, search=search, sort=[(title, False)],
+                                          page_size=limit, count_cap=limit), purpose="lookup")
+        return {r[key]: (f"{r[title]} ({r[key]})" if title != key else str(r[key])) for r in page.rows}
+
+    def titles(self, actor: Actor, entity_name: str, key: str, keys: list[Any]) -> dict[Any, str]:
+        """The titles of the linked records shown on one page (only those the actor may see)."""
+        entity = self.platform.metadata.entities.get(entity_name)
+        wanted = [k for k in dict.fromkeys(keys) if k not in (None, "")][:MAX_TITLES]
+        if entity is None or not wanted or not actor.can(entity_name, "read"):
+            return {}
+        title = entity.title_field or key
+        page = self.list_page(actor, ListQuery(entity=entity_name, where=Cmp(key, "in", wanted), page_size=len(wanted),
+                                          count_cap=len(wanted)), purpose="lookup")
+        return {r[key]: str(r[title]) for r in page.rows}
 
     @staticmethod
     def _plain(row: dict[str, Any]) -> dict[str, Any]:

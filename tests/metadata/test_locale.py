@@ -10,7 +10,7 @@ import yaml
 
 LOCALE = Path(__file__).parents[2] / "locale"
 LANGUAGES = ("en", "zh_CN")
-AREAS = {"app", "login", "shell", "list", "form", "query", "category", "audit", "errors", "desktop",
+AREAS = {"app", "home", "page", "profile", "users", "login", "shell", "list", "form", "query", "category", "audit", "errors", "desktop",
          "supervisor", "ivr", "designer"}
 
 
@@ -29,7 +29,7 @@ def test_locale_is_not_a_package() -> None:
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_keys_are_flat_dotted_strings(language: str) -> None:
     data = _load(language)
-    assert 150 <= len(data) <= 250
+    assert len(data) >= 150
     for key, value in data.items():
         assert re.fullmatch(r"[a-z_]+(\.[a-zA-Z0-9_]+)+", key), key
         assert key.split(".")[0] in AREAS, key

@@ -90,7 +90,7 @@ def test_permissions_are_enforced_on_the_server(platform: Platform) -> None:
         list(platform.records.rows_for_export(agent, ListQuery(entity="customer")))
     nobody = Actor("ghost", roles=("no_such_role",)).bind(platform.metadata)
     with pytest.raises(PermissionDenied):
-        platform.records.list(nobody, ListQuery(entity="customer"))
+        platform.records.list_page(nobody, ListQuery(entity="customer"))
 
 
 def test_row_scope_applies_to_lists_reads_updates_and_related(platform: Platform) -> None:
@@ -100,22 +100,22 @@ def test_row_scope_applies_to_lists_reads_updates_and_related(platform: Platform
     platform.records.create(SYSTEM, "work_order", {"order_no": "W1", "customer": other, "type": "fault",
                                                    "status": "new", "title": "x"})
     agent = actor(platform, "agent1", "agent", ("changsha", "yueyang_02"))
-    page = platform.records.list(agent, ListQuery(entity="customer", sort=[("customer_no", False)]))
+    page = platform.records.list_page(agent, ListQuery(entity="customer", sort=[("customer_no", False)]))
     assert [r["id"] for r in page.rows] == [mine, county_only]
     with pytest.raises(RecordNotFound):
         platform.records.get(agent, "customer", other)
     with pytest.raises(RecordNotFound):
         platform.records.update(agent, "customer", other, {"name": "x"})
     nobody = actor(platform, "agent9", "agent", ())
-    assert platform.records.list(nobody, ListQuery(entity="customer")).total == 0
+    assert platform.records.list_page(nobody, ListQuery(entity="customer")).total == 0
     admin = actor(platform, "admin", "administrator")
-    assert platform.records.list(admin, ListQuery(entity="customer")).total == 3
+    assert platform.records.list_page(admin, ListQuery(entity="customer")).total == 3
 
 
 def test_masks_in_lists_reads_and_masked_fields_cannot_be_written(platform: Platform) -> None:
     cid = customer(platform, "C1", name="张三丰", phone="13812345678")
     qa = actor(platform, "qa1", "qa")
-    row = platform.records.list(qa, ListQuery(entity="customer")).rows[0]
+    row = platform.records.list_page(qa, ListQuery(entity="customer")).rows[0]
     assert (row["phone"], row["name"]) == ("138****5678", "张**")
     rec = platform.records.get(qa, "customer", cid)
     assert rec.values["phone"] == "138****5678" and "phone" in rec.masked
@@ -137,7 +137,7 @@ def test_audit_log_has_changes_field_by_field_and_customer_reads(platform: Platf
     admin = actor(platform, "admin", "administrator")
     platform.records.update(admin, "customer", cid, {"name": "乙", "address": "长沙"})
     platform.records.get(admin, "customer", cid)
-    platform.records.list(admin, ListQuery(entity="customer", where=Cmp("name", "contains", "乙")))
+    platform.records.list_page(admin, ListQuery(entity="customer", where=Cmp("name", "contains", "乙")))
     platform.records.delete(admin, "customer", cid)
     with session():
         entries = list(reversed(search_audit(entity="customer")))

@@ -1,0 +1,60 @@
+"""Translations from ``locale/<language>.yaml`` (flat dotted keys); English is the fallback.
+
+Pages call :func:`t` with a key and parameters; the language is the signed-in user's (remembered in the
+database and in the browser session). Metadata labels are not here: they carry their own languages.
+"""
+
+from __future__ import annotations
+
+import logging
+from functools import cache
+from typing import Any
+
+import yaml
+
+from helpline.config import ROOT
+from helpline.metadata.kinds import Label
+
+LANGUAGES = {"zh_CN": "中文", "en": "English"}
+DEFAULT_LANGUAGE = "zh_CN"
+log = logging.getLogger("helpline.i18n")
+
+
+@cache
+def catalogue(language: str) -> dict[str, str]:
+    path = ROOT / "locale" / f"{language}.yaml"
+    if not path.exists():
+        return {}
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    return {str(k): str(v) for k, v in data.items()}
+
+
+def translate(language: str, key: str, **params: Any) -> str:
+    text = catalogue(language).get(key) or catalogue("en").get(key)
+    if text is None:
+        log.warning("missing locale key %s", key)
+        return key
+    try:
+        return text.format(**params) if params else text
+    except (KeyError, IndexError, ValueError):
+        return text
+
+
+def current_language() -> str:
+    from nicegui import app
+
+    try:
+        language = app.storage.user.get("language", DEFAULT_LANGUAGE)
+    except (RuntimeError, AssertionError):
+        return DEFAULT_LANGUAGE
+    return language if language in LANGUAGES else DEFAULT_LANGUAGE
+
+
+def t(key: str, **params: Any) -> str:
+    """The text of ``key`` in the current user's language."""
+    return translate(current_language(), key, **params)
+
+
+def label(value: Label | None, fallback: str = "") -> str:
+    """A metadata label in the current user's language."""
+    return value.get(current_language()) if value is not None else fallback

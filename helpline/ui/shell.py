@@ -1,0 +1,180 @@
+"""The frame every signed-in page has: a header (product, user, role, language, logout), the menu tree
+of the user's roles in the left drawer, and the work area where screens, queries and pages open as tabs
+that keep their state while one switches between them."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from nicegui import app, ui
+
+from helpline.metadata.kinds import Menu, MenuItem
+from helpline.security.actor import Actor, PermissionDenied
+from helpline.services import auth
+from helpline.services.access import can_open, require_open
+
+from .context import platform
+from .i18n import LANGUAGES, label, t
+from .session import sign_out
+from .views.admin_views import audit_view, category_view, home_view, profile_view, users_view
+from .views.base import ViewContext
+from .views.form_view import FormView
+from .views.list_view import ListView
+from .views.query_view import QueryView
+
+PAGE_VIEWS: dict[str, Callable[[ViewContext], None]] = {
+    "home": home_view, "categories": category_view, "audit": audit_view, "users": users_view,
+    "profile": profile_view,
+}
+
+
+def item_visible(actor: Actor, menu: Menu, item: MenuItem) -> bool:
+    """A menu item is shown when a role grants it, its permission is held and its target may be opened."""
+    if not actor.sees_menu(menu.name, item.name):
+        return False
+    if item.permission and not actor.has(item.permission):
+        return False
+    kind, name = item.target
+    metadata = platform().metadata
+    if kind == "group":
+        return any(item_visible(actor, menu, child) for child in menu.children(item.name))
+    if kind == "screen":
+        return can_open(actor, metadata, "screen", name)
+    if kind == "query":
+        return can_open(actor, metadata, "query", name)
+    if kind == "page":
+        return can_open(actor, metadata, "page", name)
+    return True
+
+
+class Shell:
+    def __init__(self, actor: Actor):
+        self.actor = actor
+        self.tabs_by_key: dict[str, tuple[Any, Any]] = {}
+        self.header()
+        self.drawer()
+        with ui.column().classes("w-full"):
+            self.tabs = ui.tabs().classes("w-full").props("align=left dense inline-label outside-arrows")
+            self.panels = ui.tab_panels(self.tabs).classes("w-full").props("keep-alive")
+
+    def header(self) -> None:
+        actor = self.actor
+        with ui.header().classes("items-center bg-primary text-white"):
+            ui.button(icon="menu", on_click=lambda: self.left.toggle()).props("flat color=white dense")
+            ui.label(t("app.name")).classes("text-h6")
+            ui.space()
+            roles = [label(r.label, r.name) for n in actor.roles if (r := platform().metadata.roles.get(n))]
+            ui.label(f"{actor.display_name or actor.username} · {', '.join(roles)}").classes("user-badge")
+            lang = ui.select(LANGUAGES, value=app.storage.user.get("language", "zh_CN")).props(
+                "dense dark borderless options-dense").classes("w-24 language-switch")
+            lang.on_value_change(lambda e: self.set_language(e.value))
+            ui.button(icon="account_circle", on_click=lambda: self.open("page", "profile")).props(
+                "flat color=white dense").tooltip(t("shell.profile"))
+            ui.button(t("shell.logout"), icon="logout", on_click=self.logout).props("flat color=white dense") \
+                .classes("logout").mark("logout")
+
+    def drawer(self) -> None:
+        with ui.left_drawer(value=True, bordered=True).classes("bg-grey-1").props("width=240") as self.left:
+            ui.label(t("shell.menu")).classes("text-subtitle2 text-grey-8")
+            for menu in sorted(platform().metadata.menus.values(), key=lambda m: m.order):
+                for item in menu.children(None):
+                    self.menu_item(menu, item)
+
+    def menu_item(self, menu: Menu, item: MenuItem) -> None:
+        if not item_visible(self.actor, menu, item):
+            return
+        kind, name = item.target
+        caption = label(item.label, item.name)
+        if kind == "group":
+            with ui.expansion(caption, icon=item.icon or "folder", value=True).classes("w-full").props("dense"):
+                for child in menu.children(item.name):
+                    self.menu_item(menu, child)
+            return
+        if kind == "url":
+            ui.link(caption, name, new_tab=True).classes("q-px-md")
+            return
+        ui.button(caption, icon=item.icon or "chevron_right", on_click=lambda k=kind, n=name: self.open(k, n)) \
+            .props("flat align=left no-caps dense").classes(f"w-full menu-{menu.name}-{item.name}")
+
+    def context(self, key: str) -> ViewContext:
+        return ViewContext(platform=platform(), actor=self.actor, open=self.open,
+                           close=lambda: self.close(key), retitle=lambda title: self.retitle(key, title))
+
+    def open(self, kind: str, name: str, *, record_id: int | None = None, **params: Any) -> None:
+        """Open (or focus) a view in a tab; refused targets give a notice (and an audit entry)."""
+        metadata = platform().metadata
+        key = f"{kind}:{name}" + (f":{record_id}" if kind == "record" else "")
+        if key in self.tabs_by_key and not (kind == "record" and record_id is None):
+            self.tabs.value = self.tabs_by_key[key][0]
+            return
+        access_kind = "screen" if kind == "record" else kind
+        try:
+            require_open(self.actor, metadata, access_kind, name)  # type: ignore[arg-type]
+        except PermissionDenied:
+            ui.notify(t("errors.forbidden"), type="negative")
+            return
+        title = self.title(kind, name, record_id)
+        if kind == "record" and record_id is None:
+            key = f"{key}:new{len(self.tabs_by_key)}"
+        with self.tabs:
+            tab = ui.tab(key, label=title).props("no-caps")
+        with self.panels, ui.tab_panel(tab) as panel:
+            with ui.row().classes("w-full justify-end"):
+                ui.button(icon="close", on_click=lambda k=key: self.close(k)).props("flat dense size=sm") \
+                    .tooltip(t("shell.tab.close"))
+            self.render(kind, name, record_id, self.context(key), params)
+        self.tabs_by_key[key] = (tab, panel)
+        self.tabs.value = tab
+
+    def title(self, kind: str, name: str, record_id: int | None) -> str:
+        metadata = platform().metadata
+        if kind == "screen" and name in metadata.screens:
+            return label(metadata.screens[name].title, name)
+        if kind == "query" and name in metadata.queries:
+            return label(metadata.queries[name].title, name)
+        if kind == "record" and name in metadata.screens:
+            entity = metadata.entities[metadata.screens[name].entity]
+            return label(entity.label, entity.name) + (f" #{record_id}" if record_id else " +")
+        return t(f"page.{name}")
+
+    def render(self, kind: str, name: str, record_id: int | None, ctx: ViewContext, params: dict[str, Any]) -> None:
+        metadata = platform().metadata
+        if kind == "screen":
+            screen = metadata.screens[name]
+            if screen.view == "list":
+                ListView(ctx, screen)
+            else:
+                FormView(ctx, screen, None, params.get("defaults"))
+        elif kind == "record":
+            FormView(ctx, metadata.screens[name], record_id, params.get("defaults"))
+        elif kind == "query":
+            QueryView(ctx, metadata.queries[name])
+        elif kind == "page" and name in PAGE_VIEWS:
+            PAGE_VIEWS[name](ctx)
+        else:
+            ui.label(t("page.unavailable")).classes("text-grey-7")
+
+    def retitle(self, key: str, title: str) -> None:
+        if key in self.tabs_by_key:
+            self.tabs_by_key[key][0].props(f'label="{title}"')
+
+    def close(self, key: str) -> None:
+        tab, panel = self.tabs_by_key.pop(key, (None, None))
+        if tab is None:
+            return
+        was_current = self.tabs.value in (tab, key)
+        self.tabs.remove(tab)
+        self.panels.remove(panel)
+        if was_current and self.tabs_by_key:
+            self.tabs.value = list(self.tabs_by_key.values())[-1][0]
+
+    def set_language(self, language: str) -> None:
+        app.storage.user["language"] = language
+        auth.set_language(self.actor.username, language)
+        ui.navigate.reload()
+
+    def logout(self) -> None:
+        auth.logout(self.actor.username)
+        sign_out()
+        ui.navigate.to("/login")

@@ -1,0 +1,2 @@
+"""Views rendered inside the shell's work area: generated lists, forms and query screens, and the
+built-in pages (categories, audit log, users, profile, home)."""

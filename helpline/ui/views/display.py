@@ -1,0 +1,69 @@
+"""How stored values are shown: category codes as their labels, flags, dates, linked records' titles."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from helpline.metadata.kinds import Category, EntityField
+from helpline.metadata.metaset import MetadataSet
+
+from ..i18n import label, t
+
+
+def category_label(tree: Category | None, code: Any, *, path: bool = False) -> str:
+    if tree is None or code in (None, ""):
+        return "" if code is None else str(code)
+    node = tree.node(str(code))
+    if node is None:
+        return str(code)
+    if path:
+        return " › ".join(label(n.label, n.code) for n in tree.path(node.code))
+    return label(node.label, node.code)
+
+
+def category_options(tree: Category | None, current: Any = None) -> dict[str, str]:
+    """Codes offered in a picker, in tree order with their path, retired codes only if already chosen."""
+    if tree is None:
+        return {}
+    chosen = set(current if isinstance(current, list) else ([current] if current else []))
+    parents = {n.parent for n in tree.nodes if n.parent}
+    options: dict[str, str] = {}
+
+    def walk(parent: str | None, depth: int) -> None:
+        for node in tree.children(parent):
+            leaf = node.code not in parents
+            selectable = (leaf or tree.selectable == "any") and (not node.retired or node.code in chosen)
+            if selectable:
+                options[node.code] = category_label(tree, node.code, path=True)
+            walk(node.code, depth + 1)
+
+    walk(None, 0)
+    for code in chosen - set(options):
+        options[str(code)] = category_label(tree, code)
+    return options
+
+
+def show(field: EntityField | None, value: Any, metadata: MetadataSet, titles: dict[Any, str] | None = None) -> str:
+    """The text a list cell or a read-only field shows."""
+    if value is None or value == "" or value == []:
+        return ""
+    if field is None:
+        return value.isoformat(sep=" ", timespec="minutes") if isinstance(value, datetime) else str(value)
+    if field.type == "category":
+        tree = metadata.categories.get(field.category or "")
+        if isinstance(value, list):
+            return ", ".join(category_label(tree, v) for v in value)
+        return category_label(tree, value)
+    if field.type == "bool":
+        return t("app.yes") if value else t("app.no")
+    if field.type == "datetime" and isinstance(value, datetime):
+        return value.isoformat(sep=" ", timespec="minutes")
+    if field.type == "date" and isinstance(value, date):
+        return value.isoformat()
+    if field.type == "decimal" and isinstance(value, Decimal):
+        return f"{value.normalize():f}"
+    if field.type == "link" and titles is not None:
+        return titles.get(value, str(value))
+    return str(value)

@@ -1,0 +1,215 @@
+"""A generated form: create, view and edit a record with the sections and tabs of its screen metadata,
+field widgets by type, checks in the browser and again on the server (errors shown on the fields),
+optimistic concurrency, delete, and the related lists (a customer's contact records and work orders)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from nicegui import run, ui
+
+from helpline.data.query import Page
+from helpline.metadata.kinds import FieldRef, RelatedList, Screen, Section
+from helpline.security.actor import PermissionDenied
+from helpline.services.records import Record, RecordNotFound, StaleRecord, ValidationFailed
+
+from ..i18n import label, t
+from .base import ViewContext
+from .display import show
+from .list_view import format_rows
+from .widgets import FieldWidget, make_widget
+
+
+def error_text(err: Any) -> str:
+    """A service field error in the user's language."""
+    key = getattr(err, "key", "errors.rule")
+    params = getattr(err, "params", {})
+    special = {"errors.unique": "form.invalid.unique", "errors.max": "form.invalid.max",
+               "errors.min": "form.invalid.min", "errors.max_length": "form.invalid.max_length",
+               "errors.min_length": "form.invalid.min_length", "errors.regex": "form.invalid.regex"}
+    text = t(special.get(key, key), value="", field="", **{k: v for k, v in params.items() if k != "field"})
+    return text if text != key else err.text()
+
+
+class FormView:
+    def __init__(self, ctx: ViewContext, screen: Screen, record_id: int | None = None,
+                 defaults: dict[str, Any] | None = None):
+        self.ctx = ctx
+        self.screen = screen
+        self.entity = ctx.platform.metadata.entities[screen.entity]
+        self.record_id = record_id
+        self.defaults = defaults or {}
+        self.version: int | None = None
+        self.widgets: dict[str, FieldWidget] = {}
+        self.record: Record | None = None
+        self.container = ui.column().classes("w-full")
+        ui.timer(0, self.load, once=True)
+
+    @property
+    def editable(self) -> bool:
+        if self.record_id is None:
+            return self.ctx.actor.can(self.entity.name, "create")
+        return self.ctx.actor.can(self.entity.name, "update")
+
+    async def load(self) -> None:
+        if self.record_id is not None:
+            try:
+                self.record = await run.io_bound(self.ctx.platform.records.get, self.ctx.actor, self.entity.name,
+                                                 self.record_id)
+            except (RecordNotFound, PermissionDenied) as exc:
+                self.container.clear()
+                with self.container:
+                    ui.label(t("errors.not_found") if isinstance(exc, RecordNotFound) else t("errors.forbidden")) \
+                        .classes("text-negative")
+                return
+            if self.record is None:  # the app is shutting down
+                return
+            self.version = int(self.record.values["version"])
+        self.render()
+
+    def render(self) -> None:
+        self.container.clear()
+        values = self.record.values if self.record else self.defaults
+        title = label(self.screen.title, self.screen.name)
+        if self.record is not None and self.entity.title_field:
+            title = f"{title}: {values.get(self.entity.title_field) or self.record.id}"
+            self.ctx.retitle(str(values.get(self.entity.title_field) or self.record.id))
+        elif self.record is None:
+            title = t("form.new_title", entity=label(self.entity.label, self.entity.name))
+        self.widgets.clear()
+        with self.container:
+            with ui.row().classes("w-full items-center"):
+                ui.label(title).classes("text-h6")
+                ui.space()
+                if self.editable:
+                    ui.button(t("form.save"), icon="save", on_click=self.save).props("dense").classes("save-button")
+                if self.record is not None and "delete" in self.screen.actions and \
+                        self.ctx.actor.can(self.entity.name, "delete"):
+                    ui.button(t("form.delete"), icon="delete", on_click=self.confirm_delete) \
+                        .props("dense flat color=negative")
+            tabbed = [s for s in self.screen.layout if s.tab]
+            for section in [s for s in self.screen.layout if not s.tab]:
+                self.render_section(section, values)
+            if tabbed:
+                with ui.tabs().classes("w-full") as tabs:
+                    tab_objs = [ui.tab(label(s.tab, f"tab{i}")) for i, s in enumerate(tabbed)]
+                with ui.tab_panels(tabs, value=tab_objs[0]).classes("w-full"):
+                    for tab, section in zip(tab_objs, tabbed, strict=True):
+                        with ui.tab_panel(tab):
+                            self.render_section(section, values)
+            if self.record is not None:
+                for spec in self.screen.related:
+                    self.render_related(spec)
+
+    def render_section(self, section: Section, values: dict[str, Any]) -> None:
+        with ui.card().classes("w-full").props("flat bordered"):
+            ui.label(label(section.title)).classes("text-subtitle1 text-primary")
+            with ui.grid(columns=section.columns).classes("w-full gap-x-4 gap-y-1"):
+                for ref in section.refs():
+                    self.render_field(ref, values)
+
+    def render_field(self, ref: FieldRef, values: dict[str, Any]) -> None:
+        field = self.entity.any_field(ref.field)
+        if field is None:
+            return
+        masked = self.record is not None and ref.field in self.record.masked
+        system = self.entity.field(ref.field) is None
+        readonly = ref.readonly or not self.editable or masked or system
+        with ui.element("div").style(f"grid-column: span {min(ref.span, 4)}"):
+            widget = make_widget(self.ctx, field, readonly=readonly, hint=label(ref.hint) if ref.hint else None,
+                                 caption=label(ref.label) if ref.label else None)
+            value = values.get(ref.field, field.default if self.record is None else None)
+            if masked or system:
+                widget.element.value = show(field, value, self.ctx.platform.metadata) if field.type != "bool" \
+                    else value
+            else:
+                widget.set_value(value)
+            widget.element.props(f'data-field="{ref.field}"')
+            if not readonly:
+                self.widgets[ref.field] = widget
+
+    def render_related(self, spec: RelatedList) -> None:
+        other = self.ctx.platform.metadata.entities.get(spec.entity)
+        if other is None or not self.ctx.actor.can(spec.entity, "read") or self.record is None:
+            return
+        record = self.record
+        with ui.card().classes("w-full").props("flat bordered"):
+            ui.label(label(spec.title)).classes("text-subtitle1 text-primary")
+            columns = [{"name": c, "field": c, "align": "left",
+                        "label": label(f.label if (f := other.any_field(c)) else None, c)} for c in spec.columns]
+            table = ui.table(columns=columns, rows=[], row_key="id").classes("w-full") \
+                .props(f'flat dense no-data-label="{t("form.no_related")}"')
+
+            def fetch() -> tuple[Page, list[dict[str, Any]]]:
+                page = self.ctx.platform.records.related(self.ctx.actor, self.entity.name, record, spec)
+                return page, format_rows(self.ctx, other, spec.columns, page.rows)
+
+            async def fill() -> None:
+                fetched = await run.io_bound(fetch)
+                if fetched is not None:
+                    table.rows = fetched[1]
+                    table.update()
+
+            form = next((s.name for s in self.ctx.platform.metadata.screens.values()
+                         if s.view == "form" and s.entity == spec.entity), None)
+            if form:
+                table.on("row-click", lambda e, f=form: self.ctx.open(
+                    "record", f, record_id=int((e.args[1] if isinstance(e.args, list) else e.args)["id"])))
+            ui.timer(0, fill, once=True)
+
+    def collect(self) -> dict[str, Any] | None:
+        """The editable fields' values (the service keeps only what changed), or None if a check fails."""
+        if not all(w.valid() for w in self.widgets.values()):
+            return None
+        return {name: w.value for name, w in self.widgets.items()}
+
+    async def save(self) -> None:
+        values = self.collect()
+        if values is None:
+            ui.notify(t("errors.check_fields"), type="warning")
+            return
+        for w in self.widgets.values():
+            w.show_error(None)
+        try:
+            if self.record is None:
+                saved = await run.io_bound(self.ctx.platform.records.create, self.ctx.actor, self.entity.name, values)
+            else:
+                saved = await run.io_bound(self.ctx.platform.records.update, self.ctx.actor, self.entity.name,
+                                           self.record.id, values, self.version)
+        except ValidationFailed as exc:
+            for name, err in exc.errors.items():
+                widget = self.widgets.get(name)
+                if widget is not None:
+                    widget.show_error(error_text(err))
+                else:
+                    ui.notify(f"{name}: {error_text(err)}", type="negative")
+            return
+        except StaleRecord:
+            ui.notify(t("form.version_conflict"), type="negative")
+            return
+        except (PermissionDenied, RecordNotFound):
+            ui.notify(t("errors.forbidden"), type="negative")
+            return
+        if saved is None:
+            return
+        self.record = saved
+        self.record_id = saved.id
+        self.version = int(saved.values["version"])
+        ui.notify(t("form.saved"), type="positive")
+        self.render()
+
+    async def confirm_delete(self) -> None:
+        with ui.dialog() as dialog, ui.card():
+            ui.label(t("form.delete_confirm"))
+            with ui.row():
+                ui.button(t("app.cancel"), on_click=lambda: dialog.submit(False)).props("flat")
+                ui.button(t("form.delete"), on_click=lambda: dialog.submit(True)).props("color=negative")
+        record = self.record
+        if await dialog and record is not None:
+            try:
+                await run.io_bound(self.ctx.platform.records.delete, self.ctx.actor, self.entity.name, record.id)
+            except (PermissionDenied, RecordNotFound):
+                ui.notify(t("errors.forbidden"), type="negative")
+                return
+            ui.notify(t("form.deleted"), type="positive")
+            self.ctx.close()

@@ -1,0 +1,10 @@
+"""The NiceGUI main file the ``user`` and ``screen`` fixtures run for each test: the web runtime on the
+platform the test's fixture started (see tests/ui/conftest.py)."""
+
+from nicegui import ui
+
+from helpline.ui.app import build
+from helpline.ui.context import platform
+
+build(platform())
+ui.run(storage_secret="helpline tests", reload=False, show=False, title="Helpline")
