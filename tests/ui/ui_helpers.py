@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+
+from nicegui import ui
 from nicegui.testing import User
 
 PASSWORD = "demo-pass-1"
@@ -19,5 +22,33 @@ async def log_in(user: User, username: str, password: str = PASSWORD, path: str 
 
 
 async def see(user: User, text: str) -> None:
-    """Wait (up to ~5 s) until ``text`` is shown: views load their data on a worker thread."""
-    await user.should_see(content=text, retries=50)
+    """Wait (up to ~5 s) until ``text`` is shown on the page or in a notification (views load their data and
+    save on worker threads)."""
+    for _ in range(100):
+        if any(text in m for m in user.notify.messages):
+            return
+        try:
+            await user.should_see(content=text, retries=1)
+            return
+        except AssertionError:
+            await asyncio.sleep(0.05)
+    await user.should_see(content=text, retries=1)
+
+
+def tables_with(user: User, column: str) -> list[ui.table]:
+    """The tables on the page that have ``column`` (none yet: an empty list)."""
+    try:
+        found = user.find(ui.table).elements
+    except AssertionError:
+        return []
+    return [t for t in found if column in {c["name"] for c in t.columns}]
+
+
+async def loaded_table(user: User, column: str) -> ui.table:
+    """The table with ``column`` once its first rows have arrived from the server."""
+    for _ in range(100):
+        tables = tables_with(user, column)
+        if tables and tables[-1].rows:
+            return tables[-1]
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"no table with column {column!r} and rows")

@@ -27,7 +27,7 @@ def category_view(ctx: ViewContext) -> None:
     ui.label(t("category.title")).classes("text-h6")
     with ui.row().classes("w-full no-wrap gap-4"):
         picker = ui.select({n: label(c.label, n) for n, c in trees.items()}, value=state["tree"],
-                           with_input=True).classes("w-64").props("dense")
+                           with_input=True).classes("w-64").props("dense").mark("category-picker")
         panel = ui.column().classes("grow")
 
     def nodes_of(name: str) -> list[dict[str, Any]]:
@@ -48,11 +48,13 @@ def category_view(ctx: ViewContext) -> None:
         if not name or name not in ctx.platform.metadata.categories:
             return
         with panel:
-            tree_el = ui.tree(nodes_of(name), label_key="label", on_select=lambda e: state.update(code=e.value))
+            tree_el = ui.tree(nodes_of(name), label_key="label", on_select=lambda e: state.update(code=e.value)) \
+                .mark("category-tree")
             tree_el.expand()
             if can_edit:
                 with ui.row().classes("gap-2"):
-                    ui.button(t("category.add"), icon="add", on_click=lambda: edit_dialog("add")).props("dense")
+                    ui.button(t("category.add"), icon="add", on_click=lambda: edit_dialog("add")).props("dense") \
+                        .mark("category-add")
                     ui.button(t("category.rename"), on_click=lambda: edit_dialog("rename")).props("dense outline")
                     ui.button(t("category.move"), on_click=lambda: edit_dialog("move")).props("dense outline")
                     ui.button(t("category.retire"), on_click=lambda: retire(True)).props("dense outline")
@@ -83,10 +85,11 @@ def category_view(ctx: ViewContext) -> None:
             return
         with ui.dialog() as dialog, ui.card().classes("min-w-[24rem]"):
             code = ui.input(t("category.code"), value="" if mode == "add" else state["code"]) \
-                .props("readonly" if mode != "add" else "")
-            en = ui.input(f"{t('category.label')} (English)", value=node.label.en if node and mode != "add" else "")
+                .props("readonly" if mode != "add" else "").mark("category-code")
+            en = ui.input(f"{t('category.label')} (English)", value=node.label.en if node and mode != "add" else "") \
+                .mark("category-en")
             zh = ui.input(f"{t('category.label')} (中文)", value=(node.label.zh_CN or "") if node and mode != "add"
-                          else "")
+                          else "").mark("category-zh")
             parents = {"": "—", **{n.code: label(n.label, n.code) for n in tree.nodes}}
             parent = ui.select(parents, label=t("category.parent"),
                                value=(state["code"] or "") if mode == "add" else (node.parent or "") if node else "")
@@ -109,7 +112,7 @@ def category_view(ctx: ViewContext) -> None:
 
             with ui.row():
                 ui.button(t("app.cancel"), on_click=dialog.close).props("flat")
-                ui.button(t("app.ok"), on_click=ok).classes("category-ok")
+                ui.button(t("app.ok"), on_click=ok).classes("category-ok").mark("category-ok")
         dialog.open()
 
     def choose(e: Any) -> None:
@@ -130,7 +133,7 @@ def audit_view(ctx: ViewContext) -> None:
         entity = ui.input(t("audit.object")).props("dense clearable")
         since = ui.input(t("query.from"), value=(datetime.now() - timedelta(days=7)).date().isoformat()) \
             .props("dense type=date stack-label")
-        ui.button(t("app.search"), icon="search", on_click=lambda: load()).classes("audit-search")
+        ui.button(t("app.search"), icon="search", on_click=lambda: load()).classes("audit-search").mark("audit-search")
     columns = [{"name": k, "field": k, "label": t(f"audit.{v}"), "align": "left"} for k, v in
                (("at", "time"), ("actor", "user"), ("action", "action"), ("object", "object"), ("detail", "detail"))]
     table = ui.table(columns=columns, rows=[], row_key="id").classes("w-full").props("flat dense bordered")
@@ -225,9 +228,9 @@ def profile_view(ctx: ViewContext) -> None:
     ui.label(t("shell.profile")).classes("text-h6")
     with ui.card().props("flat bordered"):
         ui.label(t("profile.change_password")).classes("text-subtitle1")
-        old = ui.input(t("profile.old_password"), password=True)
-        new = ui.input(t("profile.new_password"), password=True)
-        again = ui.input(t("profile.repeat_password"), password=True)
+        old = ui.input(t("profile.old_password"), password=True).mark("old-password")
+        new = ui.input(t("profile.new_password"), password=True).mark("new-password")
+        again = ui.input(t("profile.repeat_password"), password=True).mark("repeat-password")
 
         def change() -> None:
             if new.value != again.value:
@@ -242,7 +245,7 @@ def profile_view(ctx: ViewContext) -> None:
             for w in (old, new, again):
                 w.value = ""
 
-        ui.button(t("profile.change_password"), on_click=change).classes("change-password")
+        ui.button(t("profile.change_password"), on_click=change).classes("change-password").mark("change-password")
 
 
 def home_view(ctx: ViewContext) -> None:

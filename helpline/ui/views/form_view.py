@@ -82,7 +82,8 @@ class FormView:
                 ui.label(title).classes("text-h6")
                 ui.space()
                 if self.editable:
-                    ui.button(t("form.save"), icon="save", on_click=self.save).props("dense").classes("save-button")
+                    ui.button(t("form.save"), icon="save", on_click=self.save).props("dense").classes("save-button") \
+                        .mark("save")
                 if self.record is not None and "delete" in self.screen.actions and \
                         self.ctx.actor.can(self.entity.name, "delete"):
                     ui.button(t("form.delete"), icon="delete", on_click=self.confirm_delete) \
@@ -124,7 +125,7 @@ class FormView:
                     else value
             else:
                 widget.set_value(value)
-            widget.element.props(f'data-field="{ref.field}"')
+            widget.element.props(f'data-field="{ref.field}"').mark(f"field-{ref.field}")
             if not readonly:
                 self.widgets[ref.field] = widget
 

@@ -98,13 +98,15 @@ class ListView:
             ui.label(label(screen.title, screen.name)).classes("text-h6")
             ui.space()
             self.search_box = ui.input(t("list.search"), placeholder=t("list.search_placeholder")) \
-                .props("dense clearable debounce=400").on("update:model-value", lambda: self.reload(first=True))
+                .props("dense clearable debounce=400").mark("quick-search")
+            self.search_box.on_value_change(lambda: self.reload(first=True))
             ui.button(icon="refresh", on_click=lambda: self.reload()).props("flat dense").tooltip(t("list.refresh"))
             if "create" in screen.actions and ctx.actor.can(entity.name, "create") and screen.form:
                 ui.button(t("list.new"), icon="add",
-                          on_click=lambda: ctx.open("record", screen.form, record_id=None)).props("dense")
+                          on_click=lambda: ctx.open("record", screen.form, record_id=None)).props("dense").mark("new")
             if "export" in screen.actions and ctx.actor.has("export"):
-                ui.button(t("list.export"), icon="download", on_click=self.export).props("dense outline")
+                ui.button(t("list.export"), icon="download", on_click=self.export).props("dense outline") \
+                    .mark("export")
         if screen.filters:
             with ui.row().classes("w-full items-end gap-2"):
                 for name in screen.filters:

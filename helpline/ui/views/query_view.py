@@ -43,14 +43,19 @@ class QueryView:
             ui.label(t("query.inputs")).classes("text-subtitle2")
             with ui.row().classes("w-full items-end gap-3"):
                 for inp in q.inputs:
-                    self.inputs[inp.name] = self.input_widget(inp)
+                    widget = self.input_widget(inp)
+                    for element in (widget if isinstance(widget, tuple) else (widget,)):
+                        element.mark(f"input-{inp.name}")
+                    self.inputs[inp.name] = widget
             if q.logic:
                 ui.label(q.logic).classes("text-caption text-grey-7 query-logic")
             with ui.row():
-                ui.button(t("query.run"), icon="search", on_click=lambda: self.run(first=True)).classes("run-query")
+                ui.button(t("query.run"), icon="search", on_click=lambda: self.run(first=True)).classes("run-query") \
+                    .mark("run-query")
                 ui.button(t("query.reset"), on_click=self.reset).props("flat")
                 if self.ctx.actor.has("export"):
-                    ui.button(t("list.export"), icon="download", on_click=self.export).props("outline")
+                    ui.button(t("list.export"), icon="download", on_click=self.export).props("outline") \
+                        .mark("query-export")
         self.results = ui.column().classes("w-full")
 
     def input_widget(self, inp: QueryInput) -> Any:
