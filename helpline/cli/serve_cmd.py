@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from typing import Any
 
 from helpline.cli import add_settings_options
@@ -22,6 +23,7 @@ def add_parser(sub: Any) -> None:
     add_settings_options(p)
     p.add_argument("--agi-host", default=defaults.agi_host, help="FastAGI host (default %(default)s)")
     p.add_argument("--agi-port", type=int, default=defaults.agi_port, help="FastAGI port (default %(default)s)")
+    p.add_argument("--no-agi", action="store_true", help="do not start the FastAGI server")
     p.add_argument("--no-demo", action="store_true", help="do not fill an empty database with demo data")
     p.add_argument("--demo-customers", type=int, default=defaults.demo_customers,
                    help="customers generated into an empty database (default %(default)s)")
@@ -46,6 +48,21 @@ def run(args: argparse.Namespace) -> int:
     for username, password in ensure_bootstrap_users(demo=demo).items():
         print(f"created user {username} with password {password}  (shown once; change it after logging in)")
 
+    agi = None
+    if not args.no_agi:
+        from telephony.ivr.agi_handler import start_agi_server
+
+        try:
+            agi = start_agi_server(platform, settings.agi_host, settings.agi_port)
+        except OSError as exc:
+            print(f"helpline: cannot listen for FastAGI on {settings.agi_host}:{settings.agi_port}: {exc}",
+                  file=sys.stderr)
+            return 1
+        print(f"FastAGI on {settings.agi_host}:{agi.port} (Asterisk: AGI(agi://{settings.agi_host}:{agi.port}/ivr))")
     print(f"Helpline on http://{settings.host}:{settings.port}/")
-    serve(settings, platform)
+    try:
+        serve(settings, platform)
+    finally:
+        if agi is not None:
+            agi.stop()
     return 0

@@ -19,6 +19,7 @@ from peewee import (
 )
 from playhouse.shortcuts import model_to_dict
 
+from .calls import Call, CallerRegion
 from .database import db
 from .jsonfield import JSONField
 
@@ -102,7 +103,7 @@ class AuditEntry(SystemModel):
         table_name = "hl_audit"
 
 
-SYSTEM_MODELS: list[type[SystemModel]] = [User, UserRole, MetadataRevision, AuditEntry]
+SYSTEM_MODELS: list[type[Model]] = [User, UserRole, MetadataRevision, AuditEntry, Call, CallerRegion]
 
 
 def create_system_tables() -> None:

@@ -342,4 +342,7 @@ def cross_check(mset: MetadataSet) -> list[Problem]:
     from .rule_checks import rule_problems
 
     r.problems.extend(rule_problems(mset))
+    from .ivr_checks import ivr_problems
+
+    r.problems.extend(ivr_problems(mset))
     return r.problems

@@ -1,8 +1,9 @@
 """The catalogue of metadata problem ids: each has a title and a hint, like Django's system checks.
 
 Ids are stable: tests, docs and the designers refer to them. ``HL-E0xx`` are file-level problems,
-``HL-E1xx`` schema problems inside one object, ``HL-E2xx`` cross-references between objects. Problems in
-rule texts embedded in metadata keep the rule language's own ids (``HL-R...``).
+``HL-E1xx`` schema problems inside one object, ``HL-E2xx`` cross-references between objects, ``HL-E3xx``
+IVR flows and routing. Problems in rule texts embedded in metadata keep the rule language's own ids
+(``HL-R...``).
 """
 
 from __future__ import annotations
@@ -56,6 +57,17 @@ CATALOGUE: dict[str, Check] = {c.id: c for c in [
     Check("HL-E217", "unknown page", "Use one of the built-in pages listed in the message."),
     Check("HL-E218", "screen of the wrong view here", "A list needs a form screen to open, and so on."),
     Check("HL-E219", "unknown category code", "Use a code of the field's category tree."),
+    Check("HL-E301", "unknown IVR node", "Refer to a node defined under 'nodes' of the same flow."),
+    Check("HL-E302", "unknown prompt", "Refer to a prompt defined under 'prompts' of the same flow."),
+    Check("HL-E303", "unknown queue", "Refer to a queue defined in a routing under metadata/routings/."),
+    Check("HL-E304", "unknown IVR flow", "Refer to a flow defined under metadata/ivrs/."),
+    Check("HL-E305", "unknown extension hook",
+          "Name a function '<extension>.<function>' listed in IVR_HOOKS of extensions/<extension>/."),
+    Check("HL-E306", "access number used twice",
+          "Each access number (dialled number) selects one flow; remove it from all but one."),
+    Check("HL-E307", "unreachable IVR node",
+          "No path from 'start' (or a jump from another flow) reaches this node; link it or remove it."),
+    Check("HL-E308", "queue defined twice", "Queue names are unique across all routings; rename one."),
 ]}
 
 

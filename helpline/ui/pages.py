@@ -101,6 +101,10 @@ def register() -> None:
             return
         shell_page("record", name, record)
 
+    @ui.page("/ivr/console")
+    def ivr_console() -> None:
+        shell_page("page", "ivr_console")
+
     @ui.page("/page/{name}")
     def page(name: str) -> None:
         shell_page("page", name)

@@ -4,10 +4,12 @@ fixture runs the app (tests/ui/app_main.py)."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from selenium import webdriver
 
 from helpline.data.database import db, session
 from helpline.data.system import User as UserRow
@@ -35,3 +37,18 @@ def ui_platform(tmp_path: Path, demo_metadata: Path) -> Iterator[Platform]:
     if not db.is_closed():
         db.close()
 
+
+
+os.environ.setdefault("SE_OFFLINE", "true")  # Selenium Manager must never try the network
+if os.path.exists("/usr/bin/chromium"):
+    os.environ.setdefault("CHROME_BINARY_LOCATION", "/usr/bin/chromium")
+
+
+@pytest.fixture(scope="session")
+def nicegui_chrome_options(nicegui_chrome_options: webdriver.ChromeOptions) -> webdriver.ChromeOptions:
+    """NiceGUI's options without background traffic (this machine has no network: Chromium's own
+    connections would only fail)."""
+    for arg in ("disable-background-networking", "disable-component-update",
+                "disable-sync", "no-first-run", "disable-gpu"):
+        nicegui_chrome_options.add_argument(arg)
+    return nicegui_chrome_options

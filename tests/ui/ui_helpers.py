@@ -18,13 +18,13 @@ async def log_in(user: User, username: str, password: str = PASSWORD, path: str 
     user.find(marker="password").type(password)
     user.find(marker="login-submit").click()
     if expect_shell:
-        await user.should_see(marker="logout", retries=50)
+        await user.should_see(marker="logout", retries=150)
 
 
 async def see(user: User, text: str) -> None:
-    """Wait (up to ~5 s) until ``text`` is shown on the page or in a notification (views load their data and
+    """Wait (up to ~15 s, for a loaded machine) until ``text`` is shown on the page or in a notification (views load their data and
     save on worker threads)."""
-    for _ in range(100):
+    for _ in range(300):
         if any(text in m for m in user.notify.messages):
             return
         try:

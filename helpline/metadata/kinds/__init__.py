@@ -5,10 +5,12 @@ from __future__ import annotations
 from .category import Category, CategoryNode
 from .common import LANGUAGES, Label, MetaObject
 from .entity import Entity, EntityField, Validation
+from .ivr import Ivr, Prompt
 from .menu import PAGES, Menu, MenuItem
-from .placeholders import Import, Ivr, Job, Routing, Workflow
+from .placeholders import Import, Job, Workflow
 from .query import Pivot, Query, QueryInput
 from .role import EntityGrant, Role
+from .routing import Queue, Routing
 from .screen import Column, FieldRef, RelatedList, Screen, Section
 
 KINDS: dict[str, type[MetaObject]] = {
@@ -37,5 +39,6 @@ KIND_OF_FOLDER = {folder: kind for kind, folder in FOLDERS.items()}
 __all__ = [
     "FOLDERS", "KINDS", "KIND_OF_FOLDER", "LANGUAGES", "PAGES", "Category", "CategoryNode", "Column", "Entity",
     "EntityField", "EntityGrant", "FieldRef", "Import", "Ivr", "Job", "Label", "Menu", "MenuItem", "MetaObject",
-    "Pivot", "Query", "QueryInput", "RelatedList", "Role", "Routing", "Screen", "Section", "Validation", "Workflow",
+    "Pivot", "Prompt", "Query", "QueryInput", "Queue", "RelatedList", "Role", "Routing", "Screen", "Section",
+    "Validation", "Workflow",
 ]

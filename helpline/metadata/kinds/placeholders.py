@@ -1,4 +1,5 @@
-"""Kinds that later parts of Helpline fill in: ``ivr``, ``routing``, ``workflow``, ``job``, ``import``.
+"""Kinds that later parts of Helpline fill in: ``workflow``, ``job``, ``import`` (``ivr`` and ``routing`` have
+their own modules now).
 
 Until their own schema exists each is recognised and its header validated (kind, name, label,
 description); its body sits under ``spec`` and is kept as written.
@@ -13,14 +14,6 @@ from .common import MetaObject
 
 class Placeholder(MetaObject):
     spec: dict[str, Any] = {}
-
-
-class Ivr(Placeholder):
-    kind: Literal["ivr"]
-
-
-class Routing(Placeholder):
-    kind: Literal["routing"]
 
 
 class Workflow(Placeholder):

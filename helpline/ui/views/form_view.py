@@ -88,16 +88,20 @@ class FormView:
                         self.ctx.actor.can(self.entity.name, "delete"):
                     ui.button(t("form.delete"), icon="delete", on_click=self.confirm_delete) \
                         .props("dense flat color=negative")
-            tabbed = [s for s in self.screen.layout if s.tab]
             for section in [s for s in self.screen.layout if not s.tab]:
                 self.render_section(section, values)
-            if tabbed:
-                with ui.tabs().classes("w-full") as tabs:
-                    tab_objs = [ui.tab(label(s.tab, f"tab{i}")) for i, s in enumerate(tabbed)]
-                with ui.tab_panels(tabs, value=tab_objs[0]).classes("w-full"):
-                    for tab, section in zip(tab_objs, tabbed, strict=True):
-                        with ui.tab_panel(tab):
-                            self.render_section(section, values)
+            groups: dict[str, list[Section]] = {}  # sections sharing a tab label share the tab
+            for section in self.screen.layout:
+                if section.tab:
+                    groups.setdefault(label(section.tab), []).append(section)
+            if groups:
+                with ui.tabs().classes("w-full").props("align=left") as tabs:
+                    tab_objs = {name: ui.tab(name) for name in groups}
+                with ui.tab_panels(tabs, value=next(iter(tab_objs.values()))).classes("w-full").props("keep-alive"):
+                    for name, sections in groups.items():
+                        with ui.tab_panel(tab_objs[name]):
+                            for section in sections:
+                                self.render_section(section, values)
             if self.record is not None:
                 for spec in self.screen.related:
                     self.render_related(spec)
@@ -123,9 +127,9 @@ class FormView:
             if masked or system:
                 widget.element.value = show(field, value, self.ctx.platform.metadata) if field.type != "bool" \
                     else value
-            else:
+            elif value is not None:  # an empty new form shows no errors until one types or saves
                 widget.set_value(value)
-            widget.element.props(f'data-field="{ref.field}"').mark(f"field-{ref.field}")
+            widget.element.classes(f"field-{ref.field}").mark(f"field-{ref.field}")
             if not readonly:
                 self.widgets[ref.field] = widget
 
@@ -160,7 +164,8 @@ class FormView:
 
     def collect(self) -> dict[str, Any] | None:
         """The editable fields' values (the service keeps only what changed), or None if a check fails."""
-        if not all(w.valid() for w in self.widgets.values()):
+        results = [w.valid() for w in self.widgets.values()]  # every field shows its own error
+        if not all(results):
             return None
         return {name: w.value for name, w in self.widgets.items()}
 

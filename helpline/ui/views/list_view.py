@@ -98,12 +98,13 @@ class ListView:
             ui.label(label(screen.title, screen.name)).classes("text-h6")
             ui.space()
             self.search_box = ui.input(t("list.search"), placeholder=t("list.search_placeholder")) \
-                .props("dense clearable debounce=400").mark("quick-search")
+                .props("dense clearable debounce=400").mark("quick-search").classes("quick-search")
             self.search_box.on_value_change(lambda: self.reload(first=True))
             ui.button(icon="refresh", on_click=lambda: self.reload()).props("flat dense").tooltip(t("list.refresh"))
             if "create" in screen.actions and ctx.actor.can(entity.name, "create") and screen.form:
                 ui.button(t("list.new"), icon="add",
-                          on_click=lambda: ctx.open("record", screen.form, record_id=None)).props("dense").mark("new")
+                          on_click=lambda: ctx.open("record", screen.form, record_id=None)).props("dense").mark("new") \
+                    .classes("new-record")
             if "export" in screen.actions and ctx.actor.has("export"):
                 ui.button(t("list.export"), icon="download", on_click=self.export).props("dense outline") \
                     .mark("export")
@@ -124,7 +125,7 @@ class ListView:
         self.table = ui.table(columns=cols, rows=[], row_key="id", pagination={
             "page": 1, "rowsPerPage": screen.page_size, "rowsNumber": 0, "sortBy": sort_by,
             "descending": descending}).classes("w-full").props("flat bordered dense binary-state-sort")
-        self.table.props(f'no-data-label="{t("list.no_rows")}" rows-per-page-options="[10,25,50,100]"')
+        self.table.props(f'no-data-label="{t("list.no_rows")}" :rows-per-page-options="[10,25,50,100]"')
         self.table.on("request", self.on_request)
         if screen.form:
             self.table.on("row-click", self.on_row_click)

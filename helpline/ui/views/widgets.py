@@ -134,7 +134,6 @@ def make_widget(ctx: ViewContext, field: EntityField, *, readonly: bool = False,
 def _link_select(ctx: ViewContext, field: EntityField, text: str, checks: dict[str, Check]) -> Any:
     """A picker of linked records: all of them when there are few, else searched as one types."""
     target = ctx.platform.metadata.entities.get(field.link or "")
-    key = field.link_key or "id"
     options = ctx.platform.records.link_options(ctx.actor, field, search=None, limit=LINK_OPTIONS_LIMIT)
     select = ui.select(options, label=text, with_input=True, clearable=True, validation=checks)
     if target is not None and len(options) >= LINK_OPTIONS_LIMIT:
@@ -148,5 +147,4 @@ def _link_select(ctx: ViewContext, field: EntityField, text: str, checks: dict[s
             select.set_options(found, value=select.value)
 
         select.on("input-value", search, throttle=0.4)
-    select.props(f'data-key="{key}"')
     return select

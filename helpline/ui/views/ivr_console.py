@@ -1,0 +1,124 @@
+"""The IVR console: an administrator picks a flow and a caller number and "calls"; the same engine runs
+the flow against the simulated switch, the page shows each prompt as text, takes digits from the keypad
+or the keyboard, and shows the trail with the rule that matched each branch."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from nicegui import run, ui
+
+from helpline.services.platform import Platform
+from telephony.ivr.engine import CallOutcome, IvrEngine
+from telephony.switch.simulated import SimulatedSwitch
+
+from ..i18n import current_language, label, t
+from .base import ViewContext
+
+KEYS = "123456789*0#"
+_ENGINES: dict[int, IvrEngine] = {}
+
+
+def engine_for(platform: Platform) -> IvrEngine:
+    """One engine per platform (it keeps the compiled flows of the live revision)."""
+    engine = _ENGINES.get(id(platform))
+    if engine is None or engine.platform is not platform:
+        engine = _ENGINES[id(platform)] = IvrEngine(platform)
+    return engine
+
+
+class IvrConsole:
+    def __init__(self, ctx: ViewContext):
+        self.ctx = ctx
+        self.switch: SimulatedSwitch | None = None
+        self.shown = 0
+        flows = {n: label(f.label, n) for n, f in ctx.platform.metadata.objects.get("ivr", {}).items()}
+        ui.label(t("page.ivr_console")).classes("text-h6")
+        with ui.row().classes("items-end gap-3"):
+            self.flow = ui.select(flows, label=t("ivr.flow"), value=next(iter(flows), None)).classes("w-56") \
+                .mark("ivr-flow")
+            self.caller = ui.input(t("ivr.caller_number"), value="13800000000").mark("ivr-caller")
+            self.call_button = ui.button(t("ivr.call"), icon="call", on_click=self.call).mark("ivr-call") \
+                .classes("ivr-call")
+            self.hangup_button = ui.button(t("ivr.hang_up"), icon="call_end", color="negative",
+                                           on_click=self.hang_up).mark("ivr-hangup")
+            self.hangup_button.set_enabled(False)
+        with ui.row().classes("w-full no-wrap gap-6 items-start"):
+            with ui.grid(columns=3).classes("gap-1"):
+                for key in KEYS:
+                    ui.button(key, on_click=lambda k=key: self.press(k)).props("outline").classes("w-12") \
+                        .mark(f"key-{key}")
+            with ui.column().classes("grow"):
+                ui.label(t("ivr.heard")).classes("text-subtitle2")
+                self.log = ui.column().classes("gap-0 ivr-log").mark("ivr-log")
+        self.outcome = ui.column().classes("w-full")
+        self.keyboard = ui.keyboard(on_key=self.on_key, active=False)
+        self.timer = ui.timer(0.2, self.refresh, active=False)
+
+    def on_key(self, e: Any) -> None:
+        key = str(getattr(e.key, "name", "") or "")
+        if e.action.keydown and key in KEYS:
+            self.press(key)
+
+    def press(self, key: str) -> None:
+        if self.switch is not None and self.switch.alive:
+            self.switch.press(key)
+
+    def hang_up(self) -> None:
+        if self.switch is not None:
+            self.switch.hang_up()
+
+    def refresh(self) -> None:
+        switch = self.switch
+        if switch is None:
+            return
+        lines = switch.transcript()
+        with self.log:
+            for line in lines[self.shown:]:
+                ui.label(line).classes("font-mono")
+        self.shown = len(lines)
+
+    async def call(self) -> None:
+        if not self.flow.value:
+            return
+        self.log.clear()
+        self.outcome.clear()
+        self.shown = 0
+        self.switch = SimulatedSwitch(interactive=True, language=current_language())
+        self.call_button.set_enabled(False)
+        self.hangup_button.set_enabled(True)
+        self.keyboard.active = True
+        self.timer.activate()
+        engine = engine_for(self.ctx.platform)
+        try:
+            outcome = await run.io_bound(engine.run_call, self.switch, caller_number=self.caller.value or None,
+                                         flow_name=self.flow.value, uniqueid=self.switch.uniqueid, channel="console")
+        finally:
+            self.timer.deactivate()
+            self.keyboard.active = False
+            self.call_button.set_enabled(True)
+            self.hangup_button.set_enabled(False)
+            self.refresh()
+        if outcome is not None:
+            self.show_outcome(outcome)
+
+    def show_outcome(self, outcome: CallOutcome) -> None:
+        with self.outcome:
+            with ui.row().classes("gap-6 ivr-outcome"):
+                ui.label(f"{t('ivr.result')}: {outcome.result}").mark("ivr-result")
+                for key, value in (("ivr.queue", outcome.queue), ("ivr.tier", outcome.tier),
+                                   ("ivr.hangup_node", outcome.hangup_node)):
+                    if value:
+                        ui.label(f"{t(key)}: {value}")
+            if outcome.error:
+                ui.label(f"{outcome.error.get('id', '')} {outcome.error.get('message', '')}").classes("text-negative")
+            columns = [{"name": k, "field": k, "label": t(f"ivr.trail.{k}"), "align": "left"}
+                       for k in ("node", "type", "digits", "rule", "next")]
+            rows = [{"id": i, "node": s.get("node"), "type": s.get("type"), "digits": " ".join(s.get("digits") or []),
+                     "rule": (s.get("rule") or {}).get("source", "") if isinstance(s.get("rule"), dict) else "",
+                     "next": s.get("next") or s.get("outcome") or ""} for i, s in enumerate(outcome.trail)]
+            ui.table(columns=columns, rows=rows, row_key="id").classes("w-full ivr-trail").props("flat dense bordered")
+
+
+def ivr_console_view(ctx: ViewContext) -> None:
+    IvrConsole(ctx)

@@ -1,0 +1,49 @@
+"""The FastAGI glue: a handler for ``FastAGIServer.route('ivr', ...)`` that runs the IVR of a call.
+
+```python
+server = FastAGIServer("127.0.0.1", 4573)
+server.route("ivr", make_agi_handler(platform))
+server.start()
+```
+
+Asterisk's ``AGI(agi://host:4573/ivr/main?lang=en)`` reaches the flow ``main`` (the script path after
+``ivr/``); ``AGI(agi://host:4573/ivr)`` lets the dialled number (``agi_dnid``) choose the flow. The
+query's ``lang`` picks the prompt language shown by simulations. :func:`start_agi_server` does both
+steps for ``run.py agi`` and ``run.py serve``.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from helpline.services.platform import Platform
+from telephony.agi import AgiEnvironment, FastAGIServer, Handler, HelplineAGI
+from telephony.ivr.engine import IvrEngine
+from telephony.switch.agi_channel import AgiSwitch
+
+__all__ = ["make_agi_handler", "start_agi_server"]
+
+log = logging.getLogger(__name__)
+
+
+def make_agi_handler(platform: Platform, *, engine: IvrEngine | None = None) -> Handler:
+    """A FastAGI handler running each call through the platform's IVR flows."""
+    ivr = engine or IvrEngine(platform)
+
+    def handle(agi: HelplineAGI, env: AgiEnvironment) -> None:
+        languages = env.query.get("lang") or []
+        language = languages[0] if languages else None
+        ivr.run_call(AgiSwitch(agi), caller_number=env.caller_number, dnid=env.dialled_number,
+                     flow_name=env.flow or None, uniqueid=env.uniqueid, channel=env.channel,
+                     language=language if language in ("zh_CN", "en") else None)
+
+    handle.engine = ivr  # type: ignore[attr-defined]
+    return handle
+
+
+def start_agi_server(platform: Platform, host: str = "127.0.0.1", port: int = 4573, *,
+                     engine: IvrEngine | None = None, read_timeout: float | None = 30.0) -> FastAGIServer:
+    """A started FastAGI server serving ``ivr`` and ``ivr/<flow>`` with the platform's flows."""
+    server = FastAGIServer(host, port, read_timeout=read_timeout)
+    server.route("ivr", make_agi_handler(platform, engine=engine))
+    return server.start()
