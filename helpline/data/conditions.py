@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 Op = Literal["eq", "ne", "lt", "le", "gt", "ge", "in", "not_in", "contains", "starts_with", "ends_with",
-             "between", "is_empty", "not_empty"]
+             "prefix", "between", "is_empty", "not_empty"]
 OPS: frozenset[str] = frozenset(Op.__args__)  # type: ignore[attr-defined]
 
 

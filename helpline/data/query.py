@@ -8,6 +8,7 @@ averages. Every value reaches the database as a parameter; field names are check
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -91,6 +92,12 @@ class _Compiler:
         column: Field = self.model._meta.fields[name]
         return column
 
+    def never_null(self, name: str) -> bool:
+        if name in SYSTEM_COLUMNS:
+            return True
+        f = self.entity.field(name)
+        return bool(f and f.required)
+
     def multiple(self, name: str) -> bool:
         f = self.entity.field(name)
         return bool(f and f.multiple)
@@ -144,6 +151,9 @@ class _Compiler:
             parts = [p for p in ((col >= low) if low is not None else None,
                                  (col <= high) if high is not None else None) if p is not None]
             return parts[0] & parts[1] if len(parts) == 2 else (parts[0] if parts else _expr(SQL("1 = 1")))
+        if c.op == "prefix":  # an index range: col >= v and col < v + U+FFFF
+            text = str(v)
+            return (col >= text) & (col < text + "\uffff")
         if c.op in ("contains", "starts_with", "ends_with"):
             text = _escape_like(str(v))
             pattern = {"contains": f"%{text}%", "starts_with": f"{text}%", "ends_with": f"%{text}"}[c.op]
@@ -191,12 +201,26 @@ def _escape_like(text: str) -> str:
     return text.replace("!", "!!").replace("%", "!%").replace("_", "!_")
 
 
+NUMBER_WORD = re.compile(r"^\+?[0-9][0-9-]{5,}$")
+
+
 def search_condition(entity: Entity, text: str | None) -> Cond:
-    """Quick search: every word must be found in one of the entity's search fields."""
+    """Quick search: every word must be found in one of the entity's search fields.
+
+    A word that looks like a number (a phone, card or customer number, six digits or more) is matched from
+    the start of the indexed search fields only — an index range instead of a scan of every row."""
     if not text or not text.strip() or not entity.search_fields:
         return TRUE
     words = text.split()[:5]
-    return all_of(*[any_of(*[Cmp(f, "contains", w) for f in entity.search_fields]) for w in words])
+    conditions = []
+    for word in words:
+        indexed = [f for f in entity.search_fields if (fd := entity.field(f)) and (fd.indexed or fd.unique)]
+        if NUMBER_WORD.match(word) and indexed:
+            digits = word.replace("-", "")
+            conditions.append(any_of(*[Cmp(f, "prefix", digits) for f in indexed]))
+        else:
+            conditions.append(any_of(*[Cmp(f, "contains", word) for f in entity.search_fields]))
+    return all_of(*conditions)
 
 
 def build_select(models: EntityModels, q: ListQuery) -> tuple[Any, _Compiler]:
@@ -220,12 +244,19 @@ def fetch_page(models: EntityModels, q: ListQuery) -> Page:
     order = []
     for name, descending in q.sort:
         col = compiler.column(name)
-        order.append(col.desc(nulls="LAST") if descending else col.asc(nulls="LAST"))
+        # empty values sort last; a column that cannot be empty needs no NULLS clause (which would keep
+        # SQLite from walking its index in order)
+        nulls = None if compiler.never_null(name) else "LAST"
+        order.append(col.desc(nulls=nulls) if descending else col.asc(nulls=nulls))
     model = compiler.model
     if not any(name == "id" for name, _ in q.sort):
         order.append(model.id.desc() if q.sort and q.sort[-1][1] else model.id.asc())
     found = select_rows(query.order_by(*order).paginate(page, page_size))
-    total, capped = count_capped(query, q.count_cap)
+    offset = (page - 1) * page_size
+    if 0 < len(found) < page_size or (page == 1 and not found):
+        total, capped = offset + len(found), False  # a short page tells the total: no second scan
+    else:
+        total, capped = count_capped(query, q.count_cap)
     return Page(rows=found, total=total, capped=capped, page=page, page_size=page_size)
 
 

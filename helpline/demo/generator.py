@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from helpline.data.database import db, session
+from helpline.data.database import session, write_transaction
 from helpline.data.entities import column
 from helpline.data.entities import rows as select_rows
 from helpline.metadata.kinds import Category, Entity
@@ -101,7 +101,7 @@ class DemoGenerator:
 
     def seed_regions(self) -> int:
         model = self.platform.models["region"]
-        with session(), db.atomic():
+        with session(), write_transaction():
             if model.select().exists():
                 return 0
             rows = [{"code": r.code, "name": r.name, "name_en": r.name_en or None, "level": r.level,
@@ -165,7 +165,7 @@ class DemoGenerator:
         done = 0
         while done < n:
             rows = [self.customer_row(start + done + k) for k in range(min(batch, n - done))]
-            with session(), db.atomic():
+            with session(), write_transaction():
                 model.insert_many(rows).execute()
             done += len(rows)
         return done
@@ -209,7 +209,7 @@ class DemoGenerator:
             keep = {f.name for f in model._meta.sorted_fields}
             rows = [{k: v for k, v in r.items() if k in keep} for r in rows]
             for start in range(0, len(rows), 2000):
-                with session(), db.atomic():
+                with session(), write_transaction():
                     model.insert_many(rows[start:start + 2000]).execute()
         return len(contacts), len(work)
 
@@ -223,7 +223,7 @@ class DemoGenerator:
             ("欠费停机与复机", "欠费停机后缴清费用，系统将在两小时内自动复机。", "欠费,停机,复机"),
             ("双向增值业务介绍", "互动点播、时移回看等双向业务的资费与开通方式。", "双向,增值"),
         ]
-        with session(), db.atomic():
+        with session(), write_transaction():
             if model.select().exists():
                 return 0
             rows = [{"title": t, "category": self.pick("knowledge_category", leaves=True), "body": b,

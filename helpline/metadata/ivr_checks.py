@@ -21,6 +21,7 @@ designers all see them). Problems (``HL-E3xx``) are placed at the referring valu
 
 from __future__ import annotations
 
+import ast
 import importlib
 from collections.abc import Callable, Iterable
 from dataclasses import replace
@@ -85,6 +86,36 @@ def find_hook(name: str, directory: FsPath | None = None) -> Callable[..., Any] 
         return f"extension '{extension}' has no IVR hook '{function}' (it has: {known})"
     fn: Callable[..., Any] = hooks[function]
     return fn
+
+
+def declared_hook(name: str, directory: FsPath | None = None) -> str | None:
+    """Why hook ``<extension>.<function>`` is not declared, or None — read from the extension's source
+    (``IVR_HOOKS = {"name": fn, ...}``) without importing it, so ``run.py check`` stays fast and never runs
+    extension code. An ``IVR_HOOKS`` that is not a literal mapping is checked by importing after all."""
+    extension, _, function = name.partition(".")
+    source = (directory or EXTENSIONS_DIR) / extension / "__init__.py"
+    if not source.is_file():
+        return f"there is no extension '{extension}' (extensions/{extension}/__init__.py)"
+    try:
+        tree = ast.parse(source.read_text(encoding="utf-8"))
+    except (SyntaxError, UnicodeDecodeError, OSError) as exc:
+        return f"extension '{extension}' cannot be read: {exc}"
+    for stmt in tree.body:
+        targets: list[ast.expr] = []
+        if isinstance(stmt, ast.Assign):
+            targets = stmt.targets
+        elif isinstance(stmt, ast.AnnAssign):
+            targets = [stmt.target]
+        if any(isinstance(t, ast.Name) and t.id == "IVR_HOOKS" for t in targets):
+            value = stmt.value if isinstance(stmt, (ast.Assign, ast.AnnAssign)) else None
+            if isinstance(value, ast.Dict) and all(isinstance(k, ast.Constant) for k in value.keys):
+                names = {str(k.value) for k in value.keys if isinstance(k, ast.Constant)}
+                if function in names:
+                    return None
+                return f"extension '{extension}' has no IVR hook '{function}' (it has: {', '.join(sorted(names))})"
+            break
+    found = find_hook(name, directory)
+    return found if isinstance(found, str) else None
 
 
 def ivr_use(flow: Ivr | None, mset: MetadataSet | None) -> Use:
@@ -208,9 +239,9 @@ def _check_flow(r: _IvrReport, flow: Ivr, entries: set[str]) -> None:
                 r.add(src, "HL-E301", f"unknown node '{node.node}' in flow '{other.name}'"
                                       f"{r.suggest(node.node, other.nodes)}", (*base, "node"))
         if isinstance(node, HookNode):
-            found = find_hook(node.hook)
-            if isinstance(found, str):
-                r.add(src, "HL-E305", f"unknown hook '{node.hook}': {found}", (*base, "hook"))
+            why = declared_hook(node.hook)
+            if why is not None:
+                r.add(src, "HL-E305", f"unknown hook '{node.hook}': {why}", (*base, "hook"))
         if isinstance(node, BranchNode):
             targets.update(t for t in _rule_gotos(node.rules, use) if t in nodes)
     seen: set[str] = set()

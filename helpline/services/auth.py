@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Literal
 
-from helpline.data.database import db, session
+from helpline.data.database import session, write_transaction
 from helpline.data.system import User, UserRole, utcnow
 from helpline.metadata.metaset import MetadataSet
 from helpline.security.actor import Actor, PermissionDenied
@@ -79,7 +79,7 @@ def authenticate(username: str, password: str, settings: AuthSettings | None = N
 
     The failure count and the audit entry are committed before the refusal is raised."""
     settings = settings or AuthSettings.from_env()
-    with session(), db.atomic():
+    with session(), write_transaction():
         user: User | None = User.get_or_none(User.username == username)
         failure = _check_login(user, username, password, settings)
         if failure is None and user is not None:
@@ -124,7 +124,7 @@ def logout(username: str) -> None:
 
 def change_password(username: str, old: str, new: str) -> None:
     check_password_rules(new)
-    with session(), db.atomic():
+    with session(), write_transaction():
         user = User.get(User.username == username)
         right = verify_password(old, user.password_hash)
         if right:
@@ -141,7 +141,7 @@ def create_user(actor: Actor, username: str, password: str, roles: list[str], *,
                 display_name: str = "", language: str = "zh_CN") -> User:
     actor.require_permission("users.manage")
     check_password_rules(password)
-    with session(), db.atomic():
+    with session(), write_transaction():
         if User.select().where(User.username == username).exists():
             raise PermissionDenied(f"the user '{username}' exists already")
         user = User.create(username=username, password_hash=hash_password(password), regions=regions or [],
@@ -157,7 +157,7 @@ def reset_password(actor: Actor, username: str, password: str | None = None) -> 
     actor.require_permission("users.manage")
     new = password or generate_password()
     check_password_rules(new)
-    with session(), db.atomic():
+    with session(), write_transaction():
         n = (User.update(password_hash=hash_password(new), must_change_password=True, failed_logins=0,
                          locked_until=None).where(User.username == username).execute())
         if n != 1:
@@ -170,14 +170,14 @@ def set_active(actor: Actor, username: str, active: bool) -> None:
     actor.require_permission("users.manage")
     if username == actor.username and not active:
         raise PermissionDenied("you cannot disable yourself")
-    with session(), db.atomic():
+    with session(), write_transaction():
         User.update(active=active).where(User.username == username).execute()
         audit(actor, "enable" if active else "disable", entity="user", record_id=username)
 
 
 def set_roles(actor: Actor, username: str, roles: list[str], regions: list[str]) -> None:
     actor.require_permission("users.manage")
-    with session(), db.atomic():
+    with session(), write_transaction():
         before = list(roles_of(username))
         UserRole.delete().where(UserRole.username == username).execute()
         for role in roles:
@@ -214,7 +214,7 @@ def ensure_bootstrap_users(*, demo: bool, environ: dict[str, str] | None = None)
         demo_pw = env.get("HELPLINE_DEMO_PASSWORD") or ""
         for name, (role, regions, display) in DEMO_USERS.items():
             wanted[name] = (role, regions, display, demo_pw)
-    with session(), db.atomic():
+    with session(), write_transaction():
         existing = {u.username for u in User.select(User.username)}
         shared_demo = ""
         for name, (role, regions, display, given) in wanted.items():

@@ -14,7 +14,7 @@ from typing import Any
 from peewee import fn
 
 from helpline.data.calls import Call, CallerRegion, utcnow
-from helpline.data.database import db, session
+from helpline.data.database import session, write_transaction
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +34,7 @@ class CallService:
         unknown = set(values) - OPEN_FIELDS
         if unknown:
             raise ValueError(f"unknown call fields: {', '.join(sorted(unknown))}")
-        with session(), db.atomic():
+        with session(), write_transaction():
             return int(Call.insert(started_at=utcnow(), **values).execute())
 
     def close(self, call_id: int, **values: Any) -> None:
@@ -43,7 +43,7 @@ class CallService:
         if unknown:
             raise ValueError(f"unknown call fields: {', '.join(sorted(unknown))}")
         try:
-            with session(), db.atomic():
+            with session(), write_transaction():
                 Call.update(ended_at=utcnow(), **values).where(Call.id == call_id).execute()
         except Exception:
             log.exception("call %s: the call record could not be closed", call_id)
@@ -81,7 +81,7 @@ class CallService:
         if not number or not region:
             return
         try:
-            with session(), db.atomic():
+            with session(), write_transaction():
                 updated = (CallerRegion.update(region=region, calls=CallerRegion.calls + 1, seen_at=utcnow())
                            .where(CallerRegion.number == number).execute())
                 if not updated:

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from helpline.data.database import session
+from helpline.data.database import db, session
+from helpline.data.entities import EntityModel
+from helpline.data.entities import column as column_of
 
 from .platform import Platform
 from .values import phone_variants
@@ -30,9 +32,32 @@ def find_customer_by_phone(platform: Platform, number: str, *, entity: str = "cu
         return None
     with session():
         for name in fields:
-            column = getattr(model, name)
-            clause = column == variants[0] if len(variants) == 1 else column.in_(variants)
-            row = model.select().where(clause).order_by(model.id).limit(1).dicts().first()
+            sql, columns, tail = _statement(model, name, len(variants))
+            cursor = db.execute_sql(sql, [*variants, *tail])
+            row = cursor.fetchone()
             if row is not None:
-                return dict(row)
+                found = dict(zip(columns, row, strict=True))
+                # let the model's fields turn stored values into Python ones (JSON lists, dates, decimals)
+                return {c: model._meta.columns[c].python_value(v) if c in model._meta.columns else v
+                        for c, v in found.items()}
     return None
+
+
+_STATEMENTS: dict[tuple[int, str, int], tuple[type[EntityModel], str, list[str], list[Any]]] = {}
+
+
+def _statement(model: type[EntityModel], field: str, n: int) -> tuple[str, list[str], list[Any]]:
+    """The lookup SQL for ``field`` with ``n`` number forms, built once per model (peewee needs about a
+    millisecond to build a 40-column select; the indexed lookup itself takes a few hundredths)."""
+    key = (id(model), field, n)
+    cached = _STATEMENTS.get(key)
+    if cached is None or cached[0] is not model:
+        column = column_of(model, field)
+        clause = column == "?" if n == 1 else column.in_(["?"] * n)
+        query = model.select().where(clause).order_by(model.id).limit(1)
+        sql, params = query.sql()
+        columns = [f.column_name for f in model._meta.sorted_fields]
+        if len(_STATEMENTS) > 64:
+            _STATEMENTS.clear()
+        cached = _STATEMENTS[key] = (model, sql, columns, list(params[n:]))  # the number forms, then LIMIT
+    return cached[1], cached[2], cached[3]

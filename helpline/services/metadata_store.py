@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from helpline.data.database import db, session
+from helpline.data.database import session, write_transaction
 from helpline.data.jsonfield import dumps
 from helpline.data.system import MetadataRevision
 from helpline.diagnostics import Problem, ProblemsError
@@ -167,7 +167,7 @@ class MetadataStore:
             report.added.clear()
             report.changed.clear()
             return report
-        with session(), db.atomic():
+        with session(), write_transaction():
             for (kind, name), text, fhash, parsed in to_write:
                 data = parsed.source.positioned.data if parsed.source.positioned else None
                 MetadataRevision.create(kind=kind, name=name, content=data, source=text,
@@ -204,7 +204,7 @@ class MetadataStore:
             raise ProblemsError(problems)
         assert candidate is not None and candidate.source.positioned is not None
         data = candidate.source.positioned.data
-        with session(), db.atomic():
+        with session(), write_transaction():
             current = self.current(kind, name)
             if base_revision is not None and current is not None and current.id != base_revision:
                 base = MetadataRevision.get_or_none(MetadataRevision.id == base_revision)

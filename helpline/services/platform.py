@@ -15,7 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 from helpline.data.conditions import FALSE, TRUE, Cond, any_of
-from helpline.data.database import open_database, session
+from helpline.data.database import db, is_sqlite, open_database, session
 from helpline.data.entities import EntityModels
 from helpline.data.migrate import DestructiveChangeRefused, apply_migration, plan_migration
 from helpline.data.rule_filters import Const, FieldRef, Ref, to_condition
@@ -79,7 +79,9 @@ class Platform:
         models = EntityModels(metadata)
         if self.auto_migrate:
             with session():
-                apply_migration(models)
+                plan = apply_migration(models)
+                if plan.steps and is_sqlite():
+                    db.execute_sql("PRAGMA optimize")  # fresh planner statistics for new indexes
         with self._lock:
             self.metadata = metadata
             self.models = models

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from peewee import IntegrityError
 
 from helpline.data.conditions import TRUE, Cmp, Cond, all_of, describe
-from helpline.data.database import db, session
+from helpline.data.database import db, session, write_transaction
 from helpline.data.entities import SYSTEM_COLUMNS
 from helpline.data.entities import rows as select_rows
 from helpline.data.query import ListQuery, Page, PivotTable, fetch_page, fetch_pivot, iterate_rows, sort_keys
@@ -63,7 +63,7 @@ class Record:
 
 def unit_of_work(fn: Callable[[], T]) -> T:
     """Run ``fn`` in its own connection and transaction."""
-    with session(), db.atomic():
+    with session(), write_transaction():
         return fn()
 
 

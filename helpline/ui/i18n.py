@@ -41,8 +41,13 @@ def translate(language: str, key: str, **params: Any) -> str:
 
 
 def current_language() -> str:
+    """The signed-in user's language inside a page or event handler; the default elsewhere (worker threads,
+    services): code that runs there gets the language passed in."""
     from nicegui import app
+    from nicegui.slot import Slot
 
+    if not Slot.get_stack():
+        return DEFAULT_LANGUAGE
     try:
         language = app.storage.user.get("language", DEFAULT_LANGUAGE)
     except (RuntimeError, AssertionError):

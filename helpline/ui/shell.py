@@ -15,7 +15,7 @@ from helpline.services import auth
 from helpline.services.access import can_open, require_open
 
 from .context import platform
-from .i18n import LANGUAGES, label, t
+from .i18n import LANGUAGES, current_language, label, t
 from .session import sign_out
 from .views.admin_views import audit_view, category_view, home_view, profile_view, users_view
 from .views.base import ViewContext
@@ -99,7 +99,7 @@ class Shell:
             .props("flat align=left no-caps dense").classes(f"w-full menu-{menu.name}-{item.name}")
 
     def context(self, key: str) -> ViewContext:
-        return ViewContext(platform=platform(), actor=self.actor, open=self.open,
+        return ViewContext(platform=platform(), actor=self.actor, open=self.open, language=current_language(),
                            close=lambda: self.close(key), retitle=lambda title: self.retitle(key, title))
 
     def open(self, kind: str, name: str, *, record_id: int | None = None, **params: Any) -> None:

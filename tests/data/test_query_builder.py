@@ -144,3 +144,24 @@ def test_condition_helpers() -> None:
     assert describe(All((a, Not(b)))) == {"and": [["x", "eq", 1], {"not": ["y", "eq", 2]}]}
     assert sort_keys(["-a", "b"]) == [("a", True), ("b", False)]
     assert isinstance(Decimal("1"), Decimal)
+
+
+def test_number_words_match_indexed_fields_from_the_start(people: Platform) -> None:
+    assert names(people, search="13800000") == ["张三", "李四", "王五"]
+    assert names(people, search="138-0000-0003") == ["王五"]
+    assert names(people, search="0000003") == [], "a number is matched from its start, not in the middle"
+    assert names(people, search="real") == ["100%_real!"], "other words still match anywhere"
+
+
+def test_a_short_page_gives_the_total_without_counting(people: Platform, monkeypatch: pytest.MonkeyPatch) -> None:
+    import helpline.data.query as query_module
+
+    def no_count(*_: object) -> tuple[int, bool]:
+        raise AssertionError("counted although the page told the total")
+
+    monkeypatch.setattr(query_module, "count_capped", no_count)
+    with session():
+        page = fetch_page(people.models, ListQuery(entity="customer", page_size=50))
+        assert (page.total, page.capped) == (5, False)
+        last = fetch_page(people.models, ListQuery(entity="customer", page=3, page_size=2))
+        assert (last.total, len(last.rows)) == (5, 1)

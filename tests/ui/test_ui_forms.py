@@ -3,6 +3,8 @@ concurrent edits, related lists."""
 
 from __future__ import annotations
 
+import asyncio
+
 from nicegui import ui
 from nicegui.testing import User
 from ui_helpers import loaded_table, log_in, see
@@ -39,7 +41,24 @@ async def test_widgets_follow_field_types(user: User) -> None:
     lines = field(user, "business_line")
     assert lines.props.get("multiple") is not None or getattr(lines, "multiple", False)
     city = field(user, "city")
-    assert isinstance(city, ui.select) and "changsha" in city.options
+    assert isinstance(city, ui.select) and city.options == {}, "link pickers load their options when opened"
+    fire(city, "popup-show")
+    assert city.options["changsha"] == "长沙市 (changsha)"
+    fire(city, "input-value", "岳阳")
+    for _ in range(20):  # the search is throttled
+        if "yueyang" in city.options:
+            break
+        await asyncio.sleep(0.1)
+    assert "yueyang" in city.options and "changsha" not in city.options
+
+
+def fire(element: ui.element, event: str, args: object = None) -> None:
+    """What the browser sends for ``event`` on ``element``."""
+    from nicegui.events import GenericEventArguments, handle_event
+
+    for listener in element._event_listeners.values():  # noqa: SLF001
+        if listener.type in (event, event.replace("-", "")) or listener.type.lower() == event.replace("-", ""):
+            handle_event(listener.handler, GenericEventArguments(sender=element, client=element.client, args=args))
 
 
 async def test_browser_checks_before_saving(user: User, ui_platform: Platform) -> None:

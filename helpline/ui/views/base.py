@@ -21,3 +21,5 @@ class ViewContext:
     close: Callable[[], None] = field(default=lambda: None)
     """Close the tab this view is in."""
     retitle: Callable[[str], None] = field(default=lambda title: None)
+    language: str = "zh_CN"
+    """The user's language, captured in the page (worker threads cannot see the browser session)."""

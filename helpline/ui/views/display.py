@@ -9,21 +9,21 @@ from typing import Any
 from helpline.metadata.kinds import Category, EntityField
 from helpline.metadata.metaset import MetadataSet
 
-from ..i18n import label, t
+from ..i18n import DEFAULT_LANGUAGE, translate
 
 
-def category_label(tree: Category | None, code: Any, *, path: bool = False) -> str:
+def category_label(tree: Category | None, code: Any, *, path: bool = False, language: str = DEFAULT_LANGUAGE) -> str:
     if tree is None or code in (None, ""):
         return "" if code is None else str(code)
     node = tree.node(str(code))
     if node is None:
         return str(code)
     if path:
-        return " › ".join(label(n.label, n.code) for n in tree.path(node.code))
-    return label(node.label, node.code)
+        return " › ".join(n.label.get(language) for n in tree.path(node.code))
+    return node.label.get(language)
 
 
-def category_options(tree: Category | None, current: Any = None) -> dict[str, str]:
+def category_options(tree: Category | None, current: Any = None, language: str = DEFAULT_LANGUAGE) -> dict[str, str]:
     """Codes offered in a picker, in tree order with their path, retired codes only if already chosen."""
     if tree is None:
         return {}
@@ -36,17 +36,18 @@ def category_options(tree: Category | None, current: Any = None) -> dict[str, st
             leaf = node.code not in parents
             selectable = (leaf or tree.selectable == "any") and (not node.retired or node.code in chosen)
             if selectable:
-                options[node.code] = category_label(tree, node.code, path=True)
+                options[node.code] = category_label(tree, node.code, path=True, language=language)
             walk(node.code, depth + 1)
 
     walk(None, 0)
     for code in chosen - set(options):
-        options[str(code)] = category_label(tree, code)
+        options[str(code)] = category_label(tree, code, language=language)
     return options
 
 
-def show(field: EntityField | None, value: Any, metadata: MetadataSet, titles: dict[Any, str] | None = None) -> str:
-    """The text a list cell or a read-only field shows."""
+def show(field: EntityField | None, value: Any, metadata: MetadataSet, titles: dict[Any, str] | None = None,
+         language: str = DEFAULT_LANGUAGE) -> str:
+    """The text a list cell or a read-only field shows (safe on worker threads: the language is given)."""
     if value is None or value == "" or value == []:
         return ""
     if field is None:
@@ -54,10 +55,10 @@ def show(field: EntityField | None, value: Any, metadata: MetadataSet, titles: d
     if field.type == "category":
         tree = metadata.categories.get(field.category or "")
         if isinstance(value, list):
-            return ", ".join(category_label(tree, v) for v in value)
-        return category_label(tree, value)
+            return ", ".join(category_label(tree, v, language=language) for v in value)
+        return category_label(tree, value, language=language)
     if field.type == "bool":
-        return t("app.yes") if value else t("app.no")
+        return translate(language, "app.yes" if value else "app.no")
     if field.type == "datetime" and isinstance(value, datetime):
         return value.isoformat(sep=" ", timespec="minutes")
     if field.type == "date" and isinstance(value, date):

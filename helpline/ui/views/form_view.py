@@ -125,9 +125,11 @@ class FormView:
                                  caption=label(ref.label) if ref.label else None)
             value = values.get(ref.field, field.default if self.record is None else None)
             if masked or system:
-                widget.element.value = show(field, value, self.ctx.platform.metadata) if field.type != "bool" \
-                    else value
+                shown = show(field, value, self.ctx.platform.metadata, language=self.ctx.language)
+                widget.element.value = shown if field.type != "bool" else value
             elif value is not None:  # an empty new form shows no errors until one types or saves
+                if field.type == "link" and value not in (widget.element.options or {}):
+                    widget.element.set_options({value: str(value)}, value=value)
                 widget.set_value(value)
             widget.element.classes(f"field-{ref.field}").mark(f"field-{ref.field}")
             if not readonly:

@@ -20,6 +20,7 @@ from helpline.services.excel import workbook_bytes
 from ..i18n import label, t
 from .base import ViewContext
 from .display import category_options, show
+from .widgets import link_select
 
 
 def filter_condition(field: EntityField, value: Any) -> Cond:
@@ -52,7 +53,7 @@ def format_rows(ctx: ViewContext, entity: Entity, columns: list[str], rows: list
     for r in rows:
         shown = {"id": r["id"]}
         for name in columns:
-            shown[name] = show(entity.any_field(name), r.get(name), metadata, titles.get(name))
+            shown[name] = show(entity.any_field(name), r.get(name), metadata, titles.get(name), ctx.language)
         out.append(shown)
     return out
 
@@ -138,7 +139,8 @@ class ListView:
         w: Any
         if f.type == "category":
             tree = self.ctx.platform.metadata.categories.get(f.category or "")
-            w = ui.select(category_options(tree), label=caption, clearable=True, with_input=True).props("dense")
+            w = ui.select(category_options(tree, language=self.ctx.language), label=caption, clearable=True,
+                          with_input=True).props("dense")
             w.on_value_change(lambda e, n=f.name: self.set_filter(n, e.value))
         elif f.type == "bool":
             w = ui.select({"yes": t("app.yes"), "no": t("app.no")}, label=caption, clearable=True).props("dense")
@@ -152,8 +154,7 @@ class ListView:
                 w.on("change", lambda _=None, n=f.name, a=lo, b=hi:
                      self.set_filter(n, {"from": a.value, "to": b.value}))
         elif f.type == "link":
-            options = self.ctx.platform.records.link_options(self.ctx.actor, f, search=None, limit=500)
-            w = ui.select(options, label=caption, clearable=True, with_input=True).props("dense")
+            w = link_select(self.ctx, f, caption).props("dense")
             w.on_value_change(lambda e, n=f.name: self.set_filter(n, e.value))
         else:
             w = ui.input(caption).props("dense clearable debounce=400")

@@ -18,6 +18,7 @@ from ..i18n import label, t
 from .base import ViewContext
 from .display import category_options, show
 from .list_view import XLSX, export_workbook, format_rows
+from .widgets import link_select
 
 
 class QueryView:
@@ -77,13 +78,13 @@ class QueryView:
         if widget == "category" and f is not None:
             tree = self.ctx.platform.metadata.categories.get(f.category or "")
             multiple = inp.op == "in"
-            w = ui.select(category_options(tree), label=caption, multiple=multiple, clearable=True,
-                          with_input=True, value=inp.default if inp.default is not None else ([] if multiple else None))
+            options = category_options(tree, language=self.ctx.language)
+            empty: Any = [] if multiple else None
+            w = ui.select(options, label=caption, multiple=multiple, clearable=True, with_input=True,
+                          value=inp.default if inp.default is not None else empty)
             return w.props("dense use-chips" if multiple else "dense").classes("min-w-[12rem]")
         if widget == "select" and f is not None and f.type == "link":
-            options = self.ctx.platform.records.link_options(self.ctx.actor, f, search=None, limit=500)
-            return ui.select(options, label=caption, clearable=True, with_input=True, value=inp.default) \
-                .props("dense").classes("min-w-[12rem]")
+            return link_select(self.ctx, f, caption, value=inp.default).props("dense").classes("min-w-[12rem]")
         if widget == "bool":
             return ui.select({True: t("app.yes"), False: t("app.no")}, label=caption, clearable=True,
                              value=inp.default).props("dense")
@@ -172,8 +173,8 @@ class QueryView:
         assert p is not None
         metadata = self.ctx.platform.metadata
         rf, cf = self.entity.any_field(p.rows), self.entity.any_field(p.columns)
-        row_labels = [show(rf, k, metadata) or "—" for k in table.row_keys]
-        col_labels = [show(cf, k, metadata) or "—" for k in table.column_keys]
+        row_labels = [show(rf, k, metadata, language=self.ctx.language) or "—" for k in table.row_keys]
+        col_labels = [show(cf, k, metadata, language=self.ctx.language) or "—" for k in table.column_keys]
         grid: list[list[Any]] = []
         for rk in table.row_keys:
             cells = [_num(table.cell(rk, ck)) for ck in table.column_keys]

@@ -18,7 +18,9 @@ from .base import ViewContext
 from .display import category_options
 
 Check = Callable[[Any], bool]
-LINK_OPTIONS_LIMIT = 500
+LINK_SEARCH_LIMIT = 50
+LINK_OPEN_LIMIT = 200
+"""Options shown when a link picker opens (all of a small table such as regions); typing searches."""
 
 
 def browser_checks(field: EntityField) -> dict[str, Check]:
@@ -99,10 +101,11 @@ def make_widget(ctx: ViewContext, field: EntityField, *, readonly: bool = False,
                                                           "stack-label")
     elif t_ == "category":
         tree = ctx.platform.metadata.categories.get(field.category or "")
-        element = ui.select(category_options(tree), label=text, multiple=field.multiple, with_input=True,
-                            clearable=True, validation=checks).props("use-chips" if field.multiple else "")
+        options = category_options(tree, language=ctx.language)
+        element = ui.select(options, label=text, multiple=field.multiple, with_input=True, clearable=True,
+                            validation=checks).props("use-chips" if field.multiple else "")
     elif t_ == "link":
-        element = _link_select(ctx, field, text, checks)
+        element = link_select(ctx, field, text, checks=checks)
     elif t_ == "json":
         element = ui.textarea(text).props("autogrow")
     else:
@@ -131,20 +134,30 @@ def make_widget(ctx: ViewContext, field: EntityField, *, readonly: bool = False,
     return FieldWidget(field, element, get)
 
 
-def _link_select(ctx: ViewContext, field: EntityField, text: str, checks: dict[str, Check]) -> Any:
-    """A picker of linked records: all of them when there are few, else searched as one types."""
-    target = ctx.platform.metadata.entities.get(field.link or "")
-    options = ctx.platform.records.link_options(ctx.actor, field, search=None, limit=LINK_OPTIONS_LIMIT)
-    select = ui.select(options, label=text, with_input=True, clearable=True, validation=checks)
-    if target is not None and len(options) >= LINK_OPTIONS_LIMIT:
-        def search(e: Any) -> None:
-            typed = str(e.args or "")
-            if len(typed) < 2:
-                return
-            found = ctx.platform.records.link_options(ctx.actor, field, search=typed, limit=50)
-            if select.value not in (None, "") and select.value not in found:
-                found[select.value] = str(select.value)
-            select.set_options(found, value=select.value)
+def link_select(ctx: ViewContext, field: EntityField, caption: str, *, value: Any = None,
+                checks: dict[str, Check] | None = None) -> Any:
+    """A picker of linked records that loads its options only when opened, then searches as one types:
+    a list or form with several link fields holds no option lists until someone uses one."""
+    select = ui.select({} if value in (None, "") else {value: str(value)}, label=caption, value=value,
+                       with_input=True, clearable=True, validation=checks or {})
+    loaded = {"done": False}
 
-        select.on("input-value", search, throttle=0.4)
+    def load(search: str | None) -> None:
+        limit = LINK_SEARCH_LIMIT if search else LINK_OPEN_LIMIT
+        found = ctx.platform.records.link_options(ctx.actor, field, search=search or None, limit=limit)
+        if select.value not in (None, "") and select.value not in found:
+            found[select.value] = str(select.value)
+        select.set_options(found, value=select.value)
+
+    def first_open() -> None:
+        if not loaded["done"]:
+            loaded["done"] = True
+            load(None)
+
+    select.on("popup-show", first_open)
+    select.on("input-value", lambda e: load(str(e.args or "")), throttle=0.4)
+    if value not in (None, ""):  # show the linked record's title, not its key
+        titles = ctx.platform.records.titles(ctx.actor, field.link or "", field.link_key or "id", [value])
+        if value in titles:
+            select.set_options({value: titles[value]}, value=value)
     return select

@@ -1,0 +1,792 @@
+"""Foundation benchmarks: metadata load, caller lookup and list pages on a million customers.
+
+Prints a figures table (p50/p95/p99 against each target) and the machine it ran on; ``--json FILE`` writes
+the same figures as JSON. Run from the repository root::
+
+    PYTHONPATH=. python bench/bench_foundation.py --reuse --start-postgres
+    PYTHONPATH=. python bench/bench_foundation.py --quick                 # 100k customers, SQLite only
+
+What is measured (see bench/README.md):
+
+1. ``load_directory('metadata')``: cold (the first load in a fresh interpreter, which builds the rule
+   grammar; the import that builds the pydantic models is reported apart) and warm (repeated loads in one
+   process). Target < 300 ms.
+2. ``find_customer_by_phone``: random existing numbers, the same numbers in ``+86`` form, and unknown
+   numbers. Target p99 < 2 ms.
+3. ``platform.records.list_page(actor, ListQuery(...))`` for pages of 50: a filter (value tier and city) with a
+   sort by name or ``created_at`` desc, a quick search, and an agent whose row scope limits them to a city.
+   Target p95 < 50 ms. The call is the whole service call a list page makes: permission and scope, the
+   page query, the capped count, masks and the audit entry (customers are ``audit_reads``).
+
+The customers come from :class:`helpline.demo.generator.DemoGenerator` (``customer_row``: the same rows,
+seed and numbering as ``DemoGenerator.customers``) but are inserted with the driver's ``executemany`` /
+``execute_values`` instead of peewee's ``insert_many``, which spends most of its time building SQL
+(1M rows: about 3 minutes instead of 15). ``created_at`` is spread over 2019-2025 in id order.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import logging
+import os
+import platform as pyplatform
+import random
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.append(str(ROOT))  # after PYTHONPATH: a private copy of helpline on PYTHONPATH wins
+
+log = logging.getLogger("bench")
+
+TIERS = ["gold", "diamond", "platinum"]
+CITY = "changsha"
+METADATA_TARGET_MS = 300.0
+LOOKUP_TARGET_MS = 2.0
+LIST_TARGET_MS = 50.0
+
+
+# -- statistics ------------------------------------------------------------------------------------
+def percentile(sorted_values: list[float], q: float) -> float:
+    """Linear interpolation between closest ranks (numpy's default)."""
+    if not sorted_values:
+        return float("nan")
+    pos = (len(sorted_values) - 1) * q / 100.0
+    lo = int(pos)
+    hi = min(lo + 1, len(sorted_values) - 1)
+    return sorted_values[lo] + (sorted_values[hi] - sorted_values[lo]) * (pos - lo)
+
+
+@dataclass
+class Result:
+    bench: str
+    database: str
+    n: int
+    p50: float
+    p95: float
+    p99: float
+    mean: float
+    max: float
+    target_ms: float | None
+    target_pct: str | None  # which percentile the target applies to: "p50", "p95", "p99"
+    note: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def verdict(self) -> str:
+        if self.target_ms is None or self.target_pct is None:
+            return ""
+        return "ok" if getattr(self, self.target_pct) < self.target_ms else "MISSED"
+
+    @property
+    def target_text(self) -> str:
+        if self.target_ms is None:
+            return "-"
+        return f"{self.target_pct} < {self.target_ms:g} ms"
+
+
+def summarise(bench: str, database: str, samples_ms: list[float], target_ms: float | None, target_pct: str | None,
+              note: str = "", **extra: Any) -> Result:
+    s = sorted(samples_ms)
+    return Result(bench, database, len(s), percentile(s, 50), percentile(s, 95), percentile(s, 99),
+                  sum(s) / len(s), s[-1], target_ms, target_pct, note, extra)
+
+
+def run_timed(fn: Callable[[Any], Any], inputs: Iterator[Any], *, warmup: int, reps: int, min_reps: int,
+              budget_s: float) -> list[float]:
+    """Call ``fn`` on ``warmup`` inputs untimed, then time up to ``reps`` calls (stopping after ``budget_s``
+    seconds once ``min_reps`` are done). Milliseconds."""
+    for _ in range(warmup):
+        fn(next(inputs))
+    samples: list[float] = []
+    deadline = time.perf_counter() + budget_s
+    clock = time.perf_counter_ns
+    while len(samples) < reps:
+        arg = next(inputs)
+        t0 = clock()
+        fn(arg)
+        samples.append((clock() - t0) / 1e6)
+        if len(samples) >= min_reps and time.perf_counter() > deadline:
+            break
+    return samples
+
+
+def cycle(items: list[Any]) -> Iterator[Any]:
+    while True:
+        yield from items
+
+
+# -- machine -------------------------------------------------------------------------------------
+def machine_info() -> dict[str, Any]:
+    cpu = ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem_gb = None
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                mem_gb = round(int(line.split()[1]) / 1024 / 1024, 1)
+    except OSError:
+        pass
+    import peewee
+
+    return {
+        "cores": os.cpu_count(),
+        "cpu": cpu or pyplatform.processor(),
+        "memory_gb": mem_gb,
+        "os": f"{pyplatform.system()} {pyplatform.release()}",
+        "python": pyplatform.python_version(),
+        "sqlite": sqlite3.sqlite_version,
+        "peewee": getattr(peewee, "__version__", "?"),
+        "postgresql": None,
+        "load_average_start": _loadavg(),
+    }
+
+
+def _loadavg() -> str:
+    try:
+        return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    except OSError:
+        return "?"
+
+
+# -- 1. metadata load ----------------------------------------------------------------------------
+COLD_SNIPPET = r"""
+import json, time
+t0 = time.perf_counter()
+from helpline.metadata.loader import load_directory
+t1 = time.perf_counter()
+r = load_directory('metadata')
+t2 = time.perf_counter()
+load_directory('metadata')
+t3 = time.perf_counter()
+print(json.dumps({"import_ms": (t1 - t0) * 1e3, "first_ms": (t2 - t1) * 1e3, "second_ms": (t3 - t2) * 1e3,
+                  "ok": r.ok, "objects": len(r.metadata), "files": r.files}))
+"""
+
+
+def bench_metadata(cold_runs: int, warm_reps: int) -> list[Result]:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join([p for p in (env.get("PYTHONPATH", ""), str(ROOT)) if p])
+    cold: list[dict[str, Any]] = []
+    for _ in range(cold_runs):
+        # -P: no cwd on sys.path, so a private copy of helpline named by PYTHONPATH is the one measured
+        out = subprocess.run([sys.executable, "-P", "-c", COLD_SNIPPET], cwd=ROOT, env=env, capture_output=True,
+                             text=True, check=True)
+        cold.append(json.loads(out.stdout.strip().splitlines()[-1]))
+    first = cold[0]
+    if not first["ok"]:
+        raise SystemExit("the demo metadata does not load cleanly; fix it before benchmarking")
+    objects = f"{first['objects']} objects / {first['files']} files"
+
+    from helpline.metadata.loader import load_directory
+
+    samples = run_timed(lambda _: load_directory("metadata"), cycle([None]), warmup=3, reps=warm_reps,
+                        min_reps=warm_reps, budget_s=0)
+    return [
+        summarise("metadata: import loader (pydantic models), fresh process", "-", [c["import_ms"] for c in cold],
+                  None, None, "not part of the target"),
+        summarise("metadata: first load_directory, fresh process (cold)", "-", [c["first_ms"] for c in cold],
+                  METADATA_TARGET_MS, "p95", f"builds the rule grammar; {objects}"),
+        summarise("metadata: import + first load, fresh process", "-",
+                  [c["import_ms"] + c["first_ms"] for c in cold], None, None, "what a start-up pays"),
+        summarise("metadata: load_directory, warm (same process)", "-", samples, METADATA_TARGET_MS, "p95",
+                  objects),
+    ]
+
+
+# -- data generation -----------------------------------------------------------------------------
+def _bulk_generator(platform: Any, seed: int) -> Any:
+    from helpline.demo.generator import DemoGenerator
+
+    class BulkGenerator(DemoGenerator):
+        """DemoGenerator with the category trees looked up once (the rows and random draws are unchanged)."""
+
+        _cats: Any = None
+
+        @property
+        def categories(self) -> Any:
+            if self._cats is None:
+                self._cats = self.platform.metadata.categories
+            return self._cats
+
+    return BulkGenerator(platform, seed)
+
+
+def generate_customers(platform: Any, n: int, *, seed: int = 7, batch: int = 5000) -> float:
+    """Insert ``n`` demo customers (ids 1..n); returns seconds taken."""
+    from helpline.data.database import db, is_postgres, session
+
+    gen = _bulk_generator(platform, seed)
+    gen.seed_regions()
+    model = platform.models["customer"]
+    fields = [f for f in model._meta.sorted_fields if f.name != "id"]
+    names = [f.column_name for f in fields]
+    first_day = datetime(2019, 1, 1)
+    step = timedelta(days=7 * 365) / max(n, 1)
+    postgres = is_postgres()
+    columns = ", ".join(f'"{c}"' for c in names)
+    if postgres:
+        from psycopg2.extras import execute_values
+
+        sql = f'INSERT INTO "{model._meta.table_name}" ({columns}) VALUES %s'
+    else:
+        sql = f'INSERT INTO "{model._meta.table_name}" ({columns}) VALUES ({", ".join("?" * len(names))})'
+    started = time.perf_counter()
+    done = 0
+    while done < n:
+        rows = []
+        for k in range(min(batch, n - done)):
+            i = done + k
+            row = gen.customer_row(i)
+            at = first_day + step * i
+            row.update(created_at=at, updated_at=at, version=1)
+            rows.append(tuple(f.db_value(row.get(f.name)) for f in fields))
+        with session(), db.atomic():
+            if postgres:
+                with db.cursor() as cur:
+                    execute_values(cur, sql, rows, page_size=1000)
+            else:
+                db.connection().executemany(sql, rows)
+        done += len(rows)
+        if done % 100_000 == 0 or done == n:
+            elapsed = time.perf_counter() - started
+            log.info("  %s customers (%.0f/s, %.0f s)", f"{done:,}", done / elapsed, elapsed)
+    return time.perf_counter() - started
+
+
+def customer_count(platform: Any) -> tuple[int, str | None]:
+    from helpline.data.database import session
+
+    model = platform.models["customer"]
+    with session():
+        count = model.select().count()
+        last = model.select(model.customer_no).order_by(model.id.desc()).limit(1).scalar()
+    return count, last
+
+
+def _analyze(db_kind: str) -> None:
+    from helpline.data.database import db, session
+
+    with session():
+        if db_kind == "postgresql":
+            # what autovacuum does after a bulk load: statistics and the visibility map
+            conn = db.connection()
+            old = conn.autocommit
+            conn.autocommit = True
+            with conn.cursor() as cur:
+                cur.execute("VACUUM ANALYZE customer")
+            conn.autocommit = old
+        else:
+            db.execute_sql("ANALYZE")
+
+
+# -- 2./3. database benchmarks -------------------------------------------------------------------
+@dataclass
+class Target:
+    url: str
+    kind: str  # sqlite | postgresql
+
+    @property
+    def label(self) -> str:
+        return "SQLite" if self.kind == "sqlite" else "PostgreSQL"
+
+
+def sqlite_path(url: str) -> Path | None:
+    raw = url[len("sqlite://"):]
+    if raw in (":memory:", "/:memory:"):
+        return None
+    return Path(raw[1:] if raw.startswith("/") else raw)
+
+
+def remove_sqlite(url: str) -> None:
+    path = sqlite_path(url)
+    if path is None:
+        return
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        Path(str(path) + suffix).unlink(missing_ok=True)
+
+
+@dataclass
+class ListCase:
+    name: str
+    actor: str  # system | agent
+    where: bool  # the tier + city filter
+    sort: list[tuple[str, bool]]
+    search: str | None = None  # "name" or "phone": what the agent types
+    pages: int = 20
+
+
+LOOKUP_NAMES = ("lookup: existing number", "lookup: existing number in +86 form (2 variants)",
+                "lookup: unknown number (half in +86 form)")
+
+LIST_CASES = [
+    ListCase("list: tier in (gold,diamond,platinum) & city, sort name", "system", True, [("name", False)]),
+    ListCase("list: tier in (...) & city, sort created_at desc", "system", True, [("created_at", True)]),
+    ListCase("list: quick search by a name, sort customer_no, page 1", "system", False,
+             [("customer_no", False)], search="name", pages=1),
+    ListCase("list: quick search by a phone number, sort customer_no, page 1", "system", False,
+             [("customer_no", False)], search="phone", pages=1),
+    ListCase("list: agent row scope (changsha), sort customer_no", "agent", False, [("customer_no", False)]),
+    ListCase("list: agent row scope + tier filter, sort name", "agent", True, [("name", False)]),
+    ListCase("list: agent row scope, sort name", "agent", False, [("name", False)]),
+]
+
+
+class DatabaseBench:
+    def __init__(self, target: Target, args: argparse.Namespace):
+        self.target = target
+        self.args = args
+        self.rng = random.Random(2026)
+        self.platform: Any = None
+        self.notes: list[str] = []
+
+    # set-up -----------------------------------------------------------------------------------------
+    def prepare(self) -> dict[str, Any]:
+        from helpline.data.database import session
+        from helpline.services.platform import Platform
+
+        n = self.args.customers
+        info: dict[str, Any] = {"customers": n}
+        if self.target.kind == "sqlite" and not self.args.reuse:
+            remove_sqlite(self.target.url)
+        platform = Platform()
+        t0 = time.perf_counter()
+        platform.start(self.target.url, str(ROOT / "metadata"))
+        info["start_s"] = round(time.perf_counter() - t0, 2)
+        self.platform = platform
+        count, last = customer_count(platform)
+        if self.args.reuse and count == n and last == f"HN{n:08d}":
+            log.info("%s: reusing %s customers", self.target.label, f"{n:,}")
+            info["generated"] = False
+        else:
+            if count:
+                log.info("%s: %s customers there, %s wanted: regenerating", self.target.label, f"{count:,}",
+                         f"{n:,}")
+                from helpline.data.database import db
+
+                with session(), db.atomic():
+                    if self.target.kind == "postgresql":
+                        db.execute_sql('TRUNCATE "customer" RESTART IDENTITY')
+                    else:
+                        db.execute_sql('DELETE FROM "customer"')
+                        db.execute_sql("DELETE FROM sqlite_sequence WHERE name = 'customer'")
+            log.info("%s: generating %s customers ...", self.target.label, f"{n:,}")
+            info["generate_s"] = round(generate_customers(platform, n), 1)
+            info["generated"] = True
+            if self.target.kind == "postgresql":
+                _analyze("postgresql")
+        if self.target.kind == "sqlite":
+            path = sqlite_path(self.target.url)
+            if path is not None:
+                info["file_mb"] = round(path.stat().st_size / 1e6)
+        else:
+            from helpline.data.database import db
+
+            with session():
+                info["server"] = db.execute_sql("SHOW server_version").fetchone()[0]
+                info["table_mb"] = round(db.execute_sql(
+                    "SELECT pg_total_relation_size('customer')").fetchone()[0] / 1e6)
+        return info
+
+    def close(self) -> None:
+        from helpline.data.database import db
+
+        obj = db.obj
+        if obj is not None and hasattr(obj, "close_all"):
+            obj.close_all()
+        elif obj is not None and not obj.is_closed():
+            obj.close()
+
+    def drop_generated(self) -> None:
+        """Without --reuse the generated customers are not kept."""
+        from helpline.data.database import db, session
+
+        if self.target.kind == "sqlite":
+            self.close()
+            remove_sqlite(self.target.url)
+        else:
+            with session():
+                db.execute_sql('TRUNCATE "customer" RESTART IDENTITY')
+            self.close()
+
+    # 2. lookup -------------------------------------------------------------------------------------
+    def sample_phones(self, k: int) -> list[str]:
+        from helpline.data.database import session
+
+        model = self.platform.models["customer"]
+        ids = self.rng.sample(range(1, self.args.customers + 1), min(k, self.args.customers))
+        phones: list[str] = []
+        with session():
+            for start in range(0, len(ids), 500):
+                chunk = ids[start:start + 500]
+                phones += [r[0] for r in model.select(model.phone).where(model.id.in_(chunk)).tuples() if r[0]]
+        self.rng.shuffle(phones)
+        return phones
+
+    def bench_lookup(self) -> list[Result]:
+        from helpline.services.lookup import find_customer_by_phone
+
+        a = self.args
+        existing = self.sample_phones(2000)
+        unknown = [f"134{self.rng.randrange(10**8):08d}" for _ in range(2000)]  # 134 is never generated
+        unknown = [f"+86{u}" if i % 2 else u for i, u in enumerate(unknown)]
+        found = sum(find_customer_by_phone(self.platform, p) is not None for p in existing[:200])
+        missing = sum(find_customer_by_phone(self.platform, p) is None for p in unknown[:200])
+        assert found == 200 and missing == 200, (found, missing)
+        plus86 = [f"+86{p}" for p in existing if not p.startswith("0")]
+
+        def lookup(number: str) -> None:
+            find_customer_by_phone(self.platform, number)
+
+        out = []
+        for name, inputs in zip(LOOKUP_NAMES, (existing, plus86, unknown), strict=True):
+            if not wanted(a, name):
+                continue
+            samples = run_timed(lookup, cycle(inputs), warmup=a.lookup_warmup, reps=a.lookup_reps,
+                                min_reps=a.lookup_reps // 4, budget_s=a.budget)
+            out.append(summarise(name, self.target.label, samples, LOOKUP_TARGET_MS, "p99",
+                                 f"{len(set(inputs))} distinct numbers"))
+        return out
+
+    # 3. lists --------------------------------------------------------------------------------------
+    def actor(self, kind: str) -> Any:
+        from helpline.security.actor import Actor
+
+        if kind == "agent":
+            return Actor("agent1", roles=("agent",), regions=(CITY,)).bind(self.platform.metadata)
+        return Actor.system()
+
+    def search_terms(self, kind: str, k: int) -> list[str]:
+        """Names or phone numbers of random existing customers (what agents type)."""
+        from helpline.data.database import session
+
+        model = self.platform.models["customer"]
+        column = model._meta.fields[kind]
+        ids = self.rng.sample(range(1, self.args.customers + 1), min(k, self.args.customers))
+        with session():
+            terms = [r[0] for r in model.select(column).where(model.id.in_(ids)).tuples() if r[0]]
+        self.rng.shuffle(terms)
+        return terms
+
+    def list_query(self, case: ListCase, page: int, search: str | None) -> Any:
+        from helpline.data.conditions import TRUE, All, Cmp
+        from helpline.data.query import ListQuery
+
+        where = All((Cmp("value_tier", "in", list(TIERS)), Cmp("city", "eq", CITY))) if case.where else TRUE
+        return ListQuery(entity="customer", where=where, sort=list(case.sort), search=search, page=page,
+                         page_size=50)
+
+    def case_inputs(self, case: ListCase) -> list[tuple[int, str | None]]:
+        terms: list[str | None] = list(self.search_terms(case.search, 300)) if case.search else [None]
+        return [(self.rng.randint(1, case.pages), terms[i % len(terms)]) for i in range(1000)]
+
+    def bench_lists(self) -> list[Result]:
+        a = self.args
+        out = []
+        for case in LIST_CASES:
+            if not wanted(a, case.name):
+                continue
+            actor = self.actor(case.actor)
+            inputs = self.case_inputs(case)
+            sizes: list[int] = []
+            totals: list[int] = []
+
+            def call(arg: tuple[int, str | None], case: ListCase = case, actor: Any = actor,
+                     sizes: list[int] = sizes, totals: list[int] = totals) -> None:
+                page = self.platform.records.list_page(actor, self.list_query(case, *arg))
+                sizes.append(len(page.rows))
+                totals.append(page.total)
+
+            log.info("  %s ...", case.name)
+            samples = run_timed(call, cycle(inputs), warmup=a.list_warmup, reps=a.list_reps, min_reps=a.list_min_reps,
+                                budget_s=a.budget)
+            matches = sorted(float(t) for t in totals)
+            note = f"rows/page {sum(sizes) / len(sizes):.0f}, count p50 {percentile(matches, 50):,.0f}" + \
+                   (" (capped)" if matches and matches[-1] >= 10_000 else "")
+            r = summarise(case.name, self.target.label, samples, LIST_TARGET_MS, "p95", note)
+            if a.explain == "all" or (a.explain == "missed" and r.verdict == "MISSED"):
+                r.extra["explain"] = self.explain(case, actor, inputs[0])
+            out.append(r)
+        return out
+
+    # diagnosis -------------------------------------------------------------------------------------
+    def explain(self, case: ListCase, actor: Any, arg: tuple[int, str | None]) -> list[dict[str, Any]]:
+        """The statements one list call runs, each timed alone and with its query plan."""
+        from helpline.data.database import db, session
+
+        statements = capture_sql(lambda: self.platform.records.list_page(actor, self.list_query(case, *arg)))
+        out = []
+        with session():
+            for sql, params in statements:
+                if not sql.lstrip().upper().startswith("SELECT"):
+                    out.append({"sql": sql, "params": list(params), "ms": None, "plan": []})
+                    continue
+                times = []
+                for _ in range(3):
+                    t0 = time.perf_counter()
+                    db.execute_sql(sql, params).fetchall()
+                    times.append((time.perf_counter() - t0) * 1e3)
+                if self.target.kind == "sqlite":
+                    plan = [" " * 2 * _depth(r, rows) + r[3] for rows in [db.execute_sql(
+                        "EXPLAIN QUERY PLAN " + sql, params).fetchall()] for r in rows]
+                else:
+                    plan = [r[0] for r in db.execute_sql("EXPLAIN (ANALYZE, BUFFERS) " + sql, params).fetchall()]
+                out.append({"sql": sql, "params": [str(p) for p in params], "ms": f"{sorted(times)[1]:.2f}",
+                            "plan": plan})
+        return out
+
+
+def _depth(row: tuple[Any, ...], rows: list[tuple[Any, ...]]) -> int:
+    parents = {r[0]: r[1] for r in rows}
+    depth, parent = 0, row[1]
+    while parent in parents:
+        depth += 1
+        parent = parents[parent]
+    return depth
+
+
+@contextmanager
+def _peewee_log() -> Iterator[list[tuple[str, Any]]]:
+    captured: list[tuple[str, Any]] = []
+
+    class Grab(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            if isinstance(record.msg, tuple) and len(record.msg) == 2:
+                captured.append(record.msg)
+
+    logger = logging.getLogger("peewee")
+    handler = Grab(logging.DEBUG)
+    old_level, old_propagate = logger.level, logger.propagate
+    logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG)
+    logger.propagate = False
+    try:
+        yield captured
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(old_level)
+        logger.propagate = old_propagate
+
+
+def capture_sql(fn: Callable[[], Any]) -> list[tuple[str, Any]]:
+    with _peewee_log() as captured:
+        fn()
+    return list(captured)
+
+
+# -- output --------------------------------------------------------------------------------------
+def fmt_ms(v: float) -> str:
+    if v != v:
+        return "-"
+    return f"{v:.3f}" if v < 1 else (f"{v:.2f}" if v < 100 else f"{v:.0f}")
+
+
+def table(results: list[Result]) -> str:
+    head = ["benchmark", "db", "n", "p50 ms", "p95 ms", "p99 ms", "target", "", "notes"]
+    rows = [[r.bench, r.database, str(r.n), fmt_ms(r.p50), fmt_ms(r.p95), fmt_ms(r.p99), r.target_text, r.verdict,
+             r.note] for r in results]
+    widths = [max(len(h), *(len(row[i]) for row in rows)) if rows else len(h) for i, h in enumerate(head)]
+    right = {2, 3, 4, 5}
+
+    def line(cells: list[str]) -> str:
+        return "| " + " | ".join(c.rjust(w) if i in right else c.ljust(w)
+                                 for i, (c, w) in enumerate(zip(cells, widths, strict=True))) + " |"
+
+    sep = "|" + "|".join(("-" * (w + 1) + ":") if i in right else "-" * (w + 2) for i, w in enumerate(widths)) + "|"
+    return "\n".join([line(head), sep, *(line(r) for r in rows)])
+
+
+def machine_text(m: dict[str, Any], dbinfo: dict[str, dict[str, Any]]) -> str:
+    parts = [f"{m['cores']} cores ({m['cpu']})", f"{m['memory_gb']} GB RAM", m["os"], f"Python {m['python']}",
+             f"SQLite {m['sqlite']}", f"peewee {m['peewee']}"]
+    if m.get("postgresql"):
+        settings = m.get("postgresql_settings")
+        parts.append(f"PostgreSQL {m['postgresql']}" + (
+            " (" + ", ".join(f"{k}={v}" for k, v in settings.items()) + ")" if settings else ""))
+    lines = ["Machine: " + ", ".join(parts),
+             f"Load average (1/5/15 min) at start {m.get('load_average_start')}, at end {m.get('load_average_end')}"
+             " (other jobs share the machine)"]
+    for label, info in dbinfo.items():
+        bits = [f"{info['customers']:,} customers"]
+        if "generate_s" in info:
+            bits.append(f"generated in {info['generate_s']:.0f} s")
+        else:
+            bits.append("reused")
+        if "file_mb" in info:
+            bits.append(f"file {info['file_mb']} MB")
+        if "table_mb" in info:
+            bits.append(f"table+indexes {info['table_mb']} MB")
+        lines.append(f"{label}: " + ", ".join(bits))
+    return "\n".join(lines)
+
+
+def explain_text(results: list[Result]) -> str:
+    out = []
+    for r in results:
+        plans = r.extra.get("explain")
+        if not plans:
+            continue
+        out.append(f"\n## {r.bench} [{r.database}] p95 {fmt_ms(r.p95)} ms")
+        for st in plans:
+            sql = st["sql"] if len(st["sql"]) < 600 else st["sql"][:600] + " ..."
+            out.append(f"-- {st['ms']} ms: {sql}\n   params {st['params'][:12]}")
+            out.extend("   " + p for p in st["plan"])
+    return "\n".join(out)
+
+
+# -- main ----------------------------------------------------------------------------------------
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(
+        description="Helpline foundation benchmarks: metadata load, caller lookup, list pages.",
+        epilog="Example: PYTHONPATH=. python bench/bench_foundation.py --reuse --start-postgres --json "
+               "var/bench/foundation.json")
+    p.add_argument("--db", action="append", default=[], metavar="URL",
+                   help="sqlite:///var/bench/customers.db or postgresql://user@host:port/db (repeatable; a "
+                        "PostgreSQL database must be a scratch one: the bench creates Helpline's tables and "
+                        "replaces its customers). Default: sqlite:///var/bench/customers-<N>.db")
+    p.add_argument("--start-postgres", action="store_true",
+                   help="also bench a throwaway PostgreSQL 15 cluster started under /tmp as the postgres user "
+                        "(127.0.0.1, port 5433 or the next free one), stopped at the end")
+    p.add_argument("--skip-sqlite", action="store_true",
+                   help="without --db, do not bench the default SQLite file (e.g. PostgreSQL only)")
+    p.add_argument("--pg-data", default="/tmp/helpline-bench-pg", help="data directory for --start-postgres "
+                   "(kept with --reuse, removed otherwise)")
+    p.add_argument("--pg-port", type=int, default=None, help="port for --start-postgres (default: 5433 or free)")
+    p.add_argument("--pg-setting", action="append", default=[], metavar="NAME=VALUE",
+                   help="server setting for --start-postgres (repeatable); default shared_buffers=1GB")
+    p.add_argument("--customers", type=int, default=None, help="customers to generate (default 1,000,000)")
+    p.add_argument("--quick", action="store_true", help="100,000 customers and fewer repetitions: a fast check")
+    p.add_argument("--reuse", action="store_true",
+                   help="keep the generated databases and reuse them when they hold the wanted customers")
+    p.add_argument("--only", action="append", default=[], metavar="TEXT",
+                   help="only benchmarks whose name contains TEXT (repeatable), e.g. --only lookup")
+    p.add_argument("--prepare-only", action="store_true",
+                   help="only generate (or check) the databases, measure nothing; use with --reuse")
+    p.add_argument("--skip-metadata", action="store_true", help="skip the metadata load benchmark")
+    p.add_argument("--explain", choices=["missed", "all", "none"], default="missed",
+                   help="print the statements and query plans of list benchmarks (default: those that missed)")
+    p.add_argument("--budget", type=float, default=None, help="max seconds per benchmark (after the minimum reps)")
+    p.add_argument("--json", metavar="FILE", help="also write the figures as JSON ('-' for stdout)")
+    p.add_argument("-v", "--verbose", action="store_true")
+    a = p.parse_args(argv)
+    if a.customers is None:
+        a.customers = 100_000 if a.quick else 1_000_000
+    a.lookup_warmup = 200 if a.quick else 500
+    a.lookup_reps = 3000 if a.quick else 10_000
+    a.list_warmup = 5 if a.quick else 20
+    a.list_reps = 150 if a.quick else 400
+    a.list_min_reps = 20
+    a.cold_runs = 5 if a.quick else 10
+    a.warm_reps = 20 if a.quick else 60
+    if a.budget is None:
+        a.budget = 15.0 if a.quick else 40.0
+    if not a.db and not a.skip_sqlite:
+        a.db = [f"sqlite:///var/bench/customers-{a.customers}.db"]
+    return a
+
+
+def wanted(a: argparse.Namespace, name: str) -> bool:
+    return not a.only or any(o in name for o in a.only)
+
+
+def main(argv: list[str] | None = None) -> int:
+    a = parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if a.verbose else logging.INFO, format="%(message)s", stream=sys.stderr)
+    for noisy in ("helpline", "peewee"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    os.chdir(ROOT)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # run the finally blocks (stop PostgreSQL)
+
+    machine = machine_info()
+    results: list[Result] = []
+    dbinfo: dict[str, dict[str, Any]] = {}
+    started = time.perf_counter()
+
+    if not a.skip_metadata and not a.prepare_only and wanted(a, "metadata"):
+        log.info("metadata load: %d fresh processes, %d warm loads ...", a.cold_runs, a.warm_reps)
+        results += bench_metadata(a.cold_runs, a.warm_reps)
+
+    targets = [Target(u, "postgresql" if u.startswith("postgres") else "sqlite") for u in a.db]
+    pg = None
+    try:
+        if a.start_postgres:
+            sys.path.insert(0, str(Path(__file__).resolve().parent))
+            from _pg import ThrowawayPostgres
+
+            settings = {"shared_buffers": "1GB"}
+            settings.update(dict(kv.split("=", 1) for kv in a.pg_setting))
+            pg = ThrowawayPostgres(Path(a.pg_data), a.pg_port, keep=a.reuse, settings=settings)
+            machine["postgresql_settings"] = settings
+            log.info("starting PostgreSQL in %s on 127.0.0.1:%d ...", pg.data_dir, pg.port)
+            pg.start()
+            targets.append(Target(pg.url, "postgresql"))
+        lookups = any(wanted(a, name) for name in LOOKUP_NAMES)
+        lists = any(wanted(a, c.name) for c in LIST_CASES)
+        for target in targets if (lookups or lists or a.prepare_only) else []:
+            bench = DatabaseBench(target, a)
+            try:
+                info = bench.prepare()
+                dbinfo[target.label] = info
+                if target.kind == "postgresql":
+                    machine["postgresql"] = info.get("server")
+                if a.prepare_only:
+                    continue
+                if lookups:
+                    log.info("%s: caller lookup ...", target.label)
+                    results += bench.bench_lookup()
+                if lists:
+                    log.info("%s: list pages ...", target.label)
+                    results += bench.bench_lists()
+                if not a.reuse:
+                    bench.drop_generated()
+            finally:
+                bench.close()
+    finally:
+        if pg is not None:
+            pg.stop()
+            log.info("PostgreSQL stopped%s", " (data kept for --reuse)" if a.reuse else "")
+
+    machine["load_average_end"] = _loadavg()
+    print()
+    print(machine_text(machine, dbinfo))
+    print()
+    print(table(results))
+    missed = [r for r in results if r.verdict == "MISSED"]
+    print(f"\n{len(results)} figures, {len(missed)} missed target(s); {time.perf_counter() - started:.0f} s in all")
+    text = explain_text(results)
+    if text:
+        print("\nStatements and plans of the list benchmarks" + (" that missed" if a.explain == "missed" else "")
+              + ":" + text)
+    if a.json:
+        payload = {"machine": machine, "databases": dbinfo, "results": [
+            {**asdict(r), "verdict": r.verdict, "target": r.target_text} for r in results]}
+        text = json.dumps(payload, indent=2, ensure_ascii=False, default=str)
+        if a.json == "-":
+            print(text)
+        else:
+            Path(a.json).parent.mkdir(parents=True, exist_ok=True)
+            Path(a.json).write_text(text + "\n", encoding="utf-8")
+    gc.collect()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
