@@ -70,6 +70,9 @@ class FastAGIServer:
     ) -> None:
         self.host = host
         self.requested_port = port
+        self.on_rejected: Callable[[str, Exception], None] | None = None
+        """Told (peer, error) when a session is closed because its environment block was malformed or
+        oversized — before any handler ran — so the application can record the failed call."""
         self.read_timeout = read_timeout
         self.hangup_grace = hangup_grace
         self.backlog = backlog
@@ -220,6 +223,11 @@ class FastAGIServer:
             log.info("[%s] caller hung up: %s", session.uniqueid, exc)
         except AgiProtocolError as exc:
             log.error("[%s] FastAGI protocol error, closing the session: %s", session.uniqueid, exc)
+            if session.agi is None and self.on_rejected is not None:
+                try:
+                    self.on_rejected(session.peer, exc)
+                except Exception:
+                    log.exception("[%s] recording the rejected session failed", session.uniqueid)
         except AGIError as exc:
             log.error("[%s] AGI command failed: %r", session.uniqueid, exc)
             self._report_error(session)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 
+from helpline.services.calls import CallService
 from helpline.services.platform import Platform
 from telephony.agi import AgiEnvironment, FastAGIServer, Handler, HelplineAGI
 from telephony.ivr.engine import IvrEngine
@@ -46,4 +47,12 @@ def start_agi_server(platform: Platform, host: str = "127.0.0.1", port: int = 45
     """A started FastAGI server serving ``ivr`` and ``ivr/<flow>`` with the platform's flows."""
     server = FastAGIServer(host, port, read_timeout=read_timeout)
     server.route("ivr", make_agi_handler(platform, engine=engine))
+    server.on_rejected = record_rejected_session
     return server.start()
+
+
+def record_rejected_session(peer: str, error: Exception) -> None:
+    """A session closed for a malformed environment block still leaves a closed call record."""
+    calls = CallService()
+    call_id = calls.open(channel=f"fastagi {peer}"[:128], switch="asterisk")
+    calls.close(call_id, result="error", error={"id": "IVR-PROTOCOL", "message": str(error)[:500]})
