@@ -9,8 +9,6 @@ routed to that region straight away (requirements: region routing).
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from peewee import (
     AutoField,
     BigIntegerField,
@@ -19,23 +17,10 @@ from peewee import (
     DateTimeField,
     FloatField,
     IntegerField,
-    Model,
 )
 
-from .database import db
+from .base import SystemModel, utcnow
 from .jsonfield import JSONField
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
-
-
-class SystemModel(Model):
-    """Same base as :class:`helpline.data.system.SystemModel` (kept here so system.py can import this)."""
-
-    class Meta:
-        database = db
-        legacy_table_names = False
 
 
 class Call(SystemModel):

@@ -27,9 +27,9 @@ from peewee import (
 from helpline.metadata.kinds import Entity, EntityField
 from helpline.metadata.metaset import MetadataSet
 
+from .base import utcnow
 from .database import db
 from .jsonfield import JSONField
-from .system import utcnow
 
 SYSTEM_COLUMNS = ("id", "created_at", "created_by", "updated_at", "updated_by", "version")
 

@@ -6,8 +6,6 @@ needs. Table names start with ``hl_`` so they never clash with an entity.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from peewee import (
     AutoField,
     BooleanField,
@@ -19,19 +17,10 @@ from peewee import (
 )
 from playhouse.shortcuts import model_to_dict
 
+from .base import SystemModel, utcnow
 from .calls import Call, CallerRegion
 from .database import db
 from .jsonfield import JSONField
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
-
-
-class SystemModel(Model):
-    class Meta:
-        database = db
-        legacy_table_names = False
 
 
 class User(SystemModel):

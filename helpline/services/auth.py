@@ -12,8 +12,9 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Literal
 
+from helpline.data.base import utcnow
 from helpline.data.database import session, write_transaction
-from helpline.data.system import User, UserRole, utcnow
+from helpline.data.system import User, UserRole
 from helpline.metadata.metaset import MetadataSet
 from helpline.security.actor import Actor, PermissionDenied
 from helpline.security.audit import audit

@@ -13,7 +13,8 @@ from typing import Any
 
 from peewee import fn
 
-from helpline.data.calls import Call, CallerRegion, utcnow
+from helpline.data.base import utcnow
+from helpline.data.calls import Call, CallerRegion
 from helpline.data.database import session, write_transaction
 
 log = logging.getLogger(__name__)

@@ -14,12 +14,12 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from peewee import IntegrityError
 
+from helpline.data.base import utcnow
 from helpline.data.conditions import TRUE, Cmp, Cond, all_of, describe
 from helpline.data.database import db, session, write_transaction
 from helpline.data.entities import SYSTEM_COLUMNS
 from helpline.data.entities import rows as select_rows
 from helpline.data.query import ListQuery, Page, PivotTable, fetch_page, fetch_pivot, iterate_rows, sort_keys
-from helpline.data.system import utcnow
 from helpline.metadata.kinds import Entity, EntityField, RelatedList
 from helpline.security.actor import Actor, PermissionDenied
 from helpline.security.audit import audit, field_changes
