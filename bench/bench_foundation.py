@@ -31,17 +31,14 @@ import gc
 import json
 import logging
 import os
-import platform as pyplatform
 import random
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
-from datetime import datetime, timedelta
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -51,6 +48,20 @@ if str(ROOT) not in sys.path:
 
 log = logging.getLogger("bench")
 
+from _customers import _analyze, customer_count, generate_customers, remove_sqlite, sqlite_path  # noqa: E402
+from _report import (  # noqa: E402
+    Result,
+    _loadavg,
+    cycle,
+    explain_text,
+    machine_info,
+    machine_text,
+    percentile,
+    run_timed,
+    summarise,
+    table,
+)
+
 TIERS = ["gold", "diamond", "platinum"]
 CITY = "changsha"
 METADATA_TARGET_MS = 300.0
@@ -59,115 +70,6 @@ LIST_TARGET_MS = 50.0
 
 
 # -- statistics ------------------------------------------------------------------------------------
-def percentile(sorted_values: list[float], q: float) -> float:
-    """Linear interpolation between closest ranks (numpy's default)."""
-    if not sorted_values:
-        return float("nan")
-    pos = (len(sorted_values) - 1) * q / 100.0
-    lo = int(pos)
-    hi = min(lo + 1, len(sorted_values) - 1)
-    return sorted_values[lo] + (sorted_values[hi] - sorted_values[lo]) * (pos - lo)
-
-
-@dataclass
-class Result:
-    bench: str
-    database: str
-    n: int
-    p50: float
-    p95: float
-    p99: float
-    mean: float
-    max: float
-    target_ms: float | None
-    target_pct: str | None  # which percentile the target applies to: "p50", "p95", "p99"
-    note: str = ""
-    extra: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def verdict(self) -> str:
-        if self.target_ms is None or self.target_pct is None:
-            return ""
-        return "ok" if getattr(self, self.target_pct) < self.target_ms else "MISSED"
-
-    @property
-    def target_text(self) -> str:
-        if self.target_ms is None:
-            return "-"
-        return f"{self.target_pct} < {self.target_ms:g} ms"
-
-
-def summarise(bench: str, database: str, samples_ms: list[float], target_ms: float | None, target_pct: str | None,
-              note: str = "", **extra: Any) -> Result:
-    s = sorted(samples_ms)
-    return Result(bench, database, len(s), percentile(s, 50), percentile(s, 95), percentile(s, 99),
-                  sum(s) / len(s), s[-1], target_ms, target_pct, note, extra)
-
-
-def run_timed(fn: Callable[[Any], Any], inputs: Iterator[Any], *, warmup: int, reps: int, min_reps: int,
-              budget_s: float) -> list[float]:
-    """Call ``fn`` on ``warmup`` inputs untimed, then time up to ``reps`` calls (stopping after ``budget_s``
-    seconds once ``min_reps`` are done). Milliseconds."""
-    for _ in range(warmup):
-        fn(next(inputs))
-    samples: list[float] = []
-    deadline = time.perf_counter() + budget_s
-    clock = time.perf_counter_ns
-    while len(samples) < reps:
-        arg = next(inputs)
-        t0 = clock()
-        fn(arg)
-        samples.append((clock() - t0) / 1e6)
-        if len(samples) >= min_reps and time.perf_counter() > deadline:
-            break
-    return samples
-
-
-def cycle(items: list[Any]) -> Iterator[Any]:
-    while True:
-        yield from items
-
-
-# -- machine -------------------------------------------------------------------------------------
-def machine_info() -> dict[str, Any]:
-    cpu = ""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    mem_gb = None
-    try:
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemTotal:"):
-                mem_gb = round(int(line.split()[1]) / 1024 / 1024, 1)
-    except OSError:
-        pass
-    import peewee
-
-    return {
-        "cores": os.cpu_count(),
-        "cpu": cpu or pyplatform.processor(),
-        "memory_gb": mem_gb,
-        "os": f"{pyplatform.system()} {pyplatform.release()}",
-        "python": pyplatform.python_version(),
-        "sqlite": sqlite3.sqlite_version,
-        "peewee": getattr(peewee, "__version__", "?"),
-        "postgresql": None,
-        "load_average_start": _loadavg(),
-    }
-
-
-def _loadavg() -> str:
-    try:
-        return " ".join(Path("/proc/loadavg").read_text().split()[:3])
-    except OSError:
-        return "?"
-
-
-# -- 1. metadata load ----------------------------------------------------------------------------
 COLD_SNIPPET = r"""
 import json, time
 t0 = time.perf_counter()
@@ -213,91 +115,6 @@ def bench_metadata(cold_runs: int, warm_reps: int) -> list[Result]:
 
 
 # -- data generation -----------------------------------------------------------------------------
-def _bulk_generator(platform: Any, seed: int) -> Any:
-    from helpline.demo.generator import DemoGenerator
-
-    class BulkGenerator(DemoGenerator):
-        """DemoGenerator with the category trees looked up once (the rows and random draws are unchanged)."""
-
-        _cats: Any = None
-
-        @property
-        def categories(self) -> Any:
-            if self._cats is None:
-                self._cats = self.platform.metadata.categories
-            return self._cats
-
-    return BulkGenerator(platform, seed)
-
-
-def generate_customers(platform: Any, n: int, *, seed: int = 7, batch: int = 5000) -> float:
-    """Insert ``n`` demo customers (ids 1..n); returns seconds taken."""
-    from helpline.data.database import db, is_postgres, session
-
-    gen = _bulk_generator(platform, seed)
-    gen.seed_regions()
-    model = platform.models["customer"]
-    fields = [f for f in model._meta.sorted_fields if f.name != "id"]
-    names = [f.column_name for f in fields]
-    first_day = datetime(2019, 1, 1)
-    step = timedelta(days=7 * 365) / max(n, 1)
-    postgres = is_postgres()
-    columns = ", ".join(f'"{c}"' for c in names)
-    if postgres:
-        from psycopg2.extras import execute_values
-
-        sql = f'INSERT INTO "{model._meta.table_name}" ({columns}) VALUES %s'
-    else:
-        sql = f'INSERT INTO "{model._meta.table_name}" ({columns}) VALUES ({", ".join("?" * len(names))})'
-    started = time.perf_counter()
-    done = 0
-    while done < n:
-        rows = []
-        for k in range(min(batch, n - done)):
-            i = done + k
-            row = gen.customer_row(i)
-            at = first_day + step * i
-            row.update(created_at=at, updated_at=at, version=1)
-            rows.append(tuple(f.db_value(row.get(f.name)) for f in fields))
-        with session(), db.atomic():
-            if postgres:
-                with db.cursor() as cur:
-                    execute_values(cur, sql, rows, page_size=1000)
-            else:
-                db.connection().executemany(sql, rows)
-        done += len(rows)
-        if done % 100_000 == 0 or done == n:
-            elapsed = time.perf_counter() - started
-            log.info("  %s customers (%.0f/s, %.0f s)", f"{done:,}", done / elapsed, elapsed)
-    return time.perf_counter() - started
-
-
-def customer_count(platform: Any) -> tuple[int, str | None]:
-    from helpline.data.database import session
-
-    model = platform.models["customer"]
-    with session():
-        count = model.select().count()
-        last = model.select(model.customer_no).order_by(model.id.desc()).limit(1).scalar()
-    return count, last
-
-
-def _analyze(db_kind: str) -> None:
-    from helpline.data.database import db, session
-
-    with session():
-        if db_kind == "postgresql":
-            # what autovacuum does after a bulk load: statistics and the visibility map
-            conn = db.connection()
-            old = conn.autocommit
-            conn.autocommit = True
-            with conn.cursor() as cur:
-                cur.execute("VACUUM ANALYZE customer")
-            conn.autocommit = old
-        else:
-            db.execute_sql("ANALYZE")
-
-
 # -- 2./3. database benchmarks -------------------------------------------------------------------
 @dataclass
 class Target:
@@ -308,20 +125,6 @@ class Target:
     def label(self) -> str:
         return "SQLite" if self.kind == "sqlite" else "PostgreSQL"
 
-
-def sqlite_path(url: str) -> Path | None:
-    raw = url[len("sqlite://"):]
-    if raw in (":memory:", "/:memory:"):
-        return None
-    return Path(raw[1:] if raw.startswith("/") else raw)
-
-
-def remove_sqlite(url: str) -> None:
-    path = sqlite_path(url)
-    if path is None:
-        return
-    for suffix in ("", "-wal", "-shm", "-journal"):
-        Path(str(path) + suffix).unlink(missing_ok=True)
 
 
 @dataclass
@@ -593,66 +396,6 @@ def capture_sql(fn: Callable[[], Any]) -> list[tuple[str, Any]]:
 
 
 # -- output --------------------------------------------------------------------------------------
-def fmt_ms(v: float) -> str:
-    if v != v:
-        return "-"
-    return f"{v:.3f}" if v < 1 else (f"{v:.2f}" if v < 100 else f"{v:.0f}")
-
-
-def table(results: list[Result]) -> str:
-    head = ["benchmark", "db", "n", "p50 ms", "p95 ms", "p99 ms", "target", "", "notes"]
-    rows = [[r.bench, r.database, str(r.n), fmt_ms(r.p50), fmt_ms(r.p95), fmt_ms(r.p99), r.target_text, r.verdict,
-             r.note] for r in results]
-    widths = [max(len(h), *(len(row[i]) for row in rows)) if rows else len(h) for i, h in enumerate(head)]
-    right = {2, 3, 4, 5}
-
-    def line(cells: list[str]) -> str:
-        return "| " + " | ".join(c.rjust(w) if i in right else c.ljust(w)
-                                 for i, (c, w) in enumerate(zip(cells, widths, strict=True))) + " |"
-
-    sep = "|" + "|".join(("-" * (w + 1) + ":") if i in right else "-" * (w + 2) for i, w in enumerate(widths)) + "|"
-    return "\n".join([line(head), sep, *(line(r) for r in rows)])
-
-
-def machine_text(m: dict[str, Any], dbinfo: dict[str, dict[str, Any]]) -> str:
-    parts = [f"{m['cores']} cores ({m['cpu']})", f"{m['memory_gb']} GB RAM", m["os"], f"Python {m['python']}",
-             f"SQLite {m['sqlite']}", f"peewee {m['peewee']}"]
-    if m.get("postgresql"):
-        settings = m.get("postgresql_settings")
-        parts.append(f"PostgreSQL {m['postgresql']}" + (
-            " (" + ", ".join(f"{k}={v}" for k, v in settings.items()) + ")" if settings else ""))
-    lines = ["Machine: " + ", ".join(parts),
-             f"Load average (1/5/15 min) at start {m.get('load_average_start')}, at end {m.get('load_average_end')}"
-             " (other jobs share the machine)"]
-    for label, info in dbinfo.items():
-        bits = [f"{info['customers']:,} customers"]
-        if "generate_s" in info:
-            bits.append(f"generated in {info['generate_s']:.0f} s")
-        else:
-            bits.append("reused")
-        if "file_mb" in info:
-            bits.append(f"file {info['file_mb']} MB")
-        if "table_mb" in info:
-            bits.append(f"table+indexes {info['table_mb']} MB")
-        lines.append(f"{label}: " + ", ".join(bits))
-    return "\n".join(lines)
-
-
-def explain_text(results: list[Result]) -> str:
-    out = []
-    for r in results:
-        plans = r.extra.get("explain")
-        if not plans:
-            continue
-        out.append(f"\n## {r.bench} [{r.database}] p95 {fmt_ms(r.p95)} ms")
-        for st in plans:
-            sql = st["sql"] if len(st["sql"]) < 600 else st["sql"][:600] + " ..."
-            out.append(f"-- {st['ms']} ms: {sql}\n   params {st['params'][:12]}")
-            out.extend("   " + p for p in st["plan"])
-    return "\n".join(out)
-
-
-# -- main ----------------------------------------------------------------------------------------
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(
         description="Helpline foundation benchmarks: metadata load, caller lookup, list pages.",
