@@ -83,7 +83,7 @@ def test_save_history_diff_and_rollback(platform: Platform) -> None:
     diff = platform.store.diff(first.id, second.id)
     assert "+  - {name: extra" in diff and diff.startswith("--- revision")
     history = platform.store.history("menu", "main")
-    assert [(h.author, h.comment) for h in history][0] == ("admin", "add extra")
+    assert (history[0].author, history[0].comment) == ("admin", "add extra")
     third = platform.store.rollback("menu", "main", first.id, author="admin")
     assert third.id > second.id and third.origin == "rollback"
     assert platform.metadata.menus["main"].item("extra") is None

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from selenium import webdriver
+from ui_helpers import PASSWORD
 
 from helpline.data.database import db, session
 from helpline.data.system import User as UserRow
@@ -17,8 +18,6 @@ from helpline.demo.generator import DemoGenerator
 from helpline.services.auth import ensure_bootstrap_users
 from helpline.services.platform import Platform
 from helpline.ui.context import set_platform
-
-from ui_helpers import PASSWORD
 
 
 @pytest.fixture(autouse=True)

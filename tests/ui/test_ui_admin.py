@@ -23,7 +23,7 @@ async def test_category_tree_add_and_retire_at_run_time(user: User, ui_platform:
     await asyncio.sleep(0.1)
     tree = user.find(marker="category-tree").elements.pop()
     tree.props["selected"] = "vip"
-    for listener in tree._event_listeners.values():  # noqa: SLF001
+    for listener in tree._event_listeners.values():
         if listener.type == "update:selected":
             from nicegui.events import GenericEventArguments, handle_event
 

@@ -56,7 +56,7 @@ def fire(element: ui.element, event: str, args: object = None) -> None:
     """What the browser sends for ``event`` on ``element``."""
     from nicegui.events import GenericEventArguments, handle_event
 
-    for listener in element._event_listeners.values():  # noqa: SLF001
+    for listener in element._event_listeners.values():
         if listener.type in (event, event.replace("-", "")) or listener.type.lower() == event.replace("-", ""):
             handle_event(listener.handler, GenericEventArguments(sender=element, client=element.client, args=args))
 

@@ -8,8 +8,8 @@ from nicegui import ui
 from nicegui.testing import User
 from ui_helpers import log_in, see
 
-from helpline.data.database import session
 from helpline.data.calls import Call
+from helpline.data.database import session
 
 
 def log_text(user: User) -> str:

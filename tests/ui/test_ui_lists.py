@@ -35,8 +35,7 @@ async def test_server_side_paging_and_sorting(user: User, ui_platform: Platform)
 async def request_page(t: ui.table, args: dict) -> None:
     """What the browser sends when one pages or sorts; wait until the server answered."""
     first_before = t.rows[0]["id"] if t.rows else None
-    t.run_method  # noqa: B018  (the table is a live element)
-    for listener in t._event_listeners.values():  # noqa: SLF001
+    for listener in t._event_listeners.values():
         if listener.type == "request":
             from nicegui.events import GenericEventArguments, handle_event
 
@@ -72,8 +71,7 @@ async def test_masks_for_qa(user: User) -> None:
 async def test_row_click_opens_the_form(user: User) -> None:
     t = await open_customers(user)
     row = t.rows[0]
-    user.find(ui.table).elements  # noqa: B018
-    for listener in t._event_listeners.values():  # noqa: SLF001
+    for listener in t._event_listeners.values():
         if listener.type == "rowClick":
             from nicegui.events import GenericEventArguments, handle_event
 

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 from nicegui.testing import User
+from ui_helpers import PASSWORD, log_in, see
 
 from helpline.data.database import session
 from helpline.security.audit import search_audit
-from helpline.services.platform import Platform
-
-from ui_helpers import PASSWORD, log_in, see
 
 
 async def test_login_shows_the_shell_and_is_audited(user: User) -> None:
@@ -16,7 +14,7 @@ async def test_login_shows_the_shell_and_is_audited(user: User) -> None:
     await see(user, "Welcome, 座席一号")
     await user.should_see(content="座席一号 · Agent")
     with session():
-        assert [e["action"] for e in search_audit(actor="agent1")][0] == "login"
+        assert search_audit(actor="agent1")[0]["action"] == "login"
 
 
 async def test_pages_need_a_session(user: User) -> None:

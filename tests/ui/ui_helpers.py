@@ -22,8 +22,8 @@ async def log_in(user: User, username: str, password: str = PASSWORD, path: str 
 
 
 async def see(user: User, text: str) -> None:
-    """Wait (up to ~15 s, for a loaded machine) until ``text`` is shown on the page or in a notification (views load their data and
-    save on worker threads)."""
+    """Wait (up to ~15 s, for a loaded machine) until ``text`` is shown on the page or in a notification
+    (views load their data and save on worker threads)."""
     for _ in range(300):
         if any(text in m for m in user.notify.messages):
             return
