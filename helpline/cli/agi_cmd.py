@@ -14,7 +14,7 @@ from typing import Any
 from helpline.cli import add_settings_options
 from helpline.config import Settings
 
-from .common import settings_from, start_platform
+from .common import settings_from, start_platform, start_router
 
 
 def add_parser(sub: Any) -> None:
@@ -41,10 +41,12 @@ def run(args: argparse.Namespace, stop: threading.Event | None = None) -> int:
         return 1
     from telephony.ivr.agi_handler import start_agi_server
 
+    router = start_router(platform)
     try:
-        server = start_agi_server(platform, settings.agi_host, settings.agi_port,
+        server = start_agi_server(platform, settings.agi_host, settings.agi_port, router=router,
                                   read_timeout=args.read_timeout)
     except OSError as exc:
+        router.stop()
         print(f"helpline: cannot listen on {settings.agi_host}:{settings.agi_port}: {exc}")
         return 1
     done = stop or threading.Event()
@@ -60,6 +62,7 @@ def run(args: argparse.Namespace, stop: threading.Event | None = None) -> int:
         pass
     finally:
         server.stop(timeout=5.0)
+        router.stop()
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
     print("Helpline FastAGI stopped", flush=True)

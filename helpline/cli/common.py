@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+from typing import Any
 
 from helpline.config import Settings
 from helpline.services.platform import Platform, StartupError
@@ -41,3 +42,16 @@ def start_platform(settings: Settings, *, sync: bool = True, migrate: bool = Tru
             print(f"note: the file of {kind} '{name}' changed and replaced a designer edit (see its history)",
                   file=sys.stderr)
     return platform
+
+
+def start_router(platform: Platform) -> Any:
+    """The platform's live router (agents from the database, statuses restored), running."""
+    from telephony.router.service import RouterService
+
+    router = RouterService.from_platform(platform).start()
+    platform.router = router
+    agents = len(router.router.agents)
+    signed = sum(1 for a in router.router.agents.values() if a.signed_in)
+    print(f"router: {agents} agent profile(s), {signed} signed in again after the restart; "
+          f"policy {router.router.policy.name}", flush=True)
+    return router

@@ -9,7 +9,7 @@ from typing import Any
 from helpline.cli import add_settings_options
 from helpline.config import Settings
 
-from .common import settings_from, start_platform
+from .common import settings_from, start_platform, start_router
 
 
 def add_parser(sub: Any) -> None:
@@ -47,14 +47,21 @@ def run(args: argparse.Namespace) -> int:
     demo = not args.no_demo and settings.demo
     for username, password in ensure_bootstrap_users(demo=demo).items():
         print(f"created user {username} with password {password}  (shown once; change it after logging in)")
+    if demo:
+        from helpline.services.agents import ensure_demo_agents
+
+        for number in ensure_demo_agents():
+            print(f"created demo agent profile {number}")
 
     agi = None
+    router = start_router(platform)
     if not args.no_agi:
         from telephony.ivr.agi_handler import start_agi_server
 
         try:
-            agi = start_agi_server(platform, settings.agi_host, settings.agi_port)
+            agi = start_agi_server(platform, settings.agi_host, settings.agi_port, router=router)
         except OSError as exc:
+            router.stop()
             print(f"helpline: cannot listen for FastAGI on {settings.agi_host}:{settings.agi_port}: {exc}",
                   file=sys.stderr)
             return 1
@@ -65,4 +72,5 @@ def run(args: argparse.Namespace) -> int:
     finally:
         if agi is not None:
             agi.stop()
+        router.stop()
     return 0

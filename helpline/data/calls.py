@@ -44,7 +44,8 @@ class Call(SystemModel):
     started_at = DateTimeField(default=utcnow, index=True)
     ended_at = DateTimeField(null=True)
     result = CharField(max_length=16, null=True, index=True)
-    """``transfer``, ``hangup``, ``blocked``, ``callback``, ``completed`` or ``error``; None while running."""
+    """``connected``, ``transfer``, ``hangup``, ``blocked``, ``callback``, ``completed``, ``error``, ``empty`` or
+    ``timeout``; None while running."""
     queue = CharField(max_length=64, null=True)
     priority = IntegerField(null=True)
     hangup_node = CharField(max_length=64, null=True)
@@ -56,6 +57,13 @@ class Call(SystemModel):
     recording = CharField(max_length=255, null=True)
     callback_number = CharField(max_length=32, null=True)
     identify_ms = FloatField(null=True)
+    agent = CharField(max_length=32, null=True, index=True)
+    """The agent who answered (router)."""
+    wait_s = FloatField(null=True)
+    """Seconds in the router's queues before an agent answered or the caller left."""
+    routed = CharField(max_length=16, null=True)
+    """How the call left the router: ``answered``, ``abandoned``, ``timeout``, ``empty``."""
+    talk_s = FloatField(null=True)
 
     class Meta:
         table_name = "hl_call"

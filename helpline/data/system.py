@@ -17,6 +17,7 @@ from peewee import (
 )
 from playhouse.shortcuts import model_to_dict
 
+from .agents import AGENT_MODELS
 from .base import SystemModel, utcnow
 from .calls import Call, CallerRegion
 from .database import db
@@ -92,11 +93,40 @@ class AuditEntry(SystemModel):
         table_name = "hl_audit"
 
 
-SYSTEM_MODELS: list[type[Model]] = [User, UserRole, MetadataRevision, AuditEntry, Call, CallerRegion]
+SYSTEM_MODELS: list[type[Model]] = [User, UserRole, MetadataRevision, AuditEntry, Call, CallerRegion,
+                                     *AGENT_MODELS]
 
 
 def create_system_tables() -> None:
+    """Create missing system tables, and add columns a newer version declares to existing ones (nullable
+    or with a default; system tables are only ever extended)."""
     db.create_tables(SYSTEM_MODELS, safe=True)
+    add_missing_columns(SYSTEM_MODELS)
+
+
+def add_missing_columns(models: list[type[Model]]) -> list[str]:
+    """Add the columns of ``models`` missing from their tables; returns ``table.column`` names added."""
+    from playhouse.migrate import PostgresqlMigrator, SqliteMigrator, migrate
+
+    from .database import is_postgres
+
+    added: list[str] = []
+    operations = []
+    migrator = PostgresqlMigrator(db.obj) if is_postgres() else SqliteMigrator(db.obj)
+    for model in models:
+        table = model._meta.table_name
+        existing = {c.name for c in db.get_columns(table)}
+        for name, column in model._meta.columns.items():
+            if name in existing:
+                continue
+            fresh = type(column)(null=True, **({"max_length": column.max_length}
+                                               if hasattr(column, "max_length") else {}))
+            operations.append(migrator.add_column(table, name, fresh))
+            added.append(f"{table}.{name}")
+    if operations:
+        with db.atomic():
+            migrate(*operations)
+    return added
 
 
 def as_dict(instance: Model) -> dict[str, object]:

@@ -272,6 +272,13 @@ def _check_routings(r: _IvrReport) -> None:
             if queue.overflow and queue.overflow not in r.queues:
                 r.add(src, "HL-E303", f"unknown queue '{queue.overflow}'{r.suggest(queue.overflow, r.queues)}",
                       ("queues", i, "overflow"))
+        reasons = r.mset.categories.get("not_ready_reason")  # a set without the tree has nothing to check
+        codes = reasons.codes() if reasons is not None else set()
+        for code, path in [(routing.no_answer_reason, ("no_answer_reason",)),
+                           *[(c, ("not_ready_limits", c)) for c in routing.not_ready_limits]]:
+            if reasons is not None and code not in codes:
+                r.add(src, "HL-E219", f"'{code}' is not a code of tree 'not_ready_reason'{r.suggest(code, codes)}",
+                      path, key=path[0] == "not_ready_limits")
         if routing.strategy:
             from helpline.rules.uses import TIER
 

@@ -51,6 +51,8 @@ class Platform:
         self._lock = threading.RLock()
         self._rule_cache: dict[tuple[str, str, str], Any] = {}
         self._listeners: list[Callable[[MetadataSet, list[tuple[str, str]]], None]] = []
+        self.router: Any = None
+        """The live router (``telephony.router.RouterService``) when telephony runs in this process."""
 
     # -- life cycle ------------------------------------------------------------------------------
     def start(self, db_url: str, metadata_dir: str | None) -> SyncReport | None:

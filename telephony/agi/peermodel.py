@@ -8,7 +8,11 @@ exist, dead mode) and answers each AGI command the way Asterisk 22 does (docs/as
 for byte. ``parse_agi_args`` splits a command line like
 res_agi.c's ``parse_args`` (whitespace, double quotes, backslash escapes).
 
-``AsteriskPeer`` (testpeer.py) drives this model over a socket.
+``EXEC Dial <endpoint>,<timeout>,<options>`` plays out the next :class:`DialScript` of ``dial_outcomes``
+(none left: ``CHANUNAVAIL``) as app_dial does: ``DIALSTATUS`` (CANCEL when the caller hangs up while it
+rings), for answered calls ``DIALEDTIME``/``ANSWEREDTIME`` (and ``_MS``); ``200 result=0``, or
+``result=-1`` and a dead channel when the caller hung up or the agent did and the options lack ``g``.
+``on_dial_answer`` runs on answer, before the talk (the peer's ``U()`` session); ``pause`` sleeps call time.
 """
 
 from __future__ import annotations
@@ -25,6 +29,8 @@ __all__ = [
     "Caller",
     "ChannelModel",
     "CommandSpec",
+    "DialCall",
+    "DialScript",
     "find_command",
     "parse_agi_args",
 ]
@@ -33,6 +39,7 @@ __all__ = [
 PAUSE = ","
 KEYS = frozenset("0123456789*#ABCD")
 HangupMode = Literal["during", "between"]
+DialScriptStatus = Literal["ANSWER", "NOANSWER", "BUSY", "CHANUNAVAIL", "CONGESTION"]
 
 INVALID = "510 Invalid or unknown command"
 DEAD = "511 Command Not Permitted on a dead channel or intercept routine"
@@ -116,6 +123,45 @@ class Caller:
         return due
 
 
+@dataclass(frozen=True)
+class DialScript:
+    """How the next ``EXEC Dial`` goes: what the agent does (``status``), seconds of ringing (NOANSWER
+    with 0 rings for the Dial timeout) and of talk, and whether the caller hangs up (while it rings:
+    ``CANCEL``; when answered: at the end of ``talk_s``)."""
+
+    status: DialScriptStatus = "ANSWER"
+    ring_s: float = 0.0
+    talk_s: float = 0.0
+    caller_hangs_up: bool = False
+
+
+@dataclass
+class DialCall:
+    """One ``EXEC Dial`` as the model ran it; ``channel`` is the called channel (``PJSIP/1001-00000001``)."""
+
+    endpoint: str
+    timeout: str
+    options: str
+    status: str
+    channel: str = ""
+    subroutine: str = ""
+    sub_args: list[str] = field(default_factory=list)
+    script: DialScript | None = None
+
+
+def split_app_args(data: str) -> list[str]:
+    """Split application arguments on commas outside parentheses (``a,U(x^y),b``)."""
+    parts: list[str] = []
+    start = depth = 0
+    for i, ch in enumerate(data):
+        if ch == "," and depth == 0:
+            parts.append(data[start:i])
+            start = i + 1
+        elif ch == "(" or (ch == ")" and depth):
+            depth += 1 if ch == "(" else -1
+    return [*parts, data[start:]]
+
+
 def parse_agi_args(line: str) -> list[str]:
     """Split a command line as Asterisk does: whitespace separates, quotes group, ``\\`` escapes."""
     args: list[str] = []
@@ -186,6 +232,16 @@ class ChannelModel:
     recorded: list[str] = field(default_factory=list)
     exec_calls: list[tuple[str, str]] = field(default_factory=list)
     variables_set: list[tuple[str, str]] = field(default_factory=list)
+    dial_outcomes: list[DialScript] = field(default_factory=list)
+    default_dial: DialScript = field(default_factory=lambda: DialScript("CHANUNAVAIL"))
+    dials: list[DialCall] = field(default_factory=list)
+    on_dial_answer: Callable[[DialCall], None] | None = None
+    pause: Callable[[float], None] | None = None
+
+    def sleep(self, seconds: float) -> None:
+        """Let ``seconds`` of call time pass (through ``pause``; nothing when it is unset)."""
+        if self.pause is not None and seconds > 0:
+            self.pause(seconds)
 
     def length_of(self, name: str) -> int:
         """Samples in a sound file (3520 unless ``sound_lengths`` says otherwise)."""
@@ -217,6 +273,9 @@ class ChannelModel:
             return replies
         spec, args = found
         self.dead = True
+        if spec.words == ("EXEC",) and args and args[0].lower() == "dial":  # hung up while it rang
+            self.exec_calls.append((args[0], args[1] if len(args) > 1 else ""))
+            self.variables["DIALSTATUS"] = "CANCEL"
         if spec.words == ("RECORD", "FILE"):
             return ["200 result=-1 (hangup) endpos=1600"]
         if spec.words[-1] in ("FILE", "OPTION"):
@@ -269,7 +328,10 @@ def _get_data(ch: ChannelModel, args: list[str]) -> list[str]:
 
 
 def _wait_digit(ch: ChannelModel, args: list[str]) -> list[str]:
-    return [f"200 result={_key_result(ch.caller.take_wait())}"]
+    key = ch.caller.take_wait()
+    if key is None and args[0].isdigit():
+        ch.sleep(int(args[0]) / 1000)
+    return [f"200 result={_key_result(key)}"]
 
 
 def _say(ch: ChannelModel, args: list[str]) -> list[str]:
@@ -287,7 +349,49 @@ def _record(ch: ChannelModel, args: list[str]) -> list[str]:
 def _exec(ch: ChannelModel, args: list[str]) -> list[str]:
     app, options = args[0], (args[1] if len(args) > 1 else "")  # Asterisk passes argv[2] only
     ch.exec_calls.append((app, options))
+    if app.lower() == "dial" and "dial" not in ch.app_results:
+        return _dial(ch, options)
     return [f"200 result={ch.app_results.get(app.lower(), 0)}"]
+
+
+def _dial(ch: ChannelModel, data: str) -> list[str]:
+    endpoint, timeout, options = [*split_app_args(data), "", ""][:3]
+    if not endpoint:
+        ch.variables["DIALSTATUS"] = "INVALIDARGS"
+        return ["200 result=-1"]
+    if ch.dead:  # "Caller hung up before dial"
+        ch.variables["DIALSTATUS"] = "CANCEL"
+        return ["200 result=-1"]
+    script = ch.dial_outcomes.pop(0) if ch.dial_outcomes else ch.default_dial
+    gosub = re.search(r"U\(([^)]*)\)", options)
+    sub, *sub_args = gosub.group(1).split("^") if gosub else [""]
+    flags = re.sub(r"\([^)]*\)", "", options)
+    channel = f"{endpoint.split('&')[0]}-{len(ch.dials) + 1:08x}"
+    call = DialCall(endpoint, timeout, options, script.status, channel, sub, sub_args, script)
+    ch.dials.append(call)
+    if script.status != "ANSWER":
+        limit = int(timeout) if timeout.isdigit() and int(timeout) > 0 else 0
+        ring = script.ring_s or (limit if script.status == "NOANSWER" else 0.0)
+        ch.sleep(ring)
+        if script.caller_hangs_up:
+            call.status = "CANCEL"
+            ch.caller.hung_up = ch.dead = True
+        ch.variables["DIALSTATUS"] = call.status
+        return ["200 result=-1" if script.caller_hangs_up else "200 result=0"]
+    ch.sleep(script.ring_s)
+    if ch.on_dial_answer is not None:  # U(): the called channel runs the subroutine before the bridge
+        ch.on_dial_answer(call)
+    ch.sleep(script.talk_s)
+    dialed, talk = script.ring_s + script.talk_s, script.talk_s
+    ch.variables.update({"DIALSTATUS": "ANSWER", "DIALEDTIME": str(int(dialed)), "ANSWEREDTIME": str(int(talk)),
+                         "DIALEDTIME_MS": str(int(dialed * 1000)), "ANSWEREDTIME_MS": str(int(talk * 1000))})
+    if script.caller_hangs_up:
+        ch.caller.hung_up = ch.dead = True
+        return ["200 result=-1"]
+    if "g" in flags:  # g: the caller's channel goes on after the agent hangs up
+        return ["200 result=0"]
+    ch.dead = True  # without g the bridge's end hangs up the caller's channel too
+    return ["200 result=-1"]
 
 
 def _set_variable(ch: ChannelModel, args: list[str]) -> list[str]:

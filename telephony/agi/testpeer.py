@@ -15,6 +15,14 @@ peer = AsteriskPeer(server.address, script="ivr/main", caller=Caller("1,", hangu
 peer.run()                      # blocking; or peer.start() ... peer.join()
 assert peer.variables_set["HELPLINE_RESULT"] == "queued" and peer.server_closed
 ```
+
+``EXEC Dial`` plays out ``dial_outcomes`` (``DialScript``s, in order). When one is answered and the Dial
+options hold ``U(sub^args)``, the peer does what Asterisk does on the agent's channel before the bridge:
+it runs the subroutine, whose dialplan is modelled by ``subroutines`` (name to FastAGI script, ``${ARGn}``
+filled in; by default ``helpline-answered`` runs ``answered?call=${ARG1}``), as a SECOND FastAGI
+connection to the same server (``agi_channel`` is the called channel, e.g. ``PJSIP/1001-00000001``),
+runs it to its end (``subsessions``), and only then talks and replies to the Dial. Ringing, talk and
+WAIT FOR DIGIT timeouts take ``time_scale`` real seconds per second (default 0: no sleep).
 """
 
 from __future__ import annotations
@@ -23,6 +31,7 @@ import contextlib
 import enum
 import itertools
 import logging
+import re
 import socket
 import threading
 import time
@@ -30,13 +39,16 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from telephony.agi.peermodel import Caller, ChannelModel
+from telephony.agi.peermodel import Caller, ChannelModel, DialCall, DialScript
 
 __all__ = ["AsteriskPeer", "Override", "PeerAction", "TranscriptEntry", "environment_lines"]
 
 log = logging.getLogger(__name__)
 
 _uniqueids = itertools.count(1)
+
+#: The dialplan subroutines the peer knows (``Dial U()``): name to the FastAGI script they run.
+DEFAULT_SUBROUTINES: dict[str, str] = {"helpline-answered": "answered?call=${ARG1}"}
 
 #: The environment block observed from Asterisk 22.10.1 (docs/asterisk-agi.md), in its order.
 DOC_ENVIRONMENT: tuple[tuple[str, str], ...] = (
@@ -150,6 +162,9 @@ class AsteriskPeer:
         sighup: bool = True,
         exit_on_hangup: bool = False,
         timeout: float = 5.0,
+        dial_outcomes: Iterable[DialScript] = (),
+        subroutines: Mapping[str, str] | None = None,
+        time_scale: float = 0.0,
     ) -> None:
         self.address = address
         self.caller = caller if caller is not None else Caller()
@@ -162,7 +177,14 @@ class AsteriskPeer:
             app_results=results,
             sound_lengths=dict(sound_lengths or {}),
             usage_available=usage_available,
+            dial_outcomes=list(dial_outcomes),
+            on_dial_answer=self._run_answer_subroutine,
+            pause=self._pause,
         )
+        self.subroutines = dict(DEFAULT_SUBROUTINES if subroutines is None else subroutines)
+        self.time_scale = time_scale
+        self.subsessions: list[AsteriskPeer] = []
+        """The FastAGI sessions the Dial ``U()`` subroutines opened, in order."""
         self.env_lines = environment_lines(script, args, env, address)
         self.raw_env = raw_env
         self.overrides = list(overrides)
@@ -206,6 +228,16 @@ class AsteriskPeer:
     def played(self) -> list[str]:
         """Sound files played (STREAM FILE, GET DATA and GET OPTION prompts), in order."""
         return self.channel.played
+
+    @property
+    def dials(self) -> list[DialCall]:
+        """Every ``EXEC Dial`` the peer played out."""
+        return self.channel.dials
+
+    def env_value(self, key: str) -> str:
+        """A value of the environment block this call sends ('' if absent)."""
+        prefix = f"{key}: "
+        return next((line[len(prefix):] for line in self.env_lines if line.startswith(prefix)), "")
 
     @property
     def dead(self) -> bool:
@@ -322,6 +354,31 @@ class AsteriskPeer:
             self._send_reply(reply, self.channel.answer(line)[1] if reply is None else [])
             if self.channel.dead and not was_dead:  # the script's own HANGUP: a HANGUP line follows
                 self._hangup_line()
+
+    def _pause(self, seconds: float) -> None:
+        if self.time_scale > 0:
+            time.sleep(seconds * self.time_scale)
+
+    def _run_answer_subroutine(self, call: DialCall) -> None:
+        """The agent answered: run the ``U()`` subroutine's FastAGI session to its end (before the bridge)."""
+        if not call.subroutine:
+            return
+        template = self.subroutines.get(call.subroutine)
+        if template is None:
+            self._event(f"Dial U({call.subroutine}): no such subroutine in the dialplan")
+            return
+        args = call.sub_args
+        script = re.sub(r"\$\{ARG(\d+)\}",
+                        lambda m: args[int(m.group(1)) - 1] if 0 < int(m.group(1)) <= len(args) else "", template)
+        inherited = ("agi_language", "agi_callerid", "agi_calleridname", "agi_dnid", "agi_rdnis")
+        env: dict[str, str | None] = {key: self.env_value(key) for key in inherited}
+        env.update({"agi_channel": call.channel, "agi_type": call.channel.partition("/")[0],
+                    "agi_context": call.subroutine, "agi_extension": "s", "agi_priority": "1"})
+        sub = AsteriskPeer(self.address, script=script, env=env, timeout=self.timeout, time_scale=self.time_scale)
+        self.subsessions.append(sub)
+        self._event(f"{call.channel} answered: U({call.subroutine}) runs AGI {script}")
+        sub.run()
+        self._event(f"U({call.subroutine}) returned" + (f" ({sub.error!r})" if sub.error else ""))
 
     def _hangup_line(self) -> None:
         """The channel hangs up: a ``HANGUP`` line (unless AGISIGHUP=no), then dead mode or close."""

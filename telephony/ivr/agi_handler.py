@@ -20,7 +20,9 @@ from helpline.services.calls import CallService
 from helpline.services.platform import Platform
 from telephony.agi import AgiEnvironment, FastAGIServer, Handler, HelplineAGI
 from telephony.ivr.engine import IvrEngine
+from telephony.router.service import RouterService
 from telephony.switch.agi_channel import AgiSwitch
+from telephony.switch.answers import ANSWERS, make_answered_handler
 
 __all__ = ["make_agi_handler", "start_agi_server"]
 
@@ -43,10 +45,14 @@ def make_agi_handler(platform: Platform, *, engine: IvrEngine | None = None) -> 
 
 
 def start_agi_server(platform: Platform, host: str = "127.0.0.1", port: int = 4573, *,
-                     engine: IvrEngine | None = None, read_timeout: float | None = 30.0) -> FastAGIServer:
-    """A started FastAGI server serving ``ivr`` and ``ivr/<flow>`` with the platform's flows."""
+                     engine: IvrEngine | None = None, router: RouterService | None = None,
+                     read_timeout: float | None = 30.0) -> FastAGIServer:
+    """A started FastAGI server serving ``ivr`` and ``ivr/<flow>`` with the platform's flows, and
+    ``answered?call=N`` (the dialplan's ``helpline-answered`` subroutine run by ``Dial(...,U())`` when an
+    agent picks up). With a ``router`` transfer nodes hold callers and dial the agents it picks."""
     server = FastAGIServer(host, port, read_timeout=read_timeout)
-    server.route("ivr", make_agi_handler(platform, engine=engine))
+    server.route("ivr", make_agi_handler(platform, engine=engine or IvrEngine(platform, router=router)))
+    server.route("answered", make_answered_handler(ANSWERS))
     server.on_rejected = record_rejected_session
     return server.start()
 

@@ -47,6 +47,12 @@ class CallState:
     recording: str | None = None
     callback_number: str | None = None
     callback_queue: str | None = None
+    agent: str | None = None
+    """The agent who answered (router)."""
+    routed: str | None = None
+    """How the call left the router: ``answered``, ``abandoned``, ``timeout``, ``empty``."""
+    routed_wait_s: float | None = None
+    talk_s: float | None = None
     started: float = field(default_factory=time.monotonic)
 
     @property

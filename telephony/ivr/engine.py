@@ -31,6 +31,8 @@ from telephony.ivr.flows import CompiledFlow, FlowCatalog
 from telephony.ivr.hooks import HookError, HookRegistry
 from telephony.ivr.identify import CallerIdentifier, Identification
 from telephony.ivr.nodes import END, HANDLERS, Blocked, Jump, fallback_of
+from telephony.ivr.queueing import routing_record
+from telephony.router.service import RouterService
 from telephony.switch.base import CommandFailed, Switch, SwitchError, SwitchHangup
 
 __all__ = ["CHANNEL_VARIABLES", "CallOutcome", "IvrEngine"]
@@ -63,8 +65,10 @@ class IvrEngine:
     """Runs calls through the platform's live IVR flows (one engine serves every call, thread-safe)."""
 
     def __init__(self, platform: Platform, *, calls: CallService | None = None,
-                 hooks: HookRegistry | None = None) -> None:
+                 hooks: HookRegistry | None = None, router: RouterService | None = None) -> None:
         self.platform = platform
+        self.router = router
+        """The router transfer nodes hand callers to; None: the dialplan's own queue takes them."""
         self.calls = calls or CallService()
         self.catalog = FlowCatalog(platform)
         self.identifier = CallerIdentifier(platform, self.calls)
@@ -228,7 +232,7 @@ class IvrEngine:
             "blacklisted": call.ident.blacklisted, "result": result, "queue": call.queue,
             "priority": call.priority, "hangup_node": call.hangup_node, "error": call.error, "trail": trail,
             "variables": variables, "recording": call.recording, "callback_number": call.callback_number,
-            "identify_ms": round(call.ident.elapsed_ms, 3),
+            "identify_ms": round(call.ident.elapsed_ms, 3), **routing_record(call),
         }
         if call.call_id:
             self.calls.close(call.call_id, **record)

@@ -299,10 +299,17 @@ def _transfer(call: CallState, queue: str, priority: int | None) -> Next:
 
 
 def transfer(engine: IvrEngine, call: CallState, name: str, node: TransferNode, step: Step) -> Next:
+    """With a router: hold, dial the agent it picks (``telephony.ivr.queueing``); without one, leave the IVR
+    with ``HELPLINE_QUEUE`` set so the dialplan's own ``Queue()`` takes the call."""
     if call.ident.blacklisted:
         raise Blocked(f"a blacklisted caller cannot reach queue {node.queue}")
     _play(call, step, [node.prompt])
     step.outcome = f"to queue {node.queue}"
+    if engine.router is not None:
+        from telephony.ivr.queueing import connect
+
+        call.priority = node.priority + (call.priority or 0)
+        return connect(engine, call, node, step, engine.router)
     return _transfer(call, node.queue, node.priority)
 
 

@@ -10,16 +10,22 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import re
+import threading
 from collections.abc import Callable
 from datetime import date, datetime, time
+from time import monotonic
 from typing import TypeVar
 
 from asterisk.agi import AGIAppError, AGIError, AGIHangup
 
 from telephony.agi import DigitsResult, HelplineAGI, PlaybackResult, SoundFileMissing
+from telephony.switch.answers import ANSWERS, AnswerRegistry
 from telephony.switch.base import (
     ESCAPE_ALL,
     CommandFailed,
+    DialResult,
+    DialStatus,
     DigitsInput,
     PlayResult,
     PromptRef,
@@ -35,14 +41,36 @@ __all__ = ["AgiSwitch"]
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
+#: DIALSTATUS values and what they mean to the router (anything else counts as ``unavailable``).
+DIAL_STATUSES: dict[str, DialStatus] = {
+    "ANSWER": "answer", "NOANSWER": "noanswer", "BUSY": "busy", "CHANUNAVAIL": "unavailable",
+    "CONGESTION": "unavailable", "CANCEL": "hangup",
+}
+_NAME = re.compile(r"[A-Za-z0-9_.-]+")
+_ENDPOINT = re.compile(r"[^\s,()^\"\\]+")
+
 
 class AgiSwitch(Switch):
     """A call on Asterisk, driven through ``HelplineAGI``."""
 
     kind = "agi"
 
-    def __init__(self, agi: HelplineAGI) -> None:
+    def __init__(self, agi: HelplineAGI, *, hold_slice_s: float = 0.25, answer_sub: str = "helpline-answered",
+                 dial_flags: str = "g", answers: AnswerRegistry | None = None) -> None:
+        if hold_slice_s <= 0:
+            raise ValueError("hold_slice_s must be positive")
+        if not _NAME.fullmatch(answer_sub):
+            raise ValueError(f"not a dialplan context name: {answer_sub!r}")
+        if not re.fullmatch(r"[A-Za-z]*", dial_flags):
+            raise ValueError(f"dial_flags must be plain Dial option letters: {dial_flags!r}")
         self.agi = agi
+        self.hold_slice_s = hold_slice_s
+        self.answer_sub = answer_sub
+        self.dial_flags = dial_flags
+        self.answers = answers if answers is not None else ANSWERS
+        self.music_class: str | None = None
+        """The music on hold class playing (``SET MUSIC ON`` sent), or None."""
+        self._wake = threading.Event()
 
     @property
     def alive(self) -> bool:
@@ -126,5 +154,112 @@ class AgiSwitch(Switch):
         with contextlib.suppress(SwitchHangup):
             self._run("HANGUP", self.agi.hangup)
 
+    # -- the router's side --------------------------------------------------------------------
+    def wake(self) -> None:
+        self._wake.set()
+
+    def hold(self, seconds: float, *, music_class: str = "default") -> None:
+        if not _NAME.fullmatch(music_class):
+            raise ValueError(f"not a music on hold class: {music_class!r}")
+        if self.agi.dead:
+            raise SwitchHangup("hold: the caller has hung up")
+        if self._wake.is_set():
+            self._wake.clear()
+            return
+        if self.music_class != music_class:
+            self._run(f"SET MUSIC ON {music_class}", lambda: self.agi.execute("SET MUSIC", "ON", music_class))
+            self.music_class = music_class
+        started = monotonic()
+        credited = 0.0  # slices that timed out count in full, so a peer that answers at once ends too
+        while True:
+            if self._wake.is_set():
+                self._wake.clear()
+                return
+            left = seconds - max(credited, monotonic() - started)
+            if left <= 0:
+                return
+            ms = max(1, min(round(self.hold_slice_s * 1000), round(left * 1000)))
+            began = monotonic()
+            digit = self._wait_for_digit(ms)
+            credited += monotonic() - began if digit else ms / 1000
+
+    def _wait_for_digit(self, ms: int) -> str:
+        """One hold slice: ``WAIT FOR DIGIT <ms>``; the key pressed, or '' on timeout.
+
+        ``result=-1`` means a hang-up even when the ``HANGUP`` line is late (it is read with the next reply).
+        """
+        try:
+            return str(self._run("WAIT FOR DIGIT", lambda: self.agi.wait_for_digit(ms)))
+        except CommandFailed as exc:
+            raise SwitchHangup(f"hold: {exc}") from exc
+
+    def music_off(self) -> None:
+        if self.music_class is None:
+            return
+        self.music_class = None
+        if not self.agi.dead:
+            self._run("SET MUSIC OFF", lambda: self.agi.execute("SET MUSIC", "OFF"))
+
+    def dial(self, endpoint: str, timeout: float, *, call_id: int,
+             on_answer: Callable[[], None] | None = None) -> DialResult:
+        if not _ENDPOINT.fullmatch(endpoint):
+            raise ValueError(f"not a dialable endpoint: {endpoint!r}")
+        if self.agi.dead:
+            raise SwitchHangup(f"dial {endpoint}: the caller has hung up")
+        seconds = max(1, round(timeout))
+        options = f"{self.dial_flags}U({self.answer_sub}^{int(call_id)})"
+        if on_answer is not None:
+            self.answers.expect(call_id, on_answer)
+        began = monotonic()
+        try:
+            caller_gone = self._exec_dial(endpoint, seconds, options)
+            elapsed = monotonic() - began
+            return self._dial_outcome(endpoint, caller_gone, elapsed)
+        finally:
+            self.answers.forget(call_id)
+
+    def _exec_dial(self, endpoint: str, seconds: int, options: str) -> bool:
+        """Run Dial (no read timeout: it lasts the ringing and the talk); True if it ended with a hang-up."""
+        what = f"EXEC Dial {endpoint}"
+        try:
+            with self.agi.reply_timeout(None):
+                self.agi.exec_command("Dial", endpoint, seconds, options)
+        except AGIHangup:  # result=-1 + HANGUP, or the connection closed (then the reads below fail)
+            return True
+        except AGIAppError as exc:
+            if self.agi.dead:
+                return True
+            if "Unable to find application" in str(exc):
+                raise CommandFailed(f"{what}: {exc}") from exc
+            # result=-1 without a HANGUP line (AGISIGHUP=no): Asterisk ends the session in dead mode
+            log.info("[%s] Dial returned -1: the caller's channel is gone", self.agi.uniqueid)
+            return True
+        except AGIError as exc:
+            raise SwitchError(f"{what}: {type(exc).__name__}: {exc}") from exc
+        return False
+
+    def _variable(self, name: str) -> str:
+        return str(self._run(f"GET VARIABLE {name}", lambda: self.agi.get_variable(name)))
+
+    def _dial_outcome(self, endpoint: str, caller_gone: bool, elapsed: float) -> DialResult:
+        raw = self._variable("DIALSTATUS").strip().upper()
+        status = DIAL_STATUSES.get(raw)
+        if status is None:
+            log.warning("[%s] Dial %s ended with DIALSTATUS=%r", self.agi.uniqueid, endpoint, raw)
+            status = "hangup" if caller_gone else "unavailable"
+        if status != "answer":  # Asterisk sets the times only for answered calls: measure the ringing
+            return DialResult(status, ring_s=round(elapsed, 3), hung_up_by="caller" if caller_gone else "")
+        dialed = _seconds(self._variable("DIALEDTIME"))
+        talk = _seconds(self._variable("ANSWEREDTIME"))
+        return DialResult("answer", ring_s=max(0.0, dialed - talk), talk_s=talk,
+                          hung_up_by="caller" if caller_gone else "agent")
+
     def close(self) -> None:
         self.agi.close()
+
+
+def _seconds(value: str) -> float:
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        return 0.0

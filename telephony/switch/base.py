@@ -4,6 +4,10 @@ The IVR never speaks AGI (or anything else) itself: each node calls these method
 them into commands for a real channel (``AgiSwitch``) or plays them out in memory (``SimulatedSwitch``).
 A switch reports what happened on the channel and never decides where a call goes.
 
+For the router (ACD) a switch also holds a queued caller on music on hold (``hold``, interrupted by
+``wake`` from another thread, ``music_off`` before dialing) and rings an agent's endpoint (``dial``),
+reporting how the attempt ended as a :class:`DialResult`.
+
 Two exceptions cross the interface: :class:`SwitchHangup` (the caller hung up; the channel is gone)
 and :class:`SwitchError` (the channel misbehaved: protocol garbage, a silent peer, a failed command).
 A prompt whose sound file is missing is not an error: the result says so (``missing``) and the call
@@ -13,10 +17,13 @@ goes on.
 from __future__ import annotations
 
 import abc
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
 SayKind = Literal["digits", "number", "date"]
+DialStatus = Literal["answer", "noanswer", "busy", "unavailable", "hangup"]
+HungUpBy = Literal["caller", "agent", ""]
 ESCAPE_ALL = "0123456789*#"
 
 
@@ -73,6 +80,29 @@ class RecordingResult:
     length: int = 0
 
 
+@dataclass(frozen=True)
+class DialResult:
+    """How ringing an agent's endpoint ended.
+
+    ``status``: ``answer`` (the agent picked up; the talk is over when ``dial`` returns), ``noanswer``
+    (rang for the whole timeout), ``busy`` (the agent rejected it or was on another call),
+    ``unavailable`` (the endpoint is not reachable, or congestion), ``hangup`` (the CALLER hung up
+    before the agent answered). ``ring_s`` and ``talk_s`` are seconds of ringing and of talk;
+    ``hung_up_by`` says who ended an answered call (``caller`` or ``agent``) and is ``caller`` too for a
+    ``hangup``; a caller who hangs up during the talk still gives ``answer`` (never an exception).
+    """
+
+    status: DialStatus
+    ring_s: float = 0.0
+    talk_s: float = 0.0
+    hung_up_by: HungUpBy = ""
+
+    @property
+    def answered(self) -> bool:
+        """True when the agent picked up."""
+        return self.status == "answer"
+
+
 class Switch(abc.ABC):
     """What the IVR can do with one call. Methods block until the channel answers."""
 
@@ -115,6 +145,32 @@ class Switch(abc.ABC):
     @abc.abstractmethod
     def hangup(self) -> None:
         """Hang up the channel."""
+
+    # -- the router's side: hold a queued caller, ring an agent ----------------------------------
+    @abc.abstractmethod
+    def hold(self, seconds: float, *, music_class: str = "default") -> None:
+        """Keep the caller on music on hold (``music_class``) for up to ``seconds``.
+
+        Returns early when :meth:`wake` is called from another thread (a wake-up that arrives while no
+        hold runs makes the next ``hold`` return at once, so none is lost). Raises
+        :class:`SwitchHangup` if the caller hangs up. Repeated calls keep the music playing.
+        """
+
+    def music_off(self) -> None:  # noqa: B027 - optional hook, nothing to do by default
+        """Stop the hold music (before dialing an agent); does nothing when it is not playing."""
+
+    @abc.abstractmethod
+    def dial(self, endpoint: str, timeout: float, *, call_id: int,
+             on_answer: Callable[[], None] | None = None) -> DialResult:
+        """Ring ``endpoint`` (e.g. ``PJSIP/1001``) for up to ``timeout`` seconds and connect the caller.
+
+        ``on_answer`` is called once (from whatever thread) the moment the agent answers. Blocks until
+        the attempt ends unanswered, or, when answered, until the talk ends. Raises
+        :class:`SwitchHangup` only when the caller was already gone or the outcome cannot be read.
+        """
+
+    def wake(self) -> None:  # noqa: B027 - optional hook, nothing to do by default
+        """Interrupt a ``hold`` in progress (thread-safe). On AGI the current hold slice ends first."""
 
     def close(self) -> None:  # noqa: B027 - optional hook, nothing to do by default
         """Release the connection (the AGI switch closes its socket); idempotent."""

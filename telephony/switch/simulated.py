@@ -9,6 +9,13 @@ Non-interactive (the default) an empty key queue means silence: input times out 
 another thread. ``hang_up()`` hangs up from the caller's side; ``hangup_at`` does it at an operation
 (its 0-based index, or a prefix of its description such as ``"get_digits main_menu"``), and
 ``fail_at`` makes the channel break there (like a peer that stops answering).
+
+For the router: ``hold`` waits (interactive: up to its time, until ``wake()`` or a hang-up;
+non-interactive: returns at once) and records one ``hold`` event per stretch of holding; ``dial`` rings a
+:class:`~telephony.switch.phones.SimulatedPhone` of ``phones`` (the process-wide ``PHONES`` unless
+another registry is given) in real time, whatever the mode, and records ``dial``, ``answered`` and
+``dial_end`` events. The caller's ``hang_up()`` during ringing gives ``hangup``, during the talk
+``answer`` with ``hung_up_by='caller'``.
 """
 
 from __future__ import annotations
@@ -17,10 +24,12 @@ import itertools
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from telephony.switch.base import (
     ESCAPE_ALL,
+    DialResult,
     DigitsInput,
     PlayResult,
     PromptRef,
@@ -30,6 +39,7 @@ from telephony.switch.base import (
     SwitchError,
     SwitchHangup,
 )
+from telephony.switch.phones import PHONES, SimulatedPhone, SimulatedPhones
 
 __all__ = ["PAUSE", "SimEvent", "SimulatedSwitch"]
 
@@ -39,7 +49,8 @@ _ids = itertools.count(1)
 
 @dataclass(frozen=True)
 class SimEvent:
-    """One operation on the simulated channel: ``op`` (answer, play, say, input, record, set, hangup)."""
+    """One operation on the simulated channel: ``op`` (answer, play, say, input, record, set, hangup, hold,
+    music_off, dial, answered, dial_end)."""
 
     index: int
     op: str
@@ -65,7 +76,8 @@ class SimulatedSwitch(Switch):
 
     def __init__(self, keys: str = "", *, language: str = "zh_CN", interactive: bool = False,
                  hangup_at: int | str | None = None, fail_at: int | str | None = None,
-                 missing_files: set[str] | None = None, uniqueid: str | None = None) -> None:
+                 missing_files: set[str] | None = None, uniqueid: str | None = None,
+                 phones: SimulatedPhones | None = None) -> None:
         self.language = language
         self.interactive = interactive
         self.hangup_at = hangup_at
@@ -80,6 +92,11 @@ class SimulatedSwitch(Switch):
         self._keys: deque[str] = deque()
         self._cond = threading.Condition()
         self._ops = 0
+        self.phones = phones if phones is not None else PHONES
+        self.music_class: str | None = None
+        """The hold music playing, or None."""
+        self._woken = False
+        self._dialing: SimulatedPhone | None = None
         self.press(keys)
 
     # -- the caller's side ----------------------------------------------------------------------
@@ -97,6 +114,9 @@ class SimulatedSwitch(Switch):
         with self._cond:
             self.hung_up_by_caller = True
             self._cond.notify_all()
+        phone = self._dialing
+        if phone is not None:
+            phone.poke()
 
     @property
     def pending(self) -> str:
@@ -228,3 +248,64 @@ class SimulatedSwitch(Switch):
         index = self._begin("hangup", "hangup")
         self.hung_up_by_ivr = True
         self.events.append(SimEvent(index, "hangup", "IVR hung up"))
+
+    # -- the router's side ------------------------------------------------------------------------
+    def wake(self) -> None:
+        with self._cond:
+            self._woken = True
+            self._cond.notify_all()
+
+    def hold(self, seconds: float, *, music_class: str = "default") -> None:
+        index = self._begin("hold", f"hold {music_class}")
+        last = self.events[-1] if self.events else None
+        if last is None or last.op != "hold" or last.detail.get("class") != music_class:
+            self.events.append(SimEvent(index, "hold", f"music on hold ({music_class})",
+                                        detail={"class": music_class}))
+        self.music_class = music_class
+        with self._cond:
+            if self.interactive and seconds > 0:
+                deadline = time.monotonic() + seconds
+                while not self._woken and not self.hung_up_by_caller:
+                    left = deadline - time.monotonic()
+                    if left <= 0:
+                        break
+                    self._cond.wait(left)
+            self._woken = False
+            gone = self.hung_up_by_caller
+        if gone:
+            self.events.append(SimEvent(index, "hangup", "caller hung up during hold"))
+            raise SwitchHangup("caller hung up during hold")
+
+    def music_off(self) -> None:
+        if self.music_class is None:
+            return
+        self.music_class = None
+        if self.alive:
+            index = self._begin("music_off", "music_off", dead_ok=True)
+            self.events.append(SimEvent(index, "music_off", "music off"))
+
+    def dial(self, endpoint: str, timeout: float, *, call_id: int,
+             on_answer: Callable[[], None] | None = None) -> DialResult:
+        index = self._begin("dial", f"dial {endpoint}")
+        self.events.append(SimEvent(index, "dial", f"dial {endpoint}", detail={"call_id": str(call_id)}))
+        phone = self.phones.phone(endpoint)
+
+        def answered() -> None:
+            self.events.append(SimEvent(index, "answered", f"answered by {endpoint}"))
+            if on_answer is not None:
+                on_answer()
+
+        self._dialing = phone
+        try:
+            if self.hung_up_by_caller:  # hung up between _begin and here
+                result = DialResult("hangup", hung_up_by="caller")
+            else:
+                result = phone.take_call(call_id, timeout, caller_gone=lambda: self.hung_up_by_caller,
+                                         on_answer=answered)
+        finally:
+            self._dialing = None
+        text = result.status + (f" ({result.hung_up_by} hung up)" if result.hung_up_by else "")
+        self.events.append(SimEvent(index, "dial_end", text, detail={
+            "status": result.status, "ring_s": f"{result.ring_s:.3f}", "talk_s": f"{result.talk_s:.3f}",
+            "hung_up_by": result.hung_up_by}))
+        return result

@@ -162,10 +162,19 @@ class RecordNode(NodeBase):
 
 
 class TransferNode(NodeBase):
+    """Hand the caller to the router: music on hold until an agent is free, then the agent's phone rings.
+
+    ``empty``: where the call goes when no agent of the queue is signed in (or the last one signs out);
+    ``timeout``: after the queue's maximum wait (and any overflow). Without them the call leaves the IVR
+    with the result ``empty`` / ``timeout`` and the dialplan decides (voicemail, Asterisk's own queue).
+    """
+
     type: Literal["transfer"]
     queue: Name
     priority: int = Field(default=0, ge=0, le=1000)
     prompt: Name | None = None
+    empty: Name | None = None
+    timeout: Name | None = None
 
 
 class CallbackNode(NodeBase):
@@ -262,7 +271,8 @@ class Ivr(MetaObject):
 def node_targets(node: NodeBase) -> list[tuple[tuple[str | int, ...], str]]:
     """(path inside the node, node name) of every node ``node`` can move to (not counting rule texts)."""
     out: list[tuple[tuple[str | int, ...], str]] = []
-    for key in ("next", "on_error", "on_timeout", "after_retries", "otherwise", "found", "not_found"):
+    for key in ("next", "on_error", "on_timeout", "after_retries", "otherwise", "found", "not_found", "empty",
+                "timeout"):
         value = getattr(node, key, None)
         if isinstance(value, str):
             out.append(((key,), value))

@@ -1,16 +1,28 @@
-"""The ``routing`` kind: the queues (skill groups) calls are transferred to, and later the tier strategy.
+"""The ``routing`` kind: the queues (skill groups) calls are transferred to and how the router serves them.
 
-This issue defines the queue catalogue an IVR ``transfer`` node names; the router of the next issue
-extends this kind (tier strategy, skill levels, overflow). ``strategy`` is already accepted and checked
-as a tier strategy in the rule language (place of use ``tier``) so routing files can carry it.
+An IVR ``transfer`` node names a queue; the router (``telephony.router``) offers the call to a ready
+agent of the queue's skill. ``strategy`` is the tier strategy in the rule language (place of use
+``tier``): per customer tier a service-level target, a base priority, when skill levels 2, 3, ... open,
+a starvation limit, and rules that adjust priority from caller data. The other settings are the
+router's times: offer (ring) timeout, wrap-up, region steps, not-ready limits per reason.
 
 ```yaml
 kind: routing
 name: main
 label: {en: Main routing, zh_CN: 主路由}
+offer_timeout_s: 15
+wrap_up_s: 10
+region_steps: {county_s: 15, city_s: 30}
+not_ready_limits: {meal: 30m, rest: 10m}
+strategy: |
+  tier platinum: target 90% within 20s, priority 30, open level 2 after 5s
+  tier ordinary: target 70% within 20s, priority 10, open level 2 after 30s
 queues:
   - {name: general, label: {en: General service, zh_CN: 综合服务}, skill: general, max_wait_s: 300}
 ```
+
+Only one routing is in charge of the router's times: ``main`` (else the first by name); queues of every
+routing are served.
 """
 
 from __future__ import annotations
@@ -20,6 +32,7 @@ from typing import Literal
 from pydantic import Field
 
 from .common import Label, MetaObject, Name, Strict
+from .ivr import Duration
 
 
 class Queue(Strict):
@@ -32,7 +45,20 @@ class Queue(Strict):
     overflow: Name | None = None
     """Another queue that takes the call after ``max_wait_s``."""
     region_routing: bool = False
-    """Prefer agents of the caller's region (city or county) when some are free."""
+    """Offer the call first to agents of the caller's county, then city, then anyone (``region_steps``)."""
+    join_empty: bool = False
+    """Let callers join while no agent of the skill is signed in (else the transfer's ``empty`` branch)."""
+    leave_when_empty: bool = True
+    """Waiting callers leave (``empty`` branch) when the last agent of the skill signs out."""
+    group: Name | None = None
+    """Only agents of this agent group (e.g. ``vip_team``) answer the queue."""
+
+
+class RegionStepsSpec(Strict):
+    county_s: Duration = 15.0
+    """Seconds the call waits for agents of the caller's county only."""
+    city_s: Duration = 30.0
+    """Seconds (from joining the queue) until agents of the whole province may answer."""
 
 
 class Routing(MetaObject):
@@ -40,7 +66,24 @@ class Routing(MetaObject):
     label: Label
     queues: list[Queue] = []
     strategy: str | None = None
-    """A tier strategy in the rule language (``tier gold: target 80% within 20s, priority 20``); issue 6."""
+    """A tier strategy in the rule language (``tier gold: target 80% within 20s, priority 20``)."""
+    offer_timeout_s: Duration = Field(default=15.0, ge=3, le=120)
+    """How long an agent's phone rings before the call goes back to the head of the queue."""
+    wrap_up_s: Duration = Field(default=10.0, le=3600)
+    """Wrap-up after a call (the agent may end it sooner); an agent's profile may override it."""
+    no_answer_reason: Name = "no_answer"
+    """The not-ready reason of an agent who let an offered call ring out."""
+    not_ready_limits: dict[Name, Duration] = {}
+    """Not-ready reason → time limit; beyond it the supervisor is alerted."""
+    region_steps: RegionStepsSpec = RegionStepsSpec()
+    service_window_s: Duration = Field(default=900.0, ge=60)
+    """The sliding window of the service level the strategy reads (``tier.service_level``)."""
+    catch_up: float = Field(default=2.0, ge=1.0, le=10.0)
+    """While a tier is behind its target, its levels open this many times sooner."""
+    browser_grace_s: Duration = 30.0
+    """An agent whose desktop disappeared is set not ready after this long."""
+    hold_music: str = Field(default="default", pattern=r"^[A-Za-z0-9_-]+$")
+    """The music-on-hold class queued callers hear."""
 
     def queue(self, name: str) -> Queue | None:
         return next((q for q in self.queues if q.name == name), None)

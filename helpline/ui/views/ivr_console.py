@@ -23,7 +23,7 @@ def engine_for(platform: Platform) -> IvrEngine:
     """One engine per platform (it keeps the compiled flows of the live revision)."""
     engine = _ENGINES.get(id(platform))
     if engine is None or engine.platform is not platform:
-        engine = _ENGINES[id(platform)] = IvrEngine(platform)
+        engine = _ENGINES[id(platform)] = IvrEngine(platform, router=platform.router)
     return engine
 
 

@@ -12,9 +12,8 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from ivr_helpers import record_of
 
-from helpline.data.calls import Call
-from helpline.data.database import session
 from helpline.services.platform import Platform
 from telephony.agi import FastAGIServer
 from telephony.agi.peermodel import Caller
@@ -42,16 +41,6 @@ def dial(server: FastAGIServer, keys: str = "", number: str = ORDINARY, *, scrip
                         timeout=5.0, **options)
     return peer.run()
 
-
-def record_of(peer: AsteriskPeer) -> dict[str, Any]:
-    deadline = time.monotonic() + 2
-    while True:
-        with session():
-            row = Call.select().where(Call.uniqueid == peer.uniqueid).dicts().first()
-        if (row is not None and row["ended_at"] is not None) or time.monotonic() > deadline:
-            assert row is not None, peer.format_transcript()
-            return dict(row)
-        time.sleep(0.02)
 
 
 def test_a_call_to_an_agent(server: FastAGIServer) -> None:

@@ -1,0 +1,97 @@
+"""``run.py simulate SCENARIO.yaml``: compare routing strategies on the real router with simulated calls.
+
+Each strategy (Helpline's tier strategy, app_queue-like, mod_callcenter-like) is run on the same callers
+(common random numbers) for every load and seed of the scenario; the table gives per tier the service
+level, ASA and abandon rate, the worst tier's shortfall against its target and the agents' occupancy.
+``--json`` prints one JSON list instead. A scenario that cannot be used exits 2, naming the file, line and
+field. See ``telephony/simulate/``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+from helpline.metadata.kinds.ivr import parse_duration
+from telephony.simulate.engine import simulate
+from telephony.simulate.report import as_json, format_table, summarize
+from telephony.simulate.scenario import STRATEGIES, LoadSpec, ScenarioError, load_scenario
+
+
+def add_parser(sub: Any) -> None:
+    p: argparse.ArgumentParser = sub.add_parser(
+        "simulate", help="compare routing strategies on simulated calls",
+        description="Run the router on simulated calls for every strategy, load and seed of a scenario and "
+                    "print service level, ASA, abandon rate, worst shortfall and occupancy per strategy. "
+                    "Exit 2 if the scenario cannot be used.")
+    p.add_argument("scenario", metavar="SCENARIO.yaml", help="scenario file (see telephony/simulate/scenario.py)")
+    p.add_argument("--json", action="store_true", help="print one JSON list (a row per strategy and load)")
+    p.add_argument("--seeds", metavar="1,2,3", help="seeds to run instead of the scenario's")
+    p.add_argument("--strategy", metavar="NAMES", default=",".join(STRATEGIES),
+                   help="comma-separated strategies (default %(default)s)")
+    p.add_argument("--load", metavar="LOADS",
+                   help="comma-separated loads instead of the scenario's: 85%% (occupancy) or 300 (calls per hour)")
+    p.add_argument("--duration", metavar="TIME", help="simulated time per run instead of the scenario's (8h, 90m)")
+    p.add_argument("--warmup", metavar="TIME", help="warm-up instead of the scenario's")
+    p.set_defaults(func=run)
+
+
+def _loads(text: str) -> list[LoadSpec]:
+    loads = []
+    for item in filter(None, (part.strip() for part in text.split(","))):
+        if item.endswith("%"):
+            loads.append(LoadSpec(occupancy=float(item[:-1]) / 100))
+        else:
+            loads.append(LoadSpec(calls_per_hour=float(item)))
+    return loads
+
+
+def _options(args: argparse.Namespace) -> dict[str, Any]:
+    """The overrides from the options; ValueError with a message for a bad one."""
+    strategies = [s.strip() for s in args.strategy.split(",") if s.strip()]
+    unknown = [s for s in strategies if s not in STRATEGIES]
+    if unknown or not strategies:
+        raise ValueError(f"--strategy: unknown {', '.join(unknown) or 'empty list'} "
+                         f"(strategies are: {', '.join(STRATEGIES)})")
+    try:
+        seeds = [int(s) for s in args.seeds.split(",") if s.strip()] if args.seeds else None
+    except ValueError:
+        raise ValueError(f"--seeds: {args.seeds!r} is not a comma-separated list of integers") from None
+    try:
+        loads = _loads(args.load) if args.load else None
+    except ValueError as exc:  # pydantic's ValidationError is a ValueError
+        raise ValueError(f"--load: {args.load!r}: write loads like 85%,90% or 300,400 ({exc})") from None
+    times = {}
+    for name in ("duration", "warmup"):
+        value = getattr(args, name)
+        times[name] = float(parse_duration(value)) if value is not None else None
+    return {"strategies": strategies, "seeds": seeds, "loads": loads, "duration_s": times["duration"],
+            "warmup_s": times["warmup"]}
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        options = _options(args)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    try:
+        scenario = load_scenario(args.scenario)
+    except ScenarioError as exc:
+        print(f"{args.scenario}: the scenario cannot be used ({len(exc.problems)} problem(s)):", file=sys.stderr)
+        for problem in exc.problems:
+            print(problem.format(), file=sys.stderr)
+        return 2
+    strategies = options.pop("strategies")
+    scenario = scenario.with_overrides(**options)
+    if scenario.warmup_s >= scenario.duration_s:
+        print("error: the warm-up must be shorter than the duration", file=sys.stderr)
+        return 2
+    rows = summarize(scenario, simulate(scenario, strategies))
+    if args.json:
+        print(json.dumps(as_json(rows), indent=2))
+    else:
+        print(format_table(scenario, rows, args.scenario))
+    return 0

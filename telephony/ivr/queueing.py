@@ -1,0 +1,133 @@
+"""The transfer node with a router: hold the caller on music until an agent is assigned, dial the agent.
+
+```
+enqueue ──empty──▶ node.empty (or leave the IVR with result "empty")
+   │
+   ▼ hold (music on hold, woken by the router) ◀─────────── no answer / busy: back to the head
+   │ Offer(agent)                                   │
+   ▼                                                │
+ dial agent endpoint ──answer──▶ talk ──▶ call over (result "connected", routed "answered")
+   │ caller hangs up: abandon        CallLeft timeout ──▶ node.timeout (or result "timeout")
+```
+
+Every report goes back to the router through the call's ticket: ringing, answered (the moment the
+agent picks up, from the switch), no answer, abandoned, ended. Whatever happens — the caller hangs up,
+the channel breaks, this thread fails — the ticket is closed, so nothing stays reserved.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import TYPE_CHECKING, Any
+
+from helpline.metadata.kinds.ivr import TransferNode
+from telephony.ivr.context import CallState
+from telephony.ivr.trail import Step
+from telephony.router.events import CallLeft, Offer
+from telephony.router.model import CallRequest
+from telephony.switch.base import CommandFailed, SwitchHangup
+
+if TYPE_CHECKING:
+    from telephony.ivr.engine import IvrEngine
+    from telephony.ivr.nodes import Next
+    from telephony.router.service import RouterService, Ticket
+
+log = logging.getLogger(__name__)
+
+HOLD_S = 5.0
+"""Longest single hold before the ticket is looked at again (a router event wakes it sooner)."""
+
+
+def request_for(call: CallState, node: TransferNode) -> CallRequest:
+    """What the router needs to know about the caller (tier, region, the tier rules' context)."""
+    context = call.context()
+    tier = call.tier or call.ident.tier or "ordinary"
+    return CallRequest(
+        call_id=call.call_id, queue=node.queue, tier=str(tier), priority=node.priority + (call.priority or 0),
+        region=call.ident.region, city=call.ident.city, caller_number=call.ident.number,
+        context={"caller": context.get("caller", {}), "customer": context.get("customer", {}),
+                 "now": context.get("now", {}), "today": context.get("today", {})},
+    )
+
+
+def connect(engine: IvrEngine, call: CallState, node: TransferNode, step: Step, router: RouterService) -> Next:
+    """Queue the caller, hold, dial the agent the router picks; where the call goes next."""
+    from telephony.ivr.nodes import END
+
+    call.queue = node.queue
+    ticket = router.enqueue(request_for(call, node))
+    if ticket.result == "unknown_queue":
+        raise CommandFailed(f"the router has no queue '{node.queue}'")
+    if ticket.result != "queued":
+        return _left(call, step, node, "empty", "no agent signed in")
+    ticket.wake = call.switch.wake
+    started = time.monotonic()
+    try:
+        while True:
+            event = ticket.next()
+            if event is None:
+                held = time.monotonic()
+                call.switch.hold(HOLD_S, music_class=router.router.settings.hold_music)
+                if time.monotonic() - held < 0.02:  # a switch whose hold cannot wait: do not spin
+                    event = ticket.next(timeout=0.1)
+                if event is None:
+                    continue
+            if isinstance(event, CallLeft):
+                if event.how in ("timeout", "empty"):
+                    call.switch.music_off()
+                    return _left(call, step, node, event.how, event.reason)
+                continue
+            if _dial(call, step, ticket, event, router):
+                call.routed_wait_s = round(ticket.answered_wait_s or (time.monotonic() - started), 3)
+                call.result = "connected"
+                return END
+    except SwitchHangup:
+        ticket.abandon()
+        call.routed = call.routed or "abandoned"
+        call.routed_wait_s = round(time.monotonic() - started, 3)
+        raise
+    finally:
+        ticket.close()
+
+
+def _dial(call: CallState, step: Step, ticket: Ticket, offer: Offer, router: RouterService) -> bool:
+    """Ring the offered agent; True when the call was answered (and is now over)."""
+    call.switch.music_off()
+    ticket.ringing()
+    timeout = router.router.settings.offer_timeout_s
+
+    def on_answer() -> None:
+        ticket.answered()
+
+    result = call.switch.dial(offer.endpoint, timeout, call_id=call.call_id, on_answer=on_answer)
+    if result.status == "answer":
+        ticket.answered()  # no-op when the switch already reported the answer
+        ticket.ended()
+        call.agent, call.routed, call.talk_s = offer.agent_id, "answered", round(result.talk_s, 3)
+        step.outcome = f"answered by agent {offer.agent_id}"
+        return True
+    if result.status == "hangup":
+        ticket.abandon()
+        call.routed = "abandoned"
+        raise SwitchHangup(f"the caller hung up while agent {offer.agent_id} was ringing")
+    ticket.no_answer(f"did not answer ({result.status})")
+    log.info("call %s: agent %s %s; back in the queue", call.call_id, offer.agent_id, result.status)
+    return False
+
+
+def _left(call: CallState, step: Step, node: TransferNode, how: str, reason: str) -> Next:
+    from telephony.ivr.nodes import END
+
+    call.routed = how
+    target = node.empty if how == "empty" else node.timeout
+    step.outcome = f"{how}: {reason}"
+    if target:
+        return target
+    call.result = how
+    return END
+
+
+def routing_record(call: CallState) -> dict[str, Any]:
+    """The call-record columns the router part of the call filled."""
+    return {"agent": call.agent, "wait_s": call.routed_wait_s, "routed": call.routed, "talk_s": call.talk_s}

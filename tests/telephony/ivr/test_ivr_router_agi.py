@@ -1,0 +1,131 @@
+"""End to end over FastAGI with the Asterisk test peer: caller → IVR → queue (music on hold) → agent
+reserved → ``EXEC Dial`` → the answered sub-session → talk → hang-up → wrap-up → ready, with the call
+record, the routing decisions and the agent's transitions checked; and the unhappy paths."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from dataclasses import replace
+from typing import Any
+
+import pytest
+from ivr_helpers import record_of
+
+from helpline.services import agents as agent_service
+from helpline.services.platform import Platform
+from telephony.agi import FastAGIServer
+from telephony.agi.peermodel import Caller, DialScript
+from telephony.agi.testpeer import AsteriskPeer
+from telephony.ivr import IvrEngine
+from telephony.ivr.agi_handler import make_agi_handler
+from telephony.router import AgentProfile, AgentState, AgentStatus
+from telephony.router.service import RouterService
+from telephony.switch.answers import ANSWERS, make_answered_handler
+
+ORDINARY = "13800000001"
+
+
+@pytest.fixture
+def router(ivr_platform: Platform) -> Iterator[RouterService]:
+    service = RouterService.from_platform(ivr_platform, restore=False).start()
+    service.do(lambda r: r.reconfigure(replace(r.settings, offer_timeout_s=5, wrap_up_s=0.3), r.policy))
+    yield service
+    service.stop()
+
+
+@pytest.fixture
+def server(ivr_platform: Platform, router: RouterService) -> Iterator[FastAGIServer]:
+    srv = FastAGIServer(port=0, read_timeout=5.0, hangup_grace=0.25)
+    srv.route("ivr", make_agi_handler(ivr_platform, engine=IvrEngine(ivr_platform, router=router)))
+    srv.route("answered", make_answered_handler(ANSWERS))
+    srv.start()
+    yield srv
+    srv.stop()
+
+
+def add_agent(router: RouterService, number: str, *, ready: bool) -> None:
+    profile = AgentProfile(number, endpoint=f"PJSIP/{number}", skills={"general": 1})
+    router.do(lambda r: r.add_agent(profile))
+    router.do(lambda r: r.sign_in(number, ready=ready, reason=None if ready else "meeting"))
+
+
+def peer_for(server: FastAGIServer, caller: Caller, outcomes: list[DialScript]) -> AsteriskPeer:
+    return AsteriskPeer(server.address, script="ivr/main", env={"callerid": ORDINARY, "dnid": "96266"},
+                        caller=caller, timeout=10.0, dial_outcomes=outcomes, time_scale=1.0)
+
+
+def wait_for(check: Any, timeout: float = 5.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, "condition not reached"
+        time.sleep(0.02)
+
+
+
+def test_caller_waits_on_hold_then_an_agent_answers(server: FastAGIServer, router: RouterService) -> None:
+    add_agent(router, "3001", ready=False)
+    peer = peer_for(server, Caller("0"), [DialScript("ANSWER", ring_s=0.1, talk_s=0.2)])
+    peer.start()
+    wait_for(lambda: router.router.waiting)  # queued, on music on hold
+    time.sleep(0.3)
+    router.do(lambda r: r.set_ready("3001"))
+    peer.join(15)
+    commands = peer.commands
+    assert "SET MUSIC ON default" in commands, peer.format_transcript()
+    assert any(c.startswith("WAIT FOR DIGIT 250") for c in commands)
+    dial = [c for c in commands if c.startswith("EXEC Dial")]
+    call_id = peer.variables_set["HELPLINE_CALL_ID"]
+    # g: the caller's channel goes on when the agent hangs up; U(): the answered sub-session
+    assert dial == [f'EXEC Dial "PJSIP/3001,5,gU(helpline-answered^{call_id})"'], dial
+    assert commands.index("SET MUSIC OFF") < commands.index(dial[0])
+    assert [[line for line in s.env_lines if line.startswith("agi_network_script:")] for s in peer.subsessions] \
+        == [[f"agi_network_script: answered?call={call_id}"]]
+    record = record_of(peer)
+    assert record["result"] == "connected" and record["routed"] == "answered" and record["agent"] == "3001"
+    assert record["wait_s"] >= 0.3
+    # wrap-up (0.3 s), then ready and idle again
+    wait_for(lambda: router.agent("3001")["state"] == AgentState.IDLE)  # type: ignore[index]
+    assert router.agent("3001")["status"] == AgentStatus.READY  # type: ignore[index]
+    router.journal.flush()  # type: ignore[union-attr]
+    kinds = [r["kind"] for r in agent_service.call_route(int(call_id))]
+    assert kinds == ["queued", "offered", "answered", "ended"]
+    states = [e["new"] for e in reversed(agent_service.agent_journal("3001")) if e["what"] == "state"]
+    assert states == ["reserved", "ringing", "talking", "wrap_up", "idle"]
+
+
+def test_no_answer_puts_the_call_back_and_the_next_offer_is_answered(server: FastAGIServer,
+                                                                     router: RouterService) -> None:
+    add_agent(router, "3002", ready=True)
+    add_agent(router, "3003", ready=False)
+    peer = peer_for(server, Caller("0"), [DialScript("NOANSWER", ring_s=0.1), DialScript("ANSWER", talk_s=0.1)])
+    peer.start()
+    wait_for(lambda: router.agent("3002")["status"] == AgentStatus.NOT_READY)  # type: ignore[index]
+    router.do(lambda r: r.set_ready("3003"))
+    peer.join(15)
+    record = record_of(peer)
+    assert record["agent"] == "3003" and record["routed"] == "answered", peer.format_transcript()
+    assert router.agent("3002")["reason"] == "no_answer"  # type: ignore[index]
+    endpoints = [c.split()[2].strip('"').split(",")[0] for c in peer.commands if c.startswith("EXEC Dial")]
+    assert endpoints == ["PJSIP/3002", "PJSIP/3003"]
+
+
+def test_caller_hangs_up_on_hold(server: FastAGIServer, router: RouterService) -> None:
+    add_agent(router, "3004", ready=False)
+    peer = peer_for(server, Caller("0", hangup_at="WAIT FOR DIGIT"), [])
+    peer.run()
+    record = record_of(peer)
+    assert record["result"] == "hangup" and record["routed"] == "abandoned"
+    assert not router.router.waiting and peer.server_closed
+    assert router.agent("3004")["state"] == AgentState.IDLE  # type: ignore[index]
+
+
+def test_caller_hangs_up_while_the_agent_rings(server: FastAGIServer, router: RouterService) -> None:
+    add_agent(router, "3005", ready=True)
+    peer = peer_for(server, Caller("0"), [DialScript("NOANSWER", ring_s=0.1, caller_hangs_up=True)])
+    peer.run()
+    record = record_of(peer)
+    assert record["result"] == "hangup" and record["routed"] == "abandoned", peer.format_transcript()
+    wait_for(lambda: router.agent("3005")["state"] == AgentState.IDLE)  # type: ignore[index]
+    assert router.agent("3005")["status"] == AgentStatus.READY  # type: ignore[index]
+    assert not router.router.waiting and not router.router.active
