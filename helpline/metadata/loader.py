@@ -121,19 +121,23 @@ def parse_text(text: str, file: str, expected_kind: str | None = None,
     return cached
 
 
+def yaml_syntax_problem(exc: yaml.YAMLError, text: str, file: str) -> Problem:
+    """``HL-E001`` for a file that is not YAML, at the position libyaml reports (with a caret)."""
+    if isinstance(exc, yaml.MarkedYAMLError):
+        mark = exc.problem_mark or exc.context_mark
+        line, col = (mark.line + 1, mark.column + 1) if mark else (None, None)
+        excerpt = caret_excerpt(text, line, col) if line and col else ""
+        return problem("HL-E001", f"YAML syntax error: {exc.problem or exc}", file=file, line=line, column=col,
+                       excerpt=excerpt)
+    return problem("HL-E001", f"YAML syntax error: {exc}", file=file)
+
+
 def _parse_text(text: str, file: str, expected_kind: str | None, expected_name: str | None) -> ParsedObject:
     source = Source(file=file, text=text)
     try:
         positioned = load_with_positions(text)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line, col = (mark.line + 1, mark.column + 1) if mark else (None, None)
-        excerpt = caret_excerpt(text, line, col) if line and col else ""
-        reason = exc.problem or str(exc)
-        return ParsedObject(None, source, [problem("HL-E001", f"YAML syntax error: {reason}", file=file, line=line,
-                                                   column=col, excerpt=excerpt)])
     except yaml.YAMLError as exc:
-        return ParsedObject(None, source, [problem("HL-E001", f"YAML syntax error: {exc}", file=file)])
+        return ParsedObject(None, source, [yaml_syntax_problem(exc, text, file)])
     source.positioned = positioned
     problems = [source.problem("HL-E003", f"duplicate key '{path[-1]}'", path, key=True)
                 for path, _, _ in positioned.duplicates]

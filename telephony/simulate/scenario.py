@@ -42,7 +42,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationEr
 from helpline.diagnostics import Problem, ProblemsError
 from helpline.metadata.kinds.common import Name
 from helpline.metadata.kinds.ivr import parse_duration
-from helpline.metadata.loader import _schema_problems
+from helpline.metadata.loader import _schema_problems, yaml_syntax_problem
 from helpline.metadata.metaset import Source
 from helpline.metadata.problems import problem
 from helpline.metadata.yamlpos import load_with_positions
@@ -206,13 +206,8 @@ def parse_scenario(text: str, file: str = "<scenario>") -> Scenario:
     source = Source(file=file, text=text)
     try:
         positioned = load_with_positions(text)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line, col = (mark.line + 1, mark.column + 1) if mark else (None, None)
-        raise ScenarioError([problem("HL-E001", f"YAML syntax error: {exc.problem or exc}", file=file,
-                                     line=line, column=col)]) from None
     except yaml.YAMLError as exc:
-        raise ScenarioError([problem("HL-E001", f"YAML syntax error: {exc}", file=file)]) from None
+        raise ScenarioError([yaml_syntax_problem(exc, text, file)]) from None
     source.positioned = positioned
     problems = [source.problem("HL-E003", f"duplicate key '{p[-1]}'", p, key=True)
                 for p, _, _ in positioned.duplicates]
