@@ -46,10 +46,13 @@ def start_platform(settings: Settings, *, sync: bool = True, migrate: bool = Tru
 
 def start_router(platform: Platform) -> Any:
     """The platform's live router (agents from the database, statuses restored), running."""
+    from telephony.control.simulated import SimulatedCallControl
+    from telephony.desk.service import DeskService
     from telephony.router.service import RouterService
 
     router = RouterService.from_platform(platform).start()
     platform.router = router
+    platform.desk = DeskService(platform, router, SimulatedCallControl())
     agents = len(router.router.agents)
     signed = sum(1 for a in router.router.agents.values() if a.signed_in)
     print(f"router: {agents} agent profile(s), {signed} signed in again after the restart; "

@@ -111,6 +111,12 @@ def ensure_demo_agents() -> list[str]:
     return created
 
 
+def set_auto_answer(number: str, on: bool) -> None:
+    """Switch an agent's auto-answer (the desk service checks ``agent.auto_answer`` and audits)."""
+    with session(), write_transaction():
+        AgentRecord.update(auto_answer=on, updated_at=utcnow()).where(AgentRecord.number == number).execute()
+
+
 @dataclass(frozen=True)
 class JournalEntry:
     """One row to write: an agent event or a call decision (``table`` says which)."""

@@ -53,6 +53,8 @@ class Platform:
         self._listeners: list[Callable[[MetadataSet, list[tuple[str, str]]], None]] = []
         self.router: Any = None
         """The live router (``telephony.router.RouterService``) when telephony runs in this process."""
+        self.desk: Any = None
+        """The agent functions (``telephony.desk.service.DeskService``) when telephony runs here."""
 
     # -- life cycle ------------------------------------------------------------------------------
     def start(self, db_url: str, metadata_dir: str | None) -> SyncReport | None:

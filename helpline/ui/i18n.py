@@ -22,11 +22,20 @@ log = logging.getLogger("helpline.i18n")
 
 @cache
 def catalogue(language: str) -> dict[str, str]:
-    path = ROOT / "locale" / f"{language}.yaml"
-    if not path.exists():
-        return {}
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    return {str(k): str(v) for k, v in data.items()}
+    """``locale/<language>.yaml`` and then every ``locale/<language>/*.yaml`` (one file per area of the UI,
+    e.g. ``desk.yaml``), merged; a key defined twice is logged and the later file wins."""
+    base = ROOT / "locale"
+    paths = [base / f"{language}.yaml", *sorted((base / language).glob("*.yaml"))]
+    merged: dict[str, str] = {}
+    for path in paths:
+        if not path.exists():
+            continue
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        for key, value in data.items():
+            if str(key) in merged:
+                log.warning("locale key %s is defined again in %s", key, path.name)
+            merged[str(key)] = str(value)
+    return merged
 
 
 def translate(language: str, key: str, **params: Any) -> str:

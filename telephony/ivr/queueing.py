@@ -19,14 +19,16 @@ from __future__ import annotations
 
 import logging
 import time
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from helpline.metadata.kinds.ivr import TransferNode
+from telephony.control.base import Target
 from telephony.ivr.context import CallState
 from telephony.ivr.trail import Step
 from telephony.router.events import CallLeft, Offer
 from telephony.router.model import CallRequest
-from telephony.switch.base import CommandFailed, SwitchHangup
+from telephony.switch.base import CommandFailed, DialResult, SwitchHangup
 
 if TYPE_CHECKING:
     from telephony.ivr.engine import IvrEngine
@@ -36,6 +38,10 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 HOLD_S = 5.0
+MAX_TRANSFERS = 10
+TRANSFER_PRIORITY = 50
+"""A transferred caller has waited once already: it goes ahead of callers who have not."""
+EXTERNAL_RING_S = 60.0
 """Longest single hold before the ticket is looked at again (a router event wakes it sooner)."""
 
 
@@ -47,18 +53,52 @@ def request_for(call: CallState, node: TransferNode) -> CallRequest:
         call_id=call.call_id, queue=node.queue, tier=str(tier), priority=node.priority + (call.priority or 0),
         region=call.ident.region, city=call.ident.city, caller_number=call.ident.number,
         context={"caller": context.get("caller", {}), "customer": context.get("customer", {}),
-                 "now": context.get("now", {}), "today": context.get("today", {})},
+                 "now": context.get("now", {}), "today": context.get("today", {}), "trail": call.trail.as_list()},
     )
 
 
 def connect(engine: IvrEngine, call: CallState, node: TransferNode, step: Step, router: RouterService) -> Next:
-    """Queue the caller, hold, dial the agent the router picks; where the call goes next."""
-    from telephony.ivr.nodes import END
+    """Queue the caller, hold, dial the agent the router picks; follow the agents' transfers; where the
+    call goes next."""
+    from telephony.ivr.nodes import END, Jump
 
     call.queue = node.queue
-    ticket = router.enqueue(request_for(call, node))
+    request = request_for(call, node)
+    for _ in range(MAX_TRANSFERS):
+        outcome = _serve(call, step, node, router, request)
+        if not isinstance(outcome, Target):
+            return outcome
+        step.transfers.append(str(outcome))
+        if outcome.kind == "queue":
+            request = replace(request, queue=outcome.value, agent=None,
+                              priority=request.priority + TRANSFER_PRIORITY)
+            call.queue = outcome.value
+        elif outcome.kind == "agent":
+            request = replace(request, agent=outcome.value, priority=request.priority + TRANSFER_PRIORITY)
+        elif outcome.kind == "ivr":
+            call.result = None
+            return Jump(outcome.value)
+        else:  # an external number or an intercepting supervisor's endpoint: dialled directly
+            endpoint = outcome.value if outcome.kind == "endpoint" else \
+                router.router.settings.external_endpoint.format(number=outcome.value)
+            result = call.switch.dial(endpoint, EXTERNAL_RING_S, call_id=call.call_id)
+            if result.status == "hangup":
+                raise SwitchHangup(f"the caller hung up while {endpoint} was ringing")
+            call.result = "connected" if result.answered else "transfer"
+            step.outcome = f"transferred to {outcome} ({result.status})"
+            return END
+    raise CommandFailed(f"more than {MAX_TRANSFERS} transfers in one call")
+
+
+def _serve(call: CallState, step: Step, node: TransferNode, router: RouterService,
+           request: CallRequest) -> Next | Target:
+    """One stay in the router: hold until an agent answers (END, or a transfer Target) or the queue gives
+    the call back (the node's ``empty`` / ``timeout`` branch)."""
+    from telephony.ivr.nodes import END
+
+    ticket = router.enqueue(request)
     if ticket.result == "unknown_queue":
-        raise CommandFailed(f"the router has no queue '{node.queue}'")
+        raise CommandFailed(f"the router has no queue '{request.queue}'")
     if ticket.result != "queued":
         return _left(call, step, node, "empty", "no agent signed in")
     ticket.wake = call.switch.wake
@@ -78,8 +118,11 @@ def connect(engine: IvrEngine, call: CallState, node: TransferNode, step: Step, 
                     call.switch.music_off()
                     return _left(call, step, node, event.how, event.reason)
                 continue
-            if _dial(call, step, ticket, event, router):
+            answered = _dial(call, step, ticket, event, router)
+            if answered is not None:
                 call.routed_wait_s = round(ticket.answered_wait_s or (time.monotonic() - started), 3)
+                if answered.transfer:
+                    return Target.parse_any(answered.transfer)
                 call.result = "connected"
                 return END
     except SwitchHangup:
@@ -91,8 +134,9 @@ def connect(engine: IvrEngine, call: CallState, node: TransferNode, step: Step, 
         ticket.close()
 
 
-def _dial(call: CallState, step: Step, ticket: Ticket, offer: Offer, router: RouterService) -> bool:
-    """Ring the offered agent; True when the call was answered (and is now over)."""
+def _dial(call: CallState, step: Step, ticket: Ticket, offer: Offer, router: RouterService) -> DialResult | None:
+    """Ring the offered agent; the dial's result when the call was answered (and the talk is over), None
+    when the offer goes back to the queue."""
     call.switch.music_off()
     ticket.ringing()
     timeout = router.router.settings.offer_timeout_s
@@ -106,14 +150,14 @@ def _dial(call: CallState, step: Step, ticket: Ticket, offer: Offer, router: Rou
         ticket.ended()
         call.agent, call.routed, call.talk_s = offer.agent_id, "answered", round(result.talk_s, 3)
         step.outcome = f"answered by agent {offer.agent_id}"
-        return True
+        return result
     if result.status == "hangup":
         ticket.abandon()
         call.routed = "abandoned"
         raise SwitchHangup(f"the caller hung up while agent {offer.agent_id} was ringing")
     ticket.no_answer(f"did not answer ({result.status})")
     log.info("call %s: agent %s %s; back in the queue", call.call_id, offer.agent_id, result.status)
-    return False
+    return None
 
 
 def _left(call: CallState, step: Step, node: TransferNode, how: str, reason: str) -> Next:

@@ -30,11 +30,13 @@ class Step:
     outcome: str = ""
     error: dict[str, Any] | None = None
     missing: list[str] = field(default_factory=list)
+    transfers: list[str] = field(default_factory=list)
+    """Transfers agents made during a ``transfer`` node (``queue:billing``, ``agent:1002`` ...)."""
 
     def as_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"node": self.node, "type": self.type, "flow": self.flow,
                                "at_ms": round(self.at_ms, 1), "duration_ms": round(self.duration_ms, 1)}
-        for key in ("prompts", "digits", "missing"):
+        for key in ("prompts", "digits", "missing", "transfers"):
             value = getattr(self, key)
             if value:
                 out[key] = list(value)

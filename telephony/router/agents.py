@@ -21,6 +21,7 @@ class AgentOps:
     """Agent events (mixed into the Router, which provides the attributes and methods declared here)."""
 
     agents: dict[str, Agent]
+    targeted: dict[str, list[WaitingCall]]
     agent_index: AgentIndex
     call_index: CallIndex
     timers: Timers
@@ -85,6 +86,8 @@ class AgentOps:
         agent.disconnected_at = None  # a later desktop loss must start a new grace period
         self._leave_empty_queues(agent)
         self._skip_empty_steps(agent)
+        for call in list(self.targeted.get(agent.id, ())):
+            self._leave(call, "empty", f"agent {agent.id} signed out")
         return agent
 
     def set_ready(self, agent_id: str, *, by: str | None = None) -> Agent:
@@ -185,6 +188,8 @@ class AgentOps:
         if agent.state is state:
             return
         old, old_since = agent.state, agent.state_since
+        if old is AgentState.WRAP_UP:
+            agent.wrap_s += now - old_since
         agent.state, agent.state_since = state, now
         self.emit(AgentChanged(now, agent.id, "state", str(old), str(state), None, call_id, by, now - old_since))
         self._availability(agent)

@@ -80,6 +80,8 @@ class Router(AgentOps):
         self.timers = Timers()
         self.agent_index = AgentIndex()
         self.call_index = CallIndex()
+        self.targeted: dict[str, list[WaitingCall]] = {}
+        """Agent → calls waiting for that agent only (transfers to an agent), oldest first."""
         self._queue_counts: Counter[str] = Counter()
         self._behind: dict[str, bool] = {}
         self._sl_seen: dict[str, float] = {}
@@ -136,7 +138,12 @@ class Router(AgentOps):
             return "unknown_queue"
         now = self.now()
         call = WaitingCall(request, queue.name, queue.skill, now, now)
-        if not queue.join_empty and not self._staffed(queue):
+        if request.agent is not None:
+            target = self.agents.get(request.agent)
+            if target is None or not target.signed_in:
+                self._decide(call, "empty", f"agent {request.agent} is not signed in")
+                return "empty"
+        elif not queue.join_empty and not self._staffed(queue):
             who = f"skill {queue.skill}" + (f", group {queue.group}" if queue.group else "")
             self._decide(call, "empty", f"no agent of {who} is signed in")
             return "empty"
@@ -323,7 +330,13 @@ class Router(AgentOps):
         ev = self.policy.evaluate(call, now, self)
         call.priority, call.max_level, call.sort_key = ev.priority, ev.max_level, ev.sort_key
         call.gap, call.starving, call.reason = ev.gap, ev.starving, ev.reason
-        self.call_index.add(call, queue.group)
+        if call.request.agent is not None:
+            waiting = self.targeted.setdefault(call.request.agent, [])
+            if call not in waiting:
+                waiting.append(call)
+            call.reason = f"for agent {call.request.agent} only; {call.reason}"
+        else:
+            self.call_index.add(call, queue.group)
         changes = []
         if ev.next_at is not None:
             changes.append(ev.next_at)
@@ -337,6 +350,9 @@ class Router(AgentOps):
 
     def _find_agent(self, call: WaitingCall) -> Agent | None:
         """Lowest level first, then longest ready (within the call's region step and the queue's group)."""
+        if call.request.agent is not None:
+            target = self.agents.get(call.request.agent)
+            return target if target is not None and target.available else None
         queue = self.settings.queues[call.queue]
         _, _, scope, code, group = CallIndex.bucket(call, queue.group)
         for level in range(1, call.max_level + 1):
@@ -346,7 +362,16 @@ class Router(AgentOps):
 
     def _find_call(self, agent: Agent) -> WaitingCall | None:
         """The best waiting call the agent may take (see ``CallIndex.best_for``)."""
+        targeted = self.targeted.get(agent.id)
+        if targeted:
+            return targeted[0]
         return self.call_index.best_for(agent)
+
+    def _untarget(self, call: WaitingCall) -> None:
+        if call.request.agent is not None:
+            waiting = self.targeted.get(call.request.agent)
+            if waiting and call in waiting:
+                waiting.remove(call)
 
     def _try_offer(self, call: WaitingCall) -> None:
         agent = self._find_agent(call)
@@ -358,6 +383,7 @@ class Router(AgentOps):
             return
         now = self.now()
         self.call_index.remove(call)
+        self._untarget(call)
         self.timers.cancel(("call", call.call_id))
         call.agent_id, call.offered_at = agent.id, now
         level = agent.profile.skills.get(call.skill, 0)
@@ -379,6 +405,7 @@ class Router(AgentOps):
     def _leave(self, call: WaitingCall, how: str, reason: str) -> None:
         now = self.now()
         self.call_index.remove(call)
+        self._untarget(call)
         self.timers.cancel(("call", call.call_id))
         self.waiting.pop(call.call_id, None)
         self._queue_counts[call.queue] -= 1

@@ -74,6 +74,8 @@ class Agent:
     call_id: int | None = None
     calls_answered: int = 0
     talk_s: float = 0.0
+    wrap_s: float = 0.0
+    """Seconds spent in wrap-up (since the process started)."""
     alerted: bool = False
     """The not-ready time limit alert was raised for the current not-ready period."""
     disconnected_at: float | None = None
@@ -116,6 +118,8 @@ class CallRequest:
     context: dict[str, Any] = field(default_factory=dict)
     """What the tier strategy's rules read: ``caller``, ``customer`` (see the ``tier`` place of use)."""
     caller_number: str = ""
+    agent: str | None = None
+    """Only this agent may answer (a transfer to an agent, an intercept): the call waits for it."""
 
 
 QueueResult = Literal["queued", "empty", "unknown_queue", "duplicate"]

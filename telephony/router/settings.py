@@ -54,6 +54,8 @@ class RouterSettings:
     browser_grace_s: float = 30.0
     """An agent whose desktop disappeared goes not ready after this long."""
     hold_music: str = "default"
+    external_endpoint: str = "Local/{number}@helpline-outbound"
+    """What the switch dials for a transfer to an external number (the dialplan's outbound context)."""
     catch_up: float = 2.0
     """While a tier is behind its target, its levels open this many times sooner."""
 

@@ -90,12 +90,15 @@ class DialResult:
     before the agent answered). ``ring_s`` and ``talk_s`` are seconds of ringing and of talk;
     ``hung_up_by`` says who ended an answered call (``caller`` or ``agent``) and is ``caller`` too for a
     ``hangup``; a caller who hangs up during the talk still gives ``answer`` (never an exception).
+    ``transfer``: the agent transferred the caller (``queue:billing``, ``agent:1002``, ``ivr:main``,
+    ``external:138...``, ``endpoint:PJSIP/1009``); the IVR takes the call on from there.
     """
 
     status: DialStatus
     ring_s: float = 0.0
     talk_s: float = 0.0
     hung_up_by: HungUpBy = ""
+    transfer: str | None = None
 
     @property
     def answered(self) -> bool:

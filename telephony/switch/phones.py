@@ -28,7 +28,7 @@ from telephony.switch.base import DialResult
 __all__ = ["PHONES", "PhoneState", "SimulatedPhone", "SimulatedPhones"]
 
 PhoneState = Literal["idle", "ringing", "talking"]
-_EndedBy = Literal["", "rejected", "agent", "caller", "timeout"]
+_EndedBy = Literal["", "rejected", "agent", "caller", "timeout", "transfer"]
 
 
 @dataclass
@@ -39,6 +39,7 @@ class _Call:
     rang_at: float
     answered_at: float | None = None
     ended_by: _EndedBy = ""
+    transfer: str | None = None
 
 
 class SimulatedPhone:
@@ -53,6 +54,15 @@ class SimulatedPhone:
         self.rings = 0
         """Calls that rang this phone."""
         self.answered_calls = 0
+        self.held = False
+        self.muted = False
+        self.consulting: str | None = None
+        """The endpoint this phone is consulting (internal help), or None."""
+        self.conference: set[str] = set()
+        """Endpoints joined to this phone's call (three-way)."""
+        self.spies: dict[str, str] = {}
+        """Supervisor endpoint → ``listen`` / ``whisper`` / ``barge``."""
+        self.recording: str | None = None
         self._cond = threading.Condition()
         self._state: PhoneState = "idle"
         self._call: _Call | None = None
@@ -91,6 +101,17 @@ class SimulatedPhone:
             if self._state == "ringing":
                 return self._end("ringing", "rejected")
             return self._end("talking", "agent")
+
+    def transfer(self, target: str) -> bool:
+        """The agent transfers the caller to ``target`` (``queue:billing`` ...): the talk ends and the dial
+        returns ``answer`` with ``transfer`` set. False when the phone is not talking."""
+        with self._cond:
+            call = self._call
+            if self._state != "talking" or call is None:
+                return False
+            call.transfer = target
+            self._end_locked(call, "transfer")
+            return True
 
     def wait_for(self, state: PhoneState, timeout: float = 5.0) -> bool:
         """Block until the phone is in ``state`` (e.g. ``ringing``); False after ``timeout`` seconds."""
@@ -163,7 +184,8 @@ class SimulatedPhone:
             now = time.monotonic()
             return DialResult("answer", ring_s=round(call.answered_at - call.rang_at, 3),
                               talk_s=round(now - call.answered_at, 3),
-                              hung_up_by="caller" if call.ended_by == "caller" else "agent")
+                              hung_up_by="caller" if call.ended_by == "caller" else "agent",
+                              transfer=call.transfer)
 
     # -- helpers (called with the lock held) ------------------------------------------------------
     def _pick_up(self, call: _Call) -> None:
@@ -186,6 +208,10 @@ class SimulatedPhone:
         if self._call is call:
             self._call = None
             self._state = "idle"
+            self.held = self.muted = False
+            self.consulting, self.recording = None, None
+            self.conference.clear()
+            self.spies.clear()
         self._cond.notify_all()
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from selenium import webdriver
@@ -36,6 +37,28 @@ def ui_platform(tmp_path: Path, demo_metadata: Path) -> Iterator[Platform]:
     if not db.is_closed():
         db.close()
 
+
+
+@pytest.fixture
+def desk(ui_platform: Platform) -> Iterator[Any]:
+    """The live router and the agent functions on the simulated phones of this test (private registry):
+    ``desk.phones.phone("PJSIP/1001")`` is agent1's phone; the demo agent profiles (1001 agent1, 1002 agent2,
+    1009 supervisor1) exist. Sets ``platform.router`` / ``platform.desk`` as ``run.py serve`` does."""
+    from helpline.services.agents import ensure_demo_agents
+    from telephony.control.simulated import SimulatedCallControl
+    from telephony.desk.service import DeskService
+    from telephony.router.service import RouterService
+    from telephony.switch.phones import SimulatedPhones
+
+    ensure_demo_agents()
+    router = RouterService.from_platform(ui_platform, restore=False).start()
+    phones = SimulatedPhones()
+    service = DeskService(ui_platform, router, SimulatedCallControl(phones))
+    service.phones = phones  # type: ignore[attr-defined]
+    ui_platform.router, ui_platform.desk = router, service
+    yield service
+    router.stop()
+    ui_platform.router = ui_platform.desk = None
 
 
 os.environ.setdefault("SE_OFFLINE", "true")  # Selenium Manager must never try the network

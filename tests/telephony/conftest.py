@@ -1,4 +1,4 @@
-"""Fixtures of the IVR tests: a platform on the demo metadata with a few known callers, and an engine.
+"""Fixtures of the telephony tests (IVR, router, desk): a platform on the demo metadata with known callers.
 
 ``ivr_platform`` is started once per test module on SQLite (each module gets its own database), with the
 demo regions and these callers (every one with service password 123456 unless noted):
@@ -30,7 +30,7 @@ from helpline.demo.generator import DemoGenerator
 from helpline.services.platform import Platform
 from telephony.ivr import IvrEngine
 
-ROOT = Path(__file__).resolve().parents[3]
+ROOT = Path(__file__).resolve().parents[2]
 
 CUSTOMERS: list[dict[str, Any]] = [
     {"customer_no": "HN00000001", "name": "王芳", "phone": "13800000001", "value_tier": "ordinary",

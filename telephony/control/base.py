@@ -1,0 +1,121 @@
+"""``CallControl``: what agents and supervisors do to calls in progress, whatever the switch.
+
+The IVR and router hold a caller and ring an agent through :class:`~telephony.switch.base.Switch`; once the
+agent answered, the desktop and the supervisor console act on the call through this interface: hold,
+mute, release, transfer (to an agent, a queue, an IVR flow, an external number), consult another agent
+and then transfer or conference, and the supervisor's listen / whisper / barge / intercept, and
+recording. Two implementations: :class:`~telephony.control.simulated.SimulatedCallControl` (the
+simulated agents' phones, in memory) and ``telephony.ami.AmiCallControl`` (Asterisk Manager Interface
+through pyst2's manager).
+
+Calls are named by the router's call id; agents by their endpoint (``PJSIP/1001``). Every method
+raises :class:`ControlError` with a readable message when the switch refuses; none blocks for long.
+"""
+
+from __future__ import annotations
+
+import abc
+from dataclasses import dataclass
+from typing import Literal
+
+TargetKind = Literal["agent", "queue", "ivr", "external", "endpoint"]
+"""``endpoint`` is internal: an intercepting supervisor's endpoint, dialled directly."""
+SpyMode = Literal["listen", "whisper", "barge"]
+
+
+class ControlError(Exception):
+    """The switch refused or failed a call-control action (the message says why)."""
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where a call is transferred: ``agent`` (agent number), ``queue`` (queue name), ``ivr`` (flow name),
+    ``external`` (a phone number)."""
+
+    kind: TargetKind
+    value: str
+
+    def __str__(self) -> str:
+        return f"{self.kind}:{self.value}"
+
+    @classmethod
+    def parse_any(cls, text: str) -> Target:
+        """Like :meth:`parse`, also accepting the internal ``endpoint:`` kind."""
+        kind, _, value = text.partition(":")
+        if kind == "endpoint" and value:
+            return cls("endpoint", value)
+        return cls.parse(text)
+
+    @classmethod
+    def parse(cls, text: str) -> Target:
+        kind, _, value = text.partition(":")
+        if kind not in ("agent", "queue", "ivr", "external") or not value:
+            raise ValueError(f"not a transfer target: {text!r} (agent:1002, queue:billing, ivr:main, "
+                             f"external:13800000000)")
+        return cls(kind, value)  # type: ignore[arg-type]
+
+
+class CallControl(abc.ABC):
+    """Acting on answered calls (see the module docstring)."""
+
+    kind: str = "control"
+
+    def answer(self, call_id: int, endpoint: str) -> None:
+        """Answer a ringing offer from the desktop. A real phone is answered on the phone itself (or by its
+        auto-answer); only the simulated phones can be answered from here."""
+        raise ControlError("answer the call on your phone (this switch cannot answer it for you)")
+
+    def set_auto_answer(self, endpoint: str, on: bool) -> None:  # noqa: B027 - optional
+        """The agent's phone answers offers at once (a real phone: its own setting or the SIP
+        ``answer-after`` header the dialplan adds; nothing to do here by default)."""
+
+    @abc.abstractmethod
+    def hold(self, call_id: int, endpoint: str) -> None:
+        """Put the caller on music on hold (the agent stays on the line)."""
+
+    @abc.abstractmethod
+    def unhold(self, call_id: int, endpoint: str) -> None:
+        """Take the caller off hold."""
+
+    @abc.abstractmethod
+    def mute(self, call_id: int, endpoint: str, on: bool) -> None:
+        """Mute (or unmute) the agent's microphone towards the caller."""
+
+    @abc.abstractmethod
+    def hang_up(self, call_id: int, endpoint: str) -> None:
+        """The agent releases the call."""
+
+    @abc.abstractmethod
+    def transfer(self, call_id: int, endpoint: str, target: Target) -> None:
+        """Blind transfer: the caller goes to ``target``; the agent's leg ends."""
+
+    @abc.abstractmethod
+    def consult(self, call_id: int, endpoint: str, target_endpoint: str) -> None:
+        """Internal help: the caller is held, the agent's line calls ``target_endpoint``."""
+
+    @abc.abstractmethod
+    def cancel_consult(self, call_id: int, endpoint: str) -> None:
+        """End the consultation and return to the caller."""
+
+    @abc.abstractmethod
+    def complete_transfer(self, call_id: int, endpoint: str) -> None:
+        """Attended transfer: the caller is connected to the consulted agent; this agent leaves."""
+
+    @abc.abstractmethod
+    def conference(self, call_id: int, endpoint: str) -> None:
+        """Three-way: the caller, this agent and the consulted agent together."""
+
+    @abc.abstractmethod
+    def spy(self, call_id: int, agent_endpoint: str, supervisor_endpoint: str, mode: SpyMode) -> None:
+        """A supervisor listens (``listen``), speaks to the agent only (``whisper``) or joins (``barge``)."""
+
+    @abc.abstractmethod
+    def intercept(self, call_id: int, agent_endpoint: str, supervisor_endpoint: str) -> None:
+        """The supervisor takes the call over; the agent's leg ends."""
+
+    @abc.abstractmethod
+    def start_recording(self, call_id: int, endpoint: str, path: str) -> None:
+        """Record both directions of the call into ``path`` (MixMonitor on Asterisk)."""
+
+    def close(self) -> None:  # noqa: B027 - optional hook
+        """Release connections (the AMI client logs off)."""
