@@ -52,9 +52,29 @@ def start_router(platform: Platform) -> Any:
 
     router = RouterService.from_platform(platform).start()
     platform.router = router
+    start_recording_purge(router)
     platform.desk = DeskService(platform, router, SimulatedCallControl())
     agents = len(router.router.agents)
     signed = sum(1 for a in router.router.agents.values() if a.signed_in)
     print(f"router: {agents} agent profile(s), {signed} signed in again after the restart; "
           f"policy {router.router.policy.name}", flush=True)
     return router
+
+
+def start_recording_purge(router: Any) -> None:
+    """Delete recordings past their retention now and every day at 03:00 UTC (a daemon thread)."""
+    import threading
+
+    from helpline.services.recordings import next_purge_delay, purge
+
+    def loop() -> None:
+        while True:
+            try:
+                done = purge(router.router.settings.recording_retention_days)
+                if done["files"] or done["records"]:
+                    logging.getLogger("helpline.recordings").info("recordings purged: %s", done)
+            except Exception:
+                logging.getLogger("helpline.recordings").exception("the recording purge failed")
+            threading.Event().wait(next_purge_delay())
+
+    threading.Thread(target=loop, name="recording-purge", daemon=True).start()

@@ -64,6 +64,8 @@ class Call(SystemModel):
     routed = CharField(max_length=16, null=True)
     """How the call left the router: ``answered``, ``abandoned``, ``timeout``, ``empty``."""
     talk_s = FloatField(null=True)
+    call_recording = CharField(max_length=255, null=True)
+    """The recording of the agent's conversation (relative to the recordings folder), if the queue records."""
 
     class Meta:
         table_name = "hl_call"

@@ -22,7 +22,7 @@ log = logging.getLogger(__name__)
 CLOSE_FIELDS = frozenset({
     "flow", "customer_id", "customer_name", "tier", "region", "city", "blacklisted", "result", "queue",
     "priority", "hangup_node", "error", "trail", "variables", "recording", "callback_number", "identify_ms",
-    "dnid", "caller_number", "agent", "wait_s", "routed", "talk_s",
+    "dnid", "caller_number", "agent", "wait_s", "routed", "talk_s", "call_recording",
 })
 OPEN_FIELDS = CLOSE_FIELDS | {"uniqueid", "channel", "switch"}
 

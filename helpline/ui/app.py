@@ -9,7 +9,7 @@ from nicegui import app, ui
 from helpline.config import Settings
 from helpline.services.platform import Platform
 
-from . import pages
+from . import media, pages
 from .context import set_platform
 from .session import AuthMiddleware
 
@@ -19,6 +19,7 @@ def build(plat: Platform) -> None:
     set_platform(plat)
     app.add_middleware(AuthMiddleware)
     pages.register()
+    media.register()
 
 
 def serve(settings: Settings, plat: Platform) -> None:

@@ -53,6 +53,7 @@ class CallState:
     """How the call left the router: ``answered``, ``abandoned``, ``timeout``, ``empty``."""
     routed_wait_s: float | None = None
     talk_s: float | None = None
+    call_recording: str | None = None
     started: float = field(default_factory=time.monotonic)
 
     @property

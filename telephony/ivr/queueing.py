@@ -20,6 +20,7 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import replace
+from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from helpline.metadata.kinds.ivr import TransferNode
@@ -139,7 +140,16 @@ def _dial(call: CallState, step: Step, ticket: Ticket, offer: Offer, router: Rou
     when the offer goes back to the queue."""
     call.switch.music_off()
     ticket.ringing()
-    timeout = router.router.settings.offer_timeout_s
+    settings = router.router.settings
+    timeout = settings.offer_timeout_s
+    queue = settings.queues.get(offer.queue)
+    if queue is not None and queue.record and not call.call_recording:
+        path = recording_name(call.call_id, offer.agent_id)
+        try:
+            call.switch.record_call(path)
+            call.call_recording = f"{path}.wav"
+        except CommandFailed as exc:
+            log.warning("call %s: the conversation cannot be recorded: %s", call.call_id, exc)
 
     def on_answer() -> None:
         ticket.answered()
@@ -174,4 +184,11 @@ def _left(call: CallState, step: Step, node: TransferNode, how: str, reason: str
 
 def routing_record(call: CallState) -> dict[str, Any]:
     """The call-record columns the router part of the call filled."""
-    return {"agent": call.agent, "wait_s": call.routed_wait_s, "routed": call.routed, "talk_s": call.talk_s}
+    return {"agent": call.agent, "wait_s": call.routed_wait_s, "routed": call.routed, "talk_s": call.talk_s,
+            "call_recording": call.call_recording}
+
+
+def recording_name(call_id: int, agent: str) -> str:
+    """``helpline/2026-11-23/42-1001``: a folder per day (retention deletes whole days), relative to the
+    recordings folder Asterisk's MixMonitor writes to."""
+    return f"helpline/{date.today().isoformat()}/{call_id}-{agent}"

@@ -36,6 +36,8 @@ class QueueSettings:
     region_routing: bool = False
     group: str | None = None
     """Only agents of this agent group answer the queue."""
+    record: bool = False
+    """Record the conversations of this queue."""
 
 
 @dataclass(frozen=True)
@@ -54,6 +56,7 @@ class RouterSettings:
     browser_grace_s: float = 30.0
     """An agent whose desktop disappeared goes not ready after this long."""
     hold_music: str = "default"
+    recording_retention_days: int = 93
     external_endpoint: str = "Local/{number}@helpline-outbound"
     """What the switch dials for a transfer to an external number (the dialplan's outbound context)."""
     catch_up: float = 2.0
@@ -73,7 +76,7 @@ def settings_from_routings(routings: Iterable[Routing]) -> RouterSettings:
     queues = {
         q.name: QueueSettings(name=q.name, skill=q.skill, max_wait_s=float(q.max_wait_s), overflow=q.overflow,
                               join_empty=q.join_empty, leave_when_empty=q.leave_when_empty,
-                              region_routing=q.region_routing, group=q.group)
+                              region_routing=q.region_routing, group=q.group, record=q.record)
         for r in ordered for q in r.queues
     }
     return RouterSettings(
@@ -82,4 +85,5 @@ def settings_from_routings(routings: Iterable[Routing]) -> RouterSettings:
         region_steps=RegionSteps(main.region_steps.county_s, main.region_steps.city_s),
         service_window_s=main.service_window_s, browser_grace_s=main.browser_grace_s,
         hold_music=main.hold_music, catch_up=main.catch_up,
+        recording_retention_days=main.recording_retention_days,
     )

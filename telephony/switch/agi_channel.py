@@ -254,6 +254,12 @@ class AgiSwitch(Switch):
         return DialResult("answer", ring_s=max(0.0, dialed - talk), talk_s=talk,
                           hung_up_by="caller" if caller_gone else "agent")
 
+    def record_call(self, path: str) -> None:
+        """``MixMonitor <path>.wav,b``: both directions, only while bridged (from the agent's answer on)."""
+        result = self._run("EXEC MixMonitor", lambda: self.agi.exec_command("MixMonitor", f"{path}.wav,b"))
+        if str(result).strip() == "-2":
+            raise CommandFailed("Asterisk has no MixMonitor application")
+
     def close(self) -> None:
         self.agi.close()
 

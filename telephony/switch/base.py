@@ -175,5 +175,10 @@ class Switch(abc.ABC):
     def wake(self) -> None:  # noqa: B027 - optional hook, nothing to do by default
         """Interrupt a ``hold`` in progress (thread-safe). On AGI the current hold slice ends first."""
 
+    def record_call(self, path: str) -> None:
+        """Record the conversation that follows (both directions, from the answer on) into ``path``
+        (without extension; ``.wav`` is added). Raises :class:`CommandFailed` if it cannot."""
+        raise CommandFailed(f"this switch cannot record calls ({type(self).__name__})")
+
     def close(self) -> None:  # noqa: B027 - optional hook, nothing to do by default
         """Release the connection (the AGI switch closes its socket); idempotent."""

@@ -86,6 +86,8 @@ class SimulatedSwitch(Switch):
         self.uniqueid = uniqueid or f"sim-{int(time.time())}.{next(_ids)}"
         self.events: list[SimEvent] = []
         self.variables: dict[str, str] = {}
+        self.call_recording: str | None = None
+        """Where ``record_call`` would have recorded the conversation."""
         self.answered = False
         self.hung_up_by_caller = False
         self.hung_up_by_ivr = False
@@ -275,6 +277,11 @@ class SimulatedSwitch(Switch):
         if gone:
             self.events.append(SimEvent(index, "hangup", "caller hung up during hold"))
             raise SwitchHangup("caller hung up during hold")
+
+    def record_call(self, path: str) -> None:
+        index = self._begin("record_call", f"record_call {path}", dead_ok=True)
+        self.call_recording = f"{path}.wav"
+        self.events.append(SimEvent(index, "record_call", f"recording {path}.wav"))
 
     def music_off(self) -> None:
         if self.music_class is None:

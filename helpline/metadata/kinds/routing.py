@@ -52,6 +52,8 @@ class Queue(Strict):
     """Waiting callers leave (``empty`` branch) when the last agent of the skill signs out."""
     group: Name | None = None
     """Only agents of this agent group (e.g. ``vip_team``) answer the queue."""
+    record: bool = False
+    """Record the conversations of this queue (MixMonitor from the answer on)."""
 
 
 class RegionStepsSpec(Strict):
@@ -82,6 +84,8 @@ class Routing(MetaObject):
     """While a tier is behind its target, its levels open this many times sooner."""
     browser_grace_s: Duration = 30.0
     """An agent whose desktop disappeared is set not ready after this long."""
+    recording_retention_days: int = Field(default=93, ge=90, le=3650)
+    """Days call recordings are kept (the requirements ask for at least three months)."""
     hold_music: str = Field(default="default", pattern=r"^[A-Za-z0-9_-]+$")
     """The music-on-hold class queued callers hear."""
 

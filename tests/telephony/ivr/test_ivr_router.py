@@ -189,3 +189,18 @@ def test_caller_hanging_up_while_the_agent_rings_frees_the_agent(
     state = router.agent("2006")
     assert state is not None and state["status"] == AgentStatus.READY
     assert not router.router.waiting and not router.router.active
+
+
+def test_a_recorded_queue_records_the_conversation(ivr_platform: Platform, router: RouterService,
+                                                   phones: SimulatedPhones) -> None:
+    router.do(lambda r: r.reconfigure(replace(r.settings, queues={
+        **r.settings.queues, "general": replace(r.settings.queues["general"], record=True)}), r.policy))
+    agent(router, "2007")
+    phone = phones.phone("PJSIP/2007")
+    phone.auto_answer, phone.talk_s = True, 0.05
+    call = place_call(ivr_platform, router, phones)
+    outcome = call.done()
+    record = CallService().get(outcome.call_id)
+    assert record is not None and record["call_recording"] == call.switch.call_recording
+    assert record["call_recording"].startswith("helpline/") and \
+        record["call_recording"].endswith(f"/{outcome.call_id}-2007.wav")

@@ -129,3 +129,15 @@ def test_caller_hangs_up_while_the_agent_rings(server: FastAGIServer, router: Ro
     wait_for(lambda: router.agent("3005")["state"] == AgentState.IDLE)  # type: ignore[index]
     assert router.agent("3005")["status"] == AgentStatus.READY  # type: ignore[index]
     assert not router.router.waiting and not router.router.active
+
+
+def test_a_recorded_queue_starts_mixmonitor_before_the_dial(server: FastAGIServer, router: RouterService) -> None:
+    router.do(lambda r: r.reconfigure(replace(r.settings, queues={
+        **r.settings.queues, "general": replace(r.settings.queues["general"], record=True)}), r.policy))
+    add_agent(router, "3006", ready=True)
+    peer = peer_for(server, Caller("0"), [DialScript("ANSWER", talk_s=0.1)])
+    peer.run()
+    record = record_of(peer)
+    mix = [c for c in peer.commands if c.startswith("EXEC MixMonitor")]
+    assert mix == [f'EXEC MixMonitor "{record["call_recording"]},b"'], peer.format_transcript()
+    assert peer.commands.index(mix[0]) < next(i for i, c in enumerate(peer.commands) if c.startswith("EXEC Dial"))

@@ -1,0 +1,31 @@
+"""Files the browser fetches outside pages: call recordings (``/recordings/<call id>``).
+
+The session middleware already requires a signed-in user; the recordings service checks
+``supervisor.recordings`` and audits the play. A refusal is a plain 403, a missing file a 404.
+"""
+
+from __future__ import annotations
+
+from fastapi.responses import FileResponse, PlainTextResponse
+from nicegui import app, run
+from starlette.responses import Response
+
+from helpline.security.actor import PermissionDenied
+from helpline.services.recordings import RecordingMissing, recording_file
+
+from .session import current_actor
+
+
+def register() -> None:
+    @app.get("/recordings/{call_id}")
+    async def recording(call_id: int) -> Response:
+        actor = current_actor()
+        if actor is None:
+            return PlainTextResponse("sign in first", status_code=401)
+        try:
+            path = await run.io_bound(recording_file, actor, call_id)
+        except PermissionDenied as exc:
+            return PlainTextResponse(str(exc), status_code=403)
+        except RecordingMissing as exc:
+            return PlainTextResponse(str(exc), status_code=404)
+        return FileResponse(path, media_type="audio/wav", filename=path.name)
