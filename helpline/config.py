@@ -8,6 +8,10 @@
 | metadata | --metadata | HELPLINE_METADATA | metadata/ |
 | agi_host | --agi-host | HELPLINE_AGI_HOST | 127.0.0.1 |
 | agi_port | --agi-port | HELPLINE_AGI_PORT | 4573 |
+| ami_host | --ami-host | HELPLINE_AMI_HOST | (empty: no Asterisk manager, simulated call control) |
+| ami_port | --ami-port | HELPLINE_AMI_PORT | 5038 |
+| ami_user | --ami-user | HELPLINE_AMI_USER | helpline |
+| ami_secret | (environment only) | HELPLINE_AMI_SECRET | (empty) |
 """
 
 from __future__ import annotations
@@ -28,6 +32,10 @@ class Settings:
     metadata: str = "metadata"
     agi_host: str = "127.0.0.1"
     agi_port: int = 4573
+    ami_host: str = ""
+    ami_port: int = 5038
+    ami_user: str = "helpline"
+    ami_secret: str = ""
     storage_secret: str = ""
     demo: bool = True
     demo_customers: int = 1000

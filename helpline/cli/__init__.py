@@ -28,6 +28,20 @@ def add_settings_options(parser: argparse.ArgumentParser, *, db: bool = True, me
                             help="metadata directory (env HELPLINE_METADATA; default %(default)s)")
 
 
+def add_ami_options(parser: argparse.ArgumentParser) -> None:
+    """The Asterisk manager (AMI) options of the commands that act on calls (``serve``, ``agi``). The secret
+    is read from ``HELPLINE_AMI_SECRET`` only: an option would show it in the process list."""
+    defaults = Settings.from_env()
+    parser.add_argument("--ami-host", default=defaults.ami_host,
+                        help="Asterisk manager host for call control (env HELPLINE_AMI_HOST; default: none, "
+                             "simulated call control)")
+    parser.add_argument("--ami-port", type=int, default=defaults.ami_port,
+                        help="Asterisk manager port (env HELPLINE_AMI_PORT; default %(default)s)")
+    parser.add_argument("--ami-user", default=defaults.ami_user,
+                        help="Asterisk manager user (env HELPLINE_AMI_USER; default %(default)s; the secret "
+                             "comes from HELPLINE_AMI_SECRET)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="run.py", description="Helpline contact-centre platform.")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")

@@ -11,10 +11,10 @@ import signal
 import threading
 from typing import Any
 
-from helpline.cli import add_settings_options
+from helpline.cli import add_ami_options, add_settings_options
 from helpline.config import Settings
 
-from .common import settings_from, start_platform, start_router
+from .common import settings_from, start_platform, start_router, stop_router
 
 
 def add_parser(sub: Any) -> None:
@@ -24,6 +24,7 @@ def add_parser(sub: Any) -> None:
         description="Sync the metadata, migrate, and serve Asterisk's FastAGI calls: each call runs the IVR flow "
                     "of its script path (ivr/<flow>) or of its dialled number. Stops on Ctrl-C or SIGTERM.")
     add_settings_options(p)
+    add_ami_options(p)
     p.add_argument("--agi-host", default=defaults.agi_host,
                    help="FastAGI host (env HELPLINE_AGI_HOST; default %(default)s)")
     p.add_argument("--agi-port", type=int, default=defaults.agi_port,
@@ -41,12 +42,14 @@ def run(args: argparse.Namespace, stop: threading.Event | None = None) -> int:
         return 1
     from telephony.ivr.agi_handler import start_agi_server
 
-    router = start_router(platform)
+    router = start_router(platform, settings)
+    if router is None:
+        return 1
     try:
         server = start_agi_server(platform, settings.agi_host, settings.agi_port, router=router,
                                   read_timeout=args.read_timeout)
     except OSError as exc:
-        router.stop()
+        stop_router(platform)
         print(f"helpline: cannot listen on {settings.agi_host}:{settings.agi_port}: {exc}")
         return 1
     done = stop or threading.Event()
@@ -62,7 +65,7 @@ def run(args: argparse.Namespace, stop: threading.Event | None = None) -> int:
         pass
     finally:
         server.stop(timeout=5.0)
-        router.stop()
+        stop_router(platform)
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
     print("Helpline FastAGI stopped", flush=True)

@@ -13,7 +13,7 @@ from helpline.services.platform import Platform, StartupError
 
 def settings_from(args: argparse.Namespace) -> Settings:
     settings = Settings.from_env()
-    for name in ("host", "port", "db", "metadata", "agi_host", "agi_port"):
+    for name in ("host", "port", "db", "metadata", "agi_host", "agi_port", "ami_host", "ami_port", "ami_user"):
         value = getattr(args, name, None)
         if value is not None:
             setattr(settings, name, value)
@@ -44,21 +44,35 @@ def start_platform(settings: Settings, *, sync: bool = True, migrate: bool = Tru
     return platform
 
 
-def start_router(platform: Platform) -> Any:
-    """The platform's live router (agents from the database, statuses restored), running."""
-    from telephony.control.simulated import SimulatedCallControl
+def start_router(platform: Platform, settings: Settings) -> Any:
+    """The platform's live router (agents from the database, statuses restored) and the agent functions on
+    the call control of ``settings`` (Asterisk's AMI, else the simulated phones), running; None after
+    printing why the call control cannot start (e.g. the manager refused the credentials)."""
+    from telephony.control.factory import ControlStartupError, make_call_control
     from telephony.desk.service import DeskService
     from telephony.router.service import RouterService
 
+    try:
+        control = make_call_control(settings)
+    except ControlStartupError as exc:
+        print(f"helpline: {exc}", file=sys.stderr)
+        return None
     router = RouterService.from_platform(platform).start()
     platform.router = router
+    platform.desk = DeskService(platform, router, control)
     start_recording_purge(router)
-    platform.desk = DeskService(platform, router, SimulatedCallControl())
     agents = len(router.router.agents)
     signed = sum(1 for a in router.router.agents.values() if a.signed_in)
     print(f"router: {agents} agent profile(s), {signed} signed in again after the restart; "
-          f"policy {router.router.policy.name}", flush=True)
+          f"policy {router.router.policy.name}; call control {control.kind}", flush=True)
     return router
+
+
+def stop_router(platform: Platform) -> None:
+    if platform.router is not None:
+        platform.router.stop()
+    if platform.desk is not None:
+        platform.desk.control.close()
 
 
 def start_recording_purge(router: Any) -> None:

@@ -6,10 +6,10 @@ import argparse
 import sys
 from typing import Any
 
-from helpline.cli import add_settings_options
+from helpline.cli import add_ami_options, add_settings_options
 from helpline.config import Settings
 
-from .common import settings_from, start_platform, start_router
+from .common import settings_from, start_platform, start_router, stop_router
 
 
 def add_parser(sub: Any) -> None:
@@ -21,6 +21,7 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--host", default=defaults.host, help="web host (env HELPLINE_HOST; default %(default)s)")
     p.add_argument("--port", type=int, default=defaults.port, help="web port (env HELPLINE_PORT; default %(default)s)")
     add_settings_options(p)
+    add_ami_options(p)
     p.add_argument("--agi-host", default=defaults.agi_host, help="FastAGI host (default %(default)s)")
     p.add_argument("--agi-port", type=int, default=defaults.agi_port, help="FastAGI port (default %(default)s)")
     p.add_argument("--no-agi", action="store_true", help="do not start the FastAGI server")
@@ -54,14 +55,16 @@ def run(args: argparse.Namespace) -> int:
             print(f"created demo agent profile {number}")
 
     agi = None
-    router = start_router(platform)
+    router = start_router(platform, settings)
+    if router is None:
+        return 1
     if not args.no_agi:
         from telephony.ivr.agi_handler import start_agi_server
 
         try:
             agi = start_agi_server(platform, settings.agi_host, settings.agi_port, router=router)
         except OSError as exc:
-            router.stop()
+            stop_router(platform)
             print(f"helpline: cannot listen for FastAGI on {settings.agi_host}:{settings.agi_port}: {exc}",
                   file=sys.stderr)
             return 1
@@ -72,5 +75,5 @@ def run(args: argparse.Namespace) -> int:
     finally:
         if agi is not None:
             agi.stop()
-        router.stop()
+        stop_router(platform)
     return 0

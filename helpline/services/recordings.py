@@ -41,7 +41,7 @@ def recording_file(actor: Actor, call_id: int) -> Path:
         if not name:
             raise RecordingMissing(f"call {call_id} has no recording")
         base = folder().resolve()
-        path = (base / name).resolve()
+        path: Path = (base / str(name)).resolve()
         if base not in path.parents:
             raise RecordingMissing(f"call {call_id}: the recording name points outside the recordings folder")
         if not path.is_file():

@@ -6,6 +6,8 @@ The session middleware already requires a signed-in user; the recordings service
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from fastapi.responses import FileResponse, PlainTextResponse
 from nicegui import app, run
 from starlette.responses import Response
@@ -23,9 +25,11 @@ def register() -> None:
         if actor is None:
             return PlainTextResponse("sign in first", status_code=401)
         try:
-            path = await run.io_bound(recording_file, actor, call_id)
+            path: Path | None = await run.io_bound(recording_file, actor, call_id)
         except PermissionDenied as exc:
             return PlainTextResponse(str(exc), status_code=403)
         except RecordingMissing as exc:
             return PlainTextResponse(str(exc), status_code=404)
+        if path is None:  # the server is stopping
+            return PlainTextResponse("unavailable", status_code=503)
         return FileResponse(path, media_type="audio/wav", filename=path.name)

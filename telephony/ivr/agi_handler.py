@@ -19,28 +19,84 @@ import logging
 from helpline.services.calls import CallService
 from helpline.services.platform import Platform
 from telephony.agi import AgiEnvironment, FastAGIServer, Handler, HelplineAGI
-from telephony.ivr.engine import IvrEngine
+from telephony.control.base import Target
+from telephony.control.channels import CHANNELS, ChannelRegistry
+from telephony.ivr.engine import IvrEngine, TransferIn
 from telephony.router.service import RouterService
 from telephony.switch.agi_channel import AgiSwitch
 from telephony.switch.answers import ANSWERS, make_answered_handler
 
-__all__ = ["make_agi_handler", "start_agi_server"]
+__all__ = ["make_agi_handler", "make_transfer_handler", "start_agi_server"]
 
 log = logging.getLogger(__name__)
 
 
-def make_agi_handler(platform: Platform, *, engine: IvrEngine | None = None) -> Handler:
-    """A FastAGI handler running each call through the platform's IVR flows."""
+def make_agi_handler(platform: Platform, *, engine: IvrEngine | None = None,
+                     channels: ChannelRegistry = CHANNELS) -> Handler:
+    """A FastAGI handler running each call through the platform's IVR flows.
+
+    The caller's channel is recorded in ``channels`` under the call id as soon as the call record is
+    open (call control over AMI acts on it), and dropped when the session ends unless call control
+    took the caller out of the session (``ChannelRegistry.session_ended``).
+    """
     ivr = engine or IvrEngine(platform)
 
     def handle(agi: HelplineAGI, env: AgiEnvironment) -> None:
         languages = env.query.get("lang") or []
         language = languages[0] if languages else None
-        ivr.run_call(AgiSwitch(agi), caller_number=env.caller_number, dnid=env.dialled_number,
-                     flow_name=env.flow or None, uniqueid=env.uniqueid, channel=env.channel,
-                     language=language if language in ("zh_CN", "en") else None)
+        opened: list[int] = []
+
+        def on_open(call_id: int) -> None:
+            opened.append(call_id)
+            if env.channel:
+                channels.set_caller(call_id, env.channel)
+
+        try:
+            ivr.run_call(AgiSwitch(agi), caller_number=env.caller_number, dnid=env.dialled_number,
+                         flow_name=env.flow or None, uniqueid=env.uniqueid, channel=env.channel,
+                         language=language if language in ("zh_CN", "en") else None, on_open=on_open)
+        finally:
+            for call_id in opened:
+                channels.session_ended(call_id)
 
     handle.engine = ivr  # type: ignore[attr-defined]
+    return handle
+
+
+def make_transfer_handler(platform: Platform, *, engine: IvrEngine,
+                          channels: ChannelRegistry = CHANNELS) -> Handler:
+    """``transfer/<kind>/<value>?call=<id>``: a caller an agent transferred (AMI Redirect to the dialplan's
+    transfer context) goes on to a queue, an agent or an IVR flow, as a new call record linked to the
+    original (``transferred_from``)."""
+    calls = CallService()
+
+    def handle(agi: HelplineAGI, env: AgiEnvironment) -> None:
+        parts = env.network_script.split("?", 1)[0].strip("/").split("/")
+        ids = env.query.get("call") or []
+        try:
+            target = Target.parse("/".join(parts[1:2]) + ":" + "/".join(parts[2:]))
+            original = int(ids[0]) if ids else 0
+        except (ValueError, IndexError) as exc:
+            log.warning("[%s] bad transfer request %r: %s", env.uniqueid, env.network_script, exc)
+            return
+        record = calls.get(original) if original else None
+        queue = record.get("queue") if record else None
+        flow = target.value if target.kind == "ivr" else (record.get("flow") if record else None)
+        opened: list[int] = []
+
+        def on_open(call_id: int) -> None:
+            opened.append(call_id)
+            if env.channel:
+                channels.set_caller(call_id, env.channel)
+
+        try:
+            engine.run_call(AgiSwitch(agi), caller_number=env.caller_number, dnid=env.dialled_number,
+                            flow_name=flow, uniqueid=env.uniqueid, channel=env.channel, on_open=on_open,
+                            transfer=TransferIn(target, original, queue))
+        finally:
+            for call_id in opened:
+                channels.session_ended(call_id)
+
     return handle
 
 
@@ -51,7 +107,9 @@ def start_agi_server(platform: Platform, host: str = "127.0.0.1", port: int = 45
     ``answered?call=N`` (the dialplan's ``helpline-answered`` subroutine run by ``Dial(...,U())`` when an
     agent picks up). With a ``router`` transfer nodes hold callers and dial the agents it picks."""
     server = FastAGIServer(host, port, read_timeout=read_timeout)
-    server.route("ivr", make_agi_handler(platform, engine=engine or IvrEngine(platform, router=router)))
+    ivr = engine or IvrEngine(platform, router=router)
+    server.route("ivr", make_agi_handler(platform, engine=ivr))
+    server.route("transfer", make_transfer_handler(platform, engine=ivr))
     server.route("answered", make_answered_handler(ANSWERS))
     server.on_rejected = record_rejected_session
     return server.start()

@@ -17,6 +17,7 @@ branch's ``otherwise``, the flow's ``on_error``) before the call is given up wit
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,6 +27,7 @@ from helpline.metadata.rule_checks import place
 from helpline.rules import RuleRuntimeError
 from helpline.services.calls import CallService
 from helpline.services.platform import Platform
+from telephony.control.base import Target
 from telephony.ivr.context import CallState
 from telephony.ivr.flows import CompiledFlow, FlowCatalog
 from telephony.ivr.hooks import HookError, HookRegistry
@@ -41,6 +43,15 @@ log = logging.getLogger(__name__)
 
 CHANNEL_VARIABLES = ("HELPLINE_RESULT", "HELPLINE_QUEUE", "HELPLINE_TIER", "HELPLINE_CALL_ID")
 """Channel variables set when the IVR lets a call go (the dialplan reads them after ``AGI()``)."""
+
+
+@dataclass(frozen=True)
+class TransferIn:
+    """A call coming back after an agent's transfer: the target, the call it continues, its queue."""
+
+    target: Target
+    from_call: int
+    queue: str | None = None
 
 
 @dataclass(frozen=True)
@@ -77,8 +88,18 @@ class IvrEngine:
     # ------------------------------------------------------------------------------------------ a call
     def run_call(self, switch: Switch, *, caller_number: str | None, dnid: str | None = None,
                  flow_name: str | None = None, uniqueid: str = "", channel: str = "",
-                 language: str | None = None) -> CallOutcome:
-        """Run one call to its end and return how it ended (never raises for call problems)."""
+                 language: str | None = None, on_open: Callable[[int], None] | None = None,
+                 transfer: TransferIn | None = None) -> CallOutcome:
+        """Run one call to its end and return how it ended (never raises for call problems).
+
+        ``transfer``: the call comes back from Asterisk after an agent transferred it (AMI ``Redirect`` to
+        the dialplan's transfer context, ``agi://…/transfer/<kind>/<value>?call=<id>``): a queue or agent
+        target goes straight to the router, an ``ivr`` target runs that flow; the new call record notes
+        ``transferred_from``.
+
+        ``on_open(call_id)`` is told the call id as soon as the call record is open (not when it could
+        not be opened); a callback that raises is logged and the call goes on.
+        """
         flow: CompiledFlow | None = None
         problem: dict[str, Any] | None = None
         try:
@@ -90,6 +111,11 @@ class IvrEngine:
             call_id = self._open(uniqueid=uniqueid, channel=channel[:128], switch=switch.kind,
                                  flow=flow.name if flow else flow_name, dnid=dnid, caller_number=caller_number)
             ident = self.identifier.identify(caller_number) if flow is not None else None
+        if on_open is not None and call_id:
+            try:
+                on_open(call_id)
+            except Exception:
+                log.exception("call %s: the on_open callback failed", call_id)
         if flow is None or ident is None:
             problem = problem or {"id": "IVR-NO-FLOW",
                                   "message": f"no IVR flow for script {flow_name!r} or number {dnid!r}"}
@@ -98,8 +124,13 @@ class IvrEngine:
             call.result, call.error = "error", problem
             return self._finish(call)
         call = CallState(call_id, flow, switch, ident, dnid or "", language or flow.flow.language)
+        if transfer is not None:
+            call.vars["transferred_from"] = transfer.from_call
         try:
-            self._run(call)
+            if transfer is not None and transfer.target.kind in ("queue", "agent"):
+                self._run_transfer(call, transfer)
+            else:
+                self._run(call)
         except SwitchHangup:
             call.result = "hangup"
             call.hangup_node = call.trail.current.node if call.trail.current else None
@@ -114,6 +145,24 @@ class IvrEngine:
             call.result = "error"
             call.fail({"id": "IVR-INTERNAL", "message": repr(exc), "node": _node(call)})
         return self._finish(call)
+
+    def _run_transfer(self, call: CallState, transfer: TransferIn) -> None:
+        """A transferred call: straight to the router, for the queue or the agent named."""
+        from helpline.metadata.kinds.ivr import TransferNode
+        from telephony.ivr.queueing import connect
+
+        if self.router is None:
+            raise CommandFailed("a transfer needs the router, and this process has none")
+        target = transfer.target
+        settings = self.router.router.settings
+        queue = target.value if target.kind == "queue" else (transfer.queue or next(iter(settings.queues), ""))
+        node = TransferNode(type="transfer", queue=queue)
+        step = call.trail.begin("transfer", "transfer", call.flow.name)
+        try:
+            connect(self, call, node, step, self.router, agent=target.value if target.kind == "agent" else None)
+        finally:
+            call.trail.end(step, outcome=step.outcome or call.result or "")
+        call.result = call.result or "transfer"
 
     def _open(self, **values: Any) -> int:
         try:

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from helpline.metadata.kinds.ivr import TransferNode
 from telephony.control.base import Target
+from telephony.control.channels import CHANNELS
 from telephony.ivr.context import CallState
 from telephony.ivr.trail import Step
 from telephony.router.events import CallLeft, Offer
@@ -58,13 +59,16 @@ def request_for(call: CallState, node: TransferNode) -> CallRequest:
     )
 
 
-def connect(engine: IvrEngine, call: CallState, node: TransferNode, step: Step, router: RouterService) -> Next:
-    """Queue the caller, hold, dial the agent the router picks; follow the agents' transfers; where the
-    call goes next."""
+def connect(engine: IvrEngine, call: CallState, node: TransferNode, step: Step, router: RouterService, *,
+            agent: str | None = None) -> Next:
+    """Queue the caller, hold, dial the agent the router picks (only ``agent`` if given); follow the agents'
+    transfers; where the call goes next."""
     from telephony.ivr.nodes import END, Jump
 
     call.queue = node.queue
     request = request_for(call, node)
+    if agent is not None:
+        request = replace(request, agent=agent, priority=request.priority + TRANSFER_PRIORITY)
     for _ in range(MAX_TRANSFERS):
         outcome = _serve(call, step, node, router, request)
         if not isinstance(outcome, Target):
@@ -157,7 +161,14 @@ def _dial(call: CallState, step: Step, ticket: Ticket, offer: Offer, router: Rou
     result = call.switch.dial(offer.endpoint, timeout, call_id=call.call_id, on_answer=on_answer)
     if result.status == "answer":
         ticket.answered()  # no-op when the switch already reported the answer
-        ticket.ended()
+        entry = CHANNELS.get(call.call_id)
+        if entry is not None and entry.detached and not result.transfer:
+            # call control (AMI) moved the caller out of this session (hold, consult): the conversation goes
+            # on in the dialplan; it ends for the router when the caller's channel hangs up
+            ticket.detach()
+            CHANNELS.when_gone(call.call_id, ticket.end_later)
+        else:
+            ticket.ended()
         call.agent, call.routed, call.talk_s = offer.agent_id, "answered", round(result.talk_s, 3)
         step.outcome = f"answered by agent {offer.agent_id}"
         return result

@@ -79,6 +79,8 @@ class Ticket:
         self.answered_wait_s: float | None = None
         """Seconds the caller waited until an agent answered (from the router's clock)."""
         self._events: queue.Queue[Offer | CallLeft] = queue.Queue()
+        self.detached = False
+        """The conversation goes on outside this session (AMI moved the caller): ``close`` leaves it be."""
         self.wake: Callable[[], None] | None = None
         """Called (from the router's thread) when an event arrives, e.g. ``switch.wake``."""
 
@@ -119,9 +121,18 @@ class Ticket:
     def ended(self) -> bool:
         return self.service.do(lambda r: r.call_ended(self.call_id))
 
+    def detach(self) -> None:
+        self.detached = True
+
+    def end_later(self) -> None:
+        """``ended`` as a callback (a detached call's caller channel hung up)."""
+        self.ended()
+
     def close(self) -> None:
-        """Forget the ticket; a call still waiting, ringing or talking is ended (nothing stays reserved)."""
-        self.service.do(lambda r: r.abandon(self.call_id))
+        """Forget the ticket; a call still waiting, ringing or talking is ended (nothing stays reserved) —
+        unless it was detached (its end is reported later through ``ended``)."""
+        if not self.detached:
+            self.service.do(lambda r: r.abandon(self.call_id))
         self.service.forget(self.call_id)
 
 

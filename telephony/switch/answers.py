@@ -8,9 +8,13 @@ is served by :func:`make_answered_handler`, which runs the callback the dial reg
 ```python
 server.route("answered", make_answered_handler(ANSWERS))   # once, next to the ivr route
 ANSWERS.expect(42, on_answer)                              # AgiSwitch.dial, before EXEC Dial
-ANSWERS.answered(42)                                        # the answered session: runs on_answer once
+ANSWERS.answered(42, "PJSIP/1001-0000000a")                 # the answered session: runs on_answer once
 ANSWERS.forget(42)                                          # AgiSwitch.dial, after Dial returned
 ```
+
+The answered session runs on the agent's channel, so ``answered`` also records that channel in the
+registry's :class:`~telephony.control.channels.ChannelRegistry` (``ANSWERS`` feeds ``CHANNELS``), where
+call control over AMI finds it.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ import threading
 from collections.abc import Callable
 
 from telephony.agi import AgiEnvironment, Handler, HelplineAGI
+from telephony.control.channels import CHANNELS, ChannelRegistry
 
 __all__ = ["ANSWERS", "AnswerRegistry", "make_answered_handler"]
 
@@ -27,22 +32,32 @@ log = logging.getLogger(__name__)
 
 
 class AnswerRegistry:
-    """Thread-safe map of call id to the callback to run when that call's agent answers."""
+    """Thread-safe map of call id to the callback to run when that call's agent answers.
 
-    def __init__(self) -> None:
+    With ``channels``, every answer also records the agent's channel there.
+    """
+
+    def __init__(self, channels: ChannelRegistry | None = None) -> None:
         self._lock = threading.Lock()
         self._waiting: dict[int, Callable[[], None]] = {}
+        self.channels = channels
 
     def expect(self, call_id: int, callback: Callable[[], None]) -> None:
         """Run ``callback`` when the agent of call ``call_id`` answers (replaces an earlier one)."""
         with self._lock:
             self._waiting[call_id] = callback
 
-    def answered(self, call_id: int) -> bool:
-        """The agent of ``call_id`` answered: run its callback once and remove it; False if none waits.
+    def answered(self, call_id: int, channel: str | None = None) -> bool:
+        """The agent of ``call_id`` answered (on ``channel``): run its callback once and remove it; False if
+        none waits. The channel is recorded in ``channels`` either way.
 
         A callback that raises is logged; it still counts as run.
         """
+        if channel and self.channels is not None:
+            try:
+                self.channels.set_agent(call_id, channel)
+            except ValueError:
+                log.warning("call %s answered on a malformed channel name %r", call_id, channel)
         with self._lock:
             callback = self._waiting.pop(call_id, None)
         if callback is None:
@@ -68,8 +83,8 @@ class AnswerRegistry:
             return call_id in self._waiting
 
 
-#: The process-wide registry ``AgiSwitch`` uses unless given another.
-ANSWERS = AnswerRegistry()
+#: The process-wide registry ``AgiSwitch`` uses unless given another (it feeds ``CHANNELS``).
+ANSWERS = AnswerRegistry(CHANNELS)
 
 
 def make_answered_handler(registry: AnswerRegistry = ANSWERS) -> Handler:
@@ -87,7 +102,7 @@ def make_answered_handler(registry: AnswerRegistry = ANSWERS) -> Handler:
         except ValueError:
             log.warning("[%s] answered session without a valid call id: %r", env.uniqueid, env.network_script)
             return
-        if registry.answered(call_id):
+        if registry.answered(call_id, env.channel or None):
             log.info("[%s] agent on %s answered call %s", env.uniqueid, env.channel, call_id)
         else:
             log.warning("[%s] agent on %s answered call %s, but no dial waits for it", env.uniqueid,

@@ -141,3 +141,52 @@ def test_a_recorded_queue_starts_mixmonitor_before_the_dial(server: FastAGIServe
     mix = [c for c in peer.commands if c.startswith("EXEC MixMonitor")]
     assert mix == [f'EXEC MixMonitor "{record["call_recording"]},b"'], peer.format_transcript()
     assert peer.commands.index(mix[0]) < next(i for i, c in enumerate(peer.commands) if c.startswith("EXEC Dial"))
+
+
+@pytest.fixture
+def full_server(ivr_platform: Platform, router: RouterService) -> Iterator[FastAGIServer]:
+    """The server as run.py starts it: ivr, answered and transfer routes."""
+    from telephony.ivr.agi_handler import start_agi_server
+
+    srv = start_agi_server(ivr_platform, "127.0.0.1", 0, router=router, read_timeout=5.0)
+    yield srv
+    srv.stop()
+
+
+def test_a_caller_transferred_through_the_dialplan_reaches_the_queue(full_server: FastAGIServer,
+                                                                    router: RouterService) -> None:
+    first = peer_for(full_server, Caller("0"), [DialScript("ANSWER", talk_s=0.05)])
+    add_agent(router, "3007", ready=True)
+    first.run()
+    original = int(first.variables_set["HELPLINE_CALL_ID"])
+    router.do(lambda r: r.add_agent(replace(r.agents["3007"].profile, skills={"complaint": 1})))
+    wait_for(lambda: router.agent("3007")["state"] == AgentState.IDLE)  # type: ignore[index]
+    again = AsteriskPeer(full_server.address, script=f"transfer/queue/complaint?call={original}",
+                         env={"callerid": ORDINARY, "dnid": "96266"}, caller=Caller(""), timeout=10.0,
+                         dial_outcomes=[DialScript("ANSWER", talk_s=0.05)], time_scale=1.0)
+    again.run()
+    record = record_of(again)
+    assert record["queue"] == "complaint" and record["agent"] == "3007", again.format_transcript()
+    assert record["result"] == "connected" and record["variables"]["transferred_from"] == original
+    gone = AsteriskPeer(full_server.address, script="transfer/nowhere", env={"callerid": ORDINARY},
+                        caller=Caller(""), timeout=5.0)
+    gone.run()
+    assert gone.server_closed  # a malformed transfer is logged and the session closed
+
+
+def test_a_call_moved_out_of_the_session_by_call_control_ends_when_the_caller_hangs_up(
+        server: FastAGIServer, router: RouterService) -> None:
+    from telephony.control.channels import CHANNELS
+
+    add_agent(router, "3008", ready=True)
+    peer = peer_for(server, Caller("0"), [DialScript("ANSWER", talk_s=0.4)])
+    peer.start()
+    wait_for(lambda: router.agent("3008")["state"] == AgentState.TALKING)  # type: ignore[index]
+    call_id = router.agent("3008")["call_id"]  # type: ignore[index]
+    CHANNELS.set_caller(call_id, "PJSIP/trunk-00000001")
+    CHANNELS.update(call_id, detached=True)  # what AmiCallControl does before a Redirect (hold)
+    peer.join(10)
+    time.sleep(0.1)
+    assert router.agent("3008")["state"] == AgentState.TALKING  # type: ignore[index]
+    CHANNELS.channel_gone("PJSIP/trunk-00000001")  # the caller hangs up in the dialplan
+    wait_for(lambda: router.agent("3008")["state"] == AgentState.WRAP_UP)  # type: ignore[index]
