@@ -176,7 +176,7 @@ def clean_values(entity: Entity, raw: dict[str, Any], categories: dict[str, Cate
             continue
         given = raw.get(f.name, f.default if previous is None else None)
         if previous is None and f.name not in raw and f.default is not None:
-            given = _default(f)
+            given = default_value(f)
         try:
             value = coerce(f, given)
         except (ValueError, TypeError) as exc:
@@ -191,7 +191,8 @@ def clean_values(entity: Entity, raw: dict[str, Any], categories: dict[str, Cate
     return values, errors
 
 
-def _default(f: EntityField) -> Any:
+def default_value(f: EntityField) -> Any:
+    """The value a new record starts with: ``today`` / ``now`` resolved, else the declared default."""
     if f.default == "today" and f.type == "date":
         return date.today()
     if f.default == "now" and f.type == "datetime":

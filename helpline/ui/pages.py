@@ -105,6 +105,14 @@ def register() -> None:
     def ivr_console() -> None:
         shell_page("page", "ivr_console")
 
+    @ui.page("/supervisor")
+    def supervisor() -> None:
+        shell_page("page", "supervisor")
+
+    @ui.page("/desktop")
+    def desktop() -> None:
+        shell_page("page", "desktop")
+
     @ui.page("/page/{name}")
     def page(name: str) -> None:
         shell_page("page", name)

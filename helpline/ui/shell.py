@@ -19,14 +19,17 @@ from .i18n import LANGUAGES, current_language, label, t
 from .session import sign_out
 from .views.admin_views import audit_view, category_view, home_view, profile_view, users_view
 from .views.base import ViewContext
+from .views.desktop import desktop_view
 from .views.form_view import FormView
 from .views.ivr_console import ivr_console_view
 from .views.list_view import ListView
 from .views.query_view import QueryView
+from .views.supervisor import supervisor_view
 
 PAGE_VIEWS: dict[str, Callable[[ViewContext], None]] = {
     "home": home_view, "categories": category_view, "audit": audit_view, "users": users_view,
     "profile": profile_view, "ivr_console": ivr_console_view,
+    "supervisor": supervisor_view, "desktop": desktop_view,
 }
 
 

@@ -116,10 +116,13 @@ class DeskService:
             audit(actor, action, entity="hl_call", record_id=call_id, detail=detail or None)
 
     # ----------------------------------------------------------------------------- status functions
-    def sign_in(self, actor: Actor) -> AgentRef:
+    def sign_in(self, actor: Actor, *, shift: bool = False) -> AgentRef:
+        """Sign in to the telephony, not ready (``shift``: shift sign-in after a shift sign-out)."""
         ref = self.agent_of(actor)
         self._do(lambda r: r.sign_in(ref.number, ready=False, reason="sign_in", by=actor.username))
         self._do(lambda r: r.agent_connected(ref.number))
+        if shift:
+            self._audit(actor, "desk.shift_in", None, agent=ref.number)
         return ref
 
     def sign_out(self, actor: Actor, *, shift: bool = False) -> None:

@@ -136,3 +136,11 @@ async def test_related_lists_on_the_customer_form(user: User, ui_platform: Platf
     await log_in(user, "admin", path=f"/record/customer_form/{rec.id}")
     related = await loaded_table(user, "order_no")
     assert sorted(r["order_no"] for r in related.rows) == ["W-REL-0", "W-REL-1", "W-REL-2"]
+
+
+async def test_a_new_record_with_a_now_default_opens(user: User) -> None:
+    """A datetime field defaulting to ``now`` (work order ``created``/``opened``) starts with the time, not the
+    word: the new work-order form used to crash on it."""
+    await log_in(user, "admin", path="/record/work_order_form/new")
+    await user.should_see(marker="field-accepted_at")
+    await user.should_see(marker="save")

@@ -12,6 +12,7 @@ from helpline.data.query import Page
 from helpline.metadata.kinds import FieldRef, RelatedList, Screen, Section
 from helpline.security.actor import PermissionDenied
 from helpline.services.records import Record, RecordNotFound, StaleRecord, ValidationFailed
+from helpline.services.values import default_value
 
 from ..i18n import label, t
 from .base import ViewContext
@@ -123,7 +124,7 @@ class FormView:
         with ui.element("div").style(f"grid-column: span {min(ref.span, 4)}"):
             widget = make_widget(self.ctx, field, readonly=readonly, hint=label(ref.hint) if ref.hint else None,
                                  caption=label(ref.label) if ref.label else None)
-            value = values.get(ref.field, field.default if self.record is None else None)
+            value = values.get(ref.field, default_value(field) if self.record is None else None)
             if masked or system:
                 shown = show(field, value, self.ctx.platform.metadata, language=self.ctx.language)
                 widget.element.value = shown if field.type != "bool" else value

@@ -98,7 +98,7 @@ class Feed:
 
 def board_snapshot(desk: Any, actor: Actor) -> dict[str, Any]:
     """The router's snapshot (permission ``supervisor``, checked by the desk service) with each agent's
-    current call's tier and caller number added."""
+    current call's tier and caller number added, agents by number, tiers in the strategy's order."""
     snapshot: dict[str, Any] = desk.wallboard(actor)
     call_ids = {a["call_id"] for a in snapshot["agents"] if a.get("call_id") is not None}
 
@@ -111,6 +111,9 @@ def board_snapshot(desk: Any, actor: Actor) -> dict[str, Any]:
         return found
 
     details = desk.router.do(calls) if call_ids else {}
+    declared = {name: i for i, name in enumerate(desk.router.do(lambda r: r.policy.tiers()))}
+    snapshot["tiers"] = dict(sorted(snapshot["tiers"].items(), key=lambda kv: (declared.get(kv[0], len(declared)),
+                                                                               kv[0])))
     for agent in snapshot["agents"]:
         agent["tier"], agent["caller"] = details.get(agent.get("call_id"), (None, ""))
     snapshot["agents"].sort(key=lambda a: str(a["id"]))
@@ -169,7 +172,7 @@ class AgentRow:
         tier = agent.get("tier")
         self.tier.text = tiers.get(tier, tier) if tier else ""
         self.answered.text = str(agent.get("calls_answered", 0))
-        AgentActions.show_for(self.buttons, status, state)
+        AgentActions.show_for(self.buttons, agent)
 
     def tick(self, elapsed: float) -> None:
         if self.base:
@@ -209,31 +212,31 @@ class Wallboard:
                 self.kpis = {key: self._kpi(key) for key in ("waiting", "longest_wait", "ready", "talking",
                                                              "not_ready", "signed_in")}
             self.tier_tiles = ui.row().classes("w-full gap-3").mark("tier-tiles")
-            with ui.row().classes("w-full no-wrap gap-4 items-start"):
-                with ui.card().classes("grow").props("flat bordered"):
+            with ui.row().classes("w-full gap-4 items-start"):
+                with ui.card().classes("overflow-auto").style("flex: 1 1 36rem").props("flat bordered"):
                     ui.label(t("supervisor.agents")).classes("text-h6")
                     self._agent_header()
                     self.agent_rows = ui.column().classes("w-full gap-1").mark("agent-rows")
-                with ui.column().classes("w-96 gap-3"):
+                with ui.column().classes("w-[30rem] gap-3"):
                     with ui.card().classes("w-full").props("flat bordered"):
                         ui.label(t("supervisor.queues")).classes("text-h6")
                         self.queues = ui.table(columns=self._columns("queue", "waiting", "longest_wait", "ready",
                                                                      "signed_in"), rows=[], row_key="queue") \
-                            .classes("w-full text-h6").props("flat dense hide-bottom").mark("queues")
+                            .classes("w-full").props("flat dense hide-bottom").mark("queues")
                     with ui.card().classes("w-full").props("flat bordered"):
                         ui.label(t("supervisor.alerts")).classes("text-h6")
                         self.no_alerts = ui.label(t("supervisor.no_alerts")).classes("text-grey-7")
                         self.alerts = ui.column().classes("w-full gap-1").mark("alerts")
                     self.actions.recording_box()
-            with ui.row().classes("w-full no-wrap gap-4 items-start"):
-                with ui.card().classes("grow").props("flat bordered"):
+            with ui.row().classes("w-full gap-4 items-start"):
+                with ui.card().classes("overflow-auto").style("flex: 1 1 36rem").props("flat bordered"):
                     ui.label(t("supervisor.service_levels")).classes("text-h6")
                     self.tiers = ui.table(columns=self._columns(
                         "tier", "target", "sl_15m", "sl_60m", "offered_15m", "answered_15m", "abandoned_15m",
                         "asa_15m"), rows=[], row_key="tier").classes("w-full").props("flat dense hide-bottom") \
                         .mark("tiers")
-                with ui.card().classes("w-1/2").props("flat bordered"):
-                    self.chart = ui.echart(self._chart_options([], [], [], [])).classes("w-full h-64") \
+                with ui.card().classes("w-[30rem]").props("flat bordered"):
+                    self.chart = ui.echart(self._chart_options([], [], [], [])).classes("w-full h-72") \
                         .mark("tier-chart")
 
     def _kpi(self, key: str) -> ui.label:
@@ -257,7 +260,7 @@ class Wallboard:
                        targets: list[float]) -> dict[str, Any]:
         return {
             "tooltip": {"trigger": "axis"}, "legend": {},
-            "xAxis": {"type": "category", "data": names},
+            "xAxis": {"type": "category", "data": names, "axisLabel": {"interval": 0, "rotate": 30}},
             "yAxis": {"type": "value", "min": 0, "max": 100, "axisLabel": {"formatter": "{value}%"}},
             "series": [
                 {"name": t("supervisor.col.sl_15m"), "type": "bar", "data": sl15},
@@ -325,10 +328,9 @@ class Wallboard:
                 self._tier_tile(tier, name, data)
         self.tiers.rows = rows
         self.tiers.update()
-        shown = [data for data in tiers.values()]
+        levels = {w: [_pct(d.get(w, {}).get("service_level")) for d in tiers.values()] for w in WINDOWS}
         self.chart.options.update(self._chart_options(
-            names, *[[_pct(d.get(w, {}).get("service_level")) for d in shown] for w in WINDOWS],
-            [round(d["target"] * 100, 1) for d in shown]))
+            names, levels["15m"], levels["60m"], [round(d["target"] * 100, 1) for d in tiers.values()]))
         self.chart.update()
 
     def _tier_tile(self, tier: str, name: str, data: dict[str, Any]) -> None:

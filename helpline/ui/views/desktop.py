@@ -1,0 +1,304 @@
+"""The agent desktop (座席台, ``/desktop`` and the menu page ``desktop``): the soft-phone toolbar, live
+counters, the screen-pop, the contact record of each call and a work area of tabs, over ``platform.desk``.
+
+Events are pushed: the desk service calls :meth:`Desktop.relay` on the router's thread for every event of
+this agent, which hands it to the page's event loop (``loop.call_soon_threadsafe`` → ``client.safe_invoke``,
+in the page's own context: its browser session) and returns; nothing touches the UI from the router's
+thread. One one-second timer moves the clocks on and, every :data:`REFRESH_TICKS` ticks, reads the agent's
+view again from the router's memory (the figures of the agent's queues change with other agents' and
+callers' events, which are not pushed here).
+
+A reloaded or reopened desktop resumes: it reads the agent's view and current call and shows the pop and
+the contact record again. While no desktop of the agent is connected the router is told
+(``agent_disconnected``): the agent goes not ready after the grace period unless one comes back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import contextvars
+from collections.abc import Callable
+from dataclasses import replace
+from functools import partial
+from typing import TYPE_CHECKING, Any
+
+from nicegui import background_tasks, run, ui
+
+from helpline.security.actor import PermissionDenied
+from helpline.services.records import RecordNotFound, ValidationFailed
+from telephony.desk.screenpop import current_call, open_contact_record
+from telephony.desk.service import AgentRef, DeskError, DeskService
+from telephony.router.core import RouterError
+from telephony.router.events import AgentAlert, AgentChanged, CallLeft, Offer, RouterEvent
+
+from .base import ViewContext
+from .desk_pop import CallPanel, load_pop
+from .desk_status import TALKING, StatusPanel, Words
+from .desk_toolbar import PREVENT_DEFAULTS, Toolbar
+
+if TYPE_CHECKING:
+    from .desk_contact import ContactPanel, WorkArea
+
+REFRESH_TICKS = 5
+_PRESENT: dict[tuple[int, str], set[str]] = {}
+"""(desk service, agent number) → the clients whose desktop of that agent is connected."""
+
+
+class DeskRoot(ui.column):
+    """The desktop's outermost element: tells the desktop when it is removed (its tab closed)."""
+
+    def __init__(self, on_delete: Callable[[], None]) -> None:
+        super().__init__()
+        self._on_delete = on_delete
+
+    def _handle_delete(self) -> None:
+        self._on_delete()
+        super()._handle_delete()
+
+
+def present(desk: DeskService, number: str, client_id: str, connected: bool) -> None:
+    """Count the agent's connected desktops; tell the router when the first comes or the last goes."""
+    clients = _PRESENT.setdefault((id(desk), number), set())
+    was = bool(clients)
+    (clients.add if connected else clients.discard)(client_id)
+    try:
+        if connected:
+            desk.router.do(lambda r: r.agent_connected(number))
+        elif was and not clients:
+            desk.router.do(lambda r: r.agent_disconnected(number))
+    except RouterError:
+        pass  # the profile was removed meanwhile
+    if not clients:
+        _PRESENT.pop((id(desk), number), None)
+
+
+class Desktop:
+    def __init__(self, ctx: ViewContext, desk: DeskService) -> None:
+        self.ctx, self.desk = ctx, desk
+        self.t = Words(ctx.language)
+        self.client = ui.context.client
+        self.loop = asyncio.get_running_loop()
+        self.context = contextvars.copy_context()
+        """The page's context (its browser session: language, storage) for handling pushed events."""
+        self.ref: AgentRef | None = None
+        self.view: dict[str, Any] = {}
+        self.pops: dict[int, asyncio.Task[dict[str, Any]]] = {}
+        self.unsubscribe: Callable[[], None] | None = None
+        self.ticks = 0
+        self.refresh_pending = False
+        self.closed = False
+        self.root = DeskRoot(self.close).classes("w-full gap-2 desktop").mark("desktop")
+        with self.root:
+            self.notice = ui.label(self.t("app.loading")).classes("text-grey-7")
+        ui.timer(0, self.start, once=True)
+
+    # ---------------------------------------------------------------------------------- lifecycle
+    async def start(self) -> None:
+        try:
+            self.ref = await run.io_bound(self.desk.agent_of, self.ctx.actor)
+        except (DeskError, PermissionDenied) as exc:
+            self.notice.text = self.t("desk.no_agent", message=str(exc))
+            self.notice.classes(replace="text-negative").mark("desk-no-agent")
+            return
+        if self.ref is None or self.closed:
+            return
+        self.notice.delete()
+        self.build()
+        number = self.ref.number
+        self.unsubscribe = self.desk.subscribe(number, self.relay)
+        present(self.desk, number, self.client.id, True)
+        self.client.on_connect(lambda: None if self.closed else present(self.desk, number, self.client.id, True))
+        self.client.on_disconnect(lambda: None if self.closed else present(self.desk, number, self.client.id, False))
+        self.client.on_delete(self.close)
+        ui.run_javascript(PREVENT_DEFAULTS)
+        self.refresh()
+        await self.resume()
+
+    def build(self) -> None:
+        from .desk_contact import ContactPanel, WorkArea  # they build on the shell, which imports this module
+
+        with self.root:
+            with ui.card().classes("w-full q-pa-sm gap-2").props("flat bordered"):
+                self.toolbar = Toolbar(self.ctx, self.desk, self.act)
+                ui.separator()
+                self.status = StatusPanel(self.ctx.platform.metadata,
+                                          lambda: self.desk.router.router.settings.not_ready_limits, self.t)
+                ui.separator()
+                strip = ui.row().classes("w-full items-center gap-2")
+            self.work: WorkArea = WorkArea(self.ctx.actor, self.t("desk.call_tab"))
+            ctx = replace(self.work.context("desk:call"), language=self.ctx.language)
+            with self.work.call_panel:
+                body = ui.column().classes("w-full gap-2")
+                contact = ui.column().classes("w-full gap-2 desk-contact").mark("desk-contact")
+            self.call = CallPanel(ctx, strip, body, self.link_customer)
+            self.contact: ContactPanel = ContactPanel(ctx, contact)
+            ui.timer(1.0, self.tick)
+
+    def close(self) -> None:
+        """The desktop is gone (tab closed, page left): stop listening, count it away."""
+        if self.closed:
+            return
+        self.closed = True
+        if self.unsubscribe is not None:
+            self.unsubscribe()
+        if self.ref is not None:
+            present(self.desk, self.ref.number, self.client.id, False)
+
+    # ------------------------------------------------------------------------------------- events
+    def relay(self, event: RouterEvent) -> None:
+        """On the router's thread: hand the event to the page's loop and return at once."""
+        with contextlib.suppress(RuntimeError):  # the loop is closed (shutting down)
+            self.loop.call_soon_threadsafe(self.client.safe_invoke, partial(self.on_event, event),
+                                           context=self.context)
+
+    def on_event(self, event: RouterEvent) -> None:
+        if self.closed or self.root.is_deleted:
+            self.close()
+            return
+        if isinstance(event, Offer):
+            self.pops = {k: v for k, v in self.pops.items() if k == event.call_id}
+            background_tasks.create(self.follow(event.call_id), name=f"desk pop {event.call_id}")
+        elif isinstance(event, AgentChanged) and event.what == "state":
+            if event.new == "talking" and event.call_id:
+                background_tasks.create(self.open_contact(event.call_id, over=False), name="desk contact")
+            elif event.old in TALKING and event.new not in TALKING:
+                self.contact.set_over(True)
+            elif event.old in ("reserved", "ringing") and event.new == "idle" and event.call_id:
+                self.notify(self.t("desk.call_missed"), "warning")
+        elif isinstance(event, AgentAlert):
+            key = {"no_answer": "desktop.no_answer", "not_ready_over_limit": "desk.alert.over_limit",
+                   "disconnected": "desk.alert.disconnected"}.get(event.kind)
+            self.notify(self.t(key) if key else event.message, "negative")
+        elif isinstance(event, CallLeft) and event.how == "abandoned":
+            self.notify(self.t("desk.caller_hung_up"), "warning")
+        self.schedule_refresh()
+
+    def notify(self, text: str, kind: str = "info") -> None:
+        with self.root:
+            ui.notify(text, type=kind)  # type: ignore[arg-type]
+
+    def schedule_refresh(self) -> None:
+        """Refresh once after a burst of events."""
+        if not self.refresh_pending:
+            self.refresh_pending = True
+            self.loop.call_soon(self.refresh)
+
+    def refresh(self) -> None:
+        """Read the agent's view from the router's memory and show it."""
+        self.refresh_pending = False
+        if self.ref is None or self.closed:
+            return
+        try:
+            self.view = self.desk.view(self.ref.number)
+        except DeskError:
+            return
+        self.toolbar.update(self.view)
+        self.status.update(self.view)
+
+    def tick(self) -> None:
+        self.ticks += 1
+        if self.ticks % REFRESH_TICKS == 0:
+            self.refresh()
+        else:
+            self.status.tick()
+
+    # ------------------------------------------------------------------------------------- actions
+    async def act(self, function: Callable[[], Any]) -> None:
+        """Run one desk function off the loop; a refusal is shown as a notification."""
+        try:
+            await run.io_bound(function)
+        except DeskError as exc:
+            self.notify(self.t("desk.refused", message=str(exc)), "negative")
+        except PermissionDenied:
+            self.notify(self.t("errors.forbidden"), "negative")
+        self.refresh()
+
+    # ----------------------------------------------------------------------------------- the call
+    def pop_of(self, call_id: int) -> asyncio.Task[dict[str, Any]]:
+        """The screen-pop of a call, loaded once on a worker thread."""
+        task = self.pops.get(call_id)
+        if task is None:
+            task = self.pops[call_id] = background_tasks.create(
+                run.io_bound(load_pop, self.call.ctx, call_id), name=f"desk load pop {call_id}")
+        return task
+
+    async def follow(self, call_id: int) -> None:
+        """A call is offered: file away an unfiled contact record of the previous call, pop the new one."""
+        if self.contact.record_id is not None and not self.contact.filed:
+            self.work.open("record", "contact_record_form", record_id=self.contact.record_id)
+            self.notify(self.t("desk.contact.unfiled", serial=self.contact.serial or ""), "warning")
+        self.contact.clear()
+        pop = await self.pop_of(call_id)
+        if pop is None or self.closed:
+            return
+        self.call.show(pop)
+        self.work.show_call()
+        if self.view.get("call_id") == call_id and self.view.get("state") in ("reserved", "ringing"):
+            self.notify(self.t("desktop.incoming", number=pop["caller_number"] or "?"), "info")
+
+    async def open_contact(self, call_id: int, *, over: bool) -> None:
+        """The call is answered (or the desktop resumes it): its contact record, created once."""
+        pop = await self.pop_of(call_id)
+        if pop is None or self.closed:
+            return
+        if self.call.pop is None or self.call.pop["call_id"] != call_id:
+            self.call.show(pop)
+        try:
+            record = await run.io_bound(open_contact_record, self.ctx.platform, self.ctx.actor, pop)
+        except (ValidationFailed, PermissionDenied, RecordNotFound) as exc:
+            self.notify(self.t("desk.contact.failed", message=str(exc)), "negative")
+            return
+        if record is None or self.closed:
+            return
+        self.call.contact_serial = str(record.values["serial_no"])
+        self.contact.show(record, over=over or self.view.get("state") not in TALKING)
+
+    async def resume(self) -> None:
+        """A reloaded desktop: the pop of the call in progress, and its contact record once answered."""
+        assert self.ref is not None
+        call_id = await run.io_bound(current_call, self.ctx.platform, self.ref.number)
+        if not call_id or self.closed:
+            return
+        state = self.view.get("state")
+        if state in ("talking", "hold", "wrap_up"):
+            await self.open_contact(int(call_id), over=state == "wrap_up")
+        else:
+            await self.follow(int(call_id))
+
+    async def link_customer(self, customer_id: int) -> None:
+        """The agent found the unknown caller's customer: pop again with it, and link the contact record."""
+        pop = self.call.pop
+        if pop is None:
+            return
+        call_id = int(pop["call_id"])
+        task = background_tasks.create(run.io_bound(load_pop, self.call.ctx, call_id, customer_id),
+                                       name=f"desk relink {call_id}")
+        self.pops[call_id] = task
+        linked = await task
+        if linked is None or self.closed:
+            return
+        self.call.show(linked)
+        record_id = self.contact.record_id
+        if record_id is not None and linked["customer_id"] is not None:
+            try:
+                await run.io_bound(self.ctx.platform.records.update, self.ctx.actor, "contact_record", record_id,
+                                   {"customer": linked["customer_id"]})
+            except (ValidationFailed, PermissionDenied, RecordNotFound) as exc:
+                self.notify(self.t("desk.contact.failed", message=str(exc)), "negative")
+                return
+            record = await run.io_bound(self.ctx.platform.records.get, self.ctx.actor, "contact_record", record_id)
+            if record is not None:
+                self.contact.record_id = None  # show it again with the customer
+                self.contact.show(record, over=self.contact.over)
+
+
+def desktop_view(ctx: ViewContext) -> None:
+    """The ``desktop`` page (opened by ``/desktop`` and the main menu)."""
+    desk = ctx.platform.desk
+    if not isinstance(desk, DeskService):
+        with ui.column().classes("w-full items-center q-pa-lg"):
+            ui.icon("phone_disabled", size="xl", color="grey")
+            ui.label(Words(ctx.language)("desk.no_telephony")).classes("text-h6 text-grey-8").mark("desk-no-telephony")
+        return
+    Desktop(ctx, desk)
