@@ -44,20 +44,8 @@ def make_agi_handler(platform: Platform, *, engine: IvrEngine | None = None,
     def handle(agi: HelplineAGI, env: AgiEnvironment) -> None:
         languages = env.query.get("lang") or []
         language = languages[0] if languages else None
-        opened: list[int] = []
-
-        def on_open(call_id: int) -> None:
-            opened.append(call_id)
-            if env.channel:
-                channels.set_caller(call_id, env.channel)
-
-        try:
-            ivr.run_call(AgiSwitch(agi), caller_number=env.caller_number, dnid=env.dialled_number,
-                         flow_name=env.flow or None, uniqueid=env.uniqueid, channel=env.channel,
-                         language=language if language in ("zh_CN", "en") else None, on_open=on_open)
-        finally:
-            for call_id in opened:
-                channels.session_ended(call_id)
+        _run_tracked(ivr, agi, env, channels, flow_name=env.flow or None,
+                     language=language if language in ("zh_CN", "en") else None)
 
     handle.engine = ivr  # type: ignore[attr-defined]
     return handle
@@ -82,22 +70,28 @@ def make_transfer_handler(platform: Platform, *, engine: IvrEngine,
         record = calls.get(original) if original else None
         queue = record.get("queue") if record else None
         flow = target.value if target.kind == "ivr" else (record.get("flow") if record else None)
-        opened: list[int] = []
-
-        def on_open(call_id: int) -> None:
-            opened.append(call_id)
-            if env.channel:
-                channels.set_caller(call_id, env.channel)
-
-        try:
-            engine.run_call(AgiSwitch(agi), caller_number=env.caller_number, dnid=env.dialled_number,
-                            flow_name=flow, uniqueid=env.uniqueid, channel=env.channel, on_open=on_open,
-                            transfer=TransferIn(target, original, queue))
-        finally:
-            for call_id in opened:
-                channels.session_ended(call_id)
+        _run_tracked(engine, agi, env, channels, flow_name=flow, transfer=TransferIn(target, original, queue))
 
     return handle
+
+
+def _run_tracked(engine: IvrEngine, agi: HelplineAGI, env: AgiEnvironment, channels: ChannelRegistry, *,
+                 flow_name: str | None, language: str | None = None, transfer: TransferIn | None = None) -> None:
+    """Run a FastAGI session's call with its caller channel known to ``channels`` while the session lasts."""
+    opened: list[int] = []
+
+    def on_open(call_id: int) -> None:
+        opened.append(call_id)
+        if env.channel:
+            channels.set_caller(call_id, env.channel)
+
+    try:
+        engine.run_call(AgiSwitch(agi), caller_number=env.caller_number, dnid=env.dialled_number,
+                        flow_name=flow_name, uniqueid=env.uniqueid, channel=env.channel, language=language,
+                        on_open=on_open, transfer=transfer)
+    finally:
+        for call_id in opened:
+            channels.session_ended(call_id)
 
 
 def start_agi_server(platform: Platform, host: str = "127.0.0.1", port: int = 4573, *,
