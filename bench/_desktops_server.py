@@ -1,0 +1,475 @@
+"""The server side of ``bench/bench_desktops.py``: the platform, the router, the desk service and the web UI in
+ONE process, as ``run.py serve`` builds them (``helpline.cli.common.start_platform`` / ``start_router``,
+``helpline.ui.app.serve``), plus N bench agents and a few bench-only HTTP endpoints under ``/_bench/``.
+
+Started by the bench as a child process; not meant to be run by hand (``--help`` lists the options).
+
+What it adds to the normal server, for measuring only:
+
+* ``N`` agent users ``bench5000`` … (role ``agent``, every city in their row scope, language English) with agent
+  profiles ``5000`` … (skills ``{general: 1}``, endpoint ``PJSIP/5xxx``, ``auto_answer`` off, own wrap-up time),
+  and a warm-up agent ``bench4999`` whose desktop is connected before the baseline memory reading and which
+  never signs in to the telephony. The agents' *simulated phones* (the process-wide ``PHONES`` that the desk
+  service's ``SimulatedCallControl`` and the IVR's ``SimulatedSwitch`` share) pick up by themselves and hang up
+  after a random talk time, so calls flow without clicks.
+* ``GET /_bench/login?user=NAME``: signs the requesting browser session in (``helpline.ui.session.sign_in``, what
+  the login form does after checking the password); the path is added to the open paths of the auth middleware.
+* ``GET /_bench/status``, ``GET /_bench/memory`` (RSS after ``gc.collect()``), ``POST /_bench/ready`` (every
+  bench agent signs in and goes ready through ``DeskService``), ``POST /_bench/calls?rate=R&seconds=S`` (Poisson
+  arrivals of callers through the ``main`` IVR flow on the simulated switch: key ``0``, queue ``general``),
+  ``POST /_bench/stop``, ``GET /_bench/results``; ``POST /_bench/freeze`` (``gc.freeze()``, an experiment).
+* Timestamps (``time.monotonic``, the router's own clock, system-wide on Linux so the bench process can compare
+  its receive times): every ``Offer`` (router subscriber registered before any desktop), the moment the desktop
+  renders the pop's customer strip (``CallPanel.show_strip`` wrapped), and the moment NiceGUI's outbox has
+  handed the ``update`` message holding that strip's caller-number label to the client's socket
+  (``Outbox._emit`` wrapped: after ``sio.emit`` returned). Also every automatic garbage collection
+  (``gc.callbacks``), the event loop's lag, the messages sent to the desktops, and with ``--stalls`` stack
+  samples of the event loop's thread while it is stalled.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gc
+import logging
+import os
+import random
+import sys
+import threading
+import time
+from collections import Counter, defaultdict
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+WARM_UP_NUMBER = "4999"
+PASSWORD = "bench-pass-1"
+
+
+def rss_mb() -> float:
+    with open("/proc/self/statm") as f:
+        pages = int(f.read().split()[1])
+    return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+class Probe:
+    """What the bench reads back: offers, pops shown and sent, call outcomes, event-loop lag."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.offers: dict[int, tuple[float, str]] = {}
+        """call id → (router's Offer.at, agent number) of the call's first offer."""
+        self.shown: dict[int, tuple[float, str, str]] = {}
+        """call id → (strip rendered at, serial number, client id), first time only."""
+        self.emitting: dict[int, float] = {}
+        """call id → the outbox started emitting the update holding the strip."""
+        self.gc_ms: list[tuple[float, int, float]] = []
+        """(monotonic start, generation, pause ms) of every automatic garbage collection."""
+        self.manual_gc = False
+        self.built: dict[int, float] = {}
+        """call id → the whole pop (strip and call tab) built, first time only."""
+        self.pending: dict[str, list[tuple[int, int]]] = defaultdict(list)
+        """client id → [(element id of the strip's caller-number label, call id)] not sent yet."""
+        self.sent: dict[int, float] = {}
+        """call id → the update holding the strip left the outbox (after ``sio.emit``)."""
+        self.outcomes: Counter[str] = Counter()
+        self.calls_placed = 0
+        self.calls_running = 0
+        self.lag_ms: list[tuple[float, float]] = []
+        """(monotonic time, ms) how late a 100 ms sleep of the event loop woke."""
+        self.messages: Counter[str] = Counter()
+        """Messages emitted to desktop clients, by type (while calls flow)."""
+        self.scripts: Counter[str] = Counter()
+        """``run_javascript`` messages by their code's beginning (while calls flow)."""
+        self.count_messages = False
+        self.cpu_s: dict[str, float] = {}
+        self.stop = threading.Event()
+        self.talk: tuple[float, float] = (3.0, 8.0)
+        """Talk time of a call, uniform, s (``--talk``)."""
+        self.beat = time.monotonic()
+        self.stalls: Counter[str] = Counter()
+        """Stack samples of the event-loop thread while it was stalled (``--stalls``), 10 ms each."""
+
+
+PROBE = Probe()
+
+
+def bench_agents(n: int) -> list[str]:
+    return [str(5000 + i) for i in range(n)]
+
+
+def prepare(platform: Any, args: argparse.Namespace) -> list[str]:
+    """Users, roles and agent profiles of the bench agents (idempotent); returns the callers' numbers."""
+    from helpline.data.database import session, write_transaction
+    from helpline.data.system import User, UserRole
+    from helpline.security.actor import Actor
+    from helpline.security.passwords import hash_password
+    from helpline.services.agents import save_profile
+
+    numbers = [WARM_UP_NUMBER, *bench_agents(args.desktops)]
+    region = platform.models["region"]
+    with session():
+        cities = [r[0] for r in region.select(region._meta.fields["code"])
+                  .where(region._meta.fields["level"] == "city").tuples()]
+    digest = hash_password(PASSWORD)  # one scrypt hash for everybody (300 would take a while)
+    with session(), write_transaction():
+        existing = {u.username for u in User.select(User.username)}
+        for number in numbers:
+            name = f"bench{number}"
+            if name in existing:
+                continue
+            User.create(username=name, password_hash=digest, regions=cities, display_name=f"Bench agent {number}",
+                        language="en")
+            UserRole.create(username=name, role="agent")
+    admin = Actor("admin", roles=("administrator",)).bind(platform.metadata)
+    for number in numbers:
+        save_profile(admin, number, username=f"bench{number}", name=f"Bench {number}", endpoint=f"PJSIP/{number}",
+                     skills={"general": 1}, auto_answer=False, wrap_up_s=args.wrap_up, active=True)
+    customer = platform.models["customer"]
+    fields = customer._meta.fields
+    with session():
+        phones = [r[0] for r in customer.select(fields["phone"]).where(
+            fields["phone"].is_null(False), fields["value_tier"].not_in(["platinum", "diamond"]),
+            fields["blacklisted"] == False).tuples()]  # noqa: E712 - peewee expression
+    return phones
+
+
+def install_probes(router: Any) -> None:
+    """Router subscriber, pop-strip and outbox hooks (see the module docstring)."""
+    from nicegui.outbox import Outbox
+
+    from helpline.ui.views.desk_pop import CallPanel
+    from telephony.router.events import Offer
+    from telephony.switch.phones import PHONES
+
+    rng = random.Random(11)
+    talk = PROBE.talk
+
+    def on_event(event: Any) -> None:  # the router's thread, under its lock: just note it
+        if isinstance(event, Offer):
+            with PROBE.lock:
+                PROBE.offers.setdefault(event.call_id, (event.at, event.agent_id))
+            phone = PHONES.phone(event.endpoint)
+            phone.talk_s = rng.uniform(*talk)  # this call's talk time (read when the phone picks up)
+
+    router.subscribe(on_event)
+
+    show_strip = CallPanel.show_strip
+
+    def timed_show_strip(self: Any, pop: dict[str, Any]) -> None:
+        show_strip(self, pop)
+        call_id = int(pop["call_id"])
+        if call_id in PROBE.shown:
+            return
+        client = self.info.client
+        PROBE.shown[call_id] = (time.monotonic(), str(pop["serial_no"]), client.id)
+        for element in self.info.descendants():
+            if "pop-caller" in element._markers:
+                PROBE.pending[client.id].append((element.id, call_id))
+                break
+
+    CallPanel.show_strip = timed_show_strip  # type: ignore[method-assign]
+
+    show = CallPanel.show
+
+    def timed_show(self: Any, pop: dict[str, Any]) -> None:
+        show(self, pop)
+        PROBE.built.setdefault(int(pop["call_id"]), time.monotonic())
+
+    CallPanel.show = timed_show  # type: ignore[method-assign]
+
+    emit = Outbox._emit
+
+    async def timed_emit(self: Any, message: Any) -> None:
+        client_id, kind, data = message
+        if PROBE.count_messages:
+            PROBE.messages[kind] += 1
+            if kind == "run_javascript":
+                PROBE.scripts[str(data.get("code", ""))[:80]] += 1
+        waiting = PROBE.pending.get(client_id) if kind == "update" else None
+        hits = [call_id for element_id, call_id in waiting if element_id in data] if waiting else []
+        if hits:
+            started = time.monotonic()
+            for call_id in hits:
+                PROBE.emitting.setdefault(call_id, started)
+        await emit(self, message)
+        if hits:
+            now = time.monotonic()
+            for call_id in hits:
+                PROBE.sent.setdefault(call_id, now)
+            PROBE.pending[client_id] = [p for p in PROBE.pending[client_id] if p[1] not in hits]
+
+    Outbox._emit = timed_emit  # type: ignore[method-assign]
+
+
+def desktops_present() -> int:
+    from helpline.ui.views.desktop import _PRESENT
+
+    return sum(len(clients) for clients in _PRESENT.values())
+
+
+def place_calls(platform: Any, router: Any, phones: list[str], rate: float, seconds: float, unknown: float,
+                seed: int) -> None:
+    """Callers arrive (Poisson, ``rate`` per second) for ``seconds``; each runs through the IVR on its thread."""
+    from telephony.ivr import IvrEngine
+    from telephony.switch.simulated import SimulatedSwitch
+
+    engine = IvrEngine(platform, router=router)
+    rng = random.Random(seed)
+
+    def one_call(number: str) -> None:
+        try:
+            switch = SimulatedSwitch("0", interactive=True, language="en")
+            outcome = engine.run_call(switch, caller_number=number, dnid="96266", flow_name="main")
+            result = outcome.result
+        except Exception as exc:  # counted, the bench goes on
+            logging.getLogger("bench").exception("call failed")
+            result = f"error {type(exc).__name__}"
+        with PROBE.lock:
+            PROBE.outcomes[result] += 1
+            PROBE.calls_running -= 1
+
+    start = time.monotonic()
+    at = start
+    while not PROBE.stop.is_set():
+        at += rng.expovariate(rate)
+        if at - start > seconds:
+            break
+        PROBE.stop.wait(max(0.0, at - time.monotonic()))
+        number = rng.choice(phones) if phones and rng.random() >= unknown else f"139{rng.randrange(10**8):08d}"
+        with PROBE.lock:
+            PROBE.calls_placed += 1
+            PROBE.calls_running += 1
+        threading.Thread(target=one_call, args=(number,), name="bench-caller", daemon=True).start()
+
+
+async def measure_lag() -> None:
+    """How late the event loop wakes a 100 ms sleep (a busy loop delays every screen update)."""
+    while True:
+        start = time.monotonic()
+        await asyncio.sleep(0.1)
+        now = time.monotonic()
+        PROBE.lag_ms.append((now, (now - start - 0.1) * 1000))
+
+
+async def heartbeat() -> None:
+    while True:
+        PROBE.beat = time.monotonic()
+        await asyncio.sleep(0.01)
+
+
+def watch_stalls(loop_thread: int, threshold: float) -> None:
+    """Diagnosis (``--stalls``): while the event loop has not run for ``threshold`` s, sample where its thread
+    is, every 10 ms; the samples are counted by the innermost frames of the project and NiceGUI."""
+    while True:
+        time.sleep(0.01)
+        if not PROBE.count_messages or time.monotonic() - PROBE.beat < threshold:
+            continue
+        frame = sys._current_frames().get(loop_thread)
+        lines: list[str] = []
+        while frame is not None and len(lines) < 6:
+            name = frame.f_code.co_filename
+            if "/helpline/" in name or "/telephony/" in name or "/nicegui/" in name:
+                short = name.rsplit("/", 2)[-2:]
+                lines.append(f"{'/'.join(short)}:{frame.f_lineno} {frame.f_code.co_name}")
+            frame = frame.f_back
+        PROBE.stalls[" < ".join(lines) or "outside the project"] += 1
+
+
+def watch_gc() -> None:
+    """Time every automatic garbage collection (a full one holds the GIL: no thread of the process runs)."""
+    started: list[float] = [0.0]
+
+    def callback(phase: str, info: dict[str, Any]) -> None:
+        if phase == "start":
+            started[0] = time.perf_counter()
+        elif not PROBE.manual_gc:
+            PROBE.gc_ms.append((time.monotonic(), int(info["generation"]),
+                                (time.perf_counter() - started[0]) * 1000))
+
+    gc.callbacks.append(callback)
+
+
+def element_kinds(desktops: list[Any]) -> dict[str, float]:
+    """Elements per desktop by class (the average over the desktop clients), most first."""
+    kinds: Counter[str] = Counter()
+    for client in desktops:
+        kinds.update(type(element).__name__ for element in client.elements.values())
+    return {k: round(v / max(1, len(desktops)), 1) for k, v in kinds.most_common(15)}
+
+
+def register_endpoints(platform: Any, args: argparse.Namespace, phones: list[str]) -> None:
+    from fastapi.responses import JSONResponse
+    from nicegui import Client, app, background_tasks, run
+
+    from helpline.services.auth import actor_for, find_user
+    from helpline.ui import session as web_session
+
+    web_session.OPEN_PATHS = (*web_session.OPEN_PATHS, "/_bench/")  # type: ignore[assignment]
+    router, desk = platform.router, platform.desk
+
+    @app.get("/_bench/login")
+    def login(user: str) -> JSONResponse:
+        found = find_user(user)
+        if found is None:
+            return JSONResponse({"ok": False}, status_code=404)
+        web_session.sign_in(found)
+        return JSONResponse({"ok": True})
+
+    @app.get("/_bench/status")
+    def status() -> dict[str, Any]:
+        states: Counter[str] = Counter()
+        for agent in router.do(lambda r: list(r.agents.values())):
+            states[f"{agent.status}/{agent.state}"] += 1
+        return {"desktops": desktops_present(), "clients": len(Client.instances), "offers": len(PROBE.offers),
+                "shown": len(PROBE.shown), "sent": len(PROBE.sent), "placed": PROBE.calls_placed,
+                "running": PROBE.calls_running, "outcomes": dict(PROBE.outcomes), "agents": dict(states),
+                "waiting": router.do(lambda r: len(r.waiting)), "rss_mb": rss_mb(), "cpu_s": time.process_time()}
+
+    @app.get("/_bench/memory")
+    async def memory() -> dict[str, Any]:
+        PROBE.manual_gc = True
+        started = time.perf_counter()
+        gc.collect()  # timed: what a full collection costs with this many objects (it stalls the process)
+        full_gc_ms = (time.perf_counter() - started) * 1000
+        PROBE.manual_gc = False
+        desktops = [c for c in Client.instances.values() if c.page.path == "/desktop"]
+        return {"rss_mb": rss_mb(), "desktops": desktops_present(), "clients": len(Client.instances),
+                "elements_per_desktop": sum(len(c.elements) for c in desktops) / max(1, len(desktops)),
+                "history_per_desktop": sum(len(c.outbox.message_history) for c in desktops) / max(1, len(desktops)),
+                "gc_objects": len(gc.get_objects()), "full_gc_ms": full_gc_ms,
+                "element_kinds": element_kinds(desktops)}
+
+    @app.post("/_bench/freeze")
+    async def freeze() -> dict[str, Any]:
+        PROBE.manual_gc = True
+        gc.collect()
+        PROBE.manual_gc = False
+        gc.freeze()
+        return {"frozen": gc.get_freeze_count()}
+
+    @app.post("/_bench/ready")
+    async def ready() -> dict[str, Any]:
+        def sign_everybody_in() -> int:
+            done = 0
+            for number in bench_agents(args.desktops):
+                user = find_user(f"bench{number}")
+                assert user is not None
+                actor = actor_for(user, platform.metadata)
+                desk.sign_in(actor)
+                desk.ready(actor)
+                done += 1
+            return done
+
+        return {"ready": await run.io_bound(sign_everybody_in)}
+
+    @app.post("/_bench/calls")
+    def calls(rate: float, seconds: float) -> dict[str, Any]:
+        PROBE.stop.clear()
+        PROBE.cpu_s["calls_start"] = time.process_time()
+        PROBE.cpu_s["calls_start_wall"] = time.monotonic()
+        PROBE.messages.clear()
+        PROBE.scripts.clear()
+        PROBE.count_messages = True
+        threading.Thread(target=place_calls, args=(platform, router, phones, rate, seconds, args.unknown, 7),
+                         name="bench-arrivals", daemon=True).start()
+        return {"started": True}
+
+    @app.post("/_bench/stop")
+    def stop() -> dict[str, Any]:
+        PROBE.stop.set()
+        PROBE.count_messages = False
+        PROBE.cpu_s["calls_end"] = time.process_time()
+        PROBE.cpu_s["calls_end_wall"] = time.monotonic()
+        return {"stopped": True}
+
+    @app.get("/_bench/results")
+    def results() -> dict[str, Any]:
+        with PROBE.lock:
+            offers = dict(PROBE.offers)
+        return {
+            "offers": {str(k): v for k, v in offers.items()},
+            "shown": {str(k): v for k, v in PROBE.shown.items()},
+            "sent": {str(k): v for k, v in PROBE.sent.items()},
+            "built": {str(k): v for k, v in PROBE.built.items()},
+            "emitting": {str(k): v for k, v in PROBE.emitting.items()}, "gc_ms": PROBE.gc_ms,
+            "outcomes": dict(PROBE.outcomes), "placed": PROBE.calls_placed,
+            "lag_ms": PROBE.lag_ms, "messages": dict(PROBE.messages),
+            "scripts": dict(PROBE.scripts.most_common(10)), "stalls": dict(PROBE.stalls.most_common(15)),
+            "cpu_s": PROBE.cpu_s,
+        }
+
+    app.on_startup(lambda: background_tasks.create(measure_lag(), name="bench loop lag"))
+    if args.stalls:
+        def start_watch() -> None:
+            background_tasks.create(heartbeat(), name="bench heartbeat")
+            threading.Thread(target=watch_stalls, args=(threading.get_ident(), args.stalls), daemon=True,
+                             name="bench-stalls").start()
+
+        app.on_startup(start_watch)
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--db", required=True, help="database URL (a scratch SQLite file)")
+    p.add_argument("--port", type=int, required=True)
+    p.add_argument("--desktops", type=int, default=300)
+    p.add_argument("--demo-customers", type=int, default=2000)
+    p.add_argument("--wrap-up", type=float, default=3.0, help="the bench agents' wrap-up time, s")
+    p.add_argument("--talk", type=float, nargs=2, default=(3.0, 8.0), metavar=("MIN", "MAX"),
+                   help="talk time of a call, uniform, s")
+    p.add_argument("--unknown", type=float, default=0.3, help="share of callers who are no customer")
+    p.add_argument("--gc-threshold", type=int, nargs=3, metavar=("G0", "G1", "G2"),
+                   help="experiment: gc.set_threshold(G0, G1, G2) at start (Python's default: 700 10 10)")
+    p.add_argument("--no-desk-timer", action="store_true",
+                   help="experiment: the desktops' one-second timer does nothing (no clocks, no 5 s refresh)")
+    p.add_argument("--stalls", type=float, default=0.0, metavar="S",
+                   help="sample the event loop's stack while it has not run for S seconds (diagnosis)")
+    args = p.parse_args(argv)
+
+    from helpline.cli.common import start_platform, start_router
+    from helpline.config import Settings
+    from helpline.demo.generator import seed_demo
+    from helpline.services.auth import ensure_bootstrap_users
+    from helpline.ui.app import serve
+    from telephony.switch.phones import PHONES
+
+    if args.gc_threshold:
+        gc.set_threshold(*args.gc_threshold)
+    settings = Settings.from_env({})
+    settings.db, settings.port, settings.host = args.db, args.port, "127.0.0.1"
+    settings.metadata = str(ROOT / "metadata")
+    settings.storage_secret = "helpline bench desktops"
+    platform = start_platform(settings)
+    if platform is None:
+        return 1
+    logging.getLogger().setLevel(logging.WARNING)
+    seed_demo(platform, args.demo_customers)
+    ensure_bootstrap_users(demo=True, environ={"HELPLINE_ADMIN_PASSWORD": PASSWORD,
+                                               "HELPLINE_DEMO_PASSWORD": PASSWORD})
+    phones = prepare(platform, args)
+    router = start_router(platform, settings)
+    if router is None:
+        return 1
+    for number in [WARM_UP_NUMBER, *bench_agents(args.desktops)]:
+        phone = PHONES.phone(f"PJSIP/{number}")
+        phone.auto_answer, phone.talk_s = True, args.talk[0]
+    PROBE.talk = (args.talk[0], args.talk[1])
+    install_probes(router)
+    if args.no_desk_timer:
+        from helpline.ui.views.desktop import Desktop
+
+        Desktop.tick = lambda self: None  # type: ignore[method-assign]
+    watch_gc()
+    register_endpoints(platform, args, phones)
+    print(f"bench server: {len(phones)} caller numbers, {args.desktops} agents, port {args.port}", flush=True)
+    serve(settings, platform)
+    return 0
+
+
+if __name__ in {"__main__", "__mp_main__"}:
+    sys.exit(main())
