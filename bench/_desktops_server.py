@@ -70,6 +70,8 @@ class Probe:
         self.gc_ms: list[tuple[float, int, float]] = []
         """(monotonic start, generation, pause ms) of every automatic garbage collection."""
         self.manual_gc = False
+        self.loads: dict[int, tuple[float, float]] = {}
+        """call id → (start, end) of loading the pop's data on a worker thread, first time only."""
         self.built: dict[int, float] = {}
         """call id → the whole pop (strip and call tab) built, first time only."""
         self.pending: dict[str, list[tuple[int, int]]] = defaultdict(list)
@@ -173,6 +175,19 @@ def install_probes(router: Any) -> None:
                 break
 
     CallPanel.show_strip = timed_show_strip  # type: ignore[method-assign]
+
+    from helpline.ui.views import desktop as desktop_module
+
+    load_pop = desktop_module.load_pop
+
+    def timed_load_pop(ctx: Any, call_id: int, customer_id: int | None = None) -> dict[str, Any]:
+        started = time.monotonic()  # on a worker thread of NiceGUI's io_bound pool
+        try:
+            return load_pop(ctx, call_id, customer_id)
+        finally:
+            PROBE.loads.setdefault(int(call_id), (started, time.monotonic()))
+
+    desktop_module.load_pop = timed_load_pop  # type: ignore[assignment]
 
     show = CallPanel.show
 
@@ -396,6 +411,7 @@ def register_endpoints(platform: Any, args: argparse.Namespace, phones: list[str
             "shown": {str(k): v for k, v in PROBE.shown.items()},
             "sent": {str(k): v for k, v in PROBE.sent.items()},
             "built": {str(k): v for k, v in PROBE.built.items()},
+            "loads": {str(k): v for k, v in PROBE.loads.items()},
             "emitting": {str(k): v for k, v in PROBE.emitting.items()}, "gc_ms": PROBE.gc_ms,
             "outcomes": dict(PROBE.outcomes), "placed": PROBE.calls_placed,
             "lag_ms": PROBE.lag_ms, "messages": dict(PROBE.messages),

@@ -362,13 +362,16 @@ async def connect_all(desktops: list[Desktop], concurrency: int) -> list[float]:
 
 def pop_latencies(results: dict[str, Any], by_agent: dict[str, Desktop]) -> dict[str, Any]:
     offers, shown, sent = results["offers"], results["shown"], results["sent"]
-    built, emitting = results["built"], results["emitting"]
-    rendered_ms, built_ms, emitting_ms, sent_ms, received_ms = [], [], [], [], []
+    built, emitting, loads = results["built"], results["emitting"], results.get("loads", {})
+    load_start_ms, load_end_ms, rendered_ms, built_ms, emitting_ms, sent_ms, received_ms = [], [], [], [], [], [], []
     missing_sent = missing_received = 0
     for call_id, (offer_at, agent) in offers.items():
         if call_id not in shown:
             continue
         shown_at, serial, _ = shown[call_id]
+        if call_id in loads:
+            load_start_ms.append((loads[call_id][0] - offer_at) * 1000)
+            load_end_ms.append((loads[call_id][1] - offer_at) * 1000)
         rendered_ms.append((shown_at - offer_at) * 1000)
         if call_id in built:
             built_ms.append((built[call_id] - offer_at) * 1000)
@@ -385,7 +388,9 @@ def pop_latencies(results: dict[str, Any], by_agent: dict[str, Desktop]) -> dict
         else:
             missing_received += 1
     return {"offers": len(offers), "pops_rendered": len(rendered_ms), "pops_without_sent": missing_sent,
-            "pops_not_received": missing_received, "rendered": summary(rendered_ms), "built": summary(built_ms),
+            "pops_not_received": missing_received,
+            "load_start": summary(load_start_ms), "load_end": summary(load_end_ms), "rendered": summary(rendered_ms),
+            "built": summary(built_ms),
             "emitting": summary(emitting_ms), "sent": summary(sent_ms), "received": summary(received_ms)}
 
 
@@ -552,7 +557,9 @@ def show(report: dict[str, Any]) -> None:
           f"pops rendered {pop['pops_rendered']} (not sent {pop['pops_without_sent']}, "
           f"not received {pop['pops_not_received']})")
     print(f"{'router decision → screen-pop, ms':<44} {'n':>6} {'p50':>8} {'p95':>8} {'p99':>8} {'max':>8}")
-    for key, label in (("rendered", "strip rendered (pop loaded, strip built)"),
+    for key, label in (("load_start", "pop data load starts on a worker thread"),
+                       ("load_end", "pop data loaded"),
+                       ("rendered", "strip rendered (pop loaded, strip built)"),
                        ("built", "whole pop built (strip and call tab)"),
                        ("emitting", "outbox starts emitting the update"),
                        ("sent", "sent: update handed to the socket"),
