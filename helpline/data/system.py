@@ -76,6 +76,26 @@ class MetadataRevision(SystemModel):
         indexes = ((("kind", "name", "id"), False),)
 
 
+class MetadataDraft(SystemModel):
+    """An unpublished change of one metadata object by one author (the designers' drafts)."""
+
+    id = AutoField()
+    author = CharField(max_length=64, index=True)
+    kind = CharField(max_length=32)
+    name = CharField(max_length=64)
+    base_revision = IntegerField(null=True)
+    """The live revision the draft started from (None: a new object); publishing checks it is still live."""
+    source = TextField(default="")
+    """The draft as YAML text."""
+    removed = BooleanField(default=False)
+    """The draft removes the object."""
+    updated_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        table_name = "hl_metadata_draft"
+        indexes = ((("author", "kind", "name"), True),)
+
+
 class AuditEntry(SystemModel):
     """Who did what, when, to which record, with the values before and after."""
 
@@ -93,7 +113,7 @@ class AuditEntry(SystemModel):
         table_name = "hl_audit"
 
 
-SYSTEM_MODELS: list[type[Model]] = [User, UserRole, MetadataRevision, AuditEntry, Call, CallerRegion,
+SYSTEM_MODELS: list[type[Model]] = [User, UserRole, MetadataRevision, MetadataDraft, AuditEntry, Call, CallerRegion,
                                      *AGENT_MODELS]
 
 

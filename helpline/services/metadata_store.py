@@ -43,6 +43,18 @@ class RevisionConflict(Exception):
                          f"(revision {current.id}) after you opened revision {base}; review the difference")
 
 
+@dataclass(frozen=True)
+class Change:
+    """One object to publish: its YAML text (None: remove it) and the revision the author started from."""
+
+    kind: str
+    name: str
+    text: str | None
+    base_revision: int | None = None
+    check_base: bool = False
+    """With ``base_revision`` None: refuse if the object exists meanwhile (a new object someone else made)."""
+
+
 @dataclass
 class SyncReport:
     added: list[tuple[str, str]] = field(default_factory=list)
@@ -179,55 +191,81 @@ class MetadataStore:
 
     def check_candidate(self, kind: str, name: str, text: str | None) -> tuple[ParsedObject | None, list[Problem]]:
         """Problems of the live set with one object replaced by ``text`` (None: removed)."""
+        parsed, problems = self.check_candidates({(kind, name): text})
+        return parsed.get((kind, name)), problems
+
+    def candidate_set(self, changes: dict[tuple[str, str], str | None]
+                      ) -> tuple[MetadataSet, dict[tuple[str, str], ParsedObject], list[Problem]]:
+        """The live set with ``changes`` applied (text per object, None: removed), the changed objects
+        parsed, and every problem of the resulting set."""
         with session():
             latest = self._latest()
         parsed = {(r.kind, r.name): parse_text(r.source, file_of(r.kind, r.name), r.kind, r.name)
                   for r in latest.values() if r.content is not None}
-        candidate = None
-        if text is None:
-            parsed.pop((kind, name), None)
-        else:
-            candidate = parse_text(text, file_of(kind, name), kind, name)
-            parsed[(kind, name)] = candidate
-        _, problems = build_set(list(parsed.values()))
-        return candidate, problems
+        candidates: dict[tuple[str, str], ParsedObject] = {}
+        for (kind, name), text in changes.items():
+            if text is None:
+                parsed.pop((kind, name), None)
+            else:
+                candidates[(kind, name)] = parsed[(kind, name)] = parse_text(text, file_of(kind, name), kind, name)
+        mset, problems = build_set(list(parsed.values()))
+        return mset, candidates, problems
+
+    def check_candidates(self, changes: dict[tuple[str, str], str | None]
+                         ) -> tuple[dict[tuple[str, str], ParsedObject], list[Problem]]:
+        _, candidates, problems = self.candidate_set(changes)
+        return candidates, problems
 
     def save(self, kind: str, name: str, content: dict[str, Any] | str, *, author: str, comment: str = "",
              base_revision: int | None = None, origin: str = "web") -> MetadataRevision:
         """Publish a new revision of one object (YAML text or data). Raises :class:`ProblemsError` with every
         problem when the set would be broken, :class:`RevisionConflict` when ``base_revision`` is stale."""
-        if kind not in KINDS:
-            raise ProblemsError([Problem("HL-E010", f"unknown kind {kind!r}")])
         text = content if isinstance(content, str) else dump(content)
-        candidate, problems = self.check_candidate(kind, name, text)
+        return self.save_many([Change(kind, name, text, base_revision)], author=author, comment=comment,
+                              origin=origin)[0]
+
+    def save_many(self, changes: list[Change], *, author: str, comment: str = "",
+                  origin: str = "web") -> list[MetadataRevision]:
+        """Publish several objects at once: the set is checked with all of them, every base revision must
+        still be live (:class:`RevisionConflict` names the first that is not), and all are written in one
+        transaction; listeners are told once."""
+        for change in changes:
+            if change.kind not in KINDS:
+                raise ProblemsError([Problem("HL-E010", f"unknown kind {change.kind!r}")])
+        _, candidates, problems = self.candidate_set({(c.kind, c.name): c.text for c in changes})
         if problems:
             raise ProblemsError(problems)
-        assert candidate is not None and candidate.source.positioned is not None
-        data = candidate.source.positioned.data
+        written: list[MetadataRevision] = []
         with session(), write_transaction():
-            current = self.current(kind, name)
-            if base_revision is not None and current is not None and current.id != base_revision:
-                base = MetadataRevision.get_or_none(MetadataRevision.id == base_revision)
-                raise RevisionConflict(kind, name, base_revision, current,
-                                       _diff_text(base.source if base else "", current.source,
-                                                  f"revision {base_revision}", f"revision {current.id}"))
-            rev = MetadataRevision.create(kind=kind, name=name, content=data, source=text,
-                                          content_hash=content_hash(data), origin=origin, author=author,
-                                          comment=comment)
+            for change in changes:
+                current = self.current(change.kind, change.name)
+                live_id = current.id if current is not None and current.content is not None else None
+                stale = (change.check_base and live_id != change.base_revision) if change.base_revision is None \
+                    else (current is not None and current.id != change.base_revision)
+                if stale and current is not None:
+                    base = MetadataRevision.get_or_none(MetadataRevision.id == change.base_revision) \
+                        if change.base_revision is not None else None
+                    raise RevisionConflict(change.kind, change.name, change.base_revision, current,
+                                           _diff_text(base.source if base else "", current.source,
+                                                      f"revision {change.base_revision}", f"revision {current.id}"))
+            for change in changes:
+                if change.text is None:
+                    rev = MetadataRevision.create(kind=change.kind, name=change.name, content=None, source="",
+                                                  content_hash="", origin=origin, author=author,
+                                                  comment=comment or "removed")
+                else:
+                    positioned = candidates[(change.kind, change.name)].source.positioned
+                    assert positioned is not None
+                    rev = MetadataRevision.create(kind=change.kind, name=change.name, content=positioned.data,
+                                                  source=change.text, content_hash=content_hash(positioned.data),
+                                                  origin=origin, author=author, comment=comment)
+                written.append(rev)
         self.load_live()
-        self._notify([(kind, name)])
-        return rev
+        self._notify([(c.kind, c.name) for c in changes])
+        return written
 
     def remove(self, kind: str, name: str, *, author: str, comment: str = "") -> MetadataRevision:
-        _, problems = self.check_candidate(kind, name, None)
-        if problems:
-            raise ProblemsError(problems)
-        with session():
-            rev = MetadataRevision.create(kind=kind, name=name, content=None, source="", content_hash="",
-                                          origin="web", author=author, comment=comment or "removed")
-        self.load_live()
-        self._notify([(kind, name)])
-        return rev
+        return self.save_many([Change(kind, name, None)], author=author, comment=comment or "removed")[0]
 
     def history(self, kind: str, name: str) -> list[MetadataRevision]:
         with session():

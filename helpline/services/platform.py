@@ -29,7 +29,7 @@ from helpline.rules import RuleError, compile_expression
 from helpline.rules.checker import check_expression
 from helpline.security.actor import Actor
 
-from .metadata_store import MetadataStore, SyncReport
+from .metadata_store import Change, MetadataStore, SyncReport
 from .records import RecordService
 from .values import FieldError
 
@@ -100,21 +100,28 @@ class Platform:
     def publish(self, kind: str, name: str, content: dict[str, Any] | str, *, actor: Actor, comment: str = "",
                 base_revision: int | None = None, permission: str = "designer") -> int:
         """Validate and publish one object; refuses broken metadata and destructive schema changes."""
+        text = content if isinstance(content, str) else dump(content)
+        return self.publish_many([Change(kind, name, text, base_revision)], actor=actor, comment=comment,
+                                 permission=permission)[0]
+
+    def publish_many(self, changes: list[Change], *, actor: Actor, comment: str = "",
+                     permission: str = "designer") -> list[int]:
+        """Validate and publish several objects as one change (every publish audited); refuses broken
+        metadata, stale base revisions and destructive schema changes, writing nothing then."""
         actor.require_permission(permission)
-        text = content if isinstance(content, str) else None
-        if kind == "entity":
-            candidate, problems = self.store.check_candidate(kind, name, text if text is not None else dump(content))
+        if any(c.kind == "entity" for c in changes):
+            candidate, _, problems = self.store.candidate_set({(c.kind, c.name): c.text for c in changes})
             if problems:
                 raise ProblemsError(problems)
-            if candidate is not None and candidate.obj is not None:
-                self._refuse_destructive(self.metadata.replaced(candidate.obj, kind, name, candidate.source))
-        rev = self.store.save(kind, name, content, author=actor.username, comment=comment, base_revision=base_revision)
+            self._refuse_destructive(candidate)
+        revisions = self.store.save_many(changes, author=actor.username, comment=comment)
         from helpline.security.audit import audit
 
         with session():
-            audit(actor, "publish", entity=f"metadata.{kind}", record_id=name,
-                  detail={"revision": rev.id, "comment": comment})
-        return int(rev.id)
+            for change, rev in zip(changes, revisions, strict=True):
+                audit(actor, "publish", entity=f"metadata.{change.kind}", record_id=change.name,
+                      detail={"revision": rev.id, "comment": comment, "removed": change.text is None})
+        return [int(rev.id) for rev in revisions]
 
     def _refuse_destructive(self, metadata: MetadataSet) -> None:
         with session():

@@ -4,6 +4,8 @@ Each direct URL is checked on the server; a refused one shows a "not allowed" pa
 
 from __future__ import annotations
 
+from typing import Any
+
 from nicegui import app, run, ui
 
 from helpline.security.actor import PermissionDenied
@@ -48,7 +50,8 @@ def login_page(redirect_to: str = "/", expired: str = "") -> None:
         ui.button(t("login.submit"), on_click=submit).classes("w-full login-submit").mark("login-submit")
 
 
-def shell_page(kind: str | None = None, name: str | None = None, record: str | None = None) -> None:
+def shell_page(kind: str | None = None, name: str | None = None, record: str | None = None,
+               params: dict[str, Any] | None = None) -> None:
     actor = current_actor()
     if actor is None:
         ui.navigate.to("/login")
@@ -75,7 +78,7 @@ def shell_page(kind: str | None = None, name: str | None = None, record: str | N
     elif kind == "record" and name is not None:
         shell.open("record", name, record_id=None if record in (None, "new") else int(str(record)))
     elif name is not None:
-        shell.open(kind, name)
+        shell.open(kind, name, **(params or {}))
 
 
 def register() -> None:
@@ -112,6 +115,14 @@ def register() -> None:
     @ui.page("/desktop")
     def desktop() -> None:
         shell_page("page", "desktop")
+
+    @ui.page("/designer")
+    def designer() -> None:
+        shell_page("page", "designer")
+
+    @ui.page("/designer/{kind}/{name}")
+    def designer_object(kind: str, name: str) -> None:
+        shell_page("page", "designer", params={"object_kind": kind, "object_name": name})
 
     @ui.page("/page/{name}")
     def page(name: str) -> None:

@@ -19,6 +19,7 @@ from .i18n import LANGUAGES, current_language, label, t
 from .session import sign_out
 from .views.admin_views import audit_view, category_view, home_view, profile_view, users_view
 from .views.base import ViewContext
+from .views.designer.page import designer_view
 from .views.desktop import desktop_view
 from .views.form_view import FormView
 from .views.ivr_console import ivr_console_view
@@ -29,7 +30,7 @@ from .views.supervisor import supervisor_view
 PAGE_VIEWS: dict[str, Callable[[ViewContext], None]] = {
     "home": home_view, "categories": category_view, "audit": audit_view, "users": users_view,
     "profile": profile_view, "ivr_console": ivr_console_view,
-    "supervisor": supervisor_view, "desktop": desktop_view,
+    "supervisor": supervisor_view, "desktop": desktop_view, "designer": designer_view,
 }
 
 
@@ -101,9 +102,10 @@ class Shell:
         ui.button(caption, icon=item.icon or "chevron_right", on_click=lambda k=kind, n=name: self.open(k, n)) \
             .props("flat align=left no-caps dense").classes(f"w-full menu-{menu.name}-{item.name}")
 
-    def context(self, key: str) -> ViewContext:
+    def context(self, key: str, params: dict[str, Any] | None = None) -> ViewContext:
         return ViewContext(platform=platform(), actor=self.actor, open=self.open, language=current_language(),
-                           close=lambda: self.close(key), retitle=lambda title: self.retitle(key, title))
+                           close=lambda: self.close(key), retitle=lambda title: self.retitle(key, title),
+                           params=dict(params or {}))
 
     def open(self, kind: str, name: str, *, record_id: int | None = None, **params: Any) -> None:
         """Open (or focus) a view in a tab; refused targets give a notice (and an audit entry)."""
@@ -127,7 +129,7 @@ class Shell:
             with ui.row().classes("w-full justify-end"):
                 ui.button(icon="close", on_click=lambda k=key: self.close(k)).props("flat dense size=sm") \
                     .tooltip(t("shell.tab.close"))
-            self.render(kind, name, record_id, self.context(key), params)
+            self.render(kind, name, record_id, self.context(key, params), params)
         self.tabs_by_key[key] = (tab, panel)
         self.tabs.value = tab
 

@@ -23,3 +23,5 @@ class ViewContext:
     retitle: Callable[[str], None] = field(default=lambda title: None)
     language: str = "zh_CN"
     """The user's language, captured in the page (worker threads cannot see the browser session)."""
+    params: dict[str, Any] = field(default_factory=dict)
+    """What the URL or the opener passed to the view (e.g. the designer's kind and object)."""

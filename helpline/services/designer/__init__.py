@@ -1,0 +1,1 @@
+"""Services behind the designers (``/designer``): drafts, live checking, publish, history."""

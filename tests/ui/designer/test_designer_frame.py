@@ -1,0 +1,132 @@
+"""The designer page and the frame every designer shares: the page needs the designer permission, the
+YAML tab edits any object as a draft checked live (problem ids beside the value and in the list),
+publish needs a comment and reaches the runtime, a second publisher sees a conflict with the difference,
+history compares two revisions and rolls back."""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+from typing import Any
+
+from nicegui import ui
+from nicegui.testing import User
+from ui_helpers import log_in, see
+
+from helpline.security.actor import Actor
+from helpline.services.designer.drafts import DraftService
+from helpline.services.platform import Platform
+
+
+def admin2(p: Platform) -> Actor:
+    return Actor("admin2", roles=("administrator",)).bind(p.metadata)
+
+
+async def until(check: Any, what: str, timeout: float = 15.0) -> Any:
+    for _ in range(int(timeout / 0.05)):
+        found = check()
+        if found:
+            return found
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"not reached: {what}")
+
+
+def codemirror(user: User, marker: str) -> ui.codemirror:
+    element = next(iter(user.find(marker=marker).elements))
+    assert isinstance(element, ui.codemirror)
+    return element
+
+
+async def open_menu(user: User) -> None:
+    await log_in(user, "admin", path="/designer/menu/main")
+    await user.should_see(marker="designer-title", retries=150)
+    await user.should_see(marker="designer-ok", retries=150)
+
+
+async def test_designer_needs_the_permission(user: User) -> None:
+    await log_in(user, "agent1", path="/designer")
+    await user.should_see("Not allowed", retries=100)
+    await user.should_not_see(marker="designer-kind")
+
+
+async def test_yaml_draft_is_checked_published_and_live(user: User, ui_platform: Platform) -> None:
+    await open_menu(user)
+    user.find(marker="designer-tab-yaml").click()
+    editor = codemirror(user, "designer-yaml")
+    editor.value = editor.value.replace("page: home", "screen: no_such_screen", 1)
+    user.find(marker="designer-yaml-apply").click()
+    await see(user, "HL-E205")
+    await user.should_see(marker="designer-draft")
+    assert ui_platform.metadata.menus["main"].item("home").page == "home"  # nothing live changed
+    editor.value = editor.value.replace("screen: no_such_screen", "screen: customer_list", 1)
+    user.find(marker="designer-yaml-apply").click()
+    await user.should_see(marker="designer-ok", retries=150)
+    user.find(marker="designer-publish").click()
+    await see(user, "Write a comment")
+    user.find(marker="designer-comment").type("home opens the customers")
+    user.find(marker="designer-publish").click()
+    await see(user, "Published as revision")
+    await until(lambda: ui_platform.metadata.menus["main"].item("home").screen == "customer_list", "live")
+
+
+async def test_second_publisher_sees_the_conflict(user: User, ui_platform: Platform) -> None:
+    await open_menu(user)
+    user.find(marker="designer-tab-yaml").click()
+    editor = codemirror(user, "designer-yaml")
+    editor.value = editor.value.replace("Main menu", "Mine", 1)
+    user.find(marker="designer-yaml-apply").click()
+    await user.should_see(marker="designer-draft", retries=150)
+    # someone else publishes the same object meanwhile
+    service, other = DraftService(ui_platform), admin2(ui_platform)
+    opened = service.open(other, "menu", "main")
+    data = copy.deepcopy(opened.data)
+    assert data is not None
+    data["label"]["en"] = "Theirs"
+    service.save(other, "menu", "main", data, opened.base_revision)
+    service.publish(other, "their change")
+    user.find(marker="designer-comment").type("my change")
+    user.find(marker="designer-publish").click()
+    await user.should_see(marker="designer-conflict", retries=150)
+    await see(user, "Their change since you started")
+    assert ui_platform.metadata.menus["main"].label.en == "Theirs"  # not overwritten
+    user.find(marker="designer-conflict-keep").click()
+    await see(user, "Your draft now starts from the live revision")
+    user.find(marker="designer-publish").click()
+    await see(user, "Published as revision")
+    await until(lambda: ui_platform.metadata.menus["main"].label.en == "Mine", "mine live")
+
+
+async def test_history_compares_and_rolls_back(user: User, ui_platform: Platform) -> None:
+    service, other = DraftService(ui_platform), admin2(ui_platform)
+    first = service.open(other, "menu", "main")
+    data = copy.deepcopy(first.data)
+    assert data is not None and first.base_revision is not None
+    data["label"]["en"] = "Renamed"
+    service.save(other, "menu", "main", data, first.base_revision)
+    service.publish(other, "rename")
+    await open_menu(user)
+    user.find(marker="designer-tab-history").click()
+    table = next(iter(user.find(marker="designer-history").elements))
+    assert isinstance(table, ui.table)
+    await until(lambda: any(r["comment"] == "rename" and r["author"] == "admin2" for r in table.rows), "history")
+    user.find(marker="designer-diff").click()
+    diff = next(iter(user.find(marker="designer-diff-text").elements))
+    assert isinstance(diff, ui.code)
+    await until(lambda: "+  en: Renamed" in diff.content, "diff")
+    table.selected = [r for r in table.rows if r["id"] == first.base_revision]
+    user.find(marker="designer-rollback").click()
+    await see(user, f"Revision {first.base_revision} is live again")
+    await until(lambda: ui_platform.metadata.menus["main"].label.en == "Main menu", "rolled back")
+
+
+async def test_discard_drops_the_draft(user: User, ui_platform: Platform) -> None:
+    await open_menu(user)
+    user.find(marker="designer-tab-yaml").click()
+    editor = codemirror(user, "designer-yaml")
+    editor.value = editor.value.replace("Main menu", "Draft only", 1)
+    user.find(marker="designer-yaml-apply").click()
+    await user.should_see(marker="designer-draft", retries=150)
+    user.find(marker="designer-discard").click()
+    await see(user, "Draft discarded")
+    await until(lambda: not DraftService(ui_platform).drafts(Actor("admin", roles=("administrator",))
+                                                             .bind(ui_platform.metadata)), "no drafts")
