@@ -37,6 +37,8 @@ class Positioned:
 
 
 _Base: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_Dumper: type = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+"""libyaml's emitter when available (ten times faster: the designers write an object after every edit)."""
 
 
 class _Loader(_Base):  # type: ignore[misc,valid-type]
@@ -104,4 +106,5 @@ def load_with_positions(text: str) -> Positioned:
 
 def dump(data: Any) -> str:
     """Canonical YAML for metadata written by Helpline (designers, export of web-made revisions)."""
-    return yaml.safe_dump(data, allow_unicode=True, sort_keys=False, default_flow_style=False, width=110)
+    return yaml.dump(data, Dumper=_Dumper, allow_unicode=True, sort_keys=False, default_flow_style=False,
+                     width=110)

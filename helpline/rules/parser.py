@@ -7,6 +7,7 @@ optional ``otherwise``, tier declarations). Both raise :class:`RuleSyntaxError` 
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -226,7 +227,21 @@ def _too_deep(text: str, line: int, column: int) -> Problem:
 
 
 def _parse_one(source: str, start: str, text: str, line: int) -> tuple[Any, list[Problem]]:
-    """Parse ``source`` (already padded with newlines to sit at ``line``); problems refer to ``text``."""
+    """Parse ``source`` (already padded with newlines to sit at ``line``); problems refer to ``text``.
+
+    Memoised: the designers check the whole metadata set after every edit, re-reading the same rule texts
+    (the tree and the problems are immutable)."""
+    node, problems = _parse_cached(source, start, text, line)
+    return node, list(problems)
+
+
+@functools.lru_cache(maxsize=8192)
+def _parse_cached(source: str, start: str, text: str, line: int) -> tuple[Any, tuple[Problem, ...]]:
+    node, problems = _parse_uncached(source, start, text, line)
+    return node, tuple(problems)
+
+
+def _parse_uncached(source: str, start: str, text: str, line: int) -> tuple[Any, list[Problem]]:
     try:
         node: Any = get_parser().parse(source, start=start)
     except UnexpectedInput as err:

@@ -106,9 +106,9 @@ class DraftService:
 
     # ---------------------------------------------------------------------------------- changing
     def save(self, actor: Actor, kind: str, name: str, content: dict[str, Any] | str | None,
-             base_revision: int | None) -> list[Problem]:
+             base_revision: int | None, *, check: bool = True) -> list[Problem]:
         """Keep ``content`` (data or YAML; None: remove the object) as the author's draft of the object and
-        return the problems of the author's whole draft set."""
+        return the problems of the author's whole draft set (none computed unless ``check``)."""
         actor.require_permission(PERMISSION)
         if kind not in KINDS:
             raise ProblemsError([Problem("HL-E010", f"unknown kind {kind!r}")])
@@ -121,7 +121,7 @@ class DraftService:
             else:
                 draft.source, draft.removed, draft.updated_at = text, content is None, utcnow()
                 draft.save()
-        return self.check(actor)
+        return self.check(actor) if check else []
 
     def rebase(self, actor: Actor, kind: str, name: str) -> None:
         """Keep the author's draft on top of what is live now (after reviewing a conflict)."""
