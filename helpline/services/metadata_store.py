@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from peewee import fn
+
 from helpline.data.database import session, write_transaction
 from helpline.data.jsonfield import dumps
 from helpline.data.system import MetadataRevision
@@ -88,11 +90,11 @@ class MetadataStore:
 
     # -- reading ---------------------------------------------------------------------------------
     def _latest(self) -> dict[tuple[str, str], MetadataRevision]:
-        rows = (MetadataRevision.select().order_by(MetadataRevision.id))
-        latest: dict[tuple[str, str], MetadataRevision] = {}
-        for rev in rows:
-            latest[(rev.kind, rev.name)] = rev
-        return latest
+        """The newest revision of every object (one indexed aggregate, not the whole history)."""
+        newest = (MetadataRevision.select(fn.MAX(MetadataRevision.id))
+                  .group_by(MetadataRevision.kind, MetadataRevision.name))
+        rows = MetadataRevision.select().where(MetadataRevision.id.in_(newest)).order_by(MetadataRevision.id)
+        return {(rev.kind, rev.name): rev for rev in rows}
 
     def current(self, kind: str, name: str) -> MetadataRevision | None:
         with session():

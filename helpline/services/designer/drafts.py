@@ -84,6 +84,15 @@ class DraftService:
             rows = list(MetadataDraft.select().where(MetadataDraft.author == username))
         return {(r.kind, r.name): (None if r.removed else r.source) for r in rows}
 
+    def _text(self, username: str, kind: str, name: str) -> str:
+        """The YAML of the author's draft of the object, else of the live object."""
+        with session():
+            draft = _draft(username, kind, name)
+        if draft is not None:
+            return str(draft.source)
+        current = self.platform.store.current(kind, name)
+        return str(current.source) if current is not None else ""
+
     def check(self, actor: Actor) -> list[Problem]:
         """Every problem of the live set with the author's drafts applied."""
         actor.require_permission(PERMISSION)
@@ -95,7 +104,7 @@ class DraftService:
         author's drafts cause (e.g. a screen placing a field the entity draft retired)."""
         problems = self.check(actor)
         mine = [p for p in problems if object_of(p) == (kind, name)]
-        text = self.open(actor, kind, name).text
+        text = self._text(actor.username, kind, name) if mine else ""
         return ProblemIndex(text, mine), [p for p in problems if object_of(p) != (kind, name)]
 
     def preview(self, actor: Actor) -> tuple[MetadataSet, list[Problem]]:

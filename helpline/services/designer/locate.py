@@ -48,8 +48,9 @@ class ProblemIndex:
     """The problems of one object by the path of the value they are about."""
 
     def __init__(self, text: str, problems: Iterable[Problem]):
+        problems = list(problems)
         try:
-            positioned = load_with_positions(text) if text else Positioned(data=None)
+            positioned = load_with_positions(text) if text and problems else Positioned(data=None)
         except yaml.YAMLError:  # a syntax error: every problem stays at the top
             positioned = Positioned(data=None)
         self.items: list[tuple[Path, Problem]] = [(path_at(positioned, p.line, p.column), p) for p in problems]
