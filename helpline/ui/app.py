@@ -9,7 +9,7 @@ from nicegui import app, ui
 from helpline.config import Settings
 from helpline.services.platform import Platform
 
-from . import media, pages
+from . import live_menu, media, pages
 from .context import set_platform
 from .session import AuthMiddleware
 
@@ -17,6 +17,7 @@ from .session import AuthMiddleware
 def build(plat: Platform) -> None:
     """Register the middleware and every route for ``plat`` (call before ``ui.run``)."""
     set_platform(plat)
+    live_menu.install(plat)
     app.add_middleware(AuthMiddleware)
     pages.register()
     media.register()

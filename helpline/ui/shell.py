@@ -10,10 +10,13 @@ from typing import Any
 from nicegui import app, ui
 
 from helpline.metadata.kinds import Menu, MenuItem
+from helpline.metadata.metaset import MetadataSet
 from helpline.security.actor import Actor, PermissionDenied
 from helpline.services import auth
-from helpline.services.access import can_open, require_open
+from helpline.services.access import require_open
+from helpline.services.designer.menu_ops import item_visible as menu_item_visible
 
+from . import live_menu
 from .context import platform
 from .i18n import LANGUAGES, current_language, label, t
 from .session import sign_out
@@ -34,23 +37,10 @@ PAGE_VIEWS: dict[str, Callable[[ViewContext], None]] = {
 }
 
 
-def item_visible(actor: Actor, menu: Menu, item: MenuItem) -> bool:
-    """A menu item is shown when a role grants it, its permission is held and its target may be opened."""
-    if not actor.sees_menu(menu.name, item.name):
-        return False
-    if item.permission and not actor.has(item.permission):
-        return False
-    kind, name = item.target
-    metadata = platform().metadata
-    if kind == "group":
-        return any(item_visible(actor, menu, child) for child in menu.children(item.name))
-    if kind == "screen":
-        return can_open(actor, metadata, "screen", name)
-    if kind == "query":
-        return can_open(actor, metadata, "query", name)
-    if kind == "page":
-        return can_open(actor, metadata, "page", name)
-    return True
+def item_visible(actor: Actor, menu: Menu, item: MenuItem, metadata: MetadataSet | None = None) -> bool:
+    """A menu item is shown when a role grants it, its permission is held and its target may be opened
+    (on ``metadata``, default the live set: the designers pass their draft preview)."""
+    return menu_item_visible(actor, metadata if metadata is not None else platform().metadata, menu, item)
 
 
 class Shell:
@@ -81,10 +71,25 @@ class Shell:
 
     def drawer(self) -> None:
         with ui.left_drawer(value=True, bordered=True).classes("bg-grey-1").props("width=240") as self.left:
+            self.menu_box = ui.column().classes("w-full gap-0").mark("shell-menu")
+        self.fill_menu()
+        live_menu.follow(self)
+
+    def fill_menu(self) -> None:
+        self.menu_box.clear()
+        with self.menu_box:
             ui.label(t("shell.menu")).classes("text-subtitle2 text-grey-8")
             for menu in sorted(platform().metadata.menus.values(), key=lambda m: m.order):
                 for item in menu.children(None):
                     self.menu_item(menu, item)
+
+    def refresh_menu(self) -> None:
+        """Rebuild the drawer on the live metadata (a published change; see :mod:`.live_menu`)."""
+        if self.menu_box.is_deleted:
+            return
+        self.actor = self.actor.bind(platform().metadata)
+        with self.menu_box.client:
+            self.fill_menu()
 
     def menu_item(self, menu: Menu, item: MenuItem) -> None:
         if not item_visible(self.actor, menu, item):

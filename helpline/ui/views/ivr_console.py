@@ -1,15 +1,24 @@
 """The IVR console: an administrator picks a flow and a caller number and "calls"; the same engine runs
 the flow against the simulated switch, the page shows each prompt as text, takes digits from the keypad
-or the keyboard, and shows the trail with the rule that matched each branch."""
+or the keyboard, and shows the trail with the rule that matched each branch.
+
+Given a metadata set (the IVR designer's "test call": the live set with the author's drafts applied), the
+console runs the flows of that set instead of the live ones, without publishing anything: the engine is
+the live one with a :class:`FixedCatalog` of the given set, so live callers keep the live flows."""
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from nicegui import run, ui
 
+from helpline.metadata.ivr_checks import ivrs_of
+from helpline.metadata.kinds import Ivr
+from helpline.metadata.metaset import MetadataSet
 from helpline.services.platform import Platform
 from telephony.ivr.engine import CallOutcome, IvrEngine
+from telephony.ivr.flows import FlowCatalog
 from telephony.switch.simulated import SimulatedSwitch
 
 from ..i18n import current_language, label, t
@@ -27,15 +36,43 @@ def engine_for(platform: Platform) -> IvrEngine:
     return engine
 
 
+class FixedCatalog(FlowCatalog):
+    """The flows of one given metadata set (not the platform's live one), compiled once."""
+
+    def __init__(self, platform: Platform, metadata: MetadataSet) -> None:
+        super().__init__(platform)
+        self.fixed = metadata
+
+    def _flows(self) -> tuple[MetadataSet, dict[str, Ivr]]:
+        return self.fixed, ivrs_of(self.fixed)
+
+
+def engine_on(platform: Platform, metadata: MetadataSet) -> IvrEngine:
+    """An engine running the flows of ``metadata``; it shares everything else (call records, caller
+    identification, hooks, router) with the platform's engine."""
+    engine = copy.copy(engine_for(platform))
+    engine.catalog = FixedCatalog(platform, metadata)
+    return engine
+
+
 class IvrConsole:
-    def __init__(self, ctx: ViewContext):
+    """The console; ``metadata``: run the flows of this set instead of the live ones (``draft`` shows that
+    it is a draft), ``flow``: the flow chosen at first."""
+
+    def __init__(self, ctx: ViewContext, *, metadata: MetadataSet | None = None, flow: str | None = None,
+                 draft: bool = False):
         self.ctx = ctx
+        self.metadata = metadata
         self.switch: SimulatedSwitch | None = None
         self.shown = 0
-        flows = {n: label(f.label, n) for n, f in ctx.platform.metadata.objects.get("ivr", {}).items()}
+        source = metadata if metadata is not None else ctx.platform.metadata
+        flows = {n: label(f.label, n) for n, f in source.objects.get("ivr", {}).items()}
         ui.label(t("page.ivr_console")).classes("text-h6")
+        if draft:
+            ui.label(t("designer.ivr.console.draft")).classes("text-warning").mark("ivr-draft-banner")
         with ui.row().classes("items-end gap-3"):
-            self.flow = ui.select(flows, label=t("ivr.flow"), value=next(iter(flows), None)).classes("w-56") \
+            chosen = flow if flow in flows else next(iter(flows), None)
+            self.flow = ui.select(flows, label=t("ivr.flow"), value=chosen).classes("w-56") \
                 .mark("ivr-flow")
             self.caller = ui.input(t("ivr.caller_number"), value="13800000000").mark("ivr-caller")
             self.call_button = ui.button(t("ivr.call"), icon="call", on_click=self.call).mark("ivr-call") \
@@ -89,7 +126,8 @@ class IvrConsole:
         self.hangup_button.set_enabled(True)
         self.keyboard.active = True
         self.timer.activate()
-        engine = engine_for(self.ctx.platform)
+        platform = self.ctx.platform
+        engine = engine_for(platform) if self.metadata is None else engine_on(platform, self.metadata)
         try:
             outcome = await run.io_bound(engine.run_call, self.switch, caller_number=self.caller.value or None,
                                          flow_name=self.flow.value, uniqueid=self.switch.uniqueid, channel="console")

@@ -177,9 +177,10 @@ class DesignerFrame:
 
     # ------------------------------------------------------------------------------------ drafts
     async def changed(self) -> list[Problem]:
-        """Save ``self.data`` as the author's draft and check it; returns the problems of this object."""
-        content = self.data
-        return await self._save(content)
+        """Save ``self.data`` as the author's draft and check it; returns the problems of this object.
+        Runs in the frame's own context: the widget that called it may be rebuilt meanwhile."""
+        with self.form:
+            return await self._save(self.data)
 
     async def _save(self, content: dict[str, Any] | str | None) -> list[Problem]:
         actor, kind, name = self.ctx.actor, self.kind, self.name

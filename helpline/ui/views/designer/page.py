@@ -91,7 +91,8 @@ class DesignerPage:
 
     def saved(self) -> None:
         self.list_objects()
-        ui.timer(0, self.list_drafts, once=True)
+        with self.main:  # not inside the element that triggered the save: it may have been rebuilt
+            ui.timer(0, self.list_drafts, once=True)
 
     async def create(self) -> None:
         """A new object of the chosen kind from its designer's template, kept as a draft."""

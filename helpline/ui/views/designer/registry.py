@@ -2,6 +2,13 @@
 
 from __future__ import annotations
 
+from . import (  # noqa: F401 - each registers itself
+    category_designer,
+    ivr_designer,
+    menu_designer,
+    query_designer,
+    role_designer,
+)
 from .editor import EDITORS
 
 __all__ = ["EDITORS"]
