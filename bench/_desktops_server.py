@@ -21,7 +21,7 @@ What it adds to the normal server, for measuring only:
 * Timestamps (``time.monotonic``, the router's own clock, system-wide on Linux so the bench process can compare
   its receive times): every ``Offer`` (router subscriber registered before any desktop), the moment the desktop
   renders the pop's customer strip (``CallPanel.show_strip`` wrapped), and the moment NiceGUI's outbox has
-  handed the ``update`` message holding that strip's caller-number label to the client's socket
+  handed the ``update`` message holding that strip's serial-number label to the client's socket
   (``Outbox._emit`` wrapped: after ``sio.emit`` returned). Also every automatic garbage collection
   (``gc.callbacks``), the event loop's lag, the messages sent to the desktops, and with ``--stalls`` stack
   samples of the event loop's thread while it is stalled.
@@ -75,7 +75,7 @@ class Probe:
         self.built: dict[int, float] = {}
         """call id → the whole pop (strip and call tab) built, first time only."""
         self.pending: dict[str, list[tuple[int, int]]] = defaultdict(list)
-        """client id → [(element id of the strip's caller-number label, call id)] not sent yet."""
+        """client id → [(element id of the strip's serial-number label, call id)] not sent yet."""
         self.sent: dict[int, float] = {}
         """call id → the update holding the strip left the outbox (after ``sio.emit``)."""
         self.outcomes: Counter[str] = Counter()
@@ -170,7 +170,7 @@ def install_probes(router: Any) -> None:
         client = self.info.client
         PROBE.shown[call_id] = (time.monotonic(), str(pop["serial_no"]), client.id)
         for element in self.info.descendants():
-            if "pop-caller" in element._markers:
+            if "pop-serial" in element._markers:  # the label that changes with every call
                 PROBE.pending[client.id].append((element.id, call_id))
                 break
 
@@ -442,7 +442,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--gc-threshold", type=int, nargs=3, metavar=("G0", "G1", "G2"),
                    help="experiment: gc.set_threshold(G0, G1, G2) at start (Python's default: 700 10 10)")
     p.add_argument("--no-desk-timer", action="store_true",
-                   help="experiment: the desktops' one-second timer does nothing (no clocks, no 5 s refresh)")
+                   help="experiment: the desktops' shared one-second tick does nothing (no clocks' text, no 5 s "
+                        "refresh)")
     p.add_argument("--stalls", type=float, default=0.0, metavar="S",
                    help="sample the event loop's stack while it has not run for S seconds (diagnosis)")
     args = p.parse_args(argv)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from typing import Any
@@ -437,6 +438,20 @@ async def test_a_vanished_desktop_makes_the_agent_not_ready_after_the_grace_peri
     assert agent(desk)["reason"] == "disconnected"
 
 
+async def test_a_reconnect_before_the_old_socket_ends_keeps_the_agent_present(user: User, desk: Any) -> None:
+    """On a busy server the browser's new socket can be handled before the end of its old one."""
+    from helpline.ui.views.desktop import _PRESENT
+
+    settings(desk, browser_grace_s=0.3)
+    await ready_desktop(user, desk)
+    assert user.client is not None and user.client.has_socket_connection
+    for handler in user.client.disconnect_handlers:  # the old socket's end, while the new one is live
+        handler()
+    assert any(user.client.id in clients for clients in _PRESENT.values())
+    await asyncio.sleep(0.6)
+    assert agent(desk)["status"] == "ready"
+
+
 async def test_a_missed_call_and_a_caller_who_hangs_up_are_told(user: User, desk: Any, ui_platform: Platform,
                                                                 callers: list[Caller], gold_customer: int) -> None:
     await ready_desktop(user, desk)
@@ -480,6 +495,71 @@ async def test_screen_pop_reads_as_the_agent(desk: Any, ui_platform: Platform, c
     assert pop["customer"] is None and pop["customer_outside"] is True
     assert pop["tier"] == "gold" and pop["tier_colour"] == "amber-8" and pop["history"] == []
     assert any(step["digits"] == "0" for step in pop["trail"])
+
+
+# ------------------------------------------------------------------------------------------- what is sent
+def watch_updates(user: User, monkeypatch: pytest.MonkeyPatch) -> list[Any]:
+    """The elements the page sends to the browser from now on (each update, in order)."""
+    assert user.client is not None
+    outbox = user.client.outbox
+    sent: list[Any] = []
+    enqueue = outbox.enqueue_update
+
+    def recorded(element: Any) -> None:
+        sent.append(element)
+        enqueue(element)
+
+    monkeypatch.setattr(outbox, "enqueue_update", recorded)
+    return sent
+
+
+async def test_clocks_tick_in_the_browser_and_unchanged_counters_are_not_sent(
+        user: User, desk: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    await ready_desktop(user, desk)
+    clock = element(user, "desk-status-time")
+    await until(lambda: clock.props.get("data-clock-from"))
+    assert abs(time.time() - agent(desk)["in_status_s"] - clock.props["data-clock-from"]) < 1.5
+    first = clock.text
+    sent = watch_updates(user, monkeypatch)
+    await asyncio.sleep(6.2)  # six ticks of the shared timer, and a view refresh among them
+    assert clock.text != first  # the server's text keeps in step ...
+    assert sent == []  # ... but nothing is sent: the clocks run in the browser and no counter changed
+    user.find(marker="desk-not-ready").click()  # a new status: its clock starts again and is sent
+    await until(lambda: any(e is clock for e in sent))
+    assert text(user, "desk-status").startswith("Not ready")
+
+
+async def test_a_second_call_fills_the_same_pop_and_contact_form(
+        user: User, desk: Any, ui_platform: Platform, callers: list[Caller], gold_customer: int) -> None:
+    settings(desk, wrap_up_s=300.0)
+    await ready_desktop(user, desk)
+    await talking(user, desk, ui_platform, callers)
+    first_serial, pop_serial, file_button = text(user, "pop-serial"), element(user, "pop-serial"), \
+        element(user, "desk-file")
+    field(user, "remarks").value = "first call"
+    user.find(marker="desk-release").click()
+    await until(lambda: enabled(user, "desk-file"))
+    user.find(marker="desk-file").click()
+    await see(user, "Contact record filed")
+    press(user, "F7")
+    await until(lambda: agent(desk)["state"] == "idle")
+    assert user.client is not None
+    elements = len(user.client.elements)
+
+    callers.append(Caller(ui_platform, desk, STRANGER))  # an unknown caller this time
+    await until(lambda: text(user, "pop-serial") != first_serial)
+    await user.should_see(marker="pop-unknown", retries=100)
+    assert element(user, "pop-serial") is pop_serial and text(user, "pop-name") == "Caller not recognised"
+    assert not shown(user, "pop-history") and not shown(user, "pop-customer")
+    user.find(marker="desk-answer").click()
+    await until(lambda: shown(user, "desk-file") and not enabled(user, "desk-file"))
+    serial = text(user, "pop-serial")
+    await until(lambda: field(user, "serial_no").value == serial)
+    assert element(user, "desk-file") is file_button and field(user, "remarks").value == ""
+    assert field(user, "caller_number").value == STRANGER
+    await see(user, "Being written during the call")
+    assert len(user.client.elements) <= elements + 5  # filled again, not built again
+    assert contact_records(ui_platform, first_serial)[0]["remarks"] == "first call"
 
 
 # ------------------------------------------------------------------------------------------------ texts

@@ -4,8 +4,12 @@ the customer block (the ``customer_popup`` screen, read-only, through the form m
 unknown caller, a quick search to link a customer and a button to create one; the outage notices of the
 caller's region; the IVR trail; the customer's contact history and open and recent work orders.
 
-The data comes from :func:`telephony.desk.screenpop.screen_pop` (:func:`load_pop` adds the formatted
-table rows, on a worker thread).
+The data comes from :func:`telephony.desk.screenpop.screen_pop`; :func:`load_pop` adds, on the same worker
+thread, the formatted table rows and the customer block as HTML (:func:`customer_html`: the screen's sections
+and fields with their display values, one element instead of a read-only form of ~60).
+
+The pop is built once per desktop and filled again for every call (texts, table rows, the block's HTML,
+visibility): a call sends the changed values, not a new tree of elements.
 """
 
 from __future__ import annotations
@@ -13,19 +17,18 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from functools import partial
+from html import escape
 from typing import Any
 
 from nicegui import run, ui
 
 from helpline.data.query import ListQuery
-from helpline.metadata.kinds import Screen
 from helpline.services.access import can_open
-from helpline.services.records import Record
 from telephony.desk.screenpop import screen_pop
 
 from .base import ViewContext
 from .desk_status import Words
-from .form_view import FormView
+from .display import show
 from .list_view import format_rows
 
 POPUP_SCREEN = "customer_popup"
@@ -43,7 +46,40 @@ def load_pop(ctx: ViewContext, call_id: int, customer_id: int | None = None) -> 
     pop["order_rows"] = [{**row, "open": raw["open"]} for row, raw in zip(
         format_rows(ctx, entities["work_order"], ORDER_COLUMNS, pop["work_orders"]), pop["work_orders"], strict=True)] \
         if pop["work_orders"] else []
+    pop["customer_html"] = customer_html(ctx, pop["customer"])
     return pop
+
+
+def customer_html(ctx: ViewContext, values: dict[str, Any] | None) -> str:
+    """The customer block: the ``customer_popup`` screen's sections and fields, read-only, with the values as
+    lists show them (masked values as read); escaped HTML ("" for no customer or no screen)."""
+    metadata = ctx.platform.metadata
+    screen = metadata.screens.get(POPUP_SCREEN)
+    if values is None or screen is None:
+        return ""
+    entity = metadata.entities[screen.entity]
+    t = Words(ctx.language)
+    title = t.label(screen.title, screen.name)
+    if entity.title_field and values.get(entity.title_field):
+        title = f"{title}: {values[entity.title_field]}"
+    parts = [f'<div class="text-h6">{escape(title)}</div>']
+    for section in screen.layout:
+        cells = []
+        for ref in section.refs():
+            field = entity.any_field(ref.field)
+            if field is None:
+                continue
+            caption = t.label(ref.label) if ref.label else t.label(field.label, field.name)
+            text = show(field, values.get(ref.field), metadata, language=ctx.language)
+            cells.append(f'<div class="field-{escape(ref.field)}" style="grid-column: span '
+                         f'{min(ref.span, section.columns)}"><div class="text-caption text-grey-7">{escape(caption)}'
+                         '</div><div class="text-body2" style="white-space: pre-line">'
+                         f'{escape(text) or "—"}</div></div>')
+        parts.append('<div class="q-pa-sm q-mb-sm rounded-borders" style="border: 1px solid rgba(0,0,0,.12)">'
+                     f'<div class="text-subtitle1 text-primary">{escape(t.label(section.title))}</div>'
+                     f'<div style="display: grid; grid-template-columns: repeat({section.columns}, minmax(0, 1fr)); '
+                     f'gap: 4px 16px">{"".join(cells)}</div></div>')
+    return "".join(parts)
 
 
 def prefilled(ctx: ViewContext, entity: str, values: dict[str, Any]) -> dict[str, Any]:
@@ -56,21 +92,6 @@ def prefilled(ctx: ViewContext, entity: str, values: dict[str, Any]) -> dict[str
     return out
 
 
-class PopupForm(FormView):
-    """A form screen shown read-only on a record already read (the screen-pop read it, audited, once)."""
-
-    def __init__(self, ctx: ViewContext, screen: Screen, record: Record) -> None:
-        super().__init__(ctx, screen, record.id)
-        self.record = record
-
-    @property
-    def editable(self) -> bool:
-        return False
-
-    async def load(self) -> None:
-        self.render()
-
-
 class CallPanel:
     def __init__(self, ctx: ViewContext, strip: ui.element, body: ui.element,
                  link: Callable[[int], Awaitable[None]]) -> None:
@@ -79,12 +100,26 @@ class CallPanel:
         self.pop: dict[str, Any] | None = None
         self.contact_serial: str | None = None
         """The serial number of the call's contact record once it exists (a new work order links to it)."""
+        self.notice_keys: tuple[Any, ...] = ()
         with strip:
             self.info = ui.row().classes("items-center gap-4").mark("pop-strip")
+            with self.info:
+                self.idle = ui.label(self.t("desk.no_call")).classes("text-grey-7")
             ui.space()
             self.shortcuts()
+        self.strip_built = False
         self.body = body
+        self.details: ui.column | None = None
+        """The call tab's contents, built at the first call and filled again for every call."""
+        with self.body:
+            self.no_call = ui.label(self.t("desk.no_call")).classes("text-grey-7 q-pa-md")
         self.clear()
+
+    def strip_value(self, key: str, marker: str) -> ui.label:
+        """A caption and its value in the customer strip (the caption column is shown with the call)."""
+        with ui.column().classes("gap-0 desk-strip-value"):
+            ui.label(self.t(key)).classes("text-caption text-grey-7")
+            return ui.label("").classes(f"text-body1 text-bold {marker}").mark(marker)
 
     # ---------------------------------------------------------------------------------- shortcuts
     def shortcuts(self) -> None:
@@ -129,12 +164,11 @@ class CallPanel:
     # -------------------------------------------------------------------------------------- showing
     def clear(self) -> None:
         self.pop, self.contact_serial = None, None
-        self.info.clear()
-        with self.info:
-            ui.label(self.t("desk.no_call")).classes("text-grey-7")
-        self.body.clear()
-        with self.body:
-            ui.label(self.t("desk.no_call")).classes("text-grey-7 q-pa-md")
+        for element in self.info:
+            element.set_visibility(element is self.idle)
+        self.no_call.set_visibility(True)
+        if self.details is not None:
+            self.details.set_visibility(False)
 
     def show(self, pop: dict[str, Any]) -> None:
         """Show the pop of a call (a new call, or the same call with a customer linked)."""
@@ -142,69 +176,106 @@ class CallPanel:
             self.contact_serial = None
         self.pop = pop
         self.show_strip(pop)
-        self.body.clear()
-        with self.body:
-            for notice in pop["notices"]:
+        if self.details is None:
+            with self.body:
+                self.build()
+        assert self.details is not None
+        self.no_call.set_visibility(False)
+        self.details.set_visibility(True)
+        self.show_notices(pop["notices"])
+        known = pop["customer"] is not None and bool(pop.get("customer_html"))
+        self.customer.content = pop.get("customer_html") or ""
+        self.customer.set_visibility(known)
+        self.unknown.set_visibility(not known)
+        if not known:
+            self.outside.set_visibility(bool(pop["customer_outside"]))
+            self.search_input.value = pop["caller_number"]
+            self.results.clear()
+        rows = [{"id": i, **step} for i, step in enumerate(pop["trail"])]
+        for row in rows:
+            row["rule"] = row["rule"] or row["choice"]
+        self.trail.rows = rows
+        self.related.set_visibility(pop["customer"] is not None)
+        self.history.rows = pop["history_rows"] if pop["customer"] is not None else []
+        self.orders.rows = pop["order_rows"] if pop["customer"] is not None else []
+
+    def build(self) -> None:
+        """The call tab's elements (once): notices, customer block or search, trail, history, work orders."""
+        with ui.column().classes("w-full gap-2") as self.details:
+            self.notices = ui.column().classes("w-full gap-2")
+            with ui.row().classes("w-full no-wrap items-start gap-4"):
+                with ui.column().classes("w-1/2 gap-1"):
+                    self.customer = ui.html("", sanitize=False).classes("w-full desk-customer").mark("pop-customer")
+                    with ui.column().classes("w-full gap-1") as self.unknown:
+                        self.unknown_block()
+                with ui.column().classes("w-1/2 gap-1"):
+                    ui.label(self.t("desktop.ivr_trail")).classes("text-subtitle1 text-primary")
+                    self.trail = self.table(TRAIL_COLUMNS, {c: self.t(f"ivr.trail.{c}") for c in TRAIL_COLUMNS}, [],
+                                            "pop-trail")
+            with ui.row().classes("w-full no-wrap items-start gap-4") as self.related:
+                with ui.column().classes("w-1/2 gap-1"):
+                    ui.label(self.t("desktop.contact_history")).classes("text-subtitle1 text-primary")
+                    self.history = self.entity_table("contact_record", HISTORY_COLUMNS, "pop-history",
+                                                     "contact_record_form")
+                with ui.column().classes("w-1/2 gap-1"):
+                    ui.label(self.t("desk.work_orders")).classes("text-subtitle1 text-primary")
+                    self.orders = self.entity_table("work_order", ORDER_COLUMNS, "pop-orders", "work_order_form")
+
+    def show_notices(self, notices: list[dict[str, Any]]) -> None:
+        """The outage notices of the caller's region (built again only when they differ from the last call's)."""
+        keys = tuple((n["id"], n["title"], n["text"]) for n in notices)
+        if keys == self.notice_keys:
+            return
+        self.notice_keys = keys
+        self.notices.clear()
+        with self.notices:
+            for notice in notices:
                 with ui.card().classes("w-full bg-orange-1 desk-notice").props("flat bordered"):
                     ui.label(f"{self.t('desk.notice')}: {notice['title']}").classes("text-subtitle2 text-deep-orange")
                     ui.label(notice["text"] or "").classes("text-body2")
-            with ui.row().classes("w-full no-wrap items-start gap-4"):
-                with ui.column().classes("w-1/2 gap-1"):
-                    self.customer_block(pop)
-                with ui.column().classes("w-1/2 gap-1"):
-                    ui.label(self.t("desktop.ivr_trail")).classes("text-subtitle1 text-primary")
-                    rows = [{"id": i, **step} for i, step in enumerate(pop["trail"])]
-                    for row in rows:
-                        row["rule"] = row["rule"] or row["choice"]
-                    self.table(TRAIL_COLUMNS, {c: self.t(f"ivr.trail.{c}") for c in TRAIL_COLUMNS}, rows, "pop-trail")
-            if pop["customer"] is not None:
-                with ui.row().classes("w-full no-wrap items-start gap-4"):
-                    with ui.column().classes("w-1/2 gap-1"):
-                        ui.label(self.t("desktop.contact_history")).classes("text-subtitle1 text-primary")
-                        self.entity_table("contact_record", HISTORY_COLUMNS, pop["history_rows"], "pop-history",
-                                          "contact_record_form")
-                    with ui.column().classes("w-1/2 gap-1"):
-                        ui.label(self.t("desk.work_orders")).classes("text-subtitle1 text-primary")
-                        self.entity_table("work_order", ORDER_COLUMNS, pop["order_rows"], "pop-orders",
-                                          "work_order_form")
+
+    def build_strip(self) -> None:
+        """The strip's values (once, at the first call: an idle desktop does without them)."""
+        self.strip_built = True
+        with self.info:
+            ui.icon("phone_in_talk", color="primary", size="sm")
+            self.caller = self.strip_value("desktop.customer.caller_number", "pop-caller")
+            self.serial = self.strip_value("desktop.customer.serial_no", "pop-serial")
+            self.name = self.strip_value("desktop.customer.name", "pop-name")
+            self.tier = ui.badge("").classes("text-body2").mark("pop-tier")
+            self.region = ui.label("").mark("pop-region")
+            self.blacklisted = ui.badge(self.t("desktop.customer.blacklisted"), color="negative")
 
     def show_strip(self, pop: dict[str, Any]) -> None:
         customer = pop["customer"] or {}
-        self.info.clear()
-        with self.info:
-            ui.icon("phone_in_talk", color="primary", size="sm")
-            for key, value, marker in (("desktop.customer.caller_number", pop["caller_number"], "pop-caller"),
-                                       ("desktop.customer.serial_no", pop["serial_no"], "pop-serial"),
-                                       ("desktop.customer.name",
-                                        customer.get("name") or self.t("desktop.customer.unknown"), "pop-name")):
-                with ui.column().classes("gap-0"):
-                    ui.label(self.t(key)).classes("text-caption text-grey-7")
-                    ui.label(str(value or "—")).classes(f"text-body1 text-bold {marker}").mark(marker)
-            ui.badge(pop["tier_label"], color=pop["tier_colour"]).classes("text-body2").mark("pop-tier")
-            region = " ".join(dict.fromkeys(x for x in (pop["city_label"], pop["region_label"]) if x))
-            if region:
-                ui.label(f"{self.t('desktop.customer.region')}: {region}").mark("pop-region")
-            if customer.get("blacklisted"):
-                ui.badge(self.t("desktop.customer.blacklisted"), color="negative")
+        if not self.strip_built:
+            self.build_strip()
+        self.idle.set_visibility(False)
+        for element in self.info:
+            if element is not self.idle:
+                element.set_visibility(True)
+        self.caller.text = str(pop["caller_number"] or "—")
+        self.serial.text = str(pop["serial_no"] or "—")
+        self.name.text = str(customer.get("name") or self.t("desktop.customer.unknown"))
+        self.tier.text = str(pop["tier_label"])
+        self.tier.props(f"color={pop['tier_colour']}")
+        region = " ".join(dict.fromkeys(x for x in (pop["city_label"], pop["region_label"]) if x))
+        self.region.text = f"{self.t('desktop.customer.region')}: {region}" if region else ""
+        self.region.set_visibility(bool(region))
+        self.blacklisted.set_visibility(bool(customer.get("blacklisted")))
 
-    def customer_block(self, pop: dict[str, Any]) -> None:
-        screen = self.ctx.platform.metadata.screens.get(POPUP_SCREEN)
-        if pop["customer"] is not None and screen is not None:
-            record = Record("customer", pop["customer"], frozenset(pop["customer_masked"]))
-            PopupForm(self.ctx, screen, record)
-            return
+    def unknown_block(self) -> None:
+        """What an unknown caller shows: a quick search (a click links the customer) and *New customer*."""
         ui.label(self.t("desktop.customer.unknown")).classes("text-h6").mark("pop-unknown")
-        if pop["customer_outside"]:
-            ui.label(self.t("desk.customer.outside")).classes("text-caption text-warning")
-        with ui.row().classes("items-end gap-2") as row:
-            search = ui.input(self.t("desk.customer.search"), value=pop["caller_number"]).mark("pop-search")
-        results = ui.column().classes("w-full gap-0")
-        with row:
-            ui.button(icon="search", on_click=lambda: self.search(search.value, results)).props("dense") \
-                .mark("pop-search-go")
+        self.outside = ui.label(self.t("desk.customer.outside")).classes("text-caption text-warning")
+        with ui.row().classes("items-end gap-2"):
+            self.search_input = ui.input(self.t("desk.customer.search")).mark("pop-search")
+            ui.button(icon="search", on_click=lambda: self.search(self.search_input.value, self.results)) \
+                .props("dense").mark("pop-search-go")
             if self.ctx.actor.can("customer", "create"):
                 ui.button(self.t("desk.customer.new"), icon="person_add", on_click=self.new_customer) \
                     .props("dense outline no-caps").mark("pop-new-customer")
+        self.results: ui.column = ui.column().classes("w-full gap-0")
 
     async def search(self, text: str, results: ui.column) -> None:
         """Quick search of the customers the agent may see; a click links the caller to one."""
@@ -230,10 +301,10 @@ class CallPanel:
         return ui.table(columns=cols, rows=rows, row_key="id").classes(f"w-full {marker}") \
             .props(f'flat dense bordered no-data-label="{self.t("form.no_related")}"').mark(marker)
 
-    def entity_table(self, entity: str, columns: list[str], rows: list[dict[str, Any]], marker: str,
-                     form: str) -> None:
+    def entity_table(self, entity: str, columns: list[str], marker: str, form: str) -> ui.table:
         meta = self.ctx.platform.metadata.entities[entity]
         labels = {c: self.t.label(f.label if (f := meta.any_field(c)) else None, c) for c in columns}
-        table = self.table(columns, labels, rows, marker)
+        table = self.table(columns, labels, [], marker)
         table.on("row-click", lambda e: self.ctx.open(
             "record", form, record_id=int((e.args[1] if isinstance(e.args, list) else e.args)["id"])))
+        return table

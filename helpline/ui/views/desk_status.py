@@ -2,8 +2,11 @@
 countdown against the routing's ``not_ready_limits``, calls answered today, talk time (total, current,
 average), wrap-up time, and ready agents / waiting callers in each of the agent's queues.
 
-Fed by :meth:`StatusPanel.update` with ``DeskService.view()``; :meth:`StatusPanel.tick` (the desktop's
-one-second timer) moves the clocks on from the last view without asking the router.
+Fed by :meth:`StatusPanel.update` with ``DeskService.view()``. The clocks tick **in the browser**
+(:data:`CLOCK_SCRIPT`, from the moment each clock started, sent as the label's ``data-clock-from``): the server
+sends a clock again only when it starts, stops or jumps (a new state, a call answered), not every second.
+:meth:`StatusPanel.tick` (the desktops' shared one-second timer) keeps the labels' text on the server in step
+without sending it. Every other value is sent only when it changed; the queue figures update their labels.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from collections.abc import Callable
 from typing import Any
 
 from nicegui import ui
+from nicegui.elements.mixins.text_element import TextElement
 
 from helpline.metadata.kinds import Label
 from helpline.metadata.kinds.routing import Routing
@@ -29,6 +33,37 @@ STATE_COLOURS = {"ringing": "warning", "reserved": "warning", "talking": "primar
                  "wrap_up": "secondary", "idle": "grey"}
 TALKING = frozenset({"talking", "hold"})
 """States in which the agent is on the line with the caller (busy with a call: ``telephony.router.model.ON_CALL``)."""
+CLOCK_SLACK_S = 1.0
+"""A running clock's start moving by less than this (the router's rounding) is not sent again."""
+CLOCK_SCRIPT = """
+if (!window.helplineDeskClock) {
+  const pad = (n) => String(n).padStart(2, '0');
+  const fmt = (s) => {
+    s = Math.max(0, Math.floor(s));
+    const h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60), x = s % 60;
+    return h ? `${h}:${pad(m)}:${pad(x)}` : `${pad(m)}:${pad(x)}`;
+  };
+  window.helplineDeskClock = setInterval(() => {
+    const now = Date.now() / 1000 + (window.helplineDeskSkew || 0);
+    document.querySelectorAll('[data-clock-from]').forEach((el) => {
+      const from = parseFloat(el.dataset.clockFrom);
+      const node = el.firstChild;
+      if (isNaN(from) || !node || node.nodeType !== Node.TEXT_NODE) return;
+      let text = fmt(now - from);
+      if (el.dataset.clockLimit !== undefined) {
+        const left = parseFloat(el.dataset.clockLimit) - (now - from);
+        text = (left <= 0 ? el.dataset.clockOver : el.dataset.clockLeft).replace('{time}', fmt(Math.abs(left)));
+      }
+      if (node.nodeValue !== text) node.nodeValue = text;  // the text node Vue made: Vue keeps patching it
+    });
+  }, 1000);
+}
+window.helplineDeskSkew = SERVER_NOW - Date.now() / 1000;
+"""
+"""Ticks every ``[data-clock-from]`` label of the page once a second (installed once per page; ``SERVER_NOW``:
+the server's time, replaced when sent, for the browser clock's offset). A label with ``data-clock-limit`` counts
+down, with the texts of ``data-clock-left`` / ``data-clock-over`` (``{time}`` in them). It changes the text node
+Vue rendered (not ``textContent``), so Vue's own later updates of the label still land."""
 
 
 class Words:
@@ -73,6 +108,40 @@ def queue_labels(metadata: MetadataSet, t: Words) -> dict[str, str]:
     return out
 
 
+def quiet_text(element: TextElement, text: str) -> None:
+    """Set the text of ``element`` on the server without sending it (the browser's clock shows it already).
+    NiceGUI's ``text`` is a bindable property kept in ``___text`` and sent from ``_text``."""
+    setattr(element, "___text", text)
+    element._text = text
+
+
+class Clock:
+    """A counter label that runs in the browser from its start (:data:`CLOCK_SCRIPT`)."""
+
+    def __init__(self, label: ui.label) -> None:
+        self.label = label
+        self.since: float | None = None
+        """Epoch seconds at which the running clock showed 00:00; None while it stands still."""
+        self.limit: float | None = None
+
+    def set(self, text: str, since: float | None, limit: float | None = None) -> None:
+        """Show ``text``; ``since``: the clock runs from then on (None: it stands); ``limit``: a countdown."""
+        moved = (since is None) != (self.since is None) or limit != self.limit or (
+            since is not None and self.since is not None and abs(since - self.since) >= CLOCK_SLACK_S)
+        if since is not None and not moved:
+            quiet_text(self.label, text)  # it runs on in the browser
+            return
+        if moved:
+            self.since, self.limit = since, limit
+            props = self.label.props
+            for key, value in (("data-clock-from", since), ("data-clock-limit", limit)):
+                if value is None:
+                    props.pop(key, None)
+                else:
+                    props[key] = round(value, 1)
+        self.label.text = text  # sent when it changed (with the props above, in one update)
+
+
 class StatusPanel:
     def __init__(self, metadata: MetadataSet, limits: Callable[[], dict[str, float]], t: Words) -> None:
         self.metadata, self.limits, self.t = metadata, limits, t
@@ -83,16 +152,19 @@ class StatusPanel:
             with ui.row().classes("items-center gap-1"):
                 ui.label(self.t("desktop.counter.own_state")).classes("text-caption text-grey-7")
                 self.status = ui.badge("").mark("desk-status")
-                self.status_time = ui.label("").classes("font-mono").mark("desk-status-time")
+                self.status_time = Clock(ui.label("").classes("font-mono").mark("desk-status-time"))
                 self.state = ui.badge("").mark("desk-state")
-                self.state_time = ui.label("").classes("font-mono").mark("desk-state-time")
-                self.countdown = ui.label("").classes("font-mono").mark("desk-countdown")
+                self.state_time = Clock(ui.label("").classes("font-mono").mark("desk-state-time"))
+                self.countdown = Clock(ui.label("").classes("font-mono").mark("desk-countdown"))
+                self.countdown.label.props.update({"data-clock-left": self.t("desk.countdown", time="{time}"),
+                                                   "data-clock-over": self.t("desk.overtime", time="{time}")})
             self.answered = self.counter("desktop.counter.answered", "desk-answered")
-            self.talk = self.counter("desktop.counter.total_talk", "desk-talk")
-            self.current = self.counter("desktop.counter.current_talk", "desk-current-talk")
+            self.talk = Clock(self.counter("desktop.counter.total_talk", "desk-talk"))
+            self.current = Clock(self.counter("desktop.counter.current_talk", "desk-current-talk"))
             self.average = self.counter("desktop.counter.avg_talk", "desk-average-talk")
-            self.wrap = self.counter("desktop.counter.total_wrapup", "desk-wrap-up")
+            self.wrap = Clock(self.counter("desktop.counter.total_wrapup", "desk-wrap-up"))
             self.queues = ui.row().classes("items-center gap-3").mark("desk-queues")
+        self.queue_labels: dict[str, ui.label] = {}
 
     def counter(self, key: str, marker: str) -> ui.label:
         with ui.column().classes("gap-0 items-center"):
@@ -100,7 +172,7 @@ class StatusPanel:
             return ui.label("").classes("font-mono text-body1").mark(marker)
 
     def update(self, view: dict[str, Any]) -> None:
-        """A new view of the agent (after an event or an action)."""
+        """A new view of the agent (after an event or an action): only what changed is sent."""
         self.view, self.at = view, time.monotonic()
         status, state = str(view.get("status", "logged_out")), str(view.get("state", "idle"))
         reason = reason_label(self.metadata, view.get("reason"), self.t) if status == "not_ready" else ""
@@ -110,34 +182,49 @@ class StatusPanel:
         self.state.props(f"color={STATE_COLOURS.get(state, 'grey')}")
         self.answered.text = str(view.get("calls_answered", 0))
         self.average.text = clock(float(view.get("average_talk_s") or 0))
-        self.queues.clear()
-        with self.queues:
-            for name, figures in (view.get("queues") or {}).items():
-                ui.label(self.t("desk.queue_figures", queue=self.queue_names.get(name, name),
-                           waiting=figures.get("waiting", 0), ready=figures.get("ready_agents", 0))) \
-                    .classes("text-caption").mark(f"desk-queue-{name}")
+        self.update_queues(view.get("queues") or {})
         self.tick()
 
+    def update_queues(self, queues: dict[str, dict[str, int]]) -> None:
+        """One label per queue of the agent's skills, its text changed in place."""
+        for name in [n for n in self.queue_labels if n not in queues]:
+            self.queue_labels.pop(name).delete()
+        for name, figures in queues.items():
+            text = self.t("desk.queue_figures", queue=self.queue_names.get(name, name),
+                          waiting=figures.get("waiting", 0), ready=figures.get("ready_agents", 0))
+            found = self.queue_labels.get(name)
+            if found is None:
+                with self.queues:
+                    self.queue_labels[name] = ui.label(text).classes("text-caption").mark(f"desk-queue-{name}")
+            else:
+                found.text = text
+
     def tick(self) -> None:
-        """Move the clocks on from the last view (called every second)."""
+        """Bring the clocks' text up to date from the last view (every second; the browser ticks them itself, so
+        nothing is sent unless a clock starts, stops or the countdown goes over its limit)."""
         view = self.view
         if not view:
             return
         passed = time.monotonic() - self.at
+        now = time.time()
         in_status = float(view.get("in_status_s") or 0) + passed
         in_state = float(view.get("in_state_s") or 0) + passed
         state = view.get("state")
-        self.status_time.text = clock(in_status)
-        self.state_time.text = clock(in_state)
-        current = float(view.get("current_talk_s") or 0) + passed if state in TALKING else 0.0
-        self.current.text = clock(current)
-        self.talk.text = clock(float(view.get("talk_s") or 0) + current)
-        self.wrap.text = clock(float(view.get("wrap_up_s") or 0) + (in_state if state == "wrap_up" else 0.0))
+        talking, wrapping = state in TALKING, state == "wrap_up"
+        self.status_time.set(clock(in_status), now - in_status)
+        self.state_time.set(clock(in_state), now - in_state)
+        current = float(view.get("current_talk_s") or 0) + passed if talking else 0.0
+        self.current.set(clock(current), now - current if talking else None)
+        talk = float(view.get("talk_s") or 0) + current
+        self.talk.set(clock(talk), now - talk if talking else None)
+        wrap = float(view.get("wrap_up_s") or 0) + (in_state if wrapping else 0.0)
+        self.wrap.set(clock(wrap), now - wrap if wrapping else None)
         limit = self.limits().get(str(view.get("reason"))) if view.get("status") == "not_ready" else None
         if limit is None:
-            self.countdown.text = ""
+            self.countdown.set("", None)
             return
         left = limit - in_status
-        over = left < 0
-        self.countdown.text = self.t("desk.overtime" if over else "desk.countdown", time=clock(abs(left)))
-        self.countdown.classes(replace="font-mono " + ("text-negative text-bold" if over else "text-warning"))
+        over = left <= 0
+        self.countdown.set(self.t("desk.overtime" if over else "desk.countdown", time=clock(abs(left))),
+                           now - in_status, limit)
+        self.countdown.label.classes(replace="font-mono " + ("text-negative text-bold" if over else "text-warning"))

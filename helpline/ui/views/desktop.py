@@ -4,9 +4,11 @@ counters, the screen-pop, the contact record of each call and a work area of tab
 Events are pushed: the desk service calls :meth:`Desktop.relay` on the router's thread for every event of
 this agent, which hands it to the page's event loop (``loop.call_soon_threadsafe`` → ``client.safe_invoke``,
 in the page's own context: its browser session) and returns; nothing touches the UI from the router's
-thread. One one-second timer moves the clocks on and, every :data:`REFRESH_TICKS` ticks, reads the agent's
-view again from the router's memory (the figures of the agent's queues change with other agents' and
-callers' events, which are not pushed here).
+thread. The clocks tick in the browser (``desk_status.CLOCK_SCRIPT``); ONE timer of the process
+(:class:`Ticker`, not one per page) keeps their text on the server in step every second without sending it
+and reads each desktop's view again every :data:`REFRESH_TICKS` seconds, a fifth of the desktops each second
+(the figures of the agent's queues change with other agents' and callers' events, which are not pushed
+here); only values that changed are sent.
 
 A reloaded or reopened desktop resumes: it reads the agent's view and current call and shows the pop and
 the contact record again. While no desktop of the agent is connected the router is told
@@ -18,6 +20,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import contextvars
+import logging
+import time
 from collections.abc import Callable
 from dataclasses import replace
 from functools import partial
@@ -34,11 +38,13 @@ from telephony.router.events import AgentAlert, AgentChanged, CallLeft, Offer, R
 
 from .base import ViewContext
 from .desk_pop import CallPanel, load_pop
-from .desk_status import TALKING, StatusPanel, Words
+from .desk_status import CLOCK_SCRIPT, TALKING, StatusPanel, Words
 from .desk_toolbar import PREVENT_DEFAULTS, Toolbar
 
 if TYPE_CHECKING:
     from .desk_contact import ContactPanel, WorkArea
+
+log = logging.getLogger(__name__)
 
 REFRESH_TICKS = 5
 _PRESENT: dict[tuple[int, str], set[str]] = {}
@@ -71,6 +77,42 @@ def present(desk: DeskService, number: str, client_id: str, connected: bool) -> 
         pass  # the profile was removed meanwhile
     if not clients:
         _PRESENT.pop((id(desk), number), None)
+
+
+class Ticker:
+    """The one timer of every desktop in the process: once a second each desktop's :meth:`Desktop.tick`
+    (clocks' text kept in step on the server, nothing sent; every :data:`REFRESH_TICKS` ticks its view read
+    again, the desktops spread over the seconds). Runs while there are desktops, on the current event loop."""
+
+    def __init__(self) -> None:
+        self.desktops: list[Desktop] = []
+        self.task: asyncio.Task[None] | None = None
+
+    def add(self, desktop: Desktop) -> None:
+        desktop.ticks = len(self.desktops) % REFRESH_TICKS  # spread the refreshes over the seconds
+        self.desktops.append(desktop)
+        loop = asyncio.get_running_loop()
+        if self.task is None or self.task.done() or self.task.get_loop() is not loop:
+            self.task = background_tasks.create(self.run(), name="desk ticker")
+
+    def remove(self, desktop: Desktop) -> None:
+        with contextlib.suppress(ValueError):
+            self.desktops.remove(desktop)
+
+    async def run(self) -> None:
+        while self.desktops:
+            await asyncio.sleep(1.0 - time.time() % 1.0)  # on the second, like the browsers' clocks
+            for desktop in list(self.desktops):
+                try:
+                    if desktop.closed or desktop.root.is_deleted:
+                        desktop.close()
+                    else:
+                        desktop.tick()
+                except Exception:  # one broken desktop must not stop the others' clocks
+                    log.exception("desktop tick failed")
+
+
+TICKER = Ticker()
 
 
 class Desktop:
@@ -109,10 +151,11 @@ class Desktop:
         self.unsubscribe = self.desk.subscribe(number, self.relay)
         present(self.desk, number, self.client.id, True)
         self.client.on_connect(lambda: None if self.closed else present(self.desk, number, self.client.id, True))
-        self.client.on_disconnect(lambda: None if self.closed else present(self.desk, number, self.client.id, False))
+        self.client.on_disconnect(self.disconnected)
         self.client.on_delete(self.close)
-        ui.run_javascript(PREVENT_DEFAULTS)
+        ui.run_javascript(PREVENT_DEFAULTS + CLOCK_SCRIPT.replace("SERVER_NOW", f"{time.time():.3f}"))
         self.refresh()
+        TICKER.add(self)
         await self.resume()
 
     def build(self) -> None:
@@ -133,13 +176,19 @@ class Desktop:
                 contact = ui.column().classes("w-full gap-2 desk-contact").mark("desk-contact")
             self.call = CallPanel(ctx, strip, body, self.link_customer)
             self.contact: ContactPanel = ContactPanel(ctx, contact)
-            ui.timer(1.0, self.tick)
+
+    def disconnected(self) -> None:
+        """A socket of the page went away: the desktop is gone unless the browser has another one already (a
+        reconnect handled before the old socket's end, as happens on a busy server)."""
+        if not self.closed and self.ref is not None and not self.client.has_socket_connection:
+            present(self.desk, self.ref.number, self.client.id, False)
 
     def close(self) -> None:
         """The desktop is gone (tab closed, page left): stop listening, count it away."""
         if self.closed:
             return
         self.closed = True
+        TICKER.remove(self)
         if self.unsubscribe is not None:
             self.unsubscribe()
         if self.ref is not None:
@@ -197,6 +246,7 @@ class Desktop:
         self.status.update(self.view)
 
     def tick(self) -> None:
+        """Every second (:class:`Ticker`): the clocks' text, and every :data:`REFRESH_TICKS` s the view."""
         self.ticks += 1
         if self.ticks % REFRESH_TICKS == 0:
             self.refresh()
