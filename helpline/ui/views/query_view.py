@@ -104,6 +104,11 @@ class QueryView:
                 element.value = [] if isinstance(element.value, list) else None
         self.results.clear()
 
+    async def fetch(self) -> Any:
+        """Run the query with the inputs' values on a worker thread (the designer's preview runs a draft)."""
+        return await run.io_bound(run_query, self.ctx.platform, self.ctx.actor, self.query.name, self.values(),
+                                  page=self.page_no)
+
     async def run(self, first: bool = False) -> None:
         if first:
             self.page_no = 1
@@ -111,8 +116,7 @@ class QueryView:
             if not isinstance(w, tuple) and hasattr(w, "error"):
                 w.error = None
         try:
-            self.result = await run.io_bound(run_query, self.ctx.platform, self.ctx.actor, self.query.name,
-                                             self.values(), page=self.page_no)
+            self.result = await self.fetch()
         except QueryInputError as exc:
             for name, key in exc.errors.items():
                 w = self.inputs.get(name)

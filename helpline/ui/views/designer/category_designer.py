@@ -27,7 +27,6 @@ from helpline.services.designer.category_excel import (
 
 from ...i18n import t
 from .editor import Editor, register
-from .query_designer import stable_context
 from .widgets import label_inputs, labels_of
 
 
@@ -97,12 +96,6 @@ class CategoryEditor(Editor):
     def caption(self, node: dict[str, Any]) -> str:
         return f"{labels_of(node.get('label'), self.frame.ctx.language)} ({node.get('code')})"
 
-    async def changed(self, *, rerender: bool = True) -> None:
-        with stable_context(self.frame):
-            await self.frame.changed()
-            if rerender:
-                self.frame.rerender()
-
     # ------------------------------------------------------------------------------------ form
     def render(self) -> None:
         with ui.card().classes("w-full").props("flat bordered"):
@@ -116,7 +109,7 @@ class CategoryEditor(Editor):
                     self.data.pop("selectable", None)
                 else:
                     self.data["selectable"] = e.value
-                await self.changed(rerender=False)
+                await self.changed()
 
             choices = {v: t(f"designer.category.selectable.{v}") for v in ("any", "leaves")}
             ui.select(choices, label=t("designer.category.selectable"), value=self.data.get("selectable", "any"),
@@ -186,7 +179,7 @@ class CategoryEditor(Editor):
             for n in self.nodes:
                 if n.get("parent") == old:
                     n["parent"] = new
-            await self.changed()
+            await self.changed(rerender=True)
 
         on_commit(widget, commit)
 
@@ -212,7 +205,7 @@ class CategoryEditor(Editor):
             else:
                 node.pop("parent", None)
             self.nodes.append(node)  # last among its new siblings
-            await self.changed()
+            await self.changed(rerender=True)
 
         ui.select(options, label=t("designer.category.parent"), value=current, with_input=True, on_change=move) \
             .props("dense").classes("w-48").mark(f"designer-category-{code}-parent")
@@ -232,7 +225,7 @@ class CategoryEditor(Editor):
         if 0 <= k < len(siblings):
             j = siblings[k]
             self.nodes[i], self.nodes[j] = self.nodes[j], self.nodes[i]
-            await self.changed()
+            await self.changed(rerender=True)
 
     async def toggle_retired(self, node: dict[str, Any]) -> None:
         if self.position(node) is None:
@@ -241,7 +234,7 @@ class CategoryEditor(Editor):
             node.pop("retired", None)
         else:
             node["retired"] = True
-        await self.changed()
+        await self.changed(rerender=True)
 
     async def delete(self, node: dict[str, Any]) -> None:
         i = self.position(node)
@@ -255,7 +248,7 @@ class CategoryEditor(Editor):
             ui.notify(t("designer.category.delete_children"), type="warning")
             return
         self.nodes.pop(i)
-        await self.changed()
+        await self.changed(rerender=True)
 
     def render_add(self) -> None:
         with ui.row().classes("w-full items-end gap-2"):
@@ -281,7 +274,7 @@ class CategoryEditor(Editor):
                 if parent.value:
                     node["parent"] = parent.value
                 self.nodes.append(node)
-                await self.changed()
+                await self.changed(rerender=True)
 
             ui.button(t("designer.category.add_code"), icon="add", on_click=add).props("outline dense") \
                 .mark("designer-category-add")
@@ -320,4 +313,4 @@ class CategoryEditor(Editor):
             return
         self.data["nodes"] = nodes
         ui.notify(t("designer.category.excel.imported", count=len(nodes)), type="positive")
-        await self.changed()
+        await self.changed(rerender=True)

@@ -35,6 +35,13 @@ class Editor:
         """Build the form into the current NiceGUI container from ``self.data``."""
         raise NotImplementedError
 
+    async def changed(self, *, rerender: bool = False) -> None:
+        """Save and check the draft after an edit of ``self.data``; rebuild the form after structural
+        changes (an item added, moved or removed)."""
+        await self.frame.changed()
+        if rerender:
+            self.frame.rerender()
+
     @classmethod
     def template(cls, name: str) -> dict[str, Any]:
         """The data of a new object of this kind named ``name`` (must pass the schema checks)."""

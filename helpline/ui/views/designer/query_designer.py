@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Awaitable, Callable
-from contextlib import AbstractContextManager, nullcontext
 from typing import TYPE_CHECKING, Any
 
 from nicegui import ui
@@ -32,7 +31,7 @@ from .editor import Editor, register
 from .query_preview import PreviewPanel, result_section
 
 if TYPE_CHECKING:
-    from .frame import DesignerFrame
+    pass
 
 LOGIC_DELAY = 0.6
 """While the logic is typed, it is saved and checked at most this often (seconds)."""
@@ -43,13 +42,6 @@ def on_commit(widget: ui.element, handler: Callable[[], Awaitable[Any]]) -> None
     """Run ``handler`` when the user leaves ``widget`` or presses Enter in it."""
     widget.on("blur", handler)
     widget.on("keydown.enter", handler)
-
-
-def stable_context(frame: DesignerFrame) -> AbstractContextManager[Any]:
-    """The Design tab of ``frame`` as the context for elements made while saving (it outlives the form's
-    widgets, which a rerender deletes)."""
-    slot = frame.form.parent_slot
-    return slot if slot is not None else nullcontext()
 
 
 def rename_atom(logic: str, old: str, new: str) -> str:
@@ -96,14 +88,6 @@ class QueryEditor(Editor):
         if not isinstance(found, list):
             found = self.data["inputs"] = []
         return found
-
-    async def changed(self, *, rerender: bool = False) -> None:
-        """Save and check the draft (and rebuild the form after structural changes). Runs in the Design
-        tab's context: the widget whose event started it may be rebuilt meanwhile by another edit."""
-        with stable_context(self.frame):
-            await self.frame.changed()
-            if rerender:
-                self.frame.rerender()
 
     # ------------------------------------------------------------------------------------ form
     def render(self) -> None:

@@ -25,7 +25,6 @@ from helpline.services.designer.query_ops import (
     field_choices,
     run_query_object,
 )
-from helpline.services.queries import QueryInputError
 
 from ...i18n import t
 from ..base import ViewContext
@@ -188,29 +187,9 @@ def chart_section(editor: QueryEditor) -> None:
 class DraftQueryView(QueryView):
     """The query screen of a draft query: the same inputs and results, run from the draft definition."""
 
-    async def run(self, first: bool = False) -> None:
-        if first:
-            self.page_no = 1
-        for w in self.inputs.values():
-            if not isinstance(w, tuple) and hasattr(w, "error"):
-                w.error = None
-        try:
-            self.result = await run.io_bound(run_query_object, self.ctx.platform, self.ctx.actor, self.query,
-                                             self.values(), page=self.page_no)
-        except QueryInputError as exc:
-            for name, key in exc.errors.items():
-                inp = self.query.input(name)
-                text = t(key, input=self.input_label(inp) if inp else name)
-                w = self.inputs.get(name)
-                if w is not None and not isinstance(w, tuple) and hasattr(w, "error"):
-                    w.error = text
-                else:
-                    ui.notify(text, type="negative")
-            return
-        except PermissionDenied:
-            ui.notify(t("errors.forbidden"), type="negative")
-            return
-        self.show_result()
+    async def fetch(self) -> Any:
+        return await run.io_bound(run_query_object, self.ctx.platform, self.ctx.actor, self.query, self.values(),
+                                  page=self.page_no)
 
 
 class PreviewPanel:
