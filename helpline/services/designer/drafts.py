@@ -68,7 +68,9 @@ class DraftService:
         current = self.platform.store.current(kind, name)
         if current is None or current.content is None:
             return Draftable(kind, name, None, "", None, False)
-        return Draftable(kind, name, copy.deepcopy(current.content), current.source, int(current.id), False)
+        # from the YAML text, not the JSON column: PostgreSQL's jsonb does not keep the order of keys
+        data = load_with_positions(current.source).data if current.source else copy.deepcopy(current.content)
+        return Draftable(kind, name, data, current.source, int(current.id), False)
 
     def drafts(self, actor: Actor) -> list[Draftable]:
         """The author's drafts, most recently changed first."""

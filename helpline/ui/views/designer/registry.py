@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from . import (  # noqa: F401 - each registers itself
     category_designer,
+    entity_designer,
     ivr_designer,
     menu_designer,
     query_designer,
     role_designer,
+    screen_designer,
 )
 from .editor import EDITORS
 
