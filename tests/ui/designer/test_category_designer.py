@@ -5,59 +5,20 @@ with its row numbers while the draft stays as it was; a new tree from the page."
 
 from __future__ import annotations
 
-import asyncio
 import io
 from collections.abc import Callable
 from typing import Any
 
+from designer_helpers import actor, found, one, retype, set_value, until
 from nicegui import ui
 from nicegui.testing import User
 from openpyxl import Workbook, load_workbook
 from ui_helpers import log_in, see
 
 import helpline.ui.views.designer.category_designer as category_designer  # noqa: F401 - registers it
-from helpline.services.auth import actor_for, find_user
 from helpline.services.designer.category_excel import HEADERS
 from helpline.services.designer.drafts import DraftService
 from helpline.services.platform import Platform
-
-
-async def until(check: Callable[[], Any], what: str, timeout: float = 15.0) -> Any:
-    for _ in range(int(timeout / 0.05)):
-        found = check()
-        if found:
-            return found
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"not reached: {what}")
-
-
-def found(user: User, marker: str) -> list[ui.element]:
-    try:
-        return list(user.find(marker=marker).elements)
-    except AssertionError:
-        return []
-
-
-def one(user: User, marker: str) -> Any:
-    elements = found(user, marker)
-    assert len(elements) == 1, f"{len(elements)} elements marked {marker}"
-    return elements[0]
-
-
-def set_value(user: User, marker: str, value: Any) -> None:
-    assert user.client
-    with user.client:
-        one(user, marker).value = value
-
-
-def retype(user: User, marker: str, text: str) -> None:
-    user.find(marker=marker).clear().type(text).trigger("blur")
-
-
-def actor(username: str, platform: Platform) -> Any:
-    row = find_user(username)
-    assert row is not None
-    return actor_for(row, platform.metadata)
 
 
 def nodes(platform: Platform, tree: str) -> list[dict[str, Any]]:

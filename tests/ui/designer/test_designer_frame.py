@@ -5,10 +5,9 @@ history compares two revisions and rolls back."""
 
 from __future__ import annotations
 
-import asyncio
 import copy
-from typing import Any
 
+from designer_helpers import until
 from nicegui import ui
 from nicegui.testing import User
 from ui_helpers import log_in, see
@@ -20,15 +19,6 @@ from helpline.services.platform import Platform
 
 def admin2(p: Platform) -> Actor:
     return Actor("admin2", roles=("administrator",)).bind(p.metadata)
-
-
-async def until(check: Any, what: str, timeout: float = 15.0) -> Any:
-    for _ in range(int(timeout / 0.05)):
-        found = check()
-        if found:
-            return found
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"not reached: {what}")
 
 
 def codemirror(user: User, marker: str) -> ui.codemirror:

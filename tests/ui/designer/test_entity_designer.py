@@ -5,11 +5,11 @@ cannot be deleted or retyped (explained, retire offered), retiring takes the fie
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from typing import Any
 
 import pytest
+from designer_helpers import admin, found, retype, set_value, until
 from nicegui import ui
 from nicegui.testing import User
 from ui_helpers import log_in, see
@@ -19,7 +19,6 @@ import helpline.ui.views.designer.screen_designer  # noqa: F401 - both register 
 from helpline.data.database import db, session
 from helpline.data.migrate import DestructiveChangeRefused
 from helpline.data.query import ListQuery
-from helpline.security.actor import Actor
 from helpline.services.auth import actor_for, find_user
 from helpline.services.designer.drafts import DraftService
 from helpline.services.designer.screen_ops import placed_fields
@@ -28,44 +27,8 @@ from helpline.services.platform import Platform
 LABEL_EN, LABEL_ZH = "Number of set-top boxes", "机顶盒数量"
 
 
-async def until(check: Callable[[], Any], what: str, timeout: float = 15.0) -> Any:
-    for _ in range(int(timeout / 0.05)):
-        found = check()
-        if found:
-            return found
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"not reached: {what}")
-
-
-def found(user: User, marker: str = "", content: str = "") -> list[ui.element]:
-    try:
-        return list(user.find(marker=marker or None, content=content or None).elements)  # type: ignore[arg-type]
-    except AssertionError:
-        return []
-
-
-def set_value(user: User, marker: str, value: Any) -> None:
-    """Choose ``value`` in a select or checkbox as the user would."""
-    assert user.client
-    with user.client:
-        for element in user.find(marker=marker).elements:
-            element.value = value  # type: ignore[attr-defined]
-
-
-def retype(user: User, marker: str, text: str) -> None:
-    """Replace an input's text and leave it (the designers save on blur)."""
-    interaction = user.find(marker=marker).clear()
-    if text:
-        interaction.type(text)
-    interaction.trigger("blur")
-
-
 def inside(element: ui.element, marker: str) -> bool:
     return any(marker in a._markers for a in element.ancestors())
-
-
-def admin(p: Platform) -> Actor:
-    return Actor("admin", roles=("administrator",)).bind(p.metadata)
 
 
 def draft_field(p: Platform, name: str) -> dict[str, Any] | None:

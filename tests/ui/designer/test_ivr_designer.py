@@ -5,16 +5,15 @@ the draft while live callers get the live flow; roll back from the History tab."
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from typing import Any
 
+from designer_helpers import admin, one, until
 from nicegui import run, ui
 from nicegui.testing import User
 from ui_helpers import log_in, see
 
 import helpline.ui.views.designer.ivr_designer  # noqa: F401 - registers the designer
-from helpline.security.actor import Actor
 from helpline.services.designer.drafts import DraftService
 from helpline.services.platform import Platform
 from helpline.ui.views.ivr_console import engine_for
@@ -22,23 +21,6 @@ from telephony.switch.simulated import SimulatedSwitch
 
 OLD_MENU = "For consultation press 1"
 NEW_MENU = "Press 7 for the password service"
-
-
-def admin(p: Platform) -> Actor:
-    return Actor("admin", roles=("administrator",)).bind(p.metadata)
-
-
-async def until(check: Callable[[], Any], what: str, timeout: float = 20.0) -> Any:
-    for _ in range(int(timeout / 0.05)):
-        found = check()
-        if found:
-            return found
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"not reached: {what}")
-
-
-def one(user: User, marker: str) -> Any:
-    return next(iter(user.find(marker=marker).elements))
 
 
 def draft_of(p: Platform) -> dict[str, Any]:

@@ -4,47 +4,17 @@ drawer without a restart, roll back."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from typing import Any
 
+from designer_helpers import actor, found, retype, set_value, until
 from nicegui import ui
 from nicegui.testing import User
 from ui_helpers import log_in, see
 
 import helpline.ui.views.designer.menu_designer as menu_designer  # registers the designer
-from helpline.services.auth import actor_for, find_user
 from helpline.services.designer.drafts import DraftService
 from helpline.services.platform import Platform
-
-
-async def until(check: Callable[[], Any], what: str, timeout: float = 15.0) -> Any:
-    for _ in range(int(timeout / 0.05)):
-        found = check()
-        if found:
-            return found
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"not reached: {what}")
-
-
-def found(user: User, marker: str) -> list[ui.element]:
-    try:
-        return list(user.find(marker=marker).elements)
-    except AssertionError:
-        return []
-
-
-def set_value(user: User, marker: str, value: Any) -> None:
-    """Choose ``value`` in the widget (a select, a number) as the user would."""
-    assert user.client
-    with user.client:
-        for element in user.find(marker=marker).elements:
-            element.value = value  # type: ignore[attr-defined]
-
-
-def retype(user: User, marker: str, text: str) -> None:
-    """Replace the input's text and leave it (the designers save on blur)."""
-    user.find(marker=marker).clear().type(text).trigger("blur")
 
 
 def text_of(user: User, marker: str) -> str:
@@ -192,7 +162,3 @@ async def test_tree_operations_in_the_designer(user: User, ui_platform: Platform
     await until(lambda: "telephony" in names(), "discarded")
 
 
-def actor(username: str, platform: Platform) -> Any:
-    row = find_user(username)
-    assert row is not None
-    return actor_for(row, platform.metadata)

@@ -6,19 +6,19 @@ needs the designer permission."""
 
 from __future__ import annotations
 
-import asyncio
 import copy
 from collections.abc import Callable
 from typing import Any
 
 import pytest
+from designer_helpers import actor, found, one, retype, set_value, until
 from nicegui import ui
 from nicegui.testing import User
 from ui_helpers import log_in, see
 
 from helpline.data.query import ListQuery
 from helpline.security.actor import PermissionDenied
-from helpline.services.auth import actor_for, create_user, find_user
+from helpline.services.auth import create_user
 from helpline.services.designer.drafts import DraftService
 from helpline.services.designer.query_ops import parse_default, run_draft_query
 from helpline.services.platform import Platform
@@ -26,46 +26,6 @@ from helpline.ui.views.designer.query_designer import rename_atom  # registers t
 
 QUERY = "customers_by_tier"
 LOGIC = "(tier or tv_count) and (city or county) and lifecycle"
-
-
-async def until(check: Callable[[], Any], what: str, timeout: float = 15.0) -> Any:
-    for _ in range(int(timeout / 0.05)):
-        found = check()
-        if found:
-            return found
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"not reached: {what}")
-
-
-def found(user: User, marker: str) -> list[ui.element]:
-    try:
-        return list(user.find(marker=marker).elements)
-    except AssertionError:
-        return []
-
-
-def one(user: User, marker: str) -> Any:
-    elements = found(user, marker)
-    assert len(elements) == 1, f"{len(elements)} elements marked {marker}"
-    return elements[0]
-
-
-def set_value(user: User, marker: str, value: Any) -> None:
-    """Choose ``value`` in the widget as the user would (selects, checkboxes, numbers)."""
-    assert user.client
-    with user.client:
-        one(user, marker).value = value
-
-
-def retype(user: User, marker: str, text: str) -> None:
-    """Replace the input's text and leave it (the designer saves on blur)."""
-    user.find(marker=marker).clear().type(text).trigger("blur")
-
-
-def actor(username: str, platform: Platform) -> Any:
-    row = find_user(username)
-    assert row is not None
-    return actor_for(row, platform.metadata)
 
 
 def draft(platform: Platform) -> dict[str, Any]:

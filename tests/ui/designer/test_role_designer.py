@@ -4,36 +4,18 @@ draft, publish reaches agent1's drawer without a restart, roll back; and the pur
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from typing import Any
 
-from nicegui import ui
+from designer_helpers import actor, found, until
 from nicegui.testing import User
 from ui_helpers import log_in, see
 
 import helpline.ui.views.designer.role_designer as role_designer
 from helpline.metadata.permissions import PERMISSIONS
-from helpline.services.auth import actor_for, find_user
 from helpline.services.designer.drafts import DraftService
 from helpline.services.platform import Platform
 from helpline.ui.views.designer.view_as import role_view
-
-
-async def until(check: Callable[[], Any], what: str, timeout: float = 15.0) -> Any:
-    for _ in range(int(timeout / 0.05)):
-        found = check()
-        if found:
-            return found
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"not reached: {what}")
-
-
-def found(user: User, marker: str) -> list[ui.element]:
-    try:
-        return list(user.find(marker=marker).elements)
-    except AssertionError:
-        return []
 
 
 def frame() -> Any:
@@ -56,12 +38,6 @@ def saved(platform: Platform, check: Callable[[dict[str, Any]], bool]) -> Callab
         except AssertionError:
             return False
     return probe
-
-
-def actor(username: str, platform: Platform) -> Any:
-    row = find_user(username)
-    assert row is not None
-    return actor_for(row, platform.metadata)
 
 
 async def test_grant_revoke_scope_view_as_publish_and_roll_back(user: User, create_user: Callable[[], User],

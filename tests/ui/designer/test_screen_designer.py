@@ -5,41 +5,20 @@ publish reaches agent1 without a restart; roll back from the History tab."""
 
 from __future__ import annotations
 
-import asyncio
 import copy
 from collections.abc import Callable
 from typing import Any
 
+from designer_helpers import admin, found, one, retype, set_value, until
 from nicegui import ui
 from nicegui.testing import User
 from ui_helpers import log_in, see
 
 import helpline.ui.views.designer.screen_designer  # noqa: F401 - registers the designer
 from helpline.data.database import db, session
-from helpline.security.actor import Actor
 from helpline.services.designer.drafts import DraftService
 from helpline.services.designer.screen_ops import placed_fields
 from helpline.services.platform import Platform
-
-
-async def until(check: Callable[[], Any], what: str, timeout: float = 15.0) -> Any:
-    for _ in range(int(timeout / 0.05)):
-        found = check()
-        if found:
-            return found
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"not reached: {what}")
-
-
-def found(user: User, marker: str = "", content: str = "", kind: type | None = None) -> list[ui.element]:
-    try:
-        return list(user.find(kind=kind, marker=marker or None, content=content or None).elements)  # type: ignore[arg-type]
-    except AssertionError:
-        return []
-
-
-def one(user: User, marker: str) -> ui.element:
-    return next(iter(user.find(marker=marker).elements))
 
 
 async def rerendered(old: ui.element) -> None:
@@ -48,27 +27,12 @@ async def rerendered(old: ui.element) -> None:
     await until(lambda: old.is_deleted, "the designer re-rendered")
 
 
-def set_value(user: User, marker: str, value: Any) -> None:
-    assert user.client
-    with user.client:
-        for element in user.find(marker=marker).elements:
-            element.value = value  # type: ignore[attr-defined]
-
-
-def retype(user: User, marker: str, text: str) -> None:
-    user.find(marker=marker).clear().type(text).trigger("blur")
-
-
 def inside(element: ui.element, marker: str) -> bool:
     return any(marker in a._markers for a in element.ancestors())
 
 
 def in_preview(user: User, content: str = "", kind: type | None = None) -> list[ui.element]:
     return [e for e in found(user, content=content, kind=kind) if inside(e, "screen-preview")]
-
-
-def admin(p: Platform) -> Actor:
-    return Actor("admin", roles=("administrator",)).bind(p.metadata)
 
 
 def draft(p: Platform, name: str) -> dict[str, Any]:
