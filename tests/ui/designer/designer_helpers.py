@@ -8,6 +8,7 @@ from typing import Any
 
 from nicegui import ui
 from nicegui.testing import User
+from ui_helpers import log_in
 
 from helpline.security.actor import Actor
 from helpline.services.auth import actor_for, find_user
@@ -64,3 +65,32 @@ def actor(username: str, platform: Platform) -> Actor:
 
 def admin(platform: Platform) -> Actor:
     return Actor("admin", roles=("administrator",)).bind(platform.metadata)
+
+
+async def settled(user: User, p: Platform, kind: str, name: str) -> None:
+    """Wait until the designer shows the live revision again (its reload after publish or roll back is
+    done), so the test ends with no work in flight."""
+    def shown() -> bool:
+        current = p.store.current(kind, name)
+        status = " ".join(str(getattr(e, "text", "")) for e in found(user, "designer-status"))
+        return current is not None and status.endswith(f"Live revision {current.id}")
+    await until(shown, f"{kind} {name} reloaded")
+
+
+async def log_in_agent(agent: User, path: str) -> None:
+    """Sign agent1 in on a second simulated browser. The simulation sends ``ui.navigate`` to whichever
+    User object was touched last, so the redirect after signing in is now and then lost while the admin's
+    page is busy: try again (a real browser has no such problem)."""
+    for _ in range(3):
+        await log_in(agent, "agent1", path=path, expect_shell=False)
+        try:
+            await agent.should_see(marker="logout", retries=150)
+            return
+        except AssertionError:
+            await agent.open(path)
+            try:
+                await agent.should_see(marker="logout", retries=50)
+                return
+            except AssertionError:
+                continue
+    await agent.should_see(marker="logout")

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from designer_helpers import admin, found, retype, set_value, until
+from designer_helpers import admin, found, log_in_agent, retype, set_value, settled, until
 from nicegui import ui
 from nicegui.testing import User
 from ui_helpers import log_in, see
@@ -39,35 +39,6 @@ def draft_field(p: Platform, name: str) -> dict[str, Any] | None:
 def columns(table: str) -> set[str]:
     with session():
         return {c.name for c in db.get_columns(table)}
-
-
-async def settled(user: User, p: Platform, kind: str, name: str) -> None:
-    """Wait until the designer shows the live revision again (its reload after publish or roll back is
-    done), so the test ends with no work in flight."""
-    def shown() -> bool:
-        current = p.store.current(kind, name)
-        status = " ".join(str(getattr(e, "text", "")) for e in found(user, "designer-status"))
-        return current is not None and status.endswith(f"Live revision {current.id}")
-    await until(shown, f"{kind} {name} reloaded")
-
-
-async def log_in_agent(agent: User, path: str) -> None:
-    """Sign agent1 in on a second simulated browser. The simulation sends ``ui.navigate`` to whichever
-    User object was touched last, so the redirect after signing in is now and then lost while the admin's
-    page is busy: try again (a real browser has no such problem)."""
-    for _ in range(3):
-        await log_in(agent, "agent1", path=path, expect_shell=False)
-        try:
-            await agent.should_see(marker="logout", retries=150)
-            return
-        except AssertionError:
-            await agent.open(path)
-            try:
-                await agent.should_see(marker="logout", retries=50)
-                return
-            except AssertionError:
-                continue
-    await agent.should_see(marker="logout")
 
 
 async def open_entity(user: User) -> None:
