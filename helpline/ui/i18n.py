@@ -7,6 +7,9 @@ database and in the browser session). Metadata labels are not here: they carry t
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from functools import cache
 from typing import Any
 
@@ -49,12 +52,28 @@ def translate(language: str, key: str, **params: Any) -> str:
         return text
 
 
+_speaking: ContextVar[str | None] = ContextVar("helpline_language", default=None)
+
+
+@contextmanager
+def speaking(language: str) -> Iterator[None]:
+    """Render in ``language`` where there is no request to ask (a page rebuilt by a published change)."""
+    token = _speaking.set(language)
+    try:
+        yield
+    finally:
+        _speaking.reset(token)
+
+
 def current_language() -> str:
-    """The signed-in user's language inside a page or event handler; the default elsewhere (worker threads,
-    services): code that runs there gets the language passed in."""
+    """The signed-in user's language inside a page or event handler (or the one set by :func:`speaking`);
+    the default elsewhere (worker threads, services): code that runs there gets the language passed in."""
     from nicegui import app
     from nicegui.slot import Slot
 
+    forced = _speaking.get()
+    if forced is not None:
+        return forced
     if not Slot.get_stack():
         return DEFAULT_LANGUAGE
     try:

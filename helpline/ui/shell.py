@@ -18,7 +18,7 @@ from helpline.services.designer.menu_ops import item_visible as menu_item_visibl
 
 from . import live_menu
 from .context import platform
-from .i18n import LANGUAGES, current_language, label, t
+from .i18n import LANGUAGES, current_language, label, speaking, t
 from .session import sign_out
 from .views.admin_views import audit_view, category_view, home_view, profile_view, users_view
 from .views.base import ViewContext
@@ -46,6 +46,7 @@ def item_visible(actor: Actor, menu: Menu, item: MenuItem, metadata: MetadataSet
 class Shell:
     def __init__(self, actor: Actor):
         self.actor = actor
+        self.language = current_language()
         self.tabs_by_key: dict[str, tuple[Any, Any]] = {}
         self.header()
         self.drawer()
@@ -88,7 +89,7 @@ class Shell:
         if self.menu_box.is_deleted:
             return
         self.actor = self.actor.bind(platform().metadata)
-        with self.menu_box.client:
+        with speaking(self.language), self.menu_box.client:
             self.fill_menu()
 
     def menu_item(self, menu: Menu, item: MenuItem) -> None:

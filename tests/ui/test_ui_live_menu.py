@@ -4,6 +4,7 @@ drops a revoked one without a reload, and the tabs already open stay."""
 from __future__ import annotations
 
 import copy
+import threading
 
 from nicegui.testing import User
 from ui_helpers import log_in
@@ -14,6 +15,13 @@ from helpline.services.platform import Platform
 
 
 def publish_menu(p: Platform, change: object) -> None:
+    """Publish from a thread of its own, as a designer's worker thread does (no request to ask)."""
+    thread = threading.Thread(target=_publish_menu, args=(p, change))
+    thread.start()
+    thread.join(30)
+
+
+def _publish_menu(p: Platform, change: object) -> None:
     service = DraftService(p)
     admin = Actor("admin", roles=("administrator",)).bind(p.metadata)
     opened = service.open(admin, "menu", "main")
@@ -34,7 +42,8 @@ async def test_open_drawer_follows_published_menu(user: User, ui_platform: Platf
         item = next(i for i in data["items"] if i["name"] == "customers")
         item["label"]["en"] = "Subscribers"
     publish_menu(ui_platform, rename)
-    await user.should_see("Subscribers", retries=100)
+    await user.should_see("Subscribers", retries=100)  # in the agent's language (English), not the default
+    await user.should_see("Main menu")
 
     def revoke(data: dict) -> None:  # type: ignore[type-arg]
         item = next(i for i in data["items"] if i["name"] == "knowledge")

@@ -99,7 +99,7 @@ class MenuDesigner(Editor):
                 .props("dense").classes("w-28").mark("menu-order")
             order.on("blur", lambda: self.set_order(order.value))
         frame.error_slot("order")
-        with ui.row().classes("w-full no-wrap gap-4 items-start"):
+        with ui.row().classes("w-full gap-4 items-start"):
             with ui.card().classes("w-[28rem] shrink-0").props("flat bordered"):
                 with ui.row().classes("w-full items-center gap-1"):
                     ui.label(t("designer.menu.tree")).classes("text-subtitle1")
@@ -111,7 +111,7 @@ class MenuDesigner(Editor):
                 frame.error_slot("items", exact=True)
                 self.tree = ui.column().classes("w-full gap-0").mark("menu-tree")
                 self.build_tree()
-            self.detail = ui.column().classes("grow min-w-0 gap-1")
+            self.detail = ui.column().classes("grow min-w-[22rem] gap-1")
             with self.detail:
                 self.build_detail()
 
