@@ -18,6 +18,8 @@ What it adds to the normal server, for measuring only:
   bench agent signs in and goes ready through ``DeskService``), ``POST /_bench/calls?rate=R&seconds=S`` (Poisson
   arrivals of callers through the ``main`` IVR flow on the simulated switch: key ``0``, queue ``general``),
   ``POST /_bench/stop``, ``GET /_bench/results``; ``POST /_bench/freeze`` (``gc.freeze()``, an experiment).
+* ``serve()`` applies ``helpline.ui.gc_tuning`` as in production (``--no-gc-tuning``: without it, to compare);
+  ``GET /_bench/memory`` counts frozen objects among the tracked ones and reports what the tuning did.
 * Timestamps (``time.monotonic``, the router's own clock, system-wide on Linux so the bench process can compare
   its receive times): every ``Offer`` (router subscriber registered before any desktop), the moment the desktop
   renders the pop's customer strip (``CallPanel.show_strip`` wrapped), and the moment NiceGUI's outbox has
@@ -322,6 +324,7 @@ def register_endpoints(platform: Any, args: argparse.Namespace, phones: list[str
     from nicegui import Client, app, background_tasks, run
 
     from helpline.services.auth import actor_for, find_user
+    from helpline.ui import gc_tuning
     from helpline.ui import session as web_session
 
     web_session.OPEN_PATHS = (*web_session.OPEN_PATHS, "/_bench/")  # type: ignore[assignment]
@@ -356,7 +359,8 @@ def register_endpoints(platform: Any, args: argparse.Namespace, phones: list[str
         return {"rss_mb": rss_mb(), "desktops": desktops_present(), "clients": len(Client.instances),
                 "elements_per_desktop": sum(len(c.elements) for c in desktops) / max(1, len(desktops)),
                 "history_per_desktop": sum(len(c.outbox.message_history) for c in desktops) / max(1, len(desktops)),
-                "gc_objects": len(gc.get_objects()), "full_gc_ms": full_gc_ms,
+                "gc_objects": len(gc.get_objects()) + gc.get_freeze_count(), "gc_frozen": gc.get_freeze_count(),
+                "full_gc_ms": full_gc_ms, "gc_tuning": gc_tuning.stats(),
                 "element_kinds": element_kinds(desktops)}
 
     @app.post("/_bench/freeze")
@@ -441,6 +445,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--unknown", type=float, default=0.3, help="share of callers who are no customer")
     p.add_argument("--gc-threshold", type=int, nargs=3, metavar=("G0", "G1", "G2"),
                    help="experiment: gc.set_threshold(G0, G1, G2) at start (Python's default: 700 10 10)")
+    p.add_argument("--no-gc-tuning", action="store_true",
+                   help="experiment: without helpline.ui.gc_tuning (what serve() applies: freeze the pages' objects, "
+                        "thaw and collect them when pages were closed)")
     p.add_argument("--no-desk-timer", action="store_true",
                    help="experiment: the desktops' shared one-second tick does nothing (no clocks' text, no 5 s "
                         "refresh)")
@@ -481,6 +488,10 @@ def main(argv: list[str] | None = None) -> int:
         from helpline.ui.views.desktop import Desktop
 
         Desktop.tick = lambda self: None  # type: ignore[method-assign]
+    if args.no_gc_tuning:
+        from helpline.ui import gc_tuning
+
+        gc_tuning.install = lambda: None  # type: ignore[assignment]
     watch_gc()
     register_endpoints(platform, args, phones)
     print(f"bench server: {len(phones)} caller numbers, {args.desktops} agents, port {args.port}", flush=True)

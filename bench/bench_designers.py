@@ -37,7 +37,7 @@ from helpline.services.platform import Platform  # noqa: E402
 
 def pct(values: list[float], q: float) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))] * 1000
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))] * 1000
 
 
 def touch(kind: str, data: dict[str, Any], i: int) -> None:

@@ -56,7 +56,9 @@ record as one more tab on the next call.
 
 Diagnosis options: ``--stalls S`` samples where the server's event loop is while it has not run for S seconds;
 ``--gc-threshold G0 G1 G2`` and ``--gc-freeze`` try the server with other garbage-collector settings;
-``--no-desk-timer`` makes the desktops' shared one-second tick do nothing (to see what it costs).
+``--no-desk-timer`` makes the desktops' shared one-second tick do nothing (to see what it costs);
+``--no-gc-tuning`` runs the server without ``helpline.ui.gc_tuning`` (which ``serve()`` applies: the pages'
+objects frozen, full collections walking only what is new; the tracked-object counts include the frozen ones).
 
 Targets: memory < 1 MB per desktop, p95 decision → pop sent < 200 ms.
 """
@@ -288,6 +290,8 @@ class Server:
             cmd += ["--gc-threshold", *map(str, args.gc_threshold)]
         if args.no_desk_timer:
             cmd.append("--no-desk-timer")
+        if args.no_gc_tuning:
+            cmd.append("--no-gc-tuning")
         env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]).rstrip(
             os.pathsep))
         with open(self.log, "w") as out:
@@ -437,7 +441,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     acker: asyncio.Task[None] | None = None
     report: dict[str, Any] = {"desktops": args.desktops, "seconds": args.seconds, "rate": args.rate,
                               "gc_freeze": args.gc_freeze, "gc_threshold": args.gc_threshold,
-                              "no_desk_timer": args.no_desk_timer,
+                              "no_desk_timer": args.no_desk_timer, "no_gc_tuning": args.no_gc_tuning,
                               "talk_s": list(args.talk), "wrap_up_s": args.wrap_up, "cpus": os.cpu_count()}
     try:
         log(f"server pid {server.process.pid} on port {server.port}, log {server.log}")
@@ -512,6 +516,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         report["memory"]["gc_objects_after_calls"] = end["gc_objects"]
         report["memory"]["full_gc_ms_after_calls"] = end["full_gc_ms"]
         report["memory"]["element_kinds_after_calls"] = end["element_kinds"]
+        report["memory"]["gc_frozen_after_calls"] = end.get("gc_frozen", 0)
+        report["gc_tuning"] = end.get("gc_tuning", {})
         report["pop"] = pop_latencies(results, {d.agent: d for d in desktops})
         cpu = results["cpu_s"]
         report["server_cpu_pct_during_calls"] = (cpu["calls_end"] - cpu["calls_start"]) / \
@@ -557,6 +563,10 @@ def show(report: dict[str, Any]) -> None:
           f"{mem['gc_objects_after_connect']:,} "
           f"→ {mem['gc_objects_after_calls']:,}; a full collection takes {mem['full_gc_ms_before']:.0f} → "
           f"{mem['full_gc_ms_after_connect']:.0f} → {mem['full_gc_ms_after_calls']:.0f} ms")
+    if report.get("gc_tuning"):
+        tuning = report["gc_tuning"]
+        print(f"gc tuning: {mem['gc_frozen_after_calls']:,} objects frozen after the calls; {tuning['freezes']:.0f} "
+              f"freezes, {tuning['thaws']:.0f} thaws")
     print(f"connecting: {report['connect']['seconds']:.1f} s for all, one desktop p50 "
           f"{report['connect']['open_ms']['p50']:.0f} ms / p95 {report['connect']['open_ms']['p95']:.0f} ms")
     print(f"calls: {report['calls']['placed']} placed, outcomes {report['calls']['outcomes']}; offers {pop['offers']}, "
@@ -626,6 +636,8 @@ def main(argv: list[str] | None = None) -> int:
                    help="experiment: gc.set_threshold(G0, G1, G2) in the server (Python's default: 700 10 10)")
     p.add_argument("--no-desk-timer", action="store_true",
                    help="experiment: the desktops' shared one-second tick (clocks' text, 5 s refresh) does nothing")
+    p.add_argument("--no-gc-tuning", action="store_true",
+                   help="experiment: the server without helpline.ui.gc_tuning (which serve() applies)")
     p.add_argument("--gc-freeze", action="store_true",
                    help="experiment: gc.freeze() in the server once the desktops are connected (their objects are "
                         "then skipped by full garbage collections)")

@@ -24,7 +24,11 @@ def build(plat: Platform) -> None:
 
 
 def serve(settings: Settings, plat: Platform) -> None:
+    """Build the app for ``plat`` and run the web server (blocks); garbage-collector tuning applied."""
+    from . import gc_tuning
+
     build(plat)
+    gc_tuning.install()
     ui.run(host=settings.host, port=settings.port, title="Helpline", reload=False, show=False,
            storage_secret=settings.storage_secret or secrets.token_hex(16), uvicorn_logging_level="warning",
            language="zh-CN", favicon="☎")

@@ -22,7 +22,7 @@ class Refreshable(Protocol):
 
 
 _shells: weakref.WeakSet[Refreshable] = weakref.WeakSet()  # type: ignore[type-var]
-_installed: set[int] = set()
+_installed: weakref.WeakSet[Platform] = weakref.WeakSet()
 
 
 def follow(shell: Refreshable) -> None:
@@ -32,9 +32,9 @@ def follow(shell: Refreshable) -> None:
 
 def install(platform: Platform) -> None:
     """Listen to ``platform``'s published changes (once per platform)."""
-    if id(platform) in _installed:
+    if platform in _installed:
         return
-    _installed.add(id(platform))
+    _installed.add(platform)
     platform.on_change(_changed)
 
 

@@ -260,7 +260,21 @@ async def test_shortcut_keys_and_refusals_from_the_server(user: User, desk: Any)
     await see(user, "Not possible: answer is possible while")
     press(user, "F3")
     await until(lambda: agent(desk)["status"] == "not_ready")
-    await user.should_see("Ready (F2)")
+    assert element(user, "desk-ready").props["title"] == "Ready (F2)"  # the tooltip names the key
+
+
+async def test_toolbar_tooltips_are_the_buttons_titles_not_elements(user: User, desk: Any) -> None:
+    """Each button's tooltip is its ``title`` (the browser's own tooltip), naming its shortcut key: no tooltip
+    element per button (≈ 40 objects each, 15 % of an idle page)."""
+    await log_in(user, "agent1", path="/desktop")
+    await user.should_see(marker="desk-sign-in", retries=150)
+    toolbar = next(e for e in element(user, "desk-sign-in").ancestors() if "desk-toolbar" in e.classes)
+    buttons = [e for e in toolbar.descendants() if isinstance(e, ui.button)]
+    assert len(buttons) >= 17 and all(b.props.get("title") for b in buttons)
+    assert not [e for e in toolbar.descendants() if isinstance(e, ui.tooltip)]
+    titles = {b.props["title"] for b in buttons}
+    assert {"Ready (F2)", "Not ready (F3)", "Answer (F4)", "Hold (F5)", "Release (F6)"} <= titles
+    assert "Transfer" in titles
 
 
 async def test_auto_answer_needs_its_permission_and_is_recorded(user: User, desk: Any) -> None:

@@ -9,7 +9,8 @@ thread, the formatted table rows and the customer block as HTML (:func:`customer
 and fields with their display values, one element instead of a read-only form of ~60).
 
 The pop is built once per desktop and filled again for every call (texts, table rows, the block's HTML,
-visibility): a call sends the changed values, not a new tree of elements.
+visibility): a call sends the changed values, not a new tree of elements. The unknown caller's search block is
+built at the desktop's first unknown caller.
 """
 
 from __future__ import annotations
@@ -188,6 +189,9 @@ class CallPanel:
         self.customer.set_visibility(known)
         self.unknown.set_visibility(not known)
         if not known:
+            if not self.unknown_built:
+                with self.unknown:
+                    self.unknown_block()
             self.outside.set_visibility(bool(pop["customer_outside"]))
             self.search_input.value = pop["caller_number"]
             self.results.clear()
@@ -206,8 +210,8 @@ class CallPanel:
             with ui.row().classes("w-full no-wrap items-start gap-4"):
                 with ui.column().classes("w-1/2 gap-1"):
                     self.customer = ui.html("", sanitize=False).classes("w-full desk-customer").mark("pop-customer")
-                    with ui.column().classes("w-full gap-1") as self.unknown:
-                        self.unknown_block()
+                    self.unknown = ui.column().classes("w-full gap-1")  # filled at the first unknown caller
+                    self.unknown_built = False
                 with ui.column().classes("w-1/2 gap-1"):
                     ui.label(self.t("desktop.ivr_trail")).classes("text-subtitle1 text-primary")
                     self.trail = self.table(TRAIL_COLUMNS, {c: self.t(f"ivr.trail.{c}") for c in TRAIL_COLUMNS}, [],
@@ -265,7 +269,9 @@ class CallPanel:
         self.blacklisted.set_visibility(bool(customer.get("blacklisted")))
 
     def unknown_block(self) -> None:
-        """What an unknown caller shows: a quick search (a click links the customer) and *New customer*."""
+        """What an unknown caller shows: a quick search (a click links the customer) and *New customer* (built at
+        the desktop's first unknown caller: most desktops only see known ones)."""
+        self.unknown_built = True
         ui.label(self.t("desktop.customer.unknown")).classes("text-h6").mark("pop-unknown")
         self.outside = ui.label(self.t("desk.customer.outside")).classes("text-caption text-warning")
         with ui.row().classes("items-end gap-2"):

@@ -106,9 +106,11 @@ class Toolbar:
     def button(self, name: str, key: str, icon: str, *, color: str = "primary") -> None:
         shortcut = next((k for k, v in SHORTCUTS.items() if v == name), None)
         tip = self.t(key) + (f" ({shortcut})" if shortcut else "")
-        self.buttons[name] = ui.button(self.t(key), icon=icon, color=color, on_click=lambda n=name: self.run(n)) \
+        button = ui.button(self.t(key), icon=icon, color=color, on_click=lambda n=name: self.run(n)) \
             .props("dense no-caps unelevated").classes(f"desk-{name.replace('_', '-')}") \
-            .mark(f"desk-{name.replace('_', '-')}").tooltip(tip)
+            .mark(f"desk-{name.replace('_', '-')}")
+        button.props["title"] = tip  # the browser's own tooltip: no ui.tooltip element (≈ 40 objects) per button
+        self.buttons[name] = button
 
     def reasons(self) -> dict[str, str]:
         """The not-ready reasons an agent may pick (not the router's own), with their time limits."""

@@ -36,6 +36,7 @@ from telephony.desk.service import AgentRef, DeskError, DeskService
 from telephony.router.core import RouterError
 from telephony.router.events import AgentAlert, AgentChanged, CallLeft, Offer, RouterEvent
 
+from .. import gc_tuning
 from .base import ViewContext
 from .desk_pop import CallPanel, load_pop
 from .desk_status import CLOCK_SCRIPT, TALKING, StatusPanel, Words
@@ -156,6 +157,7 @@ class Desktop:
         ui.run_javascript(PREVENT_DEFAULTS + CLOCK_SCRIPT.replace("SERVER_NOW", f"{time.time():.3f}"))
         self.refresh()
         TICKER.add(self)
+        gc_tuning.settle()  # the page lives as long as its browser: freeze its objects (see gc_tuning)
         await self.resume()
 
     def build(self) -> None:
@@ -202,6 +204,7 @@ class Desktop:
                                            context=self.context)
 
     def on_event(self, event: RouterEvent) -> None:
+        gc_tuning.busy()
         if self.closed or self.root.is_deleted:
             self.close()
             return
@@ -282,7 +285,10 @@ class Desktop:
         pop = await self.pop_of(call_id)
         if pop is None or self.closed:
             return
+        first = self.call.details is None
         self.call.show(pop)
+        if first:
+            gc_tuning.settle()  # the pop is built once per desktop and filled again afterwards
         self.work.show_call()
         if self.view.get("call_id") == call_id and self.view.get("state") in ("reserved", "ringing"):
             self.notify(self.t("desktop.incoming", number=pop["caller_number"] or "?"), "info")
@@ -302,7 +308,10 @@ class Desktop:
         if record is None or self.closed:
             return
         self.call.contact_serial = str(record.values["serial_no"])
+        first = self.contact.form is None
         self.contact.show(record, over=over or self.view.get("state") not in TALKING)
+        if first:
+            gc_tuning.settle()  # the contact record form too is built once per desktop
 
     async def resume(self) -> None:
         """A reloaded desktop: the pop of the call in progress, and its contact record once answered."""
