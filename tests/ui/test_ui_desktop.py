@@ -576,6 +576,44 @@ async def test_a_second_call_fills_the_same_pop_and_contact_form(
     assert contact_records(ui_platform, first_serial)[0]["remarks"] == "first call"
 
 
+async def test_category_options_are_loaded_when_the_select_opens_and_the_choice_is_filed(
+        user: User, desk: Any, ui_platform: Platform, callers: list[Caller], gold_customer: int) -> None:
+    """The contact record's category selects hold only their chosen codes' options (the desktop keeps the form):
+    opening one loads the tree's codes, the agent's choice is made among them as the browser sends it, closing
+    it drops the others again (the chips keep their labels), and filing saves the chosen codes."""
+    from helpline.ui.views.display import category_options
+
+    settings(desk, wrap_up_s=300.0)
+    await ready_desktop(user, desk)
+    await talking(user, desk, ui_platform, callers)
+    serial = text(user, "pop-serial")
+    select = field(user, "consultation_types")
+    assert select.options == {} and select.value == []
+    tree = category_options(ui_platform.metadata.categories["consultation_types"], language="en")
+    assert "tariffs" in tree and len(tree) > 3
+
+    user.find(marker="field-consultation_types").trigger("popupShow")  # the browser's popup-show
+    await until(lambda: select.options == tree)
+    index = list(tree).index("tariffs")
+    user.find(marker="field-consultation_types").trigger("update:modelValue",
+                                                        [{"value": index, "label": tree["tariffs"]}])
+    await until(lambda: select.value == ["tariffs"])
+    user.find(marker="field-consultation_types").trigger("popupHide")
+    await until(lambda: select.options == {"tariffs": tree["tariffs"]})
+    assert select.value == ["tariffs"] and select.props["model-value"] == [{"value": 0, "label": tree["tariffs"]}]
+    assert not user.find(marker="field-acceptance_types").elements.pop().options  # the others never opened
+    grids = {e.parent_slot.parent for name in ("remarks", "consultation_types", "serial_no")
+             if (e := field(user, name)).parent_slot is not None}
+    assert len(grids) == 3 and all(isinstance(g, ui.grid) for g in grids)  # no wrapper per field, no card
+
+    user.find(marker="desk-release").click()
+    await until(lambda: enabled(user, "desk-file"))
+    user.find(marker="desk-file").click()
+    await see(user, "Contact record filed")
+    assert contact_records(ui_platform, serial)[0]["consultation_types"] == ["tariffs"]
+    assert select.options == {"tariffs": tree["tariffs"]}  # the saved record shown again: its chosen code only
+
+
 # ------------------------------------------------------------------------------------------------ texts
 def test_desk_texts_exist_in_both_languages_with_the_same_placeholders() -> None:
     import re

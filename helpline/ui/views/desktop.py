@@ -38,7 +38,7 @@ from telephony.router.events import AgentAlert, AgentChanged, CallLeft, Offer, R
 
 from .. import gc_tuning
 from .base import ViewContext
-from .desk_pop import CallPanel, load_pop
+from .desk_pop import DESK_STYLE, CallPanel, load_pop
 from .desk_status import CLOCK_SCRIPT, TALKING, StatusPanel, Words
 from .desk_toolbar import PREVENT_DEFAULTS, Toolbar
 
@@ -154,7 +154,7 @@ class Desktop:
         self.client.on_connect(lambda: None if self.closed else present(self.desk, number, self.client.id, True))
         self.client.on_disconnect(self.disconnected)
         self.client.on_delete(self.close)
-        ui.run_javascript(PREVENT_DEFAULTS + CLOCK_SCRIPT.replace("SERVER_NOW", f"{time.time():.3f}"))
+        ui.run_javascript(PREVENT_DEFAULTS + DESK_STYLE + CLOCK_SCRIPT.replace("SERVER_NOW", f"{time.time():.3f}"))
         self.refresh()
         TICKER.add(self)
         gc_tuning.settle()  # the page lives as long as its browser: freeze its objects (see gc_tuning)
