@@ -10,12 +10,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from desk_helpers import GOLD, Caller
 from selenium import webdriver
 from ui_helpers import PASSWORD
 
 from helpline.data.database import db, session
 from helpline.data.system import User as UserRow
 from helpline.demo.generator import DemoGenerator
+from helpline.security.actor import Actor
 from helpline.services.auth import ensure_bootstrap_users
 from helpline.services.platform import Platform
 from helpline.ui.context import set_platform
@@ -74,3 +76,29 @@ def nicegui_chrome_options(nicegui_chrome_options: webdriver.ChromeOptions) -> w
                 "disable-sync", "no-first-run", "disable-gpu"):
         nicegui_chrome_options.add_argument(arg)
     return nicegui_chrome_options
+
+
+@pytest.fixture
+def callers(ui_platform: Platform) -> Iterator[list[Caller]]:
+    """Callers started by a test; any still on the line hang up at its end."""
+    started: list[Caller] = []
+    yield started
+    for caller in started:
+        caller.hang_up()
+
+
+@pytest.fixture
+def gold_customer(ui_platform: Platform) -> int:
+    """A gold-card customer of Changsha (agent1's region) with a contact record, an open work order and an
+    outage notice for Changsha."""
+    system = Actor.system()
+    records = ui_platform.records
+    customer = records.create(system, "customer", {"customer_no": "HN-DESK-1", "name": "Zhang Wei", "phone": GOLD,
+                                                   "city": "changsha", "value_tier": "gold"}).id
+    records.create(system, "contact_record", {"serial_no": "2026100100000001", "customer": customer,
+                                              "caller_number": GOLD, "agent": "agent2", "remarks": "asked about HD"})
+    records.create(system, "work_order", {"order_no": "WO-DESK-1", "customer": customer, "type": "fault",
+                                          "status": "dispatched", "title": "No signal on the second set"})
+    records.create(system, "outage", {"title": "Fibre cut in Changsha", "region": "changsha",
+                                      "notice": "长沙光缆中断", "notice_en": "A fibre cut affects Changsha."})
+    return customer

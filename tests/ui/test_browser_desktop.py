@@ -10,10 +10,10 @@ from dataclasses import replace
 from typing import Any
 
 import pytest
+from desk_helpers import GOLD, Caller
 from nicegui.testing import Screen
 from selenium.webdriver.common.keys import Keys
 from test_browser import log_in, press
-from test_ui_desktop import GOLD, Caller, gold_customer  # noqa: F401 (a fixture)
 
 from helpline.data.database import session
 from helpline.services.platform import Platform

@@ -2,168 +2,42 @@
 toolbar function and the states it needs, refusals shown from the server, keyboard shortcuts, the
 not-ready countdown, the screen-pop (customer, tier, trail, notices, history, work orders), the contact
 record created on answer and filed in wrap-up, transfer and consultation, resuming after a reload, the
-browser's disappearance, an unknown caller linked by search, and who may open the desktop at all."""
+browser's disappearance, an unknown caller linked by search, and who may open the desktop at all. What the
+desktop sends (and does not) is in test_ui_desktop_updates.py."""
 
 from __future__ import annotations
 
 import asyncio
-import threading
-import time
-from collections.abc import Callable, Iterator
-from dataclasses import replace
 from typing import Any
 
-import pytest
+from desk_helpers import (
+    GOLD,
+    STRANGER,
+    Caller,
+    agent,
+    contact_records,
+    element,
+    enabled,
+    field,
+    form_values,
+    offered,
+    press,
+    ready_desktop,
+    settings,
+    shown,
+    talking,
+    text,
+    until,
+)
 from nicegui import ui
 from nicegui.testing import User
 from ui_helpers import log_in, see
 
 from helpline.data.database import session
-from helpline.security.actor import Actor
 from helpline.security.audit import search_audit
 from helpline.services.auth import actor_for, find_user
 from helpline.services.platform import Platform
 from telephony.desk.screenpop import screen_pop
-from telephony.ivr import IvrEngine
-from telephony.ivr.engine import CallOutcome
-from telephony.switch.simulated import SimulatedSwitch
-
-GOLD = "13912345678"
-STRANGER = "13700000009"
-
-
-class Caller:
-    """A caller on a thread running the main IVR flow and pressing 0 (an agent), as the IVR tests do."""
-
-    def __init__(self, platform: Platform, desk: Any, number: str = GOLD) -> None:
-        self.switch = SimulatedSwitch("0", interactive=True, language="en", phones=desk.phones)
-        self.outcome: CallOutcome | None = None
-        engine = IvrEngine(platform, router=platform.router)
-        self.thread = threading.Thread(target=self._run, args=(engine, number), daemon=True)
-        self.thread.start()
-
-    def _run(self, engine: IvrEngine, number: str) -> None:
-        self.outcome = engine.run_call(self.switch, caller_number=number, dnid="96266", flow_name="main")
-
-    def hang_up(self) -> None:
-        self.switch.hang_up()
-        self.thread.join(5)
-
-
-@pytest.fixture
-def callers(ui_platform: Platform) -> Iterator[list[Caller]]:
-    """Callers started by a test; any still on the line hang up at its end."""
-    started: list[Caller] = []
-    yield started
-    for caller in started:
-        caller.hang_up()
-
-
-@pytest.fixture
-def gold_customer(ui_platform: Platform) -> int:
-    """A gold-card customer of Changsha (agent1's region) with a contact record, an open work order and an
-    outage notice for Changsha."""
-    system = Actor.system()
-    records = ui_platform.records
-    customer = records.create(system, "customer", {"customer_no": "HN-DESK-1", "name": "Zhang Wei", "phone": GOLD,
-                                                   "city": "changsha", "value_tier": "gold"}).id
-    records.create(system, "contact_record", {"serial_no": "2026100100000001", "customer": customer,
-                                              "caller_number": GOLD, "agent": "agent2", "remarks": "asked about HD"})
-    records.create(system, "work_order", {"order_no": "WO-DESK-1", "customer": customer, "type": "fault",
-                                          "status": "dispatched", "title": "No signal on the second set"})
-    records.create(system, "outage", {"title": "Fibre cut in Changsha", "region": "changsha",
-                                      "notice": "长沙光缆中断", "notice_en": "A fibre cut affects Changsha."})
-    return customer
-
-
-def settings(desk: Any, **changes: Any) -> None:
-    """Change the live router's settings (shorter or longer times for a test)."""
-    desk.router.do(lambda r: r.reconfigure(replace(r.settings, **changes), r.policy))
-
-
-def element(user: User, marker: str) -> Any:
-    return user.find(marker=marker).elements.pop()
-
-
-def text(user: User, marker: str) -> str:
-    return str(element(user, marker).text)
-
-
-def field(user: User, name: str) -> Any:
-    """A field of the contact record form (the customer block has fields of the same names)."""
-    contact = element(user, "desk-contact")
-    return next(e for e in user.find(marker=f"field-{name}").elements if contact in e.ancestors())
-
-
-def form_values(user: User, anchor: str) -> dict[str, Any]:
-    """The values of the form (in a tab of the work area) that has the field ``anchor``."""
-    panel = next(a for a in element(user, f"field-{anchor}").ancestors() if isinstance(a, ui.tab_panel))
-    return {c[6:]: e.value for e in panel.descendants() for c in e.classes if c.startswith("field-")}
-
-
-def shown(user: User, marker: str) -> bool:
-    """Whether an element with ``marker`` is on the page and visible (the user finds only visible ones)."""
-    try:
-        return bool(user.find(marker=marker).elements)
-    except AssertionError:
-        return False
-
-
-def enabled(user: User, marker: str) -> bool:
-    return bool(element(user, marker).enabled)
-
-
-async def until(check: Callable[[], Any], timeout: float = 10.0) -> Any:
-    for _ in range(int(timeout / 0.05)):
-        found = check()
-        if found:
-            return found
-        await asyncio.sleep(0.05)
-    raise AssertionError("condition not reached")
-
-
-def agent(desk: Any, number: str = "1001") -> dict[str, Any]:
-    return dict(desk.view(number))
-
-
-def press(user: User, key: str) -> None:
-    """What the browser sends for a key pressed on the page."""
-    user.find(ui.keyboard).trigger("key", {"action": "keydown", "key": key, "code": key, "location": 0,
-                                          "repeat": False, "altKey": False, "ctrlKey": False, "metaKey": False,
-                                          "shiftKey": False})
-
-
-def contact_records(platform: Platform, serial: str) -> list[dict[str, Any]]:
-    model = platform.models["contact_record"]
-    with session():
-        return list(model.select().where(model.serial_no == serial).dicts())
-
-
-async def ready_desktop(user: User, desk: Any, username: str = "agent1") -> None:
-    await log_in(user, username, path="/desktop")
-    await user.should_see(marker="desk-sign-in", retries=150)
-    user.find(marker="desk-sign-in").click()
-    await until(lambda: agent(desk)["status"] == "not_ready")
-    user.find(marker="desk-ready").click()
-    await until(lambda: agent(desk)["status"] == "ready")
-
-
-async def offered(user: User, desk: Any, platform: Platform, callers: list[Caller], number: str = GOLD) -> Any:
-    """A caller reaches agent1, whose phone rings and whose desktop pops."""
-    callers.append(Caller(platform, desk, number))
-    phone = desk.phones.phone("PJSIP/1001")
-    await until(lambda: phone.state == "ringing")
-    await until(lambda: shown(user, "pop-serial"))
-    return phone
-
-
-async def talking(user: User, desk: Any, platform: Platform, callers: list[Caller]) -> Any:
-    phone = await offered(user, desk, platform, callers)
-    await until(lambda: enabled(user, "desk-answer"))
-    user.find(marker="desk-answer").click()
-    await until(lambda: agent(desk)["state"] == "talking")
-    await until(lambda: shown(user, "desk-file"))
-    return phone
 
 
 # ------------------------------------------------------------------------------------------------ access
@@ -509,109 +383,6 @@ async def test_screen_pop_reads_as_the_agent(desk: Any, ui_platform: Platform, c
     assert pop["customer"] is None and pop["customer_outside"] is True
     assert pop["tier"] == "gold" and pop["tier_colour"] == "amber-8" and pop["history"] == []
     assert any(step["digits"] == "0" for step in pop["trail"])
-
-
-# ------------------------------------------------------------------------------------------- what is sent
-def watch_updates(user: User, monkeypatch: pytest.MonkeyPatch) -> list[Any]:
-    """The elements the page sends to the browser from now on (each update, in order)."""
-    assert user.client is not None
-    outbox = user.client.outbox
-    sent: list[Any] = []
-    enqueue = outbox.enqueue_update
-
-    def recorded(element: Any) -> None:
-        sent.append(element)
-        enqueue(element)
-
-    monkeypatch.setattr(outbox, "enqueue_update", recorded)
-    return sent
-
-
-async def test_clocks_tick_in_the_browser_and_unchanged_counters_are_not_sent(
-        user: User, desk: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    await ready_desktop(user, desk)
-    clock = element(user, "desk-status-time")
-    await until(lambda: clock.props.get("data-clock-from"))
-    assert abs(time.time() - agent(desk)["in_status_s"] - clock.props["data-clock-from"]) < 1.5
-    first = clock.text
-    sent = watch_updates(user, monkeypatch)
-    await asyncio.sleep(6.2)  # six ticks of the shared timer, and a view refresh among them
-    assert clock.text != first  # the server's text keeps in step ...
-    assert sent == []  # ... but nothing is sent: the clocks run in the browser and no counter changed
-    user.find(marker="desk-not-ready").click()  # a new status: its clock starts again and is sent
-    await until(lambda: any(e is clock for e in sent))
-    assert text(user, "desk-status").startswith("Not ready")
-
-
-async def test_a_second_call_fills_the_same_pop_and_contact_form(
-        user: User, desk: Any, ui_platform: Platform, callers: list[Caller], gold_customer: int) -> None:
-    settings(desk, wrap_up_s=300.0)
-    await ready_desktop(user, desk)
-    await talking(user, desk, ui_platform, callers)
-    first_serial, pop_serial, file_button = text(user, "pop-serial"), element(user, "pop-serial"), \
-        element(user, "desk-file")
-    field(user, "remarks").value = "first call"
-    user.find(marker="desk-release").click()
-    await until(lambda: enabled(user, "desk-file"))
-    user.find(marker="desk-file").click()
-    await see(user, "Contact record filed")
-    press(user, "F7")
-    await until(lambda: agent(desk)["state"] == "idle")
-    assert user.client is not None
-    elements = len(user.client.elements)
-
-    callers.append(Caller(ui_platform, desk, STRANGER))  # an unknown caller this time
-    await until(lambda: text(user, "pop-serial") != first_serial)
-    await user.should_see(marker="pop-unknown", retries=100)
-    assert element(user, "pop-serial") is pop_serial and text(user, "pop-name") == "Caller not recognised"
-    assert not shown(user, "pop-history") and not shown(user, "pop-customer")
-    user.find(marker="desk-answer").click()
-    await until(lambda: shown(user, "desk-file") and not enabled(user, "desk-file"))
-    serial = text(user, "pop-serial")
-    await until(lambda: field(user, "serial_no").value == serial)
-    assert element(user, "desk-file") is file_button and field(user, "remarks").value == ""
-    assert field(user, "caller_number").value == STRANGER
-    await see(user, "Being written during the call")
-    assert len(user.client.elements) <= elements + 5  # filled again, not built again
-    assert contact_records(ui_platform, first_serial)[0]["remarks"] == "first call"
-
-
-async def test_category_options_are_loaded_when_the_select_opens_and_the_choice_is_filed(
-        user: User, desk: Any, ui_platform: Platform, callers: list[Caller], gold_customer: int) -> None:
-    """The contact record's category selects hold only their chosen codes' options (the desktop keeps the form):
-    opening one loads the tree's codes, the agent's choice is made among them as the browser sends it, closing
-    it drops the others again (the chips keep their labels), and filing saves the chosen codes."""
-    from helpline.ui.views.display import category_options
-
-    settings(desk, wrap_up_s=300.0)
-    await ready_desktop(user, desk)
-    await talking(user, desk, ui_platform, callers)
-    serial = text(user, "pop-serial")
-    select = field(user, "consultation_types")
-    assert select.options == {} and select.value == []
-    tree = category_options(ui_platform.metadata.categories["consultation_types"], language="en")
-    assert "tariffs" in tree and len(tree) > 3
-
-    user.find(marker="field-consultation_types").trigger("popupShow")  # the browser's popup-show
-    await until(lambda: select.options == tree)
-    index = list(tree).index("tariffs")
-    user.find(marker="field-consultation_types").trigger("update:modelValue",
-                                                        [{"value": index, "label": tree["tariffs"]}])
-    await until(lambda: select.value == ["tariffs"])
-    user.find(marker="field-consultation_types").trigger("popupHide")
-    await until(lambda: select.options == {"tariffs": tree["tariffs"]})
-    assert select.value == ["tariffs"] and select.props["model-value"] == [{"value": 0, "label": tree["tariffs"]}]
-    assert not user.find(marker="field-acceptance_types").elements.pop().options  # the others never opened
-    grids = {e.parent_slot.parent for name in ("remarks", "consultation_types", "serial_no")
-             if (e := field(user, name)).parent_slot is not None}
-    assert len(grids) == 3 and all(isinstance(g, ui.grid) for g in grids)  # no wrapper per field, no card
-
-    user.find(marker="desk-release").click()
-    await until(lambda: enabled(user, "desk-file"))
-    user.find(marker="desk-file").click()
-    await see(user, "Contact record filed")
-    assert contact_records(ui_platform, serial)[0]["consultation_types"] == ["tariffs"]
-    assert select.options == {"tariffs": tree["tariffs"]}  # the saved record shown again: its chosen code only
 
 
 # ------------------------------------------------------------------------------------------------ texts

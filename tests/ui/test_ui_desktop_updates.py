@@ -1,0 +1,137 @@
+"""What the agent desktop sends and keeps: clocks that tick in the browser, counters sent only when they
+change, one pop and one contact form per desktop refilled call after call, category trees loaded only when a
+select opens."""
+
+
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+import pytest
+from desk_helpers import (
+    STRANGER,
+    Caller,
+    agent,
+    contact_records,
+    element,
+    enabled,
+    field,
+    press,
+    ready_desktop,
+    settings,
+    shown,
+    talking,
+    text,
+    until,
+)
+from nicegui import ui
+from nicegui.testing import User
+from ui_helpers import see
+
+from helpline.services.platform import Platform
+
+
+# ------------------------------------------------------------------------------------------- what is sent
+def watch_updates(user: User, monkeypatch: pytest.MonkeyPatch) -> list[Any]:
+    """The elements the page sends to the browser from now on (each update, in order)."""
+    assert user.client is not None
+    outbox = user.client.outbox
+    sent: list[Any] = []
+    enqueue = outbox.enqueue_update
+
+    def recorded(element: Any) -> None:
+        sent.append(element)
+        enqueue(element)
+
+    monkeypatch.setattr(outbox, "enqueue_update", recorded)
+    return sent
+
+
+async def test_clocks_tick_in_the_browser_and_unchanged_counters_are_not_sent(
+        user: User, desk: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    await ready_desktop(user, desk)
+    clock = element(user, "desk-status-time")
+    await until(lambda: clock.props.get("data-clock-from"))
+    assert abs(time.time() - agent(desk)["in_status_s"] - clock.props["data-clock-from"]) < 1.5
+    first = clock.text
+    sent = watch_updates(user, monkeypatch)
+    await asyncio.sleep(6.2)  # six ticks of the shared timer, and a view refresh among them
+    assert clock.text != first  # the server's text keeps in step ...
+    assert sent == []  # ... but nothing is sent: the clocks run in the browser and no counter changed
+    user.find(marker="desk-not-ready").click()  # a new status: its clock starts again and is sent
+    await until(lambda: any(e is clock for e in sent))
+    assert text(user, "desk-status").startswith("Not ready")
+
+
+async def test_a_second_call_fills_the_same_pop_and_contact_form(
+        user: User, desk: Any, ui_platform: Platform, callers: list[Caller], gold_customer: int) -> None:
+    settings(desk, wrap_up_s=300.0)
+    await ready_desktop(user, desk)
+    await talking(user, desk, ui_platform, callers)
+    first_serial, pop_serial, file_button = text(user, "pop-serial"), element(user, "pop-serial"), \
+        element(user, "desk-file")
+    field(user, "remarks").value = "first call"
+    user.find(marker="desk-release").click()
+    await until(lambda: enabled(user, "desk-file"))
+    user.find(marker="desk-file").click()
+    await see(user, "Contact record filed")
+    press(user, "F7")
+    await until(lambda: agent(desk)["state"] == "idle")
+    assert user.client is not None
+    elements = len(user.client.elements)
+
+    callers.append(Caller(ui_platform, desk, STRANGER))  # an unknown caller this time
+    await until(lambda: text(user, "pop-serial") != first_serial)
+    await user.should_see(marker="pop-unknown", retries=100)
+    assert element(user, "pop-serial") is pop_serial and text(user, "pop-name") == "Caller not recognised"
+    assert not shown(user, "pop-history") and not shown(user, "pop-customer")
+    user.find(marker="desk-answer").click()
+    await until(lambda: shown(user, "desk-file") and not enabled(user, "desk-file"))
+    serial = text(user, "pop-serial")
+    await until(lambda: field(user, "serial_no").value == serial)
+    assert element(user, "desk-file") is file_button and field(user, "remarks").value == ""
+    assert field(user, "caller_number").value == STRANGER
+    await see(user, "Being written during the call")
+    assert len(user.client.elements) <= elements + 5  # filled again, not built again
+    assert contact_records(ui_platform, first_serial)[0]["remarks"] == "first call"
+
+
+async def test_category_options_are_loaded_when_the_select_opens_and_the_choice_is_filed(
+        user: User, desk: Any, ui_platform: Platform, callers: list[Caller], gold_customer: int) -> None:
+    """The contact record's category selects hold only their chosen codes' options (the desktop keeps the form):
+    opening one loads the tree's codes, the agent's choice is made among them as the browser sends it, closing
+    it drops the others again (the chips keep their labels), and filing saves the chosen codes."""
+    from helpline.ui.views.display import category_options
+
+    settings(desk, wrap_up_s=300.0)
+    await ready_desktop(user, desk)
+    await talking(user, desk, ui_platform, callers)
+    serial = text(user, "pop-serial")
+    select = field(user, "consultation_types")
+    assert select.options == {} and select.value == []
+    tree = category_options(ui_platform.metadata.categories["consultation_types"], language="en")
+    assert "tariffs" in tree and len(tree) > 3
+
+    user.find(marker="field-consultation_types").trigger("popupShow")  # the browser's popup-show
+    await until(lambda: select.options == tree)
+    index = list(tree).index("tariffs")
+    user.find(marker="field-consultation_types").trigger("update:modelValue",
+                                                        [{"value": index, "label": tree["tariffs"]}])
+    await until(lambda: select.value == ["tariffs"])
+    user.find(marker="field-consultation_types").trigger("popupHide")
+    await until(lambda: select.options == {"tariffs": tree["tariffs"]})
+    assert select.value == ["tariffs"] and select.props["model-value"] == [{"value": 0, "label": tree["tariffs"]}]
+    assert not user.find(marker="field-acceptance_types").elements.pop().options  # the others never opened
+    grids = {e.parent_slot.parent for name in ("remarks", "consultation_types", "serial_no")
+             if (e := field(user, name)).parent_slot is not None}
+    assert len(grids) == 3 and all(isinstance(g, ui.grid) for g in grids)  # no wrapper per field, no card
+
+    user.find(marker="desk-release").click()
+    await until(lambda: enabled(user, "desk-file"))
+    user.find(marker="desk-file").click()
+    await see(user, "Contact record filed")
+    assert contact_records(ui_platform, serial)[0]["consultation_types"] == ["tariffs"]
+    assert select.options == {"tariffs": tree["tariffs"]}  # the saved record shown again: its chosen code only
