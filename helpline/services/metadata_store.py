@@ -248,7 +248,7 @@ class MetadataStore:
                     base = MetadataRevision.get_or_none(MetadataRevision.id == change.base_revision) \
                         if change.base_revision is not None else None
                     raise RevisionConflict(change.kind, change.name, change.base_revision, current,
-                                           _diff_text(base.source if base else "", current.source,
+                                           diff_text(base.source if base else "", current.source,
                                                       f"revision {change.base_revision}", f"revision {current.id}"))
             for change in changes:
                 if change.text is None:
@@ -282,7 +282,7 @@ class MetadataStore:
     def diff(self, old_id: int, new_id: int) -> str:
         """A unified diff between two revisions' YAML."""
         old, new = self.revision(old_id), self.revision(new_id)
-        return _diff_text(old.source, new.source, f"revision {old.id}", f"revision {new.id}")
+        return diff_text(old.source, new.source, f"revision {old.id}", f"revision {new.id}")
 
     def rollback(self, kind: str, name: str, revision_id: int, *, author: str, comment: str = "") -> MetadataRevision:
         """Make the content of an old revision live again, as a new revision."""
@@ -310,6 +310,6 @@ class MetadataStore:
         return written
 
 
-def _diff_text(old: str, new: str, old_label: str, new_label: str) -> str:
+def diff_text(old: str, new: str, old_label: str, new_label: str) -> str:
     return "".join(difflib.unified_diff(old.splitlines(keepends=True), new.splitlines(keepends=True),
                                         fromfile=old_label, tofile=new_label))

@@ -26,7 +26,7 @@ from helpline.metadata.metaset import MetadataSet
 from helpline.metadata.yamlpos import dump, load_with_positions
 from helpline.security.actor import Actor
 from helpline.security.audit import audit
-from helpline.services.metadata_store import Change, RevisionConflict, _diff_text, file_of
+from helpline.services.metadata_store import Change, RevisionConflict, diff_text, file_of
 from helpline.services.platform import Platform
 
 from .locate import ProblemIndex, object_of
@@ -80,6 +80,12 @@ class DraftService:
                         .order_by(MetadataDraft.updated_at.desc()))
         return [Draftable(r.kind, r.name, None if r.removed else load_with_positions(r.source).data, r.source,
                           r.base_revision, True, bool(r.removed), r.updated_at) for r in rows]
+
+    def count(self, actor: Actor) -> int:
+        """How many drafts the author has (without reading them)."""
+        actor.require_permission(PERMISSION)
+        with session():
+            return int(MetadataDraft.select().where(MetadataDraft.author == actor.username).count())
 
     def _changes(self, username: str) -> dict[tuple[str, str], str | None]:
         with session():
@@ -156,7 +162,7 @@ class DraftService:
         """The author's draft against what is live now."""
         mine = self.open(actor, kind, name)
         current = self.platform.store.current(kind, name)
-        return _diff_text(current.source if current else "", mine.text,
+        return diff_text(current.source if current else "", mine.text,
                           f"live revision {current.id if current else '-'}", "your draft")
 
     def publish(self, actor: Actor, comment: str, only: list[tuple[str, str]] | None = None) -> list[int]:

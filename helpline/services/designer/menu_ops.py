@@ -259,6 +259,15 @@ def move(data: dict[str, Any], name: str, delta: int) -> bool:
     return True
 
 
+def _set_parent(item: dict[str, Any], parent: str | None) -> None:
+    """Put the item under ``parent`` (None: top level), keeping its keys in the file's usual order."""
+    if parent is None:
+        item.pop("parent", None)
+    else:
+        item["parent"] = parent
+    _reorder_keys(item)
+
+
 def move_to(data: dict[str, Any], name: str, *, parent: str | None, before: str | None = None) -> None:
     """Move the item (with everything below it) under ``parent`` (None: top level), just before the
     sibling ``before`` (None: as the last child). The drag-and-drop of the tree."""
@@ -269,11 +278,7 @@ def move_to(data: dict[str, Any], name: str, *, parent: str | None, before: str 
     item = item_of(data, name)
     block = _block(data, name)
     _take(data, block)
-    if parent is None:
-        item.pop("parent", None)
-    else:
-        item["parent"] = parent
-    _reorder_keys(item)
+    _set_parent(item, parent)
     if before is not None and before != name:
         at = index_of(data, before)
     elif parent is not None:
@@ -309,10 +314,7 @@ def outdent(data: dict[str, Any], name: str) -> bool:
         grand = None
     block = _block(data, name)
     _take(data, block)
-    if grand is None:
-        item.pop("parent", None)
-    else:
-        item["parent"] = grand
+    _set_parent(item, grand)
     try:
         at = _after_block(data, parent)
     except MenuOpError:

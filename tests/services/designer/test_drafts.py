@@ -170,6 +170,7 @@ def test_discard(platform: Platform) -> None:
     opened = service.open(actor, "menu", "main")
     service.save(actor, "menu", "main", opened.data, opened.base_revision)
     service.save(actor, "menu", "other", None, None)
+    assert service.count(actor) == 2
     assert service.discard(actor, "menu", "main") == 1
     assert [d.name for d in service.drafts(actor)] == ["other"]
     assert service.discard(actor) == 1

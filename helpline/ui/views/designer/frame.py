@@ -205,7 +205,7 @@ class DesignerFrame:
         index, elsewhere = await io(self.service.problems_of, self.ctx.actor, self.kind, self.name)
         self.problems, self.elsewhere = index, elsewhere
         self.show_problems()
-        count = len(await io(self.service.drafts, self.ctx.actor))
+        count = await run.io_bound(self.service.count, self.ctx.actor) or 0
         self.drafts_label.text = t("designer.drafts_count", count=count)
 
     async def apply_yaml(self) -> None:
