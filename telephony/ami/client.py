@@ -28,6 +28,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import threading
+import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -114,8 +115,16 @@ class AmiClient:
         return manager is not None and manager.connected()
 
     def wait_connected(self, timeout: float) -> bool:
-        """Wait until logged in (after a reconnection); True if connected."""
-        return self._up.wait(timeout) and self.connected
+        """Wait until logged in (after a reconnection); True if connected. Right after a drop the reader
+        thread may not have noticed it yet (the "up" flag still set): keep waiting for a live connection."""
+        deadline = time.monotonic() + timeout
+        while True:
+            remaining = deadline - time.monotonic()
+            if self._up.wait(max(remaining, 0.0)) and self.connected:
+                return True
+            if remaining <= 0:
+                return False
+            time.sleep(0.02)
 
     # ------------------------------------------------------------------------------- connecting
     def connect(self) -> AmiClient:
