@@ -1,8 +1,10 @@
 """Who may open which screen, query, record or page — decided on the server for every request.
 
 Screens and records need read permission on their entity; a query needs read permission on its entity and
-a menu item the user sees that opens it (menus bind queries to roles); built-in pages need their function
-permission. A refusal is written to the audit log and raised as :class:`PermissionDenied`.
+a menu item the user sees that opens it (menus bind queries to roles) — except for administrators (the
+``designer`` permission), who may open any query they can edit, e.g. one just published and not yet on a menu;
+built-in pages need their function permission. A refusal is written to the audit log and raised as
+:class:`PermissionDenied`.
 """
 
 from __future__ import annotations
@@ -44,7 +46,8 @@ def can_open(actor: Actor, metadata: MetadataSet, kind: Target, name: str) -> bo
         return name in metadata.entities and actor.can(name, "read")
     if kind == "query":
         query = metadata.queries.get(name)
-        return query is not None and actor.can(query.entity, "read") and query_in_visible_menu(actor, metadata, name)
+        return query is not None and actor.can(query.entity, "read") and (
+            actor.has("designer") or query_in_visible_menu(actor, metadata, name))
     if name not in PAGE_PERMISSIONS:
         return False
     permission = PAGE_PERMISSIONS[name]

@@ -8,6 +8,7 @@ from ui_helpers import log_in, see
 
 from helpline.data.database import session
 from helpline.security.audit import search_audit
+from helpline.services.platform import Platform
 
 
 async def test_menu_items_follow_the_role(user: User) -> None:
@@ -44,6 +45,25 @@ async def test_a_query_needs_a_menu_item_that_grants_it(user: User) -> None:
     await log_in(user, "reader", "reader-pass-1", path="/query/customers_by_tier")
     await see(user, "Not allowed: you do not have permission to open this page.")
     await user.should_not_see("Customers")
+
+
+async def test_an_administrator_opens_a_published_query_not_yet_on_a_menu(user: User, ui_platform: Platform) -> None:
+    from helpline.security.actor import Actor
+    from helpline.services.auth import create_user
+
+    live = ui_platform.store.current("query", "customers_by_tier")
+    assert live is not None and live.content is not None
+    fresh = {**live.content, "name": "fresh_query", "title": {"en": "Fresh query", "zh_CN": "新查询"}}
+    admin = Actor("admin", roles=("administrator",)).bind(ui_platform.metadata)
+    ui_platform.publish("query", "fresh_query", fresh, actor=admin, comment="not on a menu yet")
+    await log_in(user, "admin", path="/query/fresh_query")
+    await see(user, "Fresh query")
+    await user.should_not_see("Not allowed: you do not have permission to open this page.")
+    # others still need a menu grant: agent1 may read customers but no menu item opens this query
+    create_user(admin, "reader2", "reader-pass-1", ["agent"], language="en")
+    user.find(marker="logout").click()
+    await log_in(user, "reader2", "reader-pass-1", path="/query/fresh_query")
+    await see(user, "Not allowed: you do not have permission to open this page.")
 
 
 async def test_tabs_open_switch_and_keep_their_state(user: User) -> None:
