@@ -12,6 +12,7 @@
 | ami_port | --ami-port | HELPLINE_AMI_PORT | 5038 |
 | ami_user | --ami-user | HELPLINE_AMI_USER | helpline |
 | ami_secret | (environment only) | HELPLINE_AMI_SECRET | (empty) |
+| language | (environment only) | HELPLINE_LANGUAGE | zh_CN (the UI language of browsers asking for none we have) |
 """
 
 from __future__ import annotations
@@ -21,7 +22,21 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-"""The project directory (where run.py, metadata/ and locale/ are)."""
+"""The project directory (where run.py, metadata/ and locale/ are), or site-packages when installed."""
+
+SHIPPED = Path(__file__).resolve().parent / "_shipped"
+"""Where a wheel carries the checkout's data folders (``setup.py`` copies them there at build time)."""
+
+SHIPPED_FROM_CHECKOUT = {"metadata": "metadata", "locale": "locale", "scenarios": "bench"}
+"""A shipped folder's name → the checkout folder it is built from."""
+
+
+def shipped(name: str) -> Path:
+    """The data folder ``name`` (``metadata``, ``locale``, ``scenarios``): the checkout's own folder when
+    running from a checkout (``run.py`` beside it), else the copy inside the installed package."""
+    if (ROOT / "run.py").exists():
+        return ROOT / SHIPPED_FROM_CHECKOUT[name]
+    return SHIPPED / name
 
 
 @dataclass
@@ -39,6 +54,7 @@ class Settings:
     storage_secret: str = ""
     demo: bool = True
     demo_customers: int = 1000
+    language: str = "zh_CN"
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -61,4 +77,6 @@ class Settings:
         path = Path(self.metadata)
         if path.is_absolute() or path.exists():
             return path.resolve()
+        if self.metadata == "metadata":
+            return shipped("metadata")
         return ROOT / path

@@ -13,14 +13,14 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from helpline.config import ROOT
+from helpline.config import shipped
 from helpline.rules import compile_tier_strategy
 from telephony.simulate.engine import run_once
 from telephony.simulate.report import Row, summarize
 from telephony.simulate.scenario import LoadSpec, Scenario, load_scenario
 from telephony.simulate.traffic import generate_calls
 
-SCENARIOS = ROOT / "bench"
+SCENARIOS = shipped("scenarios")
 """The folder of the scenarios the editor offers (the browser names one of them, never a path)."""
 DEFAULT_SCENARIO = SCENARIOS / "routing_quality.yaml"
 DEFAULT_DURATION_S = 2 * 3600.0
