@@ -310,6 +310,8 @@ def _check_role(r: _Report, role: Role) -> None:
             continue
         menu_name, _, item = ref.partition(".")
         menu = r.mset.menus.get(menu_name)
+        if menu is None and ("menu", menu_name) in r.mset.broken:
+            continue  # the broken menu's own problem is the cause; its references are not reported again
         if menu is None or (item and menu.item(item) is None):
             known = [m for m in r.mset.menus] + [f"{m.name}.{it.name}" for m in r.mset.menus.values() for it in m.items]
             r.add(src, "HL-E207", f"unknown menu '{ref}'{_suggest(ref, known)}", ("menus", i))

@@ -95,6 +95,8 @@ def _schema_problems(err: ValidationError, data: Any, source: Source) -> list[Pr
                 problems.append(source.problem(check_id, text, path[:-1] if path else path))
             elif kind == "extra_forbidden":
                 problems.append(source.problem(check_id, f"{where}: unknown property", path, key=True))
+            elif check_id == "HL-E104" and e.get("input") == "":
+                problems.append(source.problem(check_id, f"{where}: is empty; fill it in or remove it", path))
             elif check_id == "HL-E104":
                 problems.append(source.problem(check_id, f"{where}: {e.get('input')!r} is not a valid name", path))
             else:
