@@ -33,6 +33,12 @@ def add_parser(sub: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     settings = settings_from(args)
+    from helpline.ui.i18n import LANGUAGES
+
+    if settings.language not in LANGUAGES:
+        print(f"helpline: HELPLINE_LANGUAGE must be one of {', '.join(LANGUAGES)} (got {settings.language!r})",
+              file=sys.stderr)
+        return 2
     platform = start_platform(settings)
     if platform is None:
         return 1

@@ -29,7 +29,8 @@ class User(SystemModel):
     username = CharField(max_length=64, unique=True)
     display_name = CharField(max_length=128, default="")
     password_hash = CharField(max_length=255)
-    language = CharField(max_length=8, default="zh_CN")
+    language = CharField(max_length=8, default="")
+    """The UI language the user chose (empty: none yet — the browser's, else the server default)."""
     regions = JSONField(default=list)
     """Region codes the user serves (row scopes use them as ``user.regions``)."""
     active = BooleanField(default=True)

@@ -139,7 +139,7 @@ def change_password(username: str, old: str, new: str) -> None:
 
 
 def create_user(actor: Actor, username: str, password: str, roles: list[str], *, regions: list[str] | None = None,
-                display_name: str = "", language: str = "zh_CN") -> User:
+                display_name: str = "", language: str = "") -> User:
     actor.require_permission("users.manage")
     check_password_rules(password)
     with session(), write_transaction():

@@ -11,6 +11,7 @@ from helpline.services.platform import Platform
 
 from . import live_menu, media, pages
 from .context import set_platform
+from .i18n import QUASAR_LANGUAGES, set_default_language
 from .session import AuthMiddleware
 
 
@@ -24,11 +25,13 @@ def build(plat: Platform) -> None:
 
 
 def serve(settings: Settings, plat: Platform) -> None:
-    """Build the app for ``plat`` and run the web server (blocks); garbage-collector tuning applied."""
+    """Build the app for ``plat`` and run the web server (blocks); garbage-collector tuning applied.
+    An unknown ``settings.language`` is a ValueError naming the languages there are."""
     from . import gc_tuning
 
+    set_default_language(settings.language)
     build(plat)
     gc_tuning.install()
     ui.run(host=settings.host, port=settings.port, title="Helpline", reload=False, show=False,
            storage_secret=settings.storage_secret or secrets.token_hex(16), uvicorn_logging_level="warning",
-           language="zh-CN", favicon="☎")
+           language=QUASAR_LANGUAGES[settings.language], favicon="☎")

@@ -13,12 +13,13 @@ from helpline.services import auth
 from helpline.services.access import Target, require_open
 
 from .context import platform
-from .i18n import t
+from .i18n import apply_quasar_language, current_language, t
 from .session import current_actor, sign_in
 from .shell import Shell
 
 
 def login_page(redirect_to: str = "/", expired: str = "") -> None:
+    apply_quasar_language(current_language())
     ui.page_title(t("login.title"))
     with ui.card().classes("absolute-center w-80"):
         ui.label(t("app.name")).classes("text-h5")
@@ -56,6 +57,7 @@ def shell_page(kind: str | None = None, name: str | None = None, record: str | N
     if actor is None:
         ui.navigate.to("/login")
         return
+    apply_quasar_language(current_language())
     ui.page_title(t("app.name"))
     path = f"/{kind}/{name}" if kind else "/"
     if kind is not None and name is not None:

@@ -62,7 +62,7 @@ class Shell:
             ui.space()
             roles = [label(r.label, r.name) for n in actor.roles if (r := platform().metadata.roles.get(n))]
             ui.label(f"{actor.display_name or actor.username} · {', '.join(roles)}").classes("user-badge")
-            lang = ui.select(LANGUAGES, value=app.storage.user.get("language", "zh_CN")).props(
+            lang = ui.select(LANGUAGES, value=self.language).props(
                 "dense dark borderless options-dense").classes("w-24 language-switch").mark("language")
             lang.on_value_change(lambda e: self.set_language(e.value))
             ui.button(icon="account_circle", on_click=lambda: self.open("page", "profile")).props(
