@@ -1,8 +1,11 @@
-"""Users and sign-in: scrypt passwords, lock-out after repeated failures, disabling, password changes.
+"""Users and sign-in: argon2id passwords (old scrypt hashes are replaced at the next sign-in), lock-out after
+repeated failures, disabling, password changes.
 
 Every login, logout and failed login is written to the audit log. The first start creates ``admin`` (its
 password from ``HELPLINE_ADMIN_PASSWORD`` or generated and printed once); the demo adds ``agent1``,
-``agent2``, ``supervisor1`` and ``qa1`` (password from ``HELPLINE_DEMO_PASSWORD`` or generated and printed).
+``agent2``, ``supervisor1`` and ``qa1`` (password from ``HELPLINE_DEMO_PASSWORD``, shared, for demos; else one
+generated password per user, printed once). A generated password must be changed at the first sign-in.
+An unknown user name costs the same password work as a wrong password, so timing does not tell which exist.
 """
 
 from __future__ import annotations
@@ -18,7 +21,13 @@ from helpline.data.system import User, UserRole
 from helpline.metadata.metaset import MetadataSet
 from helpline.security.actor import Actor, PermissionDenied
 from helpline.security.audit import audit
-from helpline.security.passwords import generate_password, hash_password, verify_password
+from helpline.security.passwords import (
+    generate_password,
+    hash_password,
+    needs_rehash,
+    spend_like_verify,
+    verify_password,
+)
 
 MAX_FAILED_LOGINS = 5
 MIN_PASSWORD_LENGTH = 8
@@ -86,6 +95,8 @@ def authenticate(username: str, password: str, settings: AuthSettings | None = N
         if failure is None and user is not None:
             user.failed_logins = 0
             user.locked_until = None
+            if needs_rehash(user.password_hash):
+                user.password_hash = hash_password(password)
             user.save()
             audit(username, "login")
     if failure is not None or user is None:
@@ -98,15 +109,17 @@ def _check_login(user: User | None, username: str, password: str, settings: Auth
     """Why this sign-in fails (recording the failure), or None."""
     now = utcnow()
     if user is None:
+        spend_like_verify(password)
         audit(username or "?", "login_failed", detail={"reason": "unknown user"})
         return "invalid"
+    right = verify_password(password, user.password_hash)
     if not user.active:
         audit(username, "login_failed", detail={"reason": "disabled"})
         return "disabled"
     if user.locked_until and user.locked_until > now:
         audit(username, "login_failed", detail={"reason": "locked"})
         return "locked"
-    if verify_password(password, user.password_hash):
+    if right:
         return None
     user.failed_logins += 1
     locked = user.failed_logins >= MAX_FAILED_LOGINS
@@ -205,7 +218,11 @@ def list_users() -> list[dict[str, object]]:
 
 
 def ensure_bootstrap_users(*, demo: bool, environ: dict[str, str] | None = None) -> dict[str, str]:
-    """Create ``admin`` (and the demo users) when missing; returns the generated passwords to print once."""
+    """Create ``admin`` (and the demo users) when missing; returns the generated passwords to print once.
+
+    A password from the environment (``HELPLINE_ADMIN_PASSWORD``, ``HELPLINE_DEMO_PASSWORD`` shared by the demo
+    users) is kept as given; without one, each user gets a password of its own that must be changed at the first
+    sign-in."""
     env = os.environ if environ is None else environ
     printed: dict[str, str] = {}
     wanted: dict[str, tuple[str, tuple[str, ...], str, str]] = {}
@@ -217,20 +234,20 @@ def ensure_bootstrap_users(*, demo: bool, environ: dict[str, str] | None = None)
             wanted[name] = (role, regions, display, demo_pw)
     with session(), write_transaction():
         existing = {u.username for u in User.select(User.username)}
-        shared_demo = ""
         for name, (role, regions, display, given) in wanted.items():
             if name in existing:
                 continue
-            password = given
-            if not password:
-                if name == "admin":
-                    password = generate_password()
-                else:
-                    shared_demo = shared_demo or generate_password()
-                    password = shared_demo
+            password = given or generate_password()
+            if not given:
                 printed[name] = password
             User.create(username=name, password_hash=hash_password(password), regions=list(regions),
-                        display_name=display)
+                        display_name=display, must_change_password=not given)
             UserRole.create(username=name, role=role)
             audit("system", "create", entity="user", record_id=name, after={"roles": [role]})
     return printed
+
+
+def must_change_password(username: str) -> bool:
+    """True while the user still has a generated or reset password (the UI then shows only the profile page)."""
+    user = find_user(username)
+    return bool(user and user.must_change_password)

@@ -14,9 +14,9 @@ from helpline.security.passwords import generate_password, hash_password, verify
 DEMO_METADATA = Path(__file__).resolve().parents[2] / "metadata"
 
 
-def test_scrypt_hashes_verify_and_are_salted() -> None:
+def test_password_hashes_verify_and_are_salted() -> None:
     h1, h2 = hash_password("秘密 pass"), hash_password("秘密 pass")
-    assert h1.startswith("scrypt$") and h1 != h2
+    assert h1.startswith("$argon2id$") and h1 != h2
     assert verify_password("秘密 pass", h1) and not verify_password("秘密 pas", h1)
     assert not verify_password("x", "garbage") and not verify_password("x", "bcrypt$1$2$3$4$5")
     with pytest.raises(ValueError):
