@@ -53,7 +53,7 @@ def run(args: argparse.Namespace) -> int:
 
     demo = not args.no_demo and settings.demo
     for username, password in ensure_bootstrap_users(demo=demo).items():
-        print(f"created user {username} with password {password}  (shown once; change it after logging in)")
+        print(f"created user {username} with password {password}  (shown once; it must be changed at the first login)")
     if demo:
         from helpline.services.agents import ensure_demo_agents
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from nicegui import app, run, ui
 
-from helpline.security.actor import PermissionDenied
+from helpline.security.actor import Actor, PermissionDenied
 from helpline.services import auth
 from helpline.services.access import Target, require_open
 
@@ -16,6 +16,8 @@ from .context import platform
 from .i18n import apply_quasar_language, current_language, t
 from .session import current_actor, sign_in
 from .shell import Shell
+from .views.admin_views import profile_view
+from .views.base import ViewContext
 
 
 def login_page(redirect_to: str = "/", expired: str = "") -> None:
@@ -53,9 +55,12 @@ def login_page(redirect_to: str = "/", expired: str = "") -> None:
 
 def shell_page(kind: str | None = None, name: str | None = None, record: str | None = None,
                params: dict[str, Any] | None = None) -> None:
-    actor = current_actor()
+    actor = current_actor(password_change=True)
     if actor is None:
         ui.navigate.to("/login")
+        return
+    if auth.must_change_password(actor.username):
+        _change_password_first(actor, f"/{kind}/{name}" if kind else "/")
         return
     apply_quasar_language(current_language())
     ui.page_title(t("app.name"))
@@ -81,6 +86,15 @@ def shell_page(kind: str | None = None, name: str | None = None, record: str | N
         shell.open("record", name, record_id=None if record in (None, "new") else int(str(record)))
     elif name is not None:
         shell.open(kind, name, **(params or {}))
+
+
+def _change_password_first(actor: Actor, then: str) -> None:
+    """The only page of a user with a generated or reset password: change it, then go on to ``then``."""
+    ui.page_title(t("app.name"))
+    with ui.column().classes("absolute-center items-center password-first").mark("password-first"):
+        ui.label(t("profile.must_change")).classes("text-warning")
+        profile_view(ViewContext(platform=platform(), actor=actor, language=current_language(),
+                                 params={"then": then}))
 
 
 def register() -> None:

@@ -38,14 +38,18 @@ def session_expired(storage: dict[str, object], settings: AuthSettings | None = 
     return not isinstance(seen, (int, float)) or time.time() - seen > settings.session_minutes * 60
 
 
-def current_actor() -> Actor | None:
-    """The actor of this browser session, or None when nobody (or a disabled user) is signed in."""
+def current_actor(*, password_change: bool = False) -> Actor | None:
+    """The actor of this browser session, or None when nobody (or a disabled user) is signed in. A user who
+    must still change a generated or reset password has an actor only for the password change
+    (``password_change=True``: the page that shows nothing else)."""
     username = app.storage.user.get("username")
     if not username:
         return None
     user = find_user(str(username))
     if user is None or not user.active:
         sign_out()
+        return None
+    if user.must_change_password and not password_change:
         return None
     return actor_for(user, platform().metadata)
 

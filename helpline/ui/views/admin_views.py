@@ -244,6 +244,8 @@ def profile_view(ctx: ViewContext) -> None:
             ui.notify(t("profile.changed"), type="positive")
             for w in (old, new, again):
                 w.value = ""
+            if ctx.params.get("then"):  # the forced first change: go on to the page asked for
+                ui.navigate.to(str(ctx.params["then"]))
 
         ui.button(t("profile.change_password"), on_click=change).classes("change-password").mark("change-password")
 
