@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from urllib.parse import parse_qs
 
-from telephony.agi.errors import AgiProtocolError
+from telephony.agi.errors import AgiNoEnvironment, AgiProtocolError
 
 __all__ = [
     "MAX_ARGS",
@@ -142,11 +142,15 @@ def parse_environment(lines: Iterable[str]) -> AgiEnvironment:
 
 
 def read_environment(readline: Callable[[], str]) -> AgiEnvironment:
-    """Read the block line by line up to the blank line; ``readline`` returns '' at end of stream."""
+    """Read the block line by line up to the blank line; ``readline`` returns '' at end of stream.
+
+    A connection that ends before any line (a health probe's connect-and-close) raises ``AgiNoEnvironment``."""
     lines: list[str] = []
     while True:
         line = readline()
         if line == "":
+            if not lines:
+                raise AgiNoEnvironment("connection closed before the environment block")
             raise AgiProtocolError("connection closed inside the environment block")
         line = line.rstrip("\r\n")
         if line == "":

@@ -6,7 +6,8 @@ working; the hang-up family derives from ``AGIHangup``:
 ```
 AGIError
 ├── AgiProtocolError          the peer broke the protocol (malformed, oversized, non-UTF-8, garbage)
-│   └── AgiTimeoutError       the peer stopped answering within the read timeout
+│   ├── AgiTimeoutError       the peer stopped answering within the read timeout
+│   └── AgiNoEnvironment      the peer closed before sending any line (a health probe's connect-and-close)
 ├── AgiSessionStopped         the server is stopping; the session must wind up
 └── AGIAppError
     └── AGIHangup
@@ -25,6 +26,7 @@ __all__ = [
     "AgiChannelHangup",
     "AgiConnectionClosed",
     "AgiDeadChannel",
+    "AgiNoEnvironment",
     "AgiProtocolError",
     "AgiSessionStopped",
     "AgiTimeoutError",
@@ -37,6 +39,10 @@ class AgiProtocolError(AGIError):  # type: ignore[misc]
 
 class AgiTimeoutError(AgiProtocolError):
     """No line arrived within the read timeout; the stream is no longer trusted."""
+
+
+class AgiNoEnvironment(AgiProtocolError):
+    """The connection closed before the first line of the environment block: a probe, not a call."""
 
 
 class AgiSessionStopped(AGIError):  # type: ignore[misc]
