@@ -54,6 +54,9 @@ class Settings:
     storage_secret: str = ""
     demo: bool = True
     demo_customers: int = 1000
+    recording_purge_cron: str = "0 3 * * *"
+    """When the recordings past their retention are deleted (crontab, in ``scheduler_timezone``)."""
+    scheduler_timezone: str = "UTC"
     language: str = "zh_CN"
 
     @classmethod

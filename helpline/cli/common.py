@@ -60,7 +60,14 @@ def start_router(platform: Platform, settings: Settings) -> Any:
     router = RouterService.from_platform(platform).start()
     platform.router = router
     platform.desk = DeskService(platform, router, control)
-    start_recording_purge(router)
+    from helpline.services.scheduler import SchedulerError
+
+    try:
+        platform.scheduler = start_scheduler(platform, settings, router)
+    except SchedulerError as exc:
+        print(f"helpline: HELPLINE_RECORDING_PURGE_CRON: {exc}", file=sys.stderr)
+        stop_router(platform)
+        return None
     agents = len(router.router.agents)
     signed = sum(1 for a in router.router.agents.values() if a.signed_in)
     print(f"router: {agents} agent profile(s), {signed} signed in again after the restart; "
@@ -69,26 +76,24 @@ def start_router(platform: Platform, settings: Settings) -> Any:
 
 
 def stop_router(platform: Platform) -> None:
+    if platform.scheduler is not None:
+        platform.scheduler.stop()
+        platform.scheduler = None
     if platform.router is not None:
         platform.router.stop()
     if platform.desk is not None:
         platform.desk.control.close()
 
 
-def start_recording_purge(router: Any) -> None:
-    """Delete recordings past their retention now and every day at 03:00 UTC (a daemon thread)."""
-    import threading
+def start_scheduler(platform: Platform, settings: Settings, router: Any) -> Any:
+    """The process's scheduler (``helpline.services.scheduler``) with the platform's jobs, started."""
+    from helpline.services.recordings import purge
+    from helpline.services.scheduler import JobSpec, Scheduler
 
-    from helpline.services.recordings import next_purge_delay, purge
+    def purge_recordings() -> dict[str, int]:
+        return purge(router.router.settings.recording_retention_days)
 
-    def loop() -> None:
-        while True:
-            try:
-                done = purge(router.router.settings.recording_retention_days)
-                if done["files"] or done["records"]:
-                    logging.getLogger("helpline.recordings").info("recordings purged: %s", done)
-            except Exception:
-                logging.getLogger("helpline.recordings").exception("the recording purge failed")
-            threading.Event().wait(next_purge_delay())
-
-    threading.Thread(target=loop, name="recording-purge", daemon=True).start()
+    scheduler = Scheduler(settings.scheduler_timezone)
+    scheduler.add(JobSpec("recording_purge", settings.recording_purge_cron, purge_recordings,
+                          "delete call recordings past their queue's retention"))
+    return scheduler.start()

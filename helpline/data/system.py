@@ -21,6 +21,7 @@ from .agents import AGENT_MODELS
 from .base import SystemModel, utcnow
 from .calls import Call, CallerRegion
 from .database import db
+from .jobs import JobRun
 from .jsonfield import JSONField
 
 
@@ -115,7 +116,7 @@ class AuditEntry(SystemModel):
 
 
 SYSTEM_MODELS: list[type[Model]] = [User, UserRole, MetadataRevision, MetadataDraft, AuditEntry, Call, CallerRegion,
-                                     *AGENT_MODELS]
+                                     JobRun, *AGENT_MODELS]
 
 
 def create_system_tables() -> None:

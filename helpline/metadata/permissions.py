@@ -13,6 +13,7 @@ PERMISSIONS: dict[str, str] = {
     "categories.edit": "add, rename, move and retire category codes at run time",
     "export": "export lists and query results to Excel",
     "import": "import data from Excel and other sources",
+    "jobs.manage": "see the scheduled jobs and run one now",
     "ivr.console": "try IVR flows in the browser",
     "desktop": "work on the agent desktop",
     "agent.auto_answer": "switch auto-answer on",

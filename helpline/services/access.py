@@ -12,23 +12,12 @@ from __future__ import annotations
 from typing import Literal
 
 from helpline.data.database import session
+from helpline.metadata.kinds.menu import PAGES
 from helpline.metadata.metaset import MetadataSet
 from helpline.security.actor import Actor, PermissionDenied
 from helpline.security.audit import audit
 
 Target = Literal["screen", "query", "record", "page"]
-
-PAGE_PERMISSIONS: dict[str, str | None] = {
-    "home": None,
-    "profile": None,
-    "categories": None,
-    "audit": "audit.read",
-    "users": "users.manage",
-    "designer": "designer",
-    "desktop": "desktop",
-    "supervisor": "supervisor",
-    "ivr_console": "ivr.console",
-}
 
 
 def query_in_visible_menu(actor: Actor, metadata: MetadataSet, query: str) -> bool:
@@ -48,9 +37,9 @@ def can_open(actor: Actor, metadata: MetadataSet, kind: Target, name: str) -> bo
         query = metadata.queries.get(name)
         return query is not None and actor.can(query.entity, "read") and (
             actor.has("designer") or query_in_visible_menu(actor, metadata, name))
-    if name not in PAGE_PERMISSIONS:
+    if name not in PAGES:
         return False
-    permission = PAGE_PERMISSIONS[name]
+    permission = PAGES[name]
     return permission is None or actor.has(permission)
 
 

@@ -31,6 +31,7 @@ from helpline.security.actor import Actor
 
 from .metadata_store import Change, MetadataStore, SyncReport
 from .records import RecordService
+from .scheduler import Scheduler
 from .values import FieldError
 
 log = logging.getLogger("helpline.platform")
@@ -55,6 +56,8 @@ class Platform:
         """The live router (``telephony.router.RouterService``) when telephony runs in this process."""
         self.desk: Any = None
         """The agent functions (``telephony.desk.service.DeskService``) when telephony runs here."""
+        self.scheduler: Scheduler | None = None
+        """The process's job scheduler (``helpline.services.scheduler``) when the process runs jobs."""
 
     # -- life cycle ------------------------------------------------------------------------------
     def start(self, db_url: str, metadata_dir: str | None) -> SyncReport | None:

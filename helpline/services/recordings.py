@@ -15,7 +15,6 @@ import shutil
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
-from helpline.data.base import utcnow
 from helpline.data.calls import Call
 from helpline.data.database import session, write_transaction
 from helpline.security.actor import Actor
@@ -70,12 +69,3 @@ def purge(retention_days: int, *, today: date | None = None) -> dict[str, int]:
         cleared = (Call.update(call_recording=None)
                    .where(Call.call_recording.is_null(False), Call.started_at < cutoff).execute())
     return {"files": removed, "records": int(cleared), "before": int(limit.strftime("%Y%m%d"))}
-
-
-def next_purge_delay(now: datetime | None = None) -> float:
-    """Seconds until the next purge (03:00 UTC)."""
-    now = now or utcnow()
-    target = now.replace(hour=3, minute=0, second=0, microsecond=0)
-    if target <= now:
-        target += timedelta(days=1)
-    return (target - now).total_seconds()

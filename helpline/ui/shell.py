@@ -9,7 +9,7 @@ from typing import Any
 
 from nicegui import app, ui
 
-from helpline.metadata.kinds import Menu, MenuItem
+from helpline.metadata.kinds import PAGES, Menu, MenuItem
 from helpline.metadata.metaset import MetadataSet
 from helpline.security.actor import Actor, PermissionDenied
 from helpline.services import auth
@@ -26,6 +26,7 @@ from .views.designer.page import designer_view
 from .views.desktop import desktop_view
 from .views.form_view import FormView
 from .views.ivr_console import ivr_console_view
+from .views.jobs_view import jobs_view
 from .views.list_view import ListView
 from .views.query_view import QueryView
 from .views.supervisor import supervisor_view
@@ -33,8 +34,12 @@ from .views.supervisor import supervisor_view
 PAGE_VIEWS: dict[str, Callable[[ViewContext], None]] = {
     "home": home_view, "categories": category_view, "audit": audit_view, "users": users_view,
     "profile": profile_view, "ivr_console": ivr_console_view,
-    "supervisor": supervisor_view, "desktop": desktop_view, "designer": designer_view,
+    "supervisor": supervisor_view, "desktop": desktop_view, "designer": designer_view, "jobs": jobs_view,
 }
+"""A view for each built-in page of ``helpline.metadata.kinds.menu.PAGES`` (the one table of pages)."""
+if set(PAGE_VIEWS) != set(PAGES):
+    raise RuntimeError(f"pages without a view: {sorted(set(PAGES) - set(PAGE_VIEWS))}; "
+                       f"views without a page: {sorted(set(PAGE_VIEWS) - set(PAGES))} (helpline.metadata.kinds.menu)")
 
 
 def item_visible(actor: Actor, menu: Menu, item: MenuItem, metadata: MetadataSet | None = None) -> bool:

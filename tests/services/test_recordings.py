@@ -66,6 +66,14 @@ def test_purge_keeps_the_retention_period(platform: Platform, folder: Path) -> N
     assert names[old] is None and names[kept] is not None
 
 
-def test_next_purge_is_at_three_in_the_morning() -> None:
-    assert recordings.next_purge_delay(datetime(2026, 11, 23, 2, 0)) == 3600
-    assert recordings.next_purge_delay(datetime(2026, 11, 23, 4, 0)) == 23 * 3600
+def test_the_default_purge_runs_at_three_in_the_morning_utc() -> None:
+    from datetime import UTC
+
+    from helpline.config import Settings
+    from helpline.services.scheduler import parse_cron
+
+    trigger = parse_cron(Settings().recording_purge_cron)
+    assert trigger.get_next_fire_time(None, datetime(2026, 11, 23, 2, 0, tzinfo=UTC)) == \
+        datetime(2026, 11, 23, 3, 0, tzinfo=UTC)
+    assert trigger.get_next_fire_time(None, datetime(2026, 11, 23, 4, 0, tzinfo=UTC)) == \
+        datetime(2026, 11, 24, 3, 0, tzinfo=UTC)

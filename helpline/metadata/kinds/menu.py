@@ -13,10 +13,22 @@ from pydantic import model_validator
 
 from .common import Label, MetaObject, Name, Strict
 
-PAGES = frozenset({
-    "desktop", "supervisor", "designer", "audit", "users", "categories", "ivr_console", "profile", "home",
-})
-"""Built-in pages a menu item can open."""
+PAGES: dict[str, str | None] = {
+    "home": None,
+    "profile": None,
+    "categories": None,
+    "audit": "audit.read",
+    "users": "users.manage",
+    "jobs": "jobs.manage",
+    "designer": "designer",
+    "desktop": "desktop",
+    "supervisor": "supervisor",
+    "ivr_console": "ivr.console",
+}
+"""The built-in pages a menu item can open, each with the function permission that opens it (None: any
+signed-in user). The one table of pages: the checks (HL-E217), the server's access decision
+(``helpline.services.access``) and the web runtime (``helpline.ui.shell.PAGE_VIEWS`` must have a view for
+each, checked at import) all read it. A new page is a line here and a view there."""
 
 
 class MenuItem(Strict):

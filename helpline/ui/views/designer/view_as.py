@@ -15,9 +15,10 @@ from typing import TYPE_CHECKING
 
 from nicegui import run, ui
 
+from helpline.metadata.kinds.menu import PAGES
 from helpline.metadata.metaset import MetadataSet
 from helpline.security.actor import PermissionDenied
-from helpline.services.access import PAGE_PERMISSIONS, can_open
+from helpline.services.access import can_open
 from helpline.services.designer.menu_ops import role_actor, visible_tree
 
 from ...i18n import t
@@ -77,7 +78,7 @@ def role_view(metadata: MetadataSet, role: str, language: str = "en") -> RoleVie
                     if can_open(actor, metadata, "screen", n)]
     view.queries = [(n, _text(q.title, language, n)) for n, q in sorted(metadata.queries.items())
                     if can_open(actor, metadata, "query", n)]
-    view.pages = [p for p in PAGE_PERMISSIONS if can_open(actor, metadata, "page", p)]
+    view.pages = [p for p in PAGES if can_open(actor, metadata, "page", p)]
     for name, entity in sorted(metadata.entities.items()):
         actions = [a for a in ("create", "read", "update", "delete") if actor.can(name, a)]  # type: ignore[arg-type]
         if actions:

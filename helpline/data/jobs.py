@@ -1,0 +1,35 @@
+"""System table of scheduled-job runs (``hl_job_run``): one row per run of a job of the process scheduler.
+
+A row is written when a run starts (``running``) and completed when it ends (``ok`` or ``failed`` with the
+error), so the jobs page shows the last result of every job even after a restart, and a run cut short by a
+crash stays visible as ``running`` with no end (closed as ``interrupted`` at the next start).
+"""
+
+from __future__ import annotations
+
+from peewee import AutoField, CharField, DateTimeField, FloatField
+
+from .base import SystemModel, utcnow
+from .jsonfield import JSONField
+
+
+class JobRun(SystemModel):
+    """One run of one scheduled job."""
+
+    id = AutoField()
+    job = CharField(max_length=64, index=True)
+    started_at = DateTimeField(default=utcnow, index=True)
+    finished_at = DateTimeField(null=True)
+    seconds = FloatField(null=True)
+    status = CharField(max_length=16, default="running")
+    """``running``, ``ok``, ``failed`` or ``interrupted`` (the process ended during the run)."""
+    trigger = CharField(max_length=64, default="schedule")
+    """``schedule``, or the user who asked for the run."""
+    instance = CharField(max_length=128, default="")
+    """``host:pid`` of the process that ran it."""
+    result = JSONField(null=True)
+    error = CharField(max_length=2000, default="")
+
+    class Meta:
+        table_name = "hl_job_run"
+        indexes = ((("job", "started_at"), False),)
