@@ -68,6 +68,9 @@ async def test_users_create_reset_disable(user: User) -> None:
     assert new != PASSWORD
     await log_in(user, "agent9", new, path="/", expect_shell=False)
     await see(user, "Please choose a new password now.")
+    # The login page navigates to the profile on a background task: wait until it has landed, or it can land
+    # after the next open of /login and replace that page (signed out, without the message) under load.
+    await user.should_see(marker="old-password", retries=150)
     auth.set_active(admin, "agent9", False)
     await log_in(user, "agent9", new, expect_shell=False)
     await see(user, "This account is disabled; ask an administrator.")
