@@ -13,6 +13,8 @@
 | ami_user | --ami-user | HELPLINE_AMI_USER | helpline |
 | ami_secret | (environment only) | HELPLINE_AMI_SECRET | (empty) |
 | language | (environment only) | HELPLINE_LANGUAGE | zh_CN (the UI language of browsers asking for none we have) |
+| agi_max_sessions | (environment only) | HELPLINE_AGI_MAX_SESSIONS | 300 (FastAGI calls served at once; more are refused to the dialplan's fallback) |
+| shutdown_grace | (environment only) | HELPLINE_SHUTDOWN_GRACE | 30 (seconds calls in progress may run on after SIGTERM/SIGINT) |
 """
 
 from __future__ import annotations
@@ -58,6 +60,8 @@ class Settings:
     """When the recordings past their retention are deleted (crontab, in ``scheduler_timezone``)."""
     scheduler_timezone: str = "UTC"
     language: str = "zh_CN"
+    agi_max_sessions: int = 300
+    shutdown_grace: float = 30.0
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -69,6 +73,8 @@ class Settings:
                 continue
             if f.type in ("int", int):
                 values[f.name] = int(raw)
+            elif f.type in ("float", float):
+                values[f.name] = float(raw)
             elif f.type in ("bool", bool):
                 values[f.name] = raw.strip().lower() in ("1", "true", "yes", "on")
             else:

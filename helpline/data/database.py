@@ -1,7 +1,9 @@
 """The database, chosen at run time from a URL: SQLite (embedded default) or PostgreSQL (production).
 
 ``db`` is a peewee ``DatabaseProxy`` every model binds to; :func:`open_database` initialises it.
-SQLite runs with WAL, foreign keys and a busy timeout; PostgreSQL through psycopg2 with a pool.
+SQLite runs with WAL, foreign keys and a busy timeout; PostgreSQL through psycopg2. Both are pooled: a
+unit of work waits for a free connection (``HELPLINE_DB_POOL_WAIT``, 10 s) and then fails with
+:class:`DatabaseBusy`, which says so; the pool sizes (``HELPLINE_DB_POOL``) come from bench/bench_ivr.py.
 peewee keeps one connection per thread: do each unit of work in a plain function inside
 ``db.connection_context()`` and, from the UI, call it with ``await run.io_bound(fn)``; never hold a
 transaction across an ``await``.
@@ -9,6 +11,7 @@ transaction across an ``await``.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -16,7 +19,7 @@ from typing import Any
 from urllib.parse import unquote, urlparse
 
 from peewee import Database, DatabaseProxy, SqliteDatabase
-from playhouse.pool import PooledPostgresqlDatabase, PooledSqliteDatabase
+from playhouse.pool import MaxConnectionsExceeded, PooledPostgresqlDatabase, PooledSqliteDatabase
 
 db = DatabaseProxy()
 
@@ -29,13 +32,69 @@ SQLITE_PRAGMAS = {
 }
 
 
+#: Connections per process when ``HELPLINE_DB_POOL`` is not set. Measured with bench/bench_ivr.py (200
+#: concurrent calls plus web users): SQLite serialises writers, so a small pool that queues threads in
+#: Python beats many connections retrying SQLite's busy handler; PostgreSQL gains up to about the cores.
+DEFAULT_POOL = {"sqlite": 8, "postgresql": 16}
+#: Seconds a unit of work waits for a pooled connection before :class:`DatabaseBusy` (``HELPLINE_DB_POOL_WAIT``).
+DEFAULT_POOL_WAIT = 10
+
+
 class DatabaseUrlError(ValueError):
     """The database URL cannot be understood."""
 
 
-def make_database(url: str, *, max_connections: int = 20) -> Database:
+class DatabaseBusy(MaxConnectionsExceeded):  # type: ignore[misc]
+    """No pooled connection came free within the wait: the process has more work than the pool serves."""
+
+
+class _WaitingPool:
+    """Mixin for peewee's pools: wait for a free connection (peewee's ``timeout``), then a clear error."""
+
+    _max_connections: int
+    _wait_timeout: float
+
+    def connect(self, reuse_if_open: bool = False) -> Any:
+        try:
+            return super().connect(reuse_if_open)  # type: ignore[misc]
+        except DatabaseBusy:
+            raise
+        except MaxConnectionsExceeded as exc:
+            raise DatabaseBusy(
+                f"no database connection came free within {self._wait_timeout:g} s: all {self._max_connections} "
+                "of the pool are in use (raise HELPLINE_DB_POOL, or HELPLINE_DB_POOL_WAIT; fewer calls at once: "
+                "HELPLINE_AGI_MAX_SESSIONS)") from exc
+
+
+class WaitingSqliteDatabase(_WaitingPool, PooledSqliteDatabase):  # type: ignore[misc]
+    """``PooledSqliteDatabase`` that waits for a free connection."""
+
+
+class WaitingPostgresqlDatabase(_WaitingPool, PooledPostgresqlDatabase):  # type: ignore[misc]
+    """``PooledPostgresqlDatabase`` that waits for a free connection."""
+
+
+def pool_settings(kind: str, environ: dict[str, str] | None = None) -> tuple[int, int]:
+    """``(connections, wait seconds)`` for a database kind (``sqlite``/``postgresql``) from ``HELPLINE_DB_POOL``
+    and ``HELPLINE_DB_POOL_WAIT``, else the measured defaults; a value that is not a positive whole number is
+    refused with a message naming the variable."""
+    env = os.environ if environ is None else environ
+    values = []
+    for name, default in (("HELPLINE_DB_POOL", DEFAULT_POOL[kind]), ("HELPLINE_DB_POOL_WAIT", DEFAULT_POOL_WAIT)):
+        raw = env.get(name, "").strip()
+        if not raw:
+            values.append(default)
+            continue
+        if not raw.isdigit() or int(raw) < 1:
+            raise DatabaseUrlError(f"{name}={raw!r}: give a whole number of at least 1")
+        values.append(int(raw))
+    return values[0], values[1]
+
+
+def make_database(url: str, *, max_connections: int | None = None, wait: int | None = None) -> Database:
     """A peewee database for ``sqlite:///relative/path``, ``sqlite:////abs/path``, ``sqlite://:memory:``
-    or ``postgresql://user:pass@host:port/dbname``."""
+    or ``postgresql://user:pass@host:port/dbname``; pooled (``max_connections``, ``wait`` seconds for a free
+    one) with :func:`pool_settings` as defaults."""
     parsed = urlparse(url)
     if parsed.scheme == "sqlite":
         raw = url[len("sqlite://"):]
@@ -45,19 +104,22 @@ def make_database(url: str, *, max_connections: int = 20) -> Database:
         if not path:
             raise DatabaseUrlError(f"{url!r}: give a file, e.g. sqlite:///var/helpline.db")
         Path(path).parent.mkdir(parents=True, exist_ok=True)
+        size, waiting = pool_settings("sqlite")
         # pooled: a unit of work reuses an open connection (and SQLite's page cache) instead of opening a
         # file and running the pragmas each time
-        sqlite: Database = PooledSqliteDatabase(path, pragmas=SQLITE_PRAGMAS, check_same_thread=False,
-                                                max_connections=max_connections, stale_timeout=300)
+        sqlite: Database = WaitingSqliteDatabase(path, pragmas=SQLITE_PRAGMAS, check_same_thread=False,
+                                                 max_connections=max_connections or size, stale_timeout=300,
+                                                 timeout=wait or waiting)
         return sqlite
     if parsed.scheme in ("postgresql", "postgres"):
         name = parsed.path.lstrip("/")
         if not name:
             raise DatabaseUrlError(f"{url!r}: name the database, e.g. postgresql://user:pass@host:5432/helpline")
-        pooled: Database = PooledPostgresqlDatabase(
+        size, waiting = pool_settings("postgresql")
+        pooled: Database = WaitingPostgresqlDatabase(
             name, user=unquote(parsed.username or "") or None, password=unquote(parsed.password or "") or None,
             host=parsed.hostname or "localhost", port=parsed.port or 5432,
-            max_connections=max_connections, stale_timeout=300, timeout=10,
+            max_connections=max_connections or size, stale_timeout=300, timeout=wait or waiting,
         )
         return pooled
     raise DatabaseUrlError(f"{url!r}: the database URL must start with sqlite:// or postgresql://")

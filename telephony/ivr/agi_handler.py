@@ -9,16 +9,21 @@ server.start()
 Asterisk's ``AGI(agi://host:4573/ivr/main?lang=en)`` reaches the flow ``main`` (the script path after
 ``ivr/``); ``AGI(agi://host:4573/ivr)`` lets the dialled number (``agi_dnid``) choose the flow. The
 query's ``lang`` picks the prompt language shown by simulations. :func:`start_agi_server` does both
-steps for ``run.py agi`` and ``run.py serve``.
+steps for ``run.py agi`` and ``run.py serve``, with the session cap (a refused call still gets a closed
+record) and the shutdown's wind-up: a call still running when the grace period ends gets
+``HELPLINE_RESULT=error`` (the dialplan's fallback takes the caller) and its record is closed as
+``interrupted``.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 
 from helpline.services.calls import CallService
 from helpline.services.platform import Platform
-from telephony.agi import AgiEnvironment, FastAGIServer, Handler, HelplineAGI
+from telephony.agi import RESULT_VARIABLE, AgiEnvironment, FastAGIServer, Handler, HelplineAGI
+from telephony.agi.server import REFUSED_RESULT
 from telephony.control.base import Target
 from telephony.control.channels import CHANNELS, ChannelRegistry
 from telephony.ivr.engine import IvrEngine, TransferIn
@@ -26,18 +31,19 @@ from telephony.router.service import RouterService
 from telephony.switch.agi_channel import AgiSwitch
 from telephony.switch.answers import ANSWERS, make_answered_handler
 
-__all__ = ["make_agi_handler", "make_transfer_handler", "start_agi_server"]
+__all__ = ["make_agi_handler", "make_transfer_handler", "record_refused_session", "start_agi_server"]
 
 log = logging.getLogger(__name__)
 
 
 def make_agi_handler(platform: Platform, *, engine: IvrEngine | None = None,
-                     channels: ChannelRegistry = CHANNELS) -> Handler:
+                     channels: ChannelRegistry = CHANNELS, ending: threading.Event | None = None) -> Handler:
     """A FastAGI handler running each call through the platform's IVR flows.
 
     The caller's channel is recorded in ``channels`` under the call id as soon as the call record is
     open (call control over AMI acts on it), and dropped when the session ends unless call control
-    took the caller out of the session (``ChannelRegistry.session_ended``).
+    took the caller out of the session (``ChannelRegistry.session_ended``). ``ending`` is the server's
+    ``grace_over``: a call stopped by the shutdown is wound up (see the module docstring).
     """
     ivr = engine or IvrEngine(platform)
 
@@ -45,14 +51,14 @@ def make_agi_handler(platform: Platform, *, engine: IvrEngine | None = None,
         languages = env.query.get("lang") or []
         language = languages[0] if languages else None
         _run_tracked(ivr, agi, env, channels, flow_name=env.flow or None,
-                     language=language if language in ("zh_CN", "en") else None)
+                     language=language if language in ("zh_CN", "en") else None, ending=ending)
 
     handle.engine = ivr  # type: ignore[attr-defined]
     return handle
 
 
 def make_transfer_handler(platform: Platform, *, engine: IvrEngine,
-                          channels: ChannelRegistry = CHANNELS) -> Handler:
+                          channels: ChannelRegistry = CHANNELS, ending: threading.Event | None = None) -> Handler:
     """``transfer/<kind>/<value>?call=<id>``: a caller an agent transferred (AMI Redirect to the dialplan's
     transfer context) goes on to a queue, an agent or an IVR flow, as a new call record linked to the
     original (``transferred_from``)."""
@@ -70,13 +76,15 @@ def make_transfer_handler(platform: Platform, *, engine: IvrEngine,
         record = calls.get(original) if original else None
         queue = record.get("queue") if record else None
         flow = target.value if target.kind == "ivr" else (record.get("flow") if record else None)
-        _run_tracked(engine, agi, env, channels, flow_name=flow, transfer=TransferIn(target, original, queue))
+        _run_tracked(engine, agi, env, channels, flow_name=flow, transfer=TransferIn(target, original, queue),
+                     ending=ending)
 
     return handle
 
 
 def _run_tracked(engine: IvrEngine, agi: HelplineAGI, env: AgiEnvironment, channels: ChannelRegistry, *,
-                 flow_name: str | None, language: str | None = None, transfer: TransferIn | None = None) -> None:
+                 flow_name: str | None, language: str | None = None, transfer: TransferIn | None = None,
+                 ending: threading.Event | None = None) -> None:
     """Run a FastAGI session's call with its caller channel known to ``channels`` while the session lasts."""
     opened: list[int] = []
 
@@ -86,26 +94,52 @@ def _run_tracked(engine: IvrEngine, agi: HelplineAGI, env: AgiEnvironment, chann
             channels.set_caller(call_id, env.channel)
 
     try:
-        engine.run_call(AgiSwitch(agi), caller_number=env.caller_number, dnid=env.dialled_number,
-                        flow_name=flow_name, uniqueid=env.uniqueid, channel=env.channel, language=language,
-                        on_open=on_open, transfer=transfer)
+        outcome = engine.run_call(AgiSwitch(agi), caller_number=env.caller_number, dnid=env.dialled_number,
+                                  flow_name=flow_name, uniqueid=env.uniqueid, channel=env.channel,
+                                  language=language, on_open=on_open, transfer=transfer)
+        stopped = outcome.result == "error" and (outcome.error or {}).get("id") == "IVR-SWITCH"
+        if ending is not None and ending.is_set() and stopped:
+            _wind_up(agi, outcome.call_id, engine.calls, (outcome.error or {}).get("node"))
     finally:
         for call_id in opened:
             channels.session_ended(call_id)
 
 
+def _wind_up(agi: HelplineAGI, call_id: int, calls: CallService, node: object) -> None:
+    """A call the shutdown stopped: tell the dialplan (fallback) and close its record as ``interrupted``.
+
+    The session was stopped while a command was outstanding (a prompt, a digit wait, a Dial), so no reply
+    can be read any more: the ``SET VARIABLE`` lines are written without waiting, and Asterisk runs them
+    when the outstanding command returns, before it sees the connection close."""
+    lines = [f'SET VARIABLE "{RESULT_VARIABLE}" "{REFUSED_RESULT}"']
+    if call_id:
+        lines.append(f'SET VARIABLE "HELPLINE_CALL_ID" "{call_id}"')
+    try:
+        agi.stdout.write("".join(line + "\n" for line in lines))
+        agi.stdout.flush()
+    except (OSError, ValueError) as exc:
+        log.info("[%s] could not tell the dialplan at shutdown: %s", agi.uniqueid, exc)
+    if call_id:
+        calls.close(call_id, result="interrupted", error={
+            "id": "IVR-SHUTDOWN", "node": node,
+            "message": "the server shut down: the call was still in progress when the grace period ended"})
+
+
 def start_agi_server(platform: Platform, host: str = "127.0.0.1", port: int = 4573, *,
                      engine: IvrEngine | None = None, router: RouterService | None = None,
-                     read_timeout: float | None = 30.0) -> FastAGIServer:
+                     read_timeout: float | None = 30.0, max_sessions: int | None = None) -> FastAGIServer:
     """A started FastAGI server serving ``ivr`` and ``ivr/<flow>`` with the platform's flows, and
     ``answered?call=N`` (the dialplan's ``helpline-answered`` subroutine run by ``Dial(...,U())`` when an
-    agent picks up). With a ``router`` transfer nodes hold callers and dial the agents it picks."""
-    server = FastAGIServer(host, port, read_timeout=read_timeout)
+    agent picks up). With a ``router`` transfer nodes hold callers and dial the agents it picks.
+    ``max_sessions`` caps the calls served at once (``HELPLINE_AGI_MAX_SESSIONS``); stop it with
+    ``server.shutdown(grace)`` to let calls finish."""
+    server = FastAGIServer(host, port, read_timeout=read_timeout, max_sessions=max_sessions)
     ivr = engine or IvrEngine(platform, router=router)
-    server.route("ivr", make_agi_handler(platform, engine=ivr))
-    server.route("transfer", make_transfer_handler(platform, engine=ivr))
+    server.route("ivr", make_agi_handler(platform, engine=ivr, ending=server.grace_over))
+    server.route("transfer", make_transfer_handler(platform, engine=ivr, ending=server.grace_over))
     server.route("answered", make_answered_handler(ANSWERS))
     server.on_rejected = record_rejected_session
+    server.on_refused = record_refused_session
     return server.start()
 
 
@@ -114,3 +148,14 @@ def record_rejected_session(peer: str, error: Exception) -> None:
     calls = CallService()
     call_id = calls.open(channel=f"fastagi {peer}"[:128], switch="asterisk")
     calls.close(call_id, result="error", error={"id": "IVR-PROTOCOL", "message": str(error)[:500]})
+
+
+def record_refused_session(env: AgiEnvironment) -> None:
+    """A call refused over the session cap leaves a closed record (``error``, ``IVR-OVERLOAD``)."""
+    calls = CallService()
+    call_id = calls.open(uniqueid=env.uniqueid[:64], channel=env.channel[:128], switch="agi",
+                         caller_number=(env.caller_number or "")[:32] or None,
+                         dnid=(env.dialled_number or "")[:32] or None)
+    calls.close(call_id, result="error", error={
+        "id": "IVR-OVERLOAD", "message": "refused: the FastAGI server had HELPLINE_AGI_MAX_SESSIONS calls in "
+                                         "progress; the dialplan's fallback took the caller"})
