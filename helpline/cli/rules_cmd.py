@@ -2,8 +2,10 @@
 
 ``rules check FILE --use ivr`` prints every problem as ``FILE:LINE:COL: ID message`` with its caret
 excerpt and hint, and exits 1 if any is an error (0 with a one-line "ok" summary otherwise).
-``rules eval TEXT --use ivr --context '{"caller": {"number": "0731"}}'`` prints the value, the matched
-rule(s) or, with ``--tier NAME`` on a tier strategy, the tier decision, as JSON.
+``rules eval TEXT --use ivr --context '{"caller": {"number": "0731"}}'`` prints the value of an expression
+(any expression, in any place: ``rules eval "1 + 2 * 3"`` prints 7), the matched rule(s) of a rule list or,
+with ``--tier NAME`` on a tier strategy, the tier decision, as JSON. Names present in ``--context`` that the
+place does not declare are declared with the type of their JSON value (the place's own names keep theirs).
 ``--declare NAME=TYPE`` adds context names (e.g. ``record.status=text`` for a scope or query).
 Run standalone as ``python -m helpline.cli.rules_cmd ...``.
 """
@@ -27,7 +29,9 @@ from helpline.rules import (
     compile_expression,
     compile_rules,
     compile_tier_strategy,
+    with_values,
 )
+from helpline.rules.parser import parse_expression_lenient
 
 
 def _use(args: argparse.Namespace) -> Use:
@@ -80,6 +84,11 @@ def cmd_check(args: argparse.Namespace) -> int:
     return 0
 
 
+def _is_expression(text: str) -> bool:
+    """Does ``text`` read as one expression (not a rule list)?"""
+    return not parse_expression_lenient(text)[1]
+
+
 def cmd_eval(args: argparse.Namespace) -> int:
     """Handler of ``rules eval``."""
     try:
@@ -91,14 +100,14 @@ def cmd_eval(args: argparse.Namespace) -> int:
     if not isinstance(context, dict):
         print("error: --context must be a JSON object", file=sys.stderr)
         return 2
+    use = with_values(use, context)
     try:
-        if use.mode == "expression":
-            result: Any = {"value": compile_expression(args.text, use).evaluate(context)}
+        if use.mode == "expression" or (not args.tier and _is_expression(args.text)):
+            result: Any = {"value": compile_expression(args.text, use.for_value()).evaluate(context)}
         elif args.tier:
             result = {"decision": compile_tier_strategy(args.text, use).decide(args.tier, context).as_dict()}
         else:
-            rules = compile_rules(args.text, use)
-            result = {"matches": rules.run(context)}
+            result = {"matches": compile_rules(args.text, use).run(context)}
     except RuleError as err:
         for p in err.problems:
             print(p.format(), file=sys.stderr)

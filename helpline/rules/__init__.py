@@ -29,7 +29,20 @@ from .runtime import (
 )
 from .tiers import Adjustment, TierDecision, TierStrategy, compile_tier_strategy
 from .types import RType, parse_type
-from .uses import GUARD, IVR, QUERY, SCOPE, TIER, USES, VALIDATION, Use, query_use, scope_use
+from .uses import (
+    GUARD,
+    IVR,
+    QUERY,
+    SCOPE,
+    TIER,
+    USES,
+    VALIDATION,
+    Use,
+    query_use,
+    scope_use,
+    types_of_values,
+    with_values,
+)
 
 __all__ = [
     "CATALOGUE",
@@ -65,4 +78,6 @@ __all__ = [
     "parse_type",
     "query_use",
     "scope_use",
+    "types_of_values",
+    "with_values",
 ]

@@ -21,9 +21,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
-from typing import Literal
+from typing import Any, Literal
 
-from .types import RType, as_type
+from .types import ANY, BOOL, NUMBER, TEXT, RType, as_type, set_of
 
 CodesFn = Callable[[str], Iterable[str] | None]
 Mode = Literal["expression", "rules"]
@@ -132,6 +132,11 @@ class Use:
         """A copy that knows the codes of category trees and/or the names of references."""
         return replace(self, codes=codes or self.codes, refs=refs or self.refs)
 
+    def for_value(self) -> Use:
+        """A copy that reads one expression of any type (a value, not only a condition) with the same names:
+        what ``rules eval`` uses for a bare expression."""
+        return replace(self, mode="expression", expect_bool=False)
+
 
 CALLER: dict[str, RType | str] = {
     "caller.number": "text",
@@ -219,6 +224,43 @@ VALIDATION = Use.expression(
 )
 
 USES: Mapping[str, Use] = MappingProxyType({u.name: u for u in (IVR, TIER, QUERY, GUARD, SCOPE, VALIDATION)})
+
+
+def _value_type(value: Any) -> RType:
+    """The rule type of one JSON value (lists become sets of their elements' common type, else ``any``)."""
+    if isinstance(value, bool):
+        return BOOL
+    if isinstance(value, int | float):
+        return NUMBER
+    if isinstance(value, str):
+        return TEXT
+    if isinstance(value, list):
+        kinds = {_value_type(v) for v in value if v is not None}
+        elem = kinds.pop() if len(kinds) == 1 else ANY
+        return set_of(ANY if elem.kind in ("set", "record") else elem)
+    return ANY
+
+
+def types_of_values(values: Mapping[str, Any], prefix: str = "") -> dict[str, RType]:
+    """Context names with types inferred from (JSON-like) values: nested objects become dotted names
+    (``{"customer": {"tier": "gold"}}`` -> ``customer.tier: text``); true/false -> bool, numbers -> number,
+    strings -> text, lists -> set(...), null or an empty object -> any."""
+    names: dict[str, RType] = {}
+    for key, value in values.items():
+        dotted = f"{prefix}{key}"
+        if isinstance(value, Mapping) and value:
+            names.update(types_of_values(value, dotted + "."))
+        else:
+            names[dotted] = _value_type(value)
+    return names
+
+
+def with_values(use: Use, values: Mapping[str, Any]) -> Use:
+    """``use`` with every name present in ``values`` that it does not declare, typed from its value. Names
+    the use declares keep their type, and a group of the use (``customer``) is not re-declared as a value."""
+    groups = {".".join(k.split(".")[:i]) for k in use.context for i in range(1, k.count(".") + 1)}
+    extra = {k: t for k, t in types_of_values(values).items() if k not in use.context and k not in groups}
+    return use.with_context(extra) if extra else use
 
 
 def query_use(inputs: Mapping[str, RType | str] | Iterable[str]) -> Use:

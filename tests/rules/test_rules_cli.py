@@ -60,3 +60,40 @@ def test_add_parser_and_help(capsys: pytest.CaptureFixture[str]) -> None:
             parser.parse_args(argv)
         assert exc.value.code == 0
     assert "--use" in capsys.readouterr().out
+
+
+def test_eval_bare_expression_prints_its_value(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["rules", "eval", "1 + 2 * 3"]) == 0  # the default place (ivr) reads rule lists
+    assert json.loads(capsys.readouterr().out) == {"value": 7}
+    assert main(["rules", "eval", "upper(\"ab\") + \"c\"", "--use", "tier"]) == 0
+    assert json.loads(capsys.readouterr().out) == {"value": "ABc"}
+    assert main(["rules", "eval", "value * 2", "--use", "validation", "--context", '{"value": 4}']) == 0
+    assert json.loads(capsys.readouterr().out) == {"value": 8}
+    assert main(["rules", "eval", "when 1 + 2 then block"]) == 1  # a rule list is still checked as one
+    assert "HL-R212" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("use", ["ivr", "tier", "query", "guard", "scope", "validation"])
+def test_eval_declares_the_names_of_the_context(use: str, capsys: pytest.CaptureFixture[str]) -> None:
+    context = '{"customer": {"tier": "gold"}}'
+    assert main(["rules", "eval", 'customer.tier == "gold"', "--use", use, "--context", context]) == 0
+    assert json.loads(capsys.readouterr().out) == {"value": True}
+    assert main(["rules", "eval", 'customer.tier == "silver"', "--use", use, "--context", context]) == 0
+    assert json.loads(capsys.readouterr().out) == {"value": False}
+
+
+def test_eval_infers_types_from_json(capsys: pytest.CaptureFixture[str]) -> None:
+    context = json.dumps({"n": 2, "vip": True, "tags": ["a", "b"], "who": {"name": "Li", "note": None}})
+    assert main(["rules", "eval", 'n * 3 > 5 and vip and "a" in tags and len(who.name) == 2',
+                 "--use", "query", "--context", context]) == 0
+    assert json.loads(capsys.readouterr().out) == {"value": True}
+    assert main(["rules", "eval", 'n > "x"', "--use", "query", "--context", context]) == 1
+    assert "HL-R202" in capsys.readouterr().err  # n is a number: the inferred type is checked
+    assert main(["rules", "eval", "who.note is empty", "--use", "query", "--context", context]) == 0
+    assert json.loads(capsys.readouterr().out) == {"value": True}
+    # a name the place declares keeps its type: customer.tier is a category of the ivr, so a code is fine
+    ivr = "when customer.tier == gold then block"
+    assert main(["rules", "eval", ivr, "--context", '{"customer": {"tier": "gold"}}']) == 0
+    assert json.loads(capsys.readouterr().out)["matches"][0]["actions"] == [{"name": "block", "args": []}]
+    assert main(["rules", "eval", "nobody > 1", "--use", "query", "--context", context]) == 1
+    assert "HL-R201 unknown name `nobody`" in capsys.readouterr().err
