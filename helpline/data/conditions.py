@@ -11,7 +11,9 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 Op = Literal["eq", "ne", "lt", "le", "gt", "ge", "in", "not_in", "contains", "starts_with", "ends_with",
-             "prefix", "between", "is_empty", "not_empty"]
+             "prefix", "between", "is_empty", "not_empty", "digits", "linked"]
+"""``digits``: the field's digits contain the value (any part of a phone number); ``linked``: the link field
+points at a record of another entity that meets a condition (value: :class:`helpline.data.query.Linked`)."""
 OPS: frozenset[str] = frozenset(Op.__args__)  # type: ignore[attr-defined]
 
 

@@ -19,13 +19,17 @@ from peewee import SQL, CommaNodeList, Expression, Field, NodeList, Value, fn
 
 from helpline.metadata.kinds import Entity
 
-from .conditions import TRUE, All, AnyOf, Cmp, Cond, Not, all_of, any_of
+from .conditions import FALSE, TRUE, All, AnyOf, Cmp, Cond, Not, all_of, any_of
 from .database import is_postgres
 from .entities import SYSTEM_COLUMNS, EntityModel, EntityModels
 from .entities import rows as select_rows
 
 MAX_PAGE_SIZE = 500
 DEFAULT_COUNT_CAP = 10_000
+MAX_SEARCH_LENGTH = 100
+"""Characters a quick search may have (a longer text is refused with a message naming the limit)."""
+MAX_PATTERN_LENGTH = 1000
+"""Characters a contains / starts-with / ends-with value may have (SQLite refuses long LIKE patterns)."""
 
 
 class QueryError(ValueError):
@@ -44,6 +48,18 @@ class ListQuery:
     page_size: int = 50
     count_cap: int = DEFAULT_COUNT_CAP
     columns: list[str] | None = None
+    hidden: frozenset[str] = frozenset()
+    """Fields the quick search must not look in (masked for the caller)."""
+
+
+@dataclass(frozen=True)
+class Linked:
+    """The value of a ``linked`` comparison: the link points at an ``entity`` record (by ``key``) meeting
+    ``where`` — how a record linked to a scoped entity takes that entity's row scope."""
+
+    entity: str
+    key: str
+    where: Cond
 
 
 @dataclass
@@ -83,12 +99,15 @@ def sort_keys(spec: list[str]) -> list[tuple[str, bool]]:
 
 class _Compiler:
     def __init__(self, models: EntityModels, entity: Entity):
+        self.models = models
         self.model: type[EntityModel] = models[entity.name]
         self.entity = entity
 
     def column(self, name: str) -> Field:
         if name not in SYSTEM_COLUMNS and self.entity.field(name) is None:
             raise QueryError(f"entity '{self.entity.name}' has no field '{name}'")
+        if (f := self.entity.field(name)) is not None and f.type == "secret":
+            raise QueryError(f"'{name}' is a secret: it cannot be searched, filtered, sorted, grouped or listed")
         column: Field = self.model._meta.fields[name]
         return column
 
@@ -131,6 +150,10 @@ class _Compiler:
 
     def compare(self, c: Cmp) -> Expression:
         col = self.column(c.field)
+        if c.op == "linked":
+            return self._linked(col, c.value)
+        if c.op == "digits":
+            return self._digits(c.field, str(c.value))
         if self.multiple(c.field):
             return self._json_list(col, c)
         v = c.value
@@ -155,6 +178,9 @@ class _Compiler:
             text = str(v)
             return (col >= text) & (col < text + "\uffff")
         if c.op in ("contains", "starts_with", "ends_with"):
+            if len(str(v)) > MAX_PATTERN_LENGTH:
+                raise QueryError(f"the text to find in '{c.field}' is {len(str(v))} characters long; "
+                                 f"at most {MAX_PATTERN_LENGTH} are allowed")
             text = _escape_like(str(v))
             pattern = {"contains": f"%{text}%", "starts_with": f"{text}%", "ends_with": f"%{text}"}[c.op]
             like = "ILIKE" if is_postgres() else "LIKE"
@@ -164,6 +190,24 @@ class _Compiler:
         if c.op == "not_empty":
             return col.is_null(False) & (col != "") if self._texty(c.field) else col.is_null(False)
         raise QueryError(f"operator {c.op!r} is not supported")
+
+    def _linked(self, col: Field, target: Linked) -> Expression:
+        """``col IN (SELECT key FROM target WHERE ...)``."""
+        if not isinstance(target, Linked):
+            raise QueryError("a 'linked' comparison needs a Linked value")
+        inner, compiler = build_select(self.models, ListQuery(entity=target.entity, where=target.where))
+        return _expr(col.in_(inner.select(compiler.column(target.key)).order_by()))
+
+    def _digits(self, name: str, text: str) -> Expression:
+        """Any part of a number: ``id IN (SELECT id FROM t WHERE f LIKE '%digits%')`` — the inner scan reads
+        the field's index only (narrow), not the table."""
+        digits = re.sub(r"[^0-9]", "", text)
+        if not digits:
+            return _expr(SQL("1 = 0"))
+        inner = self.model.alias("digits_scan")
+        inner_col = getattr(inner, name)
+        like = _expr(NodeList((inner_col, SQL("LIKE"), Value(f"%{digits}%"))))
+        return _expr(self.model.id.in_(inner.select(inner.id).where(like)))
 
     def _texty(self, name: str) -> bool:
         f = self.entity.field(name)
@@ -204,29 +248,39 @@ def _escape_like(text: str) -> str:
 NUMBER_WORD = re.compile(r"^\+?[0-9][0-9-]{5,}$")
 
 
-def search_condition(entity: Entity, text: str | None) -> Cond:
-    """Quick search: every word must be found in one of the entity's search fields.
+def search_condition(entity: Entity, text: str | None, hidden: frozenset[str] = frozenset()) -> Cond:
+    """Quick search: every word must be found in one of the entity's search fields (``hidden`` ones left out:
+    a field masked for the caller is never searched, or its value could be enumerated).
 
     A word that looks like a number (a phone, card or customer number, six digits or more) is matched from
-    the start of the indexed search fields only — an index range instead of a scan of every row."""
+    the start of the indexed search fields — an index range instead of a scan of every row — and anywhere in
+    the digits of the phone fields. A text over :data:`MAX_SEARCH_LENGTH` characters is refused."""
     if not text or not text.strip() or not entity.search_fields:
         return TRUE
+    if len(text) > MAX_SEARCH_LENGTH:
+        raise QueryError(f"the search text is {len(text)} characters long; the quick search takes at most "
+                         f"{MAX_SEARCH_LENGTH} characters")
+    fields = [f for f in entity.search_fields if f not in hidden]
+    if not fields:
+        return FALSE
     words = text.split()[:5]
     conditions = []
     for word in words:
-        indexed = [f for f in entity.search_fields if (fd := entity.field(f)) and (fd.indexed or fd.unique)]
-        if NUMBER_WORD.match(word) and indexed:
+        phones = [f for f in fields if (fd := entity.field(f)) and fd.type == "phone"]
+        indexed = [f for f in fields if (fd := entity.field(f)) and (fd.indexed or fd.unique) and f not in phones]
+        if NUMBER_WORD.match(word) and (indexed or phones):
             digits = word.replace("-", "")
-            conditions.append(any_of(*[Cmp(f, "prefix", digits) for f in indexed]))
+            conditions.append(any_of(*[Cmp(f, "prefix", digits) for f in indexed],
+                                     *[Cmp(f, "digits", digits) for f in phones]))
         else:
-            conditions.append(any_of(*[Cmp(f, "contains", word) for f in entity.search_fields]))
+            conditions.append(any_of(*[Cmp(f, "contains", word) for f in fields]))
     return all_of(*conditions)
 
 
 def build_select(models: EntityModels, q: ListQuery) -> tuple[Any, _Compiler]:
     entity = models.entity(q.entity)
     compiler = _Compiler(models, entity)
-    cond = all_of(q.where, q.scope, search_condition(entity, q.search))
+    cond = all_of(q.where, q.scope, search_condition(entity, q.search, q.hidden))
     columns = [compiler.column(c) for c in (q.columns or [])]
     model = compiler.model
     query = model.select(*([model.id, *columns] if columns else []))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from dataclasses import replace
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -16,6 +17,7 @@ from helpline.diagnostics import Problem
 
 from .kinds import PAGES, Category, Entity, EntityField, Menu, Query, Role, Screen
 from .kinds.entity import NUMBER_TYPES, ORDERABLE_TYPES, TEXT_TYPES
+from .kinds.role import EntityGrant
 from .metaset import MetadataSet, Source
 from .permissions import PERMISSIONS
 from .yamlpos import Path
@@ -326,6 +328,43 @@ def _check_role(r: _Report, role: Role) -> None:
             r.add(src, "HL-E209", f"unknown permission '{perm}'{_suggest(perm, PERMISSIONS)}", ("permissions", i))
 
 
+def _grants(mset: MetadataSet, role: Role) -> dict[str, list[EntityGrant]]:
+    """The entity grants of a role and the roles it extends."""
+    found: dict[str, list[EntityGrant]] = {}
+    pending, seen = [role.name], set()
+    while pending:
+        current = mset.roles.get(pending.pop())
+        if current is None or current.name in seen:
+            continue
+        seen.add(current.name)
+        pending.extend(current.extends)
+        for name, grant in current.entities.items():
+            found.setdefault(name, []).append(grant)
+    return found
+
+
+def _check_linked_scopes(r: _Report) -> None:
+    """HL-W201: a role reads an entity linking to an entity some role reads through a scope, with no scope of
+    its own and no read of the linked entity — so no scope limits what it sees (see RecordService.scope)."""
+    scoped = {name for role in r.mset.roles.values() for name, g in role.entities.items() if g.read and g.scope}
+    for role in r.mset.roles.values():
+        grants = _grants(r.mset, role)
+        for name, own in grants.items():
+            entity = r.mset.entities.get(name)
+            if entity is None or not any(g.read for g in own) or any(g.read and g.scope for g in own):
+                continue
+            for f in entity.active_fields:
+                target = f.link or ""
+                if f.type == "link" and target in scoped and target != name and not any(
+                        g.read for g in grants.get(target, [])):
+                    problem = r.mset.source(role).problem(
+                        "HL-W201", f"role '{role.name}' reads {name} (linked to {target} by '{f.name}', which has a "
+                                   f"row scope) with no scope and no read of {target}: it sees the {name} records "
+                                   f"of every {target}", ("entities", name) if name in role.entities else ("name",))
+                    r.problems.append(replace(problem, severity="warning"))
+                    break
+
+
 def cross_check(mset: MetadataSet) -> list[Problem]:
     """Every cross-reference problem of the set, in a stable order."""
     r = _Report(mset)
@@ -341,6 +380,7 @@ def cross_check(mset: MetadataSet) -> list[Problem]:
         _check_menu(r, m)
     for role in mset.roles.values():
         _check_role(r, role)
+    _check_linked_scopes(r)
     from .rule_checks import rule_problems
 
     r.problems.extend(rule_problems(mset))

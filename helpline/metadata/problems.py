@@ -2,8 +2,8 @@
 
 Ids are stable: tests, docs and the designers refer to them. ``HL-E0xx`` are file-level problems,
 ``HL-E1xx`` schema problems inside one object, ``HL-E2xx`` cross-references between objects, ``HL-E3xx``
-IVR flows and routing. Problems in rule texts embedded in metadata keep the rule language's own ids
-(``HL-R...``).
+IVR flows and routing; ``HL-W...`` are warnings (``run.py check`` still exits 0). Problems in rule texts
+embedded in metadata keep the rule language's own ids (``HL-R...``).
 """
 
 from __future__ import annotations
@@ -68,6 +68,9 @@ CATALOGUE: dict[str, Check] = {c.id: c for c in [
     Check("HL-E307", "unreachable IVR node",
           "No path from 'start' (or a jump from another flow) reaches this node; link it or remove it."),
     Check("HL-E308", "queue defined twice", "Queue names are unique across all routings; rename one."),
+    Check("HL-W201", "a role reads records linked to a scoped entity without any scope",
+          "Give the role a scope on this entity, or a (scoped) read grant on the linked entity: records linked to "
+          "it then take its scope."),
 ]}
 
 

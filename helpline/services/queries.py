@@ -73,13 +73,18 @@ def input_condition(platform: Platform, query: Query, inp: QueryInput, raw: Any)
     return Cmp(inp.field, inp.op, value)
 
 
-def build_condition(platform: Platform, query: Query, values: dict[str, Any]) -> Cond:
+def build_condition(platform: Platform, query: Query, values: dict[str, Any],
+                    hidden: frozenset[str] = frozenset()) -> Cond:
+    """The inputs' condition; an input on a field in ``hidden`` (masked for the user) cannot be filled in."""
     errors: dict[str, str] = {}
     atoms: dict[str, Cond | None] = {}
     for inp in query.inputs:
         raw = values.get(inp.name, inp.default)
         if inp.required and is_blank(raw):
             errors[inp.name] = "query.required_input"
+            continue
+        if inp.field in hidden and not is_blank(raw):
+            errors[inp.name] = "query.masked_input"
             continue
         try:
             atoms[inp.name] = input_condition(platform, query, inp, raw)
@@ -102,7 +107,7 @@ def build_condition(platform: Platform, query: Query, values: dict[str, Any]) ->
 def run_query(platform: Platform, actor: Actor, name: str, values: dict[str, Any], *, page: int = 1,
               page_size: int | None = None, sort: list[tuple[str, bool]] | None = None) -> QueryResult:
     query = platform.metadata.queries[name]
-    where = build_condition(platform, query, values)
+    where = build_condition(platform, query, values, platform.records.hidden(actor, query.entity))
     if query.pivot:
         p = query.pivot
         table = platform.records.pivot(actor, query.entity, where, p.rows, p.columns, p.measure, p.of)

@@ -2,8 +2,14 @@
 
 Every call checks the actor's permission on the server, applies the row scope and field masks, validates
 against the entity metadata, writes the audit log (changes field by field; reads of audited entities with
-the filter used), and runs in its own connection and transaction. These are plain blocking functions:
-from NiceGUI call them with ``await run.io_bound(...)``, never holding a transaction across an ``await``.
+the filter used; refused reads of a record outside the scope), and runs in its own connection and transaction.
+
+A record that links to a scoped entity takes that entity's scope too (an agent sees the contact records and
+work orders of their region's customers, and those they wrote): see :meth:`RecordService.scope`. A field
+masked for the actor is never searched, filtered, grouped or sorted by (its value could be enumerated).
+
+These are plain blocking functions: from NiceGUI call them with ``await run.io_bound(...)``, never holding a
+transaction across an ``await``.
 """
 
 from __future__ import annotations
@@ -15,11 +21,21 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from peewee import IntegrityError
 
 from helpline.data.base import utcnow
-from helpline.data.conditions import TRUE, Cmp, Cond, all_of, describe
+from helpline.data.conditions import TRUE, Cmp, Cond, all_of, any_of, describe, fields_of
 from helpline.data.database import db, session, write_transaction
 from helpline.data.entities import SYSTEM_COLUMNS
 from helpline.data.entities import rows as select_rows
-from helpline.data.query import ListQuery, Page, PivotTable, fetch_page, fetch_pivot, iterate_rows, sort_keys
+from helpline.data.query import (
+    Linked,
+    ListQuery,
+    Page,
+    PivotTable,
+    build_select,
+    fetch_page,
+    fetch_pivot,
+    iterate_rows,
+    sort_keys,
+)
 from helpline.metadata.kinds import Entity, EntityField, RelatedList
 from helpline.security.actor import Actor, PermissionDenied
 from helpline.security.audit import audit, field_changes
@@ -32,10 +48,16 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 MAX_TITLES = 500
+LINK_DEPTH = 3
+"""How many links a scope follows (work order → contact record → customer)."""
 
 
 class RecordNotFound(LookupError):
     pass
+
+
+class OutOfScope(RecordNotFound):
+    """The record exists but lies outside the actor's row scope (the message does not tell them apart)."""
 
 
 class ValidationFailed(ValueError):
@@ -79,21 +101,81 @@ class RecordService:
         return entity
 
     def _scope(self, actor: Actor, entity: str) -> Cond:
-        return self.platform.scope_condition(actor, entity)
+        return self.scope(actor, entity)
+
+    def scope(self, actor: Actor, entity_name: str, depth: int = 0) -> Cond:
+        """The rows of ``entity_name`` ``actor`` may see: the roles' own row scope and, for every link to an
+        entity the actor reads through a scope (all their roles reading it have one), the link's scope — an
+        empty link, a linked record in that scope, or a record the actor created."""
+        own = self.platform.scope_condition(actor, entity_name)
+        entity = self.platform.metadata.entities.get(entity_name)
+        if entity is None or actor.is_system or depth >= LINK_DEPTH:
+            return own
+        linked: list[Cond] = []
+        for f in entity.active_fields:
+            target = f.link or ""
+            if (f.type != "link" or f.multiple or target == entity_name or target not in self.platform.metadata.entities
+                    or not actor.can(target, "read")):  # a role that cannot read the target: check warns (HL-W201)
+                continue
+            inner = self.scope(actor, target, depth + 1)
+            if inner == TRUE:
+                continue
+            to_target = Cmp(f.name, "linked", Linked(target, f.link_key or "id", inner))
+            linked.append(any_of(Cmp(f.name, "is_empty"), to_target, Cmp("created_by", "eq", actor.username)))
+        return all_of(own, *linked)
+
+    def hidden(self, actor: Actor, entity_name: str) -> frozenset[str]:
+        """The fields masked for ``actor``: never searched, filtered, grouped or sorted by."""
+        return frozenset(actor.masks(entity_name))
+
+    def _guard(self, actor: Actor, query: ListQuery) -> None:
+        """Refuse a filter on a masked field, drop sorting by one, and keep the quick search out of them."""
+        hidden = self.hidden(actor, query.entity)
+        if not hidden:
+            return
+        used = sorted(fields_of(query.where) & hidden)
+        if used:
+            raise PermissionDenied(f"the field(s) {', '.join(used)} of {query.entity} are masked for you and "
+                                   "cannot be filtered by")
+        query.sort = [(name, desc) for name, desc in query.sort if name not in hidden]
+        query.hidden = query.hidden | hidden
+
+    def in_scope(self, actor: Actor, entity_name: str, record_id: int) -> bool:
+        """Whether ``actor``'s scope includes the record (inside the caller's connection)."""
+        scope = self.scope(actor, entity_name)
+        if scope == TRUE:
+            return True
+        query, _ = build_select(self.platform.models, ListQuery(entity=entity_name, where=Cmp("id", "eq", record_id),
+                                                                scope=scope))
+        return bool(query.exists())
 
     def _row(self, actor: Actor, entity: Entity, record_id: int) -> dict[str, Any]:
         model = self.platform.models[entity.name]
         query = model.select().where(model.id == record_id)
         scope = self._scope(actor, entity.name)
         if scope != TRUE:
-            from helpline.data.query import build_select
-
             query, _ = build_select(self.platform.models, ListQuery(entity=entity.name,
                                                                     where=Cmp("id", "eq", record_id), scope=scope))
         row = query.dicts().first()
         if row is None:
-            raise RecordNotFound(f"{entity.name} {record_id} does not exist or is outside your scope")
+            message = f"{entity.name} {record_id} does not exist or is outside your scope"
+            if scope != TRUE and model.select(model.id).where(model.id == record_id).exists():
+                raise OutOfScope(message)
+            raise RecordNotFound(message)
         return dict(row)
+
+    def _audited_refusal(self, actor: Actor, action: str, entity_name: str, record_id: int, work: Callable[[], T]
+                         ) -> T:
+        """Run ``work`` in its own transaction; a read outside the scope is refused and audited (in a
+        transaction of its own: the refused one rolls back)."""
+        try:
+            return unit_of_work(work)
+        except OutOfScope:
+            def log() -> None:
+                audit(actor, "denied", entity=entity_name, record_id=record_id,
+                      detail={"kind": "record", "action": action, "reason": "outside the row scope"})
+            unit_of_work(log)
+            raise
 
     def _validate_links_and_rules(self, entity: Entity, values: dict[str, Any], record: dict[str, Any]
                                   ) -> dict[str, FieldError]:
@@ -156,7 +238,7 @@ class RecordService:
             masks = actor.masks(entity_name)
             return Record(entity_name, apply_masks(row, masks), frozenset(masks))
 
-        return unit_of_work(work)
+        return self._audited_refusal(actor, "read", entity_name, record_id, work)
 
     def update(self, actor: Actor, entity_name: str, record_id: int, raw: dict[str, Any],
                expected_version: int | None = None) -> Record:
@@ -195,7 +277,7 @@ class RecordService:
             audit(actor, "update", entity=entity_name, record_id=record_id, before=old, after=new)
             return Record(entity_name, apply_masks(after, masks), frozenset(masks))
 
-        return unit_of_work(work)
+        return self._audited_refusal(actor, "update", entity_name, record_id, work)
 
     def delete(self, actor: Actor, entity_name: str, record_id: int) -> None:
         entity = self._entity(entity_name)
@@ -207,12 +289,13 @@ class RecordService:
             model.delete().where(model.id == record_id).execute()
             audit(actor, "delete", entity=entity_name, record_id=record_id, before=_public(before))
 
-        unit_of_work(work)
+        self._audited_refusal(actor, "delete", entity_name, record_id, work)
 
     def list_page(self, actor: Actor, query: ListQuery, *, purpose: str = "list") -> Page:
         """One page of records the actor may see, masked; reads of audited entities are logged."""
         entity = self._entity(query.entity)
         actor.require(query.entity, "read")
+        self._guard(actor, query)
         query.scope = all_of(query.scope, self._scope(actor, query.entity))
 
         def work() -> Page:
@@ -232,6 +315,7 @@ class RecordService:
         actor.require(query.entity, "read")
         actor.require_permission("export")
         self._entity(query.entity)  # an unknown entity is refused
+        self._guard(actor, query)
         query.scope = all_of(query.scope, self._scope(actor, query.entity))
         masks = actor.masks(query.entity)
         with session():
@@ -244,6 +328,11 @@ class RecordService:
               of: str | None = None) -> PivotTable:
         entity = self._entity(entity_name)
         actor.require(entity_name, "read")
+        hidden = self.hidden(actor, entity_name)
+        grouped = sorted(({rows, columns, of or ""} | fields_of(where)) & hidden)
+        if grouped:
+            raise PermissionDenied(f"the field(s) {', '.join(grouped)} of {entity_name} are masked for you and "
+                                   "cannot be grouped or filtered by")
         scope = self._scope(actor, entity_name)
         with session():
             table = fetch_pivot(self.platform.models, entity_name, where, scope, rows, columns, measure, of)
@@ -262,7 +351,7 @@ class RecordService:
         if via.link_key and via.link_key in record.masked:
             raw = self.platform.models[entity_name].get_by_id(record.id)
             key_value = getattr(raw, via.link_key)
-        return self.list_page(actor, ListQuery(entity=spec.entity, where=Cmp(spec.via, "eq", key_value),
+        return self.list_page(actor, ListQuery(entity=spec.entity, scope=Cmp(spec.via, "eq", key_value),
                                           sort=sort_keys(spec.sort or ["-id"]), page_size=spec.limit,
                                           count_cap=1000), purpose="read")
 
@@ -285,7 +374,7 @@ class RecordService:
         if entity is None or not wanted or not actor.can(entity_name, "read"):
             return {}
         title = entity.title_field or key
-        page = self.list_page(actor, ListQuery(entity=entity_name, where=Cmp(key, "in", wanted), page_size=len(wanted),
+        page = self.list_page(actor, ListQuery(entity=entity_name, scope=Cmp(key, "in", wanted), page_size=len(wanted),
                                           count_cap=len(wanted)), purpose="lookup")
         return {r[key]: str(r[title]) for r in page.rows}
 

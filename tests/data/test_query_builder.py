@@ -146,11 +146,24 @@ def test_condition_helpers() -> None:
     assert isinstance(Decimal("1"), Decimal)
 
 
-def test_number_words_match_indexed_fields_from_the_start(people: Platform) -> None:
+def test_number_words_match_indexed_fields_from_the_start_and_phones_anywhere(people: Platform) -> None:
     assert names(people, search="13800000") == ["张三", "李四", "王五"]
     assert names(people, search="138-0000-0003") == ["王五"]
-    assert names(people, search="0000003") == [], "a number is matched from its start, not in the middle"
+    assert names(people, search="0000003") == ["王五"], "any part of a phone number (issue 14 item 6)"
+    assert names(people, search="3456789") == ["赵六"] and names(people, search="734567") == ["赵六"]
+    assert names(people, search="T0001") == ["李四"] and names(people, search="0001") == ["张三", "李四"]
+    assert names(people, search="0000009") == []
     assert names(people, search="real") == ["100%_real!"], "other words still match anywhere"
+
+
+def test_search_input_is_bounded_with_a_clear_message(people: Platform) -> None:
+    from helpline.data.query import MAX_PATTERN_LENGTH, MAX_SEARCH_LENGTH
+
+    assert names(people, search="x" * MAX_SEARCH_LENGTH) == []
+    with pytest.raises(QueryError, match=f"at most {MAX_SEARCH_LENGTH} characters"):
+        names(people, search="1" * 100_000)
+    with pytest.raises(QueryError, match=f"at most {MAX_PATTERN_LENGTH}"):
+        names(people, where=Cmp("name", "contains", "%" * 100_000))
 
 
 def test_a_short_page_gives_the_total_without_counting(people: Platform, monkeypatch: pytest.MonkeyPatch) -> None:
