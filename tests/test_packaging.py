@@ -7,6 +7,7 @@ Slow (a new venv and the dependencies from pip's cache): marked ``slow``; CI run
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -37,8 +38,15 @@ def _run(cmd: list[str], **kwargs: object) -> subprocess.CompletedProcess[str]:
 def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A fresh venv with the wheel built from this checkout installed (not editable); returns its bin/."""
     base = tmp_path_factory.mktemp("wheel")
+    source = base / "source"  # the checkout's files only: no build/ left over from an earlier build
+    listed = _run(["git", "ls-files", "-co", "--exclude-standard"], cwd=ROOT)
+    assert listed.returncode == 0, listed.stderr
+    for name in listed.stdout.splitlines():
+        if (ROOT / name).is_file():
+            (source / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(ROOT / name, source / name)
     dist = base / "dist"
-    built = _run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(dist), str(ROOT)], cwd=base)
+    built = _run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(dist), str(source)], cwd=base)
     assert built.returncode == 0, built.stderr
     wheels = list(dist.glob("helpline-*.whl"))
     assert len(wheels) == 1
