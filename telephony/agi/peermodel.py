@@ -8,20 +8,27 @@ exist, dead mode) and answers each AGI command the way Asterisk 22 does (docs/as
 for byte. ``parse_agi_args`` splits a command line like
 res_agi.c's ``parse_args`` (whitespace, double quotes, backslash escapes).
 
-``EXEC Dial <endpoint>,<timeout>,<options>`` plays out the next :class:`DialScript` of ``dial_outcomes``
+``EXEC Dial <endpoint>,<timeout>,<options>`` plays out (peerdial.py) the next :class:`DialScript` of ``dial_outcomes``
 (none left: ``CHANUNAVAIL``) as app_dial does: ``DIALSTATUS`` (CANCEL when the caller hangs up while it
-rings), for answered calls ``DIALEDTIME``/``ANSWEREDTIME`` (and ``_MS``); ``200 result=0``, or
+rings), for answered calls ``DIALEDTIME`` (the caller channel's age) and ``ANSWEREDTIME`` (its up time since
+ITS answer, IVR and queue included, not the talk alone) with ``_MS``, on the model's clock (``now``:
+modelled waits, plus real time when ``real_time``); ``200 result=0``, or
 ``result=-1`` and a dead channel when the caller hung up or the agent did and the options lack ``g``.
 ``on_dial_answer`` runs on answer, before the talk (the peer's ``U()`` session); ``pause`` sleeps call time.
+A ``STREAM FILE`` or ``GET OPTION`` of a missing file answers ``result=-1 endpos=<offset>`` and makes
+``agi_status`` ``FAILURE``; ``GET DATA`` of one answers ``200 result=-1`` at once, as Asterisk 22 does.
 """
 
 from __future__ import annotations
 
 import re
+import time
 from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Literal
+
+from telephony.agi.peerdial import DialCall, DialScript, dial_reply
 
 __all__ = [
     "DEAD_OK",
@@ -39,7 +46,6 @@ __all__ = [
 PAUSE = ","
 KEYS = frozenset("0123456789*#ABCD")
 HangupMode = Literal["during", "between"]
-DialScriptStatus = Literal["ANSWER", "NOANSWER", "BUSY", "CHANUNAVAIL", "CONGESTION"]
 
 INVALID = "510 Invalid or unknown command"
 DEAD = "511 Command Not Permitted on a dead channel or intercept routine"
@@ -123,45 +129,6 @@ class Caller:
         return due
 
 
-@dataclass(frozen=True)
-class DialScript:
-    """How the next ``EXEC Dial`` goes: what the agent does (``status``), seconds of ringing (NOANSWER
-    with 0 rings for the Dial timeout) and of talk, and whether the caller hangs up (while it rings:
-    ``CANCEL``; when answered: at the end of ``talk_s``)."""
-
-    status: DialScriptStatus = "ANSWER"
-    ring_s: float = 0.0
-    talk_s: float = 0.0
-    caller_hangs_up: bool = False
-
-
-@dataclass
-class DialCall:
-    """One ``EXEC Dial`` as the model ran it; ``channel`` is the called channel (``PJSIP/1001-00000001``)."""
-
-    endpoint: str
-    timeout: str
-    options: str
-    status: str
-    channel: str = ""
-    subroutine: str = ""
-    sub_args: list[str] = field(default_factory=list)
-    script: DialScript | None = None
-
-
-def split_app_args(data: str) -> list[str]:
-    """Split application arguments on commas outside parentheses (``a,U(x^y),b``)."""
-    parts: list[str] = []
-    start = depth = 0
-    for i, ch in enumerate(data):
-        if ch == "," and depth == 0:
-            parts.append(data[start:i])
-            start = i + 1
-        elif ch == "(" or (ch == ")" and depth):
-            depth += 1 if ch == "(" else -1
-    return [*parts, data[start:]]
-
-
 def parse_agi_args(line: str) -> list[str]:
     """Split a command line as Asterisk does: whitespace separates, quotes group, ``\\`` escapes."""
     args: list[str] = []
@@ -237,11 +204,38 @@ class ChannelModel:
     dials: list[DialCall] = field(default_factory=list)
     on_dial_answer: Callable[[DialCall], None] | None = None
     pause: Callable[[float], None] | None = None
+    real_time: bool = False
+    """Count the real time between commands as call time too (set when the peer runs in real time)."""
+    agi_status: str = "SUCCESS"
+    """``AGISTATUS`` as far as the commands go: a STREAM FILE or GET OPTION of a missing file returns
+    RESULT_FAILURE in res_agi.c, which makes the whole AGI end with ``FAILURE``."""
+    answered_at: float | None = None
+    """Call time (``now()``) when the caller's channel was answered (ANSWER, or Dial when the agent answers)."""
+    _modelled: float = field(default=0.0, init=False, repr=False)
+    _paused: float = field(default=0.0, init=False, repr=False)
+    _created: float = field(default_factory=time.monotonic, init=False, repr=False)
 
     def sleep(self, seconds: float) -> None:
-        """Let ``seconds`` of call time pass (through ``pause``; nothing when it is unset)."""
-        if self.pause is not None and seconds > 0:
+        """Let ``seconds`` of call time pass: the clock (``now``) moves on; real time passes through ``pause``."""
+        if seconds <= 0:
+            return
+        began = time.monotonic()
+        if self.pause is not None:
             self.pause(seconds)
+        self._paused += time.monotonic() - began
+        self._modelled += seconds
+
+    def now(self) -> float:
+        """Seconds of call time since the channel was created: the modelled waits (ringing, talk, WAIT FOR
+        DIGIT timeouts), plus, with ``real_time``, the real time between them."""
+        real = time.monotonic() - self._created - self._paused if self.real_time else 0.0
+        return self._modelled + max(0.0, real)
+
+    def answer_channel(self) -> None:
+        """The caller's channel is answered (once): Asterisk's up time, and so ANSWEREDTIME, count from here."""
+        self.answered = True
+        if self.answered_at is None:
+            self.answered_at = self.now()
 
     def length_of(self, name: str) -> int:
         """Samples in a sound file (3520 unless ``sound_lengths`` says otherwise)."""
@@ -294,14 +288,16 @@ def _key_result(key: str | None) -> str:
 
 
 def _answer(ch: ChannelModel, args: list[str]) -> list[str]:
-    ch.answered = True
+    ch.answer_channel()
     return ["200 result=0"]
 
 
 def _stream(ch: ChannelModel, args: list[str]) -> list[str]:
     name = args[0]
-    if name in ch.missing_files:
-        return ["200 result=-1 endpos=0"]
+    if name in ch.missing_files:  # res_agi.c: RESULT_FAILURE, so AGISTATUS ends FAILURE
+        ch.agi_status = "FAILURE"
+        offset = args[2] if len(args) > 2 and args[2].isdigit() else "0"
+        return [f"200 result=-1 endpos={offset}"]
     ch.played.append(name)
     key = ch.caller.take_escape(args[1])
     endpos = ch.length_of(name) // 2 if key else ch.length_of(name)
@@ -311,6 +307,7 @@ def _stream(ch: ChannelModel, args: list[str]) -> list[str]:
 def _get_option(ch: ChannelModel, args: list[str]) -> list[str]:
     name = args[0]
     if name in ch.missing_files:
+        ch.agi_status = "FAILURE"
         return ["200 result=-1 endpos=0"]
     ch.played.append(name)
     key = ch.caller.take_wait(args[1])
@@ -319,7 +316,7 @@ def _get_option(ch: ChannelModel, args: list[str]) -> list[str]:
 
 def _get_data(ch: ChannelModel, args: list[str]) -> list[str]:
     name = args[0]
-    if name in ch.missing_files:
+    if name in ch.missing_files:  # at once, no key taken, no time passes; GET DATA still RESULT_SUCCESS
         return ["200 result=-1"]
     ch.played.append(name)
     max_digits = int(args[2]) if len(args) > 2 and args[2].isdigit() else 1024
@@ -350,48 +347,8 @@ def _exec(ch: ChannelModel, args: list[str]) -> list[str]:
     app, options = args[0], (args[1] if len(args) > 1 else "")  # Asterisk passes argv[2] only
     ch.exec_calls.append((app, options))
     if app.lower() == "dial" and "dial" not in ch.app_results:
-        return _dial(ch, options)
+        return dial_reply(ch, options)
     return [f"200 result={ch.app_results.get(app.lower(), 0)}"]
-
-
-def _dial(ch: ChannelModel, data: str) -> list[str]:
-    endpoint, timeout, options = [*split_app_args(data), "", ""][:3]
-    if not endpoint:
-        ch.variables["DIALSTATUS"] = "INVALIDARGS"
-        return ["200 result=-1"]
-    if ch.dead:  # "Caller hung up before dial"
-        ch.variables["DIALSTATUS"] = "CANCEL"
-        return ["200 result=-1"]
-    script = ch.dial_outcomes.pop(0) if ch.dial_outcomes else ch.default_dial
-    gosub = re.search(r"U\(([^)]*)\)", options)
-    sub, *sub_args = gosub.group(1).split("^") if gosub else [""]
-    flags = re.sub(r"\([^)]*\)", "", options)
-    channel = f"{endpoint.split('&')[0]}-{len(ch.dials) + 1:08x}"
-    call = DialCall(endpoint, timeout, options, script.status, channel, sub, sub_args, script)
-    ch.dials.append(call)
-    if script.status != "ANSWER":
-        limit = int(timeout) if timeout.isdigit() and int(timeout) > 0 else 0
-        ring = script.ring_s or (limit if script.status == "NOANSWER" else 0.0)
-        ch.sleep(ring)
-        if script.caller_hangs_up:
-            call.status = "CANCEL"
-            ch.caller.hung_up = ch.dead = True
-        ch.variables["DIALSTATUS"] = call.status
-        return ["200 result=-1" if script.caller_hangs_up else "200 result=0"]
-    ch.sleep(script.ring_s)
-    if ch.on_dial_answer is not None:  # U(): the called channel runs the subroutine before the bridge
-        ch.on_dial_answer(call)
-    ch.sleep(script.talk_s)
-    dialed, talk = script.ring_s + script.talk_s, script.talk_s
-    ch.variables.update({"DIALSTATUS": "ANSWER", "DIALEDTIME": str(int(dialed)), "ANSWEREDTIME": str(int(talk)),
-                         "DIALEDTIME_MS": str(int(dialed * 1000)), "ANSWEREDTIME_MS": str(int(talk * 1000))})
-    if script.caller_hangs_up:
-        ch.caller.hung_up = ch.dead = True
-        return ["200 result=-1"]
-    if "g" in flags:  # g: the caller's channel goes on after the agent hangs up
-        return ["200 result=0"]
-    ch.dead = True  # without g the bridge's end hangs up the caller's channel too
-    return ["200 result=-1"]
 
 
 def _set_variable(ch: ChannelModel, args: list[str]) -> list[str]:

@@ -22,7 +22,9 @@ it runs the subroutine, whose dialplan is modelled by ``subroutines`` (name to F
 filled in; by default ``helpline-answered`` runs ``answered?call=${ARG1}``), as a SECOND FastAGI
 connection to the same server (``agi_channel`` is the called channel, e.g. ``PJSIP/1001-00000001``),
 runs it to its end (``subsessions``), and only then talks and replies to the Dial. Ringing, talk and
-WAIT FOR DIGIT timeouts take ``time_scale`` real seconds per second (default 0: no sleep).
+WAIT FOR DIGIT timeouts take ``time_scale`` real seconds per second (default 0: no sleep); with a time
+scale the real time between commands counts as call time too (``DIALEDTIME``, ``ANSWEREDTIME``).
+``agi_status`` is what ``AGISTATUS`` would be after the session.
 """
 
 from __future__ import annotations
@@ -180,6 +182,7 @@ class AsteriskPeer:
             dial_outcomes=list(dial_outcomes),
             on_dial_answer=self._run_answer_subroutine,
             pause=self._pause,
+            real_time=time_scale > 0,
         )
         self.subroutines = dict(DEFAULT_SUBROUTINES if subroutines is None else subroutines)
         self.time_scale = time_scale
@@ -238,6 +241,14 @@ class AsteriskPeer:
         """A value of the environment block this call sends ('' if absent)."""
         prefix = f"{key}: "
         return next((line[len(prefix):] for line in self.env_lines if line.startswith(prefix)), "")
+
+    @property
+    def agi_status(self) -> str:
+        """What Asterisk would set ``AGISTATUS`` to after this session: ``FAILURE`` once a command returned
+        RESULT_FAILURE (a STREAM FILE of a missing file), else ``HANGUP`` if the caller hung up, else ``SUCCESS``."""
+        if self.channel.agi_status != "SUCCESS":
+            return self.channel.agi_status
+        return "HANGUP" if self.caller.hung_up else "SUCCESS"
 
     @property
     def dead(self) -> bool:

@@ -30,8 +30,10 @@ from telephony.ivr.engine import IvrEngine, TransferIn
 from telephony.router.service import RouterService
 from telephony.switch.agi_channel import AgiSwitch
 from telephony.switch.answers import ANSWERS, make_answered_handler
+from telephony.switch.base import CommandFailed, SwitchError, SwitchHangup
 
-__all__ = ["make_agi_handler", "make_transfer_handler", "record_refused_session", "start_agi_server"]
+__all__ = ["make_agi_handler", "make_transfer_handler", "preset_result", "record_refused_session",
+           "start_agi_server"]
 
 log = logging.getLogger(__name__)
 
@@ -93,8 +95,10 @@ def _run_tracked(engine: IvrEngine, agi: HelplineAGI, env: AgiEnvironment, chann
         if env.channel:
             channels.set_caller(call_id, env.channel)
 
+    switch = AgiSwitch(agi)
+    preset_result(switch, env)
     try:
-        outcome = engine.run_call(AgiSwitch(agi), caller_number=env.caller_number, dnid=env.dialled_number,
+        outcome = engine.run_call(switch, caller_number=env.caller_number, dnid=env.dialled_number,
                                   flow_name=flow_name, uniqueid=env.uniqueid, channel=env.channel,
                                   language=language, on_open=on_open, transfer=transfer)
         stopped = outcome.result == "error" and (outcome.error or {}).get("id") == "IVR-SWITCH"
@@ -103,6 +107,19 @@ def _run_tracked(engine: IvrEngine, agi: HelplineAGI, env: AgiEnvironment, chann
     finally:
         for call_id in opened:
             channels.session_ended(call_id)
+
+
+def preset_result(switch: AgiSwitch, env: AgiEnvironment) -> None:
+    """``HELPLINE_RESULT=error`` first thing in the session, until the flow sets the real result.
+
+    The dialplan decides on ``HELPLINE_RESULT`` before ``AGISTATUS``: Asterisk 22 ends the AGI with
+    ``AGISTATUS=FAILURE`` after any command that returned RESULT_FAILURE (a ``STREAM FILE`` of a missing sound
+    file), even when the session completed; an empty result means no session ran (no server answered).
+    """
+    try:
+        switch.set_variable(RESULT_VARIABLE, "error")
+    except (SwitchHangup, SwitchError, CommandFailed) as exc:  # the call goes on; run_call meets the same
+        log.info("[%s] cannot preset %s: %s", env.uniqueid, RESULT_VARIABLE, exc)
 
 
 def _wind_up(agi: HelplineAGI, call_id: int, calls: CallService, node: object) -> None:

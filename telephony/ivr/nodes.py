@@ -76,8 +76,18 @@ def _play(call: CallState, step: Step, names: list[str | None], *, interruptible
         return ""
     step.prompts += [p.name for p in prompts]
     result = call.switch.play(prompts, interruptible=interruptible)
-    step.missing += list(result.missing)
+    _missing(call, step, list(result.missing))
     return result.digit
+
+
+def _missing(call: CallState, step: Step, names: list[str]) -> None:
+    """Keep prompts whose sound file is missing on the trail and log each with its flow and node."""
+    for name in names:
+        found = call.flow.prompt(name)
+        log.warning("call %s: sound file %r of prompt %s is missing (flow %s, node %s); "
+                    "`run.py prompts check` lists them, `run.py prompts render` makes them", call.call_id,
+                    found.file if found else "", name, call.flow.name, step.node)
+    step.missing += names
 
 
 def _prompt(call: CallState, name: str) -> PromptRef:
@@ -139,7 +149,7 @@ def menu(engine: IvrEngine, call: CallState, name: str, node: MenuNode, step: St
             got = call.switch.get_digits(_prompt(call, node.prompt), min_digits=1, max_digits=1,
                                          timeout=node.timeout, terminator="")
             if got.missing:
-                step.missing.append(node.prompt)
+                _missing(call, step, [node.prompt])
             digit, timed_out = got.digits[:1], got.timed_out and not got.digits
         step.digits.append("(timeout)" if timed_out else digit)
         call.digits = digit
@@ -181,6 +191,8 @@ def collect(engine: IvrEngine, call: CallState, name: str, node: CollectNode, st
         step.prompts.append(node.prompt)
         got = call.switch.get_digits(_prompt(call, node.prompt), min_digits=node.min_digits,
                                      max_digits=node.max_digits, timeout=node.timeout, terminator=node.terminator)
+        if got.missing:
+            _missing(call, step, [node.prompt])
         digits = got.digits
         step.digits.append(SECRET if secret and digits else (digits or "(timeout)"))
         call.digits = digits
@@ -272,7 +284,7 @@ def announce(engine: IvrEngine, call: CallState, name: str, node: AnnounceNode, 
     prompts = [PromptRef(f"outage_{n.id}", n.sound_file, n.text) for n in notices]
     step.prompts += [p.name for p in prompts]
     result = call.switch.play(prompts)
-    step.missing += list(result.missing)
+    step.missing += list(result.missing)  # notices are data, not prompts of the flow
     step.outcome = f"{len(notices)} notice(s)"
     return node.next
 

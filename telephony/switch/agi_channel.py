@@ -3,7 +3,9 @@
 Each method is one or a few AGI commands. Hang-ups of every form (``result=-1`` + ``HANGUP``, ``511``,
 a closed socket) become :class:`SwitchHangup`; a peer that breaks the protocol, goes silent past the
 read timeout, or a server that is stopping become :class:`SwitchError`. A missing sound file is
-reported in the result and the call goes on.
+reported in the result and the call goes on; Asterisk 22 answers ``GET DATA`` of a missing file at once
+with ``result=-1``, so ``get_digits`` then collects the keys itself (``WAIT FOR DIGIT`` per key, with the
+input's timeout) instead of reading it as a timeout.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from telephony.switch.base import (
     DialResult,
     DialStatus,
     DigitsInput,
+    HungUpBy,
     PlayResult,
     PromptRef,
     RecordingResult,
@@ -105,9 +108,8 @@ class AgiSwitch(Switch):
                 return found
 
             result = self._run(f"STREAM FILE {file}", stream)
-            if isinstance(result, SoundFileMissing):
-                log.warning("[%s] sound file %r of prompt %s is missing", self.agi.uniqueid, prompt.file,
-                            prompt.name)
+            if isinstance(result, SoundFileMissing):  # logged by the IVR with the flow and node
+                log.debug("[%s] sound file %r of prompt %s is missing", self.agi.uniqueid, prompt.file, prompt.name)
                 missing.append(prompt.name)
             elif isinstance(result, PlaybackResult) and result.digit:
                 return PlayResult(result.digit, tuple(missing))
@@ -127,15 +129,30 @@ class AgiSwitch(Switch):
 
     def get_digits(self, prompt: PromptRef, *, min_digits: int = 1, max_digits: int = 1, timeout: float = 5.0,
                    terminator: str = "#") -> DigitsInput:
-        if not prompt.file:
-            return DigitsInput("", True, missing=True)
-        result = self._run(f"GET DATA {prompt.file}",
-                           lambda: self.agi.get_data(prompt.file, max(1, int(timeout * 1000)), max_digits))
-        if isinstance(result, SoundFileMissing):
-            log.warning("[%s] sound file %r of prompt %s is missing", self.agi.uniqueid, prompt.file, prompt.name)
-            return DigitsInput("", True, missing=True)
-        assert isinstance(result, DigitsResult)
-        return DigitsInput(result.digits, result.timed_out)
+        ms = max(1, int(timeout * 1000))
+        if prompt.file:
+            result = self._run(f"GET DATA {prompt.file}", lambda: self.agi.get_data(prompt.file, ms, max_digits))
+            if isinstance(result, DigitsResult):
+                return DigitsInput(result.digits, result.timed_out)
+        # Asterisk 22 answers GET DATA of a missing file at once with result=-1 (no timeout has passed):
+        # the caller still gets the node's time to press a key, as GET DATA would have given
+        log.debug("[%s] sound file %r of prompt %s is missing: waiting for keys", self.agi.uniqueid, prompt.file,
+                  prompt.name)
+        digits, timed_out = self._collect_keys(ms, max_digits, terminator)
+        return DigitsInput(digits, timed_out, missing=True)
+
+    def _collect_keys(self, ms: int, max_digits: int, terminator: str) -> tuple[str, bool]:
+        """Keys as GET DATA collects them, with ``WAIT FOR DIGIT <ms>`` per key: up to ``max_digits``, ended by
+        ``terminator`` or ``ms`` of silence (then the flag says it timed out)."""
+        digits = ""
+        while len(digits) < max_digits:
+            key = self._wait_for_digit(ms)
+            if not key:
+                return digits, True
+            if terminator and key == terminator:
+                break
+            digits += key
+        return digits, False
 
     def record(self, path: str, *, max_duration: float = 60.0, silence: float = 0.0, beep: bool = True,
                fmt: str = "wav") -> RecordingResult:
@@ -208,13 +225,19 @@ class AgiSwitch(Switch):
             raise SwitchHangup(f"dial {endpoint}: the caller has hung up")
         seconds = max(1, round(timeout))
         options = f"{self.dial_flags}U({self.answer_sub}^{int(call_id)})"
-        if on_answer is not None:
-            self.answers.expect(call_id, on_answer)
+        answered_at: list[float] = []
+
+        def answered() -> None:  # the U() subroutine's FastAGI session: the agent picked up
+            answered_at.append(monotonic())
+            if on_answer is not None:
+                on_answer()
+
+        self.answers.expect(call_id, answered)
         began = monotonic()
         try:
             caller_gone = self._exec_dial(endpoint, seconds, options)
-            elapsed = monotonic() - began
-            return self._dial_outcome(endpoint, caller_gone, elapsed)
+            ended = monotonic()
+            return self._dial_outcome(endpoint, caller_gone, began, answered_at[0] if answered_at else None, ended)
         finally:
             self.answers.forget(call_id)
 
@@ -241,18 +264,30 @@ class AgiSwitch(Switch):
     def _variable(self, name: str) -> str:
         return str(self._run(f"GET VARIABLE {name}", lambda: self.agi.get_variable(name)))
 
-    def _dial_outcome(self, endpoint: str, caller_gone: bool, elapsed: float) -> DialResult:
+    def _dial_outcome(self, endpoint: str, caller_gone: bool, began: float, answered_at: float | None,
+                      ended: float) -> DialResult:
+        """How the Dial ended. Talk counts from the agent's answer (the ``answered`` session), not from
+        ``ANSWEREDTIME``: Asterisk measures that from the CALLER's channel answer (app_dial.c), so it holds the
+        IVR and the queue too. Without the answered session (Helpline unreachable from the agent's channel)
+        the talk is the Dial's time, capped by ``ANSWEREDTIME``, and the ringing cannot be told apart."""
         raw = self._variable("DIALSTATUS").strip().upper()
         status = DIAL_STATUSES.get(raw)
         if status is None:
             log.warning("[%s] Dial %s ended with DIALSTATUS=%r", self.agi.uniqueid, endpoint, raw)
             status = "hangup" if caller_gone else "unavailable"
-        if status != "answer":  # Asterisk sets the times only for answered calls: measure the ringing
-            return DialResult(status, ring_s=round(elapsed, 3), hung_up_by="caller" if caller_gone else "")
-        dialed = _seconds(self._variable("DIALEDTIME"))
-        talk = _seconds(self._variable("ANSWEREDTIME"))
-        return DialResult("answer", ring_s=max(0.0, dialed - talk), talk_s=talk,
-                          hung_up_by="caller" if caller_gone else "agent")
+        hung_up_by: HungUpBy = "caller" if caller_gone else ""
+        if status != "answer":  # measure the ringing
+            return DialResult(status, ring_s=round(ended - began, 3), hung_up_by=hung_up_by)
+        hung_up_by = hung_up_by or "agent"
+        if answered_at is not None:
+            return DialResult("answer", ring_s=round(answered_at - began, 3), talk_s=round(ended - answered_at, 3),
+                              hung_up_by=hung_up_by)
+        up = _seconds(self._variable("ANSWEREDTIME_MS")) / 1000
+        talk = min(up, ended - began) if up else ended - began
+        log.info("[%s] Dial %s answered without the answered session: talk %.1f s includes the ringing",
+                 self.agi.uniqueid, endpoint, talk)
+        return DialResult("answer", ring_s=round(ended - began - talk, 3), talk_s=round(talk, 3),
+                          hung_up_by=hung_up_by)
 
     def record_call(self, path: str) -> None:
         """``MixMonitor <path>.wav,b``: both directions, only while bridged (from the agent's answer on)."""

@@ -11,7 +11,7 @@ reporting how the attempt ended as a :class:`DialResult`.
 Two exceptions cross the interface: :class:`SwitchHangup` (the caller hung up; the channel is gone)
 and :class:`SwitchError` (the channel misbehaved: protocol garbage, a silent peer, a failed command).
 A prompt whose sound file is missing is not an error: the result says so (``missing``) and the call
-goes on.
+goes on; an input whose prompt is missing still waits its timeout for keys.
 """
 
 from __future__ import annotations
@@ -64,7 +64,7 @@ class PlayResult:
 @dataclass(frozen=True)
 class DigitsInput:
     """Digits collected after a prompt; ``timed_out`` when input ended by timeout, ``missing`` when the
-    prompt's sound file does not exist (nothing was played or collected)."""
+    prompt's sound file does not exist (nothing was played; keys were still collected for the timeout)."""
 
     digits: str
     timed_out: bool

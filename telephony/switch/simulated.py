@@ -211,9 +211,7 @@ class SimulatedSwitch(Switch):
     def get_digits(self, prompt: PromptRef, *, min_digits: int = 1, max_digits: int = 1, timeout: float = 5.0,
                    terminator: str = "#") -> DigitsInput:
         index = self._begin("input", f"get_digits {prompt.name}")
-        if prompt.file in self.missing_files:
-            self.events.append(SimEvent(index, "input", "", prompt.name, detail={"missing": prompt.file}))
-            return DigitsInput("", True, missing=True)
+        missing = prompt.file in self.missing_files  # nothing is heard, but keys are still taken (as on AGI)
         digits = ""
         timed_out = False
         accept = ESCAPE_ALL
@@ -225,9 +223,10 @@ class SimulatedSwitch(Switch):
             if terminator and key == terminator:
                 break
             digits += key
-        self.events.append(SimEvent(index, "input", prompt.text_in(self.language), prompt.name, digits,
-                                    {"timed_out": "yes" if timed_out else "no"}))
-        return DigitsInput(digits, timed_out)
+        detail = {"timed_out": "yes" if timed_out else "no", **({"missing": prompt.file} if missing else {})}
+        self.events.append(SimEvent(index, "input", "" if missing else prompt.text_in(self.language), prompt.name,
+                                    digits, detail))
+        return DigitsInput(digits, timed_out, missing)
 
     def record(self, path: str, *, max_duration: float = 60.0, silence: float = 0.0, beep: bool = True,
                fmt: str = "wav") -> RecordingResult:

@@ -25,7 +25,7 @@ from telephony.switch.answers import ANSWERS, AnswerRegistry, make_answered_hand
 DIAL_42 = 'EXEC Dial "PJSIP/1001,15,gU(helpline-answered^42)"'
 READ_STATUS = 'GET VARIABLE "DIALSTATUS"'
 DEAD_511 = "511 Command Not Permitted on a dead channel or intercept routine"
-READ_TIMES = ['GET VARIABLE "DIALEDTIME"', 'GET VARIABLE "ANSWEREDTIME"']
+READ_UP = 'GET VARIABLE "ANSWEREDTIME_MS"'
 
 
 @pytest.fixture
@@ -176,11 +176,14 @@ def test_dial_command_lines_and_the_answered_session(server: FastAGIServer, regi
         order.append("dial returned")
         return result
 
-    run = call(server, registry, action, dial_outcomes=[DialScript("ANSWER", ring_s=3, talk_s=65)])
-    assert run.result == DialResult("answer", ring_s=3.0, talk_s=65.0, hung_up_by="agent")
+    run = call(server, registry, action, time_scale=1.0, dial_outcomes=[DialScript("ANSWER", ring_s=0.2, talk_s=0.4)])
+    result = run.result
+    assert isinstance(result, DialResult) and (result.status, result.hung_up_by) == ("answer", "agent")
+    # ringing up to the answered session, talk from it: measured here, not read from ANSWEREDTIME
+    assert 0.19 <= result.ring_s < 0.5 and 0.39 <= result.talk_s < 0.7, result
     assert order == ["on_answer", "dial returned"]
-    assert run.peer.commands == [DIAL_42, READ_STATUS, *READ_TIMES], run.peer.format_transcript()
-    assert run.peer.replies == ["200 result=0", "200 result=1 (ANSWER)", "200 result=1 (68)", "200 result=1 (65)"]
+    assert run.peer.commands == [DIAL_42, READ_STATUS], run.peer.format_transcript()
+    assert run.peer.replies == ["200 result=0", "200 result=1 (ANSWER)"]
     assert not run.peer.dead and run.alive
     sub = run.peer.subsessions[0]
     assert len(run.peer.subsessions) == 1 and sub.error is None and sub.server_closed
@@ -191,13 +194,47 @@ def test_dial_command_lines_and_the_answered_session(server: FastAGIServer, regi
     assert run.peer.dials[0].sub_args == ["42"] and registry.waiting() == []
 
 
+def test_talk_counts_from_the_agents_answer_not_from_answeredtime(server: FastAGIServer,
+                                                                  registry: AnswerRegistry) -> None:
+    """Asterisk 22's ANSWEREDTIME runs from the CALLER's answer (IVR and queue included): the talk time must
+    come from the agent's answer (the answered session)."""
+    def action(switch: AgiSwitch) -> DialResult:
+        switch.answer()
+        switch.hold(0.8)  # the IVR and the queue: the caller's channel is up, nobody talks yet
+        switch.music_off()
+        return switch.dial("PJSIP/1001", 15, call_id=42)
+
+    run = call(server, registry, action, time_scale=1.0, dial_outcomes=[DialScript("ANSWER", ring_s=0.2, talk_s=0.5)])
+    result = run.result
+    assert isinstance(result, DialResult) and result.status == "answer", run.peer.format_transcript()
+    up_ms = int(run.peer.channel.variables["ANSWEREDTIME_MS"])
+    assert up_ms >= 1450, "the peer measures ANSWEREDTIME from the caller's answer, as app_dial.c does"
+    assert 0.49 <= result.talk_s < 0.8 and 0.19 <= result.ring_s < 0.45, result
+
+
+def test_without_the_answered_session_talk_is_capped_by_the_dial(server: FastAGIServer,
+                                                                 registry: AnswerRegistry) -> None:
+    def action(switch: AgiSwitch) -> DialResult:
+        switch.answer()
+        switch.hold(0.5)
+        return switch.dial("PJSIP/1001", 15, call_id=42)
+
+    run = call(server, registry, action, time_scale=1.0, subroutines={},
+               dial_outcomes=[DialScript("ANSWER", ring_s=0.1, talk_s=0.3)])
+    result = run.result
+    assert isinstance(result, DialResult) and result.status == "answer", run.peer.format_transcript()
+    assert run.peer.commands[-2:] == [READ_STATUS, READ_UP]
+    assert 0.39 <= result.talk_s < 0.7 and result.ring_s < 0.05, "ring and talk: the Dial's time, not the IVR's"
+
+
 def test_dial_without_g_sends_the_plain_options(server: FastAGIServer, registry: AnswerRegistry) -> None:
     run = call(server, registry, dial_42, switch_options={"dial_flags": ""},
                dial_outcomes=[DialScript("ANSWER", talk_s=5)])
     assert run.peer.commands[0] == 'EXEC Dial "PJSIP/1001,15,U(helpline-answered^42)"'
     # without g Asterisk ends the caller's channel when the agent hangs up: it reads as the caller's hang-up
     assert run.peer.replies[:2] == ["200 result=-1", "HANGUP"]
-    assert run.result == DialResult("answer", ring_s=0.0, talk_s=5.0, hung_up_by="caller")
+    result = run.result
+    assert isinstance(result, DialResult) and (result.status, result.hung_up_by) == ("answer", "caller")
 
 
 @pytest.mark.parametrize(("script", "status"), [
@@ -239,12 +276,13 @@ def test_caller_hangs_up_during_the_talk(server: FastAGIServer, registry: Answer
             return result, f"hold: {exc}"
         return result, "hold went on"
 
-    run = call(server, registry, action, dial_outcomes=[DialScript("ANSWER", ring_s=1, talk_s=30,
-                                                                   caller_hangs_up=True)])
-    assert run.result == (DialResult("answer", ring_s=1.0, talk_s=30.0, hung_up_by="caller"),
-                          "hold: hold: the caller has hung up")
+    run = call(server, registry, action, time_scale=1.0,
+               dial_outcomes=[DialScript("ANSWER", ring_s=0.1, talk_s=0.3, caller_hangs_up=True)])
+    assert isinstance(run.result, tuple) and run.result[1] == "hold: hold: the caller has hung up"
+    result = run.result[0]
+    assert (result.status, result.hung_up_by) == ("answer", "caller") and 0.29 <= result.talk_s < 0.6
     assert called == [1] and run.peer.dead
-    assert run.peer.commands == [DIAL_42, READ_STATUS, *READ_TIMES], "dead mode still reads variables"
+    assert run.peer.commands == [DIAL_42, READ_STATUS], "dead mode still reads variables"
     assert run.peer.replies[:2] == ["200 result=-1", "HANGUP"]
 
 
@@ -276,7 +314,9 @@ def test_the_dial_waits_past_the_read_timeout(server: FastAGIServer, registry: A
                    dial_outcomes=[DialScript("ANSWER", ring_s=2, talk_s=4)])  # 0.6 s in real time
     finally:
         server.read_timeout = 2.0
-    assert run.result == DialResult("answer", ring_s=2.0, talk_s=4.0, hung_up_by="agent")
+    result = run.result
+    assert isinstance(result, DialResult) and (result.status, result.hung_up_by) == ("answer", "agent")
+    assert 0.19 <= result.ring_s < 0.5 and 0.39 <= result.talk_s < 0.8, "real seconds, from the answer on"
 
 
 def test_bad_arguments_are_refused(server: FastAGIServer, registry: AnswerRegistry) -> None:
@@ -299,7 +339,7 @@ def test_the_process_wide_registry_is_the_default(server: FastAGIServer) -> None
     called: list[int] = []
     run = call(server, None, lambda s: s.dial("PJSIP/1001", 15, call_id=77, on_answer=lambda: called.append(77)),
                dial_outcomes=[DialScript("ANSWER")])
-    assert run.result == DialResult("answer", hung_up_by="agent") and called == [77]
+    assert isinstance(run.result, DialResult) and run.result.status == "answer" and called == [77]
     assert run.switch.answers is ANSWERS and 77 not in ANSWERS
 
 
@@ -339,13 +379,24 @@ def test_answered_session_without_a_waiting_dial(server: FastAGIServer, script: 
 
 
 def test_peer_dial_variables_and_dead_channel() -> None:
-    peer = AsteriskPeer(("127.0.0.1", 9), dial_outcomes=[DialScript("ANSWER", ring_s=2.5, talk_s=10.25)])
+    peer = AsteriskPeer(("127.0.0.1", 9), dial_outcomes=[DialScript("ANSWER", ring_s=2.5, talk_s=10.25)] * 2)
     model = peer.channel
     model.on_dial_answer = None
+    # the caller's channel is not up yet: Dial answers it when the agent does, so ANSWEREDTIME is the talk
     assert model.answer('EXEC Dial "PJSIP/1001&PJSIP/1002,20,g"')[1] == ["200 result=0"]
     assert {k: model.variables[k] for k in ("DIALSTATUS", "DIALEDTIME", "ANSWEREDTIME", "DIALEDTIME_MS")} == {
         "DIALSTATUS": "ANSWER", "DIALEDTIME": "12", "ANSWEREDTIME": "10", "DIALEDTIME_MS": "12750"}
+    # app_dial.c: ANSWEREDTIME is the caller channel's up time, from its answer (2.5 s into the call) on
+    model.answer('EXEC Dial "PJSIP/1001,20,g"')
+    assert {k: model.variables[k] for k in ("DIALEDTIME_MS", "ANSWEREDTIME_MS", "ANSWEREDTIME")} == {
+        "DIALEDTIME_MS": "25500", "ANSWEREDTIME_MS": "23000", "ANSWEREDTIME": "23"}
+    later = AsteriskPeer(("127.0.0.1", 9), dial_outcomes=[DialScript("ANSWER", ring_s=1, talk_s=4)]).channel
+    later.on_dial_answer = None
+    later.answer("ANSWER")
+    later.answer("WAIT FOR DIGIT 30000")  # 30 s of IVR and queue after the answer
+    later.answer('EXEC Dial "PJSIP/1001,20,g"')
+    assert (later.variables["ANSWEREDTIME"], later.variables["DIALEDTIME"]) == ("35", "35")
     assert model.dials[0].channel == "PJSIP/1001-00000001" and model.dials[0].timeout == "20"
     model.dead = True
     assert model.answer("EXEC Dial PJSIP/1001")[1] == ["200 result=-1"]
-    assert model.variables["DIALSTATUS"] == "CANCEL" and len(model.dials) == 1
+    assert model.variables["DIALSTATUS"] == "CANCEL" and len(model.dials) == 2

@@ -94,6 +94,22 @@ def test_caller_waits_on_hold_then_an_agent_answers(server: FastAGIServer, route
     assert states == ["reserved", "ringing", "talking", "wrap_up", "idle"]
 
 
+def test_the_recorded_talk_time_is_the_talk_alone(server: FastAGIServer, router: RouterService) -> None:
+    """Asterisk 22's ANSWEREDTIME counts from the caller's answer (IVR, queue and ringing included): the call
+    record's talk_s must count from the agent's answer."""
+    add_agent(router, "3009", ready=False)
+    peer = peer_for(server, Caller("0"), [DialScript("ANSWER", ring_s=0.3, talk_s=1.0)])
+    peer.start()
+    wait_for(lambda: router.router.waiting)
+    time.sleep(0.8)  # on hold in the queue
+    router.do(lambda r: r.set_ready("3009"))
+    peer.join(15)
+    record = record_of(peer)
+    assert record["routed"] == "answered" and record["agent"] == "3009", peer.format_transcript()
+    assert int(peer.channel.variables["ANSWEREDTIME_MS"]) >= 2000, "IVR + queue + ringing + talk, as Asterisk says"
+    assert 0.95 <= record["talk_s"] < 1.4, record["talk_s"]
+
+
 def test_no_answer_puts_the_call_back_and_the_next_offer_is_answered(server: FastAGIServer,
                                                                      router: RouterService) -> None:
     add_agent(router, "3002", ready=True)

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from telephony.switch import PromptRef, SwitchError, SwitchHangup
+from telephony.switch import DigitsInput, PromptRef, SwitchError, SwitchHangup
 from telephony.switch.simulated import SimulatedSwitch
 
 MENU = PromptRef("menu", "t/menu", {"zh_CN": "请按键", "en": "Press a key"})
@@ -50,3 +50,11 @@ def test_hangup_at_and_fail_at() -> None:
     switch = SimulatedSwitch(missing_files={"t/menu"})
     assert switch.play([MENU]).missing == ("menu",)
     assert switch.get_digits(MENU).missing
+
+
+def test_an_input_whose_prompt_is_missing_still_takes_keys() -> None:
+    switch = SimulatedSwitch("7", missing_files={"t/menu"})
+    got = switch.get_digits(MENU, max_digits=1, timeout=1)
+    assert (got.digits, got.timed_out, got.missing) == ("7", False, True)
+    assert switch.events[-1].detail["missing"] == "t/menu" and switch.events[-1].text == ""
+    assert switch.get_digits(MENU, timeout=0.05) == DigitsInput("", True, missing=True)
