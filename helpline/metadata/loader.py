@@ -21,7 +21,7 @@ from .checks import cross_check
 from .kinds import FOLDERS, KIND_OF_FOLDER, KINDS, MetaObject
 from .metaset import MetadataSet, Source
 from .problems import problem
-from .yamlpos import load_with_positions
+from .yamlpos import AliasExpansionError, load_with_positions
 
 NAME_FIELDS = {"name", "code", "parent", "field", "entity", "category", "link", "link_key", "via", "screen",
                "query", "form", "rows", "columns", "of"}
@@ -124,11 +124,14 @@ def parse_text(text: str, file: str, expected_kind: str | None = None,
 
 
 def yaml_syntax_problem(exc: yaml.YAMLError, text: str, file: str) -> Problem:
-    """``HL-E001`` for a file that is not YAML, at the position libyaml reports (with a caret)."""
+    """``HL-E001`` for a file that is not YAML, at the position libyaml reports (with a caret); ``HL-E005``
+    for aliases that would expand too far."""
     if isinstance(exc, yaml.MarkedYAMLError):
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (None, None)
         excerpt = caret_excerpt(text, line, col) if line and col else ""
+        if isinstance(exc, AliasExpansionError):
+            return problem("HL-E005", str(exc.problem), file=file, line=line, column=col, excerpt=excerpt)
         return problem("HL-E001", f"YAML syntax error: {exc.problem or exc}", file=file, line=line, column=col,
                        excerpt=excerpt)
     return problem("HL-E001", f"YAML syntax error: {exc}", file=file)

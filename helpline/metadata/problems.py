@@ -26,6 +26,9 @@ CATALOGUE: dict[str, Check] = {c.id: c for c in [
           "A metadata file holds one object: a mapping with 'kind' and 'name' at the top level."),
     Check("HL-E003", "duplicate key", "A key appears twice in the same mapping; YAML would silently keep the last."),
     Check("HL-E004", "file cannot be read", "Save the file as UTF-8 text."),
+    Check("HL-E005", "YAML aliases expand too far",
+          "Write the values out instead of repeating them with aliases (*name); aliases may add at most 10,000 "
+          "values to a file and may not refer to a value that contains them."),
     Check("HL-E010", "unknown kind", "Use one of the kinds listed in the message."),
     Check("HL-E011", "kind does not match its folder",
           "Move the file to the folder of its kind, or correct 'kind'."),

@@ -2,7 +2,8 @@
 
 :func:`load_with_positions` returns plain Python data and a map from each value's path (a tuple of keys
 and list indexes, as in pydantic's ``loc``) to its 1-based (line, column). Duplicate keys are reported
-rather than silently dropped.
+rather than silently dropped. Aliases that would expand the file beyond :data:`MAX_ALIAS_VALUES` values
+raise :class:`AliasExpansionError` (a ``yaml.YAMLError``) before any value is built.
 """
 
 from __future__ import annotations
@@ -67,6 +68,55 @@ def _pos(node: Node) -> tuple[int, int]:
     return node.start_mark.line + 1, node.start_mark.column + 1
 
 
+MAX_ALIAS_VALUES = 10_000
+"""How many values aliases (``*name``) may add to a file when expanded. A "billion laughs" file (aliases of
+aliases of lists) is a few hundred bytes that expand to 10^9 values: refused before anything is built."""
+
+
+class AliasExpansionError(yaml.MarkedYAMLError):
+    """Aliases would expand the text beyond :data:`MAX_ALIAS_VALUES` values, or an alias refers to a value
+    that contains it. The mark is the anchored value (``&name``) whose copies went over the limit."""
+
+    def __init__(self, message: str, node: Node):
+        super().__init__(problem=message, problem_mark=node.start_mark)
+
+
+def check_alias_expansion(root: Node, limit: int = MAX_ALIAS_VALUES) -> None:
+    """Raise :class:`AliasExpansionError` when expanding the aliases of the node graph would add more than
+    ``limit`` values, or never end. Linear in the distinct nodes: expanded sizes are memoised per node."""
+    sizes: dict[int, int] = {}
+    open_nodes: set[int] = set()
+    repeated: list[tuple[int, Node]] = []
+
+    def children(node: Node) -> list[Node]:
+        if isinstance(node, MappingNode):
+            return [n for pair in node.value for n in pair]
+        if isinstance(node, SequenceNode):
+            return list(node.value)
+        return []
+
+    def size(node: Node) -> int:
+        key = id(node)
+        known = sizes.get(key)
+        if known is not None:
+            repeated.append((known, node))
+            return known
+        if key in open_nodes:
+            raise AliasExpansionError("an alias refers to a value that contains it (it would never end)", node)
+        open_nodes.add(key)
+        total = 1 + sum(size(child) for child in children(node))
+        open_nodes.discard(key)
+        sizes[key] = total
+        return total
+
+    expanded = size(root)
+    if expanded - len(sizes) > limit:
+        biggest = max(repeated, key=lambda item: item[0])[1]
+        raise AliasExpansionError(
+            f"aliases would expand this file to {expanded:,} values (at most {limit:,} may come from aliases)",
+            biggest)
+
+
 def load_with_positions(text: str) -> Positioned:
     """Parse one YAML document. Raises ``yaml.YAMLError`` (with marks) on a syntax error."""
     loader = _Loader(text)
@@ -77,6 +127,7 @@ def load_with_positions(text: str) -> Positioned:
     result = Positioned(data=None)
     if root is None:
         return result
+    check_alias_expansion(root)
     constructor = _Constructor("")
 
     def build(node: Node, path: Path) -> Any:

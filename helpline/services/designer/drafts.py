@@ -17,13 +17,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import yaml
+
 from helpline.data.base import utcnow
 from helpline.data.database import session, write_transaction
 from helpline.data.system import MetadataDraft
 from helpline.diagnostics import Problem, ProblemsError
 from helpline.metadata.kinds import KINDS
+from helpline.metadata.loader import yaml_syntax_problem
 from helpline.metadata.metaset import MetadataSet
-from helpline.metadata.yamlpos import dump, load_with_positions
+from helpline.metadata.yamlpos import AliasExpansionError, dump, load_with_positions
 from helpline.security.actor import Actor
 from helpline.security.audit import audit
 from helpline.services.metadata_store import Change, RevisionConflict, diff_text, file_of
@@ -129,6 +132,8 @@ class DraftService:
         actor.require_permission(PERMISSION)
         if kind not in KINDS:
             raise ProblemsError([Problem("HL-E010", f"unknown kind {kind!r}")])
+        if isinstance(content, str):
+            _refuse_alias_expansion(content, file_of(kind, name))
         text = "" if content is None else content if isinstance(content, str) else dump(content)
         with session(), write_transaction():
             draft = _draft(actor.username, kind, name)
@@ -204,6 +209,18 @@ class DraftService:
                   detail={"revision": revision, "rollback_to": revision_id})
         self.discard(actor, kind, name)
         return revision
+
+
+def _refuse_alias_expansion(text: str, file: str) -> None:
+    """Raise ProblemsError (HL-E005) for YAML text whose aliases expand too far ("billion laughs"): such a
+    draft would be read again on every check, open and preview. Other YAML errors stay in the draft
+    (``check`` reports them as HL-E001 where they are)."""
+    try:
+        load_with_positions(text)
+    except AliasExpansionError as exc:
+        raise ProblemsError([yaml_syntax_problem(exc, text, file)]) from None
+    except yaml.YAMLError:
+        pass
 
 
 def _draft(author: str, kind: str, name: str) -> MetadataDraft | None:
