@@ -3,9 +3,11 @@
 Asterisk's MixMonitor writes ``<folder>/helpline/<date>/<call id>-<agent>.wav`` (the IVR asks for it when
 the queue's ``record`` is on; the name is on the call record, ``call_recording``). The folder is
 ``HELPLINE_RECORDINGS`` (default ``var/recordings``; in production the Asterisk monitor folder, shared).
-Playing one needs ``supervisor.recordings`` and is audited. :func:`purge` deletes the recordings older
-than the routing's ``recording_retention_days`` (default 93: the requirements ask for at least three
-months) and clears their names on the call records; ``run.py serve`` runs it once a day.
+Playing one needs ``supervisor.recordings`` and, for a user who reads customers through a row scope, a caller
+within it (a call takes its customer's scope, as contact records do); every play and every refusal is audited.
+:func:`purge` deletes the recordings older than the routing's ``recording_retention_days`` (default 93: the
+requirements ask for at least three months) and clears their names on the call records; ``run.py serve`` runs
+it once a day.
 """
 
 from __future__ import annotations
@@ -14,11 +16,18 @@ import os
 import shutil
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from helpline.data.calls import Call
 from helpline.data.database import session, write_transaction
-from helpline.security.actor import Actor
+from helpline.security.actor import Actor, PermissionDenied
 from helpline.security.audit import audit
+
+if TYPE_CHECKING:
+    from .platform import Platform
+
+CUSTOMER = "customer"
+"""The entity a call's ``customer_id`` points at (the IVR identifies callers in it)."""
 
 __all__ = ["RecordingMissing", "folder", "purge", "recording_file"]
 
@@ -31,11 +40,30 @@ def folder() -> Path:
     return Path(os.environ.get("HELPLINE_RECORDINGS") or "var/recordings")
 
 
-def recording_file(actor: Actor, call_id: int) -> Path:
-    """The file of a call's recording for ``actor`` (``supervisor.recordings``; audited)."""
-    actor.require_permission("supervisor.recordings")
+def _outside(actor: Actor, platform: Platform | None, customer_id: int) -> bool:
+    """Whether the call's customer lies outside the actor's row scope (without ``platform`` a scoped actor is
+    refused: the scope cannot be evaluated)."""
+    if actor.is_system or not actor.can(CUSTOMER, "read") or actor.scopes(CUSTOMER) is None:
+        return False
+    if platform is None:
+        return True
+    return not platform.records.in_scope(actor, CUSTOMER, customer_id)
+
+
+def recording_file(actor: Actor, call_id: int, *, platform: Platform | None = None) -> Path:
+    """The file of a call's recording for ``actor`` (``supervisor.recordings`` and, with a row scope on
+    customers, a caller within it — pass ``platform`` to evaluate it). Plays and refusals are audited."""
     with session():
-        row = Call.select(Call.call_recording).where(Call.id == call_id).first()
+        row = Call.select(Call.call_recording, Call.customer_id).where(Call.id == call_id).first()
+        reason = None
+        if not actor.has("supervisor.recordings"):
+            reason = f"user '{actor.username}' lacks the permission 'supervisor.recordings'"
+        elif row is not None and row.customer_id is not None and _outside(actor, platform, int(row.customer_id)):
+            reason = f"the caller of call {call_id} is outside the row scope of user '{actor.username}'"
+        if reason is not None:
+            audit(actor, "denied", entity="hl_call", record_id=call_id,
+                  detail={"kind": "recording", "path": f"/recordings/{call_id}", "reason": reason})
+            raise PermissionDenied(reason)
         name = row.call_recording if row is not None else None
         if not name:
             raise RecordingMissing(f"call {call_id} has no recording")

@@ -1,7 +1,8 @@
 """Files the browser fetches outside pages: call recordings (``/recordings/<call id>``).
 
 The session middleware already requires a signed-in user; the recordings service checks
-``supervisor.recordings`` and audits the play. A refusal is a plain 403, a missing file a 404.
+``supervisor.recordings`` and the caller's row scope, and audits the play or the refusal. A refusal is a plain
+403, a missing file a 404.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from starlette.responses import Response
 from helpline.security.actor import PermissionDenied
 from helpline.services.recordings import RecordingMissing, recording_file
 
+from .context import platform
 from .session import current_actor
 
 
@@ -25,7 +27,7 @@ def register() -> None:
         if actor is None:
             return PlainTextResponse("sign in first", status_code=401)
         try:
-            path: Path | None = await run.io_bound(recording_file, actor, call_id)
+            path: Path | None = await run.io_bound(recording_file, actor, call_id, platform=platform())
         except PermissionDenied as exc:
             return PlainTextResponse(str(exc), status_code=403)
         except RecordingMissing as exc:

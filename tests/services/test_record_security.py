@@ -221,3 +221,50 @@ def test_a_refused_out_of_scope_read_is_audited(platform: Platform, regions: dic
     assert denied == [("customer", str(regions["customer_other"]), "read"),
                       ("contact_record", str(regions["other"]), "read"),
                       ("customer", str(regions["customer_other"]), "update")]
+
+
+# --- recordings: a call takes its customer's scope; refusals are audited ------------------------------------
+
+
+def test_recording_of_an_out_of_scope_caller_is_refused_and_every_refusal_audited(
+        platform: Platform, regions: dict[str, int], demo_metadata: Path, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from datetime import datetime
+
+    from helpline.data.calls import Call
+    from helpline.services import recordings
+
+    monkeypatch.setenv("HELPLINE_RECORDINGS", str(tmp_path / "rec"))
+    calls = {}
+    for key, customer_id in (("mine", regions["customer_mine"]), ("other", regions["customer_other"]),
+                             ("unknown", None)):
+        rel = f"helpline/2026-12-01/{key}.wav"
+        (tmp_path / "rec" / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / "rec" / rel).write_bytes(b"RIFF....WAVE")
+        with session():
+            calls[key] = int(Call.insert(uniqueid=key, started_at=datetime.now(), call_recording=rel,
+                                         customer_id=customer_id).execute())
+    agent = actor(platform, "agent1", "agent", ("changsha",))
+    with pytest.raises(PermissionDenied, match=r"supervisor\.recordings"):
+        recordings.recording_file(agent, calls["mine"], platform=platform)
+    # a role that plays recordings but reads customers through a scope (agents given the permission)
+    path = demo_metadata / "roles" / "agent.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace("permissions:\n",
+                                                             "permissions:\n  - supervisor.recordings\n"),
+                    encoding="utf-8")
+    platform.store.sync_files(demo_metadata)
+    agent = actor(platform, "agent1", "agent", ("changsha",))
+    assert recordings.recording_file(agent, calls["mine"], platform=platform).read_bytes().startswith(b"RIFF")
+    assert recordings.recording_file(agent, calls["unknown"], platform=platform).is_file()
+    with pytest.raises(PermissionDenied, match="outside the row scope"):
+        recordings.recording_file(agent, calls["other"], platform=platform)
+    with pytest.raises(PermissionDenied, match="outside the row scope"):
+        recordings.recording_file(agent, calls["mine"])  # no platform: a scoped user is refused
+    boss = actor(platform, "supervisor1", "supervisor")
+    assert recordings.recording_file(boss, calls["other"]).is_file(), "unscoped roles play every call"
+    with session():
+        entries = [(e["action"], e["record_id"], (e["detail"] or {}).get("kind"))
+                   for e in reversed(search_audit(actor="agent1", entity="hl_call"))]
+    assert entries == [("denied", str(calls["mine"]), "recording"), ("recording.play", str(calls["mine"]), None),
+                       ("recording.play", str(calls["unknown"]), None), ("denied", str(calls["other"]), "recording"),
+                       ("denied", str(calls["mine"]), "recording")]
