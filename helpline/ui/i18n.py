@@ -15,17 +15,20 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
 from helpline.config import shipped
 from helpline.metadata.kinds import Label
 
+if TYPE_CHECKING:
+    from nicegui.language import Language
+
 LANGUAGES = {"zh_CN": "中文", "en": "English"}
 DEFAULT_LANGUAGE = "zh_CN"
 """The built-in server default (``HELPLINE_LANGUAGE`` overrides it, see :func:`set_default_language`)."""
-QUASAR_LANGUAGES = {"zh_CN": "zh-CN", "en": "en-US"}
+QUASAR_LANGUAGES: dict[str, Language] = {"zh_CN": "zh-CN", "en": "en-US"}
 """Quasar's language pack per UI language."""
 log = logging.getLogger("helpline.i18n")
 _default = DEFAULT_LANGUAGE
@@ -88,7 +91,7 @@ def apply_quasar_language(language: str) -> None:
     if client.page.resolve_language() == QUASAR_LANGUAGES[language]:
         return
     client.page = copy.copy(client.page)
-    client.page.language = QUASAR_LANGUAGES[language]  # type: ignore[assignment]
+    client.page.language = QUASAR_LANGUAGES[language]
 
 
 @cache

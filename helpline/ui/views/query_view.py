@@ -9,12 +9,12 @@ from typing import Any
 from nicegui import run, ui
 
 from helpline.data.query import ListQuery, PivotTable, sort_keys
-from helpline.metadata.kinds import Query, QueryInput
+from helpline.metadata.kinds import EntityField, Query, QueryInput
 from helpline.security.actor import PermissionDenied
 from helpline.services.excel import workbook_bytes
 from helpline.services.queries import QueryInputError, QueryResult, run_query
 
-from ..i18n import label, t
+from ..i18n import label, t, translate
 from .base import ViewContext
 from .display import category_options, show
 from .list_view import XLSX, export_workbook, format_rows
@@ -29,6 +29,8 @@ class QueryView:
         self.inputs: dict[str, Any] = {}
         self.page_no = 1
         self.result: QueryResult | None = None
+        self.pivot_shown: tuple[list[str], list[str], list[list[Any]]] = ([], [], [])
+        """The 2-D result's row labels, column labels and grid, as shown and exported."""
         self.build()
 
     def input_label(self, inp: QueryInput) -> str:
@@ -71,9 +73,11 @@ class QueryView:
                 widget = "select"
         if widget == "date_range" or inp.op == "between":
             kind = "date" if widget in ("date_range", "date") else "number"
-            with ui.row().classes("gap-1 items-end"):
-                lo = ui.input(f"{caption} {t('query.from')}").props(f"dense stack-label type={kind}")
-                hi = ui.input(t("query.to")).props(f"dense stack-label type={kind}")
+            with ui.column().classes("gap-0 hl-range-input"):
+                ui.label(caption).classes("text-caption text-grey-8")
+                with ui.row().classes("gap-1 items-end no-wrap"):
+                    lo = ui.input(t("query.from")).props(f"dense stack-label type={kind}")
+                    hi = ui.input(t("query.to")).props(f"dense stack-label type={kind}")
             return (lo, hi)
         if widget == "category" and f is not None:
             tree = self.ctx.platform.metadata.categories.get(f.category or "")
@@ -130,6 +134,11 @@ class QueryView:
         except PermissionDenied:
             ui.notify(t("errors.forbidden"), type="negative")
             return
+        if self.result is not None and self.result.pivot is not None:  # linked titles come from the database
+            shown = await run.io_bound(self.pivot_cells, self.result.pivot)
+            if shown is None:  # the app is shutting down
+                return
+            self.pivot_shown = shown
         self.show_result()
 
     def show_result(self) -> None:
@@ -175,10 +184,19 @@ class QueryView:
         """Row labels, column labels and the grid with totals (as the screen and the export show them)."""
         p = self.query.pivot
         assert p is not None
-        metadata = self.ctx.platform.metadata
+        ctx = self.ctx
+        metadata = ctx.platform.metadata
         rf, cf = self.entity.any_field(p.rows), self.entity.any_field(p.columns)
-        row_labels = [show(rf, k, metadata, language=self.ctx.language) or "—" for k in table.row_keys]
-        col_labels = [show(cf, k, metadata, language=self.ctx.language) or "—" for k in table.column_keys]
+
+        def titles(f: EntityField | None, keys: list[Any]) -> dict[Any, str] | None:
+            """Linked records' titles (a city's name, not its code)."""
+            if f is None or f.type != "link" or not f.link:
+                return None
+            return ctx.platform.records.titles(ctx.actor, f.link, f.link_key or "id", keys)
+
+        row_titles, col_titles = titles(rf, table.row_keys), titles(cf, table.column_keys)
+        row_labels = [show(rf, k, metadata, row_titles, ctx.language) or "—" for k in table.row_keys]
+        col_labels = [show(cf, k, metadata, col_titles, ctx.language) or "—" for k in table.column_keys]
         grid: list[list[Any]] = []
         for rk in table.row_keys:
             cells = [_num(table.cell(rk, ck)) for ck in table.column_keys]
@@ -186,14 +204,14 @@ class QueryView:
         if table.measure != "avg":
             grid.append([_num(table.column_total(ck)) for ck in table.column_keys] +
                         [_num(sum(table.row_total(rk) for rk in table.row_keys))])
-            row_labels = [*row_labels, t("query.total")]
-            col_labels = [*col_labels, t("query.total")]
+            row_labels = [*row_labels, translate(ctx.language, "query.total")]
+            col_labels = [*col_labels, translate(ctx.language, "query.total")]
         return row_labels, col_labels, grid
 
     def show_pivot(self, table: PivotTable) -> None:
         p = self.query.pivot
         assert p is not None
-        row_labels, col_labels, grid = self.pivot_cells(table)
+        row_labels, col_labels, grid = self.pivot_shown
         rf = self.entity.any_field(p.rows)
         cols = [{"name": "_row", "field": "_row", "label": label(rf.label if rf else None, p.rows), "align": "left"}]
         cols += [{"name": f"c{i}", "field": f"c{i}", "label": c, "align": "right"} for i, c in enumerate(col_labels)]
@@ -218,7 +236,7 @@ class QueryView:
             return
         data: bytes | None
         if result.pivot is not None:
-            row_labels, col_labels, grid = self.pivot_cells(result.pivot)
+            row_labels, col_labels, grid = self.pivot_shown
             data = workbook_bytes(self.query.name, ["", *col_labels],
                                   ([r, *cells] for r, cells in zip(row_labels, grid, strict=False)))
         else:

@@ -28,7 +28,7 @@ from helpline.security.actor import Actor, PermissionDenied
 from helpline.security.audit import audit
 from helpline.services.metadata_store import RevisionConflict
 from helpline.services.platform import Platform
-from telephony.simulate.scenario import ScenarioError
+from telephony.simulate.scenario import LoadSpec, ScenarioError
 
 from ..i18n import label, t
 from .base import ViewContext
@@ -164,7 +164,8 @@ class RoutingEditor:
             loads = scenario_loads(path) if path else []
         except (ScenarioError, OSError):
             loads = []
-        self.load_select.set_options(dict(enumerate(loads)), value=0 if loads else None)
+        self.load_select.set_options({i: load_caption(spec) for i, spec in enumerate(loads)},
+                                     value=0 if loads else None)
 
     def build_history(self) -> None:
         ui.label(t("supervisor.routing.history")).classes("text-subtitle1")
@@ -350,7 +351,7 @@ class RoutingEditor:
         names = {n.code: label(n.label, n.code) for n in tiers.nodes} if tiers else {}
         self.results.clear()
         with self.results:
-            ui.label(t("supervisor.whatif.summary", load=result.load, calls=round(result.calls_per_hour),
+            ui.label(t("supervisor.whatif.summary", load=load_caption(result.load), calls=round(result.calls_per_hour),
                        hours=_num(result.duration_s / 3600), seed=result.seed, seconds=f"{result.wall_s:.1f}")) \
                 .classes("text-caption")
             columns = [{"name": k, "field": k, "label": t(f"supervisor.whatif.{k}"), "align": "left" if i == 0
@@ -364,6 +365,13 @@ class RoutingEditor:
                          "difference": f"{(result.draft_worst - result.live_worst) * 100:+.1f}", "offered": ""})
             ui.table(columns=columns, rows=rows, row_key="tier").classes("w-full").props("flat dense bordered") \
                 .mark("whatif-table")
+
+
+def load_caption(spec: LoadSpec) -> str:
+    """A simulated load in the user's words: a target occupancy or calls per hour."""
+    if spec.occupancy is not None:
+        return t("supervisor.whatif.occupancy", percent=f"{spec.occupancy:.0%}")
+    return t("supervisor.whatif.calls_per_hour", calls=f"{spec.calls_per_hour:g}")
 
 
 def _num(value: float) -> float | int:

@@ -48,6 +48,7 @@ class Alert:
     subject: str
     """The agent number or the tier."""
     detail: str
+    """Figures only (a call number, rates), the same in every language."""
     severity: str
     """A Quasar colour: ``negative``, ``warning`` or ``positive``."""
 
@@ -57,7 +58,9 @@ def alert_of(event: RouterEvent) -> Alert | None:
     now = datetime.now()
     if isinstance(event, AgentAlert):
         severity = "warning" if event.kind == "not_ready_over_limit" else "negative"
-        return Alert(now, event.kind, event.agent_id, event.message, severity)
+        # the router's message is a log line in English; the alert's own words are translated
+        return Alert(now, event.kind, event.agent_id, f"#{event.call_id}" if event.call_id is not None else "",
+                     severity)
     if isinstance(event, TierAlert):
         detail = f"{percent(event.service_level)} / {percent(event.target)}"
         if event.behind:

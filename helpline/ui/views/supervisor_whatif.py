@@ -42,7 +42,8 @@ class TierComparison:
 @dataclass(frozen=True)
 class WhatIf:
     scenario: str
-    load: str
+    load: LoadSpec
+    """The simulated load (the editor words it in the user's language)."""
     calls_per_hour: float
     duration_s: float
     seed: int
@@ -59,9 +60,9 @@ def scenarios() -> dict[str, str]:
     return {p.name: str(p) for p in found}
 
 
-def scenario_loads(path: str | Path = DEFAULT_SCENARIO) -> list[str]:
-    """The labels of the scenario's loads (the editor offers one of them)."""
-    return [load.label() for load in load_scenario(path).loads]
+def scenario_loads(path: str | Path = DEFAULT_SCENARIO) -> list[LoadSpec]:
+    """The scenario's loads (the editor offers one of them)."""
+    return list(load_scenario(path).loads)
 
 
 def what_if(draft: str, live: str, *, scenario_path: str | Path = DEFAULT_SCENARIO, load: int = 0,
@@ -92,5 +93,5 @@ def what_if(draft: str, live: str, *, scenario_path: str | Path = DEFAULT_SCENAR
                             rows["draft"].tiers[name].asa_s, rows["live"].tiers[name].asa_s,
                             rows["draft"].tiers[name].offered)
              for name in scenario.tiers]
-    return WhatIf(str(scenario_path), spec.label(), rate, duration_s, seed, tiers, rows["draft"].worst_shortfall,
+    return WhatIf(str(scenario_path), spec, rate, duration_s, seed, tiers, rows["draft"].worst_shortfall,
                   rows["live"].worst_shortfall, time.perf_counter() - started)
