@@ -77,7 +77,9 @@ def export_workbook(ctx: ViewContext, entity: Entity, columns: list[str], query:
                 chunk = []
         yield from formatted(chunk)
 
-    headers = [label(f.label if (f := entity.any_field(c)) else None, c) for c in columns]
+    # a worker thread: the language is the one the page captured, never the default
+    headers = [f.label.get(ctx.language) if (f := entity.any_field(c)) is not None and f.label else c
+               for c in columns]
     return workbook_bytes(entity.name, headers, rows())
 
 
@@ -91,6 +93,8 @@ class ListView:
         self.search = ""
         self.sort = sort_keys(screen.sort or ["-id"])
         self.page_no = 1
+        self.count: int | None = None
+        """The rows' count as last fetched (None before the first fetch)."""
         self.build()
 
     def build(self) -> None:
@@ -128,6 +132,7 @@ class ListView:
             "descending": descending}).classes("w-full").props("flat bordered dense binary-state-sort")
         self.table.props(f'no-data-label="{t("list.no_rows")}" :rows-per-page-options="[10,25,50,100]"')
         self.table.on("request", self.on_request)
+        self.table.on_pagination_change(self.keep_count)
         if screen.form:
             self.table.on("row-click", self.on_row_click)
             self.table.classes("cursor-pointer")
@@ -147,9 +152,11 @@ class ListView:
             w.on_value_change(lambda e, n=f.name: self.set_filter(n, e.value))
         elif f.type in ("date", "datetime", "int", "decimal"):
             kind = "date" if f.type in ("date", "datetime") else "number"
-            with ui.row().classes("gap-1 items-end"):
-                lo = ui.input(f"{caption} {t('query.from')}").props(f"dense type={kind} stack-label")
-                hi = ui.input(t("query.to")).props(f"dense type={kind} stack-label")
+            with ui.column().classes("gap-0 hl-range-filter"):
+                ui.label(caption).classes("text-caption text-grey-8")
+                with ui.row().classes("gap-1 items-end no-wrap"):
+                    lo = ui.input(t("query.from")).props(f"dense type={kind} stack-label")
+                    hi = ui.input(t("query.to")).props(f"dense type={kind} stack-label")
             for w in (lo, hi):
                 w.on("change", lambda _=None, n=f.name, a=lo, b=hi:
                      self.set_filter(n, {"from": a.value, "to": b.value}))
@@ -188,11 +195,19 @@ class ListView:
         if fetched is None:
             return
         page, rows = fetched
+        self.count = page.total
         self.table.rows = rows
         self.table.pagination = {**self.table.pagination, "page": page.page, "rowsNumber": page.total}
         self.count_label.text = (t("list.rows_capped", count=page.total) if page.capped
                                  else t("list.rows", count=page.total))
         self.table.update()
+
+    def keep_count(self, e: Any) -> None:
+        """Quasar reports its pagination once mounted, with the row count it was built with (0): the
+        server's count stays (else the pager reads "1-0 of 0" under a full page of rows)."""
+        total = self.count
+        if total is not None and e.value.get("rowsNumber") != total:
+            self.table.pagination = {**e.value, "rowsNumber": total}
 
     async def on_request(self, e: Any) -> None:
         p = e.args["pagination"]
