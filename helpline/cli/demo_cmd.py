@@ -6,7 +6,7 @@ import argparse
 from typing import Any
 
 from helpline.cli import add_settings_options
-from helpline.demo.generator import DemoGenerator, seed_demo
+from helpline.demo.generator import DemoGenerator, seed_demo, service_passwords_line
 
 from .common import settings_from, start_platform
 
@@ -42,4 +42,5 @@ def run(args: argparse.Namespace) -> int:
         print("the database already has customers; use --add to add more")
     else:
         print(", ".join(f"{v} {k.replace('_', ' ')}" for k, v in counts.items()))
+        print(service_passwords_line(args.seed))
     return 0

@@ -43,11 +43,12 @@ def run(args: argparse.Namespace) -> int:
     if platform is None:
         return 1
     if not args.no_demo and settings.demo:
-        from helpline.demo.generator import seed_demo
+        from helpline.demo.generator import seed_demo, service_passwords_line
 
         counts = seed_demo(platform, args.demo_customers)
         if "customers" in counts:
             print("demo data: " + ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in counts.items()))
+            print(service_passwords_line(7))
     from helpline.services.auth import ensure_bootstrap_users
     from helpline.ui.app import serve
 

@@ -3,7 +3,9 @@
 Every entity table has the system columns ``id``, ``created_at``, ``created_by``, ``updated_at``,
 ``updated_by`` and ``version`` (for optimistic concurrency), then one column per field. Category fields
 store the code (a list of codes when ``multiple``); link fields store the linked record's id or its
-``link_key`` value; the service layer checks both exist.
+``link_key`` value; the service layer checks both exist. Secret fields store a password hash and read back only
+as ``True`` (set) or ``False`` (not set): lists, exports, forms and the audit log never see the hash, and
+writing anything but a hash is refused (the services hash; :func:`read_secret` gives the hash to verify).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from peewee import (
     Model,
     TextField,
 )
+from peewee import Entity as SqlEntity
 
 from helpline.metadata.kinds import Entity, EntityField
 from helpline.metadata.metaset import MetadataSet
@@ -47,6 +50,45 @@ class EntityModel(Model):
     class Meta:
         database = db
         legacy_table_names = False
+
+
+SECRET_PREFIXES = ("$argon2", "scrypt$")
+"""How a stored secret starts (the hash formats of ``helpline.security.passwords``)."""
+
+
+class SecretField(CharField):
+    """A hashed secret: reads as whether one is set, writes only hashes."""
+
+    def db_value(self, value: Any) -> Any:
+        if value is None:
+            return None
+        if not (isinstance(value, str) and value.startswith(SECRET_PREFIXES)):
+            raise ValueError(f"the secret field '{self.name}' stores only password hashes; hash the value first "
+                             "(helpline.security.passwords.hash_password)")
+        return value
+
+    def python_value(self, value: Any) -> bool:
+        return bool(value)
+
+
+def read_secret(model: type[EntityModel], name: str, record_id: int) -> str | None:
+    """The stored hash of a secret field (for verification only; never show or return it)."""
+    field = model._meta.fields[name]
+    if not isinstance(field, SecretField):
+        raise ValueError(f"'{name}' is not a secret field")
+    column = SqlEntity(field.column_name).alias("stored_secret")  # no converter: the stored text
+    found = model.select(column).where(model.id == record_id).tuples().first()
+    return found[0] if found and isinstance(found[0], str) and found[0] else None
+
+
+def plain_secrets(model: type[EntityModel], name: str) -> list[tuple[int, str]]:
+    """(id, value) of the rows whose secret field holds a value that is not a hash (data from before the
+    field was secret)."""
+    field = model._meta.fields[name]
+    bare = SqlEntity(field.column_name)
+    query = model.select(model.id, bare.alias("stored_secret")).where(bare.is_null(False)).tuples()
+    found: list[tuple[Any, Any]] = [tuple(row) for row in query.execute()]
+    return [(int(i), str(v)) for i, v in found if v and not str(v).startswith(SECRET_PREFIXES)]
 
 
 def rows(query: Any) -> list[dict[str, Any]]:
@@ -88,6 +130,8 @@ def column_for(field: EntityField, entities: dict[str, Entity] | None = None) ->
         return BigIntegerField(null=True, index=not field.unique, unique=field.unique)
     if t == "json":
         return JSONField(**common)
+    if t == "secret":
+        return SecretField(max_length=255, null=True)
     raise ValueError(f"no column type for field type {t!r}")
 
 

@@ -22,6 +22,7 @@ from helpline.data.entities import column
 from helpline.data.entities import rows as select_rows
 from helpline.metadata.kinds import Category, Entity
 from helpline.security.audit import audit
+from helpline.security.passwords import hash_password
 
 if TYPE_CHECKING:
     from helpline.services.platform import Platform
@@ -38,6 +39,8 @@ TITLES = ["信号中断", "机顶盒故障", "宽带无法上网", "账单疑问
 MOBILE_PREFIXES = ["130", "131", "132", "133", "135", "136", "137", "138", "139", "150", "151", "152", "155", "157",
                    "158", "159", "170", "176", "177", "180", "181", "182", "183", "185", "186", "187", "188", "189",
                    "191", "198", "199"]
+SERVICE_PASSWORD_CUSTOMERS = 5
+"""The first customers (HN00000001 ...) have a service password, so the IVR's enquiries menu can be tried."""
 TIER_WEIGHTS = {"ordinary": 0.85, "silver": 0.07, "gold": 0.04, "diamond": 0.025, "platinum": 0.015}
 
 
@@ -74,6 +77,22 @@ def _codes(tree: Category | None, *, leaves: bool | None = None) -> list[str]:
     return [n.code for n in active]
 
 
+def demo_service_password(seed: int, i: int) -> str:
+    """The six-digit service password of demo customer ``i`` (0-based) for ``seed``: the same on every run."""
+    return f"{random.Random(f'service-password:{seed}:{i}').randrange(10**6):06d}"
+
+
+def demo_service_passwords(seed: int = 7) -> dict[str, str]:
+    """Customer number → service password of the demo customers that have one (to print or document)."""
+    return {f"HN{i + 1:08d}": demo_service_password(seed, i) for i in range(SERVICE_PASSWORD_CUSTOMERS)}
+
+
+def service_passwords_line(seed: int = 7) -> str:
+    """One line for the console: which demo customers have a service password, and what it is."""
+    pairs = ", ".join(f"{no} {pw}" for no, pw in demo_service_passwords(seed).items())
+    return f"demo service passwords (IVR enquiries; the customer's phone or customer number identifies): {pairs}"
+
+
 def unique_number(i: int, digits: int) -> str:
     """A number of ``digits`` digits unique for each ``i`` < 10**digits (an affine bijection, looks random)."""
     modulus = 10**digits
@@ -83,6 +102,7 @@ def unique_number(i: int, digits: int) -> str:
 class DemoGenerator:
     def __init__(self, platform: Platform, seed: int = 7):
         self.platform = platform
+        self.seed = seed
         self.rng = random.Random(seed)
         self.regions = hunan_regions()
         self.counties = [r for r in self.regions if r.level == "county"]
@@ -147,6 +167,8 @@ class DemoGenerator:
             "charging": "paying" if rng.random() < 0.97 else "free",
             "value_tier": tier,
             "blacklisted": rng.random() < 0.005,
+            "service_password": (hash_password(demo_service_password(self.seed, i))
+                                 if i < SERVICE_PASSWORD_CUSTOMERS else None),
             "created_by": "demo",
             "updated_by": "demo",
         }

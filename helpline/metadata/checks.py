@@ -16,7 +16,7 @@ from typing import Any
 from helpline.diagnostics import Problem
 
 from .kinds import PAGES, Category, Entity, EntityField, Menu, Query, Role, Screen
-from .kinds.entity import NUMBER_TYPES, ORDERABLE_TYPES, TEXT_TYPES
+from .kinds.entity import NUMBER_TYPES, ORDERABLE_TYPES, SHOWN_TYPES, TEXT_TYPES
 from .kinds.role import EntityGrant
 from .metaset import MetadataSet, Source
 from .permissions import PERMISSIONS
@@ -135,16 +135,16 @@ def _check_entity(r: _Report, e: Entity) -> None:
                           (*base, "validation", "regex"))
             if (v.min is not None or v.max is not None) and f.type not in NUMBER_TYPES:
                 r.add(src, "HL-E214", f"min/max are for numbers; field '{f.name}' is {f.type}", (*base, "validation"))
-            if (v.min_length or v.max_length or v.regex) and f.type not in TEXT_TYPES:
+            if (v.min_length or v.max_length or v.regex) and f.type not in TEXT_TYPES | {"secret"}:
                 r.add(src, "HL-E214", f"length and regex are for text; field '{f.name}' is {f.type}",
                       (*base, "validation"))
     if e.title_field:
-        r.field(src, e, e.title_field, ("title_field",))
+        r.field(src, e, e.title_field, ("title_field",), types=SHOWN_TYPES, purpose="a title")
     for i, name in enumerate(e.search_fields):
         r.field(src, e, name, ("search_fields", i), types=TEXT_TYPES | {"category"}, purpose="quick search")
     for i, index in enumerate(e.indexes):
         for j, name in enumerate(index):
-            r.field(src, e, name, ("indexes", i, j), allow_retired=True)
+            r.field(src, e, name, ("indexes", i, j), allow_retired=True, types=SHOWN_TYPES, purpose="an index")
 
 
 def _check_tree(r: _Report, src: Source, list_key: str, key: str, owner: str, cycle_id: str,
@@ -198,7 +198,7 @@ def _check_screen(r: _Report, s: Screen) -> None:
             r.field(src, entity, ref.field, path)
     for i, col in enumerate(s.column_refs()):
         path = ("columns", i) if isinstance(s.columns[i], str) else ("columns", i, "field")
-        r.field(src, entity, col.field, path)
+        r.field(src, entity, col.field, path, types=SHOWN_TYPES, purpose="a list column")
     _check_sort(r, src, entity, s.sort)
     for i, name in enumerate(s.filters):
         r.field(src, entity, name, ("filters", i), types=ORDERABLE_TYPES, purpose="a filter")
@@ -211,7 +211,7 @@ def _check_screen(r: _Report, s: Screen) -> None:
             r.add(src, "HL-E214", f"'{rel.via}' of '{rel.entity}' links to '{via.link}', not to '{entity.name}'",
                   ("related", i, "via"))
         for j, name in enumerate(rel.columns):
-            r.field(src, other, name, ("related", i, "columns", j))
+            r.field(src, other, name, ("related", i, "columns", j), types=SHOWN_TYPES, purpose="a list column")
         _check_sort(r, src, other, rel.sort, ("related", i, "sort"))
     if s.form:
         _check_form_ref(r, src, s.form, entity.name, ("form",))
@@ -248,12 +248,12 @@ def _check_query(r: _Report, q: Query) -> None:
         seen.add(inp.name)
         types = {"contains": TEXT_TYPES, "starts_with": TEXT_TYPES,
                  "lt": ORDERABLE_TYPES, "le": ORDERABLE_TYPES, "gt": ORDERABLE_TYPES, "ge": ORDERABLE_TYPES,
-                 "between": ORDERABLE_TYPES}.get(inp.op)
+                 "between": ORDERABLE_TYPES}.get(inp.op, SHOWN_TYPES)
         f = r.field(src, entity, inp.field, ("inputs", i, "field"), types=types, purpose=f"operator '{inp.op}'")
         if f is not None and inp.default is not None:
             _check_input_default(r, src, f, inp.default, ("inputs", i, "default"))
     for i, name in enumerate(q.columns):
-        r.field(src, entity, name, ("columns", i))
+        r.field(src, entity, name, ("columns", i), types=SHOWN_TYPES, purpose="a result column")
     if q.pivot:
         groupable = {"text", "category", "bool", "int", "link", "date"}
         r.field(src, entity, q.pivot.rows, ("pivot", "rows"), types=groupable, purpose="pivot rows")

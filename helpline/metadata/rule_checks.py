@@ -21,7 +21,7 @@ from .yamlpos import Path
 
 _TYPES = {
     "text": "text", "long_text": "text", "phone": "text", "email": "text", "int": "number", "decimal": "number",
-    "bool": "bool", "date": "date", "datetime": "datetime", "json": "any",
+    "bool": "bool", "date": "date", "datetime": "datetime", "json": "any", "secret": "bool",
 }
 
 

@@ -32,6 +32,7 @@ from helpline.security.actor import Actor
 from .metadata_store import Change, MetadataStore, SyncReport
 from .records import RecordService
 from .scheduler import Scheduler
+from .secrets import hash_plain_secrets
 from .values import FieldError
 
 log = logging.getLogger("helpline.platform")
@@ -89,6 +90,7 @@ class Platform:
                 plan = apply_migration(models)
                 if plan.steps and is_sqlite():
                     db.execute_sql("PRAGMA optimize")  # fresh planner statistics for new indexes
+            hash_plain_secrets(models)
         with self._lock:
             self.metadata = metadata
             self.models = models

@@ -14,6 +14,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from helpline.metadata.kinds import Category, Entity, EntityField
+from helpline.security.passwords import hash_password
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 PHONE = re.compile(r"^\+?[0-9]{3,20}$")
@@ -71,6 +72,8 @@ def coerce(field: EntityField, raw: Any) -> Any:
     if raw is None or (isinstance(raw, str) and raw.strip() == "" and field.type != "json"):
         return [] if (field.type == "category" and field.multiple) else None
     t = field.type
+    if t == "secret":  # a form sends back the read marker (True/False): no new secret
+        return None if isinstance(raw, bool) else str(raw)
     if t in ("text", "long_text"):
         return str(raw).strip() if t == "text" else str(raw)
     if t == "email":
@@ -145,7 +148,7 @@ def check_value(field: EntityField, value: Any, categories: dict[str, Category],
                 return FieldError("errors.max_length", {"max_length": v.max_length})
             if v.regex and not re.fullmatch(v.regex, value):
                 return FieldError("errors.regex", {"regex": v.regex})
-    if isinstance(value, str) and field.type in ("text", "phone", "email") and len(value) > field.max_length:
+    if isinstance(value, str) and field.type in ("text", "phone", "email", "secret") and len(value) > field.max_length:
         return FieldError("errors.max_length", {"max_length": field.max_length})
     if field.type == "category":
         tree = categories.get(field.category or "")
@@ -164,7 +167,8 @@ def clean_values(entity: Entity, raw: dict[str, Any], categories: dict[str, Cate
                  previous: dict[str, Any] | None = None, partial: bool = False
                  ) -> tuple[dict[str, Any], dict[str, FieldError]]:
     """Typed values and per-field errors. ``partial`` (updates) checks only the fields given; retired
-    fields and unknown keys are refused."""
+    fields and unknown keys are refused. A ``secret`` field's new value is checked, then hashed; an update that
+    gives no new secret (empty, or the read marker) keeps the stored one."""
     values: dict[str, Any] = {}
     errors: dict[str, FieldError] = {}
     for key in raw:
@@ -173,6 +177,9 @@ def clean_values(entity: Entity, raw: dict[str, Any], categories: dict[str, Cate
             errors[key] = FieldError("errors.unknown_field", {"field": key})
     for f in entity.active_fields:
         if partial and f.name not in raw:
+            continue
+        if f.type == "secret" and previous is not None and not (isinstance(raw.get(f.name), str)
+                                                                and raw[f.name].strip()):
             continue
         given = raw.get(f.name, f.default if previous is None else None)
         if previous is None and f.name not in raw and f.default is not None:
@@ -187,7 +194,7 @@ def clean_values(entity: Entity, raw: dict[str, Any], categories: dict[str, Cate
         if err:
             errors[f.name] = err
         else:
-            values[f.name] = value
+            values[f.name] = hash_password(value) if f.type == "secret" and value else value
     return values, errors
 
 

@@ -16,7 +16,6 @@ Region rows (137 for Hunan) are cached and reloaded every minute or after a meta
 
 from __future__ import annotations
 
-import hmac
 import logging
 import threading
 import time
@@ -26,7 +25,6 @@ from typing import Any
 
 from helpline.data.database import db, session
 from helpline.data.entities import rows as select_rows
-from helpline.security.passwords import verify_password
 from helpline.services.calls import CallService
 from helpline.services.lookup import LOOKUP_FIELDS
 from helpline.services.platform import Platform
@@ -302,11 +300,3 @@ class CallerIdentifier:
             ident.region_source = "customer"
         ident.blacklisted = ident.blacklisted or bool(customer.get("blacklisted"))
 
-
-def password_matches(entered: str, stored: Any) -> bool:
-    """True when ``entered`` is the stored service password (a scrypt hash or, for old data, plain text)."""
-    if not entered or not isinstance(stored, str) or not stored:
-        return False
-    if stored.startswith("scrypt$"):
-        return verify_password(entered, stored)
-    return hmac.compare_digest(stored.encode(), entered.encode())

@@ -37,9 +37,9 @@ from helpline.metadata.kinds.ivr import (
     SetNode,
     TransferNode,
 )
+from helpline.services.secrets import secret_matches
 from telephony.ivr.context import SECRET, CallState
 from telephony.ivr.hooks import HookCall, HookError
-from telephony.ivr.identify import password_matches
 from telephony.ivr.trail import Step
 from telephony.switch.base import CommandFailed, PromptRef, SwitchHangup
 
@@ -178,7 +178,7 @@ def _verify(engine: IvrEngine, call: CallState, node: CollectNode, digits: str) 
         call.tier = None
         return True
     if node.verify == "service_password":
-        return call.customer is not None and password_matches(digits, call.customer.get("service_password"))
+        return secret_matches(engine.platform.models, "customer", call.customer, "service_password", digits)
     return True
 
 

@@ -27,6 +27,7 @@ import pytest
 
 from helpline.data.database import db, session
 from helpline.demo.generator import DemoGenerator
+from helpline.security.passwords import hash_password
 from helpline.services.platform import Platform
 from telephony.ivr import IvrEngine
 
@@ -57,6 +58,8 @@ def seed_callers(platform: Platform) -> None:
     now = datetime.now()
     with session(), db.atomic():
         for row in CUSTOMERS:
+            if row.get("service_password"):  # stored hashed (a secret field takes only hashes)
+                row = {**row, "service_password": hash_password(row["service_password"])}
             customer.insert(**{"blacklisted": False, **row}).execute()
         blacklist.insert(number="13900000009", reason="harassment", active=True).execute()
         blacklist.insert(number="13900000010", reason="expired", active=True,

@@ -7,7 +7,7 @@ additively. A field can be retired: it stays in the table and on old records but
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from pydantic import Field as PField
 from pydantic import model_validator
@@ -16,12 +16,15 @@ from .common import Label, MetaObject, Name, Strict
 
 FieldType = Literal[
     "text", "long_text", "int", "decimal", "bool", "date", "datetime",
-    "phone", "email", "category", "link", "json",
+    "phone", "email", "category", "link", "json", "secret",
 ]
 ORDERABLE_TYPES = frozenset(
     {"text", "int", "decimal", "bool", "date", "datetime", "phone", "email", "category", "link"})
 TEXT_TYPES = frozenset({"text", "long_text", "phone", "email"})
 NUMBER_TYPES = frozenset({"int", "decimal"})
+SHOWN_TYPES = frozenset(set(get_args(FieldType)) - {"secret"})
+"""Types whose values lists, exports, titles and query columns may show (a ``secret`` is stored hashed: a form
+shows at most whether one is set, and it can be set anew)."""
 
 
 class Validation(Strict):
@@ -71,6 +74,9 @@ class EntityField(Strict):
             raise ValueError(f"'link' is only for fields of type link (field '{self.name}')")
         if self.multiple and self.type != "category":
             raise ValueError(f"'multiple' is only for fields of type category (field '{self.name}')")
+        if self.type == "secret" and (self.unique or self.indexed or self.default is not None):
+            raise ValueError(f"secret field '{self.name}' is stored hashed: it cannot be unique, indexed or have "
+                             "a default")
         return self
 
     @property

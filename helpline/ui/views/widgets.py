@@ -27,7 +27,7 @@ def browser_checks(field: EntityField) -> dict[str, Check]:
     """Checks shown under the field while typing (message → passes)."""
     checks: dict[str, Check] = {}
     name = label(field.label, field.name)
-    if field.required:
+    if field.required and field.type != "secret":  # a stored secret is kept when none is typed
         checks[t("errors.required", field=name)] = lambda v: v not in (None, "", [])
     v = field.validation
     if field.type == "phone":
@@ -66,6 +66,9 @@ class FieldWidget:
         return self._get()
 
     def set_value(self, value: Any) -> None:
+        if self.field.type == "secret":  # the record says only whether one is set; the input stays empty
+            self.element.props(f'hint="{t("form.secret.set" if value else "form.secret.not_set")}"')
+            return
         if self.field.type == "json" and value is not None:
             value = json.dumps(value, ensure_ascii=False, indent=1)
         if self.field.type in ("date", "datetime") and value is not None:
@@ -108,6 +111,9 @@ def make_widget(ctx: ViewContext, field: EntityField, *, readonly: bool = False,
         element = link_select(ctx, field, text, checks=checks)
     elif t_ == "json":
         element = ui.textarea(text).props("autogrow")
+    elif t_ == "secret":
+        element = ui.input(text, validation=checks, password=True).props(
+            f'autocomplete=new-password hint="{t("form.secret.not_set")}"')
     else:
         element = ui.input(text, validation=checks)
         if t_ == "phone":
