@@ -4,9 +4,10 @@
   nothing (even when the object was edited in the designers since); a changed file makes a new revision;
   a removed file is reported, never silently deleted. A broken set is refused as a whole: the last good
   revisions stay live.
-- :meth:`MetadataStore.save` makes a new revision of one object after checking the whole set with it; a
-  broken one is refused with the same problem list ``run.py check`` prints; a stale ``base_revision``
-  (someone else published meanwhile) is refused with the difference.
+- :meth:`MetadataStore.save` makes a new revision of one object after checking the whole set with it (data
+  is written into the live text, keeping its comments and layout: :meth:`text_of`); a broken one is refused
+  with the same problem list ``run.py check`` prints; a stale ``base_revision`` (someone else published
+  meanwhile) is refused with the difference.
 - :meth:`history`, :meth:`diff`, :meth:`rollback` (a new revision with old content) and :meth:`export`
   (files identical to those synced in).
 - Subscribers are told after every change so the runtime reloads without a restart.
@@ -31,7 +32,7 @@ from helpline.diagnostics import Problem, ProblemsError
 from helpline.metadata.kinds import FOLDERS, KINDS
 from helpline.metadata.loader import ParsedObject, build_set, metadata_files, parse_text, read_file
 from helpline.metadata.metaset import MetadataSet
-from helpline.metadata.yamlpos import dump
+from helpline.metadata.roundtrip import update_text
 
 Listener = Callable[[MetadataSet, list[tuple[str, str]]], None]
 
@@ -102,6 +103,12 @@ class MetadataStore:
                 MetadataRevision.select().where((MetadataRevision.kind == kind) & (MetadataRevision.name == name))
                 .order_by(MetadataRevision.id.desc()).first())
             return found
+
+    def text_of(self, kind: str, name: str, data: dict[str, Any]) -> str:
+        """``data`` as the YAML of a new revision: written into the live text so that comments, key order and
+        flow style stay and the history shows only what changed."""
+        current = self.current(kind, name)
+        return update_text(current.source if current is not None and current.content is not None else "", data)
 
     def load_live(self) -> tuple[MetadataSet, list[Problem]]:
         """Build the live set from the newest revision of every object."""
@@ -222,7 +229,7 @@ class MetadataStore:
              base_revision: int | None = None, origin: str = "web") -> MetadataRevision:
         """Publish a new revision of one object (YAML text or data). Raises :class:`ProblemsError` with every
         problem when the set would be broken, :class:`RevisionConflict` when ``base_revision`` is stale."""
-        text = content if isinstance(content, str) else dump(content)
+        text = content if isinstance(content, str) else self.text_of(kind, name, content)
         return self.save_many([Change(kind, name, text, base_revision)], author=author, comment=comment,
                               origin=origin)[0]
 

@@ -24,7 +24,6 @@ from helpline.diagnostics import Problem, ProblemsError
 from helpline.metadata.kinds import Entity
 from helpline.metadata.metaset import MetadataSet
 from helpline.metadata.rule_checks import scope_use, validation_use
-from helpline.metadata.yamlpos import dump
 from helpline.rules import RuleError, compile_expression
 from helpline.rules.checker import check_expression
 from helpline.security.actor import Actor
@@ -105,7 +104,7 @@ class Platform:
     def publish(self, kind: str, name: str, content: dict[str, Any] | str, *, actor: Actor, comment: str = "",
                 base_revision: int | None = None, permission: str = "designer") -> int:
         """Validate and publish one object; refuses broken metadata and destructive schema changes."""
-        text = content if isinstance(content, str) else dump(content)
+        text = content if isinstance(content, str) else self.store.text_of(kind, name, content)
         return self.publish_many([Change(kind, name, text, base_revision)], actor=actor, comment=comment,
                                  permission=permission)[0]
 

@@ -26,7 +26,8 @@ from helpline.diagnostics import Problem, ProblemsError
 from helpline.metadata.kinds import KINDS
 from helpline.metadata.loader import yaml_syntax_problem
 from helpline.metadata.metaset import MetadataSet
-from helpline.metadata.yamlpos import AliasExpansionError, dump, load_with_positions
+from helpline.metadata.roundtrip import update_text
+from helpline.metadata.yamlpos import AliasExpansionError, load_with_positions
 from helpline.security.actor import Actor
 from helpline.security.audit import audit
 from helpline.services.metadata_store import Change, RevisionConflict, diff_text, file_of
@@ -134,7 +135,9 @@ class DraftService:
             raise ProblemsError([Problem("HL-E010", f"unknown kind {kind!r}")])
         if isinstance(content, str):
             _refuse_alias_expansion(content, file_of(kind, name))
-        text = "" if content is None else content if isinstance(content, str) else dump(content)
+        # data is written into the draft's (else the live object's) text: comments and layout stay
+        text = "" if content is None else content if isinstance(content, str) else \
+            update_text(self._text(actor.username, kind, name), content)
         with session(), write_transaction():
             draft = _draft(actor.username, kind, name)
             if draft is None:
