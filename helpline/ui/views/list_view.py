@@ -7,14 +7,16 @@ audit) on a worker thread.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from typing import Any
 
 from nicegui import run, ui
 
 from helpline.data.conditions import TRUE, Cmp, Cond, all_of
-from helpline.data.query import ListQuery, Page, sort_keys
+from helpline.data.query import MAX_SEARCH_LENGTH, ListQuery, Page, QueryError, sort_keys
 from helpline.metadata.kinds import Entity, EntityField, Screen
+from helpline.security.actor import PermissionDenied
 from helpline.services.excel import workbook_bytes
 
 from ..i18n import label, t
@@ -22,6 +24,7 @@ from .base import ViewContext
 from .display import category_options, show
 from .widgets import link_select
 
+log = logging.getLogger(__name__)
 
 def filter_condition(field: EntityField, value: Any) -> Cond:
     """The condition a per-column filter's value means for its field."""
@@ -103,7 +106,8 @@ class ListView:
             ui.label(label(screen.title, screen.name)).classes("text-h6")
             ui.space()
             self.search_box = ui.input(t("list.search"), placeholder=t("list.search_placeholder")) \
-                .props("dense clearable debounce=400").mark("quick-search").classes("quick-search")
+                .props(f"dense clearable debounce=400 maxlength={MAX_SEARCH_LENGTH}").mark("quick-search") \
+                .classes("quick-search")
             self.search_box.on_value_change(lambda: self.reload(first=True))
             ui.button(icon="refresh", on_click=lambda: self.reload()).props("flat dense").tooltip(t("list.refresh"))
             if "create" in screen.actions and ctx.actor.can(entity.name, "create") and screen.form:
@@ -113,11 +117,12 @@ class ListView:
             if "export" in screen.actions and ctx.actor.has("export"):
                 ui.button(t("list.export"), icon="download", on_click=self.export).props("dense outline") \
                     .mark("export")
+        masked = ctx.platform.records.hidden(ctx.actor, entity.name)  # not filtered or sorted by
         if screen.filters:
             with ui.row().classes("w-full items-end gap-2"):
                 for name in screen.filters:
                     f = entity.any_field(name)
-                    if f is not None:
+                    if f is not None and name not in masked:
                         self._filter_widget(f)
                 ui.button(t("list.clear_filters"), on_click=self.clear_filters).props("flat dense")
         cols = []
@@ -125,7 +130,7 @@ class ListView:
             f = entity.any_field(c.field)
             cols.append({"name": c.field, "field": c.field, "align": "left",
                          "label": label(c.label) if c.label else label(f.label if f else None, c.field),
-                         "sortable": c.sortable})
+                         "sortable": c.sortable and c.field not in masked})
         sort_by, descending = (self.sort[0] if self.sort else (None, False))
         self.table = ui.table(columns=cols, rows=[], row_key="id", pagination={
             "page": 1, "rowsPerPage": screen.page_size, "rowsNumber": 0, "sortBy": sort_by,
@@ -137,6 +142,8 @@ class ListView:
             self.table.on("row-click", self.on_row_click)
             self.table.classes("cursor-pointer")
         self.count_label = ui.label("").classes("text-caption")
+        self.error_label = ui.label("").classes("text-negative").mark("list-error")
+        self.error_label.set_visibility(False)
         ui.timer(0, self.reload, once=True)
 
     def _filter_widget(self, f: EntityField) -> None:
@@ -191,15 +198,33 @@ class ListView:
     async def reload(self, first: bool = False) -> None:
         if first:
             self.page_no = 1
-        fetched = await run.io_bound(self.fetch, self.query())
+        try:
+            fetched = await run.io_bound(self.fetch, self.query())
+        except Exception as exc:  # never keep showing the previous result as if it answered this request
+            if not isinstance(exc, (QueryError, PermissionDenied)):
+                log.exception("list %s could not be loaded", self.screen.name)
+            self.failed(str(exc))
+            return
         if fetched is None:
             return
+        self.error_label.set_visibility(False)
         page, rows = fetched
         self.count = page.total
         self.table.rows = rows
         self.table.pagination = {**self.table.pagination, "page": page.page, "rowsNumber": page.total}
         self.count_label.text = (t("list.rows_capped", count=page.total) if page.capped
                                  else t("list.rows", count=page.total))
+        self.table.update()
+
+    def failed(self, message: str) -> None:
+        """Show why the list could not be loaded, and no rows."""
+        self.count = 0
+        self.table.rows = []
+        self.table.pagination = {**self.table.pagination, "page": 1, "rowsNumber": 0}
+        self.count_label.text = ""
+        self.error_label.text = t("list.load_failed", message=message)
+        self.error_label.set_visibility(True)
+        ui.notify(self.error_label.text, type="negative")
         self.table.update()
 
     def keep_count(self, e: Any) -> None:

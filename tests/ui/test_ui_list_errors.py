@@ -1,0 +1,56 @@
+"""A list that cannot load says why instead of keeping the previous rows (issue 13 item 16); masked columns
+offer neither sorting nor a filter (item 9)."""
+
+from __future__ import annotations
+
+import asyncio
+
+from nicegui.testing import User
+from ui_helpers import loaded_table, log_in, see
+
+from helpline.data.query import MAX_SEARCH_LENGTH
+from helpline.security.actor import Actor
+from helpline.services.platform import Platform
+
+
+async def test_an_over_long_search_shows_the_limit_and_no_stale_rows(user: User, ui_platform: Platform) -> None:
+    await log_in(user, "admin")
+    user.find("Customers").click()
+    table = await loaded_table(user, "customer_no")
+    box = user.find(marker="quick-search").elements.pop()
+    assert str(box.props.get("maxlength")) == str(MAX_SEARCH_LENGTH), "the browser stops typing at the limit"
+    user.find(marker="quick-search").type("1" * 100_000)  # a client that ignores maxlength
+    await see(user, f"at most {MAX_SEARCH_LENGTH} characters")
+    error = user.find(marker="list-error").elements.pop()
+    assert error.visible and "could not be loaded" in error.text
+    assert table.rows == [] and table.pagination["rowsNumber"] == 0, "the previous result is not kept"
+    user.find(marker="quick-search").clear()
+    for _ in range(100):
+        if table.rows:
+            break
+        await asyncio.sleep(0.05)
+    assert table.rows and not error.visible
+
+
+async def test_masked_columns_cannot_be_sorted_or_filtered(user: User, ui_platform: Platform) -> None:
+    ui_platform.records.create(Actor.system(), "contact_record", {"serial_no": "SN-1", "caller_number": "18012344449"})
+    await log_in(user, "qa1")
+    user.find("Contact records").click()
+    table = await loaded_table(user, "caller_number")
+    columns = {c["name"]: c for c in table.columns}
+    assert columns["caller_number"]["sortable"] is False and columns["serial_no"].get("sortable") is not False
+    assert table.rows[0]["caller_number"] == "180****4449"
+    user.find(marker="quick-search").type("18012344449")
+    await see(user, "0 records")
+    assert table.rows == []
+
+
+async def test_columns_stay_sortable_where_nothing_is_masked(user: User, ui_platform: Platform) -> None:
+    ui_platform.records.create(Actor.system(), "contact_record", {"serial_no": "SN-1", "caller_number": "18012344449"})
+    await log_in(user, "admin")
+    user.find("Contact records").click()
+    table = await loaded_table(user, "caller_number")
+    assert next(c for c in table.columns if c["name"] == "caller_number")["sortable"] is not False
+    user.find(marker="quick-search").type("2344449")
+    await see(user, "1 records")
+    assert [r["caller_number"] for r in table.rows] == ["18012344449"], "any part of a number is found"
