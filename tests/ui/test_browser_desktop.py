@@ -37,7 +37,7 @@ def test_an_agent_takes_a_call_and_files_its_contact_record(screen: Screen, desk
     desk.router.do(lambda r: r.reconfigure(replace(r.settings, wrap_up_s=300.0), r.policy))
     log_in(screen, "agent1")
     screen.open("/desktop")
-    screen.should_contain("Logged out")
+    screen.should_contain("Signed out")
     press(screen, ".desk-sign-in")
     screen.should_contain("Just signed in")
     press(screen, ".desk-ready")

@@ -70,7 +70,7 @@ async def test_status_functions_follow_the_agents_status(user: User, desk: Any) 
     await user.should_see(marker="desk-sign-in", retries=150)
     assert enabled(user, "desk-sign-in") and not enabled(user, "desk-ready")
     assert not any(enabled(user, f"desk-{n}") for n in ("answer", "hold", "release", "transfer", "end-wrap-up"))
-    assert text(user, "desk-status").startswith("Logged out")
+    assert text(user, "desk-status").startswith("Signed out")
 
     user.find(marker="desk-sign-in").click()
     await see(user, "Not ready · Just signed in")

@@ -24,7 +24,7 @@ from helpline.metadata.metaset import MetadataSet
 
 from ..i18n import translate
 
-STATUS_KEYS = {"logged_out": "desktop.state.logged_out", "ready": "desktop.state.ready",
+STATUS_KEYS = {"logged_out": "desktop.state.signed_out", "ready": "desktop.state.ready",
                "not_ready": "desktop.state.not_ready", "study": "desktop.state.study"}
 STATE_KEYS = {"idle": "desk.state.idle", "reserved": "desktop.state.reserved", "ringing": "desktop.state.ringing",
               "talking": "desktop.state.talking", "hold": "desktop.state.hold", "wrap_up": "desktop.state.wrapup"}
