@@ -6,9 +6,15 @@ a real connector would ask BOSS here (and should answer within a second: the cal
 
 Parameters (``params`` of the hook node): ``no_customer`` — the node to go to when the caller has no
 customer record (else the hook fails and the node's ``on_error`` is taken).
+
+It is also the example of an extension's declarations (``helpline.extension_registry``, docs/extensions.md):
+``IVR_HOOKS``, a time limit of one second (a caller never waits longer for the balance), and a check that
+``run.py check`` runs: every flow that asks for the balance says where a caller without a customer goes.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 from telephony.ivr.hooks import HookCall, HookFunction
 
@@ -25,4 +31,17 @@ def balance(call: HookCall) -> str | None:
     return None
 
 
+def flows_say_where_unknown_callers_go(metadata: Any) -> list[tuple[str, str]]:
+    """A finding for each ``billing_demo.balance`` hook node without ``params.no_customer``."""
+    found = []
+    for flow in metadata.objects.get("ivr", {}).values():
+        for name, node in flow.nodes.items():
+            if getattr(node, "hook", None) == "billing_demo.balance" and "no_customer" not in (node.params or {}):
+                found.append((f"flow '{flow.name}', node '{name}': a caller without a customer record gets "
+                              f"the node's on_error", "add params: {no_customer: <node>} to the node"))
+    return found
+
+
 IVR_HOOKS: dict[str, HookFunction] = {"balance": balance}
+TIME_LIMIT_S = 1.0
+CHECKS = [flows_say_where_unknown_callers_go]

@@ -88,12 +88,20 @@ def stop_router(platform: Platform) -> None:
 def start_scheduler(platform: Platform, settings: Settings, router: Any) -> Any:
     """The process's scheduler (``helpline.services.scheduler``) with the platform's jobs, started."""
     from helpline.services.recordings import purge
-    from helpline.services.scheduler import JobSpec, Scheduler
+    from helpline.services.scheduler import JobSpec, Scheduler, SchedulerError
 
     def purge_recordings() -> dict[str, int]:
         return purge(router.router.settings.recording_retention_days)
 
+    from helpline.extension_registry import registry
+
     scheduler = Scheduler(settings.scheduler_timezone)
     scheduler.add(JobSpec("recording_purge", settings.recording_purge_cron, purge_recordings,
                           "delete call recordings past their queue's retention"))
+    for job in registry().scheduled_jobs():
+        try:
+            scheduler.add(JobSpec(job.name, job.cron, job.run, job.description))
+        except SchedulerError as exc:  # one extension's bad job never stops the others
+            logging.getLogger("helpline.extensions").error("extension '%s': job %s not scheduled: %s",
+                                                           job.extension, job.name, exc)
     return scheduler.start()

@@ -74,6 +74,10 @@ CATALOGUE: dict[str, Check] = {c.id: c for c in [
     Check("HL-W201", "a role reads records linked to a scoped entity without any scope",
           "Give the role a scope on this entity, or a (scoped) read grant on the linked entity: records linked to "
           "it then take its scope."),
+    Check("HL-E901", "an extension cannot be loaded",
+          "Fix the extension named in the message: it must import, and declare IVR_HOOKS, RECORD_EVENTS, "
+          "SCHEDULED_JOBS, NOTIFICATION_SENDERS, IMPORT_SOURCES and CHECKS as docs/extensions.md describes."),
+    Check("HL-W901", "an extension's check reports a problem", "The extension's own hint says what to change."),
 ]}
 
 

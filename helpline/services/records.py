@@ -36,6 +36,7 @@ from helpline.data.query import (
     iterate_rows,
     sort_keys,
 )
+from helpline.extension_registry import RecordEvent, Refuse, registry
 from helpline.metadata.kinds import Entity, EntityField, RelatedList
 from helpline.security.actor import Actor, PermissionDenied
 from helpline.security.audit import audit, field_changes
@@ -192,9 +193,28 @@ class RecordService:
         return errors
 
     # -- use cases -----------------------------------------------------------------------------
+    def _before_save(self, actor: Actor, entity_name: str, raw: dict[str, Any], before: dict[str, Any] | None,
+                     record_id: Any = None) -> dict[str, Any]:
+        """The raw values after the extensions' ``before_save`` events (which may change them; the result is
+        validated like the user's input); an extension's :class:`Refuse` refuses the save with its message."""
+        event = RecordEvent(entity_name, "before_save", dict(raw), before, actor.username, record_id)
+        try:
+            registry().fire(entity_name, "before_save", event)
+        except Refuse as exc:
+            raise ValidationFailed({"*": FieldError("errors.rule", {"message": str(exc)})}) from exc
+        return event.values
+
+    @staticmethod
+    def _after(actor: Actor, entity_name: str, event: str, row: dict[str, Any], before: dict[str, Any] | None,
+               record_id: Any) -> None:
+        """The extensions' ``after_save`` / ``after_delete`` events (their failures are logged, never raised)."""
+        registry().fire(entity_name, event, RecordEvent(entity_name, event, dict(row), before, actor.username,
+                                                        record_id))
+
     def create(self, actor: Actor, entity_name: str, raw: dict[str, Any]) -> Record:
         entity = self._entity(entity_name)
         actor.require(entity_name, "create")
+        raw = self._before_save(actor, entity_name, raw, None)
         values, errors = clean_values(entity, raw, self.platform.metadata.categories)
         if errors:
             raise ValidationFailed(errors)
@@ -215,7 +235,9 @@ class RecordService:
             audit(actor, "create", entity=entity_name, record_id=instance.id, after=_public(row))
             return Record(entity_name, row)
 
-        return unit_of_work(work)
+        created = unit_of_work(work)
+        self._after(actor, entity_name, "after_save", _public(created.values), None, created.values.get("id"))
+        return created
 
     def _unique_errors(self, entity: Entity, values: dict[str, Any], exc: Exception) -> dict[str, FieldError]:
         model = self.platform.models[entity.name]
@@ -254,7 +276,8 @@ class RecordService:
             if expected_version is not None and before["version"] != expected_version:
                 raise StaleRecord(f"{entity_name} {record_id} was changed by {before['updated_by']} at "
                                   f"{before['updated_at']}; reload it and apply your change again")
-            values, errors = clean_values(entity, raw, self.platform.metadata.categories, previous=before,
+            changed_raw = self._before_save(actor, entity_name, raw, _public(before), record_id)
+            values, errors = clean_values(entity, changed_raw, self.platform.metadata.categories, previous=before,
                                           partial=True)
             errors.update(self._validate_links_and_rules(entity, values, before) if not errors else {})
             if errors:
@@ -275,9 +298,14 @@ class RecordService:
             after = select_rows(model.select().where(model.id == record_id))[0]
             old, new = field_changes(_public(before), _public(after))
             audit(actor, "update", entity=entity_name, record_id=record_id, before=old, after=new)
+            saved.append((before, after))
             return Record(entity_name, apply_masks(after, masks), frozenset(masks))
 
-        return self._audited_refusal(actor, "update", entity_name, record_id, work)
+        saved: list[tuple[dict[str, Any], dict[str, Any]]] = []
+        result = self._audited_refusal(actor, "update", entity_name, record_id, work)
+        for before, after in saved:
+            self._after(actor, entity_name, "after_save", _public(after), _public(before), record_id)
+        return result
 
     def delete(self, actor: Actor, entity_name: str, record_id: int) -> None:
         entity = self._entity(entity_name)
@@ -288,8 +316,12 @@ class RecordService:
             model = self.platform.models[entity_name]
             model.delete().where(model.id == record_id).execute()
             audit(actor, "delete", entity=entity_name, record_id=record_id, before=_public(before))
+            deleted.append(before)
 
+        deleted: list[dict[str, Any]] = []
         self._audited_refusal(actor, "delete", entity_name, record_id, work)
+        for before in deleted:
+            self._after(actor, entity_name, "after_delete", {}, _public(before), record_id)
 
     def list_page(self, actor: Actor, query: ListQuery, *, purpose: str = "list") -> Page:
         """One page of records the actor may see, masked; reads of audited entities are logged."""

@@ -5,8 +5,9 @@ name → callable. A ``hook`` node names ``<extension>.<function>``; the functio
 :class:`HookCall` and returns None (go on to the node's ``next``) or the name of a node of the flow to
 go to. It may read the caller and customer and set call variables (``call.vars``), which later nodes
 use as ``var.<name>``. Anything it raises is caught: the node's ``on_error`` fallback is taken and the
-error is kept on the call record. Hooks run in the call's thread and may block (e.g. ask a billing
-system), but every second they take the caller waits in silence.
+error is kept on the call record. Hooks may block (e.g. ask a billing system), but every second they take
+the caller waits in silence: each runs within its extension's time limit (``TIME_LIMIT_S``, default 2 s;
+see ``helpline.extension_registry``), and one that runs over is an error like any other.
 
 ```python
 # extensions/billing_demo/__init__.py
@@ -24,7 +25,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from helpline.metadata.ivr_checks import find_hook
+from helpline.extension_registry import registry
 
 __all__ = ["HookCall", "HookError", "HookFunction", "HookRegistry"]
 
@@ -66,7 +67,7 @@ class HookRegistry:
         if name in self._extra:
             return self._extra[name]
         if name not in self._found:
-            found = find_hook(name)
+            found = registry().ivr_hook(name)
             if isinstance(found, str):
                 raise HookError(found)
             self._found[name] = found
