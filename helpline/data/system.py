@@ -23,6 +23,7 @@ from .calls import Call, CallerRegion
 from .database import db
 from .jobs import JobRun
 from .jsonfield import JSONField
+from .series import SeriesCounter
 
 
 class User(SystemModel):
@@ -116,7 +117,7 @@ class AuditEntry(SystemModel):
 
 
 SYSTEM_MODELS: list[type[Model]] = [User, UserRole, MetadataRevision, MetadataDraft, AuditEntry, Call, CallerRegion,
-                                     JobRun, *AGENT_MODELS]
+                                     JobRun, SeriesCounter, *AGENT_MODELS]
 
 
 def create_system_tables() -> None:

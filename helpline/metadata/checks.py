@@ -20,6 +20,7 @@ from .kinds.entity import NUMBER_TYPES, ORDERABLE_TYPES, SHOWN_TYPES, TEXT_TYPES
 from .kinds.role import EntityGrant
 from .metaset import MetadataSet, Source
 from .permissions import PERMISSIONS
+from .series import series_problem
 from .yamlpos import Path
 
 
@@ -121,6 +122,8 @@ def _check_entity(r: _Report, e: Entity) -> None:
                 if key and not key.unique:
                     r.add(src, "HL-E214", f"link_key '{f.link_key}' of '{f.link}' is not unique", (*base, "link_key"),
                           hint="A link key must identify one record: mark it 'unique: true'.")
+        if f.series is not None and (problem := series_problem(f)):
+            r.add(src, "HL-E220", problem, (*base, "series"))
         if f.default is not None:
             why = _default_ok(f, f.default, r.mset.categories)
             if why:

@@ -60,6 +60,9 @@ CATALOGUE: dict[str, Check] = {c.id: c for c in [
     Check("HL-E217", "unknown page", "Use one of the built-in pages listed in the message."),
     Check("HL-E218", "screen of the wrong view here", "A list needs a form screen to open, and so on."),
     Check("HL-E219", "unknown category code", "Use a code of the field's category tree."),
+    Check("HL-E220", "invalid numbering series",
+          "A series is text with date parts such as {yyyyMMdd} and one {seq:N} (N digits, 1-12), e.g. "
+          "WO{yyyyMMdd}{seq:5}, on a text field long enough for its values and without a default."),
     Check("HL-E301", "unknown IVR node", "Refer to a node defined under 'nodes' of the same flow."),
     Check("HL-E302", "unknown prompt", "Refer to a prompt defined under 'prompts' of the same flow."),
     Check("HL-E303", "unknown queue", "Refer to a queue defined in a routing under metadata/routings/."),

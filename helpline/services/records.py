@@ -42,6 +42,7 @@ from helpline.security.actor import Actor, PermissionDenied
 from helpline.security.audit import audit, field_changes
 from helpline.security.masking import apply_masks
 
+from .numbering import assign_numbers, numbered_fields
 from .values import FieldError, clean_values
 
 if TYPE_CHECKING:
@@ -216,14 +217,16 @@ class RecordService:
         actor.require(entity_name, "create")
         raw = self._before_save(actor, entity_name, raw, None)
         values, errors = clean_values(entity, raw, self.platform.metadata.categories)
+        numbered = numbered_fields(entity, values, errors)
         if errors:
             raise ValidationFailed(errors)
 
         def work() -> Record:
+            model = self.platform.models[entity_name]
+            assign_numbers(model, entity, values, numbered)
             more = self._validate_links_and_rules(entity, values, values)
             if more:
                 raise ValidationFailed(more)
-            model = self.platform.models[entity_name]
             now = utcnow()
             try:
                 with db.atomic():

@@ -60,6 +60,9 @@ class EntityField(Strict):
     """For ``link`` fields: the linked entity."""
     link_key: Name | None = None
     """For ``link`` fields: the linked entity's unique field stored here (default: its id)."""
+    series: str | None = None
+    """A numbering series (``WO{yyyyMMdd}{seq:5}``, see :mod:`helpline.metadata.series`): the server gives a new
+    record the next number when it is created without a value (text fields)."""
     retired: bool = False
 
     @model_validator(mode="after")
