@@ -140,7 +140,7 @@ def render(text: str, language: str, target: Path) -> Path:
         spoken = Path(work) / "spoken.wav"
         converted = Path(work) / "converted.wav"
         _run(["espeak-ng", "-v", VOICES[language], "-w", str(spoken), "--", text])
-        _run(["sox", str(spoken), "-r", str(RATE), "-c", str(CHANNELS), "-b", str(BITS), "-e", "signed-integer",
+        _run(["sox", "-D", str(spoken), "-r", str(RATE), "-c", str(CHANNELS), "-b", str(BITS), "-e", "signed-integer",
               str(converted)])
         shutil.move(str(converted), target)
     return target

@@ -6,9 +6,11 @@ the draft while live callers get the live flow; roll back from the History tab."
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
-from designer_helpers import admin, one, until
+import pytest
+from designer_helpers import admin, confirmed, one, until
 from nicegui import run, ui
 from nicegui.testing import User
 from ui_helpers import log_in, see
@@ -107,6 +109,7 @@ async def test_menu_change_is_published_and_heard_then_rolled_back(user: User, c
     await until(lambda: len(history.rows) >= 2, "history")
     history.selected = [history.rows[1]]
     user.find(marker="designer-rollback").click()
+    await confirmed(user, "designer-rollback-ok")
     await see(user, "is live again")
     await until(lambda: ui_platform.metadata.objects["ivr"]["main"].nodes["main_menu"].timeout == 5.0, "rolled back")
     switch = SimulatedSwitch("", language="en")
@@ -170,3 +173,21 @@ async def test_test_call_runs_the_draft_while_live_callers_get_the_live_flow(use
     await see(user, "Result: transfer")
     assert len(ui_platform.store.history("ivr", "main") or []) == revisions  # nothing was published
     assert draft_of(ui_platform)  # the draft is still there
+
+
+async def test_render_speaks_the_edited_prompt_into_the_sounds_folder(user: User, ui_platform: Platform,
+                                                                     tmp_path: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    from helpline.services.prompts import render
+
+    monkeypatch.setenv("HELPLINE_SOUNDS", str(tmp_path / "sounds"))
+    await open_main(user)
+    edited = f"{NEW_MENU} (to render)."
+    await type_and_leave(user, "ivr-prompt-main_menu-text-en", edited)
+    await until(lambda: edited in str(draft_of(ui_platform).get("prompts", {}).get("main_menu")), "draft")
+    user.find(marker="ivr-prompt-main_menu-render").click()
+    target = tmp_path / "sounds/en/helpline/main-menu.wav"
+    await see(user, "2 sound file(s) written")
+    assert (tmp_path / "sounds/zh_CN/helpline/main-menu.wav").is_file()
+    expected = render(edited, "en", tmp_path / "expected.wav").read_bytes()
+    assert target.read_bytes() == expected, "the edited text, not the live one"

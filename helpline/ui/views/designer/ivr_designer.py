@@ -24,6 +24,7 @@ from pydantic.fields import FieldInfo
 
 from helpline.metadata.ivr_checks import ivrs_of, queue_names
 from helpline.metadata.kinds.ivr import DTMF_KEYS, NODE_MODELS
+from helpline.services import prompts as prompt_files
 from helpline.services.designer import ivr_ops as ops
 
 from ...i18n import t
@@ -321,6 +322,8 @@ class IvrDesigner(Editor):
                         self.text_input(prompt, "file", ("prompts", pname, "file"), t("designer.ivr.file"),
                                         str(prompt.get("file") or ""), required=True,
                                         marker=f"ivr-prompt-{pname}-file")
+                    ui.button(icon="record_voice_over", on_click=lambda p=pname: self.render_prompt(p)) \
+                        .props("flat dense").tooltip(t("designer.ivr.render")).mark(f"ivr-prompt-{pname}-render")
                     ui.button(icon="delete", on_click=lambda p=pname: self.remove_prompt(p)) \
                         .props("flat dense color=negative").mark(f"ivr-prompt-{pname}-remove")
                 label_inputs(self.frame, prompt, ("prompts", pname), "text", marker=f"ivr-prompt-{pname}-text")
@@ -449,6 +452,17 @@ class IvrDesigner(Editor):
             return
         prompts[name] = {"file": f"helpline/{name.replace('_', '-')}", "text": {"en": name}}
         await self.commit(structural=True)
+
+    async def render_prompt(self, name: str) -> None:
+        """Speak the prompt's texts as edited into Asterisk's sounds folder (``helpline.services.prompts``)."""
+        prompt = (self.data.get("prompts") or {}).get(name)
+        folder = prompt_files.sounds_dir()
+        try:
+            written = await run.io_bound(prompt_files.render_prompt, dict(prompt or {}), folder)
+        except prompt_files.RenderError as exc:
+            ui.notify(t("designer.ivr.render_failed", error=str(exc)), type="negative")
+            return
+        ui.notify(t("designer.ivr.rendered", count=len(written), folder=str(folder)), type="positive")
 
     async def remove_prompt(self, name: str) -> None:
         self.data.get("prompts", {}).pop(name, None)
