@@ -14,6 +14,7 @@ from telephony.agi.testpeer import environment_lines
 from telephony.control.channels import CHANNELS, ChannelRegistry, endpoint_of
 from telephony.ivr import IvrEngine
 from telephony.ivr.agi_handler import make_agi_handler
+from telephony.ivr.engine import CallOutcome
 from telephony.switch.answers import ANSWERS, AnswerRegistry, make_answered_handler
 from telephony.switch.simulated import SimulatedSwitch
 
@@ -147,11 +148,25 @@ class _Engine:
         self.registry, self.detach = registry, detach
         self.during: Any = None
 
-    def run_call(self, switch: Any, **kwargs: Any) -> None:
+    def run_call(self, switch: Any, **kwargs: Any) -> CallOutcome:
         kwargs["on_open"](42)
         self.during = self.registry.get(42)
         if self.detach:  # call control redirected the caller out of the session
             self.registry.update(42, detached=True)
+        return CallOutcome(42, "transfer", "main")
+
+
+class _Agi:
+    """Stands in for the session: the handler only presets HELPLINE_RESULT on it."""
+
+    dead = broken = False
+    uniqueid = "1.1"
+
+    def __init__(self) -> None:
+        self.set: list[tuple[str, str]] = []
+
+    def set_variable(self, name: str, value: str) -> None:
+        self.set.append((name, value))
 
 
 @pytest.mark.parametrize("detach", [False, True])
@@ -159,9 +174,11 @@ def test_the_ivr_session_records_the_caller_while_it_runs(detach: bool) -> None:
     registry = ChannelRegistry()
     engine = _Engine(registry, detach=detach)
     handler = make_agi_handler(None, engine=engine, channels=registry)  # type: ignore[arg-type]
-    handler(None, parse_environment(environment_lines("ivr/main", env={"channel": CALLER})))  # type: ignore[arg-type]
+    agi = _Agi()
+    handler(agi, parse_environment(environment_lines("ivr/main", env={"channel": CALLER})))  # type: ignore[arg-type]
     assert engine.during is not None and engine.during.caller == CALLER
     assert (42 in registry) is detach
+    assert agi.set == [("HELPLINE_RESULT", "error")], "preset before the flow runs"
 
 
 def test_the_engine_tells_the_call_id_when_the_record_opens(engine: IvrEngine) -> None:
