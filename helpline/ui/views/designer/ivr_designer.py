@@ -462,7 +462,7 @@ class IvrDesigner(Editor):
         except prompt_files.RenderError as exc:
             ui.notify(t("designer.ivr.render_failed", error=str(exc)), type="negative")
             return
-        ui.notify(t("designer.ivr.rendered", count=len(written), folder=str(folder)), type="positive")
+        ui.notify(t("designer.ivr.rendered", count=len(written or []), folder=str(folder)), type="positive")
 
     async def remove_prompt(self, name: str) -> None:
         self.data.get("prompts", {}).pop(name, None)
