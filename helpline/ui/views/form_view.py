@@ -42,6 +42,13 @@ class FormView:
         self.defaults = defaults or {}
         self.version: int | None = None
         self.widgets: dict[str, FieldWidget] = {}
+        self.order: list[str] = []
+        """The fields in layout order (untabbed sections first, then tab by tab)."""
+        self.tab_of: dict[str, str] = {}
+        """Field → the label of the tab holding it."""
+        self.panels: ui.tab_panels | None = None
+        self.badges: dict[str, ui.badge] = {}
+        """Tab label → its error badge."""
         self.record: Record | None = None
         self.container = ui.column().classes("w-full")
         ui.timer(0, self.load, once=True)
@@ -78,6 +85,10 @@ class FormView:
         elif self.record is None:
             title = t("form.new_title", entity=label(self.entity.label, self.entity.name))
         self.widgets.clear()
+        self.order.clear()
+        self.tab_of.clear()
+        self.badges.clear()
+        self.panels = None
         with self.container:
             with ui.row().classes("w-full items-center"):
                 ui.label(title).classes("text-h6")
@@ -98,10 +109,18 @@ class FormView:
             if groups:
                 with ui.tabs().classes("w-full").props("align=left") as tabs:
                     tab_objs = {name: ui.tab(name) for name in groups}
-                with ui.tab_panels(tabs, value=next(iter(tab_objs.values()))).classes("w-full").props("keep-alive"):
+                    for name, tab in tab_objs.items():
+                        with tab:
+                            self.badges[name] = ui.badge("", color="negative").props("floating") \
+                                .classes("tab-error-badge").mark(f"tab-errors-{name.replace(' ', '_')}")
+                            self.badges[name].set_visibility(False)
+                with ui.tab_panels(tabs, value=next(iter(tab_objs.values()))).classes("w-full").props("keep-alive") \
+                        as self.panels:
                     for name, sections in groups.items():
                         with ui.tab_panel(tab_objs[name]):
                             for section in sections:
+                                for ref in section.refs():
+                                    self.tab_of[ref.field] = name
                                 self.render_section(section, values)
             if self.record is not None:
                 for spec in self.screen.related:
@@ -118,12 +137,18 @@ class FormView:
         field = self.entity.any_field(ref.field)
         if field is None:
             return
+        self.order.append(ref.field)
         masked = self.record is not None and ref.field in self.record.masked
         system = self.entity.field(ref.field) is None
         readonly = ref.readonly or not self.editable or masked or system
+        numbered = bool(field.series) and self.record is None  # the server numbers a new record
+        if numbered:
+            field = field.model_copy(update={"required": False})
         with ui.element("div").style(f"grid-column: span {min(ref.span, 4)}"):
             widget = make_widget(self.ctx, field, readonly=readonly, hint=label(ref.hint) if ref.hint else None,
                                  caption=label(ref.label) if ref.label else None)
+            if numbered:
+                widget.element.props["hint"] = t("form.series.assigned")
             value = values.get(ref.field, default_value(field) if self.record is None else None)
             if masked or system:
                 shown = show(field, value, self.ctx.platform.metadata, language=self.ctx.language)
@@ -166,17 +191,42 @@ class FormView:
             ui.timer(0, fill, once=True)
 
     def collect(self) -> dict[str, Any] | None:
-        """The editable fields' values (the service keeps only what changed), or None if a check fails."""
-        results = [w.valid() for w in self.widgets.values()]  # every field shows its own error
-        if not all(results):
+        """The editable fields' values (the service keeps only what changed), or None if a check fails (the
+        tabs holding errors are marked and the first error is shown)."""
+        results = {name: w.valid() for name, w in self.widgets.items()}  # every field shows its own error
+        if not all(results.values()):
+            self.show_errors([name for name, ok in results.items() if not ok])
             return None
         return {name: w.value for name, w in self.widgets.items()}
+
+    def show_errors(self, names: list[str]) -> None:
+        """Badge every tab holding one of the fields ``names`` with their count, and bring the first of them
+        (in layout order) into view: its tab opened, its input focused."""
+        counts: dict[str, int] = {}
+        for name in names:
+            if name in self.tab_of:
+                counts[self.tab_of[name]] = counts.get(self.tab_of[name], 0) + 1
+        for tab, badge in self.badges.items():
+            badge.text = str(counts.get(tab, ""))
+            badge.set_visibility(tab in counts)
+            if tab in counts:
+                badge.props["title"] = t("form.tab_errors", count=counts[tab])
+                badge.update()
+        first = next((name for name in self.order if name in names), None)
+        if first is None:
+            return
+        if self.panels is not None and first in self.tab_of:
+            self.panels.set_value(self.tab_of[first])
+        widget = self.widgets.get(first)
+        if widget is not None:
+            widget.element.run_method("focus")
 
     async def save(self) -> None:
         values = self.collect()
         if values is None:
             ui.notify(t("errors.check_fields"), type="warning")
             return
+        self.show_errors([])
         for w in self.widgets.values():
             w.show_error(None)
         try:
@@ -192,6 +242,7 @@ class FormView:
                     widget.show_error(error_text(err))
                 else:
                     ui.notify(f"{name}: {error_text(err)}", type="negative")
+            self.show_errors([name for name in exc.errors if name in self.widgets])
             return
         except StaleRecord:
             ui.notify(t("form.version_conflict"), type="negative")
