@@ -291,3 +291,15 @@ def test_parse_agi_args_like_asterisk() -> None:
     assert parse_agi_args('STREAM FILE beep ""') == ["STREAM", "FILE", "beep", ""]
     assert parse_agi_args('SET VARIABLE FOO "a b \\"q\\" \\\\"') == ["SET", "VARIABLE", "FOO", 'a b "q" \\']
     assert parse_agi_args("EXEC  Playback\ta,b") == ["EXEC", "Playback", "a,b"]
+
+
+def test_missing_files_as_asterisk_22_answers_them() -> None:
+    """GET DATA of a missing file: ``200 result=-1`` at once, no key taken, the AGI still succeeds; STREAM FILE
+    and GET OPTION of one: ``result=-1 endpos=<offset>`` and RESULT_FAILURE, so AGISTATUS ends FAILURE."""
+    model = AsteriskPeer(("127.0.0.1", 9), caller=Caller("5"), missing_files=["gone"]).channel
+    assert model.answer("GET DATA gone 5000 1")[1] == ["200 result=-1"]
+    assert model.caller.pending == "5" and model.now() == 0.0 and model.agi_status == "SUCCESS"
+    assert model.answer('STREAM FILE gone "" 800')[1] == ["200 result=-1 endpos=800"]
+    assert model.agi_status == "FAILURE" and model.caller.pending == "5"
+    option = AsteriskPeer(("127.0.0.1", 9), missing_files=["gone"]).channel
+    assert option.answer('GET OPTION gone "12"')[1] == ["200 result=-1 endpos=0"] and option.agi_status == "FAILURE"
