@@ -133,7 +133,7 @@ class ListCase:
     actor: str  # system | agent
     where: bool  # the tier + city filter
     sort: list[tuple[str, bool]]
-    search: str | None = None  # "name" or "phone": what the agent types
+    search: str | None = None  # "name", "phone" or "phone_part" (its last 7 digits): what the agent types
     pages: int = 20
 
 
@@ -147,6 +147,8 @@ LIST_CASES = [
              [("customer_no", False)], search="name", pages=1),
     ListCase("list: quick search by a phone number, sort customer_no, page 1", "system", False,
              [("customer_no", False)], search="phone", pages=1),
+    ListCase("list: quick search by part of a phone number (last 7 digits), sort customer_no, page 1", "system",
+             False, [("customer_no", False)], search="phone_part", pages=1),
     ListCase("list: agent row scope (changsha), sort customer_no", "agent", False, [("customer_no", False)]),
     ListCase("list: agent row scope + tier filter, sort name", "agent", True, [("name", False)]),
     ListCase("list: agent row scope, sort name", "agent", False, [("name", False)]),
@@ -282,10 +284,12 @@ class DatabaseBench:
         from helpline.data.database import session
 
         model = self.platform.models["customer"]
-        column = model._meta.fields[kind]
+        column = model._meta.fields[kind.removesuffix("_part")]
         ids = self.rng.sample(range(1, self.args.customers + 1), min(k, self.args.customers))
         with session():
             terms = [r[0] for r in model.select(column).where(model.id.in_(ids)).tuples() if r[0]]
+        if kind.endswith("_part"):
+            terms = [t[-7:] for t in terms]
         self.rng.shuffle(terms)
         return terms
 

@@ -199,15 +199,15 @@ class _Compiler:
         return _expr(col.in_(inner.select(compiler.column(target.key)).order_by()))
 
     def _digits(self, name: str, text: str) -> Expression:
-        """Any part of a number: ``id IN (SELECT id FROM t WHERE f LIKE '%digits%')`` — the inner scan reads
+        """Any part of a number: ``id IN (SELECT id FROM t WHERE instr(f, digits) > 0)`` — the inner scan reads
         the field's index only (narrow), not the table."""
         digits = re.sub(r"[^0-9]", "", text)
         if not digits:
             return _expr(SQL("1 = 0"))
         inner = self.model.alias("digits_scan")
         inner_col = getattr(inner, name)
-        like = _expr(NodeList((inner_col, SQL("LIKE"), Value(f"%{digits}%"))))
-        return _expr(self.model.id.in_(inner.select(inner.id).where(like)))
+        found = (fn.strpos if is_postgres() else fn.instr)(inner_col, digits) > 0
+        return _expr(self.model.id.in_(inner.select(inner.id).where(found)))
 
     def _texty(self, name: str) -> bool:
         f = self.entity.field(name)
@@ -248,13 +248,15 @@ def _escape_like(text: str) -> str:
 NUMBER_WORD = re.compile(r"^\+?[0-9][0-9-]{5,}$")
 
 
-def search_condition(entity: Entity, text: str | None, hidden: frozenset[str] = frozenset()) -> Cond:
+def search_condition(entity: Entity, text: str | None, hidden: frozenset[str] = frozenset(), *,
+                     anywhere: bool = True) -> Cond:
     """Quick search: every word must be found in one of the entity's search fields (``hidden`` ones left out:
     a field masked for the caller is never searched, or its value could be enumerated).
 
     A word that looks like a number (a phone, card or customer number, six digits or more) is matched from
-    the start of the indexed search fields — an index range instead of a scan of every row — and anywhere in
-    the digits of the phone fields. A text over :data:`MAX_SEARCH_LENGTH` characters is refused."""
+    the start of the indexed search fields — an index range instead of a scan of every row — and, with
+    ``anywhere``, in any part of the phone fields' digits instead (a scan of the phone index; :func:`fetch_page`
+    tries the start first). A text over :data:`MAX_SEARCH_LENGTH` characters is refused."""
     if not text or not text.strip() or not entity.search_fields:
         return TRUE
     if len(text) > MAX_SEARCH_LENGTH:
@@ -266,7 +268,7 @@ def search_condition(entity: Entity, text: str | None, hidden: frozenset[str] = 
     words = text.split()[:5]
     conditions = []
     for word in words:
-        phones = [f for f in fields if (fd := entity.field(f)) and fd.type == "phone"]
+        phones = [f for f in fields if (fd := entity.field(f)) and fd.type == "phone"] if anywhere else []
         indexed = [f for f in fields if (fd := entity.field(f)) and (fd.indexed or fd.unique) and f not in phones]
         if NUMBER_WORD.match(word) and (indexed or phones):
             digits = word.replace("-", "")
@@ -277,10 +279,10 @@ def search_condition(entity: Entity, text: str | None, hidden: frozenset[str] = 
     return all_of(*conditions)
 
 
-def build_select(models: EntityModels, q: ListQuery) -> tuple[Any, _Compiler]:
+def build_select(models: EntityModels, q: ListQuery, *, anywhere: bool = True) -> tuple[Any, _Compiler]:
     entity = models.entity(q.entity)
     compiler = _Compiler(models, entity)
-    cond = all_of(q.where, q.scope, search_condition(entity, q.search, q.hidden))
+    cond = all_of(q.where, q.scope, search_condition(entity, q.search, q.hidden, anywhere=anywhere))
     columns = [compiler.column(c) for c in (q.columns or [])]
     model = compiler.model
     query = model.select(*([model.id, *columns] if columns else []))
@@ -290,11 +292,23 @@ def build_select(models: EntityModels, q: ListQuery) -> tuple[Any, _Compiler]:
     return query, compiler
 
 
+def _search_anywhere(models: EntityModels, q: ListQuery) -> bool:
+    """Whether a number in the quick search is looked for in any part of the phone numbers: only when no
+    record matches it from the start (an index range; the scan of every number is the fallback)."""
+    if not q.search:
+        return False
+    entity = models.entity(q.entity)
+    if search_condition(entity, q.search, q.hidden) == search_condition(entity, q.search, q.hidden, anywhere=False):
+        return False
+    query, _ = build_select(models, q, anywhere=False)
+    return not query.exists()
+
+
 def fetch_page(models: EntityModels, q: ListQuery) -> Page:
     """One page of rows (as dicts) and the total, counted up to ``count_cap``."""
     page_size = max(1, min(q.page_size, MAX_PAGE_SIZE))
     page = max(1, q.page)
-    query, compiler = build_select(models, q)
+    query, compiler = build_select(models, q, anywhere=_search_anywhere(models, q))
     order = []
     for name, descending in q.sort:
         col = compiler.column(name)
@@ -324,7 +338,7 @@ def count_capped(query: Any, cap: int) -> tuple[int, bool]:
 def iterate_rows(models: EntityModels, q: ListQuery, *, limit: int = 1_000_000, batch: int = 2000
                  ) -> Iterator[dict[str, Any]]:
     """Every row of a query in order, in batches (for exports)."""
-    query, compiler = build_select(models, q)
+    query, compiler = build_select(models, q, anywhere=_search_anywhere(models, q))
     order = [compiler.column(n).desc() if d else compiler.column(n) for n, d in q.sort] + [compiler.model.id]
     seen = 0
     offset = 0
