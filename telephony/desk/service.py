@@ -3,7 +3,8 @@
 The agent desktop and the supervisor console call only this (plus :mod:`telephony.desk.screenpop`).
 Each function checks, in this order: the user has an agent profile, the permission (``desktop`` and the
 function's own, e.g. ``agent.transfer``), and the agent's current status/state (``hold`` only while
-talking, ``answer`` only while ringing ...); a refusal raises :class:`DeskError` (or ``PermissionDenied``)
+talking, ``answer`` only while ringing ...) — both from the one table of :mod:`telephony.desk.actions`,
+which the UI's buttons read too; a refusal raises :class:`DeskError` (or ``PermissionDenied``)
 with a message for the agent, and nothing changes. Status and state changes are journaled by the router
 (``hl_agent_event``); call-control actions and supervisor actions are written to the audit log.
 
@@ -28,9 +29,10 @@ from helpline.security.audit import audit
 from helpline.services import agents as agent_service
 from helpline.services.platform import Platform
 from telephony.control.base import CallControl, ControlError, SpyMode, Target
+from telephony.desk.actions import AGENT_ACTIONS, SUPERVISOR_ACTIONS, Rule
 from telephony.router.core import Router, RouterError
 from telephony.router.events import AgentAlert, AgentChanged, CallDecision, CallLeft, Offer, RouterEvent
-from telephony.router.model import ON_CALL, Agent, AgentState
+from telephony.router.model import ON_CALL, Agent
 from telephony.router.service import RouterService
 
 __all__ = ["AgentRef", "DeskError", "DeskService"]
@@ -91,17 +93,23 @@ class DeskService:
         except RouterError as exc:
             raise DeskError(str(exc)) from exc
 
-    def _need(self, number: str, states: set[AgentState], what: str) -> Agent:
+    def check(self, actor: Actor, number: str, action: str, *, supervisor: bool = False) -> Agent:
+        """Agent ``number`` if ``action`` (of :data:`AGENT_ACTIONS`, or :data:`SUPERVISOR_ACTIONS` on another
+        agent) is granted to ``actor`` and possible in the agent's status and state; else ``PermissionDenied``
+        or ``DeskError`` saying why."""
+        rule: Rule = (SUPERVISOR_ACTIONS if supervisor else AGENT_ACTIONS)[action]
+        if rule.permission:
+            actor.require_permission(rule.permission)
         agent = self._agent(number)
-        if agent.state not in states:
-            allowed = ", ".join(sorted(str(s) for s in states))
-            raise DeskError(f"{what} is possible while {allowed}, not while {agent.state}")
+        why = rule.refusal(action, agent.status, agent.state, number in self.consulting)
+        if why:
+            raise DeskError(why)
         return agent
 
-    def _call(self, number: str, what: str, *states: AgentState) -> tuple[Agent, int]:
-        agent = self._need(number, set(states or (AgentState.TALKING, AgentState.HOLD)), what)
+    def _call(self, actor: Actor, number: str, action: str, *, supervisor: bool = False) -> tuple[Agent, int]:
+        agent = self.check(actor, number, action, supervisor=supervisor)
         if agent.call_id is None:
-            raise DeskError(f"{what}: there is no call")
+            raise DeskError(f"{action.replace('_', ' ')}: there is no call")
         return agent, agent.call_id
 
     def _control(self, action: Callable[[], None]) -> None:
@@ -119,6 +127,7 @@ class DeskService:
     def sign_in(self, actor: Actor, *, shift: bool = False) -> AgentRef:
         """Sign in to the telephony, not ready (``shift``: shift sign-in after a shift sign-out)."""
         ref = self.agent_of(actor)
+        self.check(actor, ref.number, "shift_in" if shift else "sign_in")
         self._do(lambda r: r.sign_in(ref.number, ready=False, reason="sign_in", by=actor.username))
         self._do(lambda r: r.agent_connected(ref.number))
         if shift:
@@ -128,18 +137,19 @@ class DeskService:
     def sign_out(self, actor: Actor, *, shift: bool = False) -> None:
         """Sign out of the telephony (``shift``: shift sign-out; the web session stays)."""
         ref = self.agent_of(actor)
+        self.check(actor, ref.number, "shift_out" if shift else "sign_out")
         self._do(lambda r: r.sign_out(ref.number, by=actor.username))
         if shift:
             self._audit(actor, "desk.shift_out", None, agent=ref.number)
 
     def ready(self, actor: Actor) -> None:
         ref = self.agent_of(actor)
-        self._signed_in(ref.number)
+        self.check(actor, ref.number, "ready")
         self._do(lambda r: r.set_ready(ref.number, by=actor.username))
 
     def not_ready(self, actor: Actor, reason: str) -> None:
         ref = self.agent_of(actor)
-        self._signed_in(ref.number)
+        self.check(actor, ref.number, "not_ready")
         tree = self.platform.metadata.categories.get("not_ready_reason")
         if tree is None or reason not in tree.codes(include_retired=False) or reason in RESERVED_REASONS:
             raise DeskError(f"'{reason}' is not a not-ready reason an agent can choose")
@@ -149,12 +159,8 @@ class DeskService:
 
     def study(self, actor: Actor) -> None:
         ref = self.agent_of(actor)
-        self._signed_in(ref.number)
+        self.check(actor, ref.number, "study")
         self._do(lambda r: r.set_study(ref.number, by=actor.username))
-
-    def _signed_in(self, number: str) -> None:
-        if not self._agent(number).signed_in:
-            raise DeskError("sign in first")
 
     def set_auto_answer(self, actor: Actor, on: bool) -> None:
         if on:
@@ -172,40 +178,41 @@ class DeskService:
     # ------------------------------------------------------------------------------- call functions
     def answer(self, actor: Actor) -> int:
         ref = self.agent_of(actor)
-        _, call_id = self._call(ref.number, "answer", AgentState.RINGING, AgentState.RESERVED)
+        _, call_id = self._call(actor, ref.number, "answer")
         self._control(lambda: self.control.answer(call_id, ref.endpoint))
         return call_id
 
     def release(self, actor: Actor) -> None:
         ref = self.agent_of(actor)
-        _, call_id = self._call(ref.number, "release")
+        _, call_id = self._call(actor, ref.number, "release")
         self._control(lambda: self.control.hang_up(call_id, ref.endpoint))
         self._audit(actor, "desk.release", call_id, agent=ref.number)
 
     def hold(self, actor: Actor) -> None:
         ref = self.agent_of(actor)
-        _, call_id = self._call(ref.number, "hold", AgentState.TALKING)
+        _, call_id = self._call(actor, ref.number, "hold")
         self._control(lambda: self.control.hold(call_id, ref.endpoint))
         self._do(lambda r: r.hold(ref.number))
         self._audit(actor, "desk.hold", call_id, agent=ref.number)
 
     def unhold(self, actor: Actor) -> None:
         ref = self.agent_of(actor)
-        _, call_id = self._call(ref.number, "unhold", AgentState.HOLD)
+        _, call_id = self._call(actor, ref.number, "unhold")
         self._control(lambda: self.control.unhold(call_id, ref.endpoint))
         self._do(lambda r: r.unhold(ref.number))
         self._audit(actor, "desk.unhold", call_id, agent=ref.number)
 
     def mute(self, actor: Actor, on: bool) -> None:
         ref = self.agent_of(actor)
-        _, call_id = self._call(ref.number, "mute")
+        _, call_id = self._call(actor, ref.number, "mute")
         self._control(lambda: self.control.mute(call_id, ref.endpoint, on))
         (self.muted.add if on else self.muted.discard)(ref.number)
         self._audit(actor, "desk.mute" if on else "desk.unmute", call_id, agent=ref.number)
 
     def transfer(self, actor: Actor, target: str) -> None:
         """Transfer to ``agent:1002``, ``queue:billing``, ``ivr:main`` or ``external:13800000000``."""
-        actor.require_permission("agent.transfer")
+        ref = self.agent_of(actor)
+        _, call_id = self._call(actor, ref.number, "transfer")
         try:
             parsed = Target.parse(target)
         except ValueError as exc:
@@ -215,8 +222,6 @@ class DeskService:
             if not parsed.value.isdigit() or not 3 <= len(parsed.value) <= 20:
                 raise DeskError(f"'{parsed.value}' is not a phone number")
         self._check_target(parsed)
-        ref = self.agent_of(actor)
-        _, call_id = self._call(ref.number, "transfer")
         self._control(lambda: self.control.transfer(call_id, ref.endpoint, parsed))
         self._audit(actor, "desk.transfer", call_id, agent=ref.number, target=str(parsed))
 
@@ -230,9 +235,8 @@ class DeskService:
 
     def consult(self, actor: Actor, other: str) -> None:
         """Internal help: the caller is held while this agent calls agent ``other`` (only while talking)."""
-        actor.require_permission("agent.consult")
         ref = self.agent_of(actor)
-        _, call_id = self._call(ref.number, "consult", AgentState.TALKING)
+        _, call_id = self._call(actor, ref.number, "consult")
         target = self._agent(other)
         if other == ref.number or not target.signed_in or target.state in ON_CALL:
             raise DeskError(f"agent {other} cannot be consulted now ({target.status}, {target.state})")
@@ -241,30 +245,26 @@ class DeskService:
         self.consulting[ref.number] = other
         self._audit(actor, "desk.consult", call_id, agent=ref.number, consulted=other)
 
-    def _consulting(self, actor: Actor, what: str) -> tuple[AgentRef, int, str]:
+    def _consulting(self, actor: Actor, action: str) -> tuple[AgentRef, int, str]:
         ref = self.agent_of(actor)
-        other = self.consulting.get(ref.number)
-        if other is None:
-            raise DeskError(f"{what} needs a consultation in progress")
-        _, call_id = self._call(ref.number, what)
-        return ref, call_id, other
+        _, call_id = self._call(actor, ref.number, action)
+        return ref, call_id, self.consulting[ref.number]
 
     def cancel_consult(self, actor: Actor) -> None:
-        ref, call_id, other = self._consulting(actor, "cancel the consultation")
+        ref, call_id, other = self._consulting(actor, "cancel_consult")
         self._control(lambda: self.control.cancel_consult(call_id, ref.endpoint))
         self.consulting.pop(ref.number, None)
         self._do(lambda r: r.unhold(ref.number))
         self._audit(actor, "desk.cancel_consult", call_id, agent=ref.number, consulted=other)
 
     def complete_transfer(self, actor: Actor) -> None:
-        actor.require_permission("agent.transfer")
-        ref, call_id, other = self._consulting(actor, "transfer to the consulted agent")
+        ref, call_id, other = self._consulting(actor, "complete_transfer")
         self._control(lambda: self.control.complete_transfer(call_id, ref.endpoint))
         self.consulting.pop(ref.number, None)
         self._audit(actor, "desk.complete_transfer", call_id, agent=ref.number, to=other)
 
     def conference(self, actor: Actor) -> None:
-        ref, call_id, other = self._consulting(actor, "a three-way call")
+        ref, call_id, other = self._consulting(actor, "conference")
         self._control(lambda: self.control.conference(call_id, ref.endpoint))
         self.consulting.pop(ref.number, None)
         self._do(lambda r: r.unhold(ref.number))
@@ -272,7 +272,7 @@ class DeskService:
 
     def end_wrap_up(self, actor: Actor) -> None:
         ref = self.agent_of(actor)
-        self._need(ref.number, {AgentState.WRAP_UP}, "ending wrap-up")
+        self.check(actor, ref.number, "end_wrap_up")
         self._do(lambda r: r.end_wrap_up(ref.number, by=actor.username))
 
     # --------------------------------------------------------------------------------- views
@@ -321,32 +321,28 @@ class DeskService:
     # ------------------------------------------------------------------------------ supervisors
     def force(self, actor: Actor, number: str, what: str, reason: str | None = None) -> None:
         """``ready``, ``not_ready`` (with ``reason``) or ``sign_out`` an agent (``supervisor.force_state``)."""
-        actor.require_permission("supervisor.force_state")
-        agent = self._agent(number)
+        if what not in ("ready", "not_ready", "sign_out"):
+            raise DeskError(f"unknown forced change '{what}'")
+        agent = self.check(actor, number, what, supervisor=True)
         by = f"supervisor {actor.username}"
         if what == "ready":
             self._do(lambda r: r.set_ready(number, by=by) if agent.signed_in else r.sign_in(number, by=by))
         elif what == "not_ready":
             self._do(lambda r: r.set_not_ready(number, reason or "adjust", by=by))
-        elif what == "sign_out":
-            self._do(lambda r: r.sign_out(number, by=by))
         else:
-            raise DeskError(f"unknown forced change '{what}'")
+            self._do(lambda r: r.sign_out(number, by=by))
         self._audit(actor, f"supervisor.force_{what}", agent.call_id, agent=number, reason=reason)
 
     def spy(self, actor: Actor, number: str, mode: SpyMode) -> None:
         """Listen to, whisper to or barge in on agent ``number``'s call."""
-        permission = {"listen": "supervisor.listen", "whisper": "supervisor.whisper", "barge": "supervisor.barge"}
-        actor.require_permission(permission[mode])
+        agent, call_id = self._call(actor, number, mode, supervisor=True)
         supervisor = self.agent_of(actor)
-        agent, call_id = self._call(number, mode)
         self._control(lambda: self.control.spy(call_id, agent.profile.endpoint, supervisor.endpoint, mode))
         self._audit(actor, f"supervisor.{mode}", call_id, agent=number)
 
     def intercept(self, actor: Actor, number: str) -> None:
-        actor.require_permission("supervisor.intercept")
+        agent, call_id = self._call(actor, number, "intercept", supervisor=True)
         supervisor = self.agent_of(actor)
-        agent, call_id = self._call(number, "intercept")
         self._control(lambda: self.control.intercept(call_id, agent.profile.endpoint, supervisor.endpoint))
         self._audit(actor, "supervisor.intercept", call_id, agent=number)
 

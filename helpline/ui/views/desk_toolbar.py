@@ -1,6 +1,7 @@
 """The soft-phone toolbar of the agent desktop: every agent function of ``DeskService`` as a button, each
-enabled only in the states where it makes sense and only with its permission (:func:`available`; the
-server checks again and its refusal is shown as a notification), the not-ready reasons with their time
+enabled only in the states where it makes sense and only with its permission (:func:`available`, read from
+the server's own table :data:`telephony.desk.actions.AGENT_ACTIONS`; the server checks again and its refusal
+is shown as a notification), the not-ready reasons with their time
 limits, auto answer, the transfer and consultation dialogs, and keyboard shortcuts (:data:`SHORTCUTS`).
 
 A shortcut always asks the server, even for a button that is disabled: the agent then reads why not.
@@ -15,11 +16,11 @@ from nicegui import ui
 from nicegui.events import KeyEventArguments
 
 from helpline.security.actor import Actor
+from telephony.desk.actions import AGENT_ACTIONS, enabled
 from telephony.desk.service import RESERVED_REASONS, DeskService
-from telephony.router.model import ON_CALL
 
 from .base import ViewContext
-from .desk_status import TALKING, Words, clock, queue_labels
+from .desk_status import Words, clock, queue_labels
 
 Act = Callable[[Callable[[], Any]], Awaitable[None]]
 """Runs one blocking desk function off the event loop, shows a refusal, refreshes the desktop."""
@@ -32,28 +33,15 @@ PREVENT_DEFAULTS = ("if (!window.helplineDeskKeys) { window.helplineDeskKeys = t
 
 
 def available(view: dict[str, Any], actor: Actor) -> dict[str, bool]:
-    """Which toolbar functions make sense now (status, state, consultation) and are granted to ``actor``."""
-    status, state = view.get("status", "logged_out"), view.get("state", "idle")
+    """Which toolbar functions the server would accept now (status, state, consultation) from ``actor``;
+    the hold button holds or unholds (:meth:`Toolbar.hold_or_unhold`)."""
+    status, state = str(view.get("status", "logged_out")), str(view.get("state", "idle"))
     consulting = bool(view.get("consulting"))
-    signed_in = status != "logged_out"
-    on_call = state in TALKING
-    return {
-        "sign_in": not signed_in, "shift_in": not signed_in,
-        "sign_out": signed_in and state not in ON_CALL, "shift_out": signed_in and state not in ON_CALL,
-        "ready": signed_in and status != "ready",
-        "not_ready": signed_in,
-        "study": signed_in and status != "study",
-        "answer": state in ("ringing", "reserved"),
-        "release": on_call,
-        "hold": on_call and not consulting,
-        "mute": on_call,
-        "transfer": on_call and not consulting and actor.has("agent.transfer"),
-        "consult": state == "talking" and not consulting and actor.has("agent.consult"),
-        "complete_transfer": consulting and actor.has("agent.transfer"),
-        "conference": consulting,
-        "cancel_consult": consulting,
-        "end_wrap_up": state == "wrap_up" and actor.has("agent.wrapup"),
-    }
+    found = {name: enabled(AGENT_ACTIONS, name, status, state, consulting=consulting, has=actor.has)
+             for name in AGENT_ACTIONS}
+    found["hold"] = found["unhold" if state == "hold" else "hold"]
+    del found["unhold"]
+    return found
 
 
 class Toolbar:

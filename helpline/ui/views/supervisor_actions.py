@@ -1,9 +1,10 @@
 """The supervisor's actions on an agent of the wallboard, and call recordings.
 
 Force ready, force not ready (with a reason), force sign-out; listen, whisper, barge in and intercept
-(only while the agent is on a call). Each button is shown only to a user with its permission, and the
-desk service checks the permission again on the server and audits the action; a refusal there is
-audited too (``denied``) and shown as a notification, like any other error. A call's recording
+(only while the agent is on a call). Each button is shown only to a user with its permission and only in the
+agent's statuses and states where the server accepts it (both from the server's table,
+:data:`telephony.desk.actions.SUPERVISOR_ACTIONS`), and the desk service checks again and audits the action;
+a refusal there is audited too (``denied``) and shown as a notification, like any other error. A call's recording
 (``call_recording`` of the call record) is played with an audio player for users with
 ``supervisor.recordings``; the file comes from ``/recordings/<call id>`` (:mod:`helpline.ui.media`), which
 checks the permission again and audits the playback.
@@ -21,6 +22,7 @@ from helpline.data.database import session
 from helpline.security.actor import Actor, PermissionDenied
 from helpline.security.audit import audit
 from helpline.services.calls import CallService
+from telephony.desk.actions import SUPERVISOR_ACTIONS
 from telephony.desk.service import RESERVED_REASONS, DeskError
 
 from ..i18n import label, t
@@ -29,32 +31,28 @@ from .base import ViewContext
 RECORDINGS = "supervisor.recordings"
 RECORDING_FIELD = "call_recording"
 """The call record's field naming the call's recording (served by ``/recordings/<call id>``)."""
-ACTIONS: dict[str, tuple[str, str, str]] = {
-    # action: (permission, icon, label key)
-    "ready": ("supervisor.force_state", "play_arrow", "supervisor.force_ready"),
-    "not_ready": ("supervisor.force_state", "pause", "supervisor.force_not_ready"),
-    "sign_out": ("supervisor.force_state", "logout", "supervisor.force_sign_out"),
-    "listen": ("supervisor.listen", "hearing", "supervisor.listen"),
-    "whisper": ("supervisor.whisper", "record_voice_over", "supervisor.whisper"),
-    "barge": ("supervisor.barge", "call_merge", "supervisor.barge"),
-    "intercept": ("supervisor.intercept", "phone_forwarded", "supervisor.intercept"),
-    "recording": (RECORDINGS, "play_circle", "supervisor.playback"),
+LOOKS: dict[str, tuple[str, str]] = {
+    # action: (icon, label key)
+    "ready": ("play_arrow", "supervisor.force_ready"),
+    "not_ready": ("pause", "supervisor.force_not_ready"),
+    "sign_out": ("logout", "supervisor.force_sign_out"),
+    "listen": ("hearing", "supervisor.listen"),
+    "whisper": ("record_voice_over", "supervisor.whisper"),
+    "barge": ("call_merge", "supervisor.barge"),
+    "intercept": ("phone_forwarded", "supervisor.intercept"),
+    "recording": ("play_circle", "supervisor.playback"),
 }
-TALKING = frozenset({"talking", "hold"})
-BUSY = frozenset({"reserved", "ringing", "talking", "hold"})
+ACTIONS: dict[str, tuple[str, str, str]] = {
+    # action: (permission, icon, label key); the desk's actions with the server's permission
+    action: (str(SUPERVISOR_ACTIONS[action].permission) if action in SUPERVISOR_ACTIONS else RECORDINGS, *look)
+    for action, look in LOOKS.items()
+}
 
 
 def visible_actions(status: str, state: str, call_id: int | None) -> set[str]:
-    """The actions that make sense for an agent in this status and state."""
-    shown = set()
-    if status != "ready":
-        shown.add("ready")
-    if status != "logged_out":
-        shown.add("not_ready")
-        if state not in BUSY:
-            shown.add("sign_out")
-    if state in TALKING:
-        shown |= {"listen", "whisper", "barge", "intercept"}
+    """The actions the server accepts for an agent in this status and state (:data:`SUPERVISOR_ACTIONS`),
+    and the call's recording while it has a call."""
+    shown = {action for action, rule in SUPERVISOR_ACTIONS.items() if rule.allows(status, state)}
     if call_id is not None:
         shown.add("recording")
     return shown
