@@ -12,6 +12,7 @@
 | ami_port | --ami-port | HELPLINE_AMI_PORT | 5038 |
 | ami_user | --ami-user | HELPLINE_AMI_USER | helpline |
 | ami_secret | (environment only) | HELPLINE_AMI_SECRET | (empty) |
+| cookie_secure | (environment only) | HELPLINE_COOKIE_SECURE | off (on: the session cookie is Secure, for HTTPS) |
 | language | (environment only) | HELPLINE_LANGUAGE | zh_CN (the UI language of browsers asking for none we have) |
 | agi_max_sessions | (environment only) | HELPLINE_AGI_MAX_SESSIONS | 300 (FastAGI calls served at once; more are refused to the dialplan's fallback) |
 | shutdown_grace | (environment only) | HELPLINE_SHUTDOWN_GRACE | 30 (seconds calls in progress may run on after SIGTERM/SIGINT) |
@@ -54,6 +55,8 @@ class Settings:
     ami_user: str = "helpline"
     ami_secret: str = ""
     storage_secret: str = ""
+    cookie_secure: bool = False
+    """Mark the session cookie ``Secure`` (set ``HELPLINE_COOKIE_SECURE=1`` when browsers reach the UI over HTTPS)."""
     demo: bool = True
     demo_customers: int = 1000
     recording_purge_cron: str = "0 3 * * *"

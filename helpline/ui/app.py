@@ -9,7 +9,7 @@ from nicegui import app, ui
 from helpline.config import Settings
 from helpline.services.platform import Platform
 
-from . import live_menu, media, pages
+from . import live_menu, media, pages, private_storage, session
 from .context import set_platform
 from .i18n import QUASAR_LANGUAGES, set_default_language
 from .session import AuthMiddleware
@@ -22,6 +22,8 @@ def build(plat: Platform) -> None:
     app.add_middleware(AuthMiddleware)
     pages.register()
     media.register()
+    session.register()
+    private_storage.install()
 
 
 def serve(settings: Settings, plat: Platform) -> None:
@@ -34,4 +36,5 @@ def serve(settings: Settings, plat: Platform) -> None:
     gc_tuning.install()
     ui.run(host=settings.host, port=settings.port, title="Helpline", reload=False, show=False,
            storage_secret=settings.storage_secret or secrets.token_hex(16), uvicorn_logging_level="warning",
+           session_middleware_kwargs=session.cookie_settings(settings.cookie_secure),
            language=QUASAR_LANGUAGES[settings.language], favicon="☎")

@@ -14,7 +14,7 @@ from helpline.services.access import Target, require_open
 
 from .context import platform
 from .i18n import apply_quasar_language, current_language, t
-from .session import current_actor, sign_in
+from .session import begin_sign_in, current_actor
 from .shell import Shell
 from .views.admin_views import profile_view
 from .views.base import ViewContext
@@ -42,12 +42,11 @@ def login_page(redirect_to: str = "/", expired: str = "") -> None:
                 return
             if user is None:
                 return
-            sign_in(user)
             target = redirect_to if redirect_to.startswith("/") and not redirect_to.startswith("//") else "/"
             if user.must_change_password:
                 ui.notify(t("profile.must_change"), type="warning")
                 target = "/page/profile"
-            ui.navigate.to(target)
+            ui.navigate.to(begin_sign_in(user, target))  # a new session id for the signed-in browser
 
         password.on("keydown.enter", submit)
         ui.button(t("login.submit"), on_click=submit).classes("w-full login-submit").mark("login-submit")

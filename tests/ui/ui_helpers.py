@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from nicegui import ui
+from nicegui.storage import request_contextvar
 from nicegui.testing import User
 
 PASSWORD = "demo-pass-1"
@@ -19,6 +20,11 @@ async def log_in(user: User, username: str, password: str = PASSWORD, path: str 
     user.find(marker="login-submit").click()
     if expect_shell:
         await user.should_see(marker="logout", retries=150)
+        # The sign-in gave the browser a new session id; NiceGUI runs a page's event handlers with the page's
+        # request (its session), the simulated user with the last request of the test's task: make it the page's.
+        request_contextvar.set(user.client.request)
+        if user.back_history and user.back_history[-1].startswith("/login/complete"):
+            user.back_history[-1] = path  # a browser shows (and reloads) where the completion redirected to
 
 
 async def see(user: User, text: str) -> None:
