@@ -29,12 +29,14 @@ from .views.ivr_console import ivr_console_view
 from .views.jobs_view import jobs_view
 from .views.list_view import ListView
 from .views.query_view import QueryView
+from .views.recordings_view import recordings_view
 from .views.supervisor import supervisor_view
 
 PAGE_VIEWS: dict[str, Callable[[ViewContext], None]] = {
     "home": home_view, "categories": category_view, "audit": audit_view, "users": users_view,
     "profile": profile_view, "ivr_console": ivr_console_view,
     "supervisor": supervisor_view, "desktop": desktop_view, "designer": designer_view, "jobs": jobs_view,
+    "recordings": recordings_view,
 }
 """A view for each built-in page of ``helpline.metadata.kinds.menu.PAGES`` (the one table of pages)."""
 if set(PAGE_VIEWS) != set(PAGES):

@@ -24,6 +24,7 @@ PAGES: dict[str, str | None] = {
     "desktop": "desktop",
     "supervisor": "supervisor",
     "ivr_console": "ivr.console",
+    "recordings": "supervisor.recordings",
 }
 """The built-in pages a menu item can open, each with the function permission that opens it (None: any
 signed-in user). The one table of pages: the checks (HL-E217), the server's access decision
