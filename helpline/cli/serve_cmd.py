@@ -1,8 +1,15 @@
-"""``run.py serve`` (the default): start the platform and its web UI."""
+"""``run.py serve`` (the default): start the platform and its web UI.
+
+At start, call records an ended process left open are closed as ``interrupted``. On SIGTERM or SIGINT the web
+server stops (uvicorn's own handling), then the FastAGI server stops accepting calls and lets those in progress
+run for up to ``HELPLINE_SHUTDOWN_GRACE`` seconds before ending the rest (``HELPLINE_RESULT=error``, records
+closed as ``interrupted``), as ``run.py agi`` does.
+"""
 
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 from typing import Any
 
@@ -65,11 +72,15 @@ def run(args: argparse.Namespace) -> int:
     router = start_router(platform, settings)
     if router is None:
         return 1
+    from .agi_cmd import close_records_left_open
+
+    close_records_left_open(platform)
     if not args.no_agi:
         from telephony.ivr.agi_handler import start_agi_server
 
         try:
-            agi = start_agi_server(platform, settings.agi_host, settings.agi_port, router=router)
+            agi = start_agi_server(platform, settings.agi_host, settings.agi_port, router=router,
+                                   max_sessions=settings.agi_max_sessions)
         except OSError as exc:
             stop_router(platform)
             print(f"helpline: cannot listen for FastAGI on {settings.agi_host}:{settings.agi_port}: {exc}",
@@ -77,10 +88,21 @@ def run(args: argparse.Namespace) -> int:
             return 1
         print(f"FastAGI on {settings.agi_host}:{agi.port} (Asterisk: AGI(agi://{settings.agi_host}:{agi.port}/ivr))")
     print(f"Helpline on http://{settings.host}:{settings.port}/")
+    # uvicorn handles SIGTERM/SIGINT while the web server runs, then restores the handlers it found and raises
+    # the signal again: with Python's defaults that killed the process before the calls could finish. These
+    # handlers only note it, so the shutdown below runs.
+    signalled: list[int] = []
+    previous = {signum: signal.signal(signum, lambda got, _frame: signalled.append(got))
+                for signum in (signal.SIGTERM, signal.SIGINT)}
     try:
         serve(settings, platform)
     finally:
         if agi is not None:
-            agi.stop()
+            print(f"Helpline stopping: no new calls; calls in progress may run {settings.shutdown_grace:g} s",
+                  flush=True)
+            ended = agi.shutdown(settings.shutdown_grace)
+            print(f"FastAGI stopped ({ended} call(s) ended at the end of the grace period)", flush=True)
         stop_router(platform)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
     return 0

@@ -66,6 +66,9 @@ class Call(SystemModel):
     talk_s = FloatField(null=True)
     call_recording = CharField(max_length=255, null=True)
     """The recording of the agent's conversation (relative to the recordings folder), if the queue records."""
+    node = CharField(max_length=96, null=True)
+    """The process that served the call (``host:pid:start``): a record left open by a process that ended is
+    closed as ``interrupted`` when Helpline starts again."""
 
     class Meta:
         table_name = "hl_call"

@@ -4,11 +4,18 @@ The IVR writes through :class:`CallService` only: ``open`` at call start (so eve
 handler dies has a row), ``close`` once at the end with everything the call collected. Each write is
 its own short transaction (``session()`` + ``atomic``); nothing is held across the call. Remembered
 regions of numbers without a customer record live here too.
+
+Every record notes the process serving it (``node``, :func:`process_node`), so that a process starting
+later can tell the records an ended process left open (``open_records``, ``close_open``).
 """
 
 from __future__ import annotations
 
 import logging
+import os
+import secrets
+import socket
+from datetime import datetime
 from typing import Any
 
 from peewee import fn
@@ -26,6 +33,41 @@ CLOSE_FIELDS = frozenset({
 })
 OPEN_FIELDS = CLOSE_FIELDS | {"uniqueid", "channel", "switch"}
 
+_node: tuple[int, str] | None = None
+
+
+def process_node() -> str:
+    """This process as ``host:pid:token`` (the token tells a restarted process from an earlier one with the
+    same pid, as in a container)."""
+    global _node
+    pid = os.getpid()
+    if _node is None or _node[0] != pid:
+        _node = (pid, f"{socket.gethostname()[:64]}:{pid}:{secrets.token_hex(4)}")
+    return _node[1]
+
+
+def node_alive(node: str | None) -> bool | None:
+    """Is the process of ``node`` still running? False for this host's ended processes and for an earlier
+    process of this pid; None for another host (or a record without a node: written before nodes existed)."""
+    if not node:
+        return None
+    host, _, rest = node.partition(":")
+    pid_text = rest.partition(":")[0]
+    if host != socket.gethostname()[:64] or not pid_text.isdigit():
+        return None
+    if node == process_node():
+        return True
+    pid = int(pid_text)
+    if pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
 
 class CallService:
     """Reads and writes ``hl_call`` and ``hl_caller_region``; plain blocking functions."""
@@ -36,7 +78,7 @@ class CallService:
         if unknown:
             raise ValueError(f"unknown call fields: {', '.join(sorted(unknown))}")
         with session(), write_transaction():
-            return int(Call.insert(started_at=utcnow(), **values).execute())
+            return int(Call.insert(started_at=utcnow(), node=process_node(), **values).execute())
 
     def close(self, call_id: int, **values: Any) -> None:
         """Store the outcome of a call (``ended_at`` now). Never raises: a failure is logged."""
@@ -48,6 +90,28 @@ class CallService:
                 Call.update(ended_at=utcnow(), **values).where(Call.id == call_id).execute()
         except Exception:
             log.exception("call %s: the call record could not be closed", call_id)
+
+    def open_records(self, before: datetime | None = None) -> list[dict[str, Any]]:
+        """Records without ``ended_at`` (started before ``before`` if given): id, uniqueid, channel, switch,
+        node, started_at."""
+        query = (Call.select(Call.id, Call.uniqueid, Call.channel, Call.switch, Call.node, Call.started_at)
+                 .where(Call.ended_at.is_null()).order_by(Call.id))
+        if before is not None:
+            query = query.where(Call.started_at < before)
+        with session():
+            rows: list[Any] = list(query.dicts())
+        return [dict(row) for row in rows]
+
+    def close_open(self, *, call_id: int | None = None, uniqueid: str | None = None, **values: Any) -> int:
+        """Close the record ``call_id`` (or every record of ``uniqueid``) if it is still open; how many were."""
+        unknown = set(values) - CLOSE_FIELDS
+        if unknown:
+            raise ValueError(f"unknown call fields: {', '.join(sorted(unknown))}")
+        if (call_id is None) == (uniqueid is None):
+            raise ValueError("give call_id or uniqueid")
+        which = Call.id == call_id if call_id is not None else Call.uniqueid == uniqueid
+        with session(), write_transaction():
+            return int(Call.update(ended_at=utcnow(), **values).where(which & Call.ended_at.is_null()).execute())
 
     def get(self, call_id: int) -> dict[str, Any] | None:
         """One call record as a dict, or None."""

@@ -272,6 +272,8 @@ class FastAGIServer:
                 conn.close()
                 return
             conn.setblocking(True)
+            with contextlib.suppress(OSError):  # small request/response lines: never wait for Nagle's ACK
+                conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             session = Session(next(self._counter), conn, f"{address[0]}:{address[1]}")
             flood = False
             with self._lock:

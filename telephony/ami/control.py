@@ -34,6 +34,11 @@ caller out of its AGI ``Dial`` ends the IVR session (Asterisk sends ``HANGUP`` t
 goto), so the call is marked ``detached`` in the registry and forgotten on the caller's AMI ``Hangup``
 event instead of at the end of the session.
 
+Records: ``channel_alive`` asks ``Getvar`` ``UNIQUEID`` of a channel (a record left open by an earlier process
+stays open while its channel lives); the sample dialplan's ``h`` extension sends
+``UserEvent(HelplineHangup,Uniqueid: …,Result: …,Cause: …)``, on which a call record of that uniqueid still
+open is closed as ``interrupted`` (``IVR-LOST``: the FastAGI session ended without closing it).
+
 Every failure raises :class:`~telephony.control.base.ControlError` naming the call: an unknown call id
 or a call without the channel needed, an endpoint that is not the call's agent, Asterisk's refusal
 (its ``Message``), a timeout, or a lost manager connection.
@@ -104,7 +109,8 @@ class AmiCallControl(CallControl):
         self.spy_timeout_ms = spy_timeout_ms
         self._stripes = [threading.RLock() for _ in range(64)]
         self._unsubscribe = [client.on_event("Hangup", self._on_hangup),
-                             client.on_event("OriginateResponse", self._on_originate)]
+                             client.on_event("OriginateResponse", self._on_originate),
+                             client.on_event("UserEvent", self._on_user_event)]
 
     # ------------------------------------------------------------------------------------ hold
     def hold(self, call_id: int, endpoint: str) -> None:
@@ -217,6 +223,38 @@ class AmiCallControl(CallControl):
             if not path.strip():
                 raise ControlError(f"call {call_id}: no recording file name")
             self._send(call_id, "start recording", "MixMonitor", Channel=call.caller, File=path)
+
+    def channel_alive(self, switch: str, channel: str, uniqueid: str) -> bool | None:
+        """``Getvar UNIQUEID`` on the channel: alive when Asterisk knows it (with this uniqueid, if given);
+        None when Asterisk cannot be asked (not connected, refused for another reason)."""
+        if switch == "simulated":
+            return False
+        if not channel:
+            return None
+        try:
+            response = self.client.send("Getvar", Channel=channel, Variable="UNIQUEID")
+        except AmiActionError as exc:
+            return False if any(text in exc.message for text in _GONE) else None
+        except (AmiError, ValueError):
+            return None
+        value = response.get("Value", "").strip()
+        return not uniqueid or not value or value == uniqueid
+
+    def _on_user_event(self, event: AmiEvent) -> None:
+        if event.get("UserEvent", "").lower() != "helplinehangup":
+            return
+        uniqueid = event.get("Uniqueid", "").strip()
+        if not uniqueid:
+            return
+        from helpline.services.calls import CallService
+
+        closed = CallService().close_open(
+            uniqueid=uniqueid, result="interrupted",
+            error={"id": "IVR-LOST", "message": "closed on Asterisk's HelplineHangup event (HELPLINE_RESULT "
+                   f"{event.get('Result', '') or 'empty'}, cause {event.get('Cause', '') or 'unknown'}): the FastAGI "
+                   "session had ended without closing it"})
+        if closed:
+            log.warning("%d call record(s) of %s closed on the HelplineHangup event", closed, uniqueid)
 
     def _lock(self, call_id: int) -> threading.RLock:
         """The lock of a call: two actions on one call never interleave their AMI actions."""

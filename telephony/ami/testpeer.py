@@ -419,7 +419,8 @@ class AmiPeer:
             channel, error = self._variable_target(headers)
             if channel is None:
                 return error or []
-            value = channel.bridged_with or "" if name == "BRIDGEPEER" else channel.variables.get(name, "")
+            value = (channel.bridged_with or "" if name == "BRIDGEPEER" else
+                     channel.uniqueid if name == "UNIQUEID" else channel.variables.get(name, ""))
         return reply(headers, "Success", None, [("Variable", name), ("Value", value)])
 
     def _mute(self, session: PeerSession, headers: dict[str, str]) -> Fields:

@@ -117,5 +117,10 @@ class CallControl(abc.ABC):
     def start_recording(self, call_id: int, endpoint: str, path: str) -> None:
         """Record both directions of the call into ``path`` (MixMonitor on Asterisk)."""
 
+    def channel_alive(self, switch: str, channel: str, uniqueid: str) -> bool | None:
+        """Does the switch still carry this call's channel? True, False, or None when this call control
+        cannot tell (used at start to close the records an earlier process left open)."""
+        return None
+
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release connections (the AMI client logs off)."""

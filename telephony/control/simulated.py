@@ -22,6 +22,11 @@ class SimulatedCallControl(CallControl):
     def __init__(self, phones: SimulatedPhones | None = None) -> None:
         self.phones = phones if phones is not None else PHONES
 
+    def channel_alive(self, switch: str, channel: str, uniqueid: str) -> bool | None:
+        """A simulated call lives in the memory of the process that ran it: gone with that process. Asterisk's
+        channels are unknown here (None)."""
+        return False if switch == "simulated" else None
+
     def _phone(self, call_id: int, endpoint: str, *states: str) -> SimulatedPhone:
         phone = self.phones.get(endpoint)
         wanted = states or ("talking",)

@@ -34,7 +34,7 @@ def test_more_threads_than_connections_wait_their_turn(small_pool: None) -> None
     def work() -> None:
         try:
             _unit_of_work(0.1)
-        except BaseException as exc:  # noqa: BLE001 - collected for the assertion
+        except BaseException as exc:  # collected for the assertion
             errors.append(exc)
 
     threads = [threading.Thread(target=work) for _ in range(12)]
