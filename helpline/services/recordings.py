@@ -16,10 +16,11 @@ import os
 import shutil
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from helpline.data.calls import Call
 from helpline.data.database import session, write_transaction
+from helpline.data.query import ListQuery, build_select
 from helpline.security.actor import Actor, PermissionDenied
 from helpline.security.audit import audit
 
@@ -29,7 +30,7 @@ if TYPE_CHECKING:
 CUSTOMER = "customer"
 """The entity a call's ``customer_id`` points at (the IVR identifies callers in it)."""
 
-__all__ = ["RecordingMissing", "folder", "purge", "recording_file"]
+__all__ = ["RecordingMissing", "calls_visible", "folder", "purge", "recording_file"]
 
 
 class RecordingMissing(LookupError):
@@ -38,6 +39,16 @@ class RecordingMissing(LookupError):
 
 def folder() -> Path:
     return Path(os.environ.get("HELPLINE_RECORDINGS") or "var/recordings")
+
+
+def calls_visible(actor: Actor, platform: Platform) -> Any:
+    """A condition on :class:`Call` for the calls ``actor`` may list (None: every call): for a user who reads
+    customers through a row scope, calls with no customer or with a customer in that scope."""
+    if actor.is_system or not actor.can(CUSTOMER, "read") or actor.scopes(CUSTOMER) is None:
+        return None
+    customers, compiler = build_select(platform.models, ListQuery(entity=CUSTOMER,
+                                                                  scope=platform.records.scope(actor, CUSTOMER)))
+    return Call.customer_id.is_null() | Call.customer_id.in_(customers.select(compiler.model.id).order_by())
 
 
 def _outside(actor: Actor, platform: Platform | None, customer_id: int) -> bool:

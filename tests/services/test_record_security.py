@@ -263,6 +263,10 @@ def test_recording_of_an_out_of_scope_caller_is_refused_and_every_refusal_audite
     boss = actor(platform, "supervisor1", "supervisor")
     assert recordings.recording_file(boss, calls["other"]).is_file(), "unscoped roles play every call"
     with session():
+        listed = {c.id for c in Call.select(Call.id).where(recordings.calls_visible(agent, platform))}
+    assert listed == {calls["mine"], calls["unknown"]}, "a list of calls takes the customer scope too"
+    assert recordings.calls_visible(boss, platform) is None
+    with session():
         entries = [(e["action"], e["record_id"], (e["detail"] or {}).get("kind"))
                    for e in reversed(search_audit(actor="agent1", entity="hl_call"))]
     assert entries == [("denied", str(calls["mine"]), "recording"), ("recording.play", str(calls["mine"]), None),
