@@ -4,7 +4,9 @@ offer neither sorting nor a filter (item 9)."""
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
+from desk_helpers import STRANGER, Caller, element, offered, ready_desktop, shown, text, until
 from nicegui.testing import User
 from ui_helpers import loaded_table, log_in, see
 
@@ -54,3 +56,16 @@ async def test_columns_stay_sortable_where_nothing_is_masked(user: User, ui_plat
     user.find(marker="quick-search").type("2344449")
     await see(user, "1 records")
     assert [r["caller_number"] for r in table.rows] == ["18012344449"], "any part of a number is found"
+
+
+async def test_the_desktop_customer_search_says_when_the_text_is_too_long(user: User, desk: Any,
+                                                                         ui_platform: Platform,
+                                                                         callers: list[Caller]) -> None:
+    await ready_desktop(user, desk)
+    await offered(user, desk, ui_platform, callers, STRANGER)
+    await user.should_see(marker="pop-unknown", retries=100)
+    assert str(element(user, "pop-search").props.get("maxlength")) == str(MAX_SEARCH_LENGTH)
+    element(user, "pop-search").value = "1" * 100_000
+    user.find(marker="pop-search-go").click()
+    await until(lambda: shown(user, "pop-search-error"))
+    assert f"at most {MAX_SEARCH_LENGTH} characters" in text(user, "pop-search-error")

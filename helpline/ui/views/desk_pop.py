@@ -24,7 +24,7 @@ from typing import Any
 
 from nicegui import run, ui
 
-from helpline.data.query import ListQuery
+from helpline.data.query import MAX_SEARCH_LENGTH, ListQuery, QueryError
 from helpline.services.access import can_open
 from telephony.desk.screenpop import screen_pop
 
@@ -296,7 +296,8 @@ class CallPanel:
         ui.label(self.t("desktop.customer.unknown")).classes("text-h6").mark("pop-unknown")
         self.outside = ui.label(self.t("desk.customer.outside")).classes("text-caption text-warning")
         with ui.row().classes("items-end gap-2"):
-            self.search_input = ui.input(self.t("desk.customer.search")).mark("pop-search")
+            self.search_input = ui.input(self.t("desk.customer.search")) \
+                .props(f"maxlength={MAX_SEARCH_LENGTH}").mark("pop-search")
             ui.button(icon="search", on_click=lambda: self.search(self.search_input.value, self.results)) \
                 .props("dense").mark("pop-search-go")
             if self.ctx.actor.can("customer", "create"):
@@ -308,9 +309,15 @@ class CallPanel:
         """Quick search of the customers the agent may see; a click links the caller to one."""
         if not self.ctx.actor.can("customer", "read"):
             return
-        page = await run.io_bound(self.ctx.platform.records.list_page, self.ctx.actor,
-                                  ListQuery(entity="customer", search=(text or "").strip() or None, page_size=10,
-                                            count_cap=10), purpose="lookup")
+        try:
+            page = await run.io_bound(self.ctx.platform.records.list_page, self.ctx.actor,
+                                      ListQuery(entity="customer", search=(text or "").strip() or None, page_size=10,
+                                                count_cap=10), purpose="lookup")
+        except QueryError as exc:  # an over-long search: say so instead of keeping the old results
+            results.clear()
+            with results:
+                ui.label(str(exc)).classes("text-negative").mark("pop-search-error")
+            return
         if page is None:
             return
         results.clear()
