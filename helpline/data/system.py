@@ -23,6 +23,7 @@ from .calls import Call, CallerRegion
 from .database import db
 from .jobs import JobRun
 from .jsonfield import JSONField
+from .workflow import WORKFLOW_MODELS
 from .series import SeriesCounter
 
 
@@ -117,7 +118,7 @@ class AuditEntry(SystemModel):
 
 
 SYSTEM_MODELS: list[type[Model]] = [User, UserRole, MetadataRevision, MetadataDraft, AuditEntry, Call, CallerRegion,
-                                     JobRun, SeriesCounter, *AGENT_MODELS]
+                                     JobRun, SeriesCounter, *AGENT_MODELS, *WORKFLOW_MODELS]
 
 
 def create_system_tables() -> None:

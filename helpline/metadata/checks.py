@@ -390,4 +390,7 @@ def cross_check(mset: MetadataSet) -> list[Problem]:
     from .ivr_checks import ivr_problems
 
     r.problems.extend(ivr_problems(mset))
+    from .workflow_checks import workflow_problems
+
+    r.problems.extend(workflow_problems(mset))
     return r.problems

@@ -214,6 +214,13 @@ QUERY = Use.expression(
 GUARD = Use.expression(
     "guard", {}, open_prefixes={"record": "any", "user": "any"}, description="workflow guard"
 )
+ASSIGN = Use.rules(
+    "assign",
+    {"now.hour": "number", "today.weekday": "number"},
+    {"department": ["category(department)"], "assignee": ["text"]},
+    open_prefixes={"record": "any", "user": "any"},
+    description="workflow assignment: the first matching rule names the department or the user",
+)
 SCOPE = Use.expression(
     "scope",
     {"user.id": "any", "user.name": "text", "user.regions": "set(text)", "user.roles": "set(text)"},
@@ -223,7 +230,7 @@ VALIDATION = Use.expression(
     "validation", {"value": "any"}, open_prefixes={"record": "any"}, description="field validation"
 )
 
-USES: Mapping[str, Use] = MappingProxyType({u.name: u for u in (IVR, TIER, QUERY, GUARD, SCOPE, VALIDATION)})
+USES: Mapping[str, Use] = MappingProxyType({u.name: u for u in (IVR, TIER, QUERY, GUARD, ASSIGN, SCOPE, VALIDATION)})
 
 
 def _value_type(value: Any) -> RType:

@@ -113,6 +113,10 @@ class Actor:
             common &= set(g.masks)
         return {f: readers[0].masks[f] for f in common}
 
+    def role_names(self) -> set[str]:
+        """Every role the actor holds, with the roles they extend (after :meth:`bind`)."""
+        return {r.name for r in self._role_objs} | set(self.roles)
+
     def context(self) -> dict[str, object]:
         """What rules see as ``user.*``."""
         return {"id": self.user_id, "name": self.username, "regions": list(self.regions), "roles": list(self.roles)}

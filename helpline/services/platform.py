@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from helpline.data.conditions import FALSE, TRUE, Cond, any_of
 from helpline.data.database import db, is_sqlite, open_database, session
@@ -33,6 +33,11 @@ from .records import RecordService
 from .scheduler import Scheduler
 from .secrets import hash_plain_secrets
 from .values import FieldError
+from .workflow import WorkflowService
+
+if TYPE_CHECKING:  # telephony sits above services: imported for the types only, never at run time
+    from telephony.desk.service import DeskService
+    from telephony.router.service import RouterService
 
 log = logging.getLogger("helpline.platform")
 
@@ -48,13 +53,15 @@ class Platform:
         self.metadata = MetadataSet()
         self.models = EntityModels(self.metadata)
         self.records = RecordService(self)
+        self.workflows = WorkflowService(self)
+        """The one workflow engine (``helpline.services.workflow``)."""
         self.sync_report: SyncReport | None = None
         self._lock = threading.RLock()
         self._rule_cache: dict[tuple[str, str, str], Any] = {}
         self._listeners: list[Callable[[MetadataSet, list[tuple[str, str]]], None]] = []
-        self.router: Any = None
+        self.router: RouterService | None = None
         """The live router (``telephony.router.RouterService``) when telephony runs in this process."""
-        self.desk: Any = None
+        self.desk: DeskService | None = None
         """The agent functions (``telephony.desk.service.DeskService``) when telephony runs here."""
         self.scheduler: Scheduler | None = None
         """The process's job scheduler (``helpline.services.scheduler``) when the process runs jobs."""

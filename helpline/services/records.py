@@ -178,6 +178,14 @@ class RecordService:
                       detail={"kind": "record", "action": action, "reason": "outside the row scope"})
             unit_of_work(log)
             raise
+        except PermissionDenied as exc:  # e.g. a field a process's state does not let this user change
+            reason = str(exc)
+
+            def log_denied() -> None:
+                audit(actor, "denied", entity=entity_name, record_id=record_id,
+                      detail={"kind": "record", "action": action, "reason": reason})
+            unit_of_work(log_denied)
+            raise
 
     def _validate_links_and_rules(self, entity: Entity, values: dict[str, Any], record: dict[str, Any]
                                   ) -> dict[str, FieldError]:
@@ -220,6 +228,9 @@ class RecordService:
         numbered = numbered_fields(entity, values, errors)
         if errors:
             raise ValidationFailed(errors)
+        flow = self.platform.workflows.governing(entity_name, values, actor)
+        if flow is not None:  # a governed record starts in its process's initial state, whatever was given
+            values[flow.state_field] = flow.initial
 
         def work() -> Record:
             model = self.platform.models[entity_name]
@@ -236,6 +247,8 @@ class RecordService:
                 raise ValidationFailed(self._unique_errors(entity, values, exc)) from exc
             row = select_rows(model.select().where(model.id == instance.id))[0]
             audit(actor, "create", entity=entity_name, record_id=instance.id, after=_public(row))
+            if flow is not None:
+                self.platform.workflows.start(actor, flow, row)
             return Record(entity_name, row)
 
         created = unit_of_work(work)
@@ -280,28 +293,9 @@ class RecordService:
                 raise StaleRecord(f"{entity_name} {record_id} was changed by {before['updated_by']} at "
                                   f"{before['updated_at']}; reload it and apply your change again")
             changed_raw = self._before_save(actor, entity_name, raw, _public(before), record_id)
-            values, errors = clean_values(entity, changed_raw, self.platform.metadata.categories, previous=before,
-                                          partial=True)
-            errors.update(self._validate_links_and_rules(entity, values, before) if not errors else {})
-            if errors:
-                raise ValidationFailed(errors)
-            model = self.platform.models[entity_name]
-            changes = {k: v for k, v in values.items() if before.get(k) != v}
-            if not changes:
-                return Record(entity_name, apply_masks(before, masks), frozenset(masks))
-            try:
-                with db.atomic():
-                    n = (model.update(**changes, version=model.version + 1, updated_by=actor.username,
-                                      updated_at=utcnow())
-                         .where((model.id == record_id) & (model.version == before["version"])).execute())
-            except IntegrityError as exc:
-                raise ValidationFailed(self._unique_errors(entity, changes, exc)) from exc
-            if n != 1:
-                raise StaleRecord(f"{entity_name} {record_id} was changed meanwhile; reload it")
-            after = select_rows(model.select().where(model.id == record_id))[0]
-            old, new = field_changes(_public(before), _public(after))
-            audit(actor, "update", entity=entity_name, record_id=record_id, before=old, after=new)
-            saved.append((before, after))
+            after = self._write_changes(actor, entity, before, changed_raw)
+            if after is not before:
+                saved.append((before, after))
             return Record(entity_name, apply_masks(after, masks), frozenset(masks))
 
         saved: list[tuple[dict[str, Any], dict[str, Any]]] = []
@@ -309,6 +303,34 @@ class RecordService:
         for before, after in saved:
             self._after(actor, entity_name, "after_save", _public(after), _public(before), record_id)
         return result
+
+    def _write_changes(self, actor: Actor, entity: Entity, before: dict[str, Any], raw: dict[str, Any], *,
+                       system_fields: frozenset[str] | set[str] = frozenset()) -> dict[str, Any]:
+        """Validate ``raw`` as changes of the record ``before`` and write them (version checked and bumped,
+        audited); returns the record as written, or ``before`` itself when nothing changed. Inside the
+        caller's transaction. A process's state field changes only through ``system_fields`` (the engine)."""
+        values, errors = clean_values(entity, raw, self.platform.metadata.categories, previous=before, partial=True)
+        errors.update(self._validate_links_and_rules(entity, values, before) if not errors else {})
+        if errors:
+            raise ValidationFailed(errors)
+        model = self.platform.models[entity.name]
+        changes = {k: v for k, v in values.items() if before.get(k) != v}
+        if not changes:
+            return before
+        self.platform.workflows.check_edit(actor, entity.name, before["id"], set(changes) - system_fields)
+        try:
+            with db.atomic():
+                n = (model.update(**changes, version=model.version + 1, updated_by=actor.username,
+                                  updated_at=utcnow())
+                     .where((model.id == before["id"]) & (model.version == before["version"])).execute())
+        except IntegrityError as exc:
+            raise ValidationFailed(self._unique_errors(entity, changes, exc)) from exc
+        if n != 1:
+            raise StaleRecord(f"{entity.name} {before['id']} was changed meanwhile; reload it")
+        after = select_rows(model.select().where(model.id == before["id"]))[0]
+        old, new = field_changes(_public(before), _public(after))
+        audit(actor, "update", entity=entity.name, record_id=before["id"], before=old, after=new)
+        return after
 
     def delete(self, actor: Actor, entity_name: str, record_id: int) -> None:
         entity = self._entity(entity_name)

@@ -229,7 +229,7 @@ def test_reference_documents_every_id_permission_and_property() -> None:
         return [m for arg in typing.get_args(annotation) for m in models_in(arg)]
 
     def properties(model: type[BaseModel], seen: set[type]) -> set[str]:
-        names = set(model.model_fields)
+        names = {f.alias or n for n, f in model.model_fields.items()}  # as written in YAML ('from', not 'from_')
         for f in model.model_fields.values():
             for sub in models_in(f.annotation):
                 if sub not in seen and sub is not Label:

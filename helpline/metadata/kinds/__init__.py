@@ -7,11 +7,12 @@ from .common import LANGUAGES, Label, MetaObject
 from .entity import Entity, EntityField, Validation
 from .ivr import Ivr, Prompt
 from .menu import PAGES, Menu, MenuItem
-from .placeholders import Import, Job, Workflow
+from .placeholders import Import, Job
 from .query import Pivot, Query, QueryInput
 from .role import EntityGrant, Role
 from .routing import Queue, Routing
 from .screen import Column, FieldRef, RelatedList, Screen, Section
+from .workflow import Workflow
 
 KINDS: dict[str, type[MetaObject]] = {
     "entity": Entity,

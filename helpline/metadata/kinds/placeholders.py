@@ -1,4 +1,4 @@
-"""Kinds that later parts of Helpline fill in: ``workflow``, ``job``, ``import`` (``ivr`` and ``routing`` have
+"""Kinds that later parts of Helpline fill in: ``job``, ``import`` (``ivr``, ``routing`` and ``workflow`` have
 their own modules now).
 
 Until their own schema exists each is recognised and its header validated (kind, name, label,
@@ -14,10 +14,6 @@ from .common import MetaObject
 
 class Placeholder(MetaObject):
     spec: dict[str, Any] = {}
-
-
-class Workflow(Placeholder):
-    kind: Literal["workflow"]
 
 
 class Job(Placeholder):
