@@ -21,7 +21,7 @@ from telephony.ivr.engine import CallOutcome, IvrEngine
 from telephony.ivr.flows import FlowCatalog
 from telephony.switch.simulated import SimulatedSwitch
 
-from ..i18n import current_language, label, t
+from ..i18n import label, t
 from .base import ViewContext
 
 KEYS = "123456789*0#"
@@ -91,6 +91,9 @@ class IvrConsole:
         self.outcome = ui.column().classes("w-full")
         self.keyboard = ui.keyboard(on_key=self.on_key, active=False)
         self.timer = ui.timer(0.2, self.refresh, active=False)
+        # the console's caller hangs up when its page goes away (a closed tab: the client is deleted once
+        # the browser has not come back within the reconnect timeout), else the call would stay queued
+        ui.context.client.on_delete(self.hang_up)
 
     def on_key(self, e: Any) -> None:
         key = str(getattr(e.key, "name", "") or "")
@@ -102,7 +105,7 @@ class IvrConsole:
             self.switch.press(key)
 
     def hang_up(self) -> None:
-        if self.switch is not None:
+        if self.switch is not None and self.switch.alive:
             self.switch.hang_up()
 
     def refresh(self) -> None:
@@ -121,7 +124,7 @@ class IvrConsole:
         self.log.clear()
         self.outcome.clear()
         self.shown = 0
-        self.switch = SimulatedSwitch(interactive=True, language=current_language())
+        self.switch = SimulatedSwitch(interactive=True, language=self.ctx.language)
         self.call_button.set_enabled(False)
         self.hangup_button.set_enabled(True)
         self.keyboard.active = True
