@@ -4,6 +4,7 @@ offer neither sorting nor a filter (item 9)."""
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 from typing import Any
 
 from desk_helpers import STRANGER, Caller, element, offered, ready_desktop, shown, text, until
@@ -69,3 +70,21 @@ async def test_the_desktop_customer_search_says_when_the_text_is_too_long(user: 
     user.find(marker="pop-search-go").click()
     await until(lambda: shown(user, "pop-search-error"))
     assert f"at most {MAX_SEARCH_LENGTH} characters" in text(user, "pop-search-error")
+
+
+async def test_a_query_input_on_a_masked_field_is_disabled_for_qa(user: User, ui_platform: Platform,
+                                                                  demo_metadata: Path) -> None:
+    (demo_metadata / "queries" / "customers_by_phone.yaml").write_text(
+        "kind: query\nname: customers_by_phone\nentity: customer\ntitle: {en: By phone, zh_CN: 按电话}\n"
+        "inputs:\n  - {name: phone, field: phone, op: starts_with, label: {en: Phone, zh_CN: 电话}}\n"
+        "  - {name: tier, field: value_tier, op: in, widget: category, label: {en: Tier, zh_CN: 层次}}\n"
+        "columns: [customer_no, phone]\n", encoding="utf-8")
+    menu = demo_metadata / "menus" / "main.yaml"
+    menu.write_text(menu.read_text(encoding="utf-8") + "  - {name: by_phone, parent: queries, query: "
+                    "customers_by_phone, label: {en: By phone, zh_CN: 按电话}}\n", encoding="utf-8")
+    ui_platform.store.sync_files(demo_metadata)
+    await log_in(user, "qa1", path="/query/customers_by_phone")
+    await user.should_see(marker="run-query", retries=50)
+    phone = user.find(marker="input-phone").elements.pop()
+    assert not phone.enabled and "masked" in str(phone.props.get("hint"))
+    assert user.find(marker="input-tier").elements.pop().enabled

@@ -44,11 +44,15 @@ class QueryView:
         ui.label(label(q.title, q.name)).classes("text-h6")
         with ui.card().classes("w-full").props("flat bordered"):
             ui.label(t("query.inputs")).classes("text-subtitle2")
+            masked = self.ctx.platform.records.hidden(self.ctx.actor, q.entity)  # cannot be searched by
             with ui.row().classes("w-full items-end gap-3"):
                 for inp in q.inputs:
                     widget = self.input_widget(inp)
                     for element in (widget if isinstance(widget, tuple) else (widget,)):
                         element.mark(f"input-{inp.name}")
+                        if inp.field in masked:
+                            element.disable()
+                            element.props["hint"] = t("query.masked_input", input=self.input_label(inp))
                     self.inputs[inp.name] = widget
             if q.logic:
                 ui.label(q.logic).classes("text-caption text-grey-7 query-logic")
