@@ -101,6 +101,8 @@ class Platform:
             self.metadata = metadata
             self.models = models
             self._rule_cache.clear()
+        if any(kind == "workflow" for kind, _ in changed):
+            self.workflows.apply_state_maps(metadata)
         for listener in list(self._listeners):
             listener(metadata, changed)
 
@@ -120,11 +122,14 @@ class Platform:
         """Validate and publish several objects as one change (every publish audited); refuses broken
         metadata, stale base revisions and destructive schema changes, writing nothing then."""
         actor.require_permission(permission)
-        if any(c.kind == "entity" for c in changes):
+        if any(c.kind in ("entity", "workflow") for c in changes):
             candidate, _, problems = self.store.candidate_set({(c.kind, c.name): c.text for c in changes})
             if problems:
                 raise ProblemsError(problems)
-            self._refuse_destructive(candidate)
+            if any(c.kind == "entity" for c in changes):
+                self._refuse_destructive(candidate)
+            if any(c.kind == "workflow" for c in changes):
+                self.workflows.refuse_dropped_states(candidate)
         revisions = self.store.save_many(changes, author=actor.username, comment=comment)
         from helpline.security.audit import audit
 

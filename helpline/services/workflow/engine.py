@@ -27,6 +27,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from peewee import fn
+
 from helpline.data.base import utcnow
 from helpline.data.database import session, write_transaction
 from helpline.data.workflow import WorkflowInstance, WorkflowStep
@@ -48,6 +50,16 @@ if TYPE_CHECKING:
 from helpline.services.records import StaleRecord
 
 log = logging.getLogger("helpline.workflow")
+
+
+class StatesStillHeld(Exception):
+    """A published revision drops states that records are still in, with no ``state_map`` for them."""
+
+    def __init__(self, held: list[tuple[str, str, int]]) -> None:
+        self.held = held
+        lines = "\n".join(f"  - workflow '{w}': {n} record(s) in state '{st}'" for w, st, n in held)
+        super().__init__("the new revision drops states that records are still in:\n" + lines +
+                         "\nKeep the states, or say where their records go with 'state_map: {old: new}'.")
 
 
 class TransitionRefused(Exception):
@@ -349,6 +361,49 @@ class WorkflowService:
                 who.extend(self.directory.resolve(entry, instance, record, actor))
         seen: set[str] = set()
         return [u for u in who if u and u != actor.username and not (u in seen or seen.add(u))]  # type: ignore[func-returns-value]
+
+    # -- publishing --------------------------------------------------------------------------------------------
+    def refuse_dropped_states(self, candidate: Any) -> None:
+        """Raise :class:`StatesStillHeld` when a workflow of ``candidate`` (a metadata set about to be
+        published) drops a state records are in and its ``state_map`` does not move them."""
+        held: list[tuple[str, str, int]] = []
+        with session():
+            for name, flow in sorted(workflows_of(candidate).items()):
+                kept = {st.name for st in flow.states}
+                rows = (WorkflowInstance.select(WorkflowInstance.state, fn.COUNT(WorkflowInstance.id))
+                        .where(WorkflowInstance.workflow == name).group_by(WorkflowInstance.state).tuples())
+                for row in rows:
+                    state, count = str(row[0]), int(row[1])  # type: ignore[index]
+                    if state not in kept and state not in flow.state_map:
+                        held.append((name, state, count))
+        if held:
+            raise StatesStillHeld(held)
+
+    def apply_state_maps(self, metadata: Any) -> int:
+        """Move records out of states a live workflow dropped, as its ``state_map`` says (a ``migrate`` step
+        each); returns how many moved."""
+        moved = 0
+        for name, flow in sorted(workflows_of(metadata).items()):
+            kept = {st.name for st in flow.states}
+            stale = {old: new for old, new in flow.state_map.items() if old not in kept and new in kept}
+            if not stale:
+                continue
+            model = self.platform.models[flow.entity]
+            with session(), write_transaction():
+                for inst in WorkflowInstance.select().where((WorkflowInstance.workflow == name)
+                                                            & WorkflowInstance.state.in_(list(stale))):
+                    new = stale[inst.state]
+                    now = utcnow()
+                    model.update(**{flow.state_field: new}).where(model.id == inst.record_id).execute()
+                    WorkflowInstance.update(state=new, state_since=now, version=WorkflowInstance.version + 1
+                                            ).where(WorkflowInstance.id == inst.id).execute()
+                    WorkflowStep.create(instance_id=inst.id, action="migrate", from_state=inst.state, to_state=new,
+                                        actor="system", at=now, comment="state dropped by a published revision",
+                                        seconds_in_state=(now - inst.state_since).total_seconds())
+                    moved += 1
+        if moved:
+            log.warning("%d record(s) moved out of dropped workflow states", moved)
+        return moved
 
     # -- what the record service asks ---------------------------------------------------------------------
     def check_edit(self, actor: Actor, entity: str, record_id: int, fields: set[str]) -> None:

@@ -154,3 +154,28 @@ def test_two_people_acting_at_once_the_second_is_refused(wf_platform: Platform) 
     assert sorted(results) in (["ok", "workflow.stale"], ["ok", "workflow.wrong_state"]), results
     with session():
         assert WorkflowStep.select().where(WorkflowStep.action == "forward").count() == 1
+
+
+def test_publishing_a_revision_that_drops_a_held_state(wf_platform: Platform) -> None:
+    from conftest import COMPLAINT
+
+    from helpline.services.workflow.engine import StatesStillHeld
+
+    agent = actor(wf_platform, "agent1", "agent")
+    admin = actor(wf_platform, "admin", "administrator")
+    oid = order(wf_platform, agent)
+    wf_platform.workflows.take(agent, "work_order", oid, "forward", {"department": "maintenance"})
+    # a revision without 'dispatched': forward and reopen lead to 'processing' instead
+    text = (COMPLAINT.replace("  - {name: dispatched, label: {en: Dispatched, zh_CN: 已派单}, edit: {qa: [\"*\"], "
+                              "agent: [description]}}\n", "  - {name: processing, label: {en: Processing, zh_CN: 处理中}}\n")
+            .replace("to: dispatched", "to: processing").replace("from: [dispatched]", "from: [processing]"))
+    assert "dispatched" not in text
+    with pytest.raises(StatesStillHeld, match="1 record\\(s\\) in state 'dispatched'"):
+        wf_platform.publish("workflow", "complaint_test", text, actor=admin, comment="drop dispatched")
+    mapped = text + "state_map: {dispatched: processing}\n"
+    wf_platform.publish("workflow", "complaint_test", mapped, actor=admin, comment="drop dispatched, move them")
+    assert wf_platform.records.get(agent, "work_order", oid).values["status"] == "processing"
+    assert [a.name for a in wf_platform.workflows.actions(agent, "work_order", oid)] == ["reply", "escalate"]
+    steps = wf_platform.workflows.timeline(agent, "work_order", oid)
+    assert (steps[-1]["action"], steps[-1]["from_state"], steps[-1]["to_state"]) == \
+        ("migrate", "dispatched", "processing")
