@@ -166,8 +166,10 @@ def test_publishing_a_revision_that_drops_a_held_state(wf_platform: Platform) ->
     oid = order(wf_platform, agent)
     wf_platform.workflows.take(agent, "work_order", oid, "forward", {"department": "maintenance"})
     # a revision without 'dispatched': forward and reopen lead to 'processing' instead
-    text = (COMPLAINT.replace("  - {name: dispatched, label: {en: Dispatched, zh_CN: 已派单}, edit: {qa: [\"*\"], "
-                              "agent: [description]}}\n", "  - {name: processing, label: {en: Processing, zh_CN: 处理中}}\n")
+    dispatched = ('  - {name: dispatched, label: {en: Dispatched, zh_CN: 已派单}, edit: {qa: ["*"], '
+                  'agent: [description]}}\n')
+    processing = "  - {name: processing, label: {en: Processing, zh_CN: 处理中}}\n"
+    text = (COMPLAINT.replace(dispatched, processing)
             .replace("to: dispatched", "to: processing").replace("from: [dispatched]", "from: [processing]"))
     assert "dispatched" not in text
     with pytest.raises(StatesStillHeld, match="1 record\\(s\\) in state 'dispatched'"):
