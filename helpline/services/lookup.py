@@ -1,7 +1,8 @@
 """Caller identification: find the customer behind a phone number, fast (an indexed equality lookup).
 
-The IVR calls this at the start of every call; the agent desktop's screen-pop too. The number is
-normalised and tried in the forms it may be stored in (with or without +86, a trunk 0).
+The IVR calls this at the start of every call (``telephony/ivr/identify.py``); the agent desktop's screen-pop
+too: one implementation, its SQL built once per model. The number is normalised and tried in the forms it
+may be stored in (with or without +86, a trunk 0).
 """
 
 from __future__ import annotations
@@ -32,21 +33,18 @@ def find_customer_by_phone(platform: Platform, number: str, *, entity: str = "cu
         return None
     with session():
         for name in fields:
-            sql, columns, tail = _statement(model, name, len(variants))
-            cursor = db.execute_sql(sql, [*variants, *tail])
-            row = cursor.fetchone()
+            sql, tail = _statement(model, name, len(variants))
+            row = db.execute_sql(sql, [*variants, *tail]).fetchone()
             if row is not None:
-                found = dict(zip(columns, row, strict=True))
-                # let the model's fields turn stored values into Python ones (JSON lists, dates, decimals)
-                return {c: model._meta.columns[c].python_value(v) if c in model._meta.columns else v
-                        for c, v in found.items()}
+                # by field name, the model's fields turning stored values into Python ones (JSON, dates, decimals)
+                return {f.name: f.python_value(v) for f, v in zip(model._meta.sorted_fields, row, strict=True)}
     return None
 
 
-_STATEMENTS: dict[tuple[int, str, int], tuple[type[EntityModel], str, list[str], list[Any]]] = {}
+_STATEMENTS: dict[tuple[int, str, int], tuple[type[EntityModel], str, list[Any]]] = {}
 
 
-def _statement(model: type[EntityModel], field: str, n: int) -> tuple[str, list[str], list[Any]]:
+def _statement(model: type[EntityModel], field: str, n: int) -> tuple[str, list[Any]]:
     """The lookup SQL for ``field`` with ``n`` number forms, built once per model (peewee needs about a
     millisecond to build a 40-column select; the indexed lookup itself takes a few hundredths)."""
     key = (id(model), field, n)
@@ -56,8 +54,7 @@ def _statement(model: type[EntityModel], field: str, n: int) -> tuple[str, list[
         clause = column == "?" if n == 1 else column.in_(["?"] * n)
         query = model.select().where(clause).order_by(model.id).limit(1)
         sql, params = query.sql()
-        columns = [f.column_name for f in model._meta.sorted_fields]
         if len(_STATEMENTS) > 64:
             _STATEMENTS.clear()
-        cached = _STATEMENTS[key] = (model, sql, columns, list(params[n:]))  # the number forms, then LIMIT
-    return cached[1], cached[2], cached[3]
+        cached = _STATEMENTS[key] = (model, sql, list(params[n:]))  # the number forms, then LIMIT
+    return cached[1], cached[2]

@@ -84,6 +84,8 @@ def current_call(platform: Platform, number: str) -> int | None:
         agent = r.agents.get(number)
         return (agent.call_id, str(agent.state)) if agent is not None else (None, None)
 
+    if platform.router is None:
+        return None
     call_id, state = platform.router.do(read)
     if call_id:
         return int(call_id)

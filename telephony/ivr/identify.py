@@ -23,10 +23,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from helpline.data.database import db, session
+from helpline.data.database import session
 from helpline.data.entities import rows as select_rows
 from helpline.services.calls import CallService
-from helpline.services.lookup import LOOKUP_FIELDS
+from helpline.services.lookup import find_customer_by_phone
 from helpline.services.platform import Platform
 from helpline.services.values import normalise_phone, phone_variants
 
@@ -88,14 +88,12 @@ class CallerIdentifier:
         self._regions_at = 0.0
         self._outages: list[tuple[Notice, datetime | None, datetime | None]] = []
         self._outages_at = 0.0
-        self._phone_sql: dict[int, tuple[Any, list[tuple[str, list[Any]]]]] = {}
         platform.on_change(lambda *_: self.invalidate())
 
     def invalidate(self) -> None:
         """Forget the cached regions and outages (after a metadata change)."""
         with self._lock:
             self._regions_at = self._outages_at = 0.0
-            self._phone_sql.clear()
 
     # -- caches -----------------------------------------------------------------------------------
     def regions(self) -> dict[str, RegionInfo]:
@@ -205,40 +203,9 @@ class CallerIdentifier:
         return False
 
     def customer_by_phone(self, number: str) -> dict[str, Any] | None:
-        """``find_customer_by_phone`` with its SQL built once per model and number of variants.
-
-        Same lookup (the indexed ``phone``/``phone2`` fields, the number's variants, the lowest id), but
-        building peewee's SQL for a 40-column select costs milliseconds on a busy host, and this runs
-        on every call."""
-        if not number or not any(ch.isdigit() for ch in number) or "customer" not in self.platform.models:
-            return None
-        model = self.platform.models["customer"]
-        meta = self.platform.metadata.entities.get("customer")
-        if meta is None:
-            return None
-        variants = phone_variants(number)
-        cached = self._phone_sql.get(len(variants))
-        if cached is None or cached[0] is not model:
-            sentinels = [f"\x00variant{i}" for i in range(len(variants))]
-            statements: list[tuple[str, list[Any]]] = []
-            for name in LOOKUP_FIELDS:
-                field_meta = meta.field(name)
-                if field_meta is None or not (field_meta.indexed or field_meta.unique):
-                    continue
-                column = model._meta.fields[name]
-                clause = column == sentinels[0] if len(sentinels) == 1 else column.in_(sentinels)
-                sql, params = model.select().where(clause).order_by(model.id).limit(1).sql()
-                statements.append((sql, list(params)))
-            cached = (model, statements)
-            self._phone_sql[len(variants)] = cached
-        fields = model._meta.sorted_fields
-        for sql, params in cached[1]:
-            values = [variants[int(p[8:])] if isinstance(p, str) and p.startswith("\x00variant") else p
-                      for p in params]
-            row = db.execute_sql(sql, values).fetchone()
-            if row is not None:
-                return {f.name: f.python_value(v) for f, v in zip(fields, row, strict=False)}
-        return None
+        """The customer behind ``number``: :func:`helpline.services.lookup.find_customer_by_phone`, the one
+        cached lookup the screen-pop uses too."""
+        return find_customer_by_phone(self.platform, number)
 
     def customer_by_account(self, account: str) -> dict[str, Any] | None:
         """The customer whose customer number or smart card number is ``account``."""

@@ -1,6 +1,6 @@
-"""The "what if" of the routing editor: the routing simulator (``telephony/simulate``) run on a scenario
-with the DRAFT tier strategy and with the LIVE one, on the same callers (one seed, one load, a short run),
-for a side-by-side view of the service level per tier.
+"""The "what if" of the routing editor (``helpline/ui/views/routing_editor.py``): the routing simulator run
+on a scenario with the DRAFT tier strategy and with the LIVE one, on the same callers (one seed, one load, a
+short run), for a side-by-side view of the service level per tier.
 
 The scenario is a simulator scenario file of ``bench/`` (``routing_quality.yaml`` by default); only
 its ``strategy`` is replaced. Both runs share the generated calls (common random numbers), so the difference

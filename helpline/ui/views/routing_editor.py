@@ -4,9 +4,9 @@ The routing metadata ``main`` in a form (offer and wrap-up times, not-ready limi
 window, catch-up; the queues read-only) and its tier strategy in a code editor, checked as one types with
 the rule checker (each problem with its id, message and ``line:col``, listed under the editor and marked on
 its line). "What if" runs the simulator on a scenario with the draft strategy and with the live one
-(:mod:`.supervisor_whatif`) on a worker thread. Publish makes a new metadata revision with a comment (the
-running router applies it at once); the history lists the revisions, shows a diff against the live one and
-rolls back to any of them (a new revision again, audited).
+(:mod:`telephony.simulate.whatif`) on a worker thread. Publish makes a new metadata revision with a comment
+(the running router applies it at once); the history lists the revisions, shows a diff against the live one
+and rolls back to any of them (a new revision again, audited: :mod:`helpline.services.routing_revisions`).
 """
 
 from __future__ import annotations
@@ -17,25 +17,21 @@ from typing import Any
 
 from nicegui import run, ui
 
-from helpline.data.database import session
 from helpline.diagnostics import Problem, ProblemsError
 from helpline.metadata.ivr_checks import ivr_use
 from helpline.metadata.kinds.routing import Routing
 from helpline.rules import RuleError
 from helpline.rules.checker import check_program
 from helpline.rules.uses import TIER
-from helpline.security.actor import Actor, PermissionDenied
-from helpline.security.audit import audit
+from helpline.security.actor import PermissionDenied
 from helpline.services.metadata_store import RevisionConflict
-from helpline.services.platform import Platform
+from helpline.services.routing_revisions import KIND, NAME, PERMISSION, diff, history, rollback
 from telephony.simulate.scenario import LoadSpec, ScenarioError
+from telephony.simulate.whatif import DEFAULT_SCENARIO, WhatIf, scenario_loads, scenarios, what_if
 
 from ..i18n import label, t
 from .base import ViewContext
-from .supervisor_whatif import DEFAULT_SCENARIO, WhatIf, scenario_loads, scenarios, what_if
 
-PERMISSION = "routing.edit"
-KIND, NAME = "routing", "main"
 TIMES = ("offer_timeout_s", "wrap_up_s", "service_window_s", "browser_grace_s")
 """Top-level durations of the form (seconds)."""
 DURATIONS = {"1h": 3600.0, "2h": 7200.0, "4h": 14400.0}
@@ -63,23 +59,6 @@ def problem_decorations(text: str, problems: list[Problem]) -> list[dict[str, An
         found.append({"kind": "widget", "position": start + len(content), "text": f"  {p.id} {p.message}",
                       "class": f"hl-rule-{kind}-note"})
     return found
-
-
-def rollback(platform: Platform, actor: Actor, revision_id: int) -> int:
-    """Make revision ``revision_id`` of the routing live again (a new revision, audited)."""
-    actor.require_permission(PERMISSION)
-    comment = f"rolled back to revision {revision_id}"
-    rev = platform.store.rollback(KIND, NAME, revision_id, author=actor.username, comment=comment)
-    with session():
-        audit(actor, "publish", entity=f"metadata.{KIND}", record_id=NAME,
-              detail={"revision": rev.id, "rollback_to": revision_id, "comment": comment})
-    return int(rev.id)
-
-
-def history(platform: Platform) -> list[dict[str, Any]]:
-    return [{"id": r.id, "at": r.created_at.isoformat(sep=" ", timespec="seconds") if r.created_at else "",
-             "author": r.author, "origin": r.origin, "comment": r.comment}
-            for r in platform.store.history(KIND, NAME)]
 
 
 class RoutingEditor:
@@ -299,7 +278,7 @@ class RoutingEditor:
         chosen = self.selected()
         if chosen is None or self.revision_id is None:
             return
-        text = await run.io_bound(self.ctx.platform.store.diff, chosen, self.revision_id)
+        text = await run.io_bound(diff, self.ctx.platform, chosen, self.revision_id)
         with ui.dialog() as dialog, ui.card().classes("min-w-[40rem]"):
             ui.label(t("supervisor.routing.diff_title", old=chosen, new=self.revision_id)).classes("text-h6")
             ui.code(text or t("supervisor.routing.same"), language="diff").classes("w-full")

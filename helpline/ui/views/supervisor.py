@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from nicegui import ui
 
+from helpline.services.routing_revisions import PERMISSION as ROUTING_EDIT
+
 from ..i18n import t
 from .base import ViewContext
-from .routing_editor import PERMISSION as ROUTING_EDIT
 from .routing_editor import RoutingEditor
 from .supervisor_wallboard import Wallboard
 

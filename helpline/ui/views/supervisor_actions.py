@@ -22,6 +22,7 @@ from helpline.data.database import session
 from helpline.security.actor import Actor, PermissionDenied
 from helpline.security.audit import audit
 from helpline.services.calls import CallService
+from telephony.control.base import SpyMode
 from telephony.desk.actions import SUPERVISOR_ACTIONS
 from telephony.desk.service import RESERVED_REASONS, DeskError
 
@@ -47,6 +48,8 @@ ACTIONS: dict[str, tuple[str, str, str]] = {
     action: (str(SUPERVISOR_ACTIONS[action].permission) if action in SUPERVISOR_ACTIONS else RECORDINGS, *look)
     for action, look in LOOKS.items()
 }
+
+SPY_MODES: dict[str, SpyMode] = {"listen": "listen", "whisper": "whisper", "barge": "barge"}
 
 
 def visible_actions(status: str, state: str, call_id: int | None) -> set[str]:
@@ -103,10 +106,13 @@ class AgentActions:
     # ----------------------------------------------------------------------------------- actions
     def operation(self, number: str, action: str, reason: str | None) -> Callable[[], None]:
         desk, actor = self.ctx.platform.desk, self.ctx.actor
+        if desk is None:
+            raise DeskError("telephony does not run in this process")
         if action in ("ready", "not_ready", "sign_out"):
             return lambda: desk.force(actor, number, action, reason)
-        if action in ("listen", "whisper", "barge"):
-            return lambda: desk.spy(actor, number, action)
+        if action in SPY_MODES:
+            mode = SPY_MODES[action]
+            return lambda: desk.spy(actor, number, mode)
         if action == "intercept":
             return lambda: desk.intercept(actor, number)
         raise ValueError(f"unknown supervisor action {action!r}")

@@ -199,6 +199,7 @@ class Wallboard:
                              for q in getattr(r, "queues", [])}
         self.build()
         self.feed = Feed(alive=lambda: not self.root.is_deleted)
+        assert ctx.platform.router is not None, "the console shows the wallboard only where telephony runs"
         self.feed.unsubscribe = ctx.platform.router.subscribe(self.feed)
         ui.context.client.on_delete(self.feed.unsubscribe)
         self.timer = ui.timer(REFRESH_S, self.tick)
