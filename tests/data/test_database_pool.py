@@ -8,7 +8,15 @@ from collections.abc import Iterator
 
 import pytest
 
-from helpline.data.database import DatabaseBusy, DatabaseUrlError, db, make_database, pool_settings, session
+from helpline.data.database import (
+    DatabaseBusy,
+    DatabaseUrlError,
+    db,
+    make_database,
+    pool_settings,
+    session,
+    write_transaction,
+)
 
 
 @pytest.fixture
@@ -64,3 +72,39 @@ def test_pool_settings_from_the_environment() -> None:
     assert pool_settings("postgresql", {"HELPLINE_DB_POOL": "30", "HELPLINE_DB_POOL_WAIT": "4"}) == (30, 4)
     with pytest.raises(DatabaseUrlError, match="HELPLINE_DB_POOL='0'"):
         pool_settings("sqlite", {"HELPLINE_DB_POOL": "0"})
+
+
+def test_sqlite_writers_of_a_process_take_turns_without_polling(sqlite_url: str) -> None:
+    """A writer waiting for another is let in when it commits, not at the next poll of SQLite's busy handler
+    (which sleeps up to 100 ms at a time)."""
+    previous = db.obj
+    db.initialize(make_database(sqlite_url, max_connections=8, wait=5))
+    try:
+        with session():
+            db.execute_sql("CREATE TABLE t (v INTEGER)")
+        released: list[float] = []
+        entered: list[float] = []
+        lock = threading.Lock()
+
+        def write(hold: float) -> None:
+            with session(), write_transaction():
+                with lock:
+                    entered.append(time.perf_counter())
+                db.execute_sql("INSERT INTO t VALUES (1)")
+                time.sleep(hold)
+                with lock:
+                    released.append(time.perf_counter())
+
+        threads = [threading.Thread(target=write, args=(0.15,)) for _ in range(6)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(10)
+        entered.sort()
+        released.sort()
+        late = [entered[i + 1] - released[i] for i in range(len(released) - 1)]
+        assert len(late) == 5 and sorted(late)[2] < 0.01, [round(x * 1000, 1) for x in late]
+    finally:
+        db.obj.close_all()
+        if previous is not None:
+            db.initialize(previous)
