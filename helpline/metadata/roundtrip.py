@@ -10,6 +10,7 @@ the file's own indentation: a one-item change is a one-line diff.
 
 from __future__ import annotations
 
+import difflib
 import io
 import re
 import threading
@@ -54,7 +55,7 @@ def update_text(old_text: str, data: Mapping[str, Any]) -> str:
     yaml.indent(**_indentation(old_text))
     out = io.StringIO()
     yaml.dump(tree, out)
-    text = out.getvalue()
+    text = _keep_rewrapped_lines(old_text, out.getvalue())
     with _lock:
         _trees[text] = tree
         while len(_trees) > _TREES_KEPT:
@@ -69,6 +70,25 @@ text again (ruamel's round-trip parser is pure Python: ~10 ms per 100 lines)."""
 _lock = threading.Lock()
 _SEQ_ITEM = re.compile(r"^( *)- ")
 _KEY_ONLY = re.compile(r"^( *)[^\s#-][^:#]*:\s*(#.*)?$")
+
+
+def _keep_rewrapped_lines(old: str, new: str) -> str:
+    """``new`` with the old lines put back where they differ only in line breaks and spaces: ruamel writes a
+    flow mapping that the file wraps over two lines on one line."""
+    old_lines, new_lines = old.splitlines(keepends=True), new.splitlines(keepends=True)
+    if old_lines == new_lines:
+        return new
+    kept: list[str] = []
+    for op, i1, i2, j1, j2 in difflib.SequenceMatcher(None, old_lines, new_lines, autojunk=False).get_opcodes():
+        was, now = "".join(old_lines[i1:i2]), "".join(new_lines[j1:j2])
+        if op == "replace" and _SPACES.sub(" ", was) == _SPACES.sub(" ", now):
+            kept.extend(old_lines[i1:i2])
+        else:
+            kept.extend(new_lines[j1:j2])
+    return "".join(kept)
+
+
+_SPACES = re.compile(r"\s+")
 
 
 def _indentation(text: str) -> dict[str, int]:

@@ -13,6 +13,7 @@ designer permission on the server.
 from __future__ import annotations
 
 import copy
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -34,6 +35,7 @@ from helpline.services.metadata_store import Change, RevisionConflict, diff_text
 from helpline.services.platform import Platform
 
 from .locate import ProblemIndex, object_of
+from .rollback import RollbackPlan, plan_rollback
 
 PERMISSION = "designer"
 
@@ -197,21 +199,36 @@ class DraftService:
         return revisions
 
     # ---------------------------------------------------------------------------------- history
-    def rollback(self, actor: Actor, kind: str, name: str, revision_id: int) -> int:
-        """Make an old revision live again, as a new revision (audited); the author's draft of the object,
-        if any, is dropped."""
+    def plan_rollback(self, actor: Actor, kind: str, name: str, revision_id: int) -> RollbackPlan:
+        """Which objects still refer to what rolling back to ``revision_id`` removes, and the earlier
+        revisions of theirs to roll back together (see :mod:`.rollback`)."""
         actor.require_permission(PERMISSION)
-        old = self.platform.store.revision(revision_id)
-        if (old.kind, old.name) != (kind, name):
-            raise ValueError(f"revision {revision_id} is of {old.kind} '{old.name}', not {kind} '{name}'")
+        return plan_rollback(self.platform.store, kind, name, revision_id)
+
+    def rollback(self, actor: Actor, kind: str, name: str, revision_id: int,
+                 together: Sequence[tuple[str, str, int]] = ()) -> int:
+        """Make an old revision live again, as a new revision (audited), with the objects ``together``
+        ((kind, name, revision) from :meth:`plan_rollback`) rolled back in the same change; the author's
+        drafts of them, if any, are dropped. Returns the new revision of the object."""
+        actor.require_permission(PERMISSION)
+        targets = [(kind, name, revision_id), *[t for t in together if (t[0], t[1]) != (kind, name)]]
+        changes: list[Change] = []
+        for k, n, rev_id in targets:
+            old = self.platform.store.revision(rev_id)
+            if (old.kind, old.name) != (k, n):
+                raise ValueError(f"revision {rev_id} is of {old.kind} '{old.name}', not {k} '{n}'")
+            changes.append(Change(k, n, old.source if old.content is not None else None))
         comment = f"rolled back to revision {revision_id}"
-        revision = self.platform.publish_many([Change(kind, name, old.source if old.content is not None else None)],
-                                              actor=actor, comment=comment)[0]
+        if len(targets) > 1:
+            comment += " with " + ", ".join(f"{k} {n} to revision {r}" for k, n, r in targets[1:])
+        revisions = self.platform.publish_many(changes, actor=actor, comment=comment)
         with session():
-            audit(actor, "rollback", entity=f"metadata.{kind}", record_id=name,
-                  detail={"revision": revision, "rollback_to": revision_id})
-        self.discard(actor, kind, name)
-        return revision
+            for (k, n, rev_id), revision in zip(targets, revisions, strict=True):
+                audit(actor, "rollback", entity=f"metadata.{k}", record_id=n,
+                      detail={"revision": revision, "rollback_to": rev_id})
+        for k, n, _ in targets:
+            self.discard(actor, k, n)
+        return revisions[0]
 
 
 def _refuse_alias_expansion(text: str, file: str) -> None:

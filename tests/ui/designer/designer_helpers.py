@@ -94,3 +94,10 @@ async def log_in_agent(agent: User, path: str) -> None:
             except AssertionError:
                 continue
     await agent.should_see(marker="logout")
+
+
+async def confirmed(user: User, marker: str) -> None:
+    """Click ``marker``'s button in the confirmation dialog once it is shown (rollback and discard ask
+    first)."""
+    await until(lambda: found(user, marker), f"the dialog with {marker}")
+    user.find(marker=marker).click()

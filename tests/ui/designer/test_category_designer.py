@@ -9,7 +9,7 @@ import io
 from collections.abc import Callable
 from typing import Any
 
-from designer_helpers import actor, found, one, retype, set_value, until
+from designer_helpers import actor, confirmed, found, one, retype, set_value, until
 from nicegui import ui
 from nicegui.testing import User
 from openpyxl import Workbook, load_workbook
@@ -128,6 +128,7 @@ async def test_edit_codes_publish_agent_picks_the_code_and_roll_back(user: User,
     await until(lambda: len(table.rows) >= 2, "history loaded")
     table.selected = [r for r in table.rows if r["id"] == int(before.id)]
     user.find(marker="designer-rollback").click()
+    await confirmed(user, "designer-rollback-ok")
     await see(user, f"Revision {before.id} is live again")
     tree = ui_platform.metadata.categories["value_tier"]
     assert tree.node("jade") is None and not tree.node("gold").retired  # type: ignore[union-attr]

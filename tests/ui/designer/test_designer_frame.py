@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import copy
 
-from designer_helpers import until
+from designer_helpers import confirmed, until
 from nicegui import ui
 from nicegui.testing import User
 from ui_helpers import log_in, see
@@ -102,9 +102,12 @@ async def test_history_compares_and_rolls_back(user: User, ui_platform: Platform
     user.find(marker="designer-diff").click()
     diff = next(iter(user.find(marker="designer-diff-text").elements))
     assert isinstance(diff, ui.code)
-    await until(lambda: "+  en: Renamed" in diff.content, "diff")
+    await until(lambda: "+label: {en: Renamed" in diff.content, "diff")
+    changed = [line for line in diff.content.splitlines() if line[:1] in "+-" and line[:3] not in ("+++", "---")]
+    assert len(changed) == 2, "one line changed (comments and flow style kept)"
     table.selected = [r for r in table.rows if r["id"] == first.base_revision]
     user.find(marker="designer-rollback").click()
+    await confirmed(user, "designer-rollback-ok")
     await see(user, f"Revision {first.base_revision} is live again")
     await until(lambda: ui_platform.metadata.menus["main"].label.en == "Main menu", "rolled back")
 
@@ -117,6 +120,11 @@ async def test_discard_drops_the_draft(user: User, ui_platform: Platform) -> Non
     user.find(marker="designer-yaml-apply").click()
     await user.should_see(marker="designer-draft", retries=150)
     user.find(marker="designer-discard").click()
+    await confirmed(user, "designer-discard-cancel")  # asked first: cancel keeps the draft
+    admin = Actor("admin", roles=("administrator",)).bind(ui_platform.metadata)
+    assert DraftService(ui_platform).count(admin) == 1
+    user.find(marker="designer-discard").click()
+    await confirmed(user, "designer-discard-ok")
     await see(user, "Draft discarded")
     await until(lambda: not DraftService(ui_platform).drafts(Actor("admin", roles=("administrator",))
                                                              .bind(ui_platform.metadata)), "no drafts")

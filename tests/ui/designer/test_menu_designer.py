@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from designer_helpers import actor, found, retype, set_value, until
+from designer_helpers import actor, confirmed, found, retype, set_value, until
 from nicegui import ui
 from nicegui.testing import User
 from ui_helpers import log_in, see
@@ -27,7 +27,7 @@ async def saved(user: User, snippet: str) -> int:
 
     def start() -> int | None:
         text = str(yaml.value)  # type: ignore[attr-defined]
-        at = text.find("- name: new_item")
+        at = text.find("name: new_item")  # a new item is written in its siblings' flow style
         return at if at >= 0 and snippet in text[at:] else None
 
     return int(await until(lambda: start() is not None and (start() or 0) + 1, f"{snippet!r} saved")) - 1
@@ -67,11 +67,11 @@ async def test_add_item_grant_publish_agent_sees_it_and_roll_back(user: User, cr
     await user.should_see(marker="menu-item-name", retries=150)
     await until(lambda: "new_item" in [i["name"] for i in frame().data["items"]], "item added to the draft")
     set_value(user, "menu-item-kind", "query")
-    await saved(user, "  query: ''\n")
+    await saved(user, "query: ''")
     await until(lambda: any("customers_by_tier" in getattr(e, "options", {}) for e in found(user, "menu-item-target")),
                 "the query choice")
     set_value(user, "menu-item-target", "customers_by_tier")
-    await saved(user, "  query: customers_by_tier\n")
+    await saved(user, "query: customers_by_tier")
     retype(user, "menu-item-label-en", "Tier report")
     await until(lambda: "Tier report" in text_of(user, "menu-item-new_item"), "the tree shows the new label")
     item = next(i for i in frame().data["items"] if i["name"] == "new_item")
@@ -87,7 +87,7 @@ async def test_add_item_grant_publish_agent_sees_it_and_roll_back(user: User, cr
     assert "main.new_item" in drafts[("role", "agent")].data["menus"]  # type: ignore[index]
 
     # a permission not in the catalogue, written in the YAML tab, shows its id beside the permission field
-    await edit_yaml(user, "  query: customers_by_tier\n", "  query: customers_by_tier\n  permission: agent.teleport\n")
+    await edit_yaml(user, "query: customers_by_tier", "query: customers_by_tier, permission: agent.teleport")
     await until(lambda: found(user, "designer-error-HL-E209"), "HL-E209 shown")
     index = [i["name"] for i in frame().data["items"]].index("new_item")
     beside = [path for path, _, slot in frame()._slots if not slot.is_deleted
@@ -96,15 +96,15 @@ async def test_add_item_grant_publish_agent_sees_it_and_roll_back(user: User, cr
     # an unknown screen too: HL-E205 beside the target
     set_value(user, "menu-item-kind", "screen")
     await until(lambda: "screen" in next(i for i in frame().data["items"] if i["name"] == "new_item"), "screen")
-    await edit_yaml(user, "  screen: ''\n", "  screen: no_such_screen\n")
+    await edit_yaml(user, "screen: ''", "screen: no_such_screen")
     await until(lambda: found(user, "designer-error-HL-E205"), "HL-E205 shown")
     # fix both: back to the query, no permission
     set_value(user, "menu-item-kind", "query")
-    await saved(user, "  query: ''\n")
+    await saved(user, "query: ''")
     await until(lambda: any("customers_by_tier" in getattr(e, "options", {}) for e in found(user, "menu-item-target")),
                 "the query choice")
     set_value(user, "menu-item-target", "customers_by_tier")
-    await saved(user, "  query: customers_by_tier\n")
+    await saved(user, "query: customers_by_tier")
     set_value(user, "menu-item-permission", "")
     await until(lambda: not found(user, "designer-error-HL-E209") and not found(user, "designer-error-HL-E205"),
                 "errors gone")
@@ -124,17 +124,22 @@ async def test_add_item_grant_publish_agent_sees_it_and_roll_back(user: User, cr
     await until(lambda: any(t.props.get("name") == "query:customers_by_tier" for t in agent.find(ui.tab).elements),
                 "the query opened in a tab")
 
-    # roll back: the role first (it grants the item), then the menu from its History tab
-    admin = actor("admin", ui_platform)
-    DraftService(ui_platform).rollback(admin, "role", "agent", int(agent_before.id))
+    # roll back the menu from its History tab: the role still grants the item, so the confirmation names it
+    # and rolls both back together
     table = user.find(marker="designer-history").elements.pop()
     await until(lambda: len(table.rows) >= 2, "history loaded")  # type: ignore[attr-defined]
     user.find(marker="designer-tab-history").click()
     row = next(r for r in table.rows if r["id"] == int(menu_before.id))  # type: ignore[attr-defined]
     table.selected = [row]  # type: ignore[attr-defined]
     user.find(marker="designer-rollback").click()
+    await until(lambda: found(user, "designer-rollback-referrer"), "the objects still referring to the item")
+    await user.should_see(content=f"role 'agent': rolled back with it to revision {agent_before.id}")
+    await user.should_see(content="HL-E207 unknown menu 'main.new_item'")
+    await user.should_see(content="Roll back all 2 together")
+    await confirmed(user, "designer-rollback-ok")
     await see(user, f"Revision {menu_before.id} is live again")
     assert ui_platform.metadata.menus["main"].item("new_item") is None
+    assert "main.new_item" not in ui_platform.metadata.roles["agent"].menus
     again = create_user()
     await log_in(again, "agent1")
     await again.should_see(content="Customers", retries=150)
@@ -159,6 +164,7 @@ async def test_tree_operations_in_the_designer(user: User, ui_platform: Platform
     # the roles' direct grants of the removed items went too (in the author's drafts): no dangling grants
     await until(lambda: found(user, "designer-ok"), "no problems after the removal")
     user.find(marker="designer-discard").click()
+    await confirmed(user, "designer-discard-ok")
     await until(lambda: "telephony" in names(), "discarded")
 
 

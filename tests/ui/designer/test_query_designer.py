@@ -11,7 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from designer_helpers import actor, found, one, retype, set_value, until
+from designer_helpers import actor, confirmed, found, one, retype, set_value, until
 from nicegui import ui
 from nicegui.testing import User
 from ui_helpers import log_in, see
@@ -120,6 +120,7 @@ async def test_or_input_typo_run_publish_agent_sees_it_and_roll_back(user: User,
     await until(lambda: len(table.rows) >= 2, "history loaded")
     table.selected = [r for r in table.rows if r["id"] == int(before.id)]
     user.find(marker="designer-rollback").click()
+    await confirmed(user, "designer-rollback-ok")
     await see(user, f"Revision {before.id} is live again")
     assert ui_platform.metadata.queries[QUERY].input("tv_count") is None
     again = create_user()
@@ -165,6 +166,7 @@ async def test_wrong_operator_and_two_dimensional_layout(user: User, ui_platform
     assert list(total.values())[-1] == len(everyone), "the grand total counts every customer"
     assert ui_platform.metadata.queries[QUERY].pivot is None  # only drafted
     user.find(marker="designer-discard").click()
+    await confirmed(user, "designer-discard-ok")
     await see(user, "Draft discarded")
 
 

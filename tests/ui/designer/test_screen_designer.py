@@ -9,7 +9,7 @@ import copy
 from collections.abc import Callable
 from typing import Any
 
-from designer_helpers import admin, found, log_in_agent, one, retype, set_value, settled, until
+from designer_helpers import admin, confirmed, found, log_in_agent, one, retype, set_value, settled, until
 from nicegui import ui
 from nicegui.testing import User
 from ui_helpers import log_in, see
@@ -103,6 +103,7 @@ async def test_form_fields_moved_columns_readonly_preview_publish_roll_back(
                                  and len(t.rows) >= 2], "history listed")
     table[0].selected = [r for r in table[0].rows if r["id"] == before.id]
     user.find(marker="designer-rollback").click()
+    await confirmed(user, "designer-rollback-ok")
     await until(lambda: ui_platform.metadata.screens["customer_form"].layout[0].columns == 3, "rolled back")
     assert placed_fields(ui_platform.store.current("screen", "customer_form").content or {}) == \
         placed_fields(before.content or {})

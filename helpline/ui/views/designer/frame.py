@@ -295,6 +295,18 @@ class DesignerFrame:
         dialog.open()
 
     async def discard(self) -> None:
-        await run.io_bound(self.service.discard, self.ctx.actor, self.kind, self.name)
-        ui.notify(t("designer.discarded"), type="info")
-        await self.reload()
+        """Ask first (unpublished changes are lost), then drop the author's draft of this object."""
+        with ui.dialog() as dialog, ui.card().mark("designer-discard-confirm"):
+            ui.label(t("designer.discard_confirm", kind=self.kind, name=self.name))
+
+            async def confirm() -> None:
+                dialog.close()
+                await run.io_bound(self.service.discard, self.ctx.actor, self.kind, self.name)
+                ui.notify(t("designer.discarded"), type="info")
+                await self.reload()
+
+            with ui.row().classes("gap-2"):
+                ui.button(t("designer.discard"), icon="delete_sweep", on_click=confirm).props("color=negative") \
+                    .mark("designer-discard-ok")
+                ui.button(t("app.cancel"), on_click=dialog.close).props("flat").mark("designer-discard-cancel")
+        dialog.open()

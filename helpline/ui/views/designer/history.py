@@ -1,5 +1,6 @@
 """The History tab of a designer: every revision of the object (who, when, why), a readable diff between
-any two of them, and roll back to any revision (as a new revision, audited)."""
+any two of them, and roll back to any revision (as a new revision, audited) after a confirmation that names
+the objects still referring to what the rollback removes and offers to roll them back together."""
 
 from __future__ import annotations
 
@@ -59,13 +60,58 @@ class HistoryPanel:
         self.diff.content = text or t("designer.history.same")
 
     async def roll_back(self) -> None:
+        """Ask first: what the rollback does, which objects still refer to what it removes and the revision
+        each would be rolled back to together; then roll back (all together) or not at all."""
         if not self.table.selected:
             ui.notify(t("designer.history.choose_revision"), type="warning")
             return
         chosen = int(self.table.selected[0]["id"])
         frame = self.frame
         try:
-            revision = await run.io_bound(frame.service.rollback, frame.ctx.actor, frame.kind, frame.name, chosen)
+            plan = await run.io_bound(frame.service.plan_rollback, frame.ctx.actor, frame.kind, frame.name, chosen)
+        except PermissionDenied:
+            ui.notify(t("errors.forbidden"), type="negative")
+            return
+        except ValueError as exc:
+            ui.notify(str(exc), type="negative")
+            return
+        assert plan is not None
+        with ui.dialog() as dialog, ui.card().classes("min-w-[36rem] max-w-[60rem]").mark("designer-rollback-confirm"):
+            ui.label(t("designer.history.confirm_title", kind=frame.kind, name=frame.name, revision=chosen)) \
+                .classes("text-h6")
+            ui.label(t("designer.history.confirm_text"))
+            if plan.referrers:
+                ui.label(t("designer.history.referrers")).classes("text-subtitle2")
+                for ref in plan.referrers:
+                    fate = t("designer.history.referrer_back", revision=ref.revision) if ref.revision is not None \
+                        else t("designer.history.referrer_stuck")
+                    with ui.column().classes("gap-0 pl-2").mark("designer-rollback-referrer"):
+                        ui.label(f"{ref.kind} '{ref.name}': {fate}").classes("font-medium")
+                        for problem in ref.problems:
+                            ui.label(f"{problem.id} {problem.message}").classes("text-caption text-negative")
+            if plan.blocking:
+                ui.label(t("designer.history.blocked")).classes("text-subtitle2 text-negative")
+                for problem in plan.blocking:
+                    ui.label(f"{problem.id} {problem.message}").classes("text-caption text-negative")
+
+            async def confirm() -> None:
+                dialog.close()
+                await self._do_roll_back(chosen, plan.together)
+
+            with ui.row().classes("gap-2"):
+                label = t("designer.history.confirm_together", count=len(plan.together) + 1) if plan.together \
+                    else t("designer.history.confirm")
+                button = ui.button(label, icon="history", on_click=confirm).mark("designer-rollback-ok")
+                if not plan.possible:
+                    button.disable()
+                ui.button(t("app.cancel"), on_click=dialog.close).props("flat").mark("designer-rollback-cancel")
+        dialog.open()
+
+    async def _do_roll_back(self, chosen: int, together: list[tuple[str, str, int]]) -> None:
+        frame = self.frame
+        try:
+            revision = await run.io_bound(frame.service.rollback, frame.ctx.actor, frame.kind, frame.name, chosen,
+                                          together)
         except PermissionDenied:
             ui.notify(t("errors.forbidden"), type="negative")
             return
