@@ -168,7 +168,10 @@ def record_rejected_session(peer: str, error: Exception) -> None:
 
 
 def record_refused_session(env: AgiEnvironment) -> None:
-    """A call refused over the session cap leaves a closed record (``error``, ``IVR-OVERLOAD``)."""
+    """A call refused over the session cap leaves a closed record (``error``, ``IVR-OVERLOAD``); a refused
+    ``answered`` session (an agent's channel, not a call) leaves none."""
+    if env.script_path.split("/")[0] == "answered":
+        return
     calls = CallService()
     call_id = calls.open(uniqueid=env.uniqueid[:64], channel=env.channel[:128], switch="agi",
                          caller_number=(env.caller_number or "")[:32] or None,

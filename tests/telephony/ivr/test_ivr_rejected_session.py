@@ -28,3 +28,30 @@ def test_malformed_environment_leaves_a_closed_call_record(platform: Platform) -
         server.stop()
     assert len(calls) == 1
     assert calls[0].ended_at is not None and calls[0].error["id"] == "IVR-PROTOCOL"
+
+
+def test_a_call_over_the_cap_is_refused_with_a_closed_record(platform: Platform) -> None:
+    from telephony.agi.peermodel import Caller
+    from telephony.agi.testpeer import AsteriskPeer, Override
+
+    server = start_agi_server(platform, "127.0.0.1", 0, read_timeout=10.0, max_sessions=1)
+    try:
+        busy = AsteriskPeer(server.address, script="ivr", env={"dnid": "96266"}, caller=Caller("0"),
+                            overrides=[Override("STREAM FILE", delay=3.0)], timeout=10).start()
+        while not busy.commands:
+            time.sleep(0.02)
+        over = AsteriskPeer(server.address, script="ivr", env={"dnid": "96266", "callerid": "13900000001"},
+                            caller=Caller("0"), timeout=5).run()
+        assert over.variables_set == {"HELPLINE_RESULT": "error"} and over.server_closed, over.format_transcript()
+        for _ in range(100):
+            with session():
+                refused = list(Call.select().where(Call.uniqueid == over.uniqueid))
+            if refused and refused[0].ended_at is not None:
+                break
+            time.sleep(0.05)
+        assert busy.join(15)
+    finally:
+        server.stop()
+    assert refused[0].result == "error" and refused[0].error["id"] == "IVR-OVERLOAD"
+    assert refused[0].caller_number == "13900000001"
+    assert busy.variables_set["HELPLINE_RESULT"] != "error"  # the call under the cap was served
