@@ -88,3 +88,22 @@ async def test_a_query_input_on_a_masked_field_is_disabled_for_qa(user: User, ui
     phone = user.find(marker="input-phone").elements.pop()
     assert not phone.enabled and "masked" in str(phone.props.get("hint"))
     assert user.find(marker="input-tier").elements.pop().enabled
+
+
+async def test_agent_cannot_open_the_contact_record_of_an_out_of_region_caller(user: User,
+                                                                                ui_platform: Platform) -> None:
+    """The issue's case: agent1 opened contact record 241 of a Yiyang customer and saw the caller's number."""
+    from helpline.data.database import session
+    from helpline.security.audit import search_audit
+
+    system = Actor.system()
+    yiyang = ui_platform.records.create(system, "customer", {"customer_no": "YY1", "name": "益阳客户",
+                                                             "city": "yiyang", "phone": "13712344449"}).id
+    record = ui_platform.records.create(system, "contact_record", {"serial_no": "SN-YY", "customer": yiyang,
+                                                                   "caller_number": "13712344449"}).id
+    await log_in(user, "agent1", path=f"/record/contact_record_form/{record}")
+    await see(user, "Not found")
+    await user.should_not_see("13712344449")
+    with session():
+        denied = search_audit(actor="agent1", action="denied", entity="contact_record")
+    assert [e["record_id"] for e in denied] == [str(record)]
