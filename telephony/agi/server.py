@@ -27,11 +27,12 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TextIO
 
 from asterisk.agi import AGIError, AGIHangup
 
 from telephony.agi.channel import DEFAULT_HANGUP_GRACE, DEFAULT_READ_TIMEOUT, HelplineAGI
-from telephony.agi.environment import AgiEnvironment
+from telephony.agi.environment import MAX_LINE, AgiEnvironment, read_environment
 from telephony.agi.errors import AgiNoEnvironment, AgiProtocolError, AgiSessionStopped, AgiTimeoutError
 
 __all__ = ["DEFAULT_ENV_TIMEOUT", "DEFAULT_PORT", "REFUSED_RESULT", "RESULT_VARIABLE", "FastAGIServer", "Handler",
@@ -307,13 +308,31 @@ class FastAGIServer:
                 with contextlib.suppress(OSError):
                     session.sock.shutdown(socket.SHUT_RDWR)
 
+    def _open(self, session: Session, read_timeout: float | None) -> HelplineAGI:
+        """Read the environment block in the session's own thread (no hand-off per line to a reader thread:
+        under load each one waited for the GIL), then wrap the socket in a ``HelplineAGI`` that goes on
+        reading from the same buffered file. The watchdog bounds the whole block (``env_timeout``)."""
+        sock = session.sock
+        sock.settimeout(None)
+        rfile = sock.makefile("r", encoding="utf-8", newline="\n")
+        wfile = sock.makefile("w", encoding="utf-8", newline="\n")
+        try:
+            env = read_environment(lambda: _env_line(rfile))
+            return HelplineAGI(rfile, wfile, env=env, sock=sock, read_timeout=read_timeout,
+                               hangup_grace=self.hangup_grace, stop_event=self._stopping)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+            for stream in (rfile, wfile):
+                with contextlib.suppress(OSError, ValueError):
+                    stream.close()
+            raise
+
     def _refuse(self, session: Session) -> None:
         """Over ``max_sessions``: read the environment, set ``HELPLINE_RESULT=error``, close, tell ``on_refused``."""
         env: AgiEnvironment | None = None
         try:
-            session.agi = HelplineAGI.from_socket(
-                session.sock, read_timeout=REFUSE_REPLY_TIMEOUT, hangup_grace=self.hangup_grace,
-                stop_event=self._stopping)
+            session.agi = self._open(session, REFUSE_REPLY_TIMEOUT)
             env = session.agi.environment
             log.warning("[%s] refused: %d calls in progress, the most allowed (HELPLINE_AGI_MAX_SESSIONS)",
                         session.uniqueid, self.max_sessions)
@@ -339,12 +358,7 @@ class FastAGIServer:
 
     def _serve(self, session: Session) -> None:
         try:
-            session.agi = HelplineAGI.from_socket(
-                session.sock,
-                read_timeout=self.read_timeout,
-                hangup_grace=self.hangup_grace,
-                stop_event=self._stopping,
-            )
+            session.agi = self._open(session, self.read_timeout)
             self._dispatch(session.agi)
         except AgiSessionStopped:
             log.info("[%s] session stopped: the server is shutting down", session.uniqueid)
@@ -403,6 +417,19 @@ class FastAGIServer:
             agi.set_variable(RESULT_VARIABLE, "error")
         except (AGIError, ValueError) as exc:
             log.debug("[%s] could not set %s: %r", session.uniqueid, RESULT_VARIABLE, exc)
+
+
+def _env_line(rfile: TextIO) -> str:
+    """One line of the environment block, bounded like every AGI line; '' at the end of the stream."""
+    try:
+        line = rfile.readline(MAX_LINE + 2)
+    except UnicodeDecodeError as exc:
+        raise AgiProtocolError(f"data from Asterisk is not UTF-8: {exc.reason}") from None
+    except (OSError, ValueError):
+        return ""
+    if len(line.rstrip("\r\n")) > MAX_LINE:
+        raise AgiProtocolError(f"line longer than {MAX_LINE} characters")
+    return line
 
 
 def listener_port(listener: socket.socket) -> int:
