@@ -54,11 +54,16 @@ def _fresh_pg_url() -> Iterator[str]:
         _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    # NiceGUI's plugin declares it, but registers only when tests/ui is collected (tests/ui/conftest.py)
+    parser.addini("main_file", "the NiceGUI app file the UI tests run", default="main.py")
+
+
 def backends() -> list[str]:
     return ["sqlite", "postgres"]
 
 
-@pytest.fixture(params=backends())
+@pytest.fixture(params=[pytest.param(b, marks=pytest.mark.postgres) if b == "postgres" else b for b in backends()])
 def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A fresh empty database of each backend."""
     if request.param == "sqlite":

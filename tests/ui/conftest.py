@@ -1,6 +1,11 @@
 """UI test fixtures: a platform on the demo metadata with the demo users (password ``demo-pass-1``,
 language English) and 30 customers, installed as the web runtime's platform before the ``user``/``screen``
-fixture runs the app (tests/ui/app_main.py)."""
+fixture runs the app (tests/ui/app_main.py).
+
+NiceGUI's pytest plugin (the ``user`` and ``screen`` fixtures) is registered here, when the UI tests are
+collected, not for every run: importing NiceGUI, FastAPI and Selenium costs about 2 s that a run of the
+rules or router tests does not need.
+"""
 
 from __future__ import annotations
 
@@ -21,6 +26,12 @@ from helpline.security.actor import Actor
 from helpline.services.auth import ensure_bootstrap_users
 from helpline.services.platform import Platform
 from helpline.ui.context import set_platform
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Register NiceGUI's plugin (global once registered; its own ``pytest_configure`` runs at once)."""
+    if not config.pluginmanager.has_plugin("nicegui.testing.plugin"):
+        config.pluginmanager.import_plugin("nicegui.testing.plugin")
 
 
 @pytest.fixture(autouse=True)
