@@ -6,7 +6,6 @@ select opens."""
 
 from __future__ import annotations
 
-import asyncio
 import time
 from typing import Any
 
@@ -32,6 +31,7 @@ from nicegui.testing import User
 from ui_helpers import see
 
 from helpline.services.platform import Platform
+from helpline.ui.views.desktop import REFRESH_TICKS, TICKER
 
 
 # ------------------------------------------------------------------------------------------- what is sent
@@ -58,8 +58,10 @@ async def test_clocks_tick_in_the_browser_and_unchanged_counters_are_not_sent(
     assert abs(time.time() - agent(desk)["in_status_s"] - clock.props["data-clock-from"]) < 1.5
     first = clock.text
     sent = watch_updates(user, monkeypatch)
-    await asyncio.sleep(6.2)  # six ticks of the shared timer, and a view refresh among them
-    assert clock.text != first  # the server's text keeps in step ...
+    await until(lambda: clock.text != first)  # the shared timer keeps the server's text in step ...
+    desktop = next(d for d in TICKER.desktops if d.root.client is user.client)
+    for _ in range(REFRESH_TICKS + 1):  # six more ticks (the timer's work, without waiting six seconds) and
+        desktop.tick()                  # a view refresh among them
     assert sent == []  # ... but nothing is sent: the clocks run in the browser and no counter changed
     user.find(marker="desk-not-ready").click()  # a new status: its clock starts again and is sent
     await until(lambda: any(e is clock for e in sent))
