@@ -47,6 +47,10 @@ class DeskError(Exception):
     """A desk function refused in the agent's current situation (the message says why)."""
 
 
+class NoAgentProfile(DeskError):
+    """The user has no (active) agent profile: the desktop cannot start."""
+
+
 @dataclass(frozen=True)
 class AgentRef:
     number: str
@@ -74,7 +78,7 @@ class DeskService:
                 return AgentRef(agent.id, agent.profile.endpoint, actor.username)
         row = agent_service.profile_of_user(actor.username)
         if row is None or not row.get("active", True):
-            raise DeskError(f"user '{actor.username}' has no agent profile; an administrator creates one")
+            raise NoAgentProfile(f"user '{actor.username}' has no agent profile; an administrator creates one")
         from telephony.router.service import profile_from_row
 
         profile = profile_from_row(row)

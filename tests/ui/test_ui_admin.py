@@ -55,10 +55,10 @@ async def test_audit_log_page(user: User) -> None:
     user.find(marker="audit-search").click()
     for _ in range(50):
         rows = [r for t in user.find(ui.table).elements for r in t.rows]
-        if any(r["action"] == "login" and r["actor"] == "admin" for r in rows):
+        if any(r["action"] == "Log in" and r["actor"] == "admin" for r in rows):
             break
         await asyncio.sleep(0.05)
-    assert any(r["action"] == "login" and r["actor"] == "admin" for r in rows)
+    assert any(r["action"] == "Log in" and r["actor"] == "admin" for r in rows)
 
 
 async def test_users_create_reset_disable(user: User) -> None:

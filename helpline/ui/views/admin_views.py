@@ -16,7 +16,7 @@ from helpline.security.audit import search_audit
 from helpline.services import auth, categories
 from helpline.services.metadata_store import RevisionConflict
 
-from ..i18n import label, t
+from ..i18n import catalogue, current_language, label, t
 from .base import ViewContext
 
 
@@ -123,13 +123,22 @@ def category_view(ctx: ViewContext) -> None:
     render()
 
 
+AUDIT_ACTIONS = ("login", "login_failed", "logout", "create", "update", "delete", "read", "list", "query", "export",
+                 "publish", "denied", "password_reset")
+
+
+def action_label(action: str, language: str | None = None) -> str:
+    """An audit action in the user's words (its code when the locale has none)."""
+    key = f"audit.action.{action}"
+    return catalogue(language or current_language()).get(key) or catalogue("en").get(key) or action
+
+
 def audit_view(ctx: ViewContext) -> None:
     ui.label(t("audit.title")).classes("text-h6")
     with ui.row().classes("items-end gap-2"):
         who = ui.input(t("audit.user")).props("dense clearable")
-        action = ui.select(["", "login", "login_failed", "logout", "create", "update", "delete", "read", "list",
-                            "query", "export", "publish", "denied", "password_reset"], label=t("audit.action"),
-                           value="").props("dense").classes("w-40")
+        actions = {"": "", **{a: action_label(a, ctx.language) for a in AUDIT_ACTIONS}}
+        action = ui.select(actions, label=t("audit.action"), value="").props("dense").classes("w-40")
         entity = ui.input(t("audit.object")).props("dense clearable")
         since = ui.input(t("query.from"), value=(datetime.now() - timedelta(days=7)).date().isoformat()) \
             .props("dense type=date stack-label")
@@ -143,7 +152,8 @@ def audit_view(ctx: ViewContext) -> None:
             found = search_audit(actor=who.value or None, action=action.value or None, entity=entity.value or None,
                                  since=datetime.fromisoformat(since.value) if since.value else None, page_size=200)
         return [{"id": e["id"], "at": e["at"].isoformat(sep=" ", timespec="seconds"), "actor": e["actor"],
-                 "action": e["action"], "object": " ".join(str(x) for x in (e["entity"], e["record_id"]) if x),
+                 "action": action_label(e["action"], ctx.language),
+                 "object": " ".join(str(x) for x in (e["entity"], e["record_id"]) if x),
                  "detail": json.dumps({k: v for k in ("before", "after", "detail") if (v := e[k])},
                                       ensure_ascii=False, default=str)[:300]} for e in found]
 

@@ -32,7 +32,7 @@ from nicegui import background_tasks, run, ui
 from helpline.security.actor import PermissionDenied
 from helpline.services.records import RecordNotFound, ValidationFailed
 from telephony.desk.screenpop import current_call, open_contact_record
-from telephony.desk.service import AgentRef, DeskError, DeskService
+from telephony.desk.service import AgentRef, DeskError, DeskService, NoAgentProfile
 from telephony.router.core import RouterError
 from telephony.router.events import AgentAlert, AgentChanged, CallLeft, Offer, RouterEvent
 
@@ -141,7 +141,10 @@ class Desktop:
         try:
             self.ref = await run.io_bound(self.desk.agent_of, self.ctx.actor)
         except (DeskError, PermissionDenied) as exc:
-            self.notice.text = self.t("desk.no_agent", message=str(exc))
+            # the service's own words are English log lines: the user reads the desk's
+            why = (self.t("desk.no_profile") if isinstance(exc, NoAgentProfile)
+                   else self.t("errors.forbidden") if isinstance(exc, PermissionDenied) else str(exc))
+            self.notice.text = self.t("desk.no_agent", message=why)
             self.notice.classes(replace="text-negative").mark("desk-no-agent")
             return
         if self.ref is None or self.closed:
