@@ -65,7 +65,7 @@ async def test_a_new_customer_gets_the_next_customer_no(user: User, ui_platform:
 async def test_the_tab_holding_an_error_shows_a_badge_and_save_opens_it(user: User, ui_platform: Platform) -> None:
     await log_in(user, "admin", path="/record/customer_form/new")
     await user.should_see(marker="field-name", retries=100)
-    panels = user.find(ui.tab_panels).elements.pop()
+    panels = user.find(marker="form-tab-panels").elements.pop()  # not the shell's own tab panels
     assert not badge(user, "Service").visible and not badge(user, "Customer").visible
     field(user, "name").value = "张飞"
     field(user, "smart_card_no").value = "8" * 40  # at most 32: on the Service tab

@@ -115,7 +115,7 @@ class FormView:
                                 .classes("tab-error-badge").mark(f"tab-errors-{name.replace(' ', '_')}")
                             self.badges[name].set_visibility(False)
                 with ui.tab_panels(tabs, value=next(iter(tab_objs.values()))).classes("w-full").props("keep-alive") \
-                        as self.panels:
+                        .mark("form-tab-panels") as self.panels:
                     for name, sections in groups.items():
                         with ui.tab_panel(tab_objs[name]):
                             for section in sections:
@@ -218,8 +218,11 @@ class FormView:
         if self.panels is not None and first in self.tab_of:
             self.panels.set_value(self.tab_of[first])
         widget = self.widgets.get(first)
-        if widget is not None:
-            widget.element.run_method("focus")
+        if widget is not None:  # after the tab panel has switched (an input in a hidden panel takes no focus)
+            ui.run_javascript(f"setTimeout(() => {{ const e = document.getElementById('c{widget.element.id}'); "
+                              "if (!e) return; e.scrollIntoView({block: 'center'}); "
+                              "const i = e.matches('input, textarea') ? e : e.querySelector('input, textarea'); "
+                              "if (i) i.focus({preventScroll: true}); }, 350)")
 
     async def save(self) -> None:
         values = self.collect()
