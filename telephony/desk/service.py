@@ -133,6 +133,7 @@ class DeskService:
         ref = self.agent_of(actor)
         self.check(actor, ref.number, "shift_in" if shift else "sign_in")
         self._do(lambda r: r.sign_in(ref.number, ready=False, reason="sign_in", by=actor.username))
+        self._do(lambda r: r.allow_manual_wrap_up(ref.number, actor.has("agent.wrapup")))
         self._do(lambda r: r.agent_connected(ref.number))
         if shift:
             self._audit(actor, "desk.shift_in", None, agent=ref.number)

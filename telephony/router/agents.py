@@ -127,6 +127,12 @@ class AgentOps:
             self._set_state(agent, AgentState.TALKING, agent.call_id)
         return agent
 
+    def allow_manual_wrap_up(self, agent_id: str, allowed: bool) -> Agent:
+        """Whether the agent's wrap-up after a call of a ``manual_wrap_up`` queue lasts until they end it."""
+        agent = self._agent(agent_id)
+        agent.manual_wrap_up = allowed
+        return agent
+
     def end_wrap_up(self, agent_id: str, *, by: str | None = None) -> Agent:
         """The agent (or the wrap-up timer) ends wrap-up: idle, and offered a call if ready."""
         agent = self._agent(agent_id)

@@ -231,7 +231,11 @@ class Router(AgentOps):
         agent.talk_s += now - (call.answered_at or now)
         agent.call_id = None
         wrap = agent.profile.wrap_up_s if agent.profile.wrap_up_s is not None else self.settings.wrap_up_s
-        if wrap <= 0:
+        queue = self.settings.queues.get(call.queue)
+        if queue is not None and queue.manual_wrap_up and agent.manual_wrap_up:
+            self._decide(call, "wrap_up", f"agent {agent.id}: manual wrap-up (until the agent ends it)", agent.id)
+            self._set_state(agent, AgentState.WRAP_UP, call_id)
+        elif wrap <= 0:
             self._set_state(agent, AgentState.IDLE, call_id)
         else:
             self._set_state(agent, AgentState.WRAP_UP, call_id)

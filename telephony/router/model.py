@@ -80,6 +80,9 @@ class Agent:
     """The not-ready time limit alert was raised for the current not-ready period."""
     disconnected_at: float | None = None
     """When the agent's desktop went away (not ready after the grace period)."""
+    manual_wrap_up: bool = False
+    """The agent may wrap up until they end it on queues with ``manual_wrap_up`` (the desk sets it from the
+    ``agent.wrapup`` permission at sign-in)."""
 
     @property
     def id(self) -> str:

@@ -38,6 +38,8 @@ class QueueSettings:
     """Only agents of this agent group answer the queue."""
     record: bool = False
     """Record the conversations of this queue."""
+    manual_wrap_up: bool = False
+    """Wrap-up lasts until the agent ends it, for agents allowed manual wrap-up (else ``wrap_up_s``)."""
 
 
 @dataclass(frozen=True)
@@ -76,7 +78,8 @@ def settings_from_routings(routings: Iterable[Routing]) -> RouterSettings:
     queues = {
         q.name: QueueSettings(name=q.name, skill=q.skill, max_wait_s=float(q.max_wait_s), overflow=q.overflow,
                               join_empty=q.join_empty, leave_when_empty=q.leave_when_empty,
-                              region_routing=q.region_routing, group=q.group, record=q.record)
+                              region_routing=q.region_routing, group=q.group, record=q.record,
+                              manual_wrap_up=q.manual_wrap_up)
         for r in ordered for q in r.queues
     }
     return RouterSettings(

@@ -54,6 +54,9 @@ class Queue(Strict):
     """Only agents of this agent group (e.g. ``vip_team``) answer the queue."""
     record: bool = False
     """Record the conversations of this queue (MixMonitor from the answer on)."""
+    manual_wrap_up: bool = False
+    """Wrap-up after a call of this queue lasts until the agent ends it (agents with the ``agent.wrapup``
+    permission; others get the timed ``wrap_up_s``)."""
 
 
 class RegionStepsSpec(Strict):

@@ -283,6 +283,9 @@ class ContactPanel:
                         ui.space()
                     self.file_button = ui.button(self.t("desk.contact.file"), icon="task", on_click=self.file) \
                         .props("dense no-caps").classes("desk-file").mark("desk-file")
+                    self.dismiss_button = ui.button(self.t("desk.contact.dismiss"), icon="close",
+                                                    on_click=self.dismiss) \
+                        .props("dense flat no-caps").classes("desk-dismiss").mark("desk-dismiss")
                 self.form = ContactForm(self.ctx, screen, record)
         else:
             self.form.show_record(record)
@@ -296,9 +299,18 @@ class ContactPanel:
         if self.record_id is None:
             return
         self.file_button.set_enabled(over)
+        self.dismiss_button.set_enabled(over)  # once the call is over: the record stays until filed or dismissed
         key = "desk.contact.filed" if self.filed else ("desk.contact.wrap_up" if over else "desk.contact.during_call")
         self.state.text = self.t(key)
         self.state.classes(replace="text-caption " + ("text-positive" if self.filed else "text-grey-7"))
+
+    def dismiss(self) -> None:
+        """The agent closes the contact record without filing it (it stays under Contact records)."""
+        if self.record_id is None:
+            return
+        if not self.filed:
+            ui.notify(self.t("desk.contact.dismissed", serial=self.serial or ""), type="info")
+        self.clear()
 
     async def save(self) -> None:
         """Save the record as it is (during the call; filing also sets its end time)."""

@@ -257,3 +257,25 @@ def test_auto_answer_is_permission_bound_and_answers_at_once(ivr_platform: Platf
     until(lambda: desk.view("1001")["state"] == AgentState.TALKING)  # nobody pressed answer
     desk.release(agent1)
     assert caller.done().result == "connected"
+
+
+def test_a_manual_wrap_up_queue_keeps_a_permitted_agent_in_wrap_up(ivr_platform: Platform,
+                                                                  desk: DeskService) -> None:
+    manual = {name: replace(q, manual_wrap_up=True) for name, q in desk.router.router.settings.queues.items()}
+    desk.router.do(lambda r: r.reconfigure(replace(r.settings, queues=manual, wrap_up_s=0.2), r.policy))
+    agent1 = actor(ivr_platform, "agent1", "agent")  # the agent role holds agent.wrapup
+    caller = talking(ivr_platform, desk, agent1)
+    desk.release(agent1)
+    caller.done()
+    until(lambda: desk.view("1001")["state"] == AgentState.WRAP_UP)
+    time.sleep(0.6)  # three times wrap_up_s: still wrapping up
+    assert desk.view("1001")["state"] == AgentState.WRAP_UP
+    desk.end_wrap_up(agent1)
+    assert desk.view("1001")["state"] == AgentState.IDLE
+    # an agent without the permission gets the timed wrap-up
+    desk.sign_out(agent1)
+    limited = actor(ivr_platform, "agent1", "agent")
+    limited._role_objs = [r.model_copy(update={"permissions": [p for p in r.permissions if p != "agent.wrapup"]})
+                          for r in limited._role_objs]
+    desk.sign_in(limited)
+    assert desk.router.do(lambda r: r.agents["1001"].manual_wrap_up) is False

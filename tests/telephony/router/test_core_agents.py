@@ -200,6 +200,31 @@ def test_wrap_up_ended_by_the_agent() -> None:
     assert len(h.events) == 1
 
 
+def test_manual_wrap_up_lasts_until_the_agent_ends_it_for_agents_allowed_it() -> None:
+    h = Harness(settings(queue("billing", manual_wrap_up=True), queue("sales"), wrap_up_s=10.0))
+    h.agent("1001", {"billing": 1, "sales": 1})
+    h.agent("1002", {"billing": 1})
+    h.router.allow_manual_wrap_up("1001", True)  # 1002 holds no manual wrap-up: timed as before
+    h.call(1)
+    h.call(2)
+    for call_id in (1, 2):
+        h.router.answered(call_id)
+        h.router.call_ended(call_id)
+    assert "wrap_up" in h.decisions(1) and "wrap_up" not in h.decisions(2)
+    h.call(3)
+    h.at(3600)  # an hour later: 1001 still wraps up, 1002's timer ended it and took call 3
+    assert h.state("1001") == ("ready", "wrap_up") and h.offers()[-1] == (3, "1002")
+    h.router.end_wrap_up("1001", by="1001")
+    assert h.state("1001") == ("ready", "idle")
+    # a queue without manual wrap-up: the same agent's wrap-up is timed
+    h.router.answered(3)
+    h.call(4, "sales")
+    h.router.answered(4)
+    h.router.call_ended(4)
+    h.at(3610)
+    assert h.state("1001") == ("ready", "idle")
+
+
 def test_wrap_up_time_from_the_profile_and_none() -> None:
     h = Harness(settings(queue(), wrap_up_s=10.0))
     h.agent("slow", wrap_up_s=60.0)
