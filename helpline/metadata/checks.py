@@ -368,6 +368,14 @@ def _check_linked_scopes(r: _Report) -> None:
                     break
 
 
+def advice(mset: MetadataSet) -> list[Problem]:
+    """Warnings ``run.py check`` reports beside the problems (HL-W...): they never refuse a start, a sync or
+    a publish, so they are not part of :func:`cross_check`."""
+    r = _Report(mset)
+    _check_linked_scopes(r)
+    return r.problems
+
+
 def cross_check(mset: MetadataSet) -> list[Problem]:
     """Every cross-reference problem of the set, in a stable order."""
     r = _Report(mset)
@@ -383,7 +391,6 @@ def cross_check(mset: MetadataSet) -> list[Problem]:
         _check_menu(r, m)
     for role in mset.roles.values():
         _check_role(r, role)
-    _check_linked_scopes(r)
     from .rule_checks import rule_problems
 
     r.problems.extend(rule_problems(mset))

@@ -17,7 +17,7 @@ from pydantic import ValidationError
 
 from helpline.diagnostics import Problem, caret_excerpt
 
-from .checks import cross_check
+from .checks import advice, cross_check
 from .kinds import FOLDERS, KIND_OF_FOLDER, KINDS, MetaObject
 from .metaset import MetadataSet, Source
 from .problems import problem
@@ -242,4 +242,5 @@ def load_directory(directory: str | Path) -> LoadResult:
         assert text is not None
         parsed.append(parse_text(text, rel, KIND_OF_FOLDER[folder], path.stem))
     mset, problems = build_set(parsed)
+    problems += advice(mset)  # warnings: reported here, never refusing a start or a publish
     return LoadResult(mset, read_problems + problems, len(files), time.perf_counter() - start)

@@ -272,3 +272,17 @@ def test_recording_of_an_out_of_scope_caller_is_refused_and_every_refusal_audite
     assert entries == [("denied", str(calls["mine"]), "recording"), ("recording.play", str(calls["mine"]), None),
                        ("recording.play", str(calls["unknown"]), None), ("denied", str(calls["other"]), "recording"),
                        ("denied", str(calls["mine"]), "recording")]
+
+
+def test_a_role_reading_linked_records_unscoped_is_a_warning_that_blocks_nothing(
+        platform: Platform, regions: dict[str, int], demo_metadata: Path) -> None:
+    from helpline.metadata.loader import load_directory
+
+    (demo_metadata / "roles" / "clerk.yaml").write_text(
+        "kind: role\nname: clerk\nentities:\n  contact_record: r\n", encoding="utf-8")
+    found = load_directory(demo_metadata).problems
+    assert [(p.id, p.severity, p.location) for p in found] == [("HL-W201", "warning", "roles/clerk.yaml:4:19")]
+    report = platform.store.sync_files(demo_metadata)
+    assert report.added == [("role", "clerk")] and not report.problems, "a warning refuses no file"
+    clerk = actor(platform, "clerk1", "clerk")
+    assert platform.records.list_page(clerk, ListQuery(entity="contact_record")).total == 4, "what it warns about"
