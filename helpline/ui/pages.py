@@ -135,6 +135,10 @@ def register() -> None:
     def designer() -> None:
         shell_page("page", "designer")
 
+    @ui.page("/designer/{kind}")
+    def designer_kind(kind: str) -> None:  # the kind's list of objects and "new"
+        shell_page("page", "designer", params={"object_kind": kind})
+
     @ui.page("/designer/{kind}/{name}")
     def designer_object(kind: str, name: str) -> None:
         shell_page("page", "designer", params={"object_kind": kind, "object_name": name})

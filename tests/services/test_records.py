@@ -86,8 +86,11 @@ def test_permissions_are_enforced_on_the_server(platform: Platform) -> None:
     agent = actor(platform, "agent1", "agent", ("changsha",))
     with pytest.raises(PermissionDenied):
         platform.records.delete(agent, "customer", cid)
-    with pytest.raises(PermissionDenied):
-        list(platform.records.rows_for_export(agent, ListQuery(entity="customer")))
+    no_export = actor(platform, "agent1", "agent", ("changsha",))
+    no_export._role_objs = [r.model_copy(update={"permissions": [p for p in r.permissions if p != "export"]})
+                            for r in no_export._role_objs]
+    with pytest.raises(PermissionDenied, match="export"):
+        list(platform.records.rows_for_export(no_export, ListQuery(entity="customer")))
     nobody = Actor("ghost", roles=("no_such_role",)).bind(platform.metadata)
     with pytest.raises(PermissionDenied):
         platform.records.list_page(nobody, ListQuery(entity="customer"))

@@ -233,6 +233,9 @@ class QueryView:
                        "yAxis": {"type": "value"}, "series": series}).classes("w-full h-64 query-chart")
 
     async def export(self) -> None:
+        if not self.ctx.actor.has("export"):  # the button is shown only with it; refused on the server anyway
+            ui.notify(t("errors.forbidden"), type="negative")
+            return
         if self.result is None:
             await self.run(first=True)
         result = self.result

@@ -40,7 +40,8 @@ def label_inputs(frame: DesignerFrame, holder: dict[str, Any], path: tuple[str |
     widgets: dict[str, ui.input] = {}
     with ui.row().classes("w-full no-wrap gap-2"):
         for language in LANGUAGES:
-            widgets[language] = ui.input(t(f"designer.label.{language}"), value=texts.get(language, "")) \
+            caption = t(f"designer.help.{language}" if key == "help" else f"designer.label.{language}")
+            widgets[language] = ui.input(caption, value=texts.get(language, "")) \
                 .props("dense").classes("grow").on("blur", setter(language))
             if marker:
                 widgets[language].mark(f"{marker}-{language}")
