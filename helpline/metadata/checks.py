@@ -400,4 +400,7 @@ def cross_check(mset: MetadataSet) -> list[Problem]:
     from .workflow_checks import workflow_problems
 
     r.problems.extend(workflow_problems(mset))
+    from .sla_checks import sla_problems
+
+    r.problems.extend(sla_problems(mset))
     return r.problems

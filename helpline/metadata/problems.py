@@ -84,6 +84,17 @@ CATALOGUE: dict[str, Check] = {c.id: c for c in [
           "Use a text or category field of the entity; with a category field, each state must be a code of its tree."),
     Check("HL-E405", "two workflows govern the same records",
           "Give all but one of the entity's workflows an 'applies' rule saying which records it governs."),
+    Check("HL-E410", "calendar without working hours",
+          "Give at least one weekday working hours under 'hours' (e.g. mon: [\"08:30-17:30\"]); a deadline on a "
+          "calendar that never works would never come."),
+    Check("HL-E411", "unknown workflow", "Refer to a workflow defined under metadata/workflows/."),
+    Check("HL-E412", "unknown calendar", "Refer to a calendar defined under metadata/calendars/."),
+    Check("HL-E413", "unknown workflow state in a service-level policy",
+          "Name a state listed under 'states' of the policy's workflow."),
+    Check("HL-E414", "unknown workflow transition",
+          "Name a transition listed under 'transitions' of the policy's workflow."),
+    Check("HL-E415", "warning threshold out of range",
+          "Give the warning as a per cent of the target: more than 0 and less than 100 (e.g. 80)."),
     Check("HL-W201", "a role reads records linked to a scoped entity without any scope",
           "Give the role a scope on this entity, or a (scoped) read grant on the linked entity: records linked to "
           "it then take its scope."),

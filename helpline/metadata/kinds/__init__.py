@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .calendar import Calendar
 from .category import Category, CategoryNode
 from .common import LANGUAGES, Label, MetaObject
 from .entity import Entity, EntityField, Validation
@@ -12,6 +13,7 @@ from .query import Pivot, Query, QueryInput
 from .role import EntityGrant, Role
 from .routing import Queue, Routing
 from .screen import Column, FieldRef, RelatedList, Screen, Section
+from .sla import Sla
 from .workflow import Workflow
 
 KINDS: dict[str, type[MetaObject]] = {
@@ -24,6 +26,8 @@ KINDS: dict[str, type[MetaObject]] = {
     "ivr": Ivr,
     "routing": Routing,
     "workflow": Workflow,
+    "calendar": Calendar,
+    "sla": Sla,
     "job": Job,
     "import": Import,
 }
@@ -31,15 +35,16 @@ KINDS: dict[str, type[MetaObject]] = {
 
 FOLDERS: dict[str, str] = {
     "entity": "entities", "category": "categories", "screen": "screens", "query": "queries", "menu": "menus",
-    "role": "roles", "ivr": "ivrs", "routing": "routings", "workflow": "workflows", "job": "jobs", "import": "imports",
+    "role": "roles", "ivr": "ivrs", "routing": "routings", "workflow": "workflows", "calendar": "calendars",
+    "sla": "slas", "job": "jobs", "import": "imports",
 }
 """Kind name to its folder under the metadata directory."""
 
 KIND_OF_FOLDER = {folder: kind for kind, folder in FOLDERS.items()}
 
 __all__ = [
-    "FOLDERS", "KINDS", "KIND_OF_FOLDER", "LANGUAGES", "PAGES", "Category", "CategoryNode", "Column", "Entity",
-    "EntityField", "EntityGrant", "FieldRef", "Import", "Ivr", "Job", "Label", "Menu", "MenuItem", "MetaObject",
-    "Pivot", "Prompt", "Query", "QueryInput", "Queue", "RelatedList", "Role", "Routing", "Screen", "Section",
-    "Validation", "Workflow",
+    "FOLDERS", "KINDS", "KIND_OF_FOLDER", "LANGUAGES", "PAGES", "Calendar", "Category", "CategoryNode", "Column",
+    "Entity", "EntityField", "EntityGrant", "FieldRef", "Import", "Ivr", "Job", "Label", "Menu", "MenuItem",
+    "MetaObject", "Pivot", "Prompt", "Query", "QueryInput", "Queue", "RelatedList", "Role", "Routing", "Screen",
+    "Section", "Sla", "Validation", "Workflow",
 ]
