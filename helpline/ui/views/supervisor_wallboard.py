@@ -151,10 +151,12 @@ class AgentRow:
             self.row = row
             self.id = ui.label(number).classes("w-16 text-weight-bold")
             self.name = ui.label("").classes("w-28 ellipsis")
-            self.status = ui.badge("").classes("w-32 text-body2").mark(f"agent-status-{number}")
+            # wide enough for "Not ready · <reason>" in English; a longer reason wraps inside the chip
+            self.status = ui.badge("").classes("w-48 text-body2 hl-sv-status").props("multi-line") \
+                .mark(f"agent-status-{number}")
             self.state = ui.badge("").classes("w-24 text-body2").mark(f"agent-state-{number}")
             self.time = ui.label("").classes("w-20 font-mono text-h6").mark(f"agent-time-{number}")
-            self.call = ui.label("").classes("w-40").mark(f"agent-call-{number}")
+            self.call = ui.label("").classes("w-36").mark(f"agent-call-{number}")
             self.tier = ui.label("").classes("w-20").mark(f"agent-tier-{number}")
             self.answered = ui.label("").classes("w-12 text-right")
             with ui.row().classes("gap-0 no-wrap hl-sv-actions"):
@@ -251,8 +253,8 @@ class Wallboard:
 
     def _agent_header(self) -> None:
         with ui.row().classes("w-full no-wrap gap-2 text-caption text-grey-8"):
-            for key, width in (("agent", "w-16"), ("name", "w-28"), ("status", "w-32"), ("state", "w-24"),
-                               ("in_state", "w-20"), ("call", "w-40"), ("tier", "w-20"), ("answered", "w-12")):
+            for key, width in (("agent", "w-16"), ("name", "w-28"), ("status", "w-48"), ("state", "w-24"),
+                               ("in_state", "w-20"), ("call", "w-36"), ("tier", "w-20"), ("answered", "w-12")):
                 ui.label(t(f"supervisor.col.{key}")).classes(width)
 
     @staticmethod
