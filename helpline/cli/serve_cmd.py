@@ -86,6 +86,9 @@ def run(args: argparse.Namespace) -> int:
             print(f"helpline: cannot listen for FastAGI on {settings.agi_host}:{settings.agi_port}: {exc}",
                   file=sys.stderr)
             return 1
+        from helpline.ui import gc_tuning
+
+        agi.on_session = gc_tuning.busy  # arriving calls: the full collection of closed pages waits for a lull
         print(f"FastAGI on {settings.agi_host}:{agi.port} (Asterisk: AGI(agi://{settings.agi_host}:{agi.port}/ivr))")
     print(f"Helpline on http://{settings.host}:{settings.port}/")
     # uvicorn handles SIGTERM/SIGINT while the web server runs, then restores the handlers it found and raises

@@ -99,6 +99,9 @@ class FastAGIServer:
         oversized or too slow — before any handler ran — so the application can record the failed call."""
         self.on_refused: Callable[[AgiEnvironment], None] | None = None
         """Told the environment of a call refused over ``max_sessions`` (after its connection closed)."""
+        self.on_session: Callable[[], object] | None = None
+        """Called (in the accepting thread, keep it tiny) for every connection accepted, e.g. to tell the web
+        process's garbage-collector tuning that calls are arriving (not a quiet moment for a full pass)."""
         self.read_timeout = read_timeout
         self.hangup_grace = hangup_grace
         self.backlog = backlog
@@ -273,6 +276,9 @@ class FastAGIServer:
                 conn.close()
                 return
             conn.setblocking(True)
+            if self.on_session is not None:
+                with contextlib.suppress(Exception):
+                    self.on_session()
             with contextlib.suppress(OSError):  # small request/response lines: never wait for Nagle's ACK
                 conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             session = Session(next(self._counter), conn, f"{address[0]}:{address[1]}")

@@ -120,3 +120,17 @@ def test_shutdown_waits_for_calls_up_to_the_grace_then_ends_them() -> None:
     assert quick.variables_set == {"HELPLINE_RESULT": "completed"}  # finished inside the grace
     assert left == 1 and server.grace_over.is_set() and 1.0 <= took < 3.0
     assert "HELPLINE_RESULT" not in slow.variables_set and slow.server_closed
+
+
+def test_on_session_is_told_of_every_connection() -> None:
+    seen: list[float] = []
+    server = FastAGIServer(port=0, read_timeout=2.0)
+    server.route("ivr", _answer)
+    server.on_session = lambda: seen.append(time.monotonic())
+    with server:
+        AsteriskPeer(server.address, caller=Caller(), timeout=5).run()
+        socket.create_connection(server.address, timeout=2).close()
+        deadline = time.monotonic() + 2
+        while len(seen) < 2 and time.monotonic() < deadline:
+            time.sleep(0.01)
+    assert len(seen) == 2
