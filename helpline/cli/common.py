@@ -98,6 +98,8 @@ def start_scheduler(platform: Platform, settings: Settings, router: Any) -> Any:
     scheduler = Scheduler(settings.scheduler_timezone)
     scheduler.add(JobSpec("recording_purge", settings.recording_purge_cron, purge_recordings,
                           "delete call recordings past their queue's retention"))
+    scheduler.add(JobSpec("sla_timers", "* * * * *", platform.workflows.sla.run_due,
+                          "service-level warnings, breaches and escalations of work orders that are due"))
     for job in registry().scheduled_jobs():
         try:
             scheduler.add(JobSpec(job.name, job.cron, job.run, job.description))

@@ -43,6 +43,7 @@ from helpline.security.actor import Actor, PermissionDenied
 from helpline.security.audit import audit
 
 from .directory import Directory
+from .sla import NoticeHook, SlaService
 
 if TYPE_CHECKING:
     from helpline.services.platform import Platform
@@ -111,6 +112,12 @@ class WorkflowService:
         self.platform = platform
         self.directory = directory or Directory()
         self.listeners: list[Listener] = []
+        self.notices: list[NoticeHook] = []
+        """Where the service-level timer hands its notices: ``hook(usernames, kind, detail)`` in its transaction
+        (``kind``: ``sla_warning``, ``sla_breach``, ``escalate``); the notice centre registers here."""
+        self.sla = SlaService(self)
+        """Service-level deadlines and timers (``helpline.services.workflow.sla``); its listener runs first."""
+        self.listeners.append(self.sla.on_event)
         self._compiled: dict[tuple[str, str], Any] = {}
 
     # -- which process --------------------------------------------------------------------------------

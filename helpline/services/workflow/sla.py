@@ -1,0 +1,278 @@
+"""Service levels on the workflow engine: deadlines on the instance rows, and the timer that acts on them.
+
+When a record starts (the engine's ``create`` step) the first ``sla`` policy of its workflow whose ``applies`` is
+true is chosen and kept (``hl_wf_instance.sla_policy``). On that start and on every transition, inside the
+transition's transaction, :meth:`SlaService.on_event` brings the row up to date:
+
+- ``sla_state``: ``used`` (counted seconds up to ``since``), ``running`` (whether the clock runs in the
+  state — a workflow state's ``clock``), ``since``, ``stopped`` (the counted seconds at which the response or the
+  resolution was reached) and ``done`` (the timer keys already acted on, with when);
+- ``responded_at`` when the response happens, ``response_due`` / ``resolution_due`` (deadlines projected while
+  the clock runs, kept as they were while it is paused: a pause moves them by the paused counted time when the
+  clock runs again), and ``next_due``, the earliest moment the timer must look at the row (indexed).
+
+:meth:`SlaService.run_due` (the ``sla_timers`` job, every minute) reads the rows whose ``next_due`` has come and,
+per row, in one transaction: claims it with a conditional update (same ``version`` and ``next_due`` as read —
+two overlapping passes, or a pass and a transition, cannot both act), writes an ``hl_wf_step`` for each key that
+fired (``sla_warning``, ``sla_breach``, ``escalate``) and hands the notices to ``WorkflowService.notices``. The
+``done`` keys are committed with the steps, so after a restart nothing fires twice and nothing is lost.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from helpline.data.base import utcnow
+from helpline.data.database import session, write_transaction
+from helpline.data.workflow import WorkflowInstance, WorkflowStep
+from helpline.metadata.kinds.calendar import Calendar
+from helpline.metadata.kinds.sla import Sla
+from helpline.metadata.kinds.workflow import Workflow
+from helpline.metadata.sla_checks import calendars_of, slas_of
+from helpline.security.actor import Actor
+
+from .business_time import BusinessCalendar, from_epoch, to_epoch
+
+if TYPE_CHECKING:
+    from .engine import TransitionEvent, WorkflowService
+
+NoticeHook = Callable[[list[str], str, dict[str, Any]], None]
+"""``hook(usernames, kind, detail)``: called inside the timer's transaction; ``kind`` is ``sla_warning``,
+``sla_breach`` or ``escalate``; ``detail`` names the record, the policy, the target and the due time."""
+
+TARGETS = ("response", "resolution")
+SYSTEM = Actor.system()
+
+
+def _iso(t: datetime) -> str:
+    return t.isoformat()
+
+
+def _parse(text: str) -> datetime:
+    return datetime.fromisoformat(text)
+
+
+class SlaService:
+    """Service-level deadlines and timers of one workflow engine."""
+
+    def __init__(self, workflows: WorkflowService) -> None:
+        self.wf = workflows
+        self._calendars: dict[str, tuple[Calendar, BusinessCalendar]] = {}
+        self._policies: tuple[int, dict[str, list[Sla]]] = (0, {})
+
+    # -- metadata ------------------------------------------------------------------------------------------
+    def policies(self, workflow: str) -> list[Sla]:
+        """The policies of one workflow, lowest ``order`` first."""
+        mset = self.wf.platform.metadata
+        if self._policies[0] != id(mset):
+            by: dict[str, list[Sla]] = {}
+            for sla in slas_of(mset).values():
+                by.setdefault(sla.workflow, []).append(sla)
+            for items in by.values():
+                items.sort(key=lambda s: (s.order, s.applies is None, s.name))
+            self._policies = (id(mset), by)
+        return self._policies[1].get(workflow, [])
+
+    def policy(self, name: str | None) -> Sla | None:
+        return slas_of(self.wf.platform.metadata).get(name or "")
+
+    def calendar(self, name: str) -> BusinessCalendar | None:
+        cal = calendars_of(self.wf.platform.metadata).get(name)
+        if cal is None:
+            return None
+        cached = self._calendars.get(name)
+        if cached is None or cached[0] is not cal:
+            cached = (cal, BusinessCalendar.of(cal))
+            self._calendars[name] = cached
+        return cached[1]
+
+    # -- the plan of one row -------------------------------------------------------------------------------
+    @staticmethod
+    def _used_now(state: dict[str, Any], cal: BusinessCalendar, now: float) -> float:
+        used = float(state["used"])
+        return used + cal.between_epoch(to_epoch(_parse(state["since"])), now) if state["running"] else used
+
+    def dues(self, policy: Sla, cal: BusinessCalendar, state: dict[str, Any]) -> dict[str, float]:
+        """Timer key → the epoch instant it fires, for every key not yet done."""
+        done, stopped = state.get("done", {}), state.get("stopped", {})
+        since, used = to_epoch(_parse(state["since"])), float(state["used"])
+        out: dict[str, float] = {}
+        for which in TARGETS:
+            target = policy.target(which)
+            if target is None:
+                continue
+            for at, threshold in (("warning", target * policy.warning / 100), ("breach", float(target))):
+                key = f"{which}.{at}"
+                if key in done:
+                    continue
+                if which in stopped or not state["running"]:  # not counting: due now if passed, else never
+                    reached = float(stopped.get(which, used))
+                    if reached >= threshold:
+                        out[key] = since
+                    continue
+                out[key] = cal.add_epoch(since, threshold - used) if threshold > used else since
+        for i, step in enumerate(policy.escalation):
+            key, base = f"step.{i}", done.get(f"{step.of}.{step.at}")
+            if step.after and key not in done and base is not None and step.of not in stopped:
+                out[key] = to_epoch(_parse(base)) + step.delay
+        return out
+
+    def _deadlines(self, policy: Sla, cal: BusinessCalendar, state: dict[str, Any]) -> dict[str, Any]:
+        """The row's columns as ``state`` says (deadlines frozen while the clock does not run)."""
+        cols: dict[str, Any] = {"sla_state": state}
+        if state["running"]:
+            since, used = to_epoch(_parse(state["since"])), float(state["used"])
+            for which in TARGETS:
+                target = policy.target(which)
+                if target is not None and which not in state.get("stopped", {}):
+                    cols[f"{which}_due"] = from_epoch(cal.add_epoch(since, max(target - used, 0.0)))
+        dues = self.dues(policy, cal, state).values()
+        cols["next_due"] = from_epoch(min(dues)) if dues else None
+        return cols
+
+    # -- in the transition's transaction -------------------------------------------------------------------
+    def on_event(self, event: TransitionEvent) -> None:
+        """The engine's listener: start the clock of a new record, move it on a transition."""
+        inst, flow, now = event.instance, event.workflow, event.step.at
+        if event.transition is None and event.step.action == "create":
+            policy = next((p for p in self.policies(flow.name)
+                           if p.applies is None or self.wf._guard_true(flow, p.applies, event.record, event.actor,
+                                                                       now)), None)
+            cal = self.calendar(policy.calendar) if policy is not None else None
+            if policy is None or cal is None:
+                return
+            st = flow.state(inst.state)
+            state: dict[str, Any] = {"used": 0.0, "running": bool(st and st.clock_runs and st.kind != "closed"),
+                     "since": _iso(now), "stopped": {}, "done": {}}
+            self._write(inst, {"sla_policy": policy.name, **self._deadlines(policy, cal, state)})
+            return
+        policy = self.policy(inst.sla_policy)
+        if policy is None or not inst.sla_state:
+            return
+        cal = self.calendar(policy.calendar)
+        if cal is None:
+            return
+        state = dict(inst.sla_state)
+        stopped: dict[str, float] = dict(state.get("stopped") or {})
+        state["stopped"], state["done"] = stopped, dict(state.get("done") or {})
+        t = to_epoch(now)
+        used = self._used_now(state, cal, t)
+        cols: dict[str, Any] = {}
+        if event.step.seconds_in_state is not None:  # working time spent in the state left
+            left = to_epoch(now) - event.step.seconds_in_state
+            event.step.business_seconds = round(cal.between_epoch(left, t), 3)
+            WorkflowStep.update(business_seconds=event.step.business_seconds).where(
+                WorkflowStep.id == event.step.id).execute()
+        if inst.responded_at is None and self._is_response(policy, flow, event):
+            cols["responded_at"] = now
+            stopped.setdefault("response", used)
+        target = flow.state(inst.state)
+        if target is not None and target.kind == "closed":
+            stopped.setdefault("resolution", used)
+            stopped.setdefault("response", used)
+        state.update(used=used, since=_iso(now),
+                     running=bool(target and target.clock_runs and target.kind != "closed"))
+        cols.update(self._deadlines(policy, cal, state))
+        self._write(inst, cols)
+
+    @staticmethod
+    def _is_response(policy: Sla, flow: Workflow, event: TransitionEvent) -> bool:
+        tr = event.transition
+        if tr is None:
+            return False
+        if policy.responded_by or policy.responded_in:
+            return tr.name in policy.responded_by or tr.to in policy.responded_in
+        return event.step.from_state == flow.initial and tr.to != flow.initial
+
+    @staticmethod
+    def _write(inst: WorkflowInstance, cols: dict[str, Any]) -> None:
+        WorkflowInstance.update(**cols).where(WorkflowInstance.id == inst.id).execute()
+        for name, value in cols.items():  # later listeners see the row as written
+            setattr(inst, name, value)
+
+    # -- the timer -----------------------------------------------------------------------------------------
+    def run_due(self, now: datetime | None = None, batch: int = 500) -> dict[str, int]:
+        """Act on every row whose ``next_due`` has come: the ``sla_timers`` job. Returns counts."""
+        now = now or utcnow()
+        with session():
+            rows = list(WorkflowInstance.select().where(WorkflowInstance.next_due <= now)
+                        .order_by(WorkflowInstance.next_due))
+        memo: dict[tuple[str, str | None, str | None, str], list[str]] = {}
+        counts = {"due": len(rows), "fired": 0, "skipped": 0}
+        for i in range(0, len(rows), batch):
+            with session(), write_transaction():
+                for inst in rows[i:i + batch]:
+                    fired = self._fire(inst, now, memo)
+                    if fired is None:
+                        counts["skipped"] += 1
+                    else:
+                        counts["fired"] += fired
+        return counts
+
+    def _fire(self, inst: WorkflowInstance, now: datetime, memo: dict[Any, list[str]]) -> int | None:
+        """Act on one due row; the number of keys fired, None when another pass or a transition got there
+        first."""
+        policy = self.policy(inst.sla_policy)
+        cal = self.calendar(policy.calendar) if policy is not None else None
+        claim = ((WorkflowInstance.id == inst.id) & (WorkflowInstance.version == inst.version)
+                 & (WorkflowInstance.next_due == inst.next_due))
+        if policy is None or cal is None or not inst.sla_state:  # the policy is gone: stop looking at the row
+            n = WorkflowInstance.update(next_due=None).where(claim).execute()
+            return 0 if n == 1 else None
+        state: dict[str, Any] = dict(inst.sla_state)
+        done: dict[str, str] = dict(state.get("done", {}))
+        state["done"] = done
+        t = to_epoch(now)
+        fired = sorted((due, key) for key, due in self.dues(policy, cal, state).items() if due <= t)
+        department, assignee, bump = inst.department, inst.assignee, 0
+        plan: list[tuple[str, str, dict[str, Any], list[str]]] = []
+        for due, key in fired:
+            done[key] = _iso(now)
+            which: str
+            at: str
+            if key.startswith("step."):
+                steps = [policy.escalation[int(key[5:])]]
+                which, at = steps[0].of, steps[0].at
+            else:
+                which, at = key.split(".")
+                steps = [s for s in policy.escalation if s.of == which and s.at == at and not s.after]
+            notify: list[str] = []
+            for esc in steps:
+                if esc.reassign:
+                    department, assignee, bump = esc.reassign, None, 1
+                notify.extend(esc.notify)
+            action = "escalate" if key.startswith("step.") else f"sla_{at}"
+            detail = {"policy": policy.name, "target": which, "at": at, "due": _iso(from_epoch(due)),
+                      "notify": notify, "reassign": department if bump else None}
+            plan.append((action, key, detail, notify))
+        state["used"] = self._used_now(state, cal, t)
+        state["since"] = _iso(now)
+        cols = self._deadlines(policy, cal, state)
+        n = (WorkflowInstance.update(department=department, assignee=assignee, version=WorkflowInstance.version + bump,
+                                     **cols).where(claim).execute())
+        if n != 1:
+            return None
+        inst.department, inst.assignee = department, assignee
+        for action, key, detail, notify in plan:
+            row = WorkflowStep.create(instance_id=inst.id, action=action, from_state=inst.state, to_state=inst.state,
+                                      actor="system", at=now, department=department, assignee=assignee,
+                                      detail={**detail, "key": key})
+            users = self._recipients(notify, inst, memo)
+            if users and self.wf.notices:
+                info = {"entity": inst.entity, "record_id": inst.record_id, "instance_id": inst.id,
+                        "workflow": inst.workflow, "state": inst.state, "step_id": row.id, **detail}
+                for hook in list(self.wf.notices):
+                    hook(users, action, info)
+        return len(plan)
+
+    def _recipients(self, entries: Iterable[str], inst: WorkflowInstance, memo: dict[Any, list[str]]) -> list[str]:
+        who: list[str] = []
+        for entry in entries:
+            key = (entry, inst.department, inst.assignee, inst.created_by)
+            if key not in memo:
+                memo[key] = self.wf.directory.resolve(entry, inst, {}, SYSTEM)
+            who.extend(memo[key])
+        return list(dict.fromkeys(u for u in who if u))
+

@@ -1,0 +1,241 @@
+"""Service levels on the engine: the policy chosen at the start, deadlines on the row, pauses in waiting states, the
+response, and the timer (warnings, breaches, escalation) — each step once, across overlapping passes and a
+restart. The engine's clock is set by the test (``engine.utcnow``) so the minutes are exact."""
+
+from __future__ import annotations
+
+import threading
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import actor
+
+import helpline.services.workflow.engine as engine_module
+from helpline.data.database import session, write_transaction
+from helpline.data.system import User, UserRole
+from helpline.data.workflow import WorkflowInstance, WorkflowStep
+from helpline.services.platform import Platform
+
+FAULT = """\
+# A fault dispatch for the SLA tests: 'processing' is waiting for parts (the clock pauses).
+kind: workflow
+name: fault_test
+label: {en: Fault, zh_CN: 故障}
+entity: work_order
+state_field: status
+applies: 'record.type == fault'
+initial: new
+states:
+  - {name: new, label: {en: New, zh_CN: 新建}}
+  - {name: dispatched, label: {en: Dispatched, zh_CN: 已派单}}
+  - {name: processing, label: {en: Waiting for parts, zh_CN: 等待备件}, kind: waiting}
+  - {name: replied, label: {en: Replied, zh_CN: 已回复}}
+  - {name: closed, label: {en: Closed, zh_CN: 已闭环}, kind: closed}
+transitions:
+  - {name: accept, label: {en: Accept, zh_CN: 受理}, from: [new], to: dispatched, roles: [agent],
+     assign: {to: department, department: maintenance}}
+  - {name: wait_parts, label: {en: Wait for parts, zh_CN: 等待备件}, from: [dispatched], to: processing, roles: [agent]}
+  - {name: resume, label: {en: Resume, zh_CN: 继续处理}, from: [processing], to: dispatched, roles: [agent]}
+  - {name: reply, label: {en: Reply, zh_CN: 回复}, from: [dispatched], to: replied, roles: [agent]}
+  - {name: close, label: {en: Close, zh_CN: 闭环}, from: [replied], to: closed, roles: [agent]}
+"""
+
+URGENT = """\
+# Urgent faults: answered in 10 minutes, fixed in 60, round the clock.
+kind: sla
+name: fault_urgent
+workflow: fault_test
+applies: 'record.priority == urgent'
+calendar: round_the_clock
+response: 10m
+resolution: 60m
+warning: 80
+escalation:
+  - {at: warning, notify: [head]}
+  - {at: breach, notify: ['role:supervisor']}
+  - {at: breach, after: 30m, reassign: engineering, notify: [department]}
+"""
+
+NORMAL = """\
+# Other faults: an hour to answer and two working days (16 counted hours) to fix, in office hours.
+kind: sla
+name: fault_normal
+workflow: fault_test
+order: 1
+calendar: prc
+response: 1h
+resolution: 16h
+responded_by: [accept]
+"""
+
+T0 = datetime(2026, 3, 3, 1, 0)  # Tuesday 09:00 in Beijing
+
+
+class Clock:
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@pytest.fixture
+def sla_platform(wf_platform: Platform, demo_metadata: Path, monkeypatch: pytest.MonkeyPatch) -> Platform:
+    (demo_metadata / "workflows" / "fault_test.yaml").write_text(FAULT, encoding="utf-8")
+    (demo_metadata / "slas").mkdir(exist_ok=True)
+    (demo_metadata / "slas" / "fault_urgent.yaml").write_text(URGENT, encoding="utf-8")
+    (demo_metadata / "slas" / "fault_normal.yaml").write_text(NORMAL, encoding="utf-8")
+    report = wf_platform.store.sync_files(demo_metadata)
+    assert not report.problems, [p.format() for p in report.problems]
+    with session():
+        User.create(username="duty1", password_hash="x", regions=["changsha"])
+        UserRole.create(username="duty1", role="supervisor")
+    clock = Clock(T0)
+    monkeypatch.setattr(engine_module, "utcnow", clock)
+    wf_platform.clock = clock  # type: ignore[attr-defined]
+    return wf_platform
+
+
+def fault(p: Platform, priority: str = "urgent") -> int:
+    agent = actor(p, "agent1", "agent")
+    return p.records.create(agent, "work_order", {"type": "fault", "title": "No dial tone", "priority": priority,
+                                                  "city": "changsha"}).id
+
+
+def take(p: Platform, oid: int, action: str, at: datetime) -> None:
+    p.clock.now = at  # type: ignore[attr-defined]
+    p.workflows.take(actor(p, "agent1", "agent"), "work_order", oid, action)
+
+
+def row(oid: int) -> WorkflowInstance:
+    with session():
+        return WorkflowInstance.get(WorkflowInstance.record_id == oid)
+
+
+def steps(oid: int) -> list[tuple[str, Any]]:
+    with session():
+        inst = WorkflowInstance.get(WorkflowInstance.record_id == oid)
+        return [(s.action, (s.detail or {}).get("key")) for s in WorkflowStep.select()
+                .where(WorkflowStep.instance_id == inst.id).order_by(WorkflowStep.id)]
+
+
+def test_the_policy_and_its_deadlines_are_set_when_a_record_starts(sla_platform: Platform) -> None:
+    urgent, normal = fault(sla_platform), fault(sla_platform, "normal")
+    inst = row(urgent)
+    assert inst.sla_policy == "fault_urgent"
+    assert (inst.response_due, inst.resolution_due) == (T0 + timedelta(minutes=10), T0 + timedelta(minutes=60))
+    assert inst.next_due == T0 + timedelta(minutes=8)  # the response's warning at 80 %
+    assert inst.sla_state["running"] and inst.sla_state["used"] == 0
+    other = row(normal)
+    assert other.sla_policy == "fault_normal"  # office hours: Tue 7 h + Wed 7.5 h + Thu 08:30-10:00
+    assert other.resolution_due == datetime(2026, 3, 5, 2, 0)
+    assert other.response_due == T0 + timedelta(hours=1)
+
+
+def test_a_waiting_state_pauses_the_clock_and_moves_the_deadline(sla_platform: Platform) -> None:
+    oid = fault(sla_platform)
+    take(sla_platform, oid, "accept", T0 + timedelta(minutes=2))
+    inst = row(oid)
+    assert inst.responded_at == T0 + timedelta(minutes=2)
+    assert inst.next_due == T0 + timedelta(minutes=48)  # the resolution's warning; the response is done
+    take(sla_platform, oid, "wait_parts", T0 + timedelta(minutes=10))
+    inst = row(oid)
+    assert not inst.sla_state["running"] and inst.sla_state["used"] == 600 and inst.next_due is None
+    take(sla_platform, oid, "resume", T0 + timedelta(minutes=40))  # 30 minutes waiting for parts
+    inst = row(oid)
+    assert inst.resolution_due == T0 + timedelta(minutes=90)
+    assert inst.next_due == T0 + timedelta(minutes=78)
+    with session():
+        waited = WorkflowStep.get((WorkflowStep.instance_id == inst.id) & (WorkflowStep.action == "resume"))
+    assert waited.business_seconds == 1800  # round the clock: working time = wall time
+
+
+def test_the_timer_warns_breaches_and_escalates_once_across_passes_and_a_restart(
+        sla_platform: Platform, db_url: str, demo_metadata: Path) -> None:
+    notices: list[tuple[list[str], str, dict[str, Any]]] = []
+    sla_platform.workflows.notices.append(lambda users, kind, detail: notices.append((users, kind, detail)))
+    oid = fault(sla_platform)
+    take(sla_platform, oid, "accept", T0 + timedelta(minutes=2))
+    timer = sla_platform.workflows.sla
+    assert timer.run_due(T0 + timedelta(minutes=47))["fired"] == 0
+    assert timer.run_due(T0 + timedelta(minutes=49))["fired"] == 1
+    assert steps(oid)[-1] == ("sla_warning", "resolution.warning")
+    assert notices[-1][:2] == (["boss1"], "sla_warning") and notices[-1][2]["record_id"] == oid
+    assert timer.run_due(T0 + timedelta(minutes=49))["fired"] == 0  # a second pass at the same time
+    assert timer.run_due(T0 + timedelta(minutes=61))["fired"] == 1
+    assert notices[-1][:2] == (["duty1"], "sla_breach")
+    assert row(oid).next_due == T0 + timedelta(minutes=91)  # 30 minutes after the breach was acted on
+    restarted = Platform()  # the process restarts on the same database
+    restarted.start(db_url, str(demo_metadata))
+    restarted.workflows.notices.append(lambda users, kind, detail: notices.append((users, kind, detail)))
+    assert restarted.workflows.sla.run_due(T0 + timedelta(minutes=62))["fired"] == 0
+    version = row(oid).version
+    assert restarted.workflows.sla.run_due(T0 + timedelta(minutes=95))["fired"] == 1
+    inst = row(oid)
+    assert (inst.department, inst.version, inst.next_due) == ("engineering", version + 1, None)
+    assert restarted.workflows.sla.run_due(T0 + timedelta(days=30))["fired"] == 0
+    assert [s for s in steps(oid) if s[0] not in ("create", "accept")] == [
+        ("sla_warning", "resolution.warning"), ("sla_breach", "resolution.breach"), ("escalate", "step.2")]
+    assert [n[1] for n in notices] == ["sla_warning", "sla_breach"]  # engineering has no members to tell
+
+
+def test_a_missed_response_is_breached_even_when_the_timer_ran_late(sla_platform: Platform) -> None:
+    oid = fault(sla_platform)
+    counts = sla_platform.workflows.sla.run_due(T0 + timedelta(minutes=30))  # down for half an hour
+    assert counts["fired"] == 2
+    assert [s for s in steps(oid)][1:] == [("sla_warning", "response.warning"), ("sla_breach", "response.breach")]
+    take(sla_platform, oid, "accept", T0 + timedelta(minutes=31))
+    assert row(oid).responded_at == T0 + timedelta(minutes=31)
+    assert row(oid).next_due == T0 + timedelta(minutes=48)
+
+
+def test_overlapping_passes_act_once(sla_platform: Platform) -> None:
+    ids = [fault(sla_platform) for _ in range(6)]
+    timer = sla_platform.workflows.sla
+    now = T0 + timedelta(minutes=9)
+    with session():  # two passes that read the same due rows before either wrote
+        seen_a = list(WorkflowInstance.select().where(WorkflowInstance.next_due <= now))
+        seen_b = list(WorkflowInstance.select().where(WorkflowInstance.next_due <= now))
+    with session(), write_transaction():
+        assert [timer._fire(i, now, {}) for i in seen_a] == [1] * 6
+    with session(), write_transaction():
+        assert [timer._fire(i, now, {}) for i in seen_b] == [None] * 6
+    later = T0 + timedelta(minutes=11)
+    results: list[dict[str, int]] = []
+    threads = [threading.Thread(target=lambda: results.append(timer.run_due(later))) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sum(r["fired"] for r in results) == 6
+    for oid in ids:
+        assert steps(oid)[1:] == [("sla_warning", "response.warning"), ("sla_breach", "response.breach")]
+
+
+def test_closing_stops_the_clock(sla_platform: Platform) -> None:
+    oid = fault(sla_platform)
+    for i, action in enumerate(("accept", "reply", "close")):
+        take(sla_platform, oid, action, T0 + timedelta(minutes=5 * (i + 1)))
+    inst = row(oid)
+    assert inst.next_due is None and not inst.sla_state["running"]
+    assert inst.sla_state["stopped"] == {"response": 300.0, "resolution": 900.0}
+    assert inst.resolution_due == T0 + timedelta(minutes=60)  # met: closed at 15 minutes
+    assert sla_platform.workflows.sla.run_due(T0 + timedelta(days=1))["due"] == 0
+
+
+def test_the_timer_runs_as_a_scheduled_job_every_minute(sla_platform: Platform) -> None:
+    from helpline.cli.common import start_scheduler
+    from helpline.config import Settings
+
+    oid = fault(sla_platform)
+    scheduler = start_scheduler(sla_platform, Settings(), router=None)
+    try:
+        job = next(j for j in scheduler.jobs() if j.name == "sla_timers")
+        assert job.cron == "* * * * *"
+        run = scheduler.run("sla_timers")  # the real clock, months after T0: every key of the order is due
+    finally:
+        scheduler.stop()
+    assert run.status == "ok" and run.result["fired"] == 4
+    assert [s[0] for s in steps(oid)] == ["create", "sla_warning", "sla_breach", "sla_warning", "sla_breach"]
