@@ -101,6 +101,19 @@ def _default_ok(field: EntityField, value: Any, categories: dict[str, Category])
     return None
 
 
+def _check_level(r: _Report, src: Source, f: EntityField, target: Entity, path: Path) -> None:
+    """A link's ``level`` is a code of the linked entity's ``level`` category field (HL-E221)."""
+    level_field = target.field("level")
+    if level_field is None or level_field.type != "category":
+        r.add(src, "HL-E221", f"'{target.name}' has no category field 'level', so field '{f.name}' cannot be "
+                              "limited to a level", path)
+        return
+    tree = r.mset.categories.get(level_field.category or "")
+    if tree is not None and f.level not in tree.codes():
+        r.add(src, "HL-E221", f"'{f.level}' is not a level of '{target.name}' (a code of tree '{tree.name}')"
+                              f"{_suggest(str(f.level), tree.codes())}", path)
+
+
 def _check_entity(r: _Report, e: Entity) -> None:
     src = r.mset.source(e)
     seen: set[str] = set()
@@ -122,6 +135,8 @@ def _check_entity(r: _Report, e: Entity) -> None:
                 if key and not key.unique:
                     r.add(src, "HL-E214", f"link_key '{f.link_key}' of '{f.link}' is not unique", (*base, "link_key"),
                           hint="A link key must identify one record: mark it 'unique: true'.")
+            if target and f.level:
+                _check_level(r, src, f, target, (*base, "level"))
         if f.series is not None and (problem := series_problem(f)):
             r.add(src, "HL-E220", problem, (*base, "series"))
         if f.default is not None:

@@ -63,6 +63,9 @@ CATALOGUE: dict[str, Check] = {c.id: c for c in [
     Check("HL-E220", "invalid numbering series",
           "A series is text with date parts such as {yyyyMMdd} and one {seq:N} (N digits, 1-12), e.g. "
           "WO{yyyyMMdd}{seq:5}, on a text field long enough for its values and without a default."),
+    Check("HL-E221", "unknown level",
+          "A link's 'level' is a code of the linked entity's 'level' category field (region: province, city, "
+          "county)."),
     Check("HL-E301", "unknown IVR node", "Refer to a node defined under 'nodes' of the same flow."),
     Check("HL-E302", "unknown prompt", "Refer to a prompt defined under 'prompts' of the same flow."),
     Check("HL-E303", "unknown queue", "Refer to a queue defined in a routing under metadata/routings/."),

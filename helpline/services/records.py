@@ -414,15 +414,22 @@ class RecordService:
 
     def link_options(self, actor: Actor, field: EntityField, *, search: str | None, limit: int = 500
                      ) -> dict[Any, str]:
-        """Records a link field may point at (key → title), found by quick search, within the scope."""
+        """Records a link field may point at (key → title), found by quick search, within the scope; only
+        those of the field's ``level`` (a city field offers cities, not counties), and with ``search`` only
+        those whose shown label has it (quick search also looks in other fields: an input method's
+        intermediate ``chang`` for 长 found 天心区 by its code ``changsha_02``)."""
         target = self.platform.metadata.entities.get(field.link or "")
         if target is None or not actor.can(target.name, "read"):
             return {}
         key = field.link_key or "id"
         title = target.title_field or key
-        page = self.list_page(actor, ListQuery(entity=target.name, search=search, sort=[(title, False)],
-                                          page_size=limit, count_cap=limit), purpose="lookup")
-        return {r[key]: (f"{r[title]} ({r[key]})" if title != key else str(r[key])) for r in page.rows}
+        level = Cmp("level", "eq", field.level) if field.level and target.field("level") is not None else None
+        page = self.list_page(actor, ListQuery(entity=target.name, search=search, scope=level,
+                                               sort=[(key if field.link_key else title, False)],
+                                               page_size=limit, count_cap=limit), purpose="lookup")
+        options = {r[key]: (f"{r[title]} ({r[key]})" if title != key else str(r[key])) for r in page.rows}
+        needle = (search or "").strip().casefold()
+        return {k: v for k, v in options.items() if needle in v.casefold()} if needle else options
 
     def titles(self, actor: Actor, entity_name: str, key: str, keys: list[Any]) -> dict[Any, str]:
         """The titles of the linked records shown on one page (only those the actor may see)."""

@@ -60,6 +60,9 @@ class EntityField(Strict):
     """For ``link`` fields: the linked entity."""
     link_key: Name | None = None
     """For ``link`` fields: the linked entity's unique field stored here (default: its id)."""
+    level: Name | None = None
+    """For ``link`` fields to a tree of records (``region``): only records of this level — a code of the linked
+    entity's ``level`` category field (``city``: cities, not counties)."""
     series: str | None = None
     """A numbering series (``WO{yyyyMMdd}{seq:5}``, see :mod:`helpline.metadata.series`): the server gives a new
     record the next number when it is created without a value (text fields)."""
@@ -75,6 +78,8 @@ class EntityField(Strict):
             raise ValueError(f"'category' is only for fields of type category (field '{self.name}')")
         if self.link and self.type != "link":
             raise ValueError(f"'link' is only for fields of type link (field '{self.name}')")
+        if self.level and self.type != "link":
+            raise ValueError(f"'level' is only for fields of type link (field '{self.name}')")
         if self.multiple and self.type != "category":
             raise ValueError(f"'multiple' is only for fields of type category (field '{self.name}')")
         if self.type == "secret" and (self.unique or self.indexed or self.default is not None):

@@ -73,6 +73,7 @@ class LazyCategory:
         self.language, self.element, self.multiple = ctx.language, element, field.multiple
         self.open = False
         element.on("popup-show", self.load)
+        element.on("focus", self.focused)  # with only the chosen codes (often none) the browser opens no list
         element.on("popup-hide", self.drop)
         self.drop()
 
@@ -94,6 +95,11 @@ class LazyCategory:
     def load(self) -> None:
         self.open = True
         self.element.set_options(self.options(self.element.value), value=self.element.value)
+
+    def focused(self) -> None:
+        if not self.open:
+            self.load()
+            self.element.run_method("showPopup")
 
     def drop(self) -> None:
         self.open = False

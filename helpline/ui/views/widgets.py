@@ -142,7 +142,8 @@ def make_widget(ctx: ViewContext, field: EntityField, *, readonly: bool = False,
 
 def link_select(ctx: ViewContext, field: EntityField, caption: str, *, value: Any = None,
                 checks: dict[str, Check] | None = None) -> Any:
-    """A picker of linked records that loads its options only when opened, then searches as one types:
+    """A picker of linked records that loads its first options when it gets the focus (or opens), then
+    searches as one types, keeping the options whose label has the text (a field's ``level`` limits them):
     a list or form with several link fields holds no option lists until someone uses one."""
     select = ui.select({} if value in (None, "") else {value: str(value)}, label=caption, value=value,
                        with_input=True, clearable=True, validation=checks or {})
@@ -159,7 +160,9 @@ def link_select(ctx: ViewContext, field: EntityField, caption: str, *, value: An
         if not loaded["done"]:
             loaded["done"] = True
             load(None)
+            select.run_method("showPopup")  # with no options yet the browser never opened the list
 
+    select.on("focus", first_open)  # a select with an input and no options opens no popup: load on focus
     select.on("popup-show", first_open)
     select.on("input-value", lambda e: load(str(e.args or "")), throttle=0.4)
     if value not in (None, ""):  # show the linked record's title, not its key
