@@ -44,6 +44,12 @@ if set(PAGE_VIEWS) != set(PAGES):
                        f"views without a page: {sorted(set(PAGE_VIEWS) - set(PAGES))} (helpline.metadata.kinds.menu)")
 
 
+MENU_CSS = """
+.hl-menu-item .q-btn__content { flex-wrap: nowrap; text-align: left; }
+"""
+"""A long menu caption wraps beside its icon (not below it)."""
+
+
 def item_visible(actor: Actor, menu: Menu, item: MenuItem, metadata: MetadataSet | None = None) -> bool:
     """A menu item is shown when a role grants it, its permission is held and its target may be opened
     (on ``metadata``, default the live set: the designers pass their draft preview)."""
@@ -78,6 +84,7 @@ class Shell:
                 .classes("logout").mark("logout")
 
     def drawer(self) -> None:
+        ui.add_css(MENU_CSS)
         with ui.left_drawer(value=True, bordered=True).classes("bg-grey-1").props("width=240") as self.left:
             self.menu_box = ui.column().classes("w-full gap-0").mark("shell-menu")
         self.fill_menu()
@@ -113,7 +120,7 @@ class Shell:
             ui.link(caption, name, new_tab=True).classes("q-px-md")
             return
         ui.button(caption, icon=item.icon or "chevron_right", on_click=lambda k=kind, n=name: self.open(k, n)) \
-            .props("flat align=left no-caps dense").classes(f"w-full menu-{menu.name}-{item.name}")
+            .props("flat align=left no-caps dense").classes(f"w-full hl-menu-item menu-{menu.name}-{item.name}")
 
     def context(self, key: str, params: dict[str, Any] | None = None) -> ViewContext:
         return ViewContext(platform=platform(), actor=self.actor, open=self.open, language=current_language(),

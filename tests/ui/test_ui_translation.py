@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import io
 import re
+from typing import Any
 
 from nicegui.testing import User
 from openpyxl import load_workbook
@@ -86,3 +87,15 @@ def test_what_if_loads_and_alerts_speak_the_users_language() -> None:
     alert = alert_of(AgentAlert(0.0, "1001", "not_ready_over_limit", "agent 1001 not ready (rest) for 600 s"))
     assert alert is not None and alert.detail == ""
 
+
+
+async def test_the_wallboard_words_the_routers_own_not_ready_reasons(user: User, desk: Any) -> None:
+    desk.router.do(lambda r: r.sign_in("1001", ready=False))  # the router's reason: just signed in
+    await log_in(user, "supervisor1", path="/supervisor")
+    await user.should_see(marker="agent-row-1001", retries=100)
+    for _ in range(100):
+        shown = " ".join(str(getattr(e, "text", "")) for e in user.find(marker="agent-status-1001").elements)
+        if "Not ready" in shown:
+            break
+        await asyncio.sleep(0.05)
+    assert shown == "Not ready · Just signed in"

@@ -38,6 +38,8 @@ FULL_REFRESH_S = 10.0
 MAX_ALERTS = 100
 WINDOWS = ("15m", "60m")
 ON_A_CALL = frozenset({"reserved", "ringing", "talking", "hold"})
+ROUTER_REASONS = ("sign_in", "disconnected", "restored")
+"""Not-ready reasons the router sets itself (not in the ``not_ready_reason`` tree; worded in ``desk.reason.*``)."""
 
 
 @dataclass(frozen=True)
@@ -195,7 +197,9 @@ class Wallboard:
         self.snapshot: dict[str, Any] = {}
         self.fetched = 0.0
         metadata = ctx.platform.metadata
-        self.reasons = self._codes(metadata.categories.get("not_ready_reason"))
+        # the metadata's reasons and the router's own (just signed in, disconnected, restored) as the desk words them
+        self.reasons = {**{code: t(f"desk.reason.{code}") for code in ROUTER_REASONS},
+                        **self._codes(metadata.categories.get("not_ready_reason"))}
         self.tier_labels = self._codes(metadata.categories.get("value_tier"))
         self.queue_labels = {q.name: label(q.label, q.name) for r in metadata.objects.get("routing", {}).values()
                              for q in getattr(r, "queues", [])}
