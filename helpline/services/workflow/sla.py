@@ -25,7 +25,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from helpline.data.base import utcnow
-from helpline.data.database import session, write_transaction
+from helpline.data.database import db, is_sqlite, session, write_transaction
 from helpline.data.workflow import WorkflowInstance, WorkflowStep
 from helpline.metadata.kinds.calendar import Calendar
 from helpline.metadata.kinds.sla import Sla
@@ -203,24 +203,24 @@ class SlaService:
         counts = {"due": len(rows), "fired": 0, "skipped": 0}
         for i in range(0, len(rows), batch):
             with session(), write_transaction():
+                pending: list[tuple[Any, ...]] = []
                 for inst in rows[i:i + batch]:
-                    fired = self._fire(inst, now, memo)
+                    fired = self._fire(inst, now, memo, pending)
                     if fired is None:
                         counts["skipped"] += 1
                     else:
                         counts["fired"] += fired
+                _insert_steps(pending)
         return counts
 
-    def _fire(self, inst: WorkflowInstance, now: datetime, memo: dict[Any, list[str]]) -> int | None:
-        """Act on one due row; the number of keys fired, None when another pass or a transition got there
-        first."""
+    def _fire(self, inst: WorkflowInstance, now: datetime, memo: dict[Any, list[str]],
+              pending: list[tuple[Any, ...]] | None = None) -> int | None:
+        """Act on one due row (in the caller's transaction); the number of keys fired, None when another pass
+        or a transition got there first. Its steps go to ``pending`` (written by the caller) or at once."""
         policy = self.policy(inst.sla_policy)
         cal = self.calendar(policy.calendar) if policy is not None else None
-        claim = ((WorkflowInstance.id == inst.id) & (WorkflowInstance.version == inst.version)
-                 & (WorkflowInstance.next_due == inst.next_due))
         if policy is None or cal is None or not inst.sla_state:  # the policy is gone: stop looking at the row
-            n = WorkflowInstance.update(next_due=None).where(claim).execute()
-            return 0 if n == 1 else None
+            return 0 if _claim(inst, {"next_due": None}, 0) else None
         state: dict[str, Any] = dict(inst.sla_state)
         done: dict[str, str] = dict(state.get("done", {}))
         state["done"] = done
@@ -245,26 +245,25 @@ class SlaService:
                 notify.extend(esc.notify)
             action = "escalate" if key.startswith("step.") else f"sla_{at}"
             detail = {"policy": policy.name, "target": which, "at": at, "due": _iso(from_epoch(due)),
-                      "notify": notify, "reassign": department if bump else None}
+                      "notify": notify, "reassign": department if bump else None, "key": key}
             plan.append((action, key, detail, notify))
         state["used"] = self._used_now(state, cal, t)
         state["since"] = _iso(now)
         cols = self._deadlines(policy, cal, state)
-        n = (WorkflowInstance.update(department=department, assignee=assignee, version=WorkflowInstance.version + bump,
-                                     **cols).where(claim).execute())
-        if n != 1:
+        if not _claim(inst, {"department": department, "assignee": assignee, **cols}, bump):
             return None
         inst.department, inst.assignee = department, assignee
-        for action, key, detail, notify in plan:
-            row = WorkflowStep.create(instance_id=inst.id, action=action, from_state=inst.state, to_state=inst.state,
-                                      actor="system", at=now, department=department, assignee=assignee,
-                                      detail={**detail, "key": key})
+        out = pending if pending is not None else []
+        for action, _key, detail, notify in plan:
+            out.append((inst.id, action, inst.state, inst.state, "system", now, "", department, assignee, detail))
             users = self._recipients(notify, inst, memo)
             if users and self.wf.notices:
                 info = {"entity": inst.entity, "record_id": inst.record_id, "instance_id": inst.id,
-                        "workflow": inst.workflow, "state": inst.state, "step_id": row.id, **detail}
+                        "workflow": inst.workflow, "state": inst.state, **detail}
                 for hook in list(self.wf.notices):
                     hook(users, action, info)
+        if pending is None:
+            _insert_steps(out)
         return len(plan)
 
     def _recipients(self, entries: Iterable[str], inst: WorkflowInstance, memo: dict[Any, list[str]]) -> list[str]:
@@ -276,3 +275,39 @@ class SlaService:
             who.extend(memo[key])
         return list(dict.fromkeys(u for u in who if u))
 
+
+
+def _param() -> str:
+    return "?" if is_sqlite() else "%s"
+
+
+def _claim(inst: WorkflowInstance, cols: dict[str, Any], bump: int) -> bool:
+    """Write ``cols`` if the row still has the version and ``next_due`` it was read with (one statement, SQL
+    built by hand: the timer writes many rows a pass)."""
+    m, p = WorkflowInstance, _param()
+    fields = [m._meta.fields[name] for name in cols]
+    sets = ", ".join(f"{f.column_name} = {p}" for f in fields)
+    params = [f.db_value(cols[f.name]) for f in fields]
+    where = f"id = {p} AND version = {p} AND next_due " + (f"= {p}" if inst.next_due is not None else "IS NULL")
+    params += [inst.id, inst.version] + ([inst.next_due] if inst.next_due is not None else [])
+    cursor = db.execute_sql(f"UPDATE {m._meta.table_name} SET {sets}, version = version + {int(bump)} WHERE {where}",
+                            params)
+    return bool(cursor.rowcount == 1)
+
+
+STEP_COLUMNS = ("instance_id", "action", "from_state", "to_state", "actor", "at", "comment", "department", "assignee",
+                "detail")
+
+
+def _insert_steps(rows: list[tuple[Any, ...]]) -> None:
+    """Write the timer's steps in multi-row inserts."""
+    if not rows:
+        return
+    p = _param()
+    detail = WorkflowStep.detail
+    one = "(" + ", ".join([p] * len(STEP_COLUMNS)) + ")"
+    for i in range(0, len(rows), 200):
+        chunk = rows[i:i + 200]
+        params = [v for r in chunk for v in (*r[:-1], detail.db_value(r[-1]))]
+        db.execute_sql(f"INSERT INTO {WorkflowStep._meta.table_name} ({', '.join(STEP_COLUMNS)}) VALUES "
+                       + ", ".join([one] * len(chunk)), params)
