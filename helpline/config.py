@@ -16,6 +16,9 @@
 | language | (environment only) | HELPLINE_LANGUAGE | zh_CN (the UI language of browsers asking for none we have) |
 | agi_max_sessions | (environment only) | HELPLINE_AGI_MAX_SESSIONS | 300 (FastAGI calls served at once; more are refused to the dialplan's fallback) |
 | shutdown_grace | (environment only) | HELPLINE_SHUTDOWN_GRACE | 30 (seconds calls in progress may run on after SIGTERM/SIGINT) |
+| smtp_* (host, port, user, password, from, starttls) | (environment only) | HELPLINE_SMTP_* | no e-mail |
+| sms_url, sms_body, sms_format | (environment only) | HELPLINE_SMS_* | no SMS |
+| notice_channels, notice_max_attempts | (environment only) | HELPLINE_NOTICE_* | docs/notifications.md |
 """
 
 from __future__ import annotations
@@ -65,6 +68,20 @@ class Settings:
     language: str = "zh_CN"
     agi_max_sessions: int = 300
     shutdown_grace: float = 30.0
+    smtp_host: str = ""
+    """Where e-mail notices are sent (empty: no e-mail); see ``helpline.services.notices.senders``."""
+    smtp_port: int = 25
+    smtp_user: str = ""
+    smtp_password: str = ""
+    smtp_from: str = "helpline@localhost"
+    smtp_starttls: bool = False
+    sms_url: str = ""
+    """The SMS gateway's URL (empty: no SMS); POSTed ``sms_body`` with ``{phone}`` and ``{text}`` filled in."""
+    sms_body: str = '{"to": "{phone}", "text": "{text}"}'
+    sms_format: str = "json"
+    notice_channels: str = "sla_warning=email,sms sla_breach=email,sms escalate=email,sms *=email"
+    """Which channels each kind of notice goes to besides the notice centre (``*``: every other kind)."""
+    notice_max_attempts: int = 5
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:

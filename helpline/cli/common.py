@@ -98,6 +98,12 @@ def start_scheduler(platform: Platform, settings: Settings, router: Any) -> Any:
     scheduler = Scheduler(settings.scheduler_timezone)
     scheduler.add(JobSpec("recording_purge", settings.recording_purge_cron, purge_recordings,
                           "delete call recordings past their queue's retention"))
+    from helpline.services.notices import configure
+    from helpline.services.notices.outbox import deliver_due
+
+    configure(settings)
+    scheduler.add(JobSpec("notice_delivery", "@every 30s", deliver_due,
+                          "send notices by e-mail, SMS and extensions' channels; retry failed ones with back-off"))
     scheduler.add(JobSpec("sla_timers", "* * * * *", platform.workflows.sla.run_due,
                           "service-level warnings, breaches and escalations of work orders that are due"))
     for job in registry().scheduled_jobs():

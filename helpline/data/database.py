@@ -11,6 +11,7 @@ transaction across an ``await``.
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 from collections.abc import Iterator
@@ -177,11 +178,46 @@ def write_transaction() -> Any:
     waited tens of milliseconds for a lock freed long before; a queued thread is woken at once. PostgreSQL
     needs nothing special."""
     if isinstance(db.obj, SqliteDatabase):
-        return _queued_write()
-    return db.atomic()
+        return _after_commit_of(_queued_write())
+    return _after_commit_of(db.atomic())
 
 
 @contextmanager
 def _queued_write() -> Iterator[None]:
     with _sqlite_writer, db.atomic("IMMEDIATE"):
         yield
+
+
+_after = threading.local()
+
+
+def after_commit(fn: Any) -> None:
+    """Run ``fn()`` once the outermost :func:`write_transaction` of this thread has committed (dropped if it
+    rolls back), or at once when no transaction is open: what others may only see once it is committed
+    (a live push of a new notice) waits for the commit."""
+    if not db.in_transaction():
+        fn()
+        return
+    pending: list[Any] | None = getattr(_after, "pending", None)
+    if pending is None:
+        pending = _after.pending = []
+    pending.append(fn)
+
+
+@contextmanager
+def _after_commit_of(transaction: Any) -> Iterator[None]:
+    outer = not db.in_transaction()
+    try:
+        with transaction:
+            yield
+    except BaseException:
+        if outer:
+            _after.pending = []
+        raise
+    if outer:
+        pending, _after.pending = getattr(_after, "pending", None) or [], []
+        for fn in pending:
+            try:
+                fn()
+            except Exception:  # a follower's failure never undoes what was committed
+                logging.getLogger("helpline.data").exception("after-commit callback failed")

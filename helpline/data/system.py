@@ -23,6 +23,7 @@ from .calls import Call, CallerRegion
 from .database import db
 from .jobs import JobRun
 from .jsonfield import JSONField
+from .notices import NOTICE_MODELS
 from .workflow import WORKFLOW_MODELS
 from .series import SeriesCounter
 
@@ -42,6 +43,10 @@ class User(SystemModel):
     password_changed_at = DateTimeField(default=utcnow)
     must_change_password = BooleanField(default=False)
     created_at = DateTimeField(default=utcnow)
+    email = CharField(max_length=254, null=True)
+    """Where e-mail notices go (empty: none by e-mail)."""
+    phone = CharField(max_length=32, null=True)
+    """Where SMS notices go (empty: none by SMS)."""
 
     class Meta:
         table_name = "hl_user"
@@ -118,7 +123,7 @@ class AuditEntry(SystemModel):
 
 
 SYSTEM_MODELS: list[type[Model]] = [User, UserRole, MetadataRevision, MetadataDraft, AuditEntry, Call, CallerRegion,
-                                     JobRun, SeriesCounter, *AGENT_MODELS, *WORKFLOW_MODELS]
+                                     JobRun, SeriesCounter, *AGENT_MODELS, *WORKFLOW_MODELS, *NOTICE_MODELS]
 
 
 def create_system_tables() -> None:

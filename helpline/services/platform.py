@@ -29,6 +29,7 @@ from helpline.rules.checker import check_expression
 from helpline.security.actor import Actor
 
 from .metadata_store import Change, MetadataStore, SyncReport
+from .notices import install as install_notices
 from .records import RecordService
 from .scheduler import Scheduler
 from .secrets import hash_plain_secrets
@@ -55,6 +56,7 @@ class Platform:
         self.records = RecordService(self)
         self.workflows = WorkflowService(self)
         """The one workflow engine (``helpline.services.workflow``)."""
+        install_notices(self)  # every transition's recipients get notices, in the transition's transaction
         self.sync_report: SyncReport | None = None
         self._lock = threading.RLock()
         self._rule_cache: dict[tuple[str, str, str], Any] = {}

@@ -25,6 +25,7 @@ from typing import Any
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
 
 from helpline.data.base import utcnow
 from helpline.data.database import session
@@ -50,7 +51,8 @@ class JobSpec:
 
     name: str
     cron: str
-    """Five crontab fields: minute hour day-of-month month day-of-week (``0 3 * * *``: 03:00 every day)."""
+    """Five crontab fields: minute hour day-of-month month day-of-week (``0 3 * * *``: 03:00 every day), or
+    ``@every <n>s``."""
     func: Callable[[], JobResult]
     description: str = ""
 
@@ -72,8 +74,14 @@ class JobInfo:
     running: bool
 
 
-def parse_cron(expression: str, timezone: str = "UTC") -> CronTrigger:
-    """The trigger of a crontab expression, or :class:`SchedulerError` naming what is wrong."""
+def parse_cron(expression: str, timezone: str = "UTC") -> CronTrigger | IntervalTrigger:
+    """The trigger of a crontab expression (or ``@every <n>s``, for jobs more often than a minute), or
+    :class:`SchedulerError` naming what is wrong."""
+    if expression.startswith("@every "):
+        amount = expression[len("@every "):].strip()
+        if not (amount.endswith("s") and amount[:-1].isdigit() and int(amount[:-1]) > 0):
+            raise SchedulerError(f"'{expression}': say '@every <seconds>s', e.g. '@every 30s'")
+        return IntervalTrigger(seconds=int(amount[:-1]), timezone=timezone)
     fields = expression.split()
     if len(fields) != 5:
         raise SchedulerError(f"'{expression}' is not a crontab expression: it needs 5 fields "
