@@ -32,3 +32,10 @@ async def test_the_valid_to_filter_is_captioned_once(user: User) -> None:
     await user.should_see("Valid to", retries=50)
     await user.should_not_see("Valid to From")
     await user.should_see("From")
+
+
+async def test_the_published_filter_is_wide_enough_for_its_caption(user: User) -> None:
+    await log_in(user, "admin", path="/screen/knowledge_article_list")
+    await user.should_see("Published", retries=50)
+    published = [s for s in user.find(ui.select).elements if s.props.get("label") == "Published"]
+    assert published and "min-w-[8rem]" in published[0].classes  # it was squeezed to its arrow, caption hidden

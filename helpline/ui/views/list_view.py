@@ -155,7 +155,8 @@ class ListView:
                           with_input=True).props("dense")
             w.on_value_change(lambda e, n=f.name: self.set_filter(n, e.value))
         elif f.type == "bool":
-            w = ui.select({"yes": t("app.yes"), "no": t("app.no")}, label=caption, clearable=True).props("dense")
+            w = ui.select({"yes": t("app.yes"), "no": t("app.no")}, label=caption, clearable=True).props("dense") \
+                .classes("min-w-[8rem]")  # wide enough to show its caption
             w.on_value_change(lambda e, n=f.name: self.set_filter(n, e.value))
         elif f.type in ("date", "datetime", "int", "decimal"):
             kind = "date" if f.type in ("date", "datetime") else "number"
