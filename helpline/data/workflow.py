@@ -6,7 +6,8 @@ checks and bumps, so two people acting on one record at once cannot both succeed
 deadlines live on the same row (``response_due``, ``resolution_due``, ``next_due`` — the earliest moment a
 timer must look at it, indexed so the scheduler finds what is due without scanning). ``WorkflowStep``
 (``hl_wf_step``) keeps each transition: who, when, from, to, the comment and the time spent in the state
-left (wall-clock seconds and, when a calendar applies, business seconds).
+left (wall-clock seconds and, when a calendar applies, business seconds). ``DepartmentMember`` and
+``DepartmentRegion`` say who works in a department (one of them its head) and which regions it serves.
 """
 
 from __future__ import annotations
@@ -51,7 +52,11 @@ class WorkflowInstance(SystemModel):
 
     class Meta:
         table_name = "hl_wf_instance"
-        indexes = ((("entity", "record_id"), True), (("state", "department"), False))
+        indexes = ((("entity", "record_id"), True), (("state", "department"), False),
+                   # the inboxes (helpline.services.workflow.inbox): open rows of a department, of an assignee,
+                   # and the overdue ones
+                   (("department", "closed_at"), False), (("assignee", "closed_at"), False),
+                   (("closed_at", "resolution_due"), False))
 
 
 class WorkflowStep(SystemModel):
@@ -89,4 +94,16 @@ class DepartmentMember(SystemModel):
         indexes = ((("department", "username"), True),)
 
 
-WORKFLOW_MODELS = [WorkflowInstance, WorkflowStep, DepartmentMember]
+class DepartmentRegion(SystemModel):
+    """A region (a code of the ``region`` records, e.g. ``changsha``) a department serves."""
+
+    id = AutoField()
+    department = CharField(max_length=64, index=True)
+    region = CharField(max_length=64, index=True)
+
+    class Meta:
+        table_name = "hl_department_region"
+        indexes = ((("department", "region"), True),)
+
+
+WORKFLOW_MODELS = [WorkflowInstance, WorkflowStep, DepartmentMember, DepartmentRegion]

@@ -20,6 +20,7 @@ import yaml
 from helpline.data.database import session, write_transaction
 from helpline.data.entities import column
 from helpline.data.entities import rows as select_rows
+from helpline.data.workflow import DepartmentMember, DepartmentRegion
 from helpline.metadata.kinds import Category, Entity
 from helpline.security.audit import audit
 from helpline.security.passwords import hash_password
@@ -52,6 +53,11 @@ class Region:
     level: str
     parent: str | None
     area_code: str | None
+
+
+DEMO_MEMBERS = [("qa_desk", "qa1", True), ("maint_changsha", "tech1", True)]
+"""(department, username, head) of the demo users (``helpline.services.auth.DEMO_USERS``)."""
+DEMO_DEPARTMENT_REGIONS = [("maint_changsha", "changsha"), ("maint_zhuzhou", "zhuzhou"), ("maint_yiyang", "yiyang")]
 
 
 def hunan_regions() -> list[Region]:
@@ -118,6 +124,19 @@ class DemoGenerator:
     def pick(self, tree: str, *, leaves: bool | None = None) -> str | None:
         codes = _codes(self.categories.get(tree), leaves=leaves)
         return self.rng.choice(codes) if codes else None
+
+    def departments(self) -> int:
+        """The demo's people in departments (qa1 at the QA desk, tech1 heading the Changsha maintenance team)
+        and the regions the city teams serve; returns how many memberships were added (none twice)."""
+        added = 0
+        with session(), write_transaction():
+            for department, username, head in DEMO_MEMBERS:
+                _, created = DepartmentMember.get_or_create(department=department, username=username,
+                                                            defaults={"head": head})
+                added += int(created)
+            for department, region in DEMO_DEPARTMENT_REGIONS:
+                DepartmentRegion.get_or_create(department=department, region=region)
+        return added
 
     def seed_regions(self) -> int:
         model = self.platform.models["region"]
@@ -259,7 +278,7 @@ class DemoGenerator:
 def seed_demo(platform: Platform, customers: int = 1000, seed: int = 7) -> dict[str, int]:
     """Fill an empty demo database (does nothing to one that has customers)."""
     gen = DemoGenerator(platform, seed)
-    counts = {"regions": gen.seed_regions()}
+    counts = {"regions": gen.seed_regions(), "department_members": gen.departments()}
     model = platform.models["customer"]
     with session():
         has = model.select().exists()

@@ -33,4 +33,5 @@ PERMISSIONS: dict[str, str] = {
     "supervisor.recordings": "play call recordings",
     "routing.edit": "edit and publish routing rules",
     "qa.evaluate": "evaluate calls (quality assurance)",
+    "departments.manage": "manage the members, the head and the regions of departments",
 }

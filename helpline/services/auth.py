@@ -36,6 +36,7 @@ DEMO_USERS = {
     "agent2": ("agent", ("yueyang", "yiyang", "changde"), "座席二号"),
     "supervisor1": ("supervisor", (), "值班长"),
     "qa1": ("qa", (), "质检员"),
+    "tech1": ("technician", ("changsha",), "维护员一号"),
 }
 
 

@@ -16,15 +16,17 @@ from helpline.services import auth
 from helpline.services.access import require_open
 from helpline.services.designer.menu_ops import item_visible as menu_item_visible
 
-from . import live_menu
+from . import inbox_counts, live_menu
 from .context import platform
 from .i18n import LANGUAGES, current_language, label, speaking, t
 from .session import sign_out
 from .views.admin_views import audit_view, category_view, home_view, profile_view, users_view
 from .views.base import ViewContext
+from .views.departments_view import departments_view
 from .views.designer.page import designer_view
 from .views.desktop import desktop_view
 from .views.form_view import FormView
+from .views.inbox_view import inbox_view
 from .views.ivr_console import ivr_console_view
 from .views.jobs_view import jobs_view
 from .views.list_view import ListView
@@ -36,6 +38,8 @@ PAGE_VIEWS: dict[str, Callable[[ViewContext], None]] = {
     "home": home_view, "categories": category_view, "audit": audit_view, "users": users_view,
     "profile": profile_view, "ivr_console": ivr_console_view,
     "supervisor": supervisor_view, "desktop": desktop_view, "designer": designer_view, "jobs": jobs_view,
+    "departments": departments_view,
+    **{page: inbox_view(box) for page, box in inbox_counts.PAGE_BOX.items()},
     "recordings": recordings_view,
 }
 """A view for each built-in page of ``helpline.metadata.kinds.menu.PAGES`` (the one table of pages)."""
@@ -61,6 +65,8 @@ class Shell:
         self.actor = actor
         self.language = current_language()
         self.tabs_by_key: dict[str, tuple[Any, Any]] = {}
+        self.count_badges: dict[str, ui.badge] = {}
+        """Inbox page → the badge with its live count in the menu (:mod:`.inbox_counts`)."""
         self.header()
         self.drawer()
         with ui.column().classes("w-full"):
@@ -89,14 +95,27 @@ class Shell:
             self.menu_box = ui.column().classes("w-full gap-0").mark("shell-menu")
         self.fill_menu()
         live_menu.follow(self)
+        inbox_counts.follow(self)
 
     def fill_menu(self) -> None:
         self.menu_box.clear()
+        self.count_badges.clear()
         with self.menu_box:
             ui.label(t("shell.menu")).classes("text-subtitle2 text-grey-8")
             for menu in sorted(platform().metadata.menus.values(), key=lambda m: m.order):
                 for item in menu.children(None):
                     self.menu_item(menu, item)
+        if self.count_badges:
+            inbox_counts.changed([self.actor.username])
+
+    def show_counts(self, counts: dict[str, tuple[int, bool]]) -> None:
+        """The live inbox counts (box → (count, capped)) on the menu's inbox items; zero shows none."""
+        for page, badge in self.count_badges.items():
+            if badge.is_deleted:
+                continue
+            n, capped = counts.get(inbox_counts.PAGE_BOX[page], (0, False))
+            badge.text = f"{n}+" if capped else str(n)
+            badge.set_visibility(n > 0)
 
     def refresh_menu(self) -> None:
         """Rebuild the drawer on the live metadata (a published change; see :mod:`.live_menu`)."""
@@ -119,8 +138,16 @@ class Shell:
         if kind == "url":
             ui.link(caption, name, new_tab=True).classes("q-px-md")
             return
-        ui.button(caption, icon=item.icon or "chevron_right", on_click=lambda k=kind, n=name: self.open(k, n)) \
+        button = ui.button(caption, icon=item.icon or "chevron_right",
+                           on_click=lambda k=kind, n=name: self.open(k, n)) \
             .props("flat align=left no-caps dense").classes(f"w-full hl-menu-item menu-{menu.name}-{item.name}")
+        if kind == "page" and name in inbox_counts.PAGE_BOX:
+            with button:
+                ui.space()
+                badge = ui.badge("", color="negative" if name == "inbox_overdue" else "primary") \
+                    .mark(f"count-{name}")
+                badge.set_visibility(False)
+                self.count_badges[name] = badge
 
     def context(self, key: str, params: dict[str, Any] | None = None) -> ViewContext:
         return ViewContext(platform=platform(), actor=self.actor, open=self.open, language=current_language(),

@@ -1,6 +1,7 @@
 """A generated form: create, view and edit a record with the sections and tabs of its screen metadata,
 field widgets by type, checks in the browser and again on the server (errors shown on the fields),
-optimistic concurrency, delete, and the related lists (a customer's contact records and work orders)."""
+optimistic concurrency, delete, and the related lists (a customer's contact records and work orders). A record a
+process governs shows its state, actions and timeline (:mod:`.process_panel`); its state field is read-only."""
 
 from __future__ import annotations
 
@@ -13,11 +14,14 @@ from helpline.metadata.kinds import FieldRef, RelatedList, Screen, Section
 from helpline.security.actor import PermissionDenied
 from helpline.services.records import Record, RecordNotFound, StaleRecord, ValidationFailed
 from helpline.services.values import default_value
+from helpline.services.workflow import TransitionRefused
+from helpline.services.workflow.process_view import ProcessView, process_view
 
 from ..i18n import label, t
 from .base import ViewContext
 from .display import show
 from .list_view import format_rows
+from .process_panel import ProcessPanel
 from .widgets import FieldWidget, make_widget
 
 
@@ -50,6 +54,8 @@ class FormView:
         self.badges: dict[str, ui.badge] = {}
         """Tab label → its error badge."""
         self.record: Record | None = None
+        self.process: ProcessView | None = None
+        """The record's process (state, actions, timeline), when one governs it."""
         self.container = ui.column().classes("w-full")
         ui.timer(0, self.load, once=True)
 
@@ -73,7 +79,14 @@ class FormView:
             if self.record is None:  # the app is shutting down
                 return
             self.version = int(self.record.values["version"])
+            self.process = await run.io_bound(self.read_process)
         self.render()
+
+    def read_process(self) -> ProcessView | None:
+        try:
+            return process_view(self.ctx.platform.workflows, self.ctx.actor, self.entity.name, int(self.record_id or 0))
+        except (TransitionRefused, RecordNotFound, PermissionDenied):
+            return None
 
     def render(self) -> None:
         self.container.clear()
@@ -100,6 +113,9 @@ class FormView:
                         self.ctx.actor.can(self.entity.name, "delete"):
                     ui.button(t("form.delete"), icon="delete", on_click=self.confirm_delete) \
                         .props("dense flat color=negative")
+            panel = self.process_panel(values)
+            if panel is not None:
+                panel.bar()
             for section in [s for s in self.screen.layout if not s.tab]:
                 self.render_section(section, values)
             groups: dict[str, list[Section]] = {}  # sections sharing a tab label share the tab
@@ -122,9 +138,16 @@ class FormView:
                                 for ref in section.refs():
                                     self.tab_of[ref.field] = name
                                 self.render_section(section, values)
+            if panel is not None:
+                panel.timeline()
             if self.record is not None:
                 for spec in self.screen.related:
                     self.render_related(spec)
+
+    def process_panel(self, values: dict[str, Any]) -> ProcessPanel | None:
+        if self.process is None or self.record is None:
+            return None
+        return ProcessPanel(self.ctx, self.entity, self.record.id, self.process, self.load, values)
 
     def render_section(self, section: Section, values: dict[str, Any]) -> None:
         with ui.card().classes("w-full").props("flat bordered"):
@@ -140,7 +163,8 @@ class FormView:
         self.order.append(ref.field)
         masked = self.record is not None and ref.field in self.record.masked
         system = self.entity.field(ref.field) is None
-        readonly = ref.readonly or not self.editable or masked or system
+        governed = self.process is not None and ref.field == self.process.state_field  # moved by actions only
+        readonly = ref.readonly or not self.editable or masked or system or governed
         numbered = bool(field.series) and self.record is None  # the server numbers a new record
         if numbered:
             field = field.model_copy(update={"required": False})
@@ -258,6 +282,8 @@ class FormView:
         self.record = saved
         self.record_id = saved.id
         self.version = int(saved.values["version"])
+        if self.process is not None or self.ctx.platform.workflows.governed(self.entity.name):
+            self.process = await run.io_bound(self.read_process)  # a new record starts its process
         ui.notify(t("form.saved"), type="positive")
         self.render()
 

@@ -1,0 +1,194 @@
+"""Inboxes: the open records of a process a user should look at, in four boxes.
+
+- ``mine``: assigned to the user, or to ``role:<role>@<region>`` (or ``role:<role>``) for a role and region
+  the user holds;
+- ``department``: assigned to a department the user is a member of;
+- ``overdue``: open and past their resolution deadline (``resolution_due < now``);
+- ``waiting``: in a state of kind ``open`` (the centre's move, not the customer's) and assigned to the user or
+  to one of the user's departments.
+
+Each box is ``hl_wf_instance`` joined with the entity's table, the user's row scope applied through the same
+condition compiler as the lists (:func:`helpline.data.query.build_select`), open rows only (``closed_at`` is
+null), newest first (overdue: the longest overdue first). A count is capped (:data:`COUNT_CAP`) so that a menu
+label never scans an unbounded set; the indexes on ``(department, closed_at)``, ``(assignee, closed_at)`` and
+``(closed_at, resolution_due)`` keep a box's first page and count to index ranges.
+"""
+
+from __future__ import annotations
+
+import weakref
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from peewee import JOIN, SQL, Expression, fn
+
+from helpline.data.base import utcnow
+from helpline.data.conditions import TRUE
+from helpline.data.database import session
+from helpline.data.entities import rows as select_rows
+from helpline.data.query import ListQuery, build_select
+from helpline.data.workflow import WorkflowInstance
+from helpline.security.actor import Actor
+from helpline.security.masking import apply_masks
+
+if TYPE_CHECKING:
+    from .engine import WorkflowService
+
+BOXES = ("mine", "department", "overdue", "waiting")
+COUNT_CAP = 9999
+"""Counts stop here (shown as ``9999+``)."""
+WI = WorkflowInstance
+
+
+@dataclass
+class InboxPage:
+    rows: list[dict[str, Any]]
+    """The records (masked for the user) with ``wf_state``, ``wf_workflow``, ``wf_department``,
+    ``wf_assignee``, ``wf_state_since``, ``wf_response_due``, ``wf_resolution_due`` and ``wf_version``."""
+    total: int
+    capped: bool
+    page: int
+    page_size: int
+
+
+class InboxService:
+    """The boxes of one workflow engine."""
+
+    def __init__(self, workflows: WorkflowService) -> None:
+        self.workflows = workflows
+
+    @property
+    def platform(self) -> Any:
+        return self.workflows.platform
+
+    def entities(self) -> list[str]:
+        """The entities some live process governs (the boxes show their records), in name order."""
+        from helpline.metadata.workflow_checks import workflows_of
+        return sorted({w.entity for w in workflows_of(self.platform.metadata).values()})
+
+    # -- conditions -----------------------------------------------------------------------------------------
+    def assignee_keys(self, actor: Actor) -> list[str]:
+        """What ``hl_wf_instance.assignee`` holds for a record assigned to ``actor``: the username and
+        ``role:<role>@<region>`` / ``role:<role>`` for each role and region the user holds."""
+        keys = [actor.username]
+        for role in sorted(actor.role_names()):
+            keys.append(f"role:{role}")
+            keys.extend(f"role:{role}@{region}" for region in actor.regions)
+        return keys
+
+    def _open_states(self, entity: str) -> Expression | None:
+        """Instances in a state of kind ``open`` (the pairs workflow × state)."""
+        parts: list[Expression] = []
+        for flow in self.workflows.workflows(entity):
+            states = [s.name for s in flow.states if s.kind == "open"]
+            if states:
+                parts.append((WI.workflow == flow.name) & WI.state.in_(states))
+        if not parts:
+            return None
+        out = parts[0]
+        for p in parts[1:]:
+            out = out | p
+        return out
+
+    def condition(self, actor: Actor, box: str, entity: str, now: datetime | None = None) -> Expression | None:
+        """The instance rows of ``box`` for ``actor`` (None: the box is empty by definition)."""
+        if box not in BOXES:
+            raise ValueError(f"no inbox '{box}' (one of {', '.join(BOXES)})")
+        base = (WI.entity == entity) & WI.closed_at.is_null()
+        departments = sorted(self.workflows.directory.departments_of(actor.username))
+        mine = WI.assignee.in_(self.assignee_keys(actor))
+        if box == "mine":
+            return base & mine
+        if box == "department":
+            return base & WI.department.in_(departments) if departments else None
+        if box == "overdue":
+            return base & (WI.resolution_due < (now or utcnow()))
+        opened = self._open_states(entity)
+        if opened is None:
+            return None
+        who = (mine | WI.department.in_(departments)) if departments else mine
+        return base & opened & who
+
+    def _select(self, actor: Actor, box: str, entity: str, now: datetime | None, *fields: Any) -> Any:
+        cond = self.condition(actor, box, entity, now)
+        if cond is None:
+            return None
+        model = self.platform.models[entity]
+        scope = self.platform.records.scope(actor, entity)
+        if scope == TRUE:
+            return WI.select(*fields).where(cond)
+        _, compiler = build_select(self.platform.models, ListQuery(entity=entity))
+        expr = compiler.compile(scope)
+        query = WI.select(*fields).join(model, JOIN.INNER, on=(model.id == WI.record_id)).where(cond)
+        return query.where(expr) if expr is not None else query
+
+    # -- reading --------------------------------------------------------------------------------------------
+    def count(self, actor: Actor, box: str, entity: str = "work_order", now: datetime | None = None
+              ) -> tuple[int, bool]:
+        """How many records are in ``box`` (capped at :data:`COUNT_CAP`): (count, whether capped)."""
+        if not actor.can(entity, "read"):
+            return 0, False
+        with session():
+            query = self._select(actor, box, entity, now, SQL("1"))
+            if query is None:
+                return 0, False
+            inner = query.limit(COUNT_CAP + 1)
+            n = int(WI.select(fn.COUNT(SQL("*"))).from_(inner.alias("boxed")).scalar() or 0)
+        return min(n, COUNT_CAP), n > COUNT_CAP
+
+    def counts(self, actor: Actor, now: datetime | None = None) -> dict[str, tuple[int, bool]]:
+        """Every box's count over the governed entities the user reads: box → (count, capped)."""
+        now = now or utcnow()
+        out: dict[str, tuple[int, bool]] = {}
+        for box in BOXES:
+            total, capped = 0, False
+            for entity in self.entities():
+                n, c = self.count(actor, box, entity, now)
+                total, capped = total + n, capped or c
+            out[box] = (min(total, COUNT_CAP), capped or total > COUNT_CAP)
+        return out
+
+    def page(self, actor: Actor, box: str, entity: str = "work_order", page: int = 1, page_size: int = 25,
+             now: datetime | None = None) -> InboxPage:
+        """One page of ``box`` (newest first; overdue: the most overdue first) with the count."""
+        actor.require(entity, "read")
+        page, page_size = max(1, page), max(1, min(page_size, 200))
+        fields = (WI.id, WI.record_id, WI.workflow, WI.state, WI.department, WI.assignee, WI.state_since,
+                  WI.response_due, WI.resolution_due, WI.version)
+        with session():
+            query = self._select(actor, box, entity, now, *fields)
+            if query is None:
+                return InboxPage([], 0, False, page, page_size)
+            order = (WI.resolution_due.asc(), WI.id.asc()) if box == "overdue" else (WI.id.desc(),)
+            found = list(query.order_by(*order).paginate(page, page_size).dicts())
+            model = self.platform.models[entity]
+            records = {r["id"]: r for r in select_rows(model.select().where(
+                model.id.in_([f["record_id"] for f in found])))} if found else {}
+        offset = (page - 1) * page_size
+        if 0 < len(found) < page_size or (page == 1 and not found):
+            total, capped = offset + len(found), False
+        else:
+            total, capped = self.count(actor, box, entity, now)
+        masks = actor.masks(entity)
+        rows = []
+        for f in found:
+            rec = records.get(f["record_id"])
+            if rec is None:
+                continue
+            row = apply_masks(rec, masks)
+            row.update({f"wf_{k}": f[k] for k in ("workflow", "state", "department", "assignee", "state_since",
+                                                     "response_due", "resolution_due", "version")})
+            rows.append(row)
+        return InboxPage(rows, total, capped, page, page_size)
+
+
+_services: weakref.WeakKeyDictionary[Any, InboxService] = weakref.WeakKeyDictionary()
+
+
+def inboxes(platform: Any) -> InboxService:
+    """The inbox service of ``platform``'s workflow engine (one per engine)."""
+    service = _services.get(platform.workflows)
+    if service is None:
+        service = _services[platform.workflows] = InboxService(platform.workflows)
+    return service
