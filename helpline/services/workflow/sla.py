@@ -21,6 +21,7 @@ fired (``sla_warning``, ``sla_breach``, ``escalate``) and hands the notices to `
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -203,31 +204,43 @@ class SlaService:
         counts = {"due": len(rows), "fired": 0, "skipped": 0}
         for i in range(0, len(rows), batch):
             with session(), write_transaction():
+                plans = [self._prepare(inst, now) for inst in rows[i:i + batch]]
+                claimed = _claim_many(plans)
                 pending: list[tuple[Any, ...]] = []
-                for inst in rows[i:i + batch]:
-                    fired = self._fire(inst, now, memo, pending)
-                    if fired is None:
-                        counts["skipped"] += 1
+                for plan in plans:
+                    if plan.inst.id in claimed:
+                        counts["fired"] += self._apply(plan, now, memo, pending)
                     else:
-                        counts["fired"] += fired
+                        counts["skipped"] += 1
                 _insert_steps(pending)
         return counts
 
-    def _fire(self, inst: WorkflowInstance, now: datetime, memo: dict[Any, list[str]],
-              pending: list[tuple[Any, ...]] | None = None) -> int | None:
-        """Act on one due row (in the caller's transaction); the number of keys fired, None when another pass
-        or a transition got there first. Its steps go to ``pending`` (written by the caller) or at once."""
+    def _fire(self, inst: WorkflowInstance, now: datetime, memo: dict[Any, list[str]]) -> int | None:
+        """Act on one due row in the caller's transaction: the number of keys fired, None when another pass or
+        a transition got there first."""
+        plan = self._prepare(inst, now)
+        if inst.id not in _claim_many([plan]):
+            return None
+        pending: list[tuple[Any, ...]] = []
+        fired = self._apply(plan, now, memo, pending)
+        _insert_steps(pending)
+        return fired
+
+    def _prepare(self, inst: WorkflowInstance, now: datetime) -> _Plan:
+        """What acting on one due row writes: its new columns and the keys that fire."""
         policy = self.policy(inst.sla_policy)
         cal = self.calendar(policy.calendar) if policy is not None else None
+        keep = {"department": inst.department, "assignee": inst.assignee, "sla_state": inst.sla_state,
+                "response_due": inst.response_due, "resolution_due": inst.resolution_due}
         if policy is None or cal is None or not inst.sla_state:  # the policy is gone: stop looking at the row
-            return 0 if _claim(inst, {"next_due": None}, 0) else None
+            return _Plan(inst, {**keep, "next_due": None}, 0, [])
         state: dict[str, Any] = dict(inst.sla_state)
         done: dict[str, str] = dict(state.get("done", {}))
         state["done"] = done
         t = to_epoch(now)
         fired = sorted((due, key) for key, due in self.dues(policy, cal, state).items() if due <= t)
         department, assignee, bump = inst.department, inst.assignee, 0
-        plan: list[tuple[str, str, dict[str, Any], list[str]]] = []
+        actions: list[tuple[str, dict[str, Any], list[str]]] = []
         for due, key in fired:
             done[key] = _iso(now)
             which: str
@@ -244,27 +257,27 @@ class SlaService:
                     department, assignee, bump = esc.reassign, None, 1
                 notify.extend(esc.notify)
             action = "escalate" if key.startswith("step.") else f"sla_{at}"
-            detail = {"policy": policy.name, "target": which, "at": at, "due": _iso(from_epoch(due)),
-                      "notify": notify, "reassign": department if bump else None, "key": key}
-            plan.append((action, key, detail, notify))
+            actions.append((action, {"policy": policy.name, "target": which, "at": at, "due": _iso(from_epoch(due)),
+                                     "notify": notify, "reassign": department if bump else None, "key": key}, notify))
         state["used"] = self._used_now(state, cal, t)
         state["since"] = _iso(now)
-        cols = self._deadlines(policy, cal, state)
-        if not _claim(inst, {"department": department, "assignee": assignee, **cols}, bump):
-            return None
-        inst.department, inst.assignee = department, assignee
-        out = pending if pending is not None else []
-        for action, _key, detail, notify in plan:
-            out.append((inst.id, action, inst.state, inst.state, "system", now, "", department, assignee, detail))
+        cols = {**keep, "department": department, "assignee": assignee, **self._deadlines(policy, cal, state)}
+        return _Plan(inst, cols, bump, actions)
+
+    def _apply(self, plan: _Plan, now: datetime, memo: dict[Any, list[str]], pending: list[tuple[Any, ...]]) -> int:
+        """After the claim: the steps (to ``pending``) and the notices of one row."""
+        inst = plan.inst
+        inst.department, inst.assignee = plan.cols["department"], plan.cols["assignee"]
+        for action, detail, notify in plan.actions:
+            pending.append((inst.id, action, inst.state, inst.state, "system", now, "", inst.department,
+                            inst.assignee, detail))
             users = self._recipients(notify, inst, memo)
             if users and self.wf.notices:
                 info = {"entity": inst.entity, "record_id": inst.record_id, "instance_id": inst.id,
                         "workflow": inst.workflow, "state": inst.state, **detail}
                 for hook in list(self.wf.notices):
                     hook(users, action, info)
-        if pending is None:
-            _insert_steps(out)
-        return len(plan)
+        return len(plan.actions)
 
     def _recipients(self, entries: Iterable[str], inst: WorkflowInstance, memo: dict[Any, list[str]]) -> list[str]:
         who: list[str] = []
@@ -281,18 +294,51 @@ def _param() -> str:
     return "?" if is_sqlite() else "%s"
 
 
-def _claim(inst: WorkflowInstance, cols: dict[str, Any], bump: int) -> bool:
-    """Write ``cols`` if the row still has the version and ``next_due`` it was read with (one statement, SQL
-    built by hand: the timer writes many rows a pass)."""
-    m, p = WorkflowInstance, _param()
-    fields = [m._meta.fields[name] for name in cols]
-    sets = ", ".join(f"{f.column_name} = {p}" for f in fields)
-    params = [f.db_value(cols[f.name]) for f in fields]
-    where = f"id = {p} AND version = {p} AND next_due " + (f"= {p}" if inst.next_due is not None else "IS NULL")
-    params += [inst.id, inst.version] + ([inst.next_due] if inst.next_due is not None else [])
-    cursor = db.execute_sql(f"UPDATE {m._meta.table_name} SET {sets}, version = version + {int(bump)} WHERE {where}",
-                            params)
-    return bool(cursor.rowcount == 1)
+@dataclass
+class _Plan:
+    inst: WorkflowInstance
+    cols: dict[str, Any]
+    """department, assignee, sla_state, next_due, response_due, resolution_due as they will be."""
+    bump: int
+    actions: list[tuple[str, dict[str, Any], list[str]]]
+
+
+CLAIMED = ("department", "assignee", "sla_state", "next_due", "response_due", "resolution_due")
+
+
+def _claim_many(plans: list[_Plan]) -> set[int]:
+    """Write each plan's columns if its row still has the version and ``next_due`` it was read with; the ids
+    written. SQL built by hand (the timer writes many rows a pass): a statement per row on SQLite (no round
+    trips), one ``UPDATE ... FROM (VALUES ...)`` per 500 rows on PostgreSQL."""
+    m = WorkflowInstance
+    table, state_field = m._meta.table_name, m.sla_state
+    claimed: set[int] = set()
+    if is_sqlite():
+        sets = ", ".join(f"{c} = ?" for c in CLAIMED)
+        for plan in plans:
+            inst = plan.inst
+            values = [state_field.db_value(plan.cols[c]) if c == "sla_state" else plan.cols[c] for c in CLAIMED]
+            sql = (f"UPDATE {table} SET {sets}, version = version + {int(plan.bump)} "
+                   f"WHERE id = ? AND version = ? AND next_due = ?")
+            cursor = db.execute_sql(sql, [*values, inst.id, inst.version, inst.next_due])
+            if cursor.rowcount == 1:
+                claimed.add(inst.id)
+        return claimed
+    for i in range(0, len(plans), 500):
+        chunk = plans[i:i + 500]
+        row = "(" + ", ".join(["%s"] * (4 + len(CLAIMED))) + ")"
+        params: list[Any] = []
+        for plan in chunk:
+            params += [plan.inst.id, plan.inst.version, plan.inst.next_due, plan.bump]
+            params += [state_field.db_value(plan.cols[c]) if c == "sla_state" else plan.cols[c] for c in CLAIMED]
+        sql = (f"UPDATE {table} AS t SET department = v.department, assignee = v.assignee, "
+               f"sla_state = v.sla_state::jsonb, next_due = v.next_due::timestamp, "
+               f"response_due = v.response_due::timestamp, resolution_due = v.resolution_due::timestamp, "
+               f"version = t.version + v.bump FROM (VALUES {', '.join([row] * len(chunk))}) "
+               f"AS v(id, version, old, bump, {', '.join(CLAIMED)}) "
+               f"WHERE t.id = v.id AND t.version = v.version AND t.next_due = v.old::timestamp RETURNING t.id")
+        claimed.update(int(r[0]) for r in db.execute_sql(sql, params).fetchall())
+    return claimed
 
 
 STEP_COLUMNS = ("instance_id", "action", "from_state", "to_state", "actor", "at", "comment", "department", "assignee",
