@@ -79,8 +79,9 @@ async def test_required_input(user: User) -> None:
 
 async def test_two_dimensional_result_with_chart_and_export(user: User, ui_platform: Platform) -> None:
     customer = ui_platform.records.create(SYSTEM, "customer", {"customer_no": "P1", "name": "张飞"}).id
-    for i, (kind, status) in enumerate([("fault", "new"), ("fault", "new"), ("fault", "closed"),
-                                        ("complaint", "new")]):
+    # service requests and suggestions follow no process, so the statuses given are kept
+    for i, (kind, status) in enumerate([("acceptance", "new"), ("acceptance", "new"), ("acceptance", "closed"),
+                                        ("suggestion", "new")]):
         ui_platform.records.create(SYSTEM, "work_order", {"order_no": f"P-{i}", "customer": customer, "type": kind,
                                                           "status": status, "title": "t"})
     await open_query(user, "work_orders_by_type_status")
@@ -93,12 +94,12 @@ async def test_two_dimensional_result_with_chart_and_export(user: User, ui_platf
     pivot = pivots[-1]
     labels = {c["name"]: c["label"] for c in pivot.columns}
     by_row = {r["_row"]: {labels[k]: v for k, v in r.items() if k != "_row"} for r in pivot.rows}
-    assert by_row["Fault repair"]["New"] == 2 and by_row["Fault repair"]["Closed"] == 1
-    assert by_row["Complaint"]["New"] == 1 and by_row["Total"]["Total"] == 4
+    assert by_row["Service request"]["New"] == 2 and by_row["Service request"]["Closed"] == 1
+    assert by_row["Suggestion"]["New"] == 1 and by_row["Total"]["Total"] == 4
     assert user.find(ui.echart).elements
     user.find(marker="query-export").click()
     response = await user.download.next()
     ws = load_workbook(io.BytesIO(response.content)).active
     rows = [[c.value for c in r] for r in ws.iter_rows()]
     assert rows[0][0] in (None, "") and "Total" in rows[0]
-    assert any(r[0] == "Fault repair" for r in rows)
+    assert any(r[0] == "Service request" for r in rows)

@@ -34,9 +34,9 @@ def test_a_governed_record_starts_in_the_initial_state(wf_platform: Platform) ->
         steps = list(WorkflowStep.select().where(WorkflowStep.instance_id == inst.id))
     assert (inst.workflow, inst.state, inst.assignee, inst.version) == ("complaint_test", "new", "agent1", 1)
     assert [(s.action, s.to_state, s.actor) for s in steps] == [("create", "new", "agent1")]
-    fault = order(wf_platform, agent, type="fault", status="processing")  # no process applies to faults
-    assert wf_platform.records.get(agent, "work_order", fault).values["status"] == "processing"
-    assert wf_platform.workflows.actions(agent, "work_order", fault) == []
+    request = order(wf_platform, agent, type="acceptance", status="processing")  # no process for requests
+    assert wf_platform.records.get(agent, "work_order", request).values["status"] == "processing"
+    assert wf_platform.workflows.actions(agent, "work_order", request) == []
 
 
 def test_actions_follow_the_state_and_the_roles(wf_platform: Platform) -> None:
