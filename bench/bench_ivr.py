@@ -103,7 +103,7 @@ def serve(args: argparse.Namespace) -> int:
 
     settings = Settings.from_env()
     platform = Platform()
-    platform.start(args.db, str(ROOT / "metadata"))
+    platform.start(args.db, args.metadata)
     seed_demo(platform, customers=args.demo_customers)
     server = start_agi_server(platform, "127.0.0.1", 0, read_timeout=30.0, max_sessions=settings.agi_max_sessions)
     from helpline.data.calls import Call
@@ -375,7 +375,7 @@ def bench_calls(args: argparse.Namespace) -> dict[str, Any]:
     url, drop = calls_database(args)
     web_port = 0 if args.no_web else free_port()
     cmd = [sys.executable, __file__, "--serve", "--db", url, "--demo-customers", str(args.demo_customers),
-           "--web-port", str(web_port)]
+           "--web-port", str(web_port), "--metadata", args.metadata]
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     child = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env)
     assert child.stdin is not None and child.stdout is not None
@@ -524,6 +524,8 @@ def main() -> int:
                         "(default %(default)s; 0: at once, the old burst)")
     p.add_argument("--client-procs", type=int, default=4,
                    help="processes playing Asterisk, the calls shared among them (default %(default)s)")
+    p.add_argument("--metadata", default=str(ROOT / "metadata"),
+                   help="metadata directory of the call bench's server (default: the shipped demo)")
     p.add_argument("--no-web", action="store_true", help="no web UI in the server process during the calls")
     p.add_argument("--web-clients", type=int, default=4,
                    help="threads requesting web pages during the calls (default %(default)s)")
