@@ -54,7 +54,7 @@ async def test_without_telephony_the_desktop_says_so(user: User) -> None:
 
 async def test_a_user_without_agent_profile_is_told(user: User, desk: Any) -> None:
     await log_in(user, "admin", path="/desktop")
-    await see(user, "has no agent profile")
+    await see(user, "You have no agent profile yet")
     await user.should_not_see(marker="desk-sign-in")
 
 
