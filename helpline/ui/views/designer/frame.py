@@ -76,8 +76,9 @@ class DesignerFrame:
                 self.status = ui.label("").classes("text-caption text-grey-8").mark("designer-status")
                 self.draft_badge = ui.badge(t("designer.draft"), color="orange").mark("designer-draft")
                 ui.space()
-            with ui.row().classes("w-full no-wrap gap-3 items-start"):
-                with ui.column().classes("grow min-w-0"):
+            # the problems card wraps below the editor when the two do not fit side by side (1366 px wide)
+            with ui.row().classes("w-full gap-3 items-start"):
+                with ui.column().classes("grow basis-0 min-w-[36rem]"):
                     with ui.tabs().props("dense align=left no-caps").classes("w-full") as tabs:
                         design_tab = ui.tab("design", t("designer.tab.design")).mark("designer-tab-design")
                         yaml_tab = ui.tab("yaml", t("designer.tab.yaml")).mark("designer-tab-yaml")

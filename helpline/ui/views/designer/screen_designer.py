@@ -45,14 +45,15 @@ class ScreenDesigner(Editor):
         self.mset = _PREVIEWS.get(self.frame) or self.frame.ctx.platform.metadata
         self.entity: Entity | None = self.mset.entities.get(str(self.data.get("entity") or ""))
         self.pickers: list[tuple[ui.select, str]] = []
-        with ui.row().classes("w-full no-wrap gap-3 items-start"):
-            with ui.column().classes("w-1/2 min-w-0 gap-2").mark("screen-editor"):
+        # the preview goes below the editor when both would be cramped (its labels were cut to "Custom…")
+        with ui.row().classes("w-full gap-3 items-start"):
+            with ui.column().classes("grow basis-0 min-w-[24rem] gap-2").mark("screen-editor"):
                 self.header()
                 if self.data.get("view") == "list":
                     self.list_editor()
                 else:
                     self.form_editor()
-            with ui.card().classes("w-1/2 min-w-0").props("flat bordered").mark("screen-preview"):
+            with ui.card().classes("grow basis-0 min-w-[30rem]").props("flat bordered").mark("screen-preview"):
                 with ui.row().classes("w-full items-center"):
                     ui.label(t("designer.screen.preview")).classes("text-subtitle1")
                     ui.space()
