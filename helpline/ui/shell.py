@@ -19,6 +19,7 @@ from helpline.services.designer.menu_ops import item_visible as menu_item_visibl
 from . import inbox_counts, live_menu
 from .context import platform
 from .i18n import LANGUAGES, current_language, label, speaking, t
+from .live_notices import Bell
 from .session import sign_out
 from .views.admin_views import audit_view, category_view, home_view, profile_view, users_view
 from .views.base import ViewContext
@@ -30,6 +31,7 @@ from .views.inbox_view import inbox_view
 from .views.ivr_console import ivr_console_view
 from .views.jobs_view import jobs_view
 from .views.list_view import ListView
+from .views.notices_view import notices_view
 from .views.query_view import QueryView
 from .views.recordings_view import recordings_view
 from .views.supervisor import supervisor_view
@@ -40,7 +42,7 @@ PAGE_VIEWS: dict[str, Callable[[ViewContext], None]] = {
     "supervisor": supervisor_view, "desktop": desktop_view, "designer": designer_view, "jobs": jobs_view,
     "departments": departments_view,
     **{page: inbox_view(box) for page, box in inbox_counts.PAGE_BOX.items()},
-    "recordings": recordings_view,
+    "recordings": recordings_view, "notices": notices_view,
 }
 """A view for each built-in page of ``helpline.metadata.kinds.menu.PAGES`` (the one table of pages)."""
 if set(PAGE_VIEWS) != set(PAGES):
@@ -84,6 +86,7 @@ class Shell:
             lang = ui.select(LANGUAGES, value=self.language).props(
                 "dense dark borderless options-dense").classes("w-24 language-switch").mark("language")
             lang.on_value_change(lambda e: self.set_language(e.value))
+            self.bell = Bell(actor.username, lambda: self.open("page", "notices"))
             ui.button(icon="account_circle", on_click=lambda: self.open("page", "profile")).props(
                 "flat color=white dense").tooltip(t("shell.profile"))
             ui.button(t("shell.logout"), icon="logout", on_click=self.logout).props("flat color=white dense") \

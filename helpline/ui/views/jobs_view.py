@@ -1,6 +1,6 @@
 """The scheduled-jobs page (``/page/jobs``, permission ``jobs.manage``): every job of the process scheduler
 with its schedule, next run and last result, the newest runs of a job, and "run now" (checked and audited
-by ``helpline.services.scheduler``)."""
+by ``helpline.services.scheduler``), and the notices that could not be sent (retry now)."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from helpline.services.scheduler import JobInfo, SchedulerError
 
 from ..i18n import t
 from .base import ViewContext
+from .notices_view import failed_deliveries_section
 
 
 def _when(value: Any) -> str:
@@ -35,6 +36,7 @@ def jobs_view(ctx: ViewContext) -> None:
     scheduler = ctx.platform.scheduler
     if scheduler is None:
         ui.label(t("jobs.not_running")).classes("text-grey-7").mark("jobs-not-running")
+        failed_deliveries_section(ctx)
         return
     columns = [{"name": k, "field": k, "label": t(f"jobs.col.{k}"), "align": "left"}
                for k in ("name", "cron", "next", "last", "status", "seconds", "result")]
@@ -85,3 +87,4 @@ def jobs_view(ctx: ViewContext) -> None:
 
     table.on("selection", lambda _: show_history())
     ui.timer(0, load, once=True)
+    failed_deliveries_section(ctx)
