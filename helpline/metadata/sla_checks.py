@@ -11,14 +11,17 @@
 from __future__ import annotations
 
 import difflib
+from typing import Any
 
 from helpline.diagnostics import Problem
+from helpline.rules.uses import Use
 
+from .kinds import Entity
 from .kinds.calendar import Calendar
 from .kinds.sla import Sla
 from .kinds.workflow import RECIPIENTS
 from .metaset import MetadataSet
-from .rule_checks import place
+from .rule_checks import place, record_context
 from .workflow_checks import guard_use, workflows_of
 
 
@@ -33,6 +36,28 @@ def calendars_of(mset: MetadataSet) -> dict[str, Calendar]:
 
 def slas_of(mset: MetadataSet) -> dict[str, Sla]:
     return {n: o for n, o in mset.objects.get("sla", {}).items() if isinstance(o, Sla)}
+
+
+RESERVED = {"record", "user", "now", "today"}
+
+
+def linked_fields(entity: Entity, mset: MetadataSet | None) -> dict[str, Entity]:
+    """The entity's link fields whose linked record a policy's ``applies`` may read (``customer.value_tier``)."""
+    out: dict[str, Entity] = {}
+    for f in entity.fields:
+        linked = mset.entities.get(f.link or "") if mset is not None and f.type == "link" else None
+        if linked is not None and f.name not in RESERVED:
+            out[f.name] = linked
+    return out
+
+
+def applies_use(entity: Entity, mset: MetadataSet | None = None) -> Use:
+    """The place of use of a policy's ``applies``: a workflow guard's names plus, for each link field, the
+    linked record's fields (``customer.value_tier == platinum``)."""
+    extra: dict[str, Any] = {}
+    for name, linked in linked_fields(entity, mset).items():
+        extra.update(record_context(linked, mset, prefix=name))
+    return guard_use(entity, mset).with_context(extra)
 
 
 def _sla(mset: MetadataSet, sla: Sla, calendars: set[str]) -> list[Problem]:
@@ -78,7 +103,7 @@ def _sla(mset: MetadataSet, sla: Sla, calendars: set[str]) -> list[Problem]:
                                               f"{_hint(name, actions)}", ("responded_by", i)))
     entity = mset.entities.get(flow.entity)
     if sla.applies and entity is not None:
-        result = check_expression(sla.applies, guard_use(entity, mset))
+        result = check_expression(sla.applies, applies_use(entity, mset))
         out.extend(place(p, src, ("applies",)) for p in result.problems)
     return out
 

@@ -20,6 +20,7 @@ fired (``sla_warning``, ``sla_breach``, ``escalate``) and hands the notices to `
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -28,10 +29,13 @@ from typing import TYPE_CHECKING, Any
 from helpline.data.base import utcnow
 from helpline.data.database import db, is_sqlite, session, write_transaction
 from helpline.data.workflow import WorkflowInstance, WorkflowStep
+from helpline.metadata.kinds import Entity
 from helpline.metadata.kinds.calendar import Calendar
 from helpline.metadata.kinds.sla import Sla
 from helpline.metadata.kinds.workflow import Workflow
-from helpline.metadata.sla_checks import calendars_of, slas_of
+from helpline.metadata.sla_checks import applies_use, calendars_of, linked_fields, slas_of
+from helpline.rules.errors import RuleRuntimeError
+from helpline.rules.runtime import compile_expression
 from helpline.security.actor import Actor
 
 from .business_time import BusinessCalendar, from_epoch, to_epoch
@@ -42,6 +46,8 @@ if TYPE_CHECKING:
 NoticeHook = Callable[[list[str], str, dict[str, Any]], None]
 """``hook(usernames, kind, detail)``: called inside the timer's transaction; ``kind`` is ``sla_warning``,
 ``sla_breach`` or ``escalate``; ``detail`` names the record, the policy, the target and the due time."""
+
+log = logging.getLogger("helpline.workflow.sla")
 
 TARGETS = ("response", "resolution")
 SYSTEM = Actor.system()
@@ -62,6 +68,7 @@ class SlaService:
         self.wf = workflows
         self._calendars: dict[str, tuple[Calendar, BusinessCalendar]] = {}
         self._policies: tuple[int, dict[str, list[Sla]]] = (0, {})
+        self._compiled: dict[tuple[str, str], Any] = {}
 
     # -- metadata ------------------------------------------------------------------------------------------
     def policies(self, workflow: str) -> list[Sla]:
@@ -88,6 +95,36 @@ class SlaService:
             cached = (cal, BusinessCalendar.of(cal))
             self._calendars[name] = cached
         return cached[1]
+
+    def _applies(self, flow: Workflow, policy: Sla, record: dict[str, Any], actor: Actor, now: datetime) -> bool:
+        """Whether ``policy`` covers a new record: its ``applies`` on the record, the user, now and the records
+        the record links to (read only when the rule names them); a rule failing at run time does not apply."""
+        if policy.applies is None:
+            return True
+        mset = self.wf.platform.metadata
+        entity = mset.entities[flow.entity]
+        key = (flow.entity, policy.applies)
+        compiled = self._compiled.get(key)
+        if compiled is None:
+            compiled = compile_expression(policy.applies, applies_use(entity, mset))
+            self._compiled[key] = compiled
+        context = self.wf._context(record, actor, now)
+        for name, linked in linked_fields(entity, mset).items():
+            if f"{name}." in policy.applies:
+                context[name] = self._linked(entity, name, linked, record.get(name))
+        try:
+            return bool(compiled.test(context))
+        except RuleRuntimeError as exc:
+            log.warning("sla '%s': applies failed for %s %s: %s", policy.name, flow.entity, record.get("id"), exc)
+            return False
+
+    def _linked(self, entity: Entity, name: str, linked: Entity, value: Any) -> dict[str, Any]:
+        field = entity.field(name)
+        if value in (None, "") or field is None:
+            return {}
+        model = self.wf.platform.models[linked.name]
+        column = getattr(model, field.link_key or "id")
+        return dict(model.select().where(column == value).dicts().first() or {})
 
     # -- the plan of one row -------------------------------------------------------------------------------
     @staticmethod
@@ -139,8 +176,7 @@ class SlaService:
         inst, flow, now = event.instance, event.workflow, event.step.at
         if event.transition is None and event.step.action == "create":
             policy = next((p for p in self.policies(flow.name)
-                           if p.applies is None or self.wf._guard_true(flow, p.applies, event.record, event.actor,
-                                                                       now)), None)
+                           if self._applies(flow, p, event.record, event.actor, now)), None)
             cal = self.calendar(policy.calendar) if policy is not None else None
             if policy is None or cal is None:
                 return

@@ -16,6 +16,7 @@ import helpline.services.workflow.engine as engine_module
 from helpline.data.database import session, write_transaction
 from helpline.data.system import User, UserRole
 from helpline.data.workflow import WorkflowInstance, WorkflowStep
+from helpline.security.actor import Actor
 from helpline.services.platform import Platform
 
 FAULT = """\
@@ -70,6 +71,18 @@ resolution: 16h
 responded_by: [accept]
 """
 
+PLATINUM = """\
+# Platinum customers' faults: 5 and 30 minutes, whatever the priority (the tier of the linked customer).
+kind: sla
+name: fault_platinum
+workflow: fault_test
+applies: 'customer.value_tier == platinum'
+order: -1
+calendar: round_the_clock
+response: 5m
+resolution: 30m
+"""
+
 T0 = datetime(2026, 3, 3, 1, 0)  # Tuesday 09:00 in Beijing
 
 
@@ -87,6 +100,7 @@ def sla_platform(wf_platform: Platform, demo_metadata: Path, monkeypatch: pytest
     (demo_metadata / "slas").mkdir(exist_ok=True)
     (demo_metadata / "slas" / "fault_urgent.yaml").write_text(URGENT, encoding="utf-8")
     (demo_metadata / "slas" / "fault_normal.yaml").write_text(NORMAL, encoding="utf-8")
+    (demo_metadata / "slas" / "fault_platinum.yaml").write_text(PLATINUM, encoding="utf-8")
     report = wf_platform.store.sync_files(demo_metadata)
     assert not report.problems, [p.format() for p in report.problems]
     with session():
@@ -98,10 +112,10 @@ def sla_platform(wf_platform: Platform, demo_metadata: Path, monkeypatch: pytest
     return wf_platform
 
 
-def fault(p: Platform, priority: str = "urgent") -> int:
+def fault(p: Platform, priority: str = "urgent", **values: Any) -> int:
     agent = actor(p, "agent1", "agent")
     return p.records.create(agent, "work_order", {"type": "fault", "title": "No dial tone", "priority": priority,
-                                                  "city": "changsha"}).id
+                                                  "city": "changsha", **values}).id
 
 
 def take(p: Platform, oid: int, action: str, at: datetime) -> None:
@@ -132,6 +146,16 @@ def test_the_policy_and_its_deadlines_are_set_when_a_record_starts(sla_platform:
     assert other.sla_policy == "fault_normal"  # office hours: Tue 7 h + Wed 7.5 h + Thu 08:30-10:00
     assert other.resolution_due == datetime(2026, 3, 5, 2, 0)
     assert other.response_due == T0 + timedelta(hours=1)
+
+
+def test_a_policy_may_follow_the_linked_customer_s_tier(sla_platform: Platform) -> None:
+    system = Actor.system()
+    tiers = {tier: sla_platform.records.create(system, "customer", {
+        "customer_no": f"C-{tier}", "name": f"Customer {tier}", "value_tier": tier, "city": "changsha"}).id
+        for tier in ("platinum", "gold")}
+    assert row(fault(sla_platform, "normal", customer=tiers["platinum"])).sla_policy == "fault_platinum"
+    assert row(fault(sla_platform, "urgent", customer=tiers["gold"])).sla_policy == "fault_urgent"
+    assert row(fault(sla_platform, "normal")).sla_policy == "fault_normal"  # no customer linked
 
 
 def test_a_waiting_state_pauses_the_clock_and_moves_the_deadline(sla_platform: Platform) -> None:
