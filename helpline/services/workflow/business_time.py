@@ -5,19 +5,21 @@ public holiday, the make-up hours on a make-up working day), converted once to U
 calendar's time zone. The intervals of whole years are laid out in flat sorted arrays with the running total
 of working seconds at the start of each interval, so
 
-- :meth:`BusinessCalendar.counted_at` (working seconds since the arrays' origin) is one bisection,
-- :meth:`BusinessCalendar.between` is two of them, and
+- :meth:`BusinessCalendar.between` (working seconds between two instants) is two bisections, and
 - :meth:`BusinessCalendar.add` (the instant ``n`` working seconds after another) is two bisections too,
 
-whatever the distance (nights, weekends, a nine-day Spring Festival). Years are added as instants reach them.
+whatever the distance (nights, weekends, a nine-day Spring Festival). Years are added as instants reach them: a
+wider layout is built and swapped in whole, so threads may share a calendar.
 Instants in and out are naive UTC datetimes, like every timestamp Helpline stores. Adjacent intervals are merged,
 so a round-the-clock calendar is one long interval and equals wall-clock time.
 """
 
 from __future__ import annotations
 
+import threading
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -40,6 +42,23 @@ def from_epoch(seconds: float) -> datetime:
     return _EPOCH + timedelta(microseconds=round(seconds * 1_000_000))
 
 
+@dataclass(frozen=True)
+class _Layout:
+    """The working intervals of the years ``first``..``last`` in UTC epoch seconds, with running totals."""
+
+    first: int
+    last: int
+    lo: float
+    """Instants from ``lo`` (1 January of ``first + 1``) to ``hi`` (1 January of ``last``) need no wider layout."""
+    hi: float
+    starts: list[float]
+    ends: list[float]
+    cum: list[float]
+    """Counted seconds before each interval."""
+    cum_end: list[float]
+    """Counted seconds at each interval's end."""
+
+
 class NoWorkingHours(ValueError):
     """The calendar has no working time at all: no deadline on it would ever come."""
 
@@ -57,12 +76,8 @@ class BusinessCalendar:
         self.workdays = {d: tuple(sorted(r)) for d, r in (workdays or {}).items()}
         if not any(self.weekly):
             raise NoWorkingHours("the calendar has no working hours on any weekday")
-        self._first = self._last = 0  # years laid out: [_first, _last]
-        self._lo = self._hi = 0.0  # instants needing no new layout: from 1 Jan of _first + 1 to 1 Jan of _last
-        self._starts: list[float] = []
-        self._ends: list[float] = []
-        self._cum: list[float] = []  # counted seconds before each interval
-        self._cum_end: list[float] = []  # counted seconds at each interval's end
+        self._layout = _Layout(0, 0, 0.0, 0.0, [], [], [], [])
+        self._lock = threading.Lock()
 
     @classmethod
     def of(cls, cal: Calendar) -> BusinessCalendar:
@@ -106,51 +121,57 @@ class BusinessCalendar:
         local = datetime.combine(day, time(second // 3600, second // 60 % 60, second % 60), tzinfo=self.zone)
         return local.timestamp()
 
-    def _cover(self, seconds: float) -> None:
-        """Lay out the years around ``seconds`` (one before, one after) if they are not yet."""
-        if self._lo <= seconds < self._hi:
-            return
-        year = from_epoch(seconds).year
-        first = min(year - 1, self._first) if self._starts else year - 1
-        last = max(year + 1, self._last) if self._starts else year + 1
-        self._first, self._last = first, last
-        self._lo, self._hi = to_epoch(datetime(first + 1, 1, 1)), to_epoch(datetime(last, 1, 1))
-        intervals = self._intervals(first, last)
-        self._starts = [a for a, _ in intervals]
-        self._ends = [b for _, b in intervals]
-        total = 0.0
-        cum, cum_end = [], []
-        for a, b in intervals:
-            cum.append(total)
-            total += b - a
-            cum_end.append(total)
-        self._cum, self._cum_end = cum, cum_end
+    def _cover(self, seconds: float) -> _Layout:
+        """A layout holding the years around ``seconds`` (one before, one after): the current one, or a wider
+        one built and swapped in whole (threads share a calendar; each call works on one layout)."""
+        layout = self._layout
+        if layout.lo <= seconds < layout.hi:
+            return layout
+        with self._lock:
+            layout = self._layout
+            if layout.lo <= seconds < layout.hi:
+                return layout
+            year = from_epoch(seconds).year
+            first = min(year - 1, layout.first) if layout.starts else year - 1
+            last = max(year + 1, layout.last) if layout.starts else year + 1
+            intervals = self._intervals(first, last)
+            total = 0.0
+            cum, cum_end = [], []
+            for a, b in intervals:
+                cum.append(total)
+                total += b - a
+                cum_end.append(total)
+            layout = _Layout(first, last, to_epoch(datetime(first + 1, 1, 1)), to_epoch(datetime(last, 1, 1)),
+                             [a for a, _ in intervals], [b for _, b in intervals], cum, cum_end)
+            self._layout = layout
+            return layout
 
     # -- arithmetic ----------------------------------------------------------------------------------------
-    def counted_at(self, seconds: float) -> float:
-        """Working seconds from the layout's origin to the epoch instant ``seconds``."""
-        self._cover(seconds)
-        i = bisect_right(self._starts, seconds) - 1
+    @staticmethod
+    def _counted(layout: _Layout, seconds: float) -> float:
+        i = bisect_right(layout.starts, seconds) - 1
         if i < 0:
             return 0.0
-        return self._cum[i] + min(seconds, self._ends[i]) - self._starts[i]
+        return layout.cum[i] + min(seconds, layout.ends[i]) - layout.starts[i]
 
     def between_epoch(self, a: float, b: float) -> float:
         """Working seconds from ``a`` to ``b`` (negative when ``b`` is before ``a``)."""
-        self._cover(min(a, b))
-        self._cover(max(a, b))
-        return self.counted_at(b) - self.counted_at(a)
+        layout = self._cover(a)
+        if not layout.lo <= b < layout.hi:
+            layout = self._cover(b)  # wider: still holds a
+        return self._counted(layout, b) - self._counted(layout, a)
 
     def add_epoch(self, start: float, seconds: float) -> float:
         """The earliest instant at which ``seconds`` working seconds have passed since ``start``."""
         if seconds <= 0:
             return start
-        target = self.counted_at(start) + seconds
-        while target > self._cum_end[-1]:  # beyond the laid-out years: lay out more
-            self._cover(self._ends[-1] + 366 * 86400)
-            target = self.counted_at(start) + seconds
-        j = bisect_left(self._cum_end, target)
-        return self._starts[j] + (target - self._cum[j])
+        layout = self._cover(start)
+        target = self._counted(layout, start) + seconds
+        while target > layout.cum_end[-1]:  # beyond the laid-out years: lay out more
+            layout = self._cover(layout.ends[-1] + 366 * 86400)
+            target = self._counted(layout, start) + seconds
+        j = bisect_left(layout.cum_end, target)
+        return layout.starts[j] + (target - layout.cum[j])
 
     def between(self, a: datetime, b: datetime) -> float:
         """Working seconds between two naive UTC instants."""
@@ -162,6 +183,6 @@ class BusinessCalendar:
 
     def is_working(self, instant: datetime) -> bool:
         t = to_epoch(instant)
-        self._cover(t)
-        i = bisect_right(self._starts, t) - 1
-        return i >= 0 and t < self._ends[i]
+        layout = self._cover(t)
+        i = bisect_right(layout.starts, t) - 1
+        return i >= 0 and t < layout.ends[i]

@@ -110,3 +110,24 @@ def test_daylight_saving_change_day() -> None:
     # Monday 30 March 2026, Berlin is on summer time (UTC+2): 08:00 local is 06:00 UTC
     assert BERLIN.add(datetime(2026, 3, 27, 16, 0), 60) == datetime(2026, 3, 28, 8, 1)  # Sat 09:00 CET
     assert BERLIN.add(datetime(2026, 3, 28, 11, 0), 60) == datetime(2026, 3, 30, 6, 1)
+
+
+def test_threads_sharing_a_calendar_while_it_lays_out_years() -> None:
+    import threading
+
+    cases = [(datetime(2020 + i % 12, 1 + i % 12, 1 + i % 28, i % 24), (i * 7919) % (60 * DAY)) for i in range(400)]
+    expected = [PRC.add(s, n) for s, n in cases]
+    shared = BusinessCalendar.of(_loaded.metadata.typed("calendar", "prc", Calendar))  # type: ignore[arg-type]
+    results: dict[int, list[datetime]] = {}
+
+    def work(k: int) -> None:
+        order = cases[k::4] + cases[:k:4]  # each thread starts in other years
+        results[k] = [shared.add(s, n) for s, n in order]
+
+    threads = [threading.Thread(target=work, args=(k,)) for k in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for k in range(4):
+        assert results[k] == expected[k::4] + expected[:k:4]
