@@ -9,7 +9,7 @@ from nicegui import app, ui
 from helpline.config import Settings
 from helpline.services.platform import Platform
 
-from . import live_menu, media, pages, private_storage, session
+from . import inbox_counts, live_menu, media, pages, private_storage, session
 from .context import set_platform
 from .i18n import QUASAR_LANGUAGES, set_default_language
 from .session import AuthMiddleware
@@ -19,6 +19,7 @@ def build(plat: Platform) -> None:
     """Register the middleware and every route for ``plat`` (call before ``ui.run``)."""
     set_platform(plat)
     live_menu.install(plat)
+    inbox_counts.install(plat)
     app.add_middleware(AuthMiddleware)
     pages.register()
     media.register()

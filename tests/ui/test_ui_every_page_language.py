@@ -67,6 +67,7 @@ def user_data(platform: Platform) -> list[str]:
             for row in platform.models[entity].select().dicts():
                 values.update(v for v in row.values() if isinstance(v, str) and v.strip())
         values.update(u.display_name for u in UserRow.select() if u.display_name)
+        values.update(u.username for u in UserRow.select())  # sign-in names (agent1) on the departments page
     return sorted(values, key=len, reverse=True)
 
 

@@ -56,7 +56,8 @@ class InboxView:
                 .tooltip(t("inbox.previous"))
             self.next = ui.button(icon="chevron_right", on_click=lambda: self.go(1)).props("flat dense") \
                 .tooltip(t("inbox.next"))
-            ui.button(t("inbox.refresh"), icon="refresh", on_click=self.load).props("flat dense no-caps")
+            ui.button(t("inbox.refresh"), icon="refresh", on_click=self.load).props("flat dense no-caps") \
+                .mark("inbox-refresh")
         columns = [{"name": c, "field": c, "align": "left",
                     "label": label(f.label if (f := self.entity.any_field(c)) else None, c)} for c in self.cols]
         columns += [{"name": k, "field": k, "align": "left", "label": t(f"inbox.col.{k}")}

@@ -169,8 +169,8 @@ class ProcessPanel:
                     widget.set_value(self.values[name])
                 widget.element.classes("w-full").mark(f"action-field-{name}")
                 widgets[name] = widget
-            comment = ui.textarea(t("workflow.comment_label_required" if action.comment_required else "workflow.comment_label")) \
-                .classes("w-full").props("autogrow").mark("action-comment")
+            caption = "workflow.comment_label_required" if action.comment_required else "workflow.comment_label"
+            comment = ui.textarea(t(caption)).classes("w-full").props("autogrow").mark("action-comment")
             with ui.row().classes("w-full justify-end"):
                 ui.button(t("app.cancel"), on_click=lambda: dialog.submit(None)).props("flat")
 
@@ -192,7 +192,8 @@ class ProcessPanel:
             written = await run.io_bound(self.ctx.platform.workflows.take, self.ctx.actor, self.entity.name,
                                          self.record_id, action.name, values, comment, self.view.version)
         except TransitionRefused as exc:
-            if exc.reason == "workflow.stale":
+            moved = exc.reason == "workflow.wrong_state" and exc.params.get("state") != self.view.state
+            if exc.reason == "workflow.stale" or moved:  # someone moved the record on since the form was read
                 await self.stale()
                 return
             ui.notify(refusal_text(self.ctx, exc, self.state_label), type="negative", multi_line=True)
