@@ -98,7 +98,6 @@ class Shell:
             self.menu_box = ui.column().classes("w-full gap-0").mark("shell-menu")
         self.fill_menu()
         live_menu.follow(self)
-        inbox_counts.follow(self)
 
     def fill_menu(self) -> None:
         self.menu_box.clear()
@@ -109,6 +108,7 @@ class Shell:
                 for item in menu.children(None):
                     self.menu_item(menu, item)
         if self.count_badges:
+            inbox_counts.follow(self)
             inbox_counts.changed([self.actor.username])
 
     def show_counts(self, counts: dict[str, tuple[int, bool]]) -> None:
