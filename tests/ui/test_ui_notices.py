@@ -14,6 +14,7 @@ from ui_helpers import log_in, see
 
 from helpline.data.database import session, write_transaction
 from helpline.data.notices import Notice, NoticeDelivery
+from helpline.data.system import User as UserRow
 from helpline.security.audit import search_audit
 from helpline.services.notices import notify
 from helpline.services.platform import Platform
@@ -96,3 +97,18 @@ async def test_admin_sees_failed_deliveries_on_the_jobs_page(user: User, ui_plat
             break
         await asyncio.sleep(0.05)
     assert table.rows == []
+
+
+async def test_the_profile_sets_where_notices_go(user: User, ui_platform: Platform) -> None:
+    await log_in(user, "agent1", path="/page/profile")
+    await user.should_see(marker="notice-email", retries=100)
+    user.find(marker="notice-email").type("agent1-at-centre")
+    user.find(marker="notice-contact-save").click()
+    await see(user, "That is not an e-mail address.")
+    user.find(marker="notice-email").clear().type("agent1@centre.test")
+    user.find(marker="notice-phone").type("13800000009")
+    user.find(marker="notice-contact-save").click()
+    await see(user, "Saved.")
+    with session():
+        row = UserRow.get(UserRow.username == "agent1")
+    assert (row.email, row.phone) == ("agent1@centre.test", "13800000009")

@@ -5,6 +5,7 @@ notices and is told, after the commit, whose count changed (:func:`on_new`)."""
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -198,3 +199,34 @@ def mark_read(username: str, notice_ids: Iterable[int] | None = None) -> int:
     if count:
         _announce([username])
     return count
+
+
+# -- where a user's notices go ---------------------------------------------------------------------------------
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_PHONE = re.compile(r"^\+?[0-9]{5,20}$")
+
+
+class ContactRejected(ValueError):
+    """An e-mail address or phone number that cannot be used; ``key`` is the locale key saying why."""
+
+    def __init__(self, key: str, message: str) -> None:
+        super().__init__(message)
+        self.key = key
+
+
+def contact(username: str) -> tuple[str, str]:
+    """The user's (e-mail, phone) for notices (empty: none)."""
+    with session():
+        user = User.get_or_none(User.username == username)
+        return (user.email or "", user.phone or "") if user is not None else ("", "")
+
+
+def set_contact(username: str, email: str, phone: str) -> None:
+    """Set where ``username``'s notices go besides the notice centre (empty: not by that channel)."""
+    email, phone = email.strip(), phone.strip().replace(" ", "").replace("-", "")
+    if email and not _EMAIL.match(email):
+        raise ContactRejected("notices.contact.bad_email", f"'{email}' is not an e-mail address")
+    if phone and not _PHONE.match(phone):
+        raise ContactRejected("notices.contact.bad_phone", f"'{phone}' is not a phone number (digits, + first)")
+    with session(), write_transaction():
+        User.update(email=email or None, phone=phone or None).where(User.username == username).execute()

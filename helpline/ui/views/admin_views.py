@@ -18,6 +18,7 @@ from helpline.services.metadata_store import RevisionConflict
 
 from ..i18n import catalogue, current_language, label, t
 from .base import ViewContext
+from .notices_view import contact_card
 
 
 def category_view(ctx: ViewContext) -> None:
@@ -258,6 +259,7 @@ def profile_view(ctx: ViewContext) -> None:
                 ui.navigate.to(str(ctx.params["then"]))
 
         ui.button(t("profile.change_password"), on_click=change).classes("change-password").mark("change-password")
+    contact_card(ctx)
 
 
 def home_view(ctx: ViewContext) -> None:

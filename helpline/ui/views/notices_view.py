@@ -10,7 +10,7 @@ from nicegui import run, ui
 
 from helpline.security.actor import PermissionDenied
 from helpline.services import notices
-from helpline.services.notices import outbox
+from helpline.services.notices import centre, outbox
 from helpline.services.notices.centre import NoticeView
 from helpline.services.notices.texts import word
 
@@ -118,3 +118,22 @@ def failed_deliveries_section(ctx: ViewContext) -> None:
         await load()
 
     ui.timer(0, load, once=True)
+
+
+def contact_card(ctx: ViewContext) -> None:
+    """The profile's card: the e-mail address and mobile number the user's notices also go to."""
+    email, phone = centre.contact(ctx.actor.username)
+    with ui.card().props("flat bordered").classes("q-mt-md"):
+        ui.label(t("notices.contact.title")).classes("text-subtitle1")
+        email_in = ui.input(t("notices.contact.email"), value=email).props("dense").mark("notice-email")
+        phone_in = ui.input(t("notices.contact.phone"), value=phone).props("dense").mark("notice-phone")
+
+        def save() -> None:
+            try:
+                centre.set_contact(ctx.actor.username, email_in.value or "", phone_in.value or "")
+            except centre.ContactRejected as exc:
+                ui.notify(t(exc.key), type="negative")
+                return
+            ui.notify(t("notices.contact.saved"), type="positive")
+
+        ui.button(t("notices.contact.save"), on_click=save).props("dense").mark("notice-contact-save")

@@ -262,3 +262,20 @@ def test_bad_settings_are_refused_with_a_reason() -> None:
     assert isinstance(parse_cron("@every 30s"), IntervalTrigger)  # the delivery job's schedule
     with pytest.raises(SchedulerError, match="@every <seconds>s"):
         parse_cron("@every 2m")
+
+
+def test_a_user_sets_where_notices_go(people: Platform, smtp: tuple[Controller, Mailbox]) -> None:
+    controller, box = smtp
+    configure(DeliveryConfig(smtp_host="127.0.0.1", smtp_port=controller.port, channels=parse_channels("*=email")))
+    with pytest.raises(centre.ContactRejected, match="not an e-mail address") as bad:
+        centre.set_contact("tech1", "tech1.example.test", "")
+    assert bad.value.key == "notices.contact.bad_email"
+    with pytest.raises(centre.ContactRejected, match="not a phone number"):
+        centre.set_contact("tech1", "", "call me")
+    assert centre.contact("tech1") == ("tech1@example.test", "13800000001")  # unchanged by the refusals
+    centre.set_contact("tech1", " t1@centre.test ", "+86 138-0000-0002")
+    assert centre.contact("tech1") == ("t1@centre.test", "+8613800000002")
+    centre.set_contact("boss1", "", "")  # no e-mail: the notice centre only
+    notify(["tech1", "boss1"], "Line down", kind="custom")
+    assert [(r.channel, r.address) for r in rows()] == [("email", "t1@centre.test")]
+    assert deliver_due()["sent"] == 1 and [to for to, _ in box.messages] == [["t1@centre.test"]]
