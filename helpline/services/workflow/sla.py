@@ -69,6 +69,8 @@ class SlaService:
         self._calendars: dict[str, tuple[Calendar, BusinessCalendar]] = {}
         self._policies: tuple[int, dict[str, list[Sla]]] = (0, {})
         self._compiled: dict[tuple[str, str], Any] = {}
+        self._seen: tuple[Any, dict[str, Any] | None] = (None, None)
+        """The metadata set of the last pass and its policies (with their calendars) as they were."""
 
     # -- metadata ------------------------------------------------------------------------------------------
     def policies(self, workflow: str) -> list[Sla]:
@@ -233,11 +235,12 @@ class SlaService:
     def run_due(self, now: datetime | None = None, batch: int = 500) -> dict[str, int]:
         """Act on every row whose ``next_due`` has come: the ``sla_timers`` job. Returns counts."""
         now = now or utcnow()
+        replanned = self._replan_changed(now)
         with session():
             rows = list(WorkflowInstance.select().where(WorkflowInstance.next_due <= now)
                         .order_by(WorkflowInstance.next_due))
         memo: dict[tuple[str, str | None, str | None, str], list[str]] = {}
-        counts = {"due": len(rows), "fired": 0, "skipped": 0}
+        counts = {"due": len(rows), "fired": 0, "skipped": 0, "replanned": replanned}
         for i in range(0, len(rows), batch):
             with session(), write_transaction():
                 plans = [self._prepare(inst, now) for inst in rows[i:i + batch]]
@@ -250,6 +253,25 @@ class SlaService:
                         counts["skipped"] += 1
                 _insert_steps(pending)
         return counts
+
+    def _replan_changed(self, now: datetime) -> int:
+        """When a policy or its calendar changed since the last pass (a published revision), make the open
+        records under it due now: this pass plans them again on the new targets (firing only what is due)."""
+        mset = self.wf.platform.metadata
+        if mset is self._seen[0]:
+            return 0
+        calendars = calendars_of(mset)
+        current = {name: (sla.model_dump(mode="json"), calendars[sla.calendar].model_dump(mode="json")
+                          if sla.calendar in calendars else None) for name, sla in slas_of(mset).items()}
+        previous, self._seen = self._seen[1], (mset, current)
+        if previous is None:
+            return 0
+        changed = sorted(n for n in set(previous) | set(current) if previous.get(n) != current.get(n))
+        if not changed:
+            return 0
+        with session(), write_transaction():
+            return int(WorkflowInstance.update(next_due=now).where(
+                WorkflowInstance.sla_policy.in_(changed) & WorkflowInstance.closed_at.is_null()).execute())
 
     def _fire(self, inst: WorkflowInstance, now: datetime, memo: dict[Any, list[str]]) -> int | None:
         """Act on one due row in the caller's transaction: the number of keys fired, None when another pass or

@@ -263,3 +263,20 @@ def test_the_timer_runs_as_a_scheduled_job_every_minute(sla_platform: Platform) 
         scheduler.stop()
     assert run.status == "ok" and run.result["fired"] == 4
     assert [s[0] for s in steps(oid)] == ["create", "sla_warning", "sla_breach", "sla_warning", "sla_breach"]
+
+
+def test_a_published_change_of_a_policy_replans_its_open_records(sla_platform: Platform, demo_metadata: Path
+                                                                  ) -> None:
+    oid = fault(sla_platform)
+    timer = sla_platform.workflows.sla
+    assert timer.run_due(T0 + timedelta(minutes=1))["fired"] == 0  # nothing due; the policies as they are
+    assert row(oid).next_due == T0 + timedelta(minutes=8)
+    (demo_metadata / "slas" / "fault_urgent.yaml").write_text(URGENT.replace("response: 10m", "response: 5m"),
+                                                              encoding="utf-8")
+    report = sla_platform.store.sync_files(demo_metadata)
+    assert not report.problems
+    counts = timer.run_due(T0 + timedelta(minutes=4, seconds=30))  # 80 % of the new 5 minutes has passed
+    assert (counts["replanned"], counts["fired"]) == (1, 1)
+    assert steps(oid)[-1] == ("sla_warning", "response.warning")
+    inst = row(oid)
+    assert inst.response_due == T0 + timedelta(minutes=5) and inst.next_due == T0 + timedelta(minutes=5)
