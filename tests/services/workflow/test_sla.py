@@ -280,3 +280,36 @@ def test_a_published_change_of_a_policy_replans_its_open_records(sla_platform: P
     assert steps(oid)[-1] == ("sla_warning", "response.warning")
     inst = row(oid)
     assert inst.response_due == T0 + timedelta(minutes=5) and inst.next_due == T0 + timedelta(minutes=5)
+
+
+def test_a_process_killed_during_a_pass_loses_and_doubles_nothing(sla_platform: Platform, db_url: str,
+                                                                   demo_metadata: Path, tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    ids = [fault(sla_platform) for _ in range(3)]
+    script = tmp_path / "killed_pass.py"
+    script.write_text(f"""
+import os
+from datetime import datetime
+from helpline.services.platform import Platform
+p = Platform()
+p.start({db_url!r}, {str(demo_metadata)!r})
+def hook(users, kind, detail):  # the process dies while handing the second breach notice
+    hook.calls = getattr(hook, "calls", 0) + 1
+    if hook.calls == 2:
+        os._exit(9)
+p.workflows.notices.append(hook)
+p.workflows.sla.run_due(datetime.fromisoformat({(T0 + timedelta(minutes=61)).isoformat()!r}))
+""", encoding="utf-8")
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120,
+                          cwd=Path(__file__).parents[3])
+    assert done.returncode == 9, done.stderr
+    assert all(steps(oid) == [("create", None)] for oid in ids)  # the pass's transaction died with it
+    told: list[int] = []
+    sla_platform.workflows.notices.append(lambda users, kind, detail: told.append(detail["record_id"]))
+    assert sla_platform.workflows.sla.run_due(T0 + timedelta(minutes=61))["fired"] == 4 * 3
+    assert sorted(told) == sorted(ids)  # the supervisor told of each breach once
+    assert all(steps(oid)[1:] == [("sla_warning", "response.warning"), ("sla_breach", "response.breach"),
+                                  ("sla_warning", "resolution.warning"), ("sla_breach", "resolution.breach")]
+               for oid in ids)
