@@ -45,11 +45,11 @@ async def test_grant_revoke_scope_view_as_publish_and_roll_back(user: User, crea
     before = ui_platform.store.current("role", "agent")
     assert before is not None
     await log_in(user, "admin", path="/designer/role/agent")
-    await user.should_see(marker="role-perm-export", retries=150)
+    await user.should_see(marker="role-perm-agent.transfer_out", retries=150)
 
-    # function permissions: grant export, revoke outbound calls
-    user.find(marker="role-perm-export").click()
-    await until(saved(ui_platform, lambda d: "export" in d["permissions"]), "export granted")
+    # function permissions: grant external transfers, revoke outbound calls
+    user.find(marker="role-perm-agent.transfer_out").click()
+    await until(saved(ui_platform, lambda d: "agent.transfer_out" in d["permissions"]), "transfer_out granted")
     user.find(marker="role-perm-agent.outbound").click()
     await until(saved(ui_platform, lambda d: "agent.outbound" not in d["permissions"]), "outbound revoked")
     granted = draft(ui_platform)["permissions"]
@@ -94,7 +94,7 @@ async def test_grant_revoke_scope_view_as_publish_and_roll_back(user: User, crea
     assert not found(user, "view-as-item-main-designer") and not found(user, "view-as-item-main-supervisor")
     assert not found(user, "view-as-item-main-users")  # needs users.manage
     permissions = " ".join(str(getattr(e, "text", "")) for e in found(user, "view-as-permissions"))
-    assert "export" in permissions and "agent.outbound" not in permissions
+    assert "agent.transfer_out" in permissions and "agent.outbound" not in permissions
     assert ui_platform.metadata.roles["agent"].permissions.count("agent.outbound") == 1  # nothing live yet
 
     # publish: agent1 sees the blacklist in the drawer without a restart
@@ -102,7 +102,7 @@ async def test_grant_revoke_scope_view_as_publish_and_roll_back(user: User, crea
     user.find(marker="designer-publish").click()
     await see(user, "Published as revision")
     live = ui_platform.metadata.roles["agent"]
-    assert "export" in live.permissions and "agent.outbound" not in live.permissions
+    assert "agent.transfer_out" in live.permissions and "agent.outbound" not in live.permissions
     assert live.entities["knowledge_article"].update
     agent = create_user()
     await log_in(agent, "agent1")
