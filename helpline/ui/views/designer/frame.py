@@ -25,6 +25,7 @@ from helpline.security.actor import PermissionDenied
 from helpline.services.designer.drafts import Draftable, DraftService
 from helpline.services.designer.locate import ProblemIndex
 from helpline.services.metadata_store import RevisionConflict
+from helpline.services.workflow.engine import StatesStillHeld
 
 from ...i18n import t
 from ..base import ViewContext
@@ -255,6 +256,11 @@ class DesignerFrame:
             return
         except DestructiveChangeRefused as exc:
             ui.notify(str(exc), type="negative", multi_line=True, close_button=True)
+            return
+        except StatesStillHeld as exc:  # a workflow draft drops states records are in: say where they go
+            from .workflow_held import show_held
+
+            await show_held(self, exc)
             return
         except ProblemsError as exc:
             ui.notify("; ".join(f"{p.id} {p.message}" for p in exc.problems), type="negative", multi_line=True)

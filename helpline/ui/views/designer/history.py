@@ -11,6 +11,7 @@ from nicegui import run, ui
 from helpline.data.migrate import DestructiveChangeRefused
 from helpline.diagnostics import ProblemsError
 from helpline.security.actor import PermissionDenied
+from helpline.services.workflow.engine import StatesStillHeld
 
 from ...i18n import t
 
@@ -115,7 +116,7 @@ class HistoryPanel:
         except PermissionDenied:
             ui.notify(t("errors.forbidden"), type="negative")
             return
-        except (ProblemsError, DestructiveChangeRefused, ValueError) as exc:
+        except (ProblemsError, DestructiveChangeRefused, StatesStillHeld, ValueError) as exc:
             ui.notify(str(exc) if not isinstance(exc, ProblemsError) else
                       "; ".join(f"{p.id} {p.message}" for p in exc.problems), type="negative", multi_line=True)
             return

@@ -24,7 +24,7 @@ from .editor import EDITORS
 from .frame import DesignerFrame
 from .registry import EDITORS as _REGISTERED  # noqa: F401 - registers the designers
 
-DESIGNED = ("menu", "entity", "screen", "query", "category", "role", "ivr", "routing")
+DESIGNED = ("menu", "entity", "screen", "query", "category", "role", "ivr", "routing", "workflow", "sla", "calendar")
 """The kinds in the order the page lists them."""
 NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 
