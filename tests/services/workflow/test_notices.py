@@ -279,3 +279,29 @@ def test_a_user_sets_where_notices_go(people: Platform, smtp: tuple[Controller, 
     notify(["tech1", "boss1"], "Line down", kind="custom")
     assert [(r.channel, r.address) for r in rows()] == [("email", "t1@centre.test")]
     assert deliver_due()["sent"] == 1 and [to for to, _ in box.messages] == [["t1@centre.test"]]
+
+
+def test_an_extensions_channel_is_retried_like_the_others(people: Platform, monkeypatch: pytest.MonkeyPatch) -> None:
+    import helpline.extension_registry as ext_registry
+
+    got: list[tuple[str, str, str]] = []
+
+    def wecom(recipient: str, subject: str, body: str) -> None:
+        if recipient == "boss1" and not any(r == "boss1" for _, r, _ in got):
+            got.append(("refused", recipient, subject))
+            raise ConnectionError("WeCom is down")
+        got.append(("sent", recipient, subject))
+
+    monkeypatch.setattr(ext_registry, "_registry", ext_registry.ExtensionRegistry(
+        [ext_registry.Extension("wecom_demo", 2.0, senders={"wecom": wecom})]))
+    configure(DeliveryConfig(channels=parse_channels("transition=wecom")))
+    forward(people)
+    assert sorted(r.address for r in rows()) == ["boss1", "tech1"]  # the channel's address is the username
+    first = deliver_due()
+    assert (first["sent"], first["retry"]) == (1, 1)
+    refused = next(r for r in rows() if r.status == "pending")
+    assert "wecom sender failed" in refused.last_error and refused.attempts == 1
+    assert deliver_due(utcnow() + timedelta(seconds=31))["sent"] == 1
+    assert sorted((s, r) for s, r, _ in got) == [("refused", "boss1"), ("sent", "boss1"), ("sent", "tech1")]
+    boss_reads = next(t for s, r, t in got if r == "boss1" and s == "sent")
+    assert boss_reads == "电子工单 No signal：已派单"  # in boss1's language
