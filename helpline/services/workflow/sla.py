@@ -231,6 +231,32 @@ class SlaService:
         for name, value in cols.items():  # later listeners see the row as written
             setattr(inst, name, value)
 
+    # -- what the screens show -----------------------------------------------------------------------------
+    def status(self, inst: WorkflowInstance, now: datetime | None = None) -> SlaStatus | None:
+        """Where a record stands against its policy now (None: no policy covers it)."""
+        policy = self.policy(inst.sla_policy)
+        cal = self.calendar(policy.calendar) if policy is not None else None
+        if policy is None or cal is None or not inst.sla_state:
+            return None
+        state = dict(inst.sla_state)
+        stopped = state.get("stopped") or {}
+        used = self._used_now(state, cal, to_epoch(now or utcnow()))
+        left: dict[str, float | None] = {}
+        breached, warned = [], []
+        for which in TARGETS:
+            target = policy.target(which)
+            if target is None:
+                left[which] = None
+                continue
+            reached = float(stopped.get(which, used))
+            left[which] = None if which in stopped else target - reached
+            if reached >= target:
+                breached.append(which)
+            elif reached >= target * policy.warning / 100:
+                warned.append(which)
+        return SlaStatus(policy.name, bool(state.get("running")), used, inst.response_due, inst.resolution_due,
+                         inst.responded_at, left["response"], left["resolution"], tuple(breached), tuple(warned))
+
     # -- the timer -----------------------------------------------------------------------------------------
     def run_due(self, now: datetime | None = None, batch: int = 500) -> dict[str, int]:
         """Act on every row whose ``next_due`` has come: the ``sla_timers`` job. Returns counts."""
@@ -346,6 +372,27 @@ class SlaService:
             who.extend(memo[key])
         return list(dict.fromkeys(u for u in who if u))
 
+
+
+@dataclass(frozen=True)
+class SlaStatus:
+    """A record against its policy (instants naive UTC: shown in the user's time zone)."""
+
+    policy: str
+    running: bool
+    """Whether the clock runs now (false in a paused or closed state)."""
+    used: float
+    """Counted seconds so far."""
+    response_due: datetime | None
+    resolution_due: datetime | None
+    responded_at: datetime | None
+    response_left: float | None
+    """Counted seconds to the response target (negative: overdue); None once responded or without a target."""
+    resolution_left: float | None
+    breached: tuple[str, ...]
+    """The targets missed (``response``, ``resolution``)."""
+    warned: tuple[str, ...]
+    """The targets past the warning threshold but not missed."""
 
 
 def _param() -> str:

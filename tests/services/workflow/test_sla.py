@@ -313,3 +313,19 @@ p.workflows.sla.run_due(datetime.fromisoformat({(T0 + timedelta(minutes=61)).iso
     assert all(steps(oid)[1:] == [("sla_warning", "response.warning"), ("sla_breach", "response.breach"),
                                   ("sla_warning", "resolution.warning"), ("sla_breach", "resolution.breach")]
                for oid in ids)
+
+
+def test_the_status_a_screen_shows(sla_platform: Platform) -> None:
+    oid = fault(sla_platform)
+    sla = sla_platform.workflows.sla
+    fresh = sla.status(row(oid), T0 + timedelta(minutes=9))
+    assert fresh is not None and fresh.policy == "fault_urgent" and fresh.running
+    assert (fresh.response_left, fresh.resolution_left, fresh.warned, fresh.breached) == (
+        60.0, 3060.0, ("response",), ())
+    take(sla_platform, oid, "accept", T0 + timedelta(minutes=12))
+    take(sla_platform, oid, "wait_parts", T0 + timedelta(minutes=20))
+    paused = sla.status(row(oid), T0 + timedelta(minutes=90))  # paused: the clock stays at 20 minutes
+    assert paused is not None and not paused.running and paused.used == 1200
+    assert (paused.response_left, paused.resolution_left, paused.breached) == (None, 2400.0, ("response",))
+    assert paused.responded_at == T0 + timedelta(minutes=12)
+    assert sla.status(row(fault(sla_platform, "low", type="complaint")), T0) is None  # no policy
