@@ -52,6 +52,10 @@ class SampleRecords:
     def titles(self, actor: Actor, entity_name: str, key: str, keys: list[Any]) -> dict[Any, str]:
         return {}
 
+    def hidden(self, actor: Actor, entity_name: str) -> frozenset[str]:
+        """The fields masked for the author (as :meth:`RecordService.hidden`: not offered as filters)."""
+        return frozenset(actor.masks(entity_name))
+
     def link_options(self, actor: Actor, field: EntityField, *, search: str | None, limit: int = 500
                      ) -> dict[Any, str]:
         return {}
