@@ -2,7 +2,8 @@
 
 - ``HL-E410``: a calendar with no working hours on any weekday (a deadline on it would never come).
 - ``HL-E411`` / ``HL-E412``: a policy names an unknown workflow or calendar.
-- ``HL-E413`` / ``HL-E414``: ``responded_in`` names a state, ``responded_by`` a transition, its workflow lacks.
+- ``HL-E413`` / ``HL-E414``: ``responded_in`` or ``resolved_in`` names a state, ``responded_by`` a transition,
+  its workflow lacks.
 - ``HL-E415``: the warning threshold is not more than 0 and less than 100 per cent.
 - ``HL-E106``: an escalation step notifies someone who is not a recipient; ``HL-E219``: it reassigns to a code
   the ``department`` tree lacks. The ``applies`` rule (place of use ``guard``) keeps the rule language's ids.
@@ -92,10 +93,11 @@ def _sla(mset: MetadataSet, sla: Sla, calendars: set[str]) -> list[Problem]:
                                    ("workflow",)))
         return out
     states = {s.name for s in flow.states}
-    for i, name in enumerate(sla.responded_in):
-        if name not in states:
-            out.append(src.problem("HL-E413", f"workflow '{flow.name}' has no state '{name}'{_hint(name, states)}",
-                                   ("responded_in", i)))
+    for prop in ("responded_in", "resolved_in"):
+        for i, name in enumerate(getattr(sla, prop)):
+            if name not in states:
+                out.append(src.problem("HL-E413", f"workflow '{flow.name}' has no state '{name}'"
+                                                  f"{_hint(name, states)}", (prop, i)))
     actions = {t.name for t in flow.transitions}
     for i, name in enumerate(sla.responded_by):
         if name not in actions:

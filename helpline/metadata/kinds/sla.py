@@ -6,7 +6,8 @@ lowest ``order`` wins. Its targets are durations of *counted* time (``10m``, ``1
 counted hours) on its ``calendar``: the clock runs only in working hours, and only while the record is in a
 state whose ``clock`` runs (waiting states pause it). ``warning`` is the share of a target (per cent) after
 which a warning fires. The response is the first of the ``responded_by`` transitions or a reaching of a
-``responded_in`` state (neither given: leaving the initial state). ``escalation`` steps run at a warning or a
+``responded_in`` state (neither given: leaving the initial state); the resolution is reaching a ``resolved_in``
+state (unset: a closed state). ``escalation`` steps run at a warning or a
 breach of the response or the resolution, optionally ``after`` a delay (wall-clock), and notify people or
 reassign the record to a department.
 
@@ -97,6 +98,8 @@ class Sla(MetaObject):
     """Transitions that count as the response; with ``responded_in`` unset too: leaving the initial state."""
     responded_in: list[Name] = []
     """States whose reaching counts as the response."""
+    resolved_in: list[Name] = []
+    """States whose reaching meets the resolution target (a technician ``on_site``); unset: a closed state."""
     escalation: list[SlaStep] = []
 
     @model_validator(mode="after")

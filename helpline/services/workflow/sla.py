@@ -211,6 +211,8 @@ class SlaService:
         if target is not None and target.kind == "closed":
             stopped.setdefault("resolution", used)
             stopped.setdefault("response", used)
+        elif inst.state in policy.resolved_in:
+            stopped.setdefault("resolution", used)
         state.update(used=used, since=_iso(now),
                      running=bool(target and target.clock_runs and target.kind != "closed"))
         cols.update(self._deadlines(policy, cal, state))

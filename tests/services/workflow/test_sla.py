@@ -329,3 +329,26 @@ def test_the_status_a_screen_shows(sla_platform: Platform) -> None:
     assert (paused.response_left, paused.resolution_left, paused.breached) == (None, 2400.0, ("response",))
     assert paused.responded_at == T0 + timedelta(minutes=12)
     assert sla.status(row(fault(sla_platform, "low", type="complaint")), T0) is None  # no policy
+
+
+def test_the_shipped_fault_policy_times_the_response_and_the_technician_on_site(
+        platform: Platform, monkeypatch: pytest.MonkeyPatch) -> None:
+    clock = Clock(T0)
+    monkeypatch.setattr(engine_module, "utcnow", clock)
+    agent = actor(platform, "agent1", "agent")
+    oid = platform.records.create(agent, "work_order", {"type": "fault", "title": "No dial tone",
+                                                        "city": "changsha"}).id
+    inst = row(oid)
+    assert (inst.workflow, inst.sla_policy) == ("fault", "fault")
+    assert (inst.response_due, inst.resolution_due) == (T0 + timedelta(minutes=10), T0 + timedelta(minutes=60))
+    clock.now = T0 + timedelta(minutes=4)
+    platform.workflows.take(agent, "work_order", oid, "dispatch")
+    assert row(oid).responded_at == clock.now
+    clock.now = T0 + timedelta(minutes=55)
+    platform.workflows.take(actor(platform, "tech1", "technician"), "work_order", oid, "arrive")
+    inst = row(oid)
+    assert inst.sla_state["stopped"] == {"response": 240.0, "resolution": 3300.0}  # on site in 55 minutes
+    assert inst.next_due == T0 + timedelta(minutes=55)  # the warning (48 min) passed unseen: due at the next pass
+    fired = platform.workflows.sla.run_due(T0 + timedelta(hours=3))
+    assert fired["fired"] == 1 and steps(oid)[-1] == ("sla_warning", "resolution.warning")
+    assert row(oid).next_due is None  # met: no breach, no escalation
