@@ -53,7 +53,7 @@ class ScreenDesigner(Editor):
                     self.list_editor()
                 else:
                     self.form_editor()
-            with ui.card().classes("grow basis-0 min-w-[30rem]").props("flat bordered").mark("screen-preview"):
+            with ui.card().classes("grow basis-0 min-w-[36rem]").props("flat bordered").mark("screen-preview"):
                 with ui.row().classes("w-full items-center"):
                     ui.label(t("designer.screen.preview")).classes("text-subtitle1")
                     ui.space()
