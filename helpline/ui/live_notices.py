@@ -30,8 +30,9 @@ class Bell:
     def __init__(self, username: str, on_click: Callable[[], None]) -> None:
         self.username = username
         with ui.button(icon="notifications", on_click=on_click).props("flat color=white dense round") \
-                .mark("notice-bell") as self.button:
-            self.badge = ui.badge("", color="red").props("floating rounded").mark("notice-count")
+                .classes("notice-bell").mark("notice-bell") as self.button:
+            self.badge = ui.badge("", color="red").props("floating rounded").classes("notice-count") \
+                .mark("notice-count")
         self.button.tooltip(t("notices.bell"))
         self.badge.set_visibility(False)
         self.count = 0

@@ -142,9 +142,16 @@ def on_timer(platform: Platform, usernames: list[str], kind: str, detail: dict[s
     target = str(detail.get("target") or "")
     params = {**_record_params(platform, entity, record, record_id),
               "target": {"en": target, "zh_CN": {"response": "响应", "resolution": "解决"}.get(target, target)},
-              "due": {"utc": str(detail.get("due") or "")}, "policy": str(detail.get("policy") or "")}
+              "due": {"utc": str(detail.get("due") or "")}, "policy": _policy_label(platform, detail.get("policy"))}
     notify(usernames, f"notice.{kind}.title", f"notice.{kind}.body", (entity, record_id) if entity else None,
            kind=kind, params=params)
+
+
+def _policy_label(platform: Platform, name: Any) -> Any:
+    from helpline.metadata.sla_checks import slas_of
+
+    policy = slas_of(platform.metadata).get(str(name or ""))
+    return policy.label.model_dump() if policy is not None and policy.label is not None else str(name or "")
 
 
 def install(platform: Platform) -> None:

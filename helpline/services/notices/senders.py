@@ -98,7 +98,7 @@ class DeliveryConfig:
         message = EmailMessage()
         message["From"], message["To"], message["Subject"] = self.smtp_from, address, subject
         message["Date"], message["Message-ID"] = formatdate(localtime=False), make_msgid(domain="helpline")
-        message.set_content(body)
+        message.set_content(body, cte="quoted-printable")  # 7-bit clean for servers without 8BITMIME
         try:
             with smtplib.SMTP(self.smtp_host, self.smtp_port, timeout=SEND_TIMEOUT_S) as smtp:
                 if self.smtp_starttls:

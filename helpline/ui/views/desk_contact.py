@@ -310,6 +310,15 @@ class ContactPanel:
         self.state.text = self.t(key)
         self.state.classes(replace="text-caption " + ("text-positive" if self.filed else "text-grey-7"))
 
+    def values(self) -> dict[str, Any]:
+        """The contact record as the agent has it now: its saved values under what the form holds."""
+        form = self.form
+        if form is None or form.record is None or self.record_id is None:
+            return {}
+        current = dict(form.record.values)
+        current.update({name: w.value for name, w in form.widgets.items()})
+        return current
+
     def dismiss(self) -> None:
         """The agent closes the contact record without filing it (it stays under Contact records)."""
         if self.record_id is None:

@@ -181,6 +181,7 @@ class Desktop:
                 contact = ui.column().classes("w-full gap-2 desk-contact").mark("desk-contact")
             self.call = CallPanel(ctx, strip, body, self.link_customer)
             self.contact: ContactPanel = ContactPanel(ctx, contact)
+            self.call.contact_values = self.contact.values
 
     def disconnected(self) -> None:
         """A socket of the page went away: the desktop is gone unless the browser has another one already (a

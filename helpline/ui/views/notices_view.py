@@ -40,7 +40,7 @@ def notices_view(ctx: ViewContext) -> None:
     columns = [{"name": k, "field": k, "label": t(f"notices.col.{k}"), "align": "left"}
                for k in ("created", "title", "body", "read")]
     table = ui.table(columns=columns, rows=[], row_key="id", selection="multiple").classes("w-full") \
-        .props("flat dense bordered wrap-cells").mark("notices-table")
+        .props("flat dense bordered wrap-cells").classes("notices-table").mark("notices-table")
     table.add_slot("body-cell-title", r'''
         <q-td :props="props" :class="props.row.unread ? 'text-weight-bold' : ''">
           <a v-if="props.row.record_id" href="#" class="text-primary"
