@@ -1,12 +1,12 @@
 """Screen-pop: everything the agent desktop shows about a call the moment it is offered.
 
-:func:`screen_pop` gathers, as the agent (so row scope, field masks and the audit of customer reads
-apply), the caller number, the serial number (流水号), the customer (or None: unknown caller), tier and
-its badge colour, region and city names, the IVR trail so far, the customer's last contact records, open
-and recent work orders, and the active outage notices of the caller's region. The trail comes from the
-router's copy of the call (``CallRequest.context["trail"]``, set by the transfer node) while the call is
-routed, else from the closed call record. :func:`open_contact_record` creates (or finds again) the
-contact record of a call when the agent answers it.
+:func:`screen_pop` gathers, as the agent (so row scope, field masks and the audit of customer reads apply),
+the caller number, the serial number (流水号), the customer (or None: unknown caller), tier and its badge colour,
+region and city names, the IVR trail so far, the customer's last contact records, open and recent work orders
+(with their process's state and resolution deadline), and the active outage notices of the caller's region.
+The trail comes from the router's copy of the call (``CallRequest.context["trail"]``, set by the transfer
+node) while the call is routed, else from the closed call record. :func:`open_contact_record` creates (or
+finds again) the contact record of a call when the agent answers it.
 
 Plain blocking functions: call them from NiceGUI with ``await run.io_bound(...)``.
 
@@ -31,6 +31,7 @@ from helpline.services.calls import CallService
 from helpline.services.lookup import find_customer_by_phone
 from helpline.services.platform import Platform
 from helpline.services.records import Record, RecordNotFound, ValidationFailed
+from helpline.services.workflow.process_view import progress
 from telephony.ivr.identify import CallerIdentifier
 from telephony.router.model import CallRequest
 
@@ -184,8 +185,14 @@ def screen_pop(platform: Platform, actor: Actor, call_id: int, *, customer_id: i
                         [("started_at", True)], HISTORY_ROWS)
         recent = _rows(platform, actor, "work_order", Cmp("customer", "eq", customer.id), [("accepted_at", True)],
                        ORDER_ROWS * 3)
-        open_first = sorted(recent, key=lambda r: r.get("status") in CLOSED_ORDERS)
-        orders = [{**r, "open": r.get("status") not in CLOSED_ORDERS} for r in open_first[:ORDER_ROWS]]
+        steps = progress(platform.workflows, "work_order", [int(r["id"]) for r in recent])
+        for r in recent:  # a governed order is open until its process closes it; others by their status
+            step = steps.get(int(r["id"]))
+            r["open"] = step["open"] if step else r.get("status") not in CLOSED_ORDERS
+            r["wf_state_label"] = step["state_label"] if step else None
+            r["resolution_due"] = step["resolution_due"] if step else None
+        open_first = sorted(recent, key=lambda r: not r["open"])
+        orders = open_first[:ORDER_ROWS]
     notices = [{"id": n.id, "title": n.title, "region": n.region, "text": n.text.get(language) or n.text.get("zh_CN")}
                for n in _identifier(platform).outages_for(region, city)]
     trail = context.get("trail") if request is not None else None

@@ -17,7 +17,7 @@ label never scans an unbounded set; the indexes on ``(department, closed_at)``, 
 from __future__ import annotations
 
 import weakref
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -50,6 +50,14 @@ class InboxPage:
     capped: bool
     page: int
     page_size: int
+
+
+@dataclass
+class _Viewer:
+    keys: list[str]
+    departments: list[str]
+    scopes: dict[str, Expression | None] = field(default_factory=dict)
+    """Entity → the compiled row scope (None: every row)."""
 
 
 class InboxService:
@@ -91,13 +99,19 @@ class InboxService:
             out = out | p
         return out
 
-    def condition(self, actor: Actor, box: str, entity: str, now: datetime | None = None) -> Expression | None:
+    def viewer(self, actor: Actor) -> _Viewer:
+        """What the boxes of ``actor`` depend on, read once (inside the caller's connection)."""
+        return _Viewer(self.assignee_keys(actor), sorted(self.workflows.directory.departments_of(actor.username)))
+
+    def condition(self, actor: Actor, box: str, entity: str, now: datetime | None = None,
+                  viewer: _Viewer | None = None) -> Expression | None:
         """The instance rows of ``box`` for ``actor`` (None: the box is empty by definition)."""
         if box not in BOXES:
             raise ValueError(f"no inbox '{box}' (one of {', '.join(BOXES)})")
+        viewer = viewer or self.viewer(actor)
         base = (WI.entity == entity) & WI.closed_at.is_null()
-        departments = sorted(self.workflows.directory.departments_of(actor.username))
-        mine = WI.assignee.in_(self.assignee_keys(actor))
+        departments = viewer.departments
+        mine = WI.assignee.in_(viewer.keys)
         if box == "mine":
             return base & mine
         if box == "department":
@@ -110,27 +124,33 @@ class InboxService:
         who = (mine | WI.department.in_(departments)) if departments else mine
         return base & opened & who
 
-    def _select(self, actor: Actor, box: str, entity: str, now: datetime | None, *fields: Any) -> Any:
-        cond = self.condition(actor, box, entity, now)
+    def _select(self, actor: Actor, box: str, entity: str, now: datetime | None, *fields: Any,
+                viewer: _Viewer | None = None) -> Any:
+        viewer = viewer or self.viewer(actor)
+        cond = self.condition(actor, box, entity, now, viewer)
         if cond is None:
             return None
         model = self.platform.models[entity]
-        scope = self.platform.records.scope(actor, entity)
-        if scope == TRUE:
+        if entity not in viewer.scopes:
+            scope = self.platform.records.scope(actor, entity)
+            if scope == TRUE:
+                viewer.scopes[entity] = None
+            else:
+                _, compiler = build_select(self.platform.models, ListQuery(entity=entity))
+                viewer.scopes[entity] = compiler.compile(scope)
+        expr = viewer.scopes[entity]
+        if expr is None:
             return WI.select(*fields).where(cond)
-        _, compiler = build_select(self.platform.models, ListQuery(entity=entity))
-        expr = compiler.compile(scope)
-        query = WI.select(*fields).join(model, JOIN.INNER, on=(model.id == WI.record_id)).where(cond)
-        return query.where(expr) if expr is not None else query
+        return WI.select(*fields).join(model, JOIN.INNER, on=(model.id == WI.record_id)).where(cond & expr)
 
     # -- reading --------------------------------------------------------------------------------------------
-    def count(self, actor: Actor, box: str, entity: str = "work_order", now: datetime | None = None
-              ) -> tuple[int, bool]:
+    def count(self, actor: Actor, box: str, entity: str = "work_order", now: datetime | None = None,
+              viewer: _Viewer | None = None) -> tuple[int, bool]:
         """How many records are in ``box`` (capped at :data:`COUNT_CAP`): (count, whether capped)."""
         if not actor.can(entity, "read"):
             return 0, False
         with session():
-            query = self._select(actor, box, entity, now, SQL("1"))
+            query = self._select(actor, box, entity, now, SQL("1"), viewer=viewer)
             if query is None:
                 return 0, False
             inner = query.limit(COUNT_CAP + 1)
@@ -141,10 +161,12 @@ class InboxService:
         """Every box's count over the governed entities the user reads: box → (count, capped)."""
         now = now or utcnow()
         out: dict[str, tuple[int, bool]] = {}
+        with session():
+            viewer = self.viewer(actor)
         for box in BOXES:
             total, capped = 0, False
             for entity in self.entities():
-                n, c = self.count(actor, box, entity, now)
+                n, c = self.count(actor, box, entity, now, viewer)
                 total, capped = total + n, capped or c
             out[box] = (min(total, COUNT_CAP), capped or total > COUNT_CAP)
         return out
@@ -157,7 +179,8 @@ class InboxService:
         fields = (WI.id, WI.record_id, WI.workflow, WI.state, WI.department, WI.assignee, WI.state_since,
                   WI.response_due, WI.resolution_due, WI.version)
         with session():
-            query = self._select(actor, box, entity, now, *fields)
+            viewer = self.viewer(actor)
+            query = self._select(actor, box, entity, now, *fields, viewer=viewer)
             if query is None:
                 return InboxPage([], 0, False, page, page_size)
             order = (WI.resolution_due.asc(), WI.id.asc()) if box == "overdue" else (WI.id.desc(),)
@@ -169,7 +192,7 @@ class InboxService:
         if 0 < len(found) < page_size or (page == 1 and not found):
             total, capped = offset + len(found), False
         else:
-            total, capped = self.count(actor, box, entity, now)
+            total, capped = self.count(actor, box, entity, now, viewer)
         masks = actor.masks(entity)
         rows = []
         for f in found:

@@ -89,3 +89,27 @@ def process_view(workflows: WorkflowService, actor: Actor, entity: str, record_i
     return ProcessView(flow.name, flow.state_field, instance.state, state_label(instance.state),
                        state.kind if state is not None else "open", int(instance.version), instance.department,
                        instance.assignee, actions, steps, deadlines(instance, now or utcnow()))
+
+
+def progress(workflows: WorkflowService, entity: str, record_ids: list[int]) -> dict[int, dict[str, Any]]:
+    """Where each of ``record_ids`` stands in its process (records with none are left out): ``state``,
+    ``state_label``, ``open`` (not in a closed state), ``resolution_due`` (UTC or None). For lists that show
+    records the caller already may see (e.g. a customer's orders on the screen-pop)."""
+    from helpline.data.workflow import WorkflowInstance
+    from helpline.metadata.workflow_checks import workflows_of
+
+    if not record_ids:
+        return {}
+    flows = workflows_of(workflows.platform.metadata)
+    with session():
+        rows = list(WorkflowInstance.select(WorkflowInstance.record_id, WorkflowInstance.workflow,
+                                            WorkflowInstance.state, WorkflowInstance.closed_at,
+                                            WorkflowInstance.resolution_due)
+                    .where((WorkflowInstance.entity == entity) & WorkflowInstance.record_id.in_(record_ids)))
+    out: dict[int, dict[str, Any]] = {}
+    for r in rows:
+        flow = flows.get(r.workflow)
+        st = flow.state(r.state) if flow is not None else None
+        out[int(r.record_id)] = {"state": r.state, "state_label": st.label if st is not None else r.state,
+                                 "open": r.closed_at is None, "resolution_due": r.resolution_due}
+    return out

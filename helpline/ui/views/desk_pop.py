@@ -24,14 +24,17 @@ from typing import Any
 
 from nicegui import run, ui
 
+from helpline.data.base import utcnow
 from helpline.data.query import MAX_SEARCH_LENGTH, ListQuery, QueryError
 from helpline.services.access import can_open
+from telephony.desk.orders import order_from_call
 from telephony.desk.screenpop import screen_pop
 
 from .base import ViewContext
 from .desk_status import Words
 from .display import show
 from .list_view import format_rows
+from .process_panel import time_left
 
 POPUP_SCREEN = "customer_popup"
 HISTORY_COLUMNS = ["serial_no", "started_at", "direction", "agent", "disposition", "remarks"]
@@ -55,11 +58,25 @@ def load_pop(ctx: ViewContext, call_id: int, customer_id: int | None = None) -> 
     entities = ctx.platform.metadata.entities
     pop["history_rows"] = format_rows(ctx, entities["contact_record"], HISTORY_COLUMNS, pop["history"]) \
         if pop["history"] else []
-    pop["order_rows"] = [{**row, "open": raw["open"]} for row, raw in zip(
+    pop["order_rows"] = [{**row, **progress_cells(ctx, raw)} for row, raw in zip(
         format_rows(ctx, entities["work_order"], ORDER_COLUMNS, pop["work_orders"]), pop["work_orders"], strict=True)] \
         if pop["work_orders"] else []
     pop["customer_html"] = customer_html(ctx, pop["customer"])
     return pop
+
+
+def progress_cells(ctx: ViewContext, raw: dict[str, Any]) -> dict[str, Any]:
+    """An order's process on the pop: the state in the user's words (over the status code) and the time left to
+    its resolution deadline while it is open."""
+    cells: dict[str, Any] = {"open": raw["open"], "left": ""}
+    state = raw.get("wf_state_label")
+    if state is not None:
+        cells["status"] = state.get(ctx.language) if hasattr(state, "get") else str(state)
+    due = raw.get("resolution_due")
+    if due is not None and raw["open"]:
+        cells["left"] = time_left((due - utcnow()).total_seconds(), ctx.language)
+        cells["overdue"] = due < utcnow()
+    return cells
 
 
 def customer_html(ctx: ViewContext, values: dict[str, Any] | None) -> str:
@@ -112,6 +129,8 @@ class CallPanel:
         self.pop: dict[str, Any] | None = None
         self.contact_serial: str | None = None
         """The serial number of the call's contact record once it exists (a new work order links to it)."""
+        self.contact_values: Callable[[], dict[str, Any]] | None = None
+        """The contact record's values as the agent has them (set by the desktop; a new work order reads them)."""
         self.notice_keys: tuple[Any, ...] = ()
         self.notices: ui.column | None = None
         """The outage notices, built at the first call with notices."""
@@ -170,11 +189,14 @@ class CallPanel:
             self.ctx.open("screen", "customer_list")
 
     def new_work_order(self) -> None:
-        pop = self.pop or {}
-        customer = pop.get("customer") or {}
-        call = {"customer": pop.get("customer_id"), "contact": self.contact_serial, "agent": self.ctx.actor.username,
-                "city": customer.get("city")}
-        self.ctx.open("record", "work_order_form", defaults=prefilled(self.ctx, "work_order", call))
+        """A new work order from the call: the contact's serial no., the customer, the caller number, the city,
+        the type and title from the category chosen on the contact record, the IVR trail in the description."""
+        contact = dict(self.contact_values()) if self.contact_values is not None else {}
+        if self.contact_serial:
+            contact["serial_no"] = self.contact_serial
+        values = order_from_call(self.ctx.platform, self.pop or {}, contact, agent=self.ctx.actor.username,
+                                 language=self.ctx.language)
+        self.ctx.open("record", "work_order_form", defaults=prefilled(self.ctx, "work_order", values))
 
     def new_customer(self) -> None:
         number = (self.pop or {}).get("caller_number")
@@ -235,8 +257,12 @@ class CallPanel:
             with ui.row().classes("w-full no-wrap items-start gap-4") as self.related:
                 self.history = self.entity_table("contact_record", HISTORY_COLUMNS, "pop-history",
                                                  "contact_record_form", self.t("desktop.contact_history"))
-                self.orders = self.entity_table("work_order", ORDER_COLUMNS, "pop-orders", "work_order_form",
-                                                self.t("desk.work_orders"))
+                self.orders = self.entity_table("work_order", [*ORDER_COLUMNS, "left"], "pop-orders",
+                                                "work_order_form", self.t("desk.work_orders"))
+                self.orders.columns[-1]["label"] = self.t("inbox.col.left")
+                self.orders.add_slot("body-cell-left", '''
+                    <q-td :props="props"><span :class="props.row.overdue ? 'text-negative text-weight-medium' : ''">
+                    {{ props.value }}</span></q-td>''')
 
     def show_notices(self, notices: list[dict[str, Any]]) -> None:
         """The outage notices of the caller's region (built again only when they differ from the last call's)."""

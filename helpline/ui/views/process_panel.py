@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -17,9 +18,11 @@ from helpline.services.records import RecordNotFound, ValidationFailed
 from helpline.services.workflow import ActionState, TransitionRefused
 from helpline.services.workflow.process_view import ProcessView
 
-from ..i18n import label, t
+from ..i18n import label, t, translate
 from .base import ViewContext
 from .widgets import FieldWidget, make_widget
+
+_t = t
 
 DEFAULT_ZONE = "Asia/Shanghai"
 
@@ -40,10 +43,11 @@ def local_time(value: datetime | None, zone: ZoneInfo) -> str:
     return aware.astimezone(zone).strftime("%Y-%m-%d %H:%M")
 
 
-def duration(seconds: float | None) -> str:
-    """A span in the user's words: ``2 d 3 h``, ``1 h 5 min``, ``4 min``."""
+def duration(seconds: float | None, language: str | None = None) -> str:
+    """A span in the user's words: ``2 d 3 h``, ``1 h 5 min``, ``4 min`` (in ``language``, default the page's)."""
     if seconds is None:
         return ""
+    t = partial(translate, language) if language else _t
     s = int(abs(seconds))
     days, hours, minutes = s // 86400, s % 86400 // 3600, s % 3600 // 60
     if days:
@@ -53,9 +57,10 @@ def duration(seconds: float | None) -> str:
     return t("workflow.span.minutes", minutes=max(minutes, 0 if s < 60 else 1))
 
 
-def time_left(seconds: float) -> str:
+def time_left(seconds: float, language: str | None = None) -> str:
     key = "workflow.overdue_by" if seconds < 0 else "workflow.left"
-    return t(key, span=duration(seconds))
+    span = duration(seconds, language)
+    return translate(language, key, span=span) if language else _t(key, span=span)
 
 
 def refusal_text(ctx: ViewContext, exc: TransitionRefused, state_label: Callable[[str], str]) -> str:
