@@ -193,9 +193,9 @@ _after = threading.local()
 
 def after_commit(fn: Any) -> None:
     """Run ``fn()`` once the outermost :func:`write_transaction` of this thread has committed (dropped if it
-    rolls back), or at once when no transaction is open: what others may only see once it is committed
-    (a live push of a new notice) waits for the commit."""
-    if not db.in_transaction():
+    rolls back), or at once when no transaction is open (or only a plain ``db.atomic()``, whose end this
+    cannot see): what others may only see once it is committed (a live push of a new notice) waits for it."""
+    if not db.in_transaction() or not getattr(_after, "depth", 0):  # none open, or not one of ours: now
         fn()
         return
     pending: list[Any] | None = getattr(_after, "pending", None)
@@ -206,15 +206,17 @@ def after_commit(fn: Any) -> None:
 
 @contextmanager
 def _after_commit_of(transaction: Any) -> Iterator[None]:
-    outer = not db.in_transaction()
+    _after.depth = getattr(_after, "depth", 0) + 1
     try:
         with transaction:
             yield
     except BaseException:
-        if outer:
+        if _after.depth == 1:
             _after.pending = []
         raise
-    if outer:
+    finally:
+        _after.depth -= 1
+    if _after.depth == 0:  # the outermost write_transaction (committed, unless a plain db.atomic() encloses it)
         pending, _after.pending = getattr(_after, "pending", None) or [], []
         for fn in pending:
             try:
