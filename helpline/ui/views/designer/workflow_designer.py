@@ -25,7 +25,7 @@ from helpline.services.designer import workflow_ops as ops
 from ...i18n import label, t
 from .editor import Editor, register
 from .widgets import label_inputs
-from .workflow_graph import flags, mermaid
+from .workflow_graph import flags, mermaid, shown
 from .workflow_transition import TransitionForm
 
 Path = tuple[str | int, ...]
@@ -118,7 +118,15 @@ class WorkflowDesigner(Editor, FormHelpers):
         self.fields = ({f.name: f"{label(f.label, f.name)} ({f.name})" for f in self.entity.fields if not f.retired}
                        if self.entity else {})
         self.expansions: dict[str, ui.expansion] = {}
+        # the graph first: beside the forms on a wide screen, above them when they do not fit side by side
         with ui.row().classes("w-full gap-3 items-start"):
+            with ui.column().classes("grow basis-0 min-w-[24rem] gap-1"):
+                ui.label(t("designer.workflow.graph")).classes("text-subtitle1")
+                ui.label(t("designer.workflow.graph_help")).classes("text-caption text-grey-8")
+                self.graph = ui.mermaid(self.graph_text(), on_node_click=self.graph_click) \
+                    .classes("w-full border rounded").mark("wf-graph")
+                self.graph.on("error", self.redraw)
+                self.redraws = 0
             with ui.column().classes("grow basis-0 min-w-[26rem] gap-1"):
                 with ui.expansion(t("designer.workflow.settings"), icon="settings").classes("w-full") \
                         .props("dense").mark("wf-settings"):
@@ -134,13 +142,6 @@ class WorkflowDesigner(Editor, FormHelpers):
                     if isinstance(tr, dict):
                         TransitionForm(self, i, tr).render()
                 self.render_add_transition()
-            with ui.column().classes("grow basis-0 min-w-[24rem] gap-1"):
-                ui.label(t("designer.workflow.graph")).classes("text-subtitle1")
-                ui.label(t("designer.workflow.graph_help")).classes("text-caption text-grey-8")
-                self.graph = ui.mermaid(self.graph_text(), on_node_click=self.graph_click) \
-                    .classes("w-full border rounded").mark("wf-graph")
-                self.graph.on("error", self.redraw)
-                self.redraws = 0
         ui.timer(0, self.show_held, once=True)
 
     def render_settings(self) -> None:
@@ -180,7 +181,7 @@ class WorkflowDesigner(Editor, FormHelpers):
             self.expansions[f"state:{name}"] = expansion
             with expansion.add_slot("header"), ui.column().classes("w-full gap-0"):
                 with ui.row().classes("items-baseline gap-2"):
-                    ui.label(label(state.get("label"), name)).classes("text-weight-bold")
+                    ui.label(shown(state.get("label"), name)).classes("text-weight-bold")
                     ui.label(name).classes("font-mono text-caption")
                     ui.badge(t(f"designer.workflow.kind.{kind}") if kind in ops.STATE_KINDS else kind,
                              color={"waiting": "amber-8", "closed": "green-8"}.get(kind, "blue-8")).props("outline")

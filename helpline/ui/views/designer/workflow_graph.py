@@ -23,7 +23,7 @@ from helpline.services.designer.workflow_ops import (
     unreachable,
 )
 
-from ...i18n import label, t
+from ...i18n import current_language, t
 
 UNREACHABLE = "unreachable"
 DEAD_END = "dead_end"
@@ -55,6 +55,16 @@ def flags(flow: Mapping[str, Any], problem_ids: Mapping[str, Iterable[str]] | No
     return out
 
 
+def shown(value: Any, fallback: str) -> str:
+    """A label as plain data (``{en: .., zh_CN: ..}`` or a string) in the page's language, else English,
+    else ``fallback``."""
+    if isinstance(value, str):
+        return value or fallback
+    if isinstance(value, dict):
+        return str(value.get(current_language()) or value.get("en") or fallback)
+    return fallback
+
+
 def _text(value: str) -> str:
     """Text safe inside a quoted Mermaid label."""
     return value.replace("#", "#35;").replace('"', "#quot;").replace("<", "#lt;").replace(">", "#gt;")
@@ -78,7 +88,7 @@ def mermaid(flow: Mapping[str, Any], state_flags: Mapping[str, set[str]] | None 
         kind = str(state.get("kind") or "open")
         clock = state.get("clock")
         paused = clock is False or (clock is None and kind != "open")
-        text = f"{_text(label(state.get('label'), name))}<br/><i>{_text(name)}</i>"
+        text = f"{_text(shown(state.get('label'), name))}<br/><i>{_text(name)}</i>"
         if paused and kind != "closed":
             text += f"<br/><small>{_text(t('designer.workflow.clock_paused'))}</small>"
         box = {"waiting": f'{{{{"{text}"}}}}', "closed": f'(["{text}"])'}.get(kind, f'["{text}"]')
@@ -100,7 +110,7 @@ def mermaid(flow: Mapping[str, Any], state_flags: Mapping[str, set[str]] | None 
     for source, target, i in edges(flow):
         tr = transitions[i]
         roles = ", ".join(str(r) for r in tr.get("roles") or [] if r)
-        text = _text(label(tr.get("label"), str(tr.get("name") or "")))
+        text = _text(shown(tr.get("label"), str(tr.get("name") or "")))
         if roles:
             text += f"<br/><small>{_text(roles)}</small>"
         if source in missing or target in missing:

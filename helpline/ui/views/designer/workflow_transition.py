@@ -16,6 +16,7 @@ from helpline.services.designer import workflow_ops as ops
 
 from ...i18n import label, t
 from .widgets import label_inputs
+from .workflow_graph import shown
 
 if TYPE_CHECKING:
     from .workflow_designer import WorkflowDesigner
@@ -36,7 +37,7 @@ class TransitionForm:
             d.expansions[f"transition:{self.name}"] = expansion
             with expansion.add_slot("header"), ui.column().classes("w-full gap-0"):
                 with ui.row().classes("items-baseline gap-2"):
-                    ui.label(label(tr.get("label"), self.name)).classes("text-weight-bold")
+                    ui.label(shown(tr.get("label"), self.name)).classes("text-weight-bold")
                     ui.label(self.name).classes("font-mono text-caption")
                     ui.label(f"{', '.join(ops.sources(tr))} → {tr.get('to') or '?'}").classes(
                         "text-caption text-grey-8")
