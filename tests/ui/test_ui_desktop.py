@@ -177,7 +177,7 @@ async def test_a_call_pops_is_answered_held_muted_released_and_filed(
     trail = element(user, "pop-trail").rows
     assert [r["node"] for r in trail][:2] == ["answer", "outage"]
     menu = next(r for r in trail if r["node"] == "main_menu")
-    assert menu["digits"] == "0" and menu["next"] == "to_agent"
+    assert menu["digits"] == "0" and menu["next"] == "to_agent" and menu["type"] == "Menu"  # worded, not a code
     assert any("customer.tier in {gold, silver}" in r["rule"] for r in trail)
     await see(user, "Outage notice: Fibre cut in Changsha")
     assert [r["serial_no"] for r in element(user, "pop-history").rows] == ["2026100100000001"]

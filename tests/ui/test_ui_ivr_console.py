@@ -41,6 +41,7 @@ async def test_call_a_flow_press_keys_and_see_the_trail(user: User) -> None:
     trail = [t for t in user.find(ui.table).elements if "node" in {c["name"] for c in t.columns}].pop()
     nodes = [r["node"] for r in trail.rows]
     assert nodes[0] == "answer" and "main_menu" in nodes
+    assert {"Answer", "Menu"} <= {r["type"] for r in trail.rows}  # node types in the user's words, not codes
     with session():
         call = Call.select().order_by(Call.id.desc()).first()
     assert call.result == "transfer" and call.caller_number == "13999999999"

@@ -32,7 +32,7 @@ from telephony.desk.screenpop import screen_pop
 
 from .base import ViewContext
 from .desk_status import Words
-from .display import show
+from .display import node_type_label, show
 from .list_view import format_rows
 from .process_panel import time_left
 
@@ -242,6 +242,7 @@ class CallPanel:
         rows = [{"id": i, **step} for i, step in enumerate(pop["trail"])]
         for row in rows:
             row["rule"] = row["rule"] or row["choice"]
+            row["type"] = node_type_label(row.get("type"), self.t.language)
         self.trail.rows = rows
         self.related.set_visibility(pop["customer"] is not None)
         self.history.rows = pop["history_rows"] if pop["customer"] is not None else []

@@ -9,7 +9,7 @@ from typing import Any
 from helpline.metadata.kinds import Category, EntityField
 from helpline.metadata.metaset import MetadataSet
 
-from ..i18n import DEFAULT_LANGUAGE, translate
+from ..i18n import DEFAULT_LANGUAGE, catalogue, translate
 
 
 def category_label(tree: Category | None, code: Any, *, path: bool = False, language: str = DEFAULT_LANGUAGE) -> str:
@@ -68,3 +68,11 @@ def show(field: EntityField | None, value: Any, metadata: MetadataSet, titles: d
     if field.type == "link" and titles is not None:
         return titles.get(value, str(value))
     return str(value)
+
+
+def node_type_label(node_type: str | None, language: str) -> str:
+    """An IVR node type in the user's words (the designer's names: ``menu`` → 菜单), else the type itself."""
+    if not node_type:
+        return ""
+    key = f"designer.ivr.type.{node_type}"
+    return catalogue(language).get(key) or catalogue("en").get(key) or node_type

@@ -23,6 +23,7 @@ from telephony.switch.simulated import SimulatedSwitch
 
 from ..i18n import label, t
 from .base import ViewContext
+from .display import node_type_label
 
 KEYS = "123456789*0#"
 _ENGINES: dict[int, IvrEngine] = {}
@@ -155,7 +156,9 @@ class IvrConsole:
                 ui.label(f"{outcome.error.get('id', '')} {outcome.error.get('message', '')}").classes("text-negative")
             columns = [{"name": k, "field": k, "label": t(f"ivr.trail.{k}"), "align": "left"}
                        for k in ("node", "type", "digits", "rule", "next")]
-            rows = [{"id": i, "node": s.get("node"), "type": s.get("type"), "digits": " ".join(s.get("digits") or []),
+            language = self.ctx.language
+            rows = [{"id": i, "node": s.get("node"), "type": node_type_label(s.get("type"), language),
+                     "digits": " ".join(s.get("digits") or []),
                      "rule": (s.get("rule") or {}).get("source", "") if isinstance(s.get("rule"), dict) else "",
                      "next": s.get("next") or s.get("outcome") or ""} for i, s in enumerate(outcome.trail)]
             ui.table(columns=columns, rows=rows, row_key="id").classes("w-full ivr-trail").props("flat dense bordered")
