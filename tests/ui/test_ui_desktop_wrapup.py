@@ -4,6 +4,7 @@ the agent in wrap-up until they end it."""
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import replace
 from typing import Any
 
@@ -23,6 +24,7 @@ from desk_helpers import (
 from nicegui.testing import User
 from ui_helpers import see
 
+from helpline.security.actor import Actor
 from helpline.services.platform import Platform
 
 
@@ -78,3 +80,29 @@ async def test_a_manual_wrap_up_queue_waits_for_the_agent(
     assert agent(desk)["state"] == "wrap_up"
     user.find(marker="desk-end-wrap-up").click()
     await until(lambda: agent(desk)["state"] == "idle")
+
+
+async def test_a_reloaded_desktop_reopens_the_unfiled_record_but_not_a_dismissed_one(
+        user: User, desk: Any, ui_platform: Platform, callers: list[Caller], gold_customer: int) -> None:
+    settings(desk, wrap_up_s=0.3)
+    await ready_desktop(user, desk)
+    await talking(user, desk, ui_platform, callers)
+    serial = text(user, "pop-serial")
+    record_id = contact_records(ui_platform, serial)[0]["id"]
+    user.find(marker="desk-release").click()
+    await until(lambda: agent(desk)["state"] == "idle")
+    await user.open("/desktop")  # the page reloaded after wrap-up ended
+    await user.should_see(marker="desk-work-tabs", retries=150)
+
+    def record_tab() -> bool:
+        work = user.find(marker="desk-work-tabs").elements.pop()
+        return any(tab.props.get("name") == f"record:contact_record_form:{record_id}"
+                   for tab in work.default_slot.children)
+
+    await until(record_tab)
+    # filed in its tab (as any record is saved): a later reload does not bring it back
+    ui_platform.records.update(Actor.system(), "contact_record", record_id, {"ended_at": "2026-12-06T10:00"})
+    await user.open("/desktop")
+    await user.should_see(marker="desk-work-tabs", retries=150)
+    await asyncio.sleep(1.0)
+    assert not record_tab()

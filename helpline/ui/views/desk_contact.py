@@ -16,11 +16,12 @@ until it is opened (:class:`LazyCategory`: the tree's codes are loaded when it o
 
 from __future__ import annotations
 
+import contextlib
 from datetime import datetime
 from functools import partial
 from typing import Any
 
-from nicegui import ui
+from nicegui import app, ui
 
 from helpline.metadata.kinds import EntityField, FieldRef, Screen
 from helpline.security.actor import Actor
@@ -253,6 +254,25 @@ def empty_value(element: Any, multiple: bool) -> Any:
     return [] if multiple else None
 
 
+UNFILED = "desk_unfiled_contacts"
+"""The user's storage key: ids of the contact records shown on the desktop and neither filed nor dismissed
+(a reloaded desktop opens them again in tabs)."""
+
+
+def unfiled_ids() -> list[int]:
+    try:
+        return [int(i) for i in app.storage.user.get(UNFILED, [])]
+    except (RuntimeError, AssertionError, TypeError, ValueError):
+        return []
+
+
+def keep_unfiled(record_id: int, keep: bool) -> None:
+    """Remember (or forget) a contact record the agent has not filed or dismissed yet."""
+    ids = [i for i in unfiled_ids() if i != record_id] + ([record_id] if keep else [])
+    with contextlib.suppress(RuntimeError, AssertionError):  # outside a page (no user storage): nothing kept
+        app.storage.user[UNFILED] = ids
+
+
 class ContactPanel:
     def __init__(self, ctx: ViewContext, container: ui.element) -> None:
         self.ctx, self.container = ctx, container
@@ -275,6 +295,7 @@ class ContactPanel:
             return
         self.record_id, self.serial = record.id, str(record.values["serial_no"])
         self.filed = record.values.get("ended_at") is not None
+        keep_unfiled(record.id, not self.filed)
         if self.form is None:
             screen = self.ctx.platform.metadata.screens[CONTACT_SCREEN]
             with self.container:
@@ -325,6 +346,7 @@ class ContactPanel:
             return
         if not self.filed:
             ui.notify(self.t("desk.contact.dismissed", serial=self.serial or ""), type="info")
+        keep_unfiled(self.record_id, False)
         self.clear()
 
     async def save(self) -> None:
@@ -343,5 +365,6 @@ class ContactPanel:
         await form.save()
         if form.version != version and form.record_id == self.record_id:
             self.filed = True
+            keep_unfiled(self.record_id, False)
             ui.notify(self.t("desk.contact.filed"), type="positive")
             self.set_over(self.over)

@@ -318,16 +318,33 @@ class Desktop:
             gc_tuning.settle()  # the contact record form too is built once per desktop
 
     async def resume(self) -> None:
-        """A reloaded desktop: the pop of the call in progress, and its contact record once answered."""
+        """A reloaded desktop: the pop of the call in progress, and its contact record once answered; the
+        contact records of earlier calls not yet filed or dismissed open again in tabs."""
         assert self.ref is not None
         call_id = await run.io_bound(current_call, self.ctx.platform, self.ref.number)
-        if not call_id or self.closed:
-            return
-        state = self.view.get("state")
-        if state in ("talking", "hold", "wrap_up"):
-            await self.open_contact(int(call_id), over=state == "wrap_up")
-        else:
-            await self.follow(int(call_id))
+        if call_id and not self.closed:
+            state = self.view.get("state")
+            if state in ("talking", "hold", "wrap_up"):
+                await self.open_contact(int(call_id), over=state == "wrap_up")
+            else:
+                await self.follow(int(call_id))
+        await self.reopen_unfiled()
+
+    async def reopen_unfiled(self) -> None:
+        from .desk_contact import keep_unfiled, unfiled_ids
+
+        for record_id in unfiled_ids():
+            if record_id == self.contact.record_id or self.closed:
+                continue
+            try:
+                record = await run.io_bound(self.ctx.platform.records.get, self.ctx.actor, "contact_record",
+                                            record_id)
+            except (PermissionDenied, RecordNotFound):
+                record = None
+            if record is None or record.values.get("ended_at") is not None:
+                keep_unfiled(record_id, False)  # filed meanwhile (in its tab) or gone
+                continue
+            self.work.open("record", "contact_record_form", record_id=record_id)
 
     async def link_customer(self, customer_id: int) -> None:
         """The agent found the unknown caller's customer: pop again with it, and link the contact record."""
