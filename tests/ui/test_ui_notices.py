@@ -85,6 +85,7 @@ async def test_admin_sees_failed_deliveries_on_the_jobs_page(user: User, ui_plat
         await asyncio.sleep(0.05)
     row = table.rows[0]
     assert (row["user"], row["attempts"], row["error"]) == ("agent1", 5, "SendError: SMTP refused")
+    assert row["kind"] == "custom"  # a kind the locale does not name: its code
     table.selected = [row]
     user.find(marker="failed-retry").click()  # no mail server in this process: tried, and due again
     await see(user, f"Delivery {row['id']}: not sent yet, will retry.")

@@ -14,12 +14,18 @@ from helpline.services.notices import centre, outbox
 from helpline.services.notices.centre import NoticeView
 from helpline.services.notices.texts import word
 
-from ..i18n import t
+from ..i18n import catalogue, current_language, t
 from .base import ViewContext
 
 
 def _when(value: Any) -> str:
     return word({"utc": value.isoformat()}, "en") if value is not None else ""
+
+
+def _kind(kind: str) -> str:
+    """A notice kind in the user's words (its code for a kind the locale does not name)."""
+    key = f"notices.kind.{kind}"
+    return catalogue(current_language()).get(key) or catalogue("en").get(key) or kind
 
 
 def _row(n: NoticeView) -> dict[str, Any]:
@@ -94,8 +100,8 @@ def failed_deliveries_section(ctx: ViewContext) -> None:
 
     async def load() -> None:
         found = await run.io_bound(outbox.failed)
-        table.rows = [{"id": f.id, "user": f.username, "kind": f.kind, "channel": f.channel, "address": f.address,
-                       "attempts": f.attempts, "error": f.last_error} for f in found or []]
+        table.rows = [{"id": f.id, "user": f.username, "kind": _kind(f.kind), "channel": f.channel,
+                       "address": f.address, "attempts": f.attempts, "error": f.last_error} for f in found or []]
         table.update()
         empty.set_visibility(not table.rows)
 
