@@ -99,3 +99,17 @@ async def test_the_wallboard_words_the_routers_own_not_ready_reasons(user: User,
             break
         await asyncio.sleep(0.05)
     assert shown == "Not ready · Just signed in"
+
+
+def test_ivr_trail_outcomes_are_worded_in_the_users_language() -> None:
+    from helpline.ui.i18n import catalogue
+    from helpline.ui.views.display import OUTCOMES, node_type_label, trail_outcome
+
+    assert trail_outcome("to queue general", "zh_CN") == "转入队列 general"
+    assert trail_outcome("accepted on attempt 2", "zh_CN") == "第 2 次输入有效"
+    assert trail_outcome("transferred to 1001 (answered)", "zh_CN") == "已转至 1001（answered）"
+    assert trail_outcome("to queue general", "en") == "to queue general"
+    assert trail_outcome("something new", "zh_CN") == "something new"  # unknown wording stays
+    assert node_type_label("menu", "zh_CN") == "菜单" and node_type_label("menu", "en") == "Menu"
+    for _, key in OUTCOMES:
+        assert f"ivr.outcome.{key}" in catalogue("en") and f"ivr.outcome.{key}" in catalogue("zh_CN"), key

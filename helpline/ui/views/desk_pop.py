@@ -32,7 +32,7 @@ from telephony.desk.screenpop import screen_pop
 
 from .base import ViewContext
 from .desk_status import Words
-from .display import node_type_label, show
+from .display import node_type_label, show, trail_outcome
 from .list_view import format_rows
 from .process_panel import time_left
 
@@ -240,9 +240,12 @@ class CallPanel:
             self.search_input.value = pop["caller_number"]
             self.results.clear()
         rows = [{"id": i, **step} for i, step in enumerate(pop["trail"])]
+        nodes = {row["node"] for row in rows}
         for row in rows:
             row["rule"] = row["rule"] or row["choice"]
             row["type"] = node_type_label(row.get("type"), self.t.language)
+            if row["next"] not in nodes:  # not the next node: the engine's outcome, worded for the user
+                row["next"] = trail_outcome(row["next"], self.t.language)
         self.trail.rows = rows
         self.related.set_visibility(pop["customer"] is not None)
         self.history.rows = pop["history_rows"] if pop["customer"] is not None else []

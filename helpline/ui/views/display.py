@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -76,3 +77,29 @@ def node_type_label(node_type: str | None, language: str) -> str:
         return ""
     key = f"designer.ivr.type.{node_type}"
     return catalogue(language).get(key) or catalogue("en").get(key) or node_type
+
+
+OUTCOMES: tuple[tuple[re.Pattern[str], str], ...] = tuple((re.compile(pattern), key) for pattern, key in (
+    (r"caller hung up", "caller_hung_up"), (r"channel failed", "channel_failed"), (r"failed", "failed"),
+    (r"nothing to say", "nothing_to_say"), (r"timeout", "timeout"), (r"retries exhausted", "retries_exhausted"),
+    (r"no rule matched", "no_rule_matched"), (r"found", "found"), (r"not found", "not_found"),
+    (r"no active outage", "no_outage"), (r"blocked: (?P<why>.*)", "blocked"),
+    (r"accepted on attempt (?P<n>\d+)", "accepted"), (r"(?P<n>\d+) wrong entries", "wrong_entries"),
+    (r"(?P<n>\d+) notice\(s\)", "notices"), (r"recorded \((?P<how>.*)\)", "recorded"),
+    (r"to queue (?P<queue>.*)", "to_queue"), (r"call back (?P<number>.*)", "call_back"),
+    (r"hook chose (?P<target>.*)", "hook_chose"), (r"answered by agent (?P<agent>.*)", "answered_by"),
+    (r"transferred to (?P<target>.*) \((?P<status>.*)\)", "transferred"),
+))
+"""The IVR engine's trail outcomes (English log wording) → ``ivr.outcome.<key>`` with the captured values."""
+
+
+def trail_outcome(text: str | None, language: str) -> str:
+    """A trail step's outcome in the user's words; a wording the table does not know stays as it is."""
+    if not text:
+        return ""
+    for pattern, key in OUTCOMES:
+        found = pattern.fullmatch(text)
+        if found is not None:
+            words = catalogue(language).get(f"ivr.outcome.{key}") or catalogue("en").get(f"ivr.outcome.{key}")
+            return words.format(**found.groupdict()) if words else text
+    return text

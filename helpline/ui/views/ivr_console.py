@@ -23,7 +23,7 @@ from telephony.switch.simulated import SimulatedSwitch
 
 from ..i18n import label, t
 from .base import ViewContext
-from .display import node_type_label
+from .display import node_type_label, trail_outcome
 
 KEYS = "123456789*0#"
 _ENGINES: dict[int, IvrEngine] = {}
@@ -160,7 +160,8 @@ class IvrConsole:
             rows = [{"id": i, "node": s.get("node"), "type": node_type_label(s.get("type"), language),
                      "digits": " ".join(s.get("digits") or []),
                      "rule": (s.get("rule") or {}).get("source", "") if isinstance(s.get("rule"), dict) else "",
-                     "next": s.get("next") or s.get("outcome") or ""} for i, s in enumerate(outcome.trail)]
+                     "next": s.get("next") or trail_outcome(s.get("outcome"), language)}
+                    for i, s in enumerate(outcome.trail)]
             ui.table(columns=columns, rows=rows, row_key="id").classes("w-full ivr-trail").props("flat dense bordered")
 
 
