@@ -42,6 +42,7 @@ class FieldError:
             "errors.retired": "'{code}' is retired and cannot be chosen any more",
             "errors.unique": "another record already has this value",
             "errors.link": "no {entity} record '{value}'",
+            "errors.link_level": "'{value}' is not a {entity} of level {level}",
             "errors.rule": "{message}",
         }
         return templates.get(self.key, self.key).format(**self.params)
