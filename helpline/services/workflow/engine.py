@@ -43,6 +43,7 @@ from helpline.security.actor import Actor, PermissionDenied
 from helpline.security.audit import audit
 
 from .directory import Directory
+from .figures import Figures
 from .sla import NoticeHook, SlaService
 
 if TYPE_CHECKING:
@@ -118,6 +119,10 @@ class WorkflowService:
         self.sla = SlaService(self)
         """Service-level deadlines and timers (``helpline.services.workflow.sla``); its listener runs first."""
         self.listeners.append(self.sla.on_event)
+        self.figures = Figures(self)
+        """Response and resolution minutes and on-time stamped on the record for query screens (its listener
+        runs after the service-level one: ``helpline.services.workflow.figures``)."""
+        self.listeners.append(self.figures.on_event)
         self._compiled: dict[tuple[str, str], Any] = {}
 
     # -- which process --------------------------------------------------------------------------------
