@@ -202,6 +202,9 @@ class RecordService:
             elif f.level and hasattr(target, "level") and \
                     not target.select(target.id).where((key == value) & (target.level == f.level)).exists():
                 errors[name] = FieldError("errors.link_level", {"entity": f.link, "value": value, "level": f.level})
+            elif f.level and hasattr(target, "level") and \
+                    not target.select(target.id).where((key == value) & (target.level == f.level)).exists():
+                errors[name] = FieldError("errors.link_level", {"entity": f.link, "value": value, "level": f.level})
         errors.update(self.platform.validation_errors(entity, {**record, **values}, only=set(values)))
         return errors
 
