@@ -87,20 +87,24 @@ def _write(names: list[str], title: str, body: str, link: tuple[str, int] | None
     users = {u.username: u for u in User.select(User.username, User.email, User.phone, User.active)
              .where(User.username.in_(names))}
     now = utcnow()
-    ids: list[int] = []
     entity, record_id = link if link is not None else (None, None)
-    for name in names:
-        notice = Notice.create(username=name, kind=kind, title_key=title, body_key=body, params=params or {},
-                               entity=entity, record_id=record_id, created_at=now)
-        ids.append(notice.id)
+    rows = [{"username": name, "kind": kind, "title_key": title, "body_key": body, "params": params or {},
+             "entity": entity, "record_id": record_id, "created_at": now} for name in names]
+    written = Notice.insert_many(rows).returning(Notice.id, Notice.username).tuples().execute()  # one round trip
+    id_of = {str(r[1]): int(r[0]) for r in written}  # RETURNING's order is not promised: by username (unique)
+    ids = [id_of[name] for name in names]
+    outbox: list[dict[str, Any]] = []
+    for name, notice_id in zip(names, ids, strict=True):
         user = users.get(name)
         if user is None or not user.active:
             continue
         for channel, _sender in channels:
             address = {"email": user.email, "sms": user.phone}.get(channel, name)
             if address:
-                NoticeDelivery.create(notice_id=notice.id, channel=channel, address=address, next_attempt_at=now,
-                                      created_at=now)
+                outbox.append({"notice_id": notice_id, "channel": channel, "address": address, "next_attempt_at": now,
+                               "created_at": now})
+    if outbox:
+        NoticeDelivery.insert_many(outbox).execute()
     after_commit(lambda: _announce(names))
     return ids
 
