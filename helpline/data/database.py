@@ -35,9 +35,10 @@ SQLITE_PRAGMAS = {
 
 
 #: Connections per process when ``HELPLINE_DB_POOL`` is not set. Measured with bench/bench_ivr.py (200
-#: concurrent calls plus web users): SQLite serialises writers, so a small pool that queues threads in
-#: Python beats many connections retrying SQLite's busy handler; PostgreSQL gains up to about the cores.
-DEFAULT_POOL = {"sqlite": 8, "postgresql": 16}
+#: overlapping calls plus web users, pools of 2 to 32; bench/README.md): with the writers queued in the process
+#: (:func:`write_transaction`) SQLite's readers gain up to 16, smaller pools made calls wait for a connection
+#: (first-turn p99 200 ms at 2); PostgreSQL was best at 8–16 and worse at 32 (more backends than cores).
+DEFAULT_POOL = {"sqlite": 16, "postgresql": 16}
 #: Seconds a unit of work waits for a pooled connection before :class:`DatabaseBusy` (``HELPLINE_DB_POOL_WAIT``).
 DEFAULT_POOL_WAIT = 10
 

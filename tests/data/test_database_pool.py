@@ -68,7 +68,7 @@ def test_past_the_wait_a_clear_error(small_pool: None) -> None:
 
 
 def test_pool_settings_from_the_environment() -> None:
-    assert pool_settings("sqlite", {}) == (8, 10)
+    assert pool_settings("sqlite", {}) == (16, 10)
     assert pool_settings("postgresql", {"HELPLINE_DB_POOL": "30", "HELPLINE_DB_POOL_WAIT": "4"}) == (30, 4)
     with pytest.raises(DatabaseUrlError, match="HELPLINE_DB_POOL='0'"):
         pool_settings("sqlite", {"HELPLINE_DB_POOL": "0"})
