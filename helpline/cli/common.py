@@ -48,13 +48,15 @@ def start_router(platform: Platform, settings: Settings) -> Any:
     """The platform's live router (agents from the database, statuses restored) and the agent functions on
     the call control of ``settings`` (Asterisk's AMI, else the simulated phones), running; None after
     printing why the call control cannot start (e.g. the manager refused the credentials)."""
+    from helpline.services.notices import configure
     from telephony.control.factory import ControlStartupError, make_call_control
     from telephony.desk.service import DeskService
     from telephony.router.service import RouterService
 
     try:
+        configure(settings)  # the notice channels' settings, checked before anything starts
         control = make_call_control(settings)
-    except ControlStartupError as exc:
+    except (ControlStartupError, ValueError) as exc:
         print(f"helpline: {exc}", file=sys.stderr)
         return None
     router = RouterService.from_platform(platform).start()

@@ -20,6 +20,7 @@ from aiosmtpd.controller import Controller
 from apscheduler.triggers.interval import IntervalTrigger
 from conftest import actor
 
+from helpline.config import Settings
 from helpline.data.base import utcnow
 from helpline.data.database import db, session, write_transaction
 from helpline.data.notices import Notice, NoticeDelivery
@@ -268,6 +269,16 @@ def test_bad_settings_are_refused_with_a_reason() -> None:
     assert parse_channels("transition= *=email") == {"transition": [], "*": ["email"]}
     with pytest.raises(ValueError, match="needs a kind"):
         notify(["tech1"], "x", kind="")
+    for bad, why in (({"HELPLINE_SMS_FORMAT": "xml"}, "must be json or form"),
+                     ({"HELPLINE_SMS_URL": "file:///etc/passwd"}, "must be an http"),
+                     ({"HELPLINE_NOTICE_MAX_ATTEMPTS": "0"}, "at least 1"),
+                     ({"HELPLINE_NOTICE_CHANNELS": "sla_breach"}, "is not kind=channel")):
+        with pytest.raises(ValueError, match=why):
+            DeliveryConfig.from_settings(Settings.from_env(bad))
+    good = DeliveryConfig.from_settings(Settings.from_env({
+        "HELPLINE_SMTP_HOST": "mail.centre", "HELPLINE_SMTP_PORT": "587", "HELPLINE_SMTP_STARTTLS": "1"}))
+    assert (good.smtp_host, good.smtp_port, good.smtp_starttls) == ("mail.centre", 587, True)
+    assert good.channels_for("sla_breach") == ["email", "sms"] and good.channels_for("transition") == ["email"]
     assert isinstance(parse_cron("@every 30s"), IntervalTrigger)  # the delivery job's schedule
     with pytest.raises(SchedulerError, match="@every <seconds>s"):
         parse_cron("@every 2m")
