@@ -91,7 +91,7 @@ class InboxService:
         for flow in self.workflows.workflows(entity):
             states = [s.name for s in flow.states if s.kind == "open"]
             if states:
-                parts.append((WI.workflow == flow.name) & WI.state.in_(states))
+                parts.append((WI.workflow.concat("") == flow.name) & WI.state.concat("").in_(states))  # filters
         if not parts:
             return None
         out = parts[0]
@@ -109,7 +109,9 @@ class InboxService:
         if box not in BOXES:
             raise ValueError(f"no inbox '{box}' (one of {', '.join(BOXES)})")
         viewer = viewer or self.viewer(actor)
-        base = (WI.entity == entity) & WI.closed_at.is_null()
+        # ``entity || ''``: the entity is a filter, never the index to walk (SQLite's planner would otherwise
+        # walk (entity, record_id) over every instance rather than the assignee's or department's rows)
+        base = (WI.entity.concat("") == entity) & WI.closed_at.is_null()
         departments = viewer.departments
         mine = WI.assignee.in_(viewer.keys)
         if box == "mine":
@@ -121,8 +123,11 @@ class InboxService:
         opened = self._open_states(entity)
         if opened is None:
             return None
-        who = (mine | WI.department.in_(departments)) if departments else mine
-        return base & opened & who
+        # open rows through the assignee's and the departments' (x, closed_at) index ranges — an OR of two
+        # ranges, with no other term an index could serve (SQLite would walk every open row instead)
+        is_open = WI.closed_at.is_null()
+        who = (mine & is_open) | (WI.department.in_(departments) & is_open) if departments else mine & is_open
+        return (WI.entity.concat("") == entity) & who & opened
 
     def _select(self, actor: Actor, box: str, entity: str, now: datetime | None, *fields: Any,
                 viewer: _Viewer | None = None) -> Any:

@@ -62,6 +62,9 @@ class InboxView:
                     "label": label(f.label if (f := self.entity.any_field(c)) else None, c)} for c in self.cols]
         columns += [{"name": k, "field": k, "align": "left", "label": t(f"inbox.col.{k}")}
                     for k in ("state", "department", "assignee", "due", "left")]
+        for column in columns:  # codes, cities and times on one line; titles and names wrap
+            if column["name"] in ("order_no", "city", "due", "left"):
+                column["classes"] = column["headerClasses"] = "text-no-wrap"
         self.table = ui.table(columns=columns, rows=[], row_key="id").classes("w-full") \
             .props(f'flat dense bordered wrap-cells no-data-label="{t("inbox.empty")}"').mark(f"inbox-{box}")
         self.table.add_slot("body-cell-left", '''
