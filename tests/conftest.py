@@ -3,6 +3,10 @@ platform on the demo metadata, and small metadata directories written per test.
 
 ``HELPLINE_TEST_PG`` is a server URL such as ``postgresql://postgres@127.0.0.1:5433/postgres``; each test
 gets a fresh database on it. Under ``CI=true`` a missing server is an error, not a skip.
+
+Markers: ``postgres`` on every PostgreSQL case of ``db_url``; ``browser`` on the real-Chromium tests (their
+modules); ``slow`` on the tests of ``tests/slow_tests.txt`` (measured, written by ``tests/slow_list.py``) and
+on modules that say so. The fast loop is ``python -m pytest -m "not slow and not browser"``.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ DEMO_METADATA = ROOT / "metadata"
 PG_SERVER = os.environ.get("HELPLINE_TEST_PG", "")
 IN_CI = os.environ.get("CI", "").lower() == "true"
 _counter = itertools.count()
+SLOW_TESTS = ROOT / "tests" / "slow_tests.txt"
 
 
 def _pg_admin(sql: str) -> None:
@@ -57,6 +62,16 @@ def _fresh_pg_url() -> Iterator[str]:
 def pytest_addoption(parser: pytest.Parser) -> None:
     # NiceGUI's plugin declares it, but registers only when tests/ui is collected (tests/ui/conftest.py)
     parser.addini("main_file", "the NiceGUI app file the UI tests run", default="main.py")
+
+
+@pytest.hookimpl(tryfirst=True)  # before -m deselects
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark the measured slow tests (``tests/slow_tests.txt``) ``slow``."""
+    lines = SLOW_TESTS.read_text(encoding="utf-8").splitlines() if SLOW_TESTS.exists() else []
+    slow = {line.split("#", 1)[0].strip() for line in lines} - {""}
+    for item in items:
+        if item.nodeid.split("[", 1)[0] in slow:
+            item.add_marker(pytest.mark.slow)
 
 
 def backends() -> list[str]:
