@@ -133,7 +133,7 @@ async def test_add_item_grant_publish_agent_sees_it_and_roll_back(user: User, cr
     table.selected = [row]  # type: ignore[attr-defined]
     user.find(marker="designer-rollback").click()
     await until(lambda: found(user, "designer-rollback-referrer"), "the objects still referring to the item")
-    await user.should_see(content=f"role 'agent': rolled back with it to revision {agent_before.id}")
+    await user.should_see(content=f"Roles · agent: rolled back with it to revision {agent_before.id}")
     await user.should_see(content="HL-E207 unknown menu 'main.new_item'")
     await user.should_see(content="Roll back all 2 together")
     await confirmed(user, "designer-rollback-ok")

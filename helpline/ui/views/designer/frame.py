@@ -304,7 +304,7 @@ class DesignerFrame:
     async def discard(self) -> None:
         """Ask first (unpublished changes are lost), then drop the author's draft of this object."""
         with ui.dialog() as dialog, ui.card().mark("designer-discard-confirm"):
-            ui.label(t("designer.discard_confirm", kind=self.kind, name=self.name))
+            ui.label(t("designer.discard_confirm", kind=t(f"designer.kind.{self.kind}"), name=self.name))
 
             async def confirm() -> None:
                 dialog.close()

@@ -78,7 +78,8 @@ class HistoryPanel:
             return
         assert plan is not None
         with ui.dialog() as dialog, ui.card().classes("min-w-[36rem] max-w-[60rem]").mark("designer-rollback-confirm"):
-            ui.label(t("designer.history.confirm_title", kind=frame.kind, name=frame.name, revision=chosen)) \
+            ui.label(t("designer.history.confirm_title", kind=t(f"designer.kind.{frame.kind}"), name=frame.name,
+                       revision=chosen)) \
                 .classes("text-h6")
             ui.label(t("designer.history.confirm_text"))
             if plan.referrers:
@@ -87,7 +88,7 @@ class HistoryPanel:
                     fate = t("designer.history.referrer_back", revision=ref.revision) if ref.revision is not None \
                         else t("designer.history.referrer_stuck")
                     with ui.column().classes("gap-0 pl-2").mark("designer-rollback-referrer"):
-                        ui.label(f"{ref.kind} '{ref.name}': {fate}").classes("font-medium")
+                        ui.label(f"{t(f'designer.kind.{ref.kind}')} · {ref.name}: {fate}").classes("font-medium")
                         for problem in ref.problems:
                             ui.label(f"{problem.id} {problem.message}").classes("text-caption text-negative")
             if plan.blocking:
