@@ -10,6 +10,7 @@ from . import (  # noqa: F401 - each registers itself
     query_designer,
     role_designer,
     screen_designer,
+    sla_designer,
     workflow_designer,
 )
 from .editor import EDITORS
