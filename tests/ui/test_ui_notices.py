@@ -10,7 +10,7 @@ import threading
 
 from nicegui import ui
 from nicegui.testing import User
-from ui_helpers import log_in, see
+from ui_helpers import loaded_table, log_in, see
 
 from helpline.data.database import session, write_transaction
 from helpline.data.notices import Notice, NoticeDelivery
@@ -113,3 +113,17 @@ async def test_the_profile_sets_where_notices_go(user: User, ui_platform: Platfo
     with session():
         row = UserRow.get(UserRow.username == "agent1")
     assert (row.email, row.phone) == ("agent1@centre.test", "13800000009")
+
+
+async def test_an_administrator_sets_a_users_addresses(user: User, ui_platform: Platform) -> None:
+    await log_in(user, "admin", path="/page/users")
+    table = await loaded_table(user, "username")
+    table.selected = [next(r for r in table.rows if r["username"] == "agent2")]
+    user.find(marker="users-contact").click()
+    await user.should_see("Where agent2's notices also go", retries=100)
+    user.find(marker="notice-phone").type("+86 138 0000 0022")
+    user.find(marker="notice-contact-save").click()
+    await see(user, "Saved.")
+    with session():
+        row = UserRow.get(UserRow.username == "agent2")
+    assert (row.email, row.phone) == (None, "+8613800000022")

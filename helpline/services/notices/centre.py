@@ -16,6 +16,8 @@ from helpline.data.base import utcnow
 from helpline.data.database import after_commit, db, session, write_transaction
 from helpline.data.notices import Notice, NoticeDelivery
 from helpline.data.system import User
+from helpline.security.actor import Actor, PermissionDenied
+from helpline.security.audit import audit
 
 from .senders import DeliveryConfig
 from .texts import render
@@ -232,12 +234,26 @@ def contact(username: str) -> tuple[str, str]:
         return (user.email or "", user.phone or "") if user is not None else ("", "")
 
 
-def set_contact(username: str, email: str, phone: str) -> None:
-    """Set where ``username``'s notices go besides the notice centre (empty: not by that channel)."""
+def set_contact(username: str, email: str, phone: str, actor: Actor | None = None) -> None:
+    """Set where ``username``'s notices go besides the notice centre (empty: not by that channel). Another
+    user's (``actor`` not the user) needs ``users.manage``; the change is audited."""
     email, phone = email.strip(), phone.strip().replace(" ", "").replace("-", "")
+    if actor is not None and actor.username != username:
+        try:
+            actor.require_permission("users.manage")
+        except PermissionDenied:
+            with session():
+                audit(actor.username, "denied", entity="user", record_id=username, detail={"action": "contact"})
+            raise
     if email and not _EMAIL.match(email):
         raise ContactRejected("notices.contact.bad_email", f"'{email}' is not an e-mail address")
     if phone and not _PHONE.match(phone):
         raise ContactRejected("notices.contact.bad_phone", f"'{phone}' is not a phone number (digits, + first)")
     with session(), write_transaction():
+        before = User.get_or_none(User.username == username)
+        if before is None:
+            raise LookupError(f"there is no user '{username}'")
         User.update(email=email or None, phone=phone or None).where(User.username == username).execute()
+        audit(actor.username if actor is not None else username, "update", entity="user", record_id=username,
+              before={"email": before.email, "phone": before.phone}, after={"email": email or None,
+                                                                           "phone": phone or None})

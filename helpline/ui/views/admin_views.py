@@ -18,7 +18,7 @@ from helpline.services.metadata_store import RevisionConflict
 
 from ..i18n import catalogue, current_language, label, t
 from .base import ViewContext
-from .notices_view import contact_card
+from .notices_view import contact_card, contact_dialog
 
 
 def category_view(ctx: ViewContext) -> None:
@@ -227,11 +227,17 @@ def users_view(ctx: ViewContext) -> None:
             guarded(lambda: auth.set_active(ctx.actor, user, active))
             refresh()
 
+    def contact_of(user: str | None) -> None:
+        if user:
+            contact_dialog(ctx, user)
+
     with ui.row().classes("gap-2"):
         ui.button(t("users.create"), icon="person_add", on_click=create).props("dense")
         ui.button(t("users.reset_password"), on_click=reset).props("dense outline")
         ui.button(t("users.disable"), on_click=lambda: toggle(False)).props("dense outline")
         ui.button(t("users.enable"), on_click=lambda: toggle(True)).props("dense flat")
+        ui.button(t("notices.contact.button"), icon="contact_mail", on_click=lambda: contact_of(selected())) \
+            .props("dense flat").mark("users-contact")
     refresh()
 
 

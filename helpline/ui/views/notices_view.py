@@ -4,6 +4,7 @@ section of the scheduled-jobs page (administrators: what could not be sent, why,
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from nicegui import run, ui
@@ -126,20 +127,36 @@ def failed_deliveries_section(ctx: ViewContext) -> None:
     ui.timer(0, load, once=True)
 
 
-def contact_card(ctx: ViewContext) -> None:
-    """The profile's card: the e-mail address and mobile number the user's notices also go to."""
-    email, phone = centre.contact(ctx.actor.username)
+def contact_card(ctx: ViewContext, username: str | None = None, on_saved: Callable[[], Any] | None = None
+                 ) -> None:
+    """A card with the e-mail address and mobile number ``username``'s notices also go to (default: the
+    user's own, on the profile page; an administrator's for another user on the users page)."""
+    username = username or ctx.actor.username
+    email, phone = centre.contact(username)
     with ui.card().props("flat bordered").classes("q-mt-md"):
-        ui.label(t("notices.contact.title")).classes("text-subtitle1")
+        ui.label(t("notices.contact.title") if username == ctx.actor.username
+                 else t("notices.contact.title_of", user=username)).classes("text-subtitle1")
         email_in = ui.input(t("notices.contact.email"), value=email).props("dense").mark("notice-email")
         phone_in = ui.input(t("notices.contact.phone"), value=phone).props("dense").mark("notice-phone")
 
         def save() -> None:
             try:
-                centre.set_contact(ctx.actor.username, email_in.value or "", phone_in.value or "")
+                centre.set_contact(username, email_in.value or "", phone_in.value or "", ctx.actor)
             except centre.ContactRejected as exc:
                 ui.notify(t(exc.key), type="negative")
                 return
+            except (PermissionDenied, LookupError) as exc:
+                ui.notify(str(exc), type="negative")
+                return
             ui.notify(t("notices.contact.saved"), type="positive")
+            if on_saved is not None:
+                on_saved()
 
         ui.button(t("notices.contact.save"), on_click=save).props("dense").mark("notice-contact-save")
+
+
+def contact_dialog(ctx: ViewContext, username: str) -> None:
+    """The users page's dialog: where ``username``'s notices also go (permission ``users.manage``)."""
+    with ui.dialog() as dialog:
+        contact_card(ctx, username, on_saved=dialog.close)
+    dialog.open()

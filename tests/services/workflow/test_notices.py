@@ -27,6 +27,7 @@ from helpline.data.notices import Notice, NoticeDelivery
 from helpline.data.system import User
 from helpline.data.workflow import WorkflowInstance
 from helpline.security.actor import PermissionDenied
+from helpline.security.audit import search_audit
 from helpline.services.notices import centre, configure, mark_read, notices, notify, unread_count
 from helpline.services.notices.outbox import deliver_due, failed, retry
 from helpline.services.notices.senders import DeliveryConfig, parse_channels
@@ -295,7 +296,14 @@ def test_a_user_sets_where_notices_go(people: Platform, smtp: tuple[Controller, 
     assert centre.contact("tech1") == ("tech1@example.test", "13800000001")  # unchanged by the refusals
     centre.set_contact("tech1", " t1@centre.test ", "+86 138-0000-0002")
     assert centre.contact("tech1") == ("t1@centre.test", "+8613800000002")
-    centre.set_contact("boss1", "", "")  # no e-mail: the notice centre only
+    with pytest.raises(PermissionDenied):  # another user's addresses: administrators only
+        centre.set_contact("boss1", "evil@example.test", "", actor(people, "agent1", "agent"))
+    centre.set_contact("boss1", "", "", actor(people, "admin", "administrator"))  # the notice centre only
+    with session():
+        assert search_audit(actor="agent1", action="denied")[0]["record_id"] == "boss1"
+        change = search_audit(actor="admin", action="update", entity="user")[0]
+    assert change["before"] == {"email": "boss1@example.test", "phone": None}
+    assert change["after"] == {"email": None, "phone": None}
     notify(["tech1", "boss1"], "Line down", kind="custom")
     assert [(r.channel, r.address) for r in rows()] == [("email", "t1@centre.test")]
     assert deliver_due()["sent"] == 1 and [to for to, _ in box.messages] == [["t1@centre.test"]]
