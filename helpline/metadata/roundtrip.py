@@ -33,6 +33,7 @@ def _yaml() -> YAML:
     yaml.preserve_quotes = True
     yaml.width = 4096  # never re-wrap a long flow mapping: the line stays as it was written
     yaml.allow_unicode = True
+    yaml.brace_single_entry_mapping_in_flow_sequence = True  # [{notify: [x]}] stays, not [notify: [x]]
     return yaml
 
 
