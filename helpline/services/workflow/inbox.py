@@ -8,10 +8,12 @@
   to one of the user's departments.
 
 Each box is ``hl_wf_instance`` joined with the entity's table, the user's row scope applied through the same
-condition compiler as the lists (:func:`helpline.data.query.build_select`), open rows only (``closed_at`` is
-null), newest first (overdue: the longest overdue first). A count is capped (:data:`COUNT_CAP`) so that a menu
-label never scans an unbounded set; the indexes on ``(department, closed_at)``, ``(assignee, closed_at)`` and
-``(closed_at, resolution_due)`` keep a box's first page and count to index ranges.
+condition compiler as the lists (:func:`helpline.data.query.build_select`), open rows only (``closed_at`` is null),
+newest first (overdue: the longest overdue first). A page's count stops at :data:`COUNT_CAP` and the menu's counts
+at :data:`MENU_CAP` (``99+``, a badge), so no count scans an unbounded set: a row scope is checked row by row, and
+at 1,000,000 orders "overdue" alone can be tens of thousands of rows to check. The indexes on ``(department,
+closed_at)``, ``(assignee, closed_at)`` and ``(closed_at, resolution_due)`` keep a box's first page and count to
+index ranges.
 """
 
 from __future__ import annotations
@@ -37,7 +39,9 @@ if TYPE_CHECKING:
 
 BOXES = ("mine", "department", "overdue", "waiting")
 COUNT_CAP = 9999
-"""Counts stop here (shown as ``9999+``)."""
+"""A page's count stops here (shown as ``9999+``)."""
+MENU_CAP = 99
+"""The menu's counts stop here (shown as ``99+``)."""
 WI = WorkflowInstance
 
 
@@ -150,20 +154,24 @@ class InboxService:
 
     # -- reading --------------------------------------------------------------------------------------------
     def count(self, actor: Actor, box: str, entity: str = "work_order", now: datetime | None = None,
-              viewer: _Viewer | None = None) -> tuple[int, bool]:
-        """How many records are in ``box`` (capped at :data:`COUNT_CAP`): (count, whether capped)."""
+              viewer: _Viewer | None = None, cap: int | None = None) -> tuple[int, bool]:
+        """How many records are in ``box`` (up to ``cap``, default :data:`COUNT_CAP`): (count, whether capped)."""
+        cap = COUNT_CAP if cap is None else cap
         if not actor.can(entity, "read"):
             return 0, False
         with session():
             query = self._select(actor, box, entity, now, SQL("1"), viewer=viewer)
             if query is None:
                 return 0, False
-            inner = query.limit(COUNT_CAP + 1)
+            inner = query.limit(cap + 1)
             n = int(WI.select(fn.COUNT(SQL("*"))).from_(inner.alias("boxed")).scalar() or 0)
-        return min(n, COUNT_CAP), n > COUNT_CAP
+        return min(n, cap), n > cap
 
-    def counts(self, actor: Actor, now: datetime | None = None) -> dict[str, tuple[int, bool]]:
-        """Every box's count over the governed entities the user reads: box → (count, capped)."""
+    def counts(self, actor: Actor, now: datetime | None = None, cap: int | None = None
+               ) -> dict[str, tuple[int, bool]]:
+        """Every box's count over the governed entities the user reads, up to ``cap`` (default
+        :data:`MENU_CAP`): box → (count, capped)."""
+        cap = MENU_CAP if cap is None else cap
         now = now or utcnow()
         out: dict[str, tuple[int, bool]] = {}
         with session():
@@ -171,9 +179,9 @@ class InboxService:
         for box in BOXES:
             total, capped = 0, False
             for entity in self.entities():
-                n, c = self.count(actor, box, entity, now, viewer)
+                n, c = self.count(actor, box, entity, now, viewer, cap)
                 total, capped = total + n, capped or c
-            out[box] = (min(total, COUNT_CAP), capped or total > COUNT_CAP)
+            out[box] = (min(total, cap), capped or total > cap)
         return out
 
     def page(self, actor: Actor, box: str, entity: str = "work_order", page: int = 1, page_size: int = 25,

@@ -71,6 +71,8 @@ def test_counts_are_capped_and_pages_counted(wf_platform: Platform, monkeypatch:
     monkeypatch.setattr(inbox_mod, "COUNT_CAP", 3)
     box = inboxes(p)
     assert box.count(agent, "mine") == (3, True)
+    assert box.counts(agent)["mine"] == (5, False)  # the menu's cap is its own
+    assert box.counts(agent, cap=4)["mine"] == (4, True)
     page = box.page(agent, "mine", page_size=2)
     assert (len(page.rows), page.total, page.capped) == (2, 3, True)
     last = box.page(agent, "mine", page=3, page_size=2)
