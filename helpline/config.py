@@ -14,8 +14,8 @@
 | ami_secret | (environment only) | HELPLINE_AMI_SECRET | (empty) |
 | cookie_secure | (environment only) | HELPLINE_COOKIE_SECURE | off (on: the session cookie is Secure, for HTTPS) |
 | language | (environment only) | HELPLINE_LANGUAGE | zh_CN (the UI language of browsers asking for none we have) |
-| agi_max_sessions | (environment only) | HELPLINE_AGI_MAX_SESSIONS | 300 (FastAGI calls served at once; more are refused to the dialplan's fallback) |
-| shutdown_grace | (environment only) | HELPLINE_SHUTDOWN_GRACE | 30 (seconds calls in progress may run on after SIGTERM/SIGINT) |
+| agi_max_sessions | (environment only) | HELPLINE_AGI_MAX_SESSIONS | 300 (calls at once; more: fallback) |
+| shutdown_grace | (environment only) | HELPLINE_SHUTDOWN_GRACE | 30 (s calls may run on after SIGTERM) |
 | smtp_* (host, port, user, password, from, starttls) | (environment only) | HELPLINE_SMTP_* | no e-mail |
 | sms_url, sms_body, sms_format | (environment only) | HELPLINE_SMS_* | no SMS |
 | notice_channels, notice_max_attempts | (environment only) | HELPLINE_NOTICE_* | docs/notifications.md |

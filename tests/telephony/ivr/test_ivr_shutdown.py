@@ -126,7 +126,7 @@ def test_sigterm_lets_calls_finish_then_winds_up_the_rest(nodes: Any, tmp_path: 
         quick.format_transcript()
     # the slow one was told HELPLINE_RESULT=error (the dialplan's fallback) after its prompt
     assert slow.join(20)
-    after = slow.commands[[i for i, c in enumerate(slow.commands) if c.startswith("STREAM FILE")][0] + 1:]
+    after = slow.commands[next(i for i, c in enumerate(slow.commands) if c.startswith("STREAM FILE")) + 1:]
     assert 'SET VARIABLE "HELPLINE_RESULT" "error"' in after, slow.format_transcript()
     records = _records(tmp_path / "h.db")
     assert records[quick.uniqueid]["ended_at"] and records[quick.uniqueid]["result"] not in ("error", "interrupted")
