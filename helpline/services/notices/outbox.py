@@ -13,6 +13,7 @@ The notice itself is never touched: the notice centre has it whatever the gatewa
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
@@ -34,6 +35,8 @@ BACKOFF_S = (30, 120, 600, 3600)
 LEASE_S = 300
 """How long a claimed row is left to its pass before another may take it again (the pass died)."""
 BATCH = 200
+PASS_BUDGET_S = 20.0
+"""A pass claims no new row after this long (the job runs every 30 s)."""
 
 
 def backoff(attempts: int) -> timedelta:
@@ -97,15 +100,21 @@ def deliver_one(row_id: int, now: datetime | None = None) -> str | None:
         return status
 
 
-def deliver_due(now: datetime | None = None, limit: int = BATCH) -> dict[str, int]:
-    """One pass: every due row (oldest due first, up to ``limit``); counts of what happened."""
+def deliver_due(now: datetime | None = None, limit: int = BATCH, budget_s: float = PASS_BUDGET_S) -> dict[str, int]:
+    """One pass: the due rows (oldest due first, up to ``limit``), claiming no new one after ``budget_s``
+    seconds (a gateway that answers slowly must not hold the job for long: the rest waits for the next
+    pass, unclaimed); counts of what happened."""
+    started = time.monotonic()
     now = now or utcnow()
     with session():
         due = [r.id for r in NoticeDelivery.select(NoticeDelivery.id)
                .where(NoticeDelivery.status.in_(["pending", "sending"]) & (NoticeDelivery.next_attempt_at <= now))
                .order_by(NoticeDelivery.next_attempt_at, NoticeDelivery.id).limit(limit)]
-    counts = {"due": len(due), "sent": 0, "retry": 0, "failed": 0, "skipped": 0}
-    for row_id in due:
+    counts = {"due": len(due), "sent": 0, "retry": 0, "failed": 0, "skipped": 0, "left": 0}
+    for index, row_id in enumerate(due):
+        if time.monotonic() - started > budget_s:
+            counts["left"] = len(due) - index
+            break
         status = deliver_one(row_id, now)
         counts[{"sent": "sent", "pending": "retry", "failed": "failed"}.get(status or "", "skipped")] += 1
     return counts

@@ -10,6 +10,7 @@ import email.policy
 import json
 import socket
 import threading
+import time
 from collections.abc import Iterator
 from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -62,8 +63,10 @@ def smtp() -> Iterator[tuple[Controller, Mailbox]]:
 class SmsGateway(BaseHTTPRequestHandler):
     received: list[tuple[str, bytes]] = []
     answer = 200
+    delay = 0.0
 
     def do_POST(self) -> None:
+        time.sleep(type(self).delay)
         body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
         type(self).received.append((self.headers.get("Content-Type", ""), body))
         self.send_response(type(self).answer)
@@ -76,7 +79,7 @@ class SmsGateway(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def sms() -> Iterator[tuple[str, type[SmsGateway]]]:
-    handler = type("Gateway", (SmsGateway,), {"received": [], "answer": 200})
+    handler = type("Gateway", (SmsGateway,), {"received": [], "answer": 200, "delay": 0.0})
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -154,7 +157,7 @@ def test_email_and_sms_are_delivered_once(people: Platform, smtp: tuple[Controll
     assert sorted((r.channel, r.address, r.status) for r in rows()) == [
         ("email", "boss1@example.test", "pending"), ("email", "tech1@example.test", "pending"),
         ("sms", "13800000001", "pending")]
-    assert deliver_due() == {"due": 3, "sent": 3, "retry": 0, "failed": 0, "skipped": 0}
+    assert deliver_due() == {"due": 3, "sent": 3, "retry": 0, "failed": 0, "skipped": 0, "left": 0}
     assert deliver_due(utcnow() + timedelta(hours=2))["due"] == 0  # nothing twice
     assert sorted(to for to, _ in box.messages) == [["boss1@example.test"], ["tech1@example.test"]]
     mail = dict((to[0], text) for to, text in box.messages)
@@ -333,3 +336,17 @@ def test_an_extensions_channel_is_retried_like_the_others(people: Platform, monk
     assert sorted((s, r) for s, r, _ in got) == [("refused", "boss1"), ("sent", "boss1"), ("sent", "tech1")]
     boss_reads = next(t for s, r, t in got if r == "boss1" and s == "sent")
     assert boss_reads == "电子工单“No signal”：已派单"  # in boss1's language
+
+
+def test_a_slow_gateway_does_not_hold_the_pass(people: Platform, sms: tuple[str, type[SmsGateway]]) -> None:
+    url, gateway = sms
+    gateway.delay = 0.4
+    configure(DeliveryConfig(sms_url=url, channels=parse_channels("*=sms")))
+    with session():
+        User.update(phone="13800000002").where(User.username == "boss1").execute()
+    notify(["tech1", "boss1"], "one", kind="custom")
+    notify(["tech1", "boss1"], "two", kind="custom")
+    first = deliver_due(budget_s=0.5)
+    assert first["sent"] < 4 and first["left"] == 4 - first["sent"]  # stopped claiming after its budget
+    assert sum(r.status == "pending" and r.attempts == 0 for r in rows()) == first["left"]  # untouched, still due
+    assert deliver_due()["sent"] == first["left"] and len(gateway.received) == 4  # the next pass sends the rest
