@@ -4,7 +4,7 @@ checked (permission, department, user, region) and audited."""
 from __future__ import annotations
 
 import pytest
-from conftest import actor
+from wf_helpers import actor
 
 from helpline.data.database import session
 from helpline.data.system import User

@@ -7,7 +7,7 @@ import threading
 from typing import Any
 
 import pytest
-from conftest import actor
+from wf_helpers import actor
 
 from helpline.data.database import session
 from helpline.data.workflow import WorkflowInstance, WorkflowStep
@@ -157,7 +157,7 @@ def test_two_people_acting_at_once_the_second_is_refused(wf_platform: Platform) 
 
 
 def test_publishing_a_revision_that_drops_a_held_state(wf_platform: Platform) -> None:
-    from conftest import COMPLAINT
+    from wf_helpers import COMPLAINT
 
     from helpline.services.workflow.engine import StatesStillHeld
 

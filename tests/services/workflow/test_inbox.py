@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from conftest import actor
+from wf_helpers import actor
 
 from helpline.data.base import utcnow
 from helpline.data.database import session

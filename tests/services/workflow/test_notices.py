@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 from aiosmtpd.controller import Controller
 from apscheduler.triggers.interval import IntervalTrigger
-from conftest import actor
+from wf_helpers import actor
 
 from helpline.config import Settings
 from helpline.data.base import utcnow

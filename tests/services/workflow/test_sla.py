@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import actor
+from wf_helpers import actor
 
 import helpline.services.workflow.engine as engine_module
 from helpline.data.database import session, write_transaction
