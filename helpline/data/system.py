@@ -26,6 +26,7 @@ from .jsonfield import JSONField
 from .notices import NOTICE_MODELS
 from .workflow import WORKFLOW_MODELS
 from .series import SeriesCounter
+from .stats import STAT_MODELS
 
 
 class User(SystemModel):
@@ -123,7 +124,8 @@ class AuditEntry(SystemModel):
 
 
 SYSTEM_MODELS: list[type[Model]] = [User, UserRole, MetadataRevision, MetadataDraft, AuditEntry, Call, CallerRegion,
-                                     JobRun, SeriesCounter, *AGENT_MODELS, *WORKFLOW_MODELS, *NOTICE_MODELS]
+                                     JobRun, SeriesCounter, *AGENT_MODELS, *WORKFLOW_MODELS, *NOTICE_MODELS,
+                                     *STAT_MODELS]
 
 
 def create_system_tables() -> None:

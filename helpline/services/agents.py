@@ -27,6 +27,7 @@ from helpline.data.database import session, write_transaction
 from helpline.data.entities import rows
 from helpline.security.actor import Actor
 from helpline.security.audit import audit, field_changes
+from helpline.services.stats import add_agent_events
 
 log = logging.getLogger(__name__)
 
@@ -203,6 +204,7 @@ class RouterJournal:
             try:
                 with session(), write_transaction():
                     if agents:
+                        add_agent_events(agents)  # the interval facts, before the rows it checks duplicates in
                         AgentEvent.insert_many(agents).execute()
                     if routes:
                         CallRoute.insert_many(routes).execute()

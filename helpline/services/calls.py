@@ -22,7 +22,8 @@ from peewee import fn
 
 from helpline.data.base import utcnow
 from helpline.data.calls import Call, CallerRegion
-from helpline.data.database import session, write_transaction
+from helpline.data.database import db, session, write_transaction
+from helpline.services.stats import add_call
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +70,16 @@ def node_alive(node: str | None) -> bool | None:
     return True
 
 
+def _count(record: dict[str, Any]) -> None:
+    """Add a closing record to the interval facts in the closing transaction (a savepoint: a failure is
+    logged and leaves the close alone; ``run.py stats rebuild`` recounts)."""
+    try:
+        with db.atomic():
+            add_call(record)
+    except Exception:
+        log.exception("call %s: the statistics could not be updated", record.get("id"))
+
+
 class CallService:
     """Reads and writes ``hl_call`` and ``hl_caller_region``; plain blocking functions."""
 
@@ -87,7 +98,11 @@ class CallService:
             raise ValueError(f"unknown call fields: {', '.join(sorted(unknown))}")
         try:
             with session(), write_transaction():
-                Call.update(ended_at=utcnow(), **values).where(Call.id == call_id).execute()
+                before = Call.select().where(Call.id == call_id).dicts().first()
+                now = utcnow()
+                Call.update(ended_at=now, **values).where(Call.id == call_id).execute()
+                if before is not None and before["ended_at"] is None:  # counted once, when it closes
+                    _count({**before, **values, "ended_at": now})
         except Exception:
             log.exception("call %s: the call record could not be closed", call_id)
 
@@ -109,9 +124,14 @@ class CallService:
             raise ValueError(f"unknown call fields: {', '.join(sorted(unknown))}")
         if (call_id is None) == (uniqueid is None):
             raise ValueError("give call_id or uniqueid")
-        which = Call.id == call_id if call_id is not None else Call.uniqueid == uniqueid
+        which = (Call.id == call_id if call_id is not None else Call.uniqueid == uniqueid) & Call.ended_at.is_null()
         with session(), write_transaction():
-            return int(Call.update(ended_at=utcnow(), **values).where(which & Call.ended_at.is_null()).execute())
+            found: list[Any] = list(Call.select().where(which).order_by(Call.id).dicts())
+            now = utcnow()
+            closed = int(Call.update(ended_at=now, **values).where(which).execute())
+            for before in found:
+                _count({**before, **values, "ended_at": now})
+            return closed
 
     def get(self, call_id: int) -> dict[str, Any] | None:
         """One call record as a dict, or None."""

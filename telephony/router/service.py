@@ -30,6 +30,7 @@ from helpline.metadata.kinds.routing import Routing
 from helpline.metadata.metaset import MetadataSet
 from helpline.rules import compile_tier_strategy
 from helpline.services import agents as agent_service
+from helpline.services import stats as stat_service
 from helpline.services.platform import Platform
 
 from .clock import Clock, WallClock
@@ -157,6 +158,7 @@ class RouterService:
                       restore: bool = True) -> RouterService:
         """The router of a platform: its routing metadata, its agents, their statuses before a restart."""
         settings, policy = policy_from_metadata(platform.metadata)
+        stat_service.configure_from_metadata(platform.metadata)
         service = cls(settings, policy, clock=clock,
                       journal=agent_service.RouterJournal().start() if journal else None)
         service.load_profiles()
@@ -201,6 +203,7 @@ class RouterService:
             log.exception("the new routing metadata cannot be applied; the router keeps the previous one")
             return
         self.do(lambda r: r.reconfigure(settings, policy))
+        stat_service.configure_from_metadata(metadata)
         log.info("router: routing metadata applied (%d queues, policy %s)", len(settings.queues), policy.name)
 
     def start(self) -> RouterService:

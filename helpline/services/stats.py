@@ -1,0 +1,335 @@
+"""Interval facts: what a closed call or an agent transition adds to the statistics, kept and rebuilt.
+
+Definitions (docs/reports.md has the whole table):
+
+* a call counts in the 15-minute interval it **started** in (a call spanning two intervals counts once);
+* the **first** record of a uniqueid is the call; a later record of the same uniqueid (the caller sent back
+  into Helpline by a transfer) is a ``leg``: its talk time is added, it is never offered or answered again,
+  and the call counts one ``transfer`` (asterisk #759 counted such a call twice). A consultation and a
+  conference are agent time (``hold``, ``talking``) and never a call of their own;
+* ``abandoned_ivr``: hung up before reaching a queue; ``abandoned_queue``: hung up while queued or ringing
+  (``abandoned_short`` when within :data:`SETTINGS.short_abandon_s`); ``within``: answered with a wait up to
+  the tier's threshold (``within 20s`` in the routing's tier strategy, 20 s when unknown);
+* agent time: an event ends a spell of its ``old`` value that lasted ``duration_s``; the spell is split at
+  interval boundaries. An event already journalled (same agent, time, kind, old and new) adds nothing;
+  a late event lands in its own (past) interval.
+
+:func:`add_call` / :func:`add_agent_events` run inside the writer's transaction (the call close in
+:mod:`helpline.services.calls`, the router journal in :mod:`helpline.services.agents`); :func:`rebuild`
+deletes and recomputes a range from ``hl_call`` and ``hl_agent_event``.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from peewee import EXCLUDED, fn
+
+from helpline.data.agents import AgentEvent
+from helpline.data.calls import Call
+from helpline.data.database import session, write_transaction
+from helpline.data.stats import CALL_COUNTS, CALL_KEYS, CALL_SUMS, StatAgent, StatAgentDay, StatCall, StatCallDay
+
+INTERVAL_S = 900
+MAX_REBUILD_DAYS = 400
+
+
+@dataclass
+class StatSettings:
+    """Thresholds the facts are counted with (set from the routing when the router starts)."""
+
+    within_s: dict[str, float] = field(default_factory=dict)
+    default_within_s: float = 20.0
+    short_abandon_s: float = 5.0
+
+    def within_of(self, tier: str | None) -> float:
+        return self.within_s.get(tier or "", self.within_s.get("default", self.default_within_s))
+
+
+SETTINGS = StatSettings()
+
+
+def configure(within_s: Mapping[str, float] | None = None, *, short_abandon_s: float | None = None) -> None:
+    """Set the tiers' answer-time thresholds (tier → seconds) and the short-abandon threshold."""
+    if within_s is not None:
+        SETTINGS.within_s = dict(within_s)
+    if short_abandon_s is not None:
+        if short_abandon_s < 0:
+            raise ValueError(f"short_abandon_s must be >= 0 (got {short_abandon_s})")
+        SETTINGS.short_abandon_s = float(short_abandon_s)
+
+
+def tier_targets(metadata: Any) -> dict[str, tuple[float, float]]:
+    """Tier → (target share, within seconds) from the routing's tier strategy (``main`` first)."""
+    from helpline.metadata.kinds import Routing
+    from helpline.rules.tiers import compile_tier_strategy
+
+    routings = sorted((r for r in metadata.objects.get("routing", {}).values() if isinstance(r, Routing)),
+                      key=lambda r: (r.name != "main", r.name))
+    text = next((r.strategy for r in routings if r.strategy), None)
+    if not text:
+        return {}
+    return {name: (t.target, t.within_s) for name, t in compile_tier_strategy(text).tiers.items()}
+
+
+def configure_from_metadata(metadata: Any) -> None:
+    """Take the tiers' thresholds from the routing metadata (the router calls this when it starts and on
+    every routing change; ``stats rebuild`` before recounting)."""
+    configure({name: within for name, (_, within) in tier_targets(metadata).items()})
+
+
+def interval_of(at: datetime) -> datetime:
+    """The start of the 15-minute interval of ``at``."""
+    return at.replace(minute=at.minute - at.minute % 15, second=0, microsecond=0)
+
+
+# -- calls ---------------------------------------------------------------------------------------------
+def call_measures(record: Mapping[str, Any], *, leg: bool) -> dict[str, float]:
+    """What one closed call record adds (see the module docstring)."""
+    m: dict[str, float] = {}
+    routed = record.get("routed")
+    result = record.get("result")
+    wait = float(record.get("wait_s") or 0.0)
+    talk = float(record.get("talk_s") or 0.0)
+    if talk:
+        m["talk_s"] = talk
+    if leg:
+        m["legs"] = 1
+        return m
+    m["calls"] = 1
+    started, ended = record.get("started_at"), record.get("ended_at")
+    if isinstance(started, datetime) and isinstance(ended, datetime):
+        m["ivr_s"] = max(0.0, (ended - started).total_seconds() - wait - talk)
+    if routed:
+        m["offered"] = 1
+        m["wait_n"] = 1
+        m["wait_s"] = wait
+        if routed == "answered":
+            m["answered"] = 1
+            m["wait_answered_s"] = wait
+            if wait <= SETTINGS.within_of(record.get("tier")) + 1e-9:
+                m["within"] = 1
+        elif routed == "abandoned":
+            m["abandoned_queue"] = 1
+            m["wait_abandoned_s"] = wait
+            if wait < SETTINGS.short_abandon_s:
+                m["abandoned_short"] = 1
+        elif routed in ("timeout", "empty"):
+            m[routed] = 1
+    elif result in ("hangup", "interrupted"):
+        m["abandoned_ivr"] = 1
+    elif result == "completed":
+        m["completed"] = 1
+    if result == "callback" or record.get("callback_number"):
+        m["callbacks"] = 1
+    if result == "error":
+        m["errors"] = 1
+    return m
+
+
+def _call_key(record: Mapping[str, Any]) -> dict[str, str]:
+    return {k: str(record.get(k) or "")[:64] for k in CALL_KEYS}
+
+
+def _upsert(model: Any, key: dict[str, Any], measures: Mapping[str, float]) -> None:
+    if not measures:
+        return
+    model.insert(**key, **measures).on_conflict(
+        conflict_target=[getattr(model, k) for k in key],
+        update={getattr(model, k): getattr(model, k) + getattr(EXCLUDED, k) for k in measures},
+    ).execute()
+
+
+def _is_leg(record: Mapping[str, Any]) -> bool:
+    uniqueid = record.get("uniqueid") or ""
+    if not uniqueid:
+        return False
+    earlier = Call.select(Call.id).where((Call.uniqueid == uniqueid) & (Call.id < record["id"])).limit(1)
+    return earlier.exists()
+
+
+def add_call(record: Mapping[str, Any]) -> None:
+    """Add a call record that has just been closed (call inside the closing transaction)."""
+    leg = _is_leg(record)
+    measures = call_measures(record, leg=leg)
+    if leg:
+        first = (Call.select().where((Call.uniqueid == record["uniqueid"]) & (Call.id < record["id"]))
+                 .order_by(Call.id).limit(1).dicts().first())
+        if first is not None and not (Call.select(Call.id).where(
+                (Call.uniqueid == record["uniqueid"]) & (Call.id < record["id"]) & (Call.id > first["id"]))
+                .exists()):
+            _add(first, {"transfers": 1})  # the call's first transfer: once, on the call
+    _add(record, measures)
+
+
+def _add(record: Mapping[str, Any], measures: Mapping[str, float]) -> None:
+    started: datetime = record["started_at"]
+    key = _call_key(record)
+    _upsert(StatCall, {"interval": interval_of(started), **key, "agent": str(record.get("agent") or "")},
+            measures)
+    _upsert(StatCallDay, {"day": started.date(), **key}, measures)
+
+
+# -- agents --------------------------------------------------------------------------------------------
+def _event_key(e: Mapping[str, Any]) -> tuple[str, datetime, str, str, str]:
+    return (str(e["agent"]), e["at"], str(e.get("what") or ""), str(e.get("old") or ""), str(e.get("new") or ""))
+
+
+def spell_parts(end: datetime, seconds: float) -> list[tuple[datetime, float]]:
+    """A spell of ``seconds`` ending at ``end`` split at 15-minute boundaries: ``[(interval, seconds)]``."""
+    parts: list[tuple[datetime, float]] = []
+    start = end - timedelta(seconds=seconds)
+    cursor = end
+    while cursor > start:
+        slot = interval_of(cursor - timedelta(microseconds=1))
+        lower = max(slot, start)
+        parts.append((slot, (cursor - lower).total_seconds()))
+        cursor = lower
+    return parts
+
+
+def agent_measures(events: Iterable[Mapping[str, Any]]) -> dict[tuple[datetime, str, str, str], list[float]]:
+    """``{(interval, agent, what, value): [seconds, count]}`` of status/state events (duplicates once)."""
+    out: dict[tuple[datetime, str, str, str], list[float]] = defaultdict(lambda: [0.0, 0])
+    seen: set[tuple[str, datetime, str, str, str]] = set()
+    for e in events:
+        what, old = e.get("what"), e.get("old")
+        if what not in ("status", "state") or not old:
+            continue
+        key = _event_key(e)
+        if key in seen:
+            continue
+        seen.add(key)
+        parts = spell_parts(e["at"], max(0.0, float(e.get("duration_s") or 0.0)))
+        for i, (slot, seconds) in enumerate(parts):
+            cell = out[(slot, str(e["agent"]), str(what), str(old))]
+            cell[0] += seconds
+            if i == 0:
+                cell[1] += 1
+        if not parts:
+            out[(interval_of(e["at"]), str(e["agent"]), str(what), str(old))][1] += 1
+    return out
+
+
+def add_agent_events(events: Sequence[Mapping[str, Any]]) -> int:
+    """Add journal rows about to be written (call inside the journal's transaction, before its insert):
+    events already in ``hl_agent_event`` are left out. Returns how many were added."""
+    fresh = [e for e in events if e.get("what") in ("status", "state") and e.get("old")
+             and not AgentEvent.select(AgentEvent.id).where(
+                 (AgentEvent.agent == e["agent"]) & (AgentEvent.at == e["at"]) & (AgentEvent.what == e["what"])
+                 & (AgentEvent.old == e["old"]) & (AgentEvent.new == (e.get("new") or ""))).exists()]
+    _write_agent(agent_measures(fresh))
+    return len(fresh)
+
+
+def _write_agent(cells: Mapping[tuple[datetime, str, str, str], list[float]]) -> None:
+    days: dict[tuple[date, str, str, str], list[float]] = defaultdict(lambda: [0.0, 0])
+    for (slot, agent, what, value), (seconds, count) in cells.items():
+        _upsert(StatAgent, {"interval": slot, "agent": agent, "what": what, "value": value},
+                {"seconds": seconds, "count": int(count)})
+        day = days[(slot.date(), agent, what, value)]
+        day[0] += seconds
+        day[1] += count
+    for (d, agent, what, value), (seconds, count) in days.items():
+        _upsert(StatAgentDay, {"day": d, "agent": agent, "what": what, "value": value},
+                {"seconds": seconds, "count": int(count)})
+
+
+# -- rebuild -------------------------------------------------------------------------------------------
+def check_range(start: date, end: date) -> None:
+    if end < start:
+        raise ValueError(f"the range ends ({end}) before it starts ({start})")
+    if (end - start).days + 1 > MAX_REBUILD_DAYS:
+        raise ValueError(f"a rebuild covers at most {MAX_REBUILD_DAYS} days (asked {(end - start).days + 1}); "
+                         "rebuild a year at a time")
+
+
+def rebuild(start: date, end: date, *, batch: int = 5000) -> dict[str, int]:
+    """Delete and recompute the facts of the days ``start``..``end`` (inclusive) from the raw records.
+    Agent spells are cut at the range's edges (a spell ending after ``end`` counts up to its end)."""
+    check_range(start, end)
+    lo = datetime.combine(start, datetime.min.time())
+    hi = datetime.combine(end + timedelta(days=1), datetime.min.time())
+    calls = events = 0
+    with session(), write_transaction():
+        StatCall.delete().where((StatCall.interval >= lo) & (StatCall.interval < hi)).execute()
+        StatCallDay.delete().where((StatCallDay.day >= start) & (StatCallDay.day <= end)).execute()
+        StatAgent.delete().where((StatAgent.interval >= lo) & (StatAgent.interval < hi)).execute()
+        StatAgentDay.delete().where((StatAgentDay.day >= start) & (StatAgentDay.day <= end)).execute()
+        calls = _rebuild_calls(lo, hi)
+        events = _rebuild_agents(lo, hi, batch)
+    return {"calls": calls, "agent_events": events}
+
+
+def _rebuild_calls(lo: datetime, hi: datetime) -> int:
+    fine: dict[tuple[Any, ...], dict[str, float]] = defaultdict(lambda: defaultdict(float))
+    daily: dict[tuple[Any, ...], dict[str, float]] = defaultdict(lambda: defaultdict(float))
+    rows: list[Any] = list(Call.select().where((Call.started_at >= lo) & (Call.started_at < hi)
+                                    & Call.ended_at.is_null(False)).order_by(Call.id).dicts())
+    uniqueids = {r["uniqueid"] for r in rows if r["uniqueid"]}
+    firsts: dict[str, int] = {}
+    counts: dict[str, int] = defaultdict(int)
+    for chunk in _chunks(sorted(uniqueids), 500):
+        found: list[Any] = list(Call.select(Call.uniqueid, fn.MIN(Call.id), fn.COUNT(Call.id))
+                                .where(Call.uniqueid.in_(chunk) & Call.ended_at.is_null(False))
+                                .group_by(Call.uniqueid).tuples())
+        for uid, first, n in found:
+            firsts[str(uid)], counts[str(uid)] = int(first), int(n)
+    for r in rows:
+        uid = r["uniqueid"]
+        leg = bool(uid) and firsts.get(uid, r["id"]) < r["id"]
+        measures = call_measures(r, leg=leg)
+        if not leg and uid and counts.get(uid, 1) > 1:
+            measures["transfers"] = 1
+        key = _call_key(r)
+        for name, value in measures.items():
+            fine[(interval_of(r["started_at"]), *key.values(), str(r.get("agent") or ""))][name] += value
+            daily[(r["started_at"].date(), *key.values())][name] += value
+    names = (*CALL_COUNTS, *CALL_SUMS)
+    _insert(StatCall, ("interval", *CALL_KEYS, "agent"), fine, names)
+    _insert(StatCallDay, ("day", *CALL_KEYS), daily, names)
+    return len(rows)
+
+
+def _insert(model: Any, keys: tuple[str, ...], cells: Mapping[tuple[Any, ...], Mapping[str, float]],
+            names: tuple[str, ...]) -> None:
+    rows = [{**dict(zip(keys, key, strict=True)),
+             **{n: (int(v.get(n, 0)) if n in CALL_COUNTS else float(v.get(n, 0.0))) for n in names}}
+            for key, v in cells.items()]
+    for chunk in _chunks(rows, 200):
+        model.insert_many(chunk).execute()
+
+
+def _rebuild_agents(lo: datetime, hi: datetime, batch: int) -> int:
+    query = (AgentEvent.select().where((AgentEvent.at > lo) & (AgentEvent.at < hi + timedelta(days=1))
+                                       & AgentEvent.what.in_(["status", "state"])).order_by(AgentEvent.id))
+    cells = agent_measures(query.dicts().iterator())
+    kept = {k: v for k, v in cells.items() if lo <= k[0] < hi}
+    _write_agent_bulk(kept)
+    return sum(int(v[1]) for v in kept.values())
+
+
+def _write_agent_bulk(cells: Mapping[tuple[datetime, str, str, str], list[float]]) -> None:
+    days: dict[tuple[date, str, str, str], list[float]] = defaultdict(lambda: [0.0, 0])
+    rows = []
+    for (slot, agent, what, value), (seconds, count) in cells.items():
+        rows.append({"interval": slot, "agent": agent, "what": what, "value": value, "seconds": seconds,
+                     "count": int(count)})
+        day = days[(slot.date(), agent, what, value)]
+        day[0] += seconds
+        day[1] += count
+    for chunk in _chunks(rows, 500):
+        StatAgent.insert_many(chunk).execute()
+    day_rows = [{"day": d, "agent": a, "what": w, "value": v, "seconds": s, "count": int(c)}
+                for (d, a, w, v), (s, c) in days.items()]
+    for chunk in _chunks(day_rows, 500):
+        StatAgentDay.insert_many(chunk).execute()
+
+
+def _chunks(items: list[Any], size: int) -> Iterable[list[Any]]:
+    for i in range(0, len(items), size):
+        yield items[i:i + size]
