@@ -98,6 +98,12 @@ CATALOGUE: dict[str, Check] = {c.id: c for c in [
           "Name a transition listed under 'transitions' of the policy's workflow."),
     Check("HL-E415", "warning threshold out of range",
           "Give the warning as a per cent of the target: more than 0 and less than 100 (e.g. 80)."),
+    Check("HL-E420", "import key is not a unique mapped field",
+          "Give as 'key' a unique field of the entity (customer_no) that a column fills."),
+    Check("HL-E421", "unknown code table", "Name a table defined under 'code_tables' of the same definition."),
+    Check("HL-E422", "header alias of two columns",
+          "Each header (compared without case and spaces) may belong to one column only; remove it from one."),
+    Check("HL-E423", "unknown import definition", "Refer to an import defined under metadata/imports/."),
     Check("HL-W201", "a role reads records linked to a scoped entity without any scope",
           "Give the role a scope on this entity, or a (scoped) read grant on the linked entity: records linked to "
           "it then take its scope."),

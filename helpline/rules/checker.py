@@ -33,7 +33,7 @@ from .types import (
 )
 from .uses import Use
 
-FUNCTIONS = ("min", "max", "abs", "round", "len", "lower", "upper")
+FUNCTIONS = ("min", "max", "abs", "round", "len", "lower", "upper", "trim", "digits", "part", "replace")
 
 
 @dataclass
@@ -303,6 +303,11 @@ class Checker:
         if f == "len":
             ok = n == 1 and types[0].kind in ("text", "set", "any")
             return (out, NUMBER) if ok else bad("needs one text or set")
+        if f in ("part", "replace"):
+            ok = n == 3 and all(t.kind in ("text", "any", "category") for t in types[:2]) and (
+                f == "replace" or numeric(types[2]) or types[2].is_any)
+            usage = "part(text, separator, n)" if f == "part" else "replace(text, old, new)"
+            return (out, TEXT) if ok else bad(f"write {usage}")
         ok = n == 1 and types[0].kind in ("text", "any", "category")
         return (out, TEXT) if ok else bad("needs one text")
 

@@ -280,6 +280,21 @@ def _text(fn: Callable[[str], str]) -> Callable[[Any], Any]:
     return f
 
 
+def _as_text(v: Any) -> str:
+    """A value as text for the text functions of imports (a whole float read from a sheet without ``.0``)."""
+    return str(int(v)) if isinstance(v, float) and v.is_integer() else str(v)
+
+
+def _part(text: Any, sep: Any, n: Any) -> Any:
+    """The ``n``-th (from 1; negative from the end) piece of ``text`` split at ``sep``; missing if none."""
+    pieces = _as_text(text).split(str(sep))
+    i = int(n)
+    try:
+        return pieces[i - 1 if i > 0 else i].strip() if i != 0 else None
+    except IndexError:
+        return None
+
+
 def _round(v: Any, digits: Any = None) -> Any:
     if digits is None:
         return round(v)
@@ -294,6 +309,10 @@ _FUNCS: dict[str, Callable[..., Any]] = {
     "len": len,
     "lower": _text(str.lower),
     "upper": _text(str.upper),
+    "trim": lambda v: _as_text(v).strip(),
+    "digits": lambda v: "".join(c for c in _as_text(v) if c.isdigit()),
+    "part": _part,
+    "replace": lambda t, a, b: str(t).replace(str(a), str(b)),
 }
 
 

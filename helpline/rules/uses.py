@@ -230,7 +230,13 @@ VALIDATION = Use.expression(
     "validation", {"value": "any"}, open_prefixes={"record": "any"}, description="field validation"
 )
 
-USES: Mapping[str, Use] = MappingProxyType({u.name: u for u in (IVR, TIER, QUERY, GUARD, ASSIGN, SCOPE, VALIDATION)})
+IMPORT = Use.expression(
+    "import", {"value": "any"}, open_prefixes={"row": "any"}, expect_bool=False,
+    description="import transform or cleansing: value (the column's) and row.<field> (every mapped column)",
+)
+
+USES: Mapping[str, Use] = MappingProxyType({u.name: u for u in (IVR, TIER, QUERY, GUARD, ASSIGN, SCOPE, VALIDATION,
+                                                                 IMPORT)})
 
 
 def _value_type(value: Any) -> RType:

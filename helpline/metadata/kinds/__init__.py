@@ -8,7 +8,8 @@ from .common import LANGUAGES, Label, MetaObject
 from .entity import Entity, EntityField, Validation
 from .ivr import Ivr, Prompt
 from .menu import PAGES, Menu, MenuItem
-from .placeholders import Import, Job
+from .imports import Import
+from .jobs import Job
 from .query import Pivot, Query, QueryInput
 from .role import EntityGrant, Role
 from .routing import Queue, Routing
