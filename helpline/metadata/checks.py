@@ -418,6 +418,9 @@ def cross_check(mset: MetadataSet) -> list[Problem]:
     from .sla_checks import sla_problems
 
     r.problems.extend(sla_problems(mset))
+    from .qa_checks import scorecard_problems
+
+    r.problems.extend(scorecard_problems(mset))
     from .import_checks import import_problems
 
     r.problems.extend(import_problems(mset))

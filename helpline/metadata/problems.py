@@ -104,6 +104,9 @@ CATALOGUE: dict[str, Check] = {c.id: c for c in [
     Check("HL-E422", "header alias of two columns",
           "Each header (compared without case and spaces) may belong to one column only; remove it from one."),
     Check("HL-E423", "unknown import definition", "Refer to an import defined under metadata/imports/."),
+    Check("HL-E430", "scorecard weights do not add up to 100",
+          "Give the sections weights that add up to 100 (per cent of the scorecard), and the items of each "
+          "section weights that add up to 100 (per cent of the section)."),
     Check("HL-W201", "a role reads records linked to a scoped entity without any scope",
           "Give the role a scope on this entity, or a (scoped) read grant on the linked entity: records linked to "
           "it then take its scope."),

@@ -13,6 +13,7 @@ from .jobs import Job
 from .query import Pivot, Query, QueryInput
 from .role import EntityGrant, Role
 from .routing import Queue, Routing
+from .scorecard import Scorecard
 from .screen import Column, FieldRef, RelatedList, Screen, Section
 from .sla import Sla
 from .workflow import Workflow
@@ -31,6 +32,7 @@ KINDS: dict[str, type[MetaObject]] = {
     "sla": Sla,
     "job": Job,
     "import": Import,
+    "scorecard": Scorecard,
 }
 """Kind name to model, in dependency order (entities first)."""
 
@@ -38,6 +40,7 @@ FOLDERS: dict[str, str] = {
     "entity": "entities", "category": "categories", "screen": "screens", "query": "queries", "menu": "menus",
     "role": "roles", "ivr": "ivrs", "routing": "routings", "workflow": "workflows", "calendar": "calendars",
     "sla": "slas", "job": "jobs", "import": "imports",
+    "scorecard": "scorecards",
 }
 """Kind name to its folder under the metadata directory."""
 
@@ -46,6 +49,6 @@ KIND_OF_FOLDER = {folder: kind for kind, folder in FOLDERS.items()}
 __all__ = [
     "FOLDERS", "KINDS", "KIND_OF_FOLDER", "LANGUAGES", "PAGES", "Calendar", "Category", "CategoryNode", "Column",
     "Entity", "EntityField", "EntityGrant", "FieldRef", "Import", "Ivr", "Job", "Label", "Menu", "MenuItem",
-    "MetaObject", "Pivot", "Prompt", "Query", "QueryInput", "Queue", "RelatedList", "Role", "Routing", "Screen",
-    "Section", "Sla", "Validation", "Workflow",
+    "MetaObject", "Pivot", "Prompt", "Query", "QueryInput", "Queue", "RelatedList", "Role", "Routing", "Scorecard",
+    "Screen", "Section", "Sla", "Validation", "Workflow",
 ]
