@@ -35,7 +35,12 @@ def run(args: argparse.Namespace) -> int:
             start = model.select().count()
         gen = DemoGenerator(platform, args.seed)
         gen.seed_regions()
-        print(f"added {gen.customers(args.customers, start=start)} customers")
+        added = gen.customers(args.customers, start=start)
+        from helpline.data.text_index import rebuild
+
+        with session():
+            rebuild(platform.models, "customer")  # inserted past the record service
+        print(f"added {added} customers")
         return 0
     counts = seed_demo(platform, args.customers, args.seed)
     if "customers" not in counts:

@@ -11,9 +11,11 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 Op = Literal["eq", "ne", "lt", "le", "gt", "ge", "in", "not_in", "contains", "starts_with", "ends_with",
-             "prefix", "between", "is_empty", "not_empty", "digits", "linked"]
+             "prefix", "between", "is_empty", "not_empty", "digits", "linked",
+             "text_match"]
 """``digits``: the field's digits contain the value (any part of a phone number); ``linked``: the link field
-points at a record of another entity that meets a condition (value: :class:`helpline.data.query.Linked`)."""
+points at a record of another entity that meets a condition (value: :class:`helpline.data.query.Linked`);
+``text_match`` (on ``id``): the record's text index matches (value: :class:`helpline.data.query.TextMatch`)."""
 OPS: frozenset[str] = frozenset(Op.__args__)  # type: ignore[attr-defined]
 
 

@@ -23,6 +23,8 @@ from .conditions import FALSE, TRUE, All, AnyOf, Cmp, Cond, Not, all_of, any_of
 from .database import is_postgres
 from .entities import SYSTEM_COLUMNS, EntityModel, EntityModels
 from .entities import rows as select_rows
+from .text_index import indexed_fields, is_ready, matching_ids, synonym_groups
+from .text_tokens import query_node
 
 MAX_PAGE_SIZE = 500
 DEFAULT_COUNT_CAP = 10_000
@@ -60,6 +62,15 @@ class Linked:
     entity: str
     key: str
     where: Cond
+
+
+@dataclass(frozen=True)
+class TextMatch:
+    """The value of a ``text_match`` comparison on ``id``: the record's text index has every word of ``text``
+    in one of ``fields`` (see :mod:`helpline.data.text_index`)."""
+
+    text: str
+    fields: tuple[str, ...]
 
 
 @dataclass
@@ -154,6 +165,8 @@ class _Compiler:
             return self._linked(col, c.value)
         if c.op == "digits":
             return self._digits(c.field, str(c.value))
+        if c.op == "text_match":
+            return self._text_match(c.value)
         if self.multiple(c.field):
             return self._json_list(col, c)
         v = c.value
@@ -209,6 +222,16 @@ class _Compiler:
         found = (fn.strpos if is_postgres() else fn.instr)(inner_col, digits) > 0
         return _expr(self.model.id.in_(inner.select(inner.id).where(found)))
 
+    def _text_match(self, match: TextMatch) -> Expression:
+        """``id IN (SELECT id FROM the text index WHERE it matches)``; a text without a word matches nothing."""
+        if not isinstance(match, TextMatch):
+            raise QueryError("a 'text_match' comparison needs a TextMatch value")
+        node = query_node(match.text, synonym_groups(self.models.metadata))
+        if node is None or not match.fields:
+            return _expr(SQL("1 = 0"))
+        return _expr(NodeList((self.model.id, SQL("IN ("), matching_ids(self.entity.name, node, list(match.fields)),
+                               SQL(")"))))
+
     def _texty(self, name: str) -> bool:
         f = self.entity.field(name)
         return bool(f and f.type in ("text", "long_text", "phone", "email", "category"))
@@ -249,9 +272,12 @@ NUMBER_WORD = re.compile(r"^\+?[0-9][0-9-]{5,}$")
 
 
 def search_condition(entity: Entity, text: str | None, hidden: frozenset[str] = frozenset(), *,
-                     anywhere: bool = True) -> Cond:
+                     anywhere: bool = True, indexed: frozenset[str] = frozenset()) -> Cond:
     """Quick search: every word must be found in one of the entity's search fields (``hidden`` ones left out:
     a field masked for the caller is never searched, or its value could be enumerated).
+
+    Search fields in ``indexed`` (their text index is complete, see :mod:`helpline.data.text_index`) are
+    looked up in the text index (Chinese segmented, any part of a number); the others by ``LIKE`` as below.
 
     A word that looks like a number (a phone, card or customer number, six digits or more) is matched from
     the start of the indexed search fields — an index range instead of a scan of every row — and, with
@@ -262,27 +288,40 @@ def search_condition(entity: Entity, text: str | None, hidden: frozenset[str] = 
     if len(text) > MAX_SEARCH_LENGTH:
         raise QueryError(f"the search text is {len(text)} characters long; the quick search takes at most "
                          f"{MAX_SEARCH_LENGTH} characters")
-    fields = [f for f in entity.search_fields if f not in hidden]
-    if not fields:
+    visible = [f for f in entity.search_fields if f not in hidden]
+    if not visible:
         return FALSE
+    in_index = tuple(f for f in visible if f in indexed)
+    fields = [f for f in visible if f not in indexed]
+    if in_index and not fields:
+        return Cmp("id", "text_match", TextMatch(text, in_index))
     words = text.split()[:5]
     conditions = []
     for word in words:
+        found_in_index = [Cmp("id", "text_match", TextMatch(word, in_index))] if in_index else []
         phones = [f for f in fields if (fd := entity.field(f)) and fd.type == "phone"] if anywhere else []
-        indexed = [f for f in fields if (fd := entity.field(f)) and (fd.indexed or fd.unique) and f not in phones]
-        if NUMBER_WORD.match(word) and (indexed or phones):
+        indexed_here = [f for f in fields if (fd := entity.field(f)) and (fd.indexed or fd.unique) and f not in phones]
+        if NUMBER_WORD.match(word) and (indexed_here or phones):
             digits = word.replace("-", "")
-            conditions.append(any_of(*[Cmp(f, "prefix", digits) for f in indexed],
+            conditions.append(any_of(*found_in_index, *[Cmp(f, "prefix", digits) for f in indexed_here],
                                      *[Cmp(f, "digits", digits) for f in phones]))
         else:
-            conditions.append(any_of(*[Cmp(f, "contains", word) for f in fields]))
+            conditions.append(any_of(*found_in_index, *[Cmp(f, "contains", word) for f in fields]))
     return all_of(*conditions)
+
+
+def text_indexed(entity: Entity, search: str | None) -> frozenset[str]:
+    """The fields whose complete text index a quick search may use (a query inside the caller's session)."""
+    if not search or not search.strip() or not set(entity.search_fields) & set(indexed_fields(entity)):
+        return frozenset()
+    return frozenset(indexed_fields(entity)) if is_ready(entity) else frozenset()
 
 
 def build_select(models: EntityModels, q: ListQuery, *, anywhere: bool = True) -> tuple[Any, _Compiler]:
     entity = models.entity(q.entity)
     compiler = _Compiler(models, entity)
-    cond = all_of(q.where, q.scope, search_condition(entity, q.search, q.hidden, anywhere=anywhere))
+    cond = all_of(q.where, q.scope, search_condition(entity, q.search, q.hidden, anywhere=anywhere,
+                                                     indexed=text_indexed(entity, q.search)))
     columns = [compiler.column(c) for c in (q.columns or [])]
     model = compiler.model
     query = model.select(*([model.id, *columns] if columns else []))
@@ -298,7 +337,9 @@ def _search_anywhere(models: EntityModels, q: ListQuery) -> bool:
     if not q.search:
         return False
     entity = models.entity(q.entity)
-    if search_condition(entity, q.search, q.hidden) == search_condition(entity, q.search, q.hidden, anywhere=False):
+    indexed = text_indexed(entity, q.search)
+    if search_condition(entity, q.search, q.hidden, indexed=indexed) == \
+            search_condition(entity, q.search, q.hidden, anywhere=False, indexed=indexed):
         return False
     query, _ = build_select(models, q, anywhere=False)
     return not query.exists()

@@ -20,6 +20,7 @@ import yaml
 from helpline.data.database import session, write_transaction
 from helpline.data.entities import column
 from helpline.data.entities import rows as select_rows
+from helpline.data.text_index import rebuild_all
 from helpline.data.workflow import DepartmentMember, DepartmentRegion
 from helpline.metadata.kinds import Category, Entity
 from helpline.security.audit import audit
@@ -288,5 +289,6 @@ def seed_demo(platform: Platform, customers: int = 1000, seed: int = 7) -> dict[
     counts["contact_records"], counts["work_orders"] = gen.activity(min(customers, 5000))
     counts["knowledge_articles"] = gen.knowledge()
     with session():
+        rebuild_all(platform.models)  # the rows were bulk-inserted past the record service
         audit("system", "demo_data", detail=counts)
     return counts

@@ -14,6 +14,7 @@ import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from helpline.data import text_index
 from helpline.data.conditions import FALSE, TRUE, Cond, any_of
 from helpline.data.database import db, is_sqlite, open_database, session
 from helpline.data.entities import EntityModels
@@ -32,6 +33,7 @@ from .metadata_store import Change, MetadataStore, SyncReport
 from .notices import install as install_notices
 from .records import RecordService
 from .scheduler import Scheduler
+from .search import SearchService
 from .secrets import hash_plain_secrets
 from .values import FieldError
 from .workflow import WorkflowService
@@ -54,6 +56,7 @@ class Platform:
         self.metadata = MetadataSet()
         self.models = EntityModels(self.metadata)
         self.records = RecordService(self)
+        self.search = SearchService(self)
         self.workflows = WorkflowService(self)
         """The one workflow engine (``helpline.services.workflow``)."""
         install_notices(self)  # every transition's recipients get notices, in the transition's transaction
@@ -73,6 +76,7 @@ class Platform:
         open_database(db_url)
         with session():
             create_system_tables()
+            text_index.create_state_table()
         report = None
         if metadata_dir is not None:
             report = self.store.sync_files(metadata_dir)
@@ -99,6 +103,10 @@ class Platform:
                 if plan.steps and is_sqlite():
                     db.execute_sql("PRAGMA optimize")  # fresh planner statistics for new indexes
             hash_plain_secrets(models)
+            with session():
+                for name in text_index.ensure(models):
+                    log.warning("the text index of %s is stale and too big to rebuild at start: searches use LIKE "
+                                "until `run.py reindex --entity %s` has rebuilt it", name, name)
         with self._lock:
             self.metadata = metadata
             self.models = models

@@ -36,6 +36,7 @@ from helpline.data.query import (
     iterate_rows,
     sort_keys,
 )
+from helpline.data.text_index import indexed_fields, remove_row, write_row
 from helpline.extension_registry import RecordEvent, Refuse, registry
 from helpline.metadata.kinds import Entity, EntityField, RelatedList
 from helpline.security.actor import Actor, PermissionDenied
@@ -131,7 +132,10 @@ class RecordService:
         return frozenset(actor.masks(entity_name))
 
     def _guard(self, actor: Actor, query: ListQuery) -> None:
-        """Refuse a filter on a masked field, drop sorting by one, and keep the quick search out of them."""
+        """Refuse a filter on a masked field, drop sorting by one, and keep the quick search out of them. A NUL
+        character is dropped from the quick search (PostgreSQL text cannot hold one)."""
+        if query.search:
+            query.search = query.search.replace("\x00", "")
         hidden = self.hidden(actor, query.entity)
         if not hidden:
             return
@@ -249,6 +253,7 @@ class RecordService:
             except IntegrityError as exc:
                 raise ValidationFailed(self._unique_errors(entity, values, exc)) from exc
             row = select_rows(model.select().where(model.id == instance.id))[0]
+            write_row(entity, row)  # the text index, in this transaction: a failed save leaves no index row
             audit(actor, "create", entity=entity_name, record_id=instance.id, after=_public(row))
             if flow is not None:
                 self.platform.workflows.start(actor, flow, row)
@@ -331,6 +336,8 @@ class RecordService:
         if n != 1:
             raise StaleRecord(f"{entity.name} {before['id']} was changed meanwhile; reload it")
         after = select_rows(model.select().where(model.id == before["id"]))[0]
+        if set(changes) & set(indexed_fields(entity)):
+            write_row(entity, after)
         old, new = field_changes(_public(before), _public(after))
         audit(actor, "update", entity=entity.name, record_id=before["id"], before=old, after=new)
         return after
@@ -343,6 +350,7 @@ class RecordService:
             before = self._row(actor, entity, record_id)
             model = self.platform.models[entity_name]
             model.delete().where(model.id == record_id).execute()
+            remove_row(entity, record_id)
             audit(actor, "delete", entity=entity_name, record_id=record_id, before=_public(before))
             deleted.append(before)
 

@@ -67,6 +67,9 @@ class EntityField(Strict):
     """A numbering series (``WO{yyyyMMdd}{seq:5}``, see :mod:`helpline.metadata.series`): the server gives a new
     record the next number when it is created without a value (text fields)."""
     retired: bool = False
+    text_search: bool = False
+    """Index the field for text search (``text``, ``long_text``, ``phone`` and ``email`` fields; docs/search.md):
+    Chinese segmented, names by single characters and pairs, numbers by any part."""
 
     @model_validator(mode="after")
     def _type_specific(self) -> EntityField:
@@ -82,6 +85,9 @@ class EntityField(Strict):
             raise ValueError(f"'level' is only for fields of type link (field '{self.name}')")
         if self.multiple and self.type != "category":
             raise ValueError(f"'multiple' is only for fields of type category (field '{self.name}')")
+        if self.text_search and self.type not in TEXT_TYPES:
+            raise ValueError(f"'text_search' is only for text, long_text, phone and email fields (field "
+                             f"'{self.name}' is {self.type})")
         if self.type == "secret" and (self.unique or self.indexed or self.default is not None):
             raise ValueError(f"secret field '{self.name}' is stored hashed: it cannot be unique, indexed or have "
                              "a default")

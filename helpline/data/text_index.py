@@ -1,0 +1,274 @@
+"""The text-search index of each entity with ``text_search`` fields: SQLite FTS5 or PostgreSQL tsvector + GIN.
+
+One index table per entity, ``hl_text_<entity>``, keyed by the record id: SQLite an FTS5 table with two
+columns (``title``: the terms of the title field, ``body``: the others; bm25 weighs the title 4 to 1),
+PostgreSQL a table ``(id, doc tsvector)`` with a GIN index (the title field's terms weighted ``A``, the others
+``B``; ranked by ``ts_rank``). Terms come from :mod:`helpline.data.text_tokens`, already segmented and
+prefixed by their field, so the database's own parsers never see Chinese text or a user's syntax (the
+``simple`` behaviour: ``array_to_tsvector`` and quoted tsquery lexemes).
+
+``hl_text_state`` records per entity the indexed fields and whether the index is complete; a search uses the
+index only when it is complete for the fields the metadata declares now (otherwise the list's ``LIKE`` path
+answers until ``run.py reindex`` has rebuilt it). The record service keeps the index in the write's own
+transaction (:func:`write_row`, :func:`remove_row`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import Callable
+from typing import Any
+
+from peewee import SQL, NodeList
+
+from helpline.metadata.kinds import Entity
+from helpline.metadata.metaset import MetadataSet
+
+from .database import db, is_postgres
+from .entities import EntityModels
+from .entities import rows as select_rows
+from .text_tokens import AllOf, Node, Term, value_terms
+
+TOKENS_VERSION = "1"
+"""Bumped when :mod:`text_tokens` changes what it indexes: every index is then stale until rebuilt."""
+AUTO_REBUILD_ROWS = 20_000
+"""A stale index of at most this many records is rebuilt at start; a bigger one waits for ``run.py reindex``."""
+TITLE_WEIGHT = 4.0
+SYNONYMS = "search_synonyms"
+"""The category tree that is the synonym dictionary: each top node is a group of equal terms — its labels in
+every language and those of its children (机顶盒 = STB = set-top box)."""
+
+
+def indexed_fields(entity: Entity) -> list[str]:
+    return [f.name for f in entity.active_fields if f.text_search]
+
+
+def table(entity_name: str) -> str:
+    return f"hl_text_{entity_name}"
+
+
+def signature(entity: Entity) -> str:
+    return hashlib.sha256(f"{TOKENS_VERSION}:{entity.title_field}:{','.join(indexed_fields(entity))}".encode()
+                        ).hexdigest()[:16]
+
+
+def synonym_groups(metadata: MetadataSet) -> list[list[str]]:
+    """The synonym dictionary: groups of terms a search treats as one (retired nodes left out)."""
+    tree = metadata.categories.get(SYNONYMS)
+    if tree is None:
+        return []
+    groups: dict[str, list[str]] = {}
+    for node in tree.nodes:
+        if node.retired:
+            continue
+        root = tree.path(node.code)[0].code
+        groups.setdefault(root, []).extend(t for t in (node.label.en, node.label.zh_CN) if t)
+    return [list(dict.fromkeys(g)) for g in groups.values() if len(g) > 1]
+
+
+# -- schema and state ----------------------------------------------------------------------------
+def _create(entity_name: str) -> None:
+    t = table(entity_name)
+    if is_postgres():
+        db.execute_sql(f'CREATE TABLE IF NOT EXISTS "{t}" (id BIGINT PRIMARY KEY, doc TSVECTOR NOT NULL)')
+        db.execute_sql(f'CREATE INDEX IF NOT EXISTS "{t}_doc" ON "{t}" USING GIN (doc)')
+    else:
+        db.execute_sql(f'CREATE VIRTUAL TABLE IF NOT EXISTS "{t}" USING fts5(title, body, '
+                       "tokenize = \"unicode61 tokenchars '_'\")")
+
+
+def create_state_table() -> None:
+    db.execute_sql('CREATE TABLE IF NOT EXISTS "hl_text_state" (entity VARCHAR(100) PRIMARY KEY, '
+                   "signature VARCHAR(40) NOT NULL, ready INTEGER NOT NULL DEFAULT 0)")
+
+
+def _set_state(entity: Entity, ready: bool) -> None:
+    p = _param()
+    db.execute_sql(f'DELETE FROM "hl_text_state" WHERE entity = {p}', (entity.name,))
+    db.execute_sql(f'INSERT INTO "hl_text_state" (entity, signature, ready) VALUES ({p}, {p}, {p})',
+                   (entity.name, signature(entity), int(ready)))
+
+
+def _param() -> str:
+    return "%s" if is_postgres() else "?"
+
+
+def is_ready(entity: Entity) -> bool:
+    """Whether the entity's index is complete for the fields it declares now (inside the caller's session)."""
+    if not indexed_fields(entity):
+        return False
+    row = db.execute_sql(f'SELECT signature, ready FROM "hl_text_state" WHERE entity = {_param()}',
+                         (entity.name,)).fetchone()
+    return bool(row and row[0] == signature(entity) and row[1])
+
+
+def ensure(models: EntityModels) -> list[str]:
+    """Create the index tables; rebuild a stale small index now. Returns the entities whose index is stale
+    (bigger than :data:`AUTO_REBUILD_ROWS`: ``run.py reindex --entity E`` completes them)."""
+    create_state_table()
+    stale = []
+    for name, entity in models.metadata.entities.items():
+        if not indexed_fields(entity):
+            continue
+        _create(name)
+        if is_ready(entity):
+            continue
+        model = models[name]
+        if model.select().limit(AUTO_REBUILD_ROWS + 1).count() <= AUTO_REBUILD_ROWS:
+            rebuild(models, name)
+        else:
+            _set_state(entity, False)
+            stale.append(name)
+    return stale
+
+
+# -- writes --------------------------------------------------------------------------------------
+def documents(entity: Entity, row: dict[str, Any]) -> tuple[list[str], list[str]]:
+    """(title terms, other terms) of a record, each ``<field>_<term>``."""
+    title: list[str] = []
+    body: list[str] = []
+    for name in indexed_fields(entity):
+        terms = sorted(f"{name}_{t}" for t in value_terms(row.get(name)))
+        (title if name == entity.title_field else body).extend(terms)
+    return title, body
+
+
+PG_ROW = "(%s, setweight(array_to_tsvector(%s::text[]), 'A') || setweight(array_to_tsvector(%s::text[]), 'B'))"
+
+
+def _insert_sql(entity_name: str, row: str = PG_ROW) -> str:
+    t = table(entity_name)
+    if is_postgres():
+        return f'INSERT INTO "{t}" (id, doc) VALUES {row} ON CONFLICT (id) DO UPDATE SET doc = EXCLUDED.doc'
+    return f'INSERT INTO "{t}" (rowid, title, body) VALUES (?, ?, ?)'
+
+
+def _values(entity: Entity, row: dict[str, Any]) -> tuple[Any, ...]:
+    title, body = documents(entity, row)
+    if is_postgres():
+        return (row["id"], title, body)
+    return (row["id"], " ".join(title), " ".join(body))
+
+
+def write_row(entity: Entity, row: dict[str, Any]) -> None:
+    """Index one record (as stored) inside the caller's transaction, replacing its previous terms."""
+    if not indexed_fields(entity):
+        return
+    if not is_postgres():
+        remove_row(entity, row["id"])
+    db.execute_sql(_insert_sql(entity.name), _values(entity, row))
+
+
+def remove_row(entity: Entity, record_id: int) -> None:
+    if not indexed_fields(entity):
+        return
+    key = "id" if is_postgres() else "rowid"
+    db.execute_sql(f'DELETE FROM "{table(entity.name)}" WHERE {key} = {_param()}', (record_id,))
+
+
+def rebuild(models: EntityModels, entity_name: str, *, batch: int = 5000,
+            progress: Callable[[int, int, float], None] | None = None) -> int:
+    """Rebuild one entity's index from its table in batches (each its own transaction); the index is used
+    again once complete. Returns the number of records indexed."""
+    entity = models.entity(entity_name)
+    model = models[entity_name]
+    fields = [getattr(model, n) for n in indexed_fields(entity)]
+    if not fields:
+        return 0
+    t = table(entity_name)
+    with db.atomic():
+        create_state_table()
+        _create(entity_name)
+        _set_state(entity, False)
+        db.execute_sql(f'DELETE FROM "{t}"')
+        if is_postgres():
+            db.execute_sql(f'DROP INDEX IF EXISTS "{t}_doc"')  # built once at the end: much faster
+    total = model.select().count()
+    started = time.perf_counter()
+    done, last = 0, 0
+    sql = _insert_sql(entity_name)
+    while True:
+        rows = select_rows(model.select(model.id, *fields).where(model.id > last).order_by(model.id).limit(batch))
+        if not rows:
+            break
+        values = [_values(entity, r) for r in rows]
+        with db.atomic():
+            if is_postgres():
+                from psycopg2.extras import execute_values
+
+                with db.cursor() as cur:
+                    execute_values(cur, _insert_sql(entity_name, "%s"), values, template=PG_ROW, page_size=1000)
+            else:
+                db.connection().executemany(sql, values)
+        done += len(rows)
+        last = rows[-1]["id"]
+        if progress is not None:
+            progress(done, total, time.perf_counter() - started)
+    with db.atomic():
+        if is_postgres():
+            db.execute_sql(f'CREATE INDEX IF NOT EXISTS "{t}_doc" ON "{t}" USING GIN (doc)')
+        else:
+            db.execute_sql(f"INSERT INTO \"{t}\"(\"{t}\") VALUES ('optimize')")
+        _set_state(entity, True)
+    return done
+
+
+# -- queries -------------------------------------------------------------------------------------
+def _fts5(node: Node, fields: list[str]) -> str:
+    if isinstance(node, Term):
+        alternatives = [f'"{f}_{node.text}"' + (" *" if node.prefix else "") for f in fields]
+        return alternatives[0] if len(alternatives) == 1 else "(" + " OR ".join(alternatives) + ")"
+    glue = " AND " if isinstance(node, AllOf) else " OR "
+    return "(" + glue.join(_fts5(n, fields) for n in node.items) + ")"
+
+
+def _tsquery(node: Node, fields: list[str]) -> str:
+    if isinstance(node, Term):
+        alternatives = [f"'{f}_{node.text}'" + (":*" if node.prefix else "") for f in fields]
+        return alternatives[0] if len(alternatives) == 1 else "(" + " | ".join(alternatives) + ")"
+    glue = " & " if isinstance(node, AllOf) else " | "
+    return "(" + glue.join(_tsquery(n, fields) for n in node.items) + ")"
+
+
+def match_expression(node: Node, fields: list[str]) -> str:
+    """The database's query text for ``node`` over ``fields`` (terms are word characters only)."""
+    if not fields:
+        raise ValueError("a text search needs at least one field")
+    return _tsquery(node, fields) if is_postgres() else _fts5(node, fields)
+
+
+def matching_ids(entity_name: str, node: Node, fields: list[str]) -> Any:
+    """``SELECT id FROM the index WHERE it matches`` as a peewee node (for ``id IN (...)``)."""
+    t = table(entity_name)
+    text = match_expression(node, fields)
+    if is_postgres():
+        return NodeList((SQL(f'SELECT id FROM "{t}" WHERE doc @@ %s::tsquery', (text,)),))
+    return NodeList((SQL(f'SELECT rowid FROM "{t}" WHERE "{t}" MATCH ?', (text,)),))
+
+
+def ranked_ids(entity_name: str, node: Node, fields: list[str], candidates: list[int] | None, limit: int
+               ) -> list[tuple[int, float]]:
+    """(id, score) of the best matches, best first (higher score is better), among ``candidates`` (the ids
+    the caller may see, e.g. its row scope's matches) or among every record (None)."""
+    t = table(entity_name)
+    text = match_expression(node, fields)
+    if candidates is not None and not candidates:
+        return []
+    if is_postgres():
+        sql = (f'SELECT id, ts_rank(doc, q) AS score FROM "{t}", CAST(%s AS tsquery) AS q WHERE doc @@ q'
+               + (" AND id = ANY(%s)" if candidates is not None else "") + " ORDER BY score DESC, id LIMIT %s")
+        params: tuple[Any, ...] = (text, *([candidates] if candidates is not None else []), limit)
+    else:
+        sql = (f'SELECT rowid, -bm25("{t}", {TITLE_WEIGHT}, 1.0) AS score FROM "{t}" WHERE "{t}" MATCH ?'
+               + (" AND +rowid IN (SELECT value FROM json_each(?))" if candidates is not None else "")
+               + " ORDER BY score DESC, rowid LIMIT ?")
+        params = (text, *([json.dumps(candidates)] if candidates is not None else []), limit)
+    cursor = db.execute_sql(sql, params)
+    return [(int(r[0]), float(r[1])) for r in cursor.fetchall()]
+
+
+def rebuild_all(models: EntityModels) -> dict[str, int]:
+    """Rebuild every entity's index (after a bulk load past the record service, e.g. the demo data)."""
+    return {name: rebuild(models, name) for name, e in models.metadata.entities.items() if indexed_fields(e)}

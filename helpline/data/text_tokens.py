@@ -1,0 +1,237 @@
+"""Text search tokens: how a field value and a user's search text become index terms (see docs/search.md).
+
+Chinese has no spaces, so both sides are segmented the same way:
+
+* a run of Chinese characters gives every single character, every character pair (so a two-character name
+  or any two adjacent characters match) and the words ``jieba`` finds in it (search mode, 3 characters or
+  more: a whole word ranks above its pairs);
+* a word with digits (a phone, card or customer number) gives every suffix (it matches by any part: the
+  query asks for a suffix starting with the part, a prefix query);
+* any other word gives itself, lower-cased.
+
+Each term is stored as ``<field>_<term>`` so a search looks only in the fields the actor may see (a masked
+field is never matched). The user's text never reaches the database's query grammar: it is cut into the same
+terms (everything else — quotes, ``*``, ``NEAR(``, ``OR``, backslashes — is dropped) and the query tree
+below is rendered from them. ``jieba`` loads its dictionary lazily, once per process (about a second).
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+import unicodedata
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+RUNS = re.compile(rf"[{CJK}]+|[^\W_{CJK}]+")
+MIN_DIGITS = 1
+"""Digit suffixes of at least this length are indexed (every suffix: a query's digits match any part)."""
+MIN_PREFIX_LETTERS = 3
+"""A latin word of at least this length in a query also matches longer words (``set`` finds ``settop``)."""
+MAX_QUERY_TERMS = 24
+"""Words of a query kept (the rest are ignored: a pasted page cannot build a huge query)."""
+
+_lock = threading.Lock()
+_jieba: Any = None
+LOAD_SECONDS: float | None = None
+"""How long loading the jieba dictionary took in this process (None before the first use)."""
+
+
+def _segmenter() -> Any:
+    global _jieba, LOAD_SECONDS
+    if _jieba is None:
+        with _lock:
+            if _jieba is None:
+                import logging
+
+                import jieba
+
+                jieba.setLogLevel(logging.WARNING)
+                started = time.perf_counter()
+                tokenizer = jieba.Tokenizer()
+                tokenizer.initialize()
+                LOAD_SECONDS = time.perf_counter() - started
+                _jieba = tokenizer
+    return _jieba
+
+
+def normalise(text: str) -> str:
+    """Full-width to half-width (``１３８`` → ``138``), lower case."""
+    return unicodedata.normalize("NFKC", text).lower()
+
+
+def runs(text: str) -> list[str]:
+    return RUNS.findall(normalise(text))
+
+
+def _is_cjk(run: str) -> bool:
+    return "\u3400" <= run[0] <= "\u9fff" or "\uf900" <= run[0] <= "\ufaff"
+
+
+@lru_cache(maxsize=100_000)
+def _words(run: str) -> tuple[str, ...]:
+    """The words of 3 characters or more in a Chinese run: the run itself when short (a name), else what jieba
+    finds in search mode (cached: names and street names repeat)."""
+    if len(run) <= 4:
+        return (run,)
+    return tuple(w for w in _segmenter().cut_for_search(run) if len(w) >= 3 and w.isalnum())
+
+
+def _has_digit(run: str) -> bool:
+    return any(ch.isdigit() for ch in run)
+
+
+def value_terms(value: Any) -> set[str]:
+    """The index terms of one field value."""
+    if value is None or value == "":
+        return set()
+    if isinstance(value, (list, tuple)):
+        return set().union(*(value_terms(v) for v in value)) if value else set()
+    terms: set[str] = set()
+    for run in runs(str(value)):
+        if _is_cjk(run):
+            terms.update(run)
+            terms.update(run[i:i + 2] for i in range(len(run) - 1))
+            if len(run) >= 3:
+                terms.update(_words(run))
+        elif _has_digit(run):
+            terms.update(run[i:] for i in range(len(run) - MIN_DIGITS + 1))
+        else:
+            terms.add(run)
+    return terms
+
+
+# -- the query tree ------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Term:
+    text: str
+    prefix: bool = False
+
+
+@dataclass(frozen=True)
+class AllOf:
+    items: tuple[Node, ...]
+
+
+@dataclass(frozen=True)
+class AnyOf:
+    items: tuple[Node, ...]
+
+
+Node = Term | AllOf | AnyOf
+
+
+def _all(items: Iterable[Node]) -> Node | None:
+    kept = tuple(dict.fromkeys(items))
+    return None if not kept else kept[0] if len(kept) == 1 else AllOf(kept)
+
+
+def _any(items: Iterable[Node]) -> Node | None:
+    kept = tuple(dict.fromkeys(items))
+    return None if not kept else kept[0] if len(kept) == 1 else AnyOf(kept)
+
+
+def _run_node(run: str) -> Node | None:
+    if _has_digit(run):
+        return Term(run, prefix=True)
+    if not _is_cjk(run):
+        return Term(run, prefix=len(run) >= MIN_PREFIX_LETTERS)
+    words: list[Node] = []
+    for word in _segmenter().cut(run):
+        if len(word) <= 2:
+            words.append(Term(word))
+        else:
+            pairs = _all(Term(word[i:i + 2]) for i in range(len(word) - 1))
+            words.append(_any([Term(word), *([pairs] if pairs else [])]) or Term(word))
+    return _all(words)
+
+
+def phrase_node(text: str) -> Node | None:
+    """All words of ``text`` (None when it has none)."""
+    return _all(n for n in (_run_node(r) for r in runs(text)[:MAX_QUERY_TERMS]) if n is not None)
+
+
+def query_node(text: str, synonyms: list[list[str]] | None = None) -> Node | None:
+    """The tree a user's search text means: every word must match; a word or phrase of a synonym group
+    matches any of the group's terms. None when the text has no word at all."""
+    normal = normalise(text)
+    groups: list[Node] = []
+    for group in synonyms or []:
+        hit = next((t for t in sorted(group, key=len, reverse=True) if t and normalise(t) in normal), None)
+        if hit is None:
+            continue
+        normal = normal.replace(normalise(hit), " ")
+        alternatives = _any(n for n in (phrase_node(t) for t in group) if n is not None)
+        if alternatives is not None:
+            groups.append(alternatives)
+    return _all([*groups, *(n for n in (_run_node(r) for r in runs(normal)[:MAX_QUERY_TERMS]) if n)])
+
+
+def terms_of(node: Node | None) -> Iterator[Term]:
+    if node is None:
+        return
+    if isinstance(node, Term):
+        yield node
+    else:
+        for item in node.items:
+            yield from terms_of(item)
+
+
+def words_to_mark(text: str, synonyms: list[list[str]] | None = None) -> list[str]:
+    """The words of a search (and their synonyms) to highlight in the values found, longest first."""
+    words = set(runs(text))
+    normal = normalise(text)
+    for group in synonyms or []:
+        if any(t and normalise(t) in normal for t in group):
+            words.update(normalise(t) for t in group if t)
+    return sorted((w for w in words if w.strip()), key=len, reverse=True)
+
+
+def highlight(value: str, words: list[str]) -> list[tuple[str, bool]]:
+    """``value`` cut into (text, matched) pieces: the UI shows matched pieces marked, as plain text."""
+    if not value:
+        return []
+    folded = normalise(value)
+    if len(folded) != len(value):  # NFKC changed the length (a ligature): mark nothing rather than misplace
+        return [(value, False)]
+    marks = [False] * len(value)
+    for word in words:
+        start = folded.find(word)
+        while start >= 0 and word:
+            for i in range(start, start + len(word)):
+                marks[i] = True
+            start = folded.find(word, start + len(word))
+    pieces: list[tuple[str, bool]] = []
+    for ch, mark in zip(value, marks, strict=True):
+        if pieces and pieces[-1][1] == mark:
+            pieces[-1] = (pieces[-1][0] + ch, mark)
+        else:
+            pieces.append((ch, mark))
+    return pieces
+
+
+def snippet(pieces: list[tuple[str, bool]], width: int = 80) -> list[tuple[str, bool]]:
+    """At most about ``width`` characters around the first match (``…`` where cut)."""
+    total = sum(len(t) for t, _ in pieces)
+    if total <= width:
+        return pieces
+    first = 0
+    for text, mark in pieces:
+        if mark:
+            break
+        first += len(text)
+    start = max(0, min(first - width // 4, total - width))
+    out: list[tuple[str, bool]] = [("…", False)] if start else []
+    pos = 0
+    for text, mark in pieces:
+        lo, hi = max(start, pos), min(start + width, pos + len(text))
+        if lo < hi:
+            out.append((text[lo - pos:hi - pos], mark))
+        pos += len(text)
+    if start + width < total:
+        out.append(("…", False))
+    return out

@@ -1,0 +1,112 @@
+"""The one text search of the platform: ranked records with the matched words marked (docs/search.md).
+
+Knowledge articles, bulletins, notes, customers and work orders all search through :meth:`SearchService.search`:
+the actor's permission, row scope and masks apply exactly as in lists — a field masked for the actor is never
+matched (its terms are left out of the query, so a match cannot reveal its value), and only records in the
+actor's scope are ranked. The text is cut into index terms by :mod:`helpline.data.text_tokens` (the user's
+syntax never reaches the database), the synonym dictionary (the ``search_synonyms`` category tree) widens it,
+and the result is ranked by bm25 (SQLite FTS5) or ts_rank (PostgreSQL). Each hit carries, per matched field,
+pieces of text ``(text, matched)``: the UI shows matched pieces marked, always as plain text (never HTML).
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from helpline.data.conditions import Cmp
+from helpline.data.database import session
+from helpline.data.entities import rows as select_rows
+from helpline.data.query import MAX_SEARCH_LENGTH, ListQuery, TextMatch, build_select
+from helpline.data.text_index import indexed_fields, is_ready, ranked_ids, synonym_groups
+from helpline.data.text_tokens import highlight, query_node, snippet, words_to_mark
+from helpline.security.actor import Actor
+from helpline.security.audit import audit
+from helpline.security.masking import apply_masks
+
+if TYPE_CHECKING:
+    from .platform import Platform
+
+MAX_HITS = 200
+MAX_RANKED = 5000
+"""Matches in the actor's scope that are ranked (the first ones the index gives, when a word is that common)."""
+
+Pieces = list[tuple[str, bool]]
+
+
+class SearchInputError(ValueError):
+    """The search text cannot be searched (too long); the message names the limit."""
+
+
+@dataclass
+class Hit:
+    id: int
+    score: float
+    """Higher is better (bm25 or ts_rank; 0 when the index is being rebuilt and LIKE answered)."""
+    title: str
+    values: dict[str, Any]
+    """The record as the actor may see it (masked)."""
+    snippets: dict[str, Pieces] = field(default_factory=dict)
+    """Per field that holds a searched word: its text around the first match, cut into (text, matched)."""
+
+
+def marked_html(pieces: Pieces, tag: str = "mark") -> str:
+    """Pieces as HTML with every text escaped and matched pieces in ``<mark>`` (for a UI that wants HTML)."""
+    return "".join(f"<{tag}>{html.escape(t)}</{tag}>" if m else html.escape(t) for t, m in pieces)
+
+
+class SearchService:
+    def __init__(self, platform: Platform):
+        self.platform = platform
+
+    def fields(self, actor: Actor, entity_name: str) -> list[str]:
+        """The indexed fields ``actor`` may search (masked ones left out)."""
+        entity = self.platform.metadata.entities[entity_name]
+        hidden = self.platform.records.hidden(actor, entity_name)
+        return [f for f in indexed_fields(entity) if f not in hidden]
+
+    def search(self, actor: Actor, entity_name: str, text: str, *, limit: int = 20) -> list[Hit]:
+        """The best ``limit`` records of ``entity_name`` for ``text`` that ``actor`` may see, best first."""
+        records = self.platform.records
+        entity = records._entity(entity_name)
+        actor.require(entity_name, "read")
+        if len(text) > MAX_SEARCH_LENGTH:
+            raise SearchInputError(f"the search text is {len(text)} characters long; a search takes at most "
+                                   f"{MAX_SEARCH_LENGTH} characters")
+        limit = max(1, min(limit, MAX_HITS))
+        text = text.replace("\x00", "")  # PostgreSQL text cannot hold a NUL (the audit entry keeps the text)
+        fields = self.fields(actor, entity_name)
+        synonyms = synonym_groups(self.platform.metadata)
+        node = query_node(text, synonyms)
+        if node is None or not fields:
+            return []
+        models = self.platform.models
+        scope = records.scope(actor, entity_name)
+        masks = actor.masks(entity_name)
+        with session():
+            if is_ready(entity):
+                match = Cmp("id", "text_match", TextMatch(text, tuple(fields)))
+                within, _ = build_select(models, ListQuery(entity=entity_name, scope=scope, where=match))
+                model = models[entity_name]
+                ids = [int(r[0]) for r in within.select(model.id).order_by().limit(MAX_RANKED).tuples()]
+                scored = ranked_ids(entity_name, node, fields, ids, limit)
+            else:  # the index is being rebuilt: the list's LIKE search answers, unranked
+                query, _ = build_select(models, ListQuery(entity=entity_name, scope=scope, search=text,
+                                                          hidden=frozenset(masks)))
+                scored = [(int(r.id), 0.0) for r in query.order_by(models[entity_name].id).limit(limit)]
+            model = models[entity_name]
+            rows = {r["id"]: r for r in select_rows(model.select().where(model.id.in_([i for i, _ in scored])))}
+            if entity.audit_reads:
+                audit(actor, "search", entity=entity_name, detail={"search": text, "rows": len(scored)})
+        words = words_to_mark(text, synonyms)
+        hits = []
+        for record_id, score in scored:
+            row = rows.get(record_id)
+            if row is None:
+                continue
+            shown = apply_masks(dict(row), masks)
+            pieces = {f: snippet(highlight(str(shown[f]), words)) for f in fields if shown.get(f)}
+            title = str(shown.get(entity.title_field or "id") or record_id)
+            hits.append(Hit(record_id, score, title, shown, {f: p for f, p in pieces.items() if any(m for _, m in p)}))
+        return hits
