@@ -10,6 +10,7 @@ rules or router tests does not need.
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,8 @@ from helpline.services.auth import ensure_bootstrap_users
 from helpline.services.platform import Platform
 from helpline.ui.context import set_platform
 
+DEMO_METADATA = Path(__file__).resolve().parents[2] / "metadata"
+
 
 def pytest_configure(config: pytest.Config) -> None:
     """Register NiceGUI's plugin (global once registered; its own ``pytest_configure`` runs at once)."""
@@ -34,10 +37,14 @@ def pytest_configure(config: pytest.Config) -> None:
         config.pluginmanager.import_plugin("nicegui.testing.plugin")
 
 
-@pytest.fixture(autouse=True)
-def ui_platform(tmp_path: Path, demo_metadata: Path) -> Iterator[Platform]:
+@pytest.fixture(scope="session")
+def ui_database(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The UI tests' database, built once per session (the demo metadata, regions, 30 customers, the demo
+    users with their argon2 hashes: about a second); each test starts its platform on a copy."""
+    base = tmp_path_factory.mktemp("ui-database")
+    shutil.copytree(DEMO_METADATA, base / "metadata")
     p = Platform()
-    p.start(f"sqlite:///{tmp_path}/ui.db", str(demo_metadata))
+    p.start(f"sqlite:///{base}/ui.db", str(base / "metadata"))
     gen = DemoGenerator(p, seed=11)
     gen.seed_regions()
     gen.customers(30)
@@ -45,6 +52,18 @@ def ui_platform(tmp_path: Path, demo_metadata: Path) -> Iterator[Platform]:
                                                "HELPLINE_DEMO_PASSWORD": PASSWORD})
     with session():
         UserRow.update(language="en").execute()
+    if not db.is_closed():
+        db.close()
+    return base / "ui.db"
+
+
+@pytest.fixture(autouse=True)
+def ui_platform(tmp_path: Path, demo_metadata: Path, ui_database: Path) -> Iterator[Platform]:
+    for suffix in ("", "-wal", "-shm"):
+        if ui_database.with_name(ui_database.name + suffix).exists():
+            shutil.copyfile(ui_database.with_name(ui_database.name + suffix), tmp_path / f"ui.db{suffix}")
+    p = Platform()
+    p.start(f"sqlite:///{tmp_path}/ui.db", str(demo_metadata))
     set_platform(p)
     yield p
     if not db.is_closed():
