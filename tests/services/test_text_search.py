@@ -41,7 +41,8 @@ def people(platform: Platform) -> Platform:
     add(SYSTEM, "customer", {"customer_no": "KC", "name": "李明", "address": "长沙市岳麓区张伟路1号",
                              "phone": "13700000000", "city": "changsha"})
     add(SYSTEM, "customer", {"customer_no": "KD", "name": "王芳", "address": "株洲市天元区",
-                             "smart_card_no": "8000123456789012", "city": "zhuzhou"})
+                             "smart_card_no": "8000123456789012", "city": "zhuzhou",
+                             "remarks": "老客户，多次反映晚间信号不稳定"})
     return platform
 
 
@@ -56,6 +57,7 @@ def test_names_addresses_and_numbers_by_any_part(people: Platform) -> None:
     assert names(people, admin, "4449") == ["KA"]
     assert names(people, admin, "0123456") == ["KD"], "part of a smart card number"
     assert names(people, admin, "长沙 李明") == ["KC"], "every word must match"
+    assert names(people, admin, "信号不稳定") == ["KD"], "the remarks"
     assert names(people, admin, "赵六") == []
     # the list's quick search goes through the same index
     assert listed(people, admin, "张伟") == ["KA", "KC"]
