@@ -19,6 +19,8 @@
 | smtp_* (host, port, user, password, from, starttls) | (environment only) | HELPLINE_SMTP_* | no e-mail |
 | sms_url, sms_body, sms_format | (environment only) | HELPLINE_SMS_* | no SMS |
 | notice_channels, notice_max_attempts | (environment only) | HELPLINE_NOTICE_* | docs/notifications.md |
+| backup_dir, backup_cron, backup_keep_*, ... | (environment only) | HELPLINE_BACKUP_* | docs/operations.md |
+| error_log_size | (environment only) | HELPLINE_ERROR_LOG_SIZE | 200 (ERROR records the system page keeps) |
 """
 
 from __future__ import annotations
@@ -82,6 +84,17 @@ class Settings:
     notice_channels: str = "sla_warning=email,sms sla_breach=email,sms escalate=email,sms *=email"
     """Which channels each kind of notice goes to besides the notice centre (``*``: every other kind)."""
     notice_max_attempts: int = 5
+    backup_dir: str = "var/backups"
+    """Where ``run.py backup`` and the scheduled backup write (docs/operations.md)."""
+    backup_cron: str = "30 2 * * *"
+    """When the scheduled backup runs (crontab, in ``scheduler_timezone``; ``off``: never)."""
+    backup_keep_daily: int = 7
+    backup_keep_weekly: int = 4
+    backup_with_files: bool = False
+    """Copy the recordings and sounds folders into each backup (else they are listed with sizes)."""
+    backup_reserve_mb: int = 64
+    """Free space a backup must leave on its target, beyond its own size (else it is refused)."""
+    error_log_size: int = 200
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:

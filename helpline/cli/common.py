@@ -67,7 +67,7 @@ def start_router(platform: Platform, settings: Settings) -> Any:
     try:
         platform.scheduler = start_scheduler(platform, settings, router)
     except SchedulerError as exc:
-        print(f"helpline: HELPLINE_RECORDING_PURGE_CRON: {exc}", file=sys.stderr)
+        print(f"helpline: {exc}", file=sys.stderr)
         stop_router(platform)
         return None
     agents = len(router.router.agents)
@@ -98,8 +98,11 @@ def start_scheduler(platform: Platform, settings: Settings, router: Any) -> Any:
     from helpline.extension_registry import registry
 
     scheduler = Scheduler(settings.scheduler_timezone)
-    scheduler.add(JobSpec("recording_purge", settings.recording_purge_cron, purge_recordings,
-                          "delete call recordings past their queue's retention"))
+    try:
+        scheduler.add(JobSpec("recording_purge", settings.recording_purge_cron, purge_recordings,
+                              "delete call recordings past their queue's retention"))
+    except SchedulerError as exc:
+        raise SchedulerError(f"HELPLINE_RECORDING_PURGE_CRON: {exc}") from exc
     from helpline.services.notices import configure
     from helpline.services.notices.outbox import deliver_due
 
@@ -108,6 +111,12 @@ def start_scheduler(platform: Platform, settings: Settings, router: Any) -> Any:
                           "send notices by e-mail, SMS and extensions' channels; retry failed ones with back-off"))
     scheduler.add(JobSpec("sla_timers", "* * * * *", platform.workflows.sla.run_due,
                           "service-level warnings, breaches and escalations of work orders that are due"))
+    if settings.backup_cron.strip().lower() not in ("", "off"):
+        try:
+            scheduler.add(JobSpec("backup", settings.backup_cron, scheduled_backup(settings),
+                                  "back the database up with its manifest; keep the daily and weekly backups"))
+        except SchedulerError as exc:
+            raise SchedulerError(f"HELPLINE_BACKUP_CRON: {exc} ('off': no scheduled backup)") from exc
     for job in registry().scheduled_jobs():
         try:
             scheduler.add(JobSpec(job.name, job.cron, job.run, job.description))
@@ -115,3 +124,20 @@ def start_scheduler(platform: Platform, settings: Settings, router: Any) -> Any:
             logging.getLogger("helpline.extensions").error("extension '%s': job %s not scheduled: %s",
                                                            job.extension, job.name, exc)
     return scheduler.start()
+
+
+def scheduled_backup(settings: Settings) -> Any:
+    """The scheduled backup job of ``settings`` (``HELPLINE_BACKUP_*``): its result is the new backup's folder,
+    size and tables; a refusal (target full, not writable) fails the run with the message."""
+    from pathlib import Path
+
+    from helpline.services.backup import backup
+
+    def run() -> dict[str, Any]:
+        done = backup(settings.db, Path(settings.backup_dir), with_files=settings.backup_with_files,
+                      keep_daily=settings.backup_keep_daily, keep_weekly=settings.backup_keep_weekly,
+                      reserve_bytes=settings.backup_reserve_mb * 1024 * 1024)
+        return {"path": str(done.path), "bytes": done.manifest["bytes"], "tables": len(done.manifest["tables"]),
+                "seconds": round(done.seconds, 2), "deleted": len(done.deleted)}
+
+    return run
