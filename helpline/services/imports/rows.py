@@ -1,0 +1,196 @@
+"""Map a source's headers to fields and turn one source row into field values with its problems.
+
+Headers are matched to columns by the column's ``headers``, the field's name and its labels, compared without
+case and spaces. Each row then goes through: dates (text such as ``2024/3/5`` or ``2024年3月5日``, and Excel
+serial numbers), code tables, the transforms, the cleansing rules and finally the entity's own validation (the
+record service's :func:`clean_values`), so a row is stored exactly as a form would store it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
+from typing import Any
+
+from helpline.metadata.import_checks import header_key
+from helpline.metadata.kinds import Entity, EntityField
+from helpline.metadata.kinds.imports import Import
+from helpline.rules import compile_expression
+from helpline.rules.uses import IMPORT
+
+from .sources import SourceError
+
+
+@dataclass(frozen=True)
+class RowProblem:
+    """One problem of one row: the file's row number, the column as headed in the file, the value, the message."""
+
+    row: int
+    column: str
+    value: Any
+    message: str
+    severity: str = "error"
+    """``error`` (the row is rejected) or ``warning`` (it is loaded)."""
+
+    def text(self) -> str:
+        where = f"row {self.row}" + (f", column {self.column}" if self.column else "")
+        shown = "" if self.value in (None, "") else f" ('{self.value}')"
+        return f"{where}{shown}: {self.message}"
+
+    def as_dict(self) -> dict[str, Any]:
+        plain = isinstance(self.value, str | int | float | bool) or self.value is None
+        value = self.value if plain else str(self.value)
+        return {"row": self.row, "column": self.column, "value": value, "message": self.message,
+                "severity": self.severity}
+
+
+@dataclass
+class Mapping:
+    """Which source column fills which field."""
+
+    index: dict[str, int]
+    """field → position in the row."""
+    header: dict[str, str]
+    """field → the header as written in the file (or the field's name for a computed column)."""
+    ignored: list[str] = field(default_factory=list)
+
+
+def map_headers(definition: Import, entity: Entity, headers: list[str]) -> Mapping:
+    """The mapping of ``headers``; :class:`SourceError` when a required column is missing or two headers of the
+    file fill the same field."""
+    where = {header_key(h): i for i, h in reversed(list(enumerate(headers))) if h}
+    index: dict[str, int] = {}
+    shown: dict[str, str] = {}
+    missing: list[str] = []
+    for col in definition.columns:
+        f = entity.field(col.field)
+        names = [*col.headers, col.field]
+        if f is not None and f.label is not None:
+            names += [f.label.en, f.label.zh_CN or ""]
+        hits = sorted({where[header_key(n)] for n in names if n and header_key(n) in where})
+        if len(hits) > 1:
+            raise SourceError(f"columns {' and '.join(repr(headers[i]) for i in hits)} of the file both fill "
+                              f"field '{col.field}'; remove one")
+        if hits:
+            index[col.field], shown[col.field] = hits[0], headers[hits[0]]
+        elif col.required:
+            missing.append(f"'{col.headers[0] if col.headers else col.field}' ({col.field})")
+        else:
+            shown[col.field] = col.field
+    if missing:
+        raise SourceError(f"the file lacks the required column(s) {', '.join(missing)}; its headers are: "
+                          f"{', '.join(h for h in headers if h) or 'none'}")
+    used = set(index.values())
+    return Mapping(index, shown, [h for i, h in enumerate(headers) if h and i not in used])
+
+
+DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d", "%Y年%m月%d日", "%Y%m%d", "%Y-%m-%d %H:%M:%S",
+                "%Y/%m/%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y/%m/%d %H:%M", "%Y-%m-%dT%H:%M:%S")
+
+
+def as_date(value: Any, f: EntityField) -> Any:
+    """A date or datetime from a cell: a date, an Excel serial number or text; ValueError saying the forms."""
+    if value is None or value == "" or isinstance(value, datetime | date):
+        return value
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        from openpyxl.utils.datetime import from_excel
+
+        if not 1 <= value < 2958466:
+            raise ValueError(f"{value} is not an Excel date serial number")
+        moment = from_excel(value)
+        return moment if f.type == "datetime" else moment.date()
+    text = str(value).strip()
+    if text.isdigit() and len(text) <= 5:  # a serial number read as text
+        return as_date(int(text), f)
+    for fmt in DATE_FORMATS:
+        try:
+            moment = datetime.strptime(text, fmt)
+        except ValueError:
+            continue
+        return moment if f.type == "datetime" else moment.date()
+    raise ValueError("not a date: write it as 2024-03-05, 2024/3/5 or 2024年3月5日 (or an Excel date)")
+
+
+def _plain(value: Any) -> Any:
+    """A cell as the rules see it: whole floats as int (a phone number 13800138000.0 read from a sheet)."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str):
+        return value.strip()
+    return value
+
+
+class RowConverter:
+    """Turns rows of one source into field values for one definition (compiled once)."""
+
+    def __init__(self, definition: Import, entity: Entity, mapping: Mapping) -> None:
+        self.definition, self.entity, self.mapping = definition, entity, mapping
+        value_use = IMPORT
+        cond_use = replace(IMPORT, expect_bool=True)
+        self.transforms = {c.field: compile_expression(c.transform, value_use)
+                           for c in definition.columns if c.transform}
+        self.rules = [(r, compile_expression(r.when, cond_use),
+                       compile_expression(r.value, value_use) if r.value else None) for r in definition.cleansing]
+        self.fields = {c.field: entity.field(c.field) for c in definition.columns}
+
+    def convert(self, number: int, cells: list[Any]) -> tuple[dict[str, Any], list[RowProblem]]:
+        """The values of one row (before the entity's validation) and its problems."""
+        problems: list[RowProblem] = []
+        head = self.mapping.header
+        raw = {name: _plain(cells[i]) if i < len(cells) else None for name, i in self.mapping.index.items()}
+        values: dict[str, Any] = {}
+        for col in self.definition.columns:
+            if col.field not in self.mapping.index and col.field not in self.transforms:
+                continue
+            value = raw.get(col.field)
+            if col.field in self.transforms:
+                try:
+                    value = self.transforms[col.field].evaluate({"value": value, "row": raw})
+                except Exception as exc:
+                    problems.append(RowProblem(number, head[col.field], raw.get(col.field),
+                                               f"the transform failed: {exc}"))
+                    continue
+            f = self.fields.get(col.field)
+            if col.codes and value not in (None, ""):
+                table = self.definition.code_tables.get(col.codes, {})
+                key = str(_plain(value))
+                if key in table:
+                    value = table[key]
+                elif key not in table.values():
+                    problems.append(RowProblem(number, head[col.field], value,
+                                               f"code '{key}' is not in code table '{col.codes}'"))
+                    continue
+            if f is not None and f.type in ("date", "datetime"):
+                try:
+                    value = as_date(value, f)
+                except ValueError as exc:
+                    problems.append(RowProblem(number, head[col.field], value, str(exc)))
+                    continue
+            if f is not None and f.type in ("text", "phone", "email", "long_text", "link", "category") and \
+                    isinstance(value, int | float) and not isinstance(value, bool):
+                value = str(_plain(value))
+            if col.required and value in (None, ""):
+                problems.append(RowProblem(number, head[col.field], value, "a value is required"))
+                continue
+            values[col.field] = value
+        if any(p.severity == "error" for p in problems):
+            return values, problems
+        for rule, when, fix in self.rules:
+            message = rule.message.en if rule.message else f"cleansing rule '{rule.when}'"
+            column = head.get(rule.field or "", rule.field or "")
+            try:
+                hit = when.test({"row": values, "value": None})
+            except Exception as exc:
+                problems.append(RowProblem(number, column, None, f"cleansing rule '{rule.when}' failed: {exc}"))
+                continue
+            if not hit:
+                continue
+            shown = values.get(rule.field or "")
+            if rule.action == "reject":
+                problems.append(RowProblem(number, column, shown, message))
+            elif rule.action == "warn":
+                problems.append(RowProblem(number, column, shown, message, "warning"))
+            elif fix is not None and rule.field:
+                values[rule.field] = fix.evaluate({"row": values, "value": shown})
+                problems.append(RowProblem(number, column, shown, f"fixed: {message}", "warning"))
+        return values, problems
