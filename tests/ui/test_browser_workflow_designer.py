@@ -1,7 +1,8 @@
 """The workflow designer in real headless Chromium (issue 16's "done when"): an administrator opens the fault
 process, adds the state "waiting for parts" (kind waiting: the service-level clock pauses), an action from
 "on site" to it and one back, for technicians, and publishes; the next fault order can take them at once,
-without a restart. Screenshots of the designer at 1366x768 in English and Chinese are written to
+without a restart: the technician takes them on the order's form (the SLA clock pauses while it waits).
+Screenshots of the designer at 1366x768 in English and Chinese are written to
 ``screenshots/`` (git-ignored) for a look."""
 
 from __future__ import annotations
@@ -92,11 +93,15 @@ def test_administrator_adds_waiting_for_parts_and_the_next_order_uses_it(
                                                         "title": "no signal"}).id)
     p.workflows.take(system, "work_order", order, "dispatch")
     p.workflows.take(tech, "work_order", order, "arrive")
-    assert "wait_parts" in [a.name for a in p.workflows.actions(tech, "work_order", order)]
-    p.workflows.take(tech, "work_order", order, "wait_parts", comment="splitter ordered")
+    # the technician takes the new actions on the order's form, in the browser
+    log_in(screen, "tech1", f"/record/work_order_form/{order}")
+    click(screen, ".m-action-wait_parts")
+    until(lambda: "Waiting for parts" in element(screen, ".m-process-state").text, "the order waits for parts")
     with session():
-        assert WorkflowInstance.get(WorkflowInstance.record_id == order).state == "waiting_parts"
-    p.workflows.take(tech, "work_order", order, "parts_arrived")
+        inst = WorkflowInstance.get(WorkflowInstance.record_id == order)
+    assert inst.state == "waiting_parts" and inst.sla_state and not inst.sla_state["running"]  # clock paused
+    click(screen, ".m-action-parts_arrived")
+    until(lambda: "Technician on site" in element(screen, ".m-process-state").text, "back on site")
 
     with session():
         UserRow.update(language="zh_CN").where(UserRow.username == "admin").execute()
