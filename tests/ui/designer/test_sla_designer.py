@@ -27,11 +27,11 @@ def draft_of(p: Platform, kind: str, name: str) -> dict[str, Any]:
 async def test_a_policy_target_checked_published_and_used(user: User, ui_platform: Platform) -> None:
     p = ui_platform
     await log_in(user, "admin", path="/designer/sla/fault")
-    await user.should_see(marker="sla-response", retries=150)
-    await user.should_see(marker="designer-ok", retries=150)
+    await user.should_see(marker="sla-response", retries=300)
+    await user.should_see(marker="designer-ok", retries=300)
     retype(user, "sla-response", "ten minutes")
     await until(lambda: draft_of(p, "sla", "fault").get("response") == "ten minutes", "typed")
-    await user.should_see(marker="designer-error-HL-E106", retries=150)
+    await user.should_see(marker="designer-error-HL-E106", retries=300)
     assert any("ten minutes" in e.text for e in found(user, "designer-error-HL-E106"))
     retype(user, "sla-response", "15m")
     await until(lambda: found(user, "designer-ok"), "fixed")
@@ -49,12 +49,12 @@ async def test_a_policy_target_checked_published_and_used(user: User, ui_platfor
 async def test_a_calendar_without_hours_is_refused_beside_them(user: User, ui_platform: Platform) -> None:
     p = ui_platform
     await log_in(user, "admin", path="/designer/calendar/round_the_clock")
-    await user.should_see(marker="calendar-hours-mon", retries=150)
-    await user.should_see(marker="designer-ok", retries=150)
+    await user.should_see(marker="calendar-hours-mon", retries=300)
+    await user.should_see(marker="designer-ok", retries=300)
     for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun"):
         retype(user, f"calendar-hours-{day}", "")
         await until(lambda d=day: d not in draft_of(p, "calendar", "round_the_clock").get("hours", {}), day)
-    await user.should_see(marker="designer-error-HL-E410", retries=150)
+    await user.should_see(marker="designer-error-HL-E410", retries=300)
     retype(user, "calendar-hours-mon", "08:30-12:00, 13:30-17:30")
     await until(lambda: draft_of(p, "calendar", "round_the_clock")["hours"].get("mon")
                 == ["08:30-12:00", "13:30-17:30"], "monday")
@@ -63,4 +63,4 @@ async def test_a_calendar_without_hours_is_refused_beside_them(user: User, ui_pl
     user.find(marker="calendar-add-holidays").click()
     await until(lambda: [str(h["date"]) for h in draft_of(p, "calendar", "round_the_clock").get("holidays", [])]
                 == ["2027-10-01"], "holiday")
-    await user.should_see(marker="calendar-holidays-0-to", retries=150)
+    await user.should_see(marker="calendar-holidays-0-to", retries=300)
