@@ -424,4 +424,7 @@ def cross_check(mset: MetadataSet) -> list[Problem]:
     from .import_checks import import_problems
 
     r.problems.extend(import_problems(mset))
+    from .report_checks import report_problems
+
+    r.problems.extend(report_problems(mset))
     return r.problems

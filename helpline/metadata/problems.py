@@ -104,6 +104,13 @@ CATALOGUE: dict[str, Check] = {c.id: c for c in [
     Check("HL-E422", "header alias of two columns",
           "Each header (compared without case and spaces) may belong to one column only; remove it from one."),
     Check("HL-E423", "unknown import definition", "Refer to an import defined under metadata/imports/."),
+    Check("HL-E440", "unknown report measure",
+          "Use a measure of the report's source (docs/reports.md lists those of calls and agents)."),
+    Check("HL-E441", "unknown report dimension",
+          "Group and filter by a dimension of the report's source (docs/reports.md lists them)."),
+    Check("HL-E442", "report without a period",
+          "Add an input '{name: period, dimension: day, op: between, required: true}'."),
+    Check("HL-E443", "chart measure not in the report", "Draw one of the report's measures, or add it."),
     Check("HL-E430", "scorecard weights do not add up to 100",
           "Give the sections weights that add up to 100 (per cent of the scorecard), and the items of each "
           "section weights that add up to 100 (per cent of the section)."),

@@ -11,6 +11,7 @@ from .menu import PAGES, Menu, MenuItem
 from .imports import Import
 from .jobs import Job
 from .query import Pivot, Query, QueryInput
+from .report import Report, ReportInput
 from .role import EntityGrant, Role
 from .routing import Queue, Routing
 from .scorecard import Scorecard
@@ -33,6 +34,7 @@ KINDS: dict[str, type[MetaObject]] = {
     "job": Job,
     "import": Import,
     "scorecard": Scorecard,
+    "report": Report,
 }
 """Kind name to model, in dependency order (entities first)."""
 
@@ -40,6 +42,7 @@ FOLDERS: dict[str, str] = {
     "entity": "entities", "category": "categories", "screen": "screens", "query": "queries", "menu": "menus",
     "role": "roles", "ivr": "ivrs", "routing": "routings", "workflow": "workflows", "calendar": "calendars",
     "sla": "slas", "job": "jobs", "import": "imports",
+    "report": "reports",
     "scorecard": "scorecards",
 }
 """Kind name to its folder under the metadata directory."""
@@ -49,6 +52,7 @@ KIND_OF_FOLDER = {folder: kind for kind, folder in FOLDERS.items()}
 __all__ = [
     "FOLDERS", "KINDS", "KIND_OF_FOLDER", "LANGUAGES", "PAGES", "Calendar", "Category", "CategoryNode", "Column",
     "Entity", "EntityField", "EntityGrant", "FieldRef", "Import", "Ivr", "Job", "Label", "Menu", "MenuItem",
-    "MetaObject", "Pivot", "Prompt", "Query", "QueryInput", "Queue", "RelatedList", "Role", "Routing", "Scorecard",
+    "MetaObject", "Pivot", "Prompt", "Query", "QueryInput", "Queue", "RelatedList", "Report",
+    "ReportInput", "Role", "Routing", "Scorecard",
     "Screen", "Section", "Sla", "Validation", "Workflow",
 ]

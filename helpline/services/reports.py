@@ -1,0 +1,391 @@
+"""Run a ``report``: its inputs become conditions on the fact tables, grouped by its dimensions, its measures
+computed from the sums; the calls behind a row (drill-down); the result as an Excel workbook.
+
+The table read is the coarsest that serves the report: a report by day, week, month, queue, tier, region,
+city or flow reads the daily facts (a year is a few hundred thousand rows at most); one by interval, hour or
+agent reads the 15-minute facts. Ratios are computed from the sums of the group (never averaged averages).
+Row scope: a user with regions (and without the ``reports.all`` permission) sees the facts of calls in those
+cities or counties and the time of agents of them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from peewee import SQL, Case, fn
+
+from helpline.data.agents import AgentRecord
+from helpline.data.calls import Call
+from helpline.data.conditions import All, Cmp, Cond, Not, all_of
+from helpline.data.database import is_postgres, session
+from helpline.data.rule_filters import Ref, SubCondition, to_condition
+from helpline.data.stats import CALL_COUNTS, CALL_SUMS, StatAgent, StatAgentDay, StatCall, StatCallDay
+from helpline.metadata.kinds.report import DIMENSIONS, TIME_DIMENSIONS, Report
+from helpline.metadata.metaset import MetadataSet
+from helpline.rules.checker import check_expression
+from helpline.rules.uses import query_use
+from helpline.security.actor import Actor
+
+from .stats import tier_targets
+
+PERCENT = frozenset({"service_level", "service_level_abandons", "target", "answer_rate", "abandon_rate",
+                     "self_service_rate", "occupancy"})
+SECONDS = frozenset({"talk_s", "wait_s", "asa_s", "aht_s", "avg_abandon_s", "signed_in_s", "ready_s",
+                     "not_ready_s", "study_s", "idle_s", "ringing_s", "talking_s", "hold_s", "wrap_up_s",
+                     "seconds"})
+_STATUS = ("ready", "not_ready", "study")
+_STATE = ("idle", "reserved", "ringing", "talking", "hold", "wrap_up")
+DRILL_LIMIT = 500
+
+
+class ReportInputError(ValueError):
+    """Inputs a report cannot run with: ``{input name: message}``."""
+
+    def __init__(self, errors: dict[str, str]) -> None:
+        super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
+        self.errors = errors
+
+
+@dataclass
+class ReportResult:
+    report: str
+    dimensions: list[str]
+    measures: list[str]
+    rows: list[dict[str, Any]]
+    totals: dict[str, Any]
+    total_rows: int
+    page: int
+    page_size: int
+    start: date
+    end: date
+    messages: list[str] = field(default_factory=list)
+
+
+def _period(report: Report, values: dict[str, Any]) -> tuple[date, date]:
+    inp = next((i for i in report.inputs if i.dimension == "day" and i.op == "between"), None)
+    raw = values.get(inp.name, inp.default) if inp else None
+    if inp is None or not raw:
+        raise ReportInputError({inp.name if inp else "period": "give the period (from and to)"})
+    try:
+        start, end = (d if isinstance(d, date) else date.fromisoformat(str(d)) for d in raw)
+    except (TypeError, ValueError):
+        raise ReportInputError({inp.name: f"the period must be two dates YYYY-MM-DD (got {raw!r})"}) from None
+    if end < start:
+        raise ReportInputError({inp.name: f"the period ends ({end}) before it starts ({start})"})
+    days = (end - start).days + 1
+    if days > report.max_days:
+        raise ReportInputError({inp.name: f"the period covers {days} days; this report covers at most "
+                                          f"{report.max_days} (choose a shorter period)"})
+    return start, end
+
+
+def _fine(report: Report, values: dict[str, Any]) -> bool:
+    used = set(report.dimensions) | {i.dimension for i in report.inputs if values.get(i.name) not in (None, "", [])}
+    return bool(used & {"interval", "hour"}) or (report.source == "calls" and "agent" in used)
+
+
+def _time_expr(dim: str, column: Any, fine: bool) -> Any:
+    if dim == "interval" or (dim == "day" and not fine):
+        return column
+    pg = is_postgres()
+    if dim == "hour":
+        return SQL(f"CAST(EXTRACT(hour FROM {_col(column)}) AS INTEGER)") if pg else fn.strftime("%H", column)
+    if dim == "day":
+        return SQL(f"CAST({_col(column)} AS DATE)") if pg else fn.date(column)
+    if dim == "week":
+        return SQL(f"CAST(date_trunc('week', {_col(column)}) AS DATE)") if pg else fn.date(column, "weekday 0",
+                                                                                           "-6 days")
+    return fn.to_char(column, "YYYY-MM") if pg else fn.strftime("%Y-%m", column)
+
+
+def _col(column: Any) -> str:
+    return f'"{column.model._meta.table_name}"."{column.column_name}"'
+
+
+def _label(dim: str, value: Any) -> Any:
+    if value is None:
+        return ""
+    if dim == "interval":
+        v = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+        return v.strftime("%Y-%m-%d %H:%M")
+    if dim == "hour":
+        return f"{int(value):02d}:00"
+    if dim in ("day", "week"):
+        return value.isoformat() if isinstance(value, date) else str(value)[:10]
+    return str(value)
+
+
+class _Plan:
+    """The model, its period column and the SQL of each dimension of one run."""
+
+    def __init__(self, report: Report, values: dict[str, Any]) -> None:
+        self.fine = _fine(report, values)
+        if report.source == "calls":
+            self.model: Any = StatCall if self.fine else StatCallDay
+        else:
+            self.model = StatAgent if self.fine else StatAgentDay
+        self.period = self.model.interval if self.fine else self.model.day
+
+    def dim(self, name: str) -> Any:
+        if name in TIME_DIMENSIONS:
+            return _time_expr(name, self.period, self.fine)
+        return getattr(self.model, name)
+
+    def sums(self, source: str) -> list[Any]:
+        m = self.model
+        if source == "calls":
+            return [fn.SUM(getattr(m, n)).alias(n) for n in (*CALL_COUNTS, *CALL_SUMS)]
+        out = [fn.SUM(m.seconds).alias("seconds")]
+        for what, names in (("status", _STATUS), ("state", _STATE)):
+            for value in names:
+                out.append(fn.SUM(Case(None, [(((m.what == what) & (m.value == value)), m.seconds)], 0))
+                           .alias(f"{value}_s"))
+        out.append(fn.SUM(Case(None, [(((m.what == "state") & (m.value == "talking")), m.count)], 0))
+                   .alias("calls_handled"))
+        return out
+
+
+def _atom(plan: _Plan, report: Report, name: str, raw: Any) -> Cond | None:
+    inp = report.input(name)
+    if inp is None or raw in (None, "", []) or (inp.dimension == "day" and inp.op == "between"):
+        return None
+    if inp.op == "in":
+        return Cmp(inp.dimension, "in", [str(v) for v in (raw if isinstance(raw, (list, tuple, set)) else [raw])])
+    if inp.op == "between":
+        low, high = raw
+        return Cmp(inp.dimension, "between", (str(low), str(high)))
+    return Cmp(inp.dimension, inp.op, str(raw))
+
+
+def _expr(plan: _Plan, cond: Cond) -> Any:
+    if isinstance(cond, Cmp):
+        col = plan.dim(cond.field)
+        ops = {"eq": lambda: col == cond.value, "ne": lambda: col != cond.value, "in": lambda: col.in_(cond.value),
+               "ge": lambda: col >= cond.value, "le": lambda: col <= cond.value,
+               "between": lambda: col.between(*cond.value)}
+        return ops[cond.op]()
+    if isinstance(cond, Not):
+        return ~_expr(plan, cond.item)
+    items = [_expr(plan, c) for c in cond.items]
+    if not items:
+        return SQL("1 = 1") if isinstance(cond, All) else SQL("1 = 0")
+    out = items[0]
+    for item in items[1:]:
+        out = (out & item) if isinstance(cond, All) else (out | item)
+    return out
+
+
+def _filters(plan: _Plan, report: Report, values: dict[str, Any]) -> Cond:
+    atoms = {i.name: _atom(plan, report, i.name, values.get(i.name, i.default)) for i in report.inputs}
+    missing = {i.name: "required" for i in report.inputs if i.required and values.get(i.name, i.default) in
+               (None, "", [])}
+    if missing:
+        raise ReportInputError(missing)
+    if not report.logic:
+        return all_of(*atoms.values())
+    checked = check_expression(report.logic, query_use([i.name for i in report.inputs]))
+    if checked.expr is None or not checked.ok:
+        raise ReportInputError({"logic": "; ".join(p.message for p in checked.problems)})
+
+    def resolve(parts: tuple[str, ...]) -> Ref:
+        return SubCondition(atoms.get(parts[-1]))
+
+    return to_condition(checked.expr, resolve)
+
+
+def _scope(plan: _Plan, report: Report, actor: Actor) -> Any:
+    if actor.is_system or not actor.regions or actor.has("reports.all"):
+        return None
+    regions = list(actor.regions)
+    if report.source == "calls":
+        return plan.model.city.in_(regions) | plan.model.region.in_(regions)
+    agents = AgentRecord.select(AgentRecord.number).where(AgentRecord.city.in_(regions)
+                                                          | AgentRecord.region.in_(regions))
+    return plan.model.agent.in_(agents)
+
+
+def where_of(report: Report, actor: Actor, values: dict[str, Any]) -> tuple[_Plan, Any, tuple[date, date]]:
+    start, end = _period(report, values)
+    plan = _Plan(report, values)
+    if plan.fine:
+        lo = datetime.combine(start, datetime.min.time())
+        where = (plan.period >= lo) & (plan.period < lo + timedelta(days=(end - start).days + 1))
+    else:
+        where = plan.period.between(start, end)
+    cond = _filters(plan, report, values)
+    if not (isinstance(cond, All) and not cond.items):
+        where = where & _expr(plan, cond)
+    scope = _scope(plan, report, actor)
+    return plan, (where if scope is None else where & scope), (start, end)
+
+
+def measures_of(report: Report, sums: dict[str, Any], targets: dict[str, tuple[float, float]]) -> dict[str, Any]:
+    """The report's measures from the sums of one group (``tier`` given when grouped by tier)."""
+    s = {k: (v or 0) for k, v in sums.items()}
+
+    def ratio(a: float, b: float) -> float | None:
+        return round(a / b, 4) if b else None
+
+    computed: dict[str, Any] = {}
+    for name in report.measures:
+        if report.source == "agents":
+            signed = sum(s.get(f"{v}_s", 0) for v in _STATUS)
+            busy = sum(s.get(f"{v}_s", 0) for v in ("reserved", "ringing", "talking", "hold", "wrap_up"))
+            computed[name] = {"signed_in_s": round(signed, 1), "occupancy": ratio(busy, signed),
+                              "calls_handled": int(s.get("calls_handled", 0))}.get(name, round(s.get(name, 0), 1))
+            continue
+        tier = sums.get("tier")
+        found = targets.get(tier) if isinstance(tier, str) else None
+        target = found[0] if found is not None else None
+        level = ratio(s["within"], s["answered"] + s["timeout"])
+        computed[name] = {
+            "service_level": level,
+            "service_level_abandons": ratio(s["within"], s["answered"] + s["abandoned_queue"] + s["timeout"]),
+            "target": target,
+            "met": None if target is None or level is None else level + 1e-9 >= target,
+            "answer_rate": ratio(s["answered"], s["offered"]),
+            "abandon_rate": ratio(s["abandoned_queue"], s["offered"]),
+            "asa_s": round(s["wait_answered_s"] / s["answered"], 1) if s["answered"] else None,
+            "aht_s": round(s["talk_s"] / s["answered"], 1) if s["answered"] else None,
+            "avg_abandon_s": round(s["wait_abandoned_s"] / s["abandoned_queue"], 1) if s["abandoned_queue"] else None,
+            "self_service_rate": ratio(s["completed"], s["calls"]),
+        }.get(name, round(s[name], 1) if isinstance(s.get(name), float) else s.get(name, 0))
+    return computed
+
+
+def run_report(metadata: MetadataSet, actor: Actor, name: str, values: dict[str, Any], *, page: int = 1,
+               page_size: int | None = None) -> ReportResult:
+    """One page of a report's rows with the totals of every row. ``ReportInputError`` for bad inputs."""
+    report = _report(metadata, name)
+    plan, where, (start, end) = where_of(report, actor, values)
+    size = page_size or report.page_size
+    dims = [plan.dim(d).alias(f"d_{d}") for d in report.dimensions]
+    targets = tier_targets(metadata) if report.source == "calls" else {}
+    with session():
+        query = plan.model.select(*dims, *plan.sums(report.source)).where(where)
+        if dims:
+            keys = [plan.dim(d) for d in report.dimensions]
+            query = query.group_by(*keys).order_by(*keys)
+        found: list[Any] = list(query.dicts())
+        total_sums: list[Any] = list(plan.model.select(*plan.sums(report.source)).where(where).dicts())
+    rows = []
+    for r in found:
+        if dims and all(r.get(k) is None for k in r if not k.startswith("d_")):
+            continue
+        labels = {d: _label(d, r[f"d_{d}"]) for d in report.dimensions}
+        sums = {k: v for k, v in r.items() if not k.startswith("d_")}
+        if "tier" in labels:
+            sums["tier"] = labels["tier"]
+        rows.append({**labels, **measures_of(report, sums, targets)})
+    if not dims and found and all(v is None for v in found[0].values()):
+        rows = []
+    totals = measures_of(report, total_sums[0] if total_sums else {}, {}) if rows else {}
+    messages: list[str] = []
+    if not rows:
+        messages.append("reports.nothing")
+    pages = max(1, -(-len(rows) // size))
+    page = min(max(1, page), pages)
+    if len(rows) > size:
+        messages.append("reports.paged")
+    return ReportResult(name, list(report.dimensions), list(report.measures), rows[(page - 1) * size:page * size],
+                        totals, len(rows), page, size, start, end, messages)
+
+
+def _report(metadata: MetadataSet, name: str) -> Report:
+    found = metadata.objects.get("report", {}).get(name)
+    if not isinstance(found, Report):
+        raise KeyError(f"no report '{name}'")
+    return found
+
+
+def drill_calls(metadata: MetadataSet, actor: Actor, name: str, values: dict[str, Any], row: dict[str, Any], *,
+                limit: int = DRILL_LIMIT) -> list[dict[str, Any]]:
+    """The call records behind one row of a calls report (its dimension values within the report's inputs),
+    oldest first, at most ``limit``."""
+    report = _report(metadata, name)
+    if report.source != "calls":
+        raise ReportInputError({"drill": "only a calls report drills down to calls"})
+    start, end = _period(report, values)
+    lo = datetime.combine(start, datetime.min.time())
+    where = (Call.started_at >= lo) & (Call.started_at < lo + timedelta(days=(end - start).days + 1))
+    where = where & Call.ended_at.is_null(False)
+    filters = dict(row)
+    for inp in report.inputs:
+        raw = values.get(inp.name, inp.default)
+        if inp.dimension not in TIME_DIMENSIONS and raw not in (None, "", []) and inp.dimension not in filters:
+            filters[inp.dimension] = raw
+    for dim, value in filters.items():
+        if dim == "interval":
+            at = datetime.strptime(str(value), "%Y-%m-%d %H:%M")
+            where = where & (Call.started_at >= at) & (Call.started_at < at + timedelta(minutes=15))
+        elif dim == "day":
+            d = datetime.fromisoformat(str(value))
+            where = where & (Call.started_at >= d) & (Call.started_at < d + timedelta(days=1))
+        elif dim in DIMENSIONS["calls"] and dim not in TIME_DIMENSIONS:
+            col = getattr(Call, dim)
+            vals = value if isinstance(value, (list, tuple)) else [value]
+            where = where & (col.in_(vals) if any(vals) else (col.is_null() | (col == "")))
+    if not (actor.is_system or not actor.regions or actor.has("reports.all")):
+        where = where & (Call.city.in_(list(actor.regions)) | Call.region.in_(list(actor.regions)))
+    with session():
+        found: list[Any] = list(Call.select(Call.id, Call.started_at, Call.ended_at, Call.caller_number, Call.tier,
+                                            Call.queue, Call.agent, Call.routed, Call.result, Call.wait_s,
+                                            Call.talk_s, Call.city)
+                                .where(where).order_by(Call.started_at, Call.id).limit(limit).dicts())
+    return [dict(r) for r in found]
+
+
+def number_format(measure: str) -> str:
+    if measure in PERCENT:
+        return "0.0%"
+    if measure in SECONDS:
+        return "0.0"
+    return "0"
+
+
+def report_xlsx(result: ReportResult, title: str, headers: dict[str, str] | None = None) -> bytes:
+    """The result as an .xlsx: values as numbers with number formats (per cent, seconds, counts), text never
+    a formula, the totals last."""
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Font
+
+    from .excel import cell_value
+
+    names = [*result.dimensions, *result.measures]
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet(title=title[:31] or "report")
+    bold = Font(bold=True)
+
+    def row_cells(values: list[Any], font: Any = None) -> list[Any]:
+        cells = []
+        for name, raw in zip(names, values, strict=True):
+            value = cell_value(raw)
+            cell = WriteOnlyCell(ws, value=value)
+            if isinstance(value, str):
+                cell.data_type = "s"
+            elif name in result.measures and isinstance(value, (int, float)) and not isinstance(value, bool):
+                cell.number_format = number_format(name)
+            if font is not None:
+                cell.font = font
+            cells.append(cell)
+        return cells
+
+    header = []
+    for n in names:
+        c = WriteOnlyCell(ws, value=(headers or {}).get(n, n))
+        c.font, c.data_type = bold, "s"
+        header.append(c)
+    ws.append(header)
+    for r in result.rows:
+        ws.append(row_cells([r.get(n) for n in names]))
+    if result.totals:
+        ws.append(row_cells([("total" if i == 0 else "") if n in result.dimensions else result.totals.get(n)
+                             for i, n in enumerate(names)], bold))
+    import io
+
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    return buffer.getvalue()
