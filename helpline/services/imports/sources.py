@@ -90,15 +90,17 @@ def _merged_ranges(archive: zipfile.ZipFile, member: str, limit: int = 5) -> lis
 def read_xlsx(path: Path, source: ImportSource, name: str) -> Table:
     import openpyxl
 
-    head = path.open("rb").read(8)
+    with path.open("rb") as fh:
+        head = fh.read(4096)
     if head.startswith(OLE_MAGIC):
         if _protected(path):
             raise SourceError(f"{name} is protected by a password: open it in Excel, remove the password "
                               f"(File → Info → Protect Workbook) and upload it again")
         raise SourceError(f"{name} is an old Excel 97-2003 workbook (.xls): save it as an Excel workbook (.xlsx)")
     if not head.startswith(ZIP_MAGIC):
-        raise SourceError(f"{name} is not an Excel workbook although its name says so: it is {_looks_like(head)}"
-                          + ("; name it .csv" if _looks_like(head).startswith("a text") else ""))
+        kind = _looks_like(head)
+        raise SourceError(f"{name} is not an Excel workbook although its name says so: it is {kind}"
+                          + ("; name it .csv" if kind.startswith("a text") else ""))
     try:
         book = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
@@ -155,7 +157,8 @@ def detect_encoding(path: Path, wanted: str = "auto") -> str:
 
 
 def read_csv(path: Path, source: ImportSource, name: str) -> Table:
-    head = path.open("rb").read(4096)
+    with path.open("rb") as fh:
+        head = fh.read(4096)
     kind = _looks_like(head)
     if not kind.startswith(("a text", "a JSON")) and not head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         raise SourceError(f"{name} is not a CSV text file although its name says so: it is {kind}"
