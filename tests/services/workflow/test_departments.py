@@ -58,3 +58,14 @@ def test_bad_input_is_refused_clearly(wf_platform: Platform) -> None:
     assert service.regions_of("qa_desk") == []  # nothing half-written
     with pytest.raises(DepartmentError, match="not a member"):
         service.set_head(admin, "qa_desk", "admin")
+
+
+def test_the_demo_puts_its_users_in_departments(wf_platform: Platform) -> None:
+    from helpline.demo.generator import DemoGenerator
+
+    gen = DemoGenerator(wf_platform)
+    assert gen.departments() == 2 and gen.departments() == 0  # once
+    directory = wf_platform.workflows.directory
+    assert directory.heads("maint_changsha") == ["tech1"] and "qa1" in directory.members("qa_desk")
+    assert DepartmentService(wf_platform).serving("changsha") == ["maint_changsha"]
+    assert wf_platform.metadata.roles["technician"].entities["work_order"].scope == "record.city in user.regions"
