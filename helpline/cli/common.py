@@ -105,12 +105,15 @@ def start_scheduler(platform: Platform, settings: Settings, router: Any) -> Any:
         raise SchedulerError(f"HELPLINE_RECORDING_PURGE_CRON: {exc}") from exc
     from helpline.services.notices import configure
     from helpline.services.notices.outbox import deliver_due
+    from helpline.services.qa_sampling import run_sampling
 
     configure(settings)
     scheduler.add(JobSpec("notice_delivery", "@every 30s", deliver_due,
                           "send notices by e-mail, SMS and extensions' channels; retry failed ones with back-off"))
     scheduler.add(JobSpec("sla_timers", "* * * * *", platform.workflows.sla.run_due,
                           "service-level warnings, breaches and escalations of work orders that are due"))
+    scheduler.add(JobSpec("qa_sampling", "0 2 * * 1", lambda: run_sampling(platform),
+                          "queue last week's calls for quality evaluation by the scorecards' sampling rules"))
     if settings.backup_cron.strip().lower() not in ("", "off"):
         try:
             scheduler.add(JobSpec("backup", settings.backup_cron, scheduled_backup(settings),

@@ -24,6 +24,7 @@ from .database import db
 from .jobs import JobRun
 from .jsonfield import JSONField
 from .notices import NOTICE_MODELS
+from .qa import QA_MODELS
 from .workflow import WORKFLOW_MODELS
 from .series import SeriesCounter
 from .stats import STAT_MODELS
@@ -125,7 +126,7 @@ class AuditEntry(SystemModel):
 
 SYSTEM_MODELS: list[type[Model]] = [User, UserRole, MetadataRevision, MetadataDraft, AuditEntry, Call, CallerRegion,
                                      JobRun, SeriesCounter, *AGENT_MODELS, *WORKFLOW_MODELS, *NOTICE_MODELS,
-                                     *STAT_MODELS]
+                                     *STAT_MODELS, *QA_MODELS]
 
 
 def create_system_tables() -> None:

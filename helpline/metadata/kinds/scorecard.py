@@ -20,6 +20,7 @@ sections:
     items:
       - {name: standard_greeting, weight: 60, max: 5}
       - {name: verified_identity, weight: 40, max: 1, fatal: true}
+sampling: {per_agent_week: 5, complaints: true, longer_than: 10m, unsatisfied: true}
 ```
 """
 
@@ -30,6 +31,7 @@ from typing import Literal
 from pydantic import Field
 
 from .common import Label, MetaObject, Name, Strict
+from .sla import Duration, duration_seconds
 
 
 class ScoreItem(Strict):
@@ -59,6 +61,23 @@ class ScoreSection(Strict):
     items: list[ScoreItem] = Field(min_length=1)
 
 
+class Sampling(Strict):
+    """Which calls the weekly ``qa_sampling`` job puts on the evaluation queue (docs/quality.md)."""
+
+    per_agent_week: int = Field(default=5, ge=0, le=1000)
+    """Random answered calls per agent per week."""
+    complaints: bool = True
+    """Every call whose contact record has a complaint type."""
+    longer_than: Duration | None = "10m"
+    """Every call whose conversation lasted longer than this; unset: none by length."""
+    unsatisfied: bool = True
+    """Every call whose customer rated the service ``dissatisfied``."""
+
+    @property
+    def longer_than_s(self) -> int | None:
+        return duration_seconds(self.longer_than) if self.longer_than else None
+
+
 class Scorecard(MetaObject):
     kind: Literal["scorecard"]
     errors: Name | None = None
@@ -66,6 +85,8 @@ class Scorecard(MetaObject):
     pass_mark: float = Field(default=80, ge=0, le=100)
     """The total (per cent) an evaluation needs to pass."""
     sections: list[ScoreSection] = Field(min_length=1)
+    sampling: Sampling | None = None
+    """The sampling rules of the calls this card evaluates; unset: calls are picked by hand only."""
 
     def items(self) -> list[tuple[ScoreSection, ScoreItem]]:
         return [(s, i) for s in self.sections for i in s.items]
