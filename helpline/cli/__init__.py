@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 from helpline.config import Settings
 
-SUBCOMMANDS = ["serve", "agi", "check", "export", "migrate", "reindex", "demo", "rules", "simulate", "prompts", "stats",
+SUBCOMMANDS = ["serve", "agi", "check", "export", "migrate", "reindex", "import", "demo", "rules", "simulate", "prompts", "stats",
                "backup", "restore"]
 """Modules ``helpline.cli.<name>_cmd`` in help order; ``serve`` is the default."""
 

@@ -4,7 +4,6 @@ xlsx and csv files."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import pytest
 

@@ -149,7 +149,8 @@ def test_english_headers_map_too(imp: ImportService, tmp_path: Path) -> None:
 
 def test_a_value_too_long(imp: ImportService, tmp_path: Path) -> None:
     headers = [*HEADERS, "智能卡号"]
-    rows = [headers, [*ROW, "8" * 40], ["C00002", "李四", "13800138001", "1980-03-05", "01", "changsha", "长沙", "8" * 32]]
+    second = ["C00002", "李四", "13800138001", "1980-03-05", "01", "changsha", "长沙", "8" * 32]
+    rows = [headers, [*ROW, "8" * 40], second]
     report = imp.run(SYSTEM, "small_customers", write_xlsx(tmp_path / "l.xlsx", rows))
     assert (report.inserted, report.rejected) == (1, 1)
     assert report.problems[0].text() == f"row 2, column 智能卡号 ('{'8' * 40}'): must have at most 32 characters"

@@ -8,6 +8,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from imp_helpers import HEADERS, write_xlsx
 from openpyxl import load_workbook
 
 from helpline.data.database import session
@@ -18,8 +19,6 @@ from helpline.services.imports import ImportService
 from helpline.services.imports.changes import ImportRefused
 from helpline.services.imports.engine import error_workbook
 from helpline.services.records import RecordService
-
-from imp_helpers import HEADERS, write_xlsx
 
 SYSTEM = Actor.system()
 
@@ -130,7 +129,8 @@ def test_undo_while_nothing_newer_changed_its_rows(imp: ImportService, tmp_path:
     with pytest.raises(ImportRefused, match="undone already"):
         imp.undo(SYSTEM, second.run_id)
     RecordService(imp.platform).update(SYSTEM, "customer", stored["C00002"]["id"], {"name": "agent edit"})
-    with pytest.raises(ImportRefused, match=r"cannot be undone: 2 of its records changed since — customer \d+ \(by system\)"):
+    changed = r"cannot be undone: 2 of its records changed since — customer \d+ \(by system\)"
+    with pytest.raises(ImportRefused, match=changed):
         imp.undo(SYSTEM, first.run_id)
     assert len(_customers(imp)) == 3, "a refused undo changes nothing"
 
