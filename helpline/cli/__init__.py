@@ -13,8 +13,8 @@ from collections.abc import Sequence
 
 from helpline.config import Settings
 
-SUBCOMMANDS = ["serve", "agi", "check", "export", "migrate", "reindex", "import", "demo", "rules", "simulate", "prompts", "stats",
-               "backup", "restore"]
+SUBCOMMANDS = ["serve", "agi", "check", "export", "migrate", "reindex", "import", "demo", "rules", "simulate",
+               "prompts", "stats", "backup", "restore"]
 """Modules ``helpline.cli.<name>_cmd`` in help order; ``serve`` is the default."""
 
 
