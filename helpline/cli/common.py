@@ -112,6 +112,10 @@ def start_scheduler(platform: Platform, settings: Settings, router: Any) -> Any:
                           "send notices by e-mail, SMS and extensions' channels; retry failed ones with back-off"))
     scheduler.add(JobSpec("sla_timers", "* * * * *", platform.workflows.sla.run_due,
                           "service-level warnings, breaches and escalations of work orders that are due"))
+    from helpline.services.report_schedules import send_due
+
+    scheduler.add(JobSpec("report_schedules", "0 6 * * *", lambda: send_due(platform),
+                          "send the scheduled reports (daily: yesterday; weekly on Mondays: last week) as Excel"))
     scheduler.add(JobSpec("qa_sampling", "0 2 * * 1", lambda: run_sampling(platform),
                           "queue last week's calls for quality evaluation by the scorecards' sampling rules"))
     if settings.backup_cron.strip().lower() not in ("", "off"):

@@ -15,9 +15,10 @@ Every key column is a non-null string ("" for none), so that one unique index ma
 
 from __future__ import annotations
 
-from peewee import AutoField, CharField, DateField, DateTimeField, DoubleField, IntegerField
+from peewee import AutoField, BlobField, CharField, DateField, DateTimeField, DoubleField, IntegerField
 
-from .base import SystemModel
+from .base import SystemModel, utcnow
+from .jsonfield import JSONField
 
 CALL_COUNTS = ("calls", "offered", "answered", "within", "abandoned_ivr", "abandoned_queue", "abandoned_short",
                "timeout", "empty", "completed", "callbacks", "transfers", "legs", "errors", "wait_n")
@@ -109,4 +110,38 @@ class StatAgentDay(SystemModel):
         indexes = ((("day", "agent", "what", "value"), True),)
 
 
-STAT_MODELS = [StatCall, StatCallDay, StatAgent, StatAgentDay]
+class ReportSchedule(SystemModel):
+    """A report sent on a schedule (``hl_report_schedule``): its fixed inputs, the period it covers, whom."""
+
+    id = AutoField()
+    report = CharField(max_length=64)
+    every = CharField(max_length=8)
+    """``daily`` (yesterday's figures, each morning) or ``weekly`` (last Monday-Sunday, on Mondays)."""
+    inputs = JSONField(default=dict)
+    """The report's inputs other than the period."""
+    recipients = JSONField(default=list)
+    """Usernames and ``role:<role>``."""
+    created_by = CharField(max_length=64, default="")
+    created_at = DateTimeField(default=utcnow)
+    last_sent_on = DateField(null=True)
+
+    class Meta:
+        table_name = "hl_report_schedule"
+
+
+class ReportFile(SystemModel):
+    """A workbook a scheduled report produced (``hl_report_file``), downloaded from the notice."""
+
+    id = AutoField()
+    schedule_id = IntegerField(null=True)
+    report = CharField(max_length=64)
+    name = CharField(max_length=128)
+    created_at = DateTimeField(default=utcnow)
+    recipients = JSONField(default=list)
+    content = BlobField()
+
+    class Meta:
+        table_name = "hl_report_file"
+
+
+STAT_MODELS = [StatCall, StatCallDay, StatAgent, StatAgentDay, ReportSchedule, ReportFile]
