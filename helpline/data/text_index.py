@@ -31,7 +31,7 @@ from .entities import EntityModels
 from .entities import rows as select_rows
 from .text_tokens import AllOf, Node, Term, value_terms
 
-TOKENS_VERSION = "1"
+TOKENS_VERSION = "2"
 """Bumped when :mod:`text_tokens` changes what it indexes: every index is then stale until rebuilt."""
 AUTO_REBUILD_ROWS = 20_000
 """A stale index of at most this many records is rebuilt at start; a bigger one waits for ``run.py reindex``."""
@@ -130,7 +130,8 @@ def documents(entity: Entity, row: dict[str, Any]) -> tuple[list[str], list[str]
     title: list[str] = []
     body: list[str] = []
     for name in indexed_fields(entity):
-        terms = sorted(f"{name}_{t}" for t in value_terms(row.get(name)))
+        f = entity.field(name)
+        terms = sorted(f"{name}_{t}" for t in value_terms(row.get(name), any_part=bool(f and f.type == "phone")))
         (title if name == entity.title_field else body).extend(terms)
     return title, body
 
@@ -209,8 +210,6 @@ def rebuild(models: EntityModels, entity_name: str, *, batch: int = 5000,
     with db.atomic():
         if is_postgres():
             db.execute_sql(f'CREATE INDEX IF NOT EXISTS "{t}_doc" ON "{t}" USING GIN (doc)')
-        else:
-            db.execute_sql(f"INSERT INTO \"{t}\"(\"{t}\") VALUES ('optimize')")
         _set_state(entity, True)
     return done
 

@@ -3,10 +3,13 @@
 Chinese has no spaces, so both sides are segmented the same way:
 
 * a run of Chinese characters gives every single character, every character pair (so a two-character name
-  or any two adjacent characters match) and the words ``jieba`` finds in it (search mode, 3 characters or
-  more: a whole word ranks above its pairs);
-* a word with digits (a phone, card or customer number) gives every suffix (it matches by any part: the
-  query asks for a suffix starting with the part, a prefix query);
+  or any two adjacent characters match), the run itself when it has 3-4 characters (a name) and, in longer
+  runs, the words ``jieba`` finds (search mode, 3 characters or more). A query's Chinese run is cut by
+  ``jieba`` too: a word of 2 characters is one pair, a longer one matches whole or by all its pairs, and a
+  lone character with its neighbour (a pair is far more selective than a character);
+* a word with digits in a phone field gives every suffix (a phone number matches by any part: the query asks
+  for a suffix starting with the part, a prefix query); elsewhere (customer and card numbers) it gives itself
+  and matches from its start;
 * any other word gives itself, lower-cased.
 
 Each term is stored as ``<field>_<term>`` so a search looks only in the fields the actor may see (a masked
@@ -85,12 +88,14 @@ def _has_digit(run: str) -> bool:
     return any(ch.isdigit() for ch in run)
 
 
-def value_terms(value: Any) -> set[str]:
-    """The index terms of one field value."""
+def value_terms(value: Any, *, any_part: bool = False) -> set[str]:
+    """The index terms of one field value; with ``any_part`` (phone numbers) a word with digits gives all its
+    suffixes (it matches by any part), else only itself (it matches from its start: customer and card
+    numbers, house numbers)."""
     if value is None or value == "":
         return set()
     if isinstance(value, (list, tuple)):
-        return set().union(*(value_terms(v) for v in value)) if value else set()
+        return set().union(*(value_terms(v, any_part=any_part) for v in value)) if value else set()
     terms: set[str] = set()
     for run in runs(str(value)):
         if _is_cjk(run):
@@ -98,7 +103,7 @@ def value_terms(value: Any) -> set[str]:
             terms.update(run[i:i + 2] for i in range(len(run) - 1))
             if len(run) >= 3:
                 terms.update(_words(run))
-        elif _has_digit(run):
+        elif any_part and _has_digit(run):
             terms.update(run[i:] for i in range(len(run) - MIN_DIGITS + 1))
         else:
             terms.add(run)
@@ -140,13 +145,19 @@ def _run_node(run: str) -> Node | None:
         return Term(run, prefix=True)
     if not _is_cjk(run):
         return Term(run, prefix=len(run) >= MIN_PREFIX_LETTERS)
+    if len(run) == 1:
+        return Term(run)
     words: list[Node] = []
-    for word in _segmenter().cut(run):
-        if len(word) <= 2:
+    at = 0
+    for word in _segmenter().cut(run, HMM=False):
+        if len(word) == 1:  # a lone character is matched with its neighbour: a pair is far more selective
+            words.append(Term(run[at:at + 2] if at + 1 < len(run) else run[at - 1:at + 1]))
+        elif len(word) == 2:
             words.append(Term(word))
-        else:
+        else:  # the whole word (indexed for names and jieba's words) or all its pairs
             pairs = _all(Term(word[i:i + 2]) for i in range(len(word) - 1))
             words.append(_any([Term(word), *([pairs] if pairs else [])]) or Term(word))
+        at += len(word)
     return _all(words)
 
 

@@ -55,7 +55,8 @@ def test_names_addresses_and_numbers_by_any_part(people: Platform) -> None:
     assert names(people, admin, "洞庭南路") == ["KB"]
     assert names(people, admin, "12344") == ["KA"], "the middle of a phone number"
     assert names(people, admin, "4449") == ["KA"]
-    assert names(people, admin, "0123456") == ["KD"], "part of a smart card number"
+    assert names(people, admin, "80001234") == ["KD"], "the start of a smart card number"
+    assert names(people, admin, "县五一") == [] and names(people, admin, "区五一") == ["KA"], "lone characters pair up"
     assert names(people, admin, "长沙 李明") == ["KC"], "every word must match"
     assert names(people, admin, "信号不稳定") == ["KD"], "the remarks"
     assert names(people, admin, "赵六") == []
