@@ -130,6 +130,13 @@ def start_scheduler(platform: Platform, settings: Settings, router: Any) -> Any:
         except SchedulerError as exc:  # one extension's bad job never stops the others
             logging.getLogger("helpline.extensions").error("extension '%s': job %s not scheduled: %s",
                                                            job.extension, job.name, exc)
+    from helpline.services.imports.jobs import metadata_jobs
+
+    specs, problems = metadata_jobs(platform, {job.name: job.run for job in registry().scheduled_jobs()})
+    for problem in problems:
+        logging.getLogger("helpline.jobs").error("%s", problem)
+    for spec in specs:  # metadata jobs (metadata/jobs/): imports and extension jobs with retries and a notice
+        scheduler.add(spec)
     return scheduler.start()
 
 

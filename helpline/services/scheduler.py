@@ -55,6 +55,8 @@ class JobSpec:
     ``@every <n>s``."""
     func: Callable[[], JobResult]
     description: str = ""
+    timezone: str | None = None
+    """The zone of ``cron`` (a ``job`` of the metadata has its own); unset: the scheduler's."""
 
 
 @dataclass(frozen=True)
@@ -112,7 +114,7 @@ class Scheduler:
         """Schedule ``spec``; :class:`SchedulerError` for a bad expression or a name already taken."""
         if spec.name in self._specs:
             raise SchedulerError(f"a job named '{spec.name}' is already scheduled")
-        trigger = parse_cron(spec.cron, self.timezone)
+        trigger = parse_cron(spec.cron, spec.timezone or self.timezone)
         self._specs[spec.name] = spec
         self._aps.add_job(self.run, trigger=trigger, args=(spec.name,), id=spec.name, name=spec.name,
                           replace_existing=True)
@@ -196,7 +198,7 @@ class Scheduler:
             job = self._aps.get_job(name) if self._aps.running else None
             nxt = getattr(job, "next_run_time", None) if job is not None else None
             if nxt is None and not self._aps.running:
-                nxt = parse_cron(spec.cron, self.timezone).get_next_fire_time(None, datetime.now(UTC))
+                nxt = parse_cron(spec.cron, spec.timezone or self.timezone).get_next_fire_time(None, datetime.now(UTC))
             run = last.get(name)
             out.append(JobInfo(
                 name=name, cron=spec.cron, description=spec.description,
