@@ -33,6 +33,7 @@ from .views.jobs_view import jobs_view
 from .views.list_view import ListView
 from .views.notices_view import notices_view
 from .views.query_view import QueryView
+from .views.qa_view import qa_evaluate_view
 from .views.recordings_view import recordings_view
 from .views.supervisor import supervisor_view
 
@@ -42,7 +43,7 @@ PAGE_VIEWS: dict[str, Callable[[ViewContext], None]] = {
     "supervisor": supervisor_view, "desktop": desktop_view, "designer": designer_view, "jobs": jobs_view,
     "departments": departments_view,
     **{page: inbox_view(box) for page, box in inbox_counts.PAGE_BOX.items()},
-    "recordings": recordings_view, "notices": notices_view,
+    "recordings": recordings_view, "notices": notices_view, "qa_evaluate": qa_evaluate_view,
 }
 """A view for each built-in page of ``helpline.metadata.kinds.menu.PAGES`` (the one table of pages)."""
 if set(PAGE_VIEWS) != set(PAGES):
