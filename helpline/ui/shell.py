@@ -29,6 +29,7 @@ from .views.desktop import desktop_view
 from .views.form_view import FormView
 from .views.inbox_view import inbox_view
 from .views.ivr_console import ivr_console_view
+from .views.imports_view import imports_view
 from .views.jobs_view import jobs_view
 from .views.list_view import ListView
 from .views.notices_view import notices_view
@@ -41,6 +42,7 @@ PAGE_VIEWS: dict[str, Callable[[ViewContext], None]] = {
     "home": home_view, "categories": category_view, "audit": audit_view, "users": users_view,
     "profile": profile_view, "ivr_console": ivr_console_view,
     "supervisor": supervisor_view, "desktop": desktop_view, "designer": designer_view, "jobs": jobs_view,
+    "imports": imports_view,
     "departments": departments_view,
     **{page: inbox_view(box) for page, box in inbox_counts.PAGE_BOX.items()},
     "recordings": recordings_view, "notices": notices_view, "qa_evaluate": qa_evaluate_view,

@@ -1,0 +1,93 @@
+"""The import page: drop a file, see the mapping and the first rows as stored, dry-run (problems by row and
+column, the rejected rows as xlsx), import with progress, find the result; agents cannot open it."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+from pathlib import Path
+
+import pytest
+from nicegui import ui
+from nicegui.testing import User
+from openpyxl import Workbook
+from ui_helpers import log_in, see
+
+import helpline.services.imports.engine as engine
+from helpline.data.database import session
+from helpline.services.platform import Platform
+
+
+def _book(rows: list[list[object]]) -> bytes:
+    book = Workbook()
+    for row in rows:
+        book.active.append(row)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+ROWS = [["客户编号", "客户名称", "性别", "联系电话", "客户等级", "备注列"],
+        ["U001", "张三", "1", "138-0013-8000", "03", "x"],
+        ["U002", "李四", "2", "12", "05", "y"],
+        ["U003", "王五", "女", "13900139000", "01", "z"]]
+
+
+async def _wait(check, tries: int = 300) -> None:  # type: ignore[no-untyped-def]
+    for _ in range(tries):
+        if check():
+            return
+        await asyncio.sleep(0.05)
+    assert check()
+
+
+async def test_admin_maps_dry_runs_and_imports(user: User, ui_platform: Platform, tmp_path: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(engine, "UPLOADS", tmp_path / "uploads")
+    await log_in(user, "admin", path="/page/imports")
+    await user.should_see(marker="imports-upload", retries=150)
+    upload = user.find(marker="imports-upload").elements.pop()
+    assert isinstance(upload, ui.upload)
+    await upload.handle_uploads([ui.upload.SmallFileUpload("boss.xlsx", "application/octet-stream", _book(ROWS))])
+    preview = user.find(marker="imports-preview").elements.pop()
+    await _wait(lambda: len(preview.rows) == 3)
+    first = preview.rows[0]
+    assert (first["customer_no"], first["gender"], first["phone"], first["value_tier"]) == \
+        ("U001", "male", "13800138000", "gold"), "as it will be stored"
+    await see(user, "Ignored: 备注列")
+
+    user.find(marker="imports-dry-run").click()
+    problems = user.find(marker="imports-problems").elements.pop()
+    await _wait(lambda: len(problems.rows) >= 1)
+    row = problems.rows[0]
+    assert (row["row"], row["column"], row["value"]) == (3, "联系电话", "12")
+    await see(user, "Dry run finished: 3 rows, 2 inserted, 0 updated, 0 unchanged, 1 rejected")
+    model = ui_platform.models["customer"]
+    with session():
+        assert not model.select().where(model.customer_no.in_(["U001", "U003"])).exists(), "a dry run writes nothing"
+
+    user.find(marker="imports-run").click()
+    await see(user, "Imported: 3 rows, 2 inserted")
+    bar = user.find(marker="imports-progress").elements.pop()
+    assert bar.value == 1
+    with session():
+        assert {r.customer_no for r in model.select().where(model.customer_no.in_(["U001", "U003"]))} == \
+            {"U001", "U003"}
+    runs = user.find(marker="imports-runs").elements.pop()
+    await _wait(lambda: bool(runs.rows))
+    assert runs.rows[0]["inserted"] == "2" and runs.rows[0]["started_by"] == "admin"
+
+
+async def test_a_bad_file_is_refused_with_its_reason(user: User, tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(engine, "UPLOADS", tmp_path / "uploads")
+    await log_in(user, "admin", path="/page/imports")
+    await user.should_see(marker="imports-upload", retries=150)
+    upload = user.find(marker="imports-upload").elements.pop()
+    await upload.handle_uploads([ui.upload.SmallFileUpload("boss.xlsx", "application/octet-stream", b"a,b\n1,2\n")])
+    await see(user, "boss.xlsx is not an Excel workbook although its name says so")
+
+
+async def test_agents_cannot_open_the_import_page(user: User) -> None:
+    await log_in(user, "agent1", path="/page/imports", expect_shell=False)
+    await user.should_not_see(marker="imports-upload")
