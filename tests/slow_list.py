@@ -4,6 +4,7 @@ teardown together took more than the threshold (both database variants of a test
 ```bash
 python -m pytest -q -p no:cacheprovider --durations=0 -vv > /tmp/durations.txt   # the whole suite
 python tests/slow_list.py /tmp/durations.txt --over 3 --load "4-7"                # rewrites the list
+python tests/slow_list.py /tmp/part.txt --over 3 --load "6-7" --keep               # adds to it
 ```
 
 ``tests/conftest.py`` marks the listed tests ``slow``, so ``-m "not slow"`` leaves them out. Note the load
@@ -40,8 +41,15 @@ def main() -> None:
     parser.add_argument("report", type=Path, help="pytest output with --durations=0 -vv")
     parser.add_argument("--over", type=float, default=3.0, help="seconds (default 3)")
     parser.add_argument("--load", default="?", help="the load average while measuring, for the record")
+    parser.add_argument("--keep", action="store_true", help="keep the listed tests (a partial report)")
     args = parser.parse_args()
     found = slow_tests(args.report.read_text(encoding="utf-8", errors="replace"), args.over)
+    if args.keep and LIST.exists():
+        for line in LIST.read_text(encoding="utf-8").splitlines():
+            test, _, note = line.partition("#")
+            if test.strip() and test.strip() not in found:
+                found[test.strip()] = float(note.strip().split()[0]) if note.strip() else args.over
+        found = dict(sorted(found.items()))
     header = (f"# Tests over {args.over:g} s (setup + call + teardown) in a --durations run at load average "
               f"{args.load} on 2 cores;\n# written by tests/slow_list.py, read by tests/conftest.py (marker slow).\n")
     LIST.write_text(header + "".join(f"{test}  # {seconds:.1f} s\n" for test, seconds in found.items()),
