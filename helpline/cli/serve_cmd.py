@@ -46,6 +46,9 @@ def run(args: argparse.Namespace) -> int:
         print(f"helpline: HELPLINE_LANGUAGE must be one of {', '.join(LANGUAGES)} (got {settings.language!r})",
               file=sys.stderr)
         return 2
+    from helpline.services import error_log
+
+    error_log.install(settings.error_log_size)  # the system page's tail of ERROR records
     platform = start_platform(settings)
     if platform is None:
         return 1
@@ -89,6 +92,9 @@ def run(args: argparse.Namespace) -> int:
         from helpline.ui import gc_tuning
 
         agi.on_session = gc_tuning.busy  # arriving calls: the full collection of closed pages waits for a lull
+        from telephony.monitoring import register_agi
+
+        register_agi(agi)  # its sessions on /metrics and the system page
         print(f"FastAGI on {settings.agi_host}:{agi.port} (Asterisk: AGI(agi://{settings.agi_host}:{agi.port}/ivr))")
     print(f"Helpline on http://{settings.host}:{settings.port}/")
     # uvicorn handles SIGTERM/SIGINT while the web server runs, then restores the handlers it found and raises

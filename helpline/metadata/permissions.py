@@ -14,6 +14,7 @@ PERMISSIONS: dict[str, str] = {
     "export": "export lists and query results to Excel",
     "import": "import data from Excel and other sources",
     "jobs.manage": "see the scheduled jobs and run one now",
+    "system.monitor": "see the system page: host, database, router, FastAGI, jobs, error log",
     "ivr.console": "try IVR flows in the browser",
     "desktop": "work on the agent desktop",
     "agent.auto_answer": "switch auto-answer on",

@@ -9,7 +9,7 @@ from nicegui import app, ui
 from helpline.config import Settings
 from helpline.services.platform import Platform
 
-from . import inbox_counts, live_menu, media, pages, private_storage, session
+from . import inbox_counts, live_menu, media, ops_routes, pages, private_storage, session
 from .context import set_platform
 from .i18n import QUASAR_LANGUAGES, set_default_language
 from .session import AuthMiddleware
@@ -25,6 +25,7 @@ def build(plat: Platform) -> None:
     media.register()
     session.register()
     private_storage.install()
+    ops_routes.register(plat)
 
 
 def serve(settings: Settings, plat: Platform) -> None:

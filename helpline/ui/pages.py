@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from nicegui import app, run, ui
+from nicegui import run, ui
 
 from helpline.security.actor import Actor, PermissionDenied
 from helpline.services import auth
@@ -146,7 +146,3 @@ def register() -> None:
     @ui.page("/page/{name}")
     def page(name: str) -> None:
         shell_page("page", name)
-
-    @app.get("/healthz")
-    def health() -> dict[str, str]:
-        return {"status": "ok"}

@@ -28,7 +28,7 @@ from helpline.services.auth import AuthSettings, actor_for, find_user
 
 from .context import platform
 
-OPEN_PATHS = ("/login", "/_nicegui", "/favicon", "/static", "/healthz")
+OPEN_PATHS = ("/login", "/_nicegui", "/favicon", "/static", "/healthz", "/metrics")
 
 
 SIGN_IN_TOKEN_SECONDS = 60.0

@@ -37,6 +37,7 @@ from .views.query_view import QueryView
 from .views.qa_view import qa_evaluate_view
 from .views.recordings_view import recordings_view
 from .views.supervisor import supervisor_view
+from .views.system_view import system_view
 
 PAGE_VIEWS: dict[str, Callable[[ViewContext], None]] = {
     "home": home_view, "categories": category_view, "audit": audit_view, "users": users_view,
@@ -46,6 +47,7 @@ PAGE_VIEWS: dict[str, Callable[[ViewContext], None]] = {
     "departments": departments_view,
     **{page: inbox_view(box) for page, box in inbox_counts.PAGE_BOX.items()},
     "recordings": recordings_view, "notices": notices_view, "qa_evaluate": qa_evaluate_view,
+    "system": system_view,
 }
 """A view for each built-in page of ``helpline.metadata.kinds.menu.PAGES`` (the one table of pages)."""
 if set(PAGE_VIEWS) != set(PAGES):

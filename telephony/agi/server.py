@@ -123,6 +123,8 @@ class FastAGIServer:
         self._bound_port = 0
         self.completed_sessions = 0
         self.refused_sessions = 0
+        self.failed_sessions = 0
+        """Sessions ended by an error: a protocol error, a failed AGI command, a handler that raised."""
 
     # ------------------------------------------------------------------------------- routing
     def route(self, prefix: str, handler: Handler) -> None:
@@ -381,6 +383,8 @@ class FastAGIServer:
             else:
                 problem = error
                 log.error("[%s] FastAGI protocol error, closing the session: %s", session.uniqueid, error)
+                with self._lock:
+                    self.failed_sessions += 1
             if session.agi is None and self.on_rejected is not None:
                 try:
                     self.on_rejected(session.peer, problem)
@@ -413,9 +417,10 @@ class FastAGIServer:
         log.debug("[%s] script %r -> %s", env.uniqueid, env.network_script, handler)
         handler(agi, env)
 
-    @staticmethod
-    def _report_error(session: Session) -> None:
-        """Best effort: let the dialplan see ``HELPLINE_RESULT=error`` (it then falls back)."""
+    def _report_error(self, session: Session) -> None:
+        """Best effort: let the dialplan see ``HELPLINE_RESULT=error`` (it then falls back); counted."""
+        with self._lock:
+            self.failed_sessions += 1
         agi = session.agi
         if agi is None or agi.broken:
             return

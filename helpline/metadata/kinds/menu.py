@@ -20,6 +20,7 @@ PAGES: dict[str, str | None] = {
     "audit": "audit.read",
     "users": "users.manage",
     "jobs": "jobs.manage",
+    "system": "system.monitor",
     "imports": "import",
     "designer": "designer",
     "desktop": "desktop",
