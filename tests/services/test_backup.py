@@ -211,3 +211,22 @@ def test_the_scheduled_backup_job(seeded: str, platform: Platform, tmp_path: Pat
     assert "backup" not in {j.name for j in off.jobs()}
     with pytest.raises(SchedulerError, match="HELPLINE_BACKUP_CRON"):
         start_scheduler(platform, Settings(backup_cron="every night"), None)
+
+
+def test_restore_command_refuses_another_schema_and_migrates_when_asked(
+        seeded: str, tmp_path: Path, demo_metadata: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    url = seeded
+    before = snapshot_url(url)
+    done = backup(url, tmp_path / "backups")
+    _execute(url, "ALTER TABLE hl_audit ADD COLUMN extra_note VARCHAR(20)")
+    _release(url)
+    assert main(["restore", str(done.path), "--db", url, "--metadata", str(demo_metadata), "--yes"]) == 1
+    assert "another schema" in capsys.readouterr().err
+    assert main(["restore", str(done.path), "--db", url, "--metadata", str(demo_metadata), "--yes",
+                 "--migrate"]) == 0
+    out = capsys.readouterr().out
+    assert "match the manifest" in out and "migrated to this version's schema" in out
+    _release(url)
+    after = snapshot_url(url)
+    assert after.tables == before.tables
+    assert after.content["customer"] == before.content["customer"]
