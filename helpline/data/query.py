@@ -23,7 +23,8 @@ from .conditions import FALSE, TRUE, All, AnyOf, Cmp, Cond, Not, all_of, any_of
 from .database import is_postgres
 from .entities import SYSTEM_COLUMNS, EntityModel, EntityModels
 from .entities import rows as select_rows
-from .text_index import indexed_fields, is_ready, matching_ids, synonym_groups
+from .text_index import indexed_fields, is_ready, matching_ids, scope_node, synonym_groups
+from .text_tokens import AllOf as TextAll
 from .text_tokens import query_node
 
 MAX_PAGE_SIZE = 500
@@ -71,6 +72,9 @@ class TextMatch:
 
     text: str
     fields: tuple[str, ...]
+    scope: Cond | None = None
+    """The caller's row scope, checked inside the index where it can be (:func:`text_index.scope_node`) — the
+    SQL condition still applies it."""
 
 
 @dataclass
@@ -229,6 +233,9 @@ class _Compiler:
         node = query_node(match.text, synonym_groups(self.models.metadata))
         if node is None or not match.fields:
             return _expr(SQL("1 = 0"))
+        narrowed = scope_node(self.entity, match.scope)
+        if narrowed is not None:
+            node = TextAll((node, narrowed))
         return _expr(NodeList((self.model.id, SQL("IN ("), matching_ids(self.entity.name, node, list(match.fields)),
                                SQL(")"))))
 
@@ -272,7 +279,8 @@ NUMBER_WORD = re.compile(r"^\+?[0-9][0-9-]{5,}$")
 
 
 def search_condition(entity: Entity, text: str | None, hidden: frozenset[str] = frozenset(), *,
-                     anywhere: bool = True, indexed: frozenset[str] = frozenset()) -> Cond:
+                     anywhere: bool = True, indexed: frozenset[str] = frozenset(), scope: Cond | None = None
+                     ) -> Cond:
     """Quick search: every word must be found in one of the entity's search fields (``hidden`` ones left out:
     a field masked for the caller is never searched, or its value could be enumerated).
 
@@ -294,11 +302,11 @@ def search_condition(entity: Entity, text: str | None, hidden: frozenset[str] = 
     in_index = tuple(f for f in visible if f in indexed)
     fields = [f for f in visible if f not in indexed]
     if in_index and not fields:
-        return Cmp("id", "text_match", TextMatch(text, in_index))
+        return Cmp("id", "text_match", TextMatch(text, in_index, scope))
     words = text.split()[:5]
     conditions = []
     for word in words:
-        found_in_index = [Cmp("id", "text_match", TextMatch(word, in_index))] if in_index else []
+        found_in_index = [Cmp("id", "text_match", TextMatch(word, in_index, scope))] if in_index else []
         phones = [f for f in fields if (fd := entity.field(f)) and fd.type == "phone"] if anywhere else []
         indexed_here = [f for f in fields if (fd := entity.field(f)) and (fd.indexed or fd.unique) and f not in phones]
         if NUMBER_WORD.match(word) and (indexed_here or phones):
@@ -321,7 +329,7 @@ def build_select(models: EntityModels, q: ListQuery, *, anywhere: bool = True) -
     entity = models.entity(q.entity)
     compiler = _Compiler(models, entity)
     cond = all_of(q.where, q.scope, search_condition(entity, q.search, q.hidden, anywhere=anywhere,
-                                                     indexed=text_indexed(entity, q.search)))
+                                                     indexed=text_indexed(entity, q.search), scope=q.scope))
     columns = [compiler.column(c) for c in (q.columns or [])]
     model = compiler.model
     query = model.select(*([model.id, *columns] if columns else []))

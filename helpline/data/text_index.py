@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import time
 from collections.abc import Callable
 from typing import Any
@@ -26,16 +27,20 @@ from peewee import SQL, NodeList
 from helpline.metadata.kinds import Entity
 from helpline.metadata.metaset import MetadataSet
 
+from .conditions import All, Cmp, Cond
+from .conditions import AnyOf as CondAnyOf
 from .database import db, is_postgres
 from .entities import EntityModels
 from .entities import rows as select_rows
-from .text_tokens import AllOf, Node, Term, value_terms
+from .text_tokens import AllOf, AnyOf, Exact, Node, Term, value_terms
 
-TOKENS_VERSION = "2"
+TOKENS_VERSION = "3"
 """Bumped when :mod:`text_tokens` changes what it indexes: every index is then stale until rebuilt."""
 AUTO_REBUILD_ROWS = 20_000
 """A stale index of at most this many records is rebuilt at start; a bigger one waits for ``run.py reindex``."""
 TITLE_WEIGHT = 4.0
+EXACT = re.compile(r"[0-9a-z_]{1,100}")
+"""Scope values the index holds as exact terms (codes); a scope on other values is checked in SQL only."""
 SYNONYMS = "search_synonyms"
 """The category tree that is the synonym dictionary: each top node is a group of equal terms — its labels in
 every language and those of its children (机顶盒 = STB = set-top box)."""
@@ -45,12 +50,56 @@ def indexed_fields(entity: Entity) -> list[str]:
     return [f.name for f in entity.active_fields if f.text_search]
 
 
+def scope_fields(entity: Entity) -> list[str]:
+    """Indexed single-valued link and category fields (a customer's city and county): their values are in the
+    text index too, as exact terms ``<field>__<value>``, so a row scope on them narrows the text match inside
+    the index (:func:`scope_node`) before any row is read. The row scope is applied in SQL as well."""
+    return [f.name for f in entity.active_fields
+            if f.indexed and not f.multiple and f.type in ("link", "category")] if indexed_fields(entity) else []
+
+
+def stored_fields(entity: Entity) -> list[str]:
+    """The fields whose change rewrites a record's index entry."""
+    return indexed_fields(entity) + scope_fields(entity)
+
+
+def _exact(field: str, value: Any) -> str | None:
+    text = str(value).lower()
+    return f"{field}__{text}" if value not in (None, "") and EXACT.fullmatch(text) else None
+
+
+def scope_node(entity: Entity, cond: Cond | None) -> Node | None:
+    """What of a row scope the index can check (None: nothing): equality and ``in`` on :func:`scope_fields`,
+    through ``and`` (the parts it can check) and ``or`` (only when it can check every branch). A superset of
+    the scope: the SQL condition still decides."""
+    fields = set(scope_fields(entity))
+    if cond is None or not fields:
+        return None
+    if isinstance(cond, Cmp):
+        if cond.field not in fields or cond.op not in ("eq", "in"):
+            return None
+        values = cond.value if cond.op == "in" else [cond.value]
+        terms = [_exact(cond.field, v) for v in values or []]
+        if not terms or any(t is None for t in terms):
+            return None
+        return AnyOf(tuple(Exact(t) for t in terms if t)) if len(terms) > 1 else Exact(terms[0] or "")
+    if isinstance(cond, All):
+        kept = tuple(n for n in (scope_node(entity, c) for c in cond.items) if n is not None)
+        return None if not kept else kept[0] if len(kept) == 1 else AllOf(kept)
+    if isinstance(cond, CondAnyOf):
+        branches = [scope_node(entity, c) for c in cond.items]
+        if not branches or any(b is None for b in branches):
+            return None
+        return AnyOf(tuple(b for b in branches if b is not None)) if len(branches) > 1 else branches[0]
+    return None
+
+
 def table(entity_name: str) -> str:
     return f"hl_text_{entity_name}"
 
 
 def signature(entity: Entity) -> str:
-    return hashlib.sha256(f"{TOKENS_VERSION}:{entity.title_field}:{','.join(indexed_fields(entity))}".encode()
+    return hashlib.sha256(f"{TOKENS_VERSION}:{entity.title_field}:{','.join(stored_fields(entity))}".encode()
                         ).hexdigest()[:16]
 
 
@@ -133,6 +182,7 @@ def documents(entity: Entity, row: dict[str, Any]) -> tuple[list[str], list[str]
         f = entity.field(name)
         terms = sorted(f"{name}_{t}" for t in value_terms(row.get(name), any_part=bool(f and f.type == "phone")))
         (title if name == entity.title_field else body).extend(terms)
+    body.extend(t for t in (_exact(name, row.get(name)) for name in scope_fields(entity)) if t)
     return title, body
 
 
@@ -175,8 +225,8 @@ def rebuild(models: EntityModels, entity_name: str, *, batch: int = 5000,
     again once complete. Returns the number of records indexed."""
     entity = models.entity(entity_name)
     model = models[entity_name]
-    fields = [getattr(model, n) for n in indexed_fields(entity)]
-    if not fields:
+    fields = [getattr(model, n) for n in stored_fields(entity)]
+    if not indexed_fields(entity):
         return 0
     t = table(entity_name)
     with db.atomic():
@@ -216,6 +266,8 @@ def rebuild(models: EntityModels, entity_name: str, *, batch: int = 5000,
 
 # -- queries -------------------------------------------------------------------------------------
 def _fts5(node: Node, fields: list[str]) -> str:
+    if isinstance(node, Exact):
+        return f'"{node.text}"'
     if isinstance(node, Term):
         alternatives = [f'"{f}_{node.text}"' + (" *" if node.prefix else "") for f in fields]
         return alternatives[0] if len(alternatives) == 1 else "(" + " OR ".join(alternatives) + ")"
@@ -224,6 +276,8 @@ def _fts5(node: Node, fields: list[str]) -> str:
 
 
 def _tsquery(node: Node, fields: list[str]) -> str:
+    if isinstance(node, Exact):
+        return f"'{node.text}'"
     if isinstance(node, Term):
         alternatives = [f"'{f}_{node.text}'" + (":*" if node.prefix else "") for f in fields]
         return alternatives[0] if len(alternatives) == 1 else "(" + " | ".join(alternatives) + ")"

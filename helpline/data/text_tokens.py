@@ -118,6 +118,13 @@ class Term:
 
 
 @dataclass(frozen=True)
+class Exact:
+    """A term matched as written, in no particular field: a scope value (``city__changsha``)."""
+
+    text: str
+
+
+@dataclass(frozen=True)
 class AllOf:
     items: tuple[Node, ...]
 
@@ -127,7 +134,7 @@ class AnyOf:
     items: tuple[Node, ...]
 
 
-Node = Term | AllOf | AnyOf
+Node = Term | Exact | AllOf | AnyOf
 
 
 def _all(items: Iterable[Node]) -> Node | None:
@@ -187,7 +194,7 @@ def terms_of(node: Node | None) -> Iterator[Term]:
         return
     if isinstance(node, Term):
         yield node
-    else:
+    elif isinstance(node, (AllOf, AnyOf)):
         for item in node.items:
             yield from terms_of(item)
 

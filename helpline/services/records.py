@@ -36,7 +36,7 @@ from helpline.data.query import (
     iterate_rows,
     sort_keys,
 )
-from helpline.data.text_index import indexed_fields, remove_row, write_row
+from helpline.data.text_index import remove_row, stored_fields, write_row
 from helpline.extension_registry import RecordEvent, Refuse, registry
 from helpline.metadata.kinds import Entity, EntityField, RelatedList
 from helpline.security.actor import Actor, PermissionDenied
@@ -336,7 +336,7 @@ class RecordService:
         if n != 1:
             raise StaleRecord(f"{entity.name} {before['id']} was changed meanwhile; reload it")
         after = select_rows(model.select().where(model.id == before["id"]))[0]
-        if set(changes) & set(indexed_fields(entity)):
+        if set(changes) & set(stored_fields(entity)):
             write_row(entity, after)
         old, new = field_changes(_public(before), _public(after))
         audit(actor, "update", entity=entity.name, record_id=before["id"], before=old, after=new)

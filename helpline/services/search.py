@@ -86,7 +86,7 @@ class SearchService:
         masks = actor.masks(entity_name)
         with session():
             if is_ready(entity):
-                match = Cmp("id", "text_match", TextMatch(text, tuple(fields)))
+                match = Cmp("id", "text_match", TextMatch(text, tuple(fields), scope))
                 within, _ = build_select(models, ListQuery(entity=entity_name, scope=scope, where=match))
                 model = models[entity_name]
                 ids = [int(r[0]) for r in within.select(model.id).order_by().limit(MAX_RANKED).tuples()]

@@ -8,7 +8,7 @@ import pytest
 
 from helpline.data.database import db, is_postgres, session
 from helpline.data.query import ListQuery, QueryError
-from helpline.data.text_index import is_ready, rebuild, table, write_row
+from helpline.data.text_index import is_ready, match_expression, rebuild, scope_node, table, write_row
 from helpline.security.actor import Actor
 from helpline.services.platform import Platform
 from helpline.services.records import ValidationFailed
@@ -106,8 +106,14 @@ def test_a_masked_field_is_never_matched(people: Platform) -> None:
 
 def test_row_scope_applies(people: Platform) -> None:
     agent = actor(people, "agent1", "agent", ("changsha",))
+    narrowed = scope_node(people.metadata.entities["customer"], people.records.scope(agent, "customer"))
+    assert "city__changsha" in match_expression(narrowed, ["name"]), "the index checks the scope first"
     assert names(people, agent, "明") == ["KC"], "欧阳明华 lives in yueyang, outside the agent's scope"
     assert listed(people, agent, "明") == ["KC"]
+    moved = people.search.search(actor(people, "admin", "administrator"), "customer", "欧阳明华")[0].id
+    people.records.update(SYSTEM, "customer", moved, {"city": "changsha"})  # the index's scope term follows
+    assert sorted(names(people, agent, "明")) == ["KB", "KC"] and listed(people, agent, "明") == ["KB", "KC"]
+    people.records.update(SYSTEM, "customer", moved, {"city": "yueyang"})
     assert sorted(names(people, actor(people, "admin", "administrator"), "明")) == ["KB", "KC"]
 
 
