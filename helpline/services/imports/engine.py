@@ -243,6 +243,8 @@ class ImportService:
                                        progress, cancel)
             if status == "done" and definition.delete_missing and run.confirm_delete:
                 self._delete_missing(actor, definition, entity, run, report)
+            if status == "done" and table.done is not None:
+                table.done()
             report.status = status
         except Exception as exc:
             log.exception("import run %s failed", run.id)

@@ -58,6 +58,8 @@ class Mapping:
 def map_headers(definition: Import, entity: Entity, headers: list[str]) -> Mapping:
     """The mapping of ``headers``; :class:`SourceError` when a required column is missing or two headers of the
     file fill the same field."""
+    if not headers:  # a source with no rows at all (nothing changed since the last sync)
+        return Mapping({}, {c.field: c.field for c in definition.columns})
     where = {header_key(h): i for i, h in reversed(list(enumerate(headers))) if h}
     index: dict[str, int] = {}
     shown: dict[str, str] = {}

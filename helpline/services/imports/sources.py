@@ -47,6 +47,8 @@ class Table:
     total: int | None = None
     """Data rows, when known in advance (a progress bar's total)."""
     close: Callable[[], None] = field(default=lambda: None)
+    done: Callable[[], None] | None = None
+    """Called after a real run loaded every row (an extension source advances its watermark here)."""
 
 
 def _looks_like(head: bytes) -> str:
@@ -259,11 +261,17 @@ def read_http(source: ImportSource) -> Table:
 def read_extension(source: ImportSource) -> Table:
     from helpline.extension_registry import registry
 
-    found = registry().import_source(source.type.partition(".")[2]) if "." in source.type else None
-    if found is None or not source.type.startswith(found[0] + "."):
-        raise SourceError(f"source.type '{source.type}': no extension declares this source in IMPORT_SOURCES")
+    name, _, kind = source.type.partition(".")
+    ext = registry().extensions.get(name)
+    fn = ext.import_sources.get(kind) if ext is not None else None
+    if fn is None:
+        raise SourceError(f"source.type '{source.type}': extensions/{name}/ declares no source '{kind}' in "
+                          f"IMPORT_SOURCES")
     try:
-        return _dict_table(found[1](dict(source.params)), f"source {source.type}")
+        result = fn(dict(source.params))
+        table = _dict_table(result, f"source {source.type}")
+        table.done = getattr(result, "done", None)
+        return table
     except SourceError:
         raise
     except Exception as exc:
