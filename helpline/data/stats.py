@@ -70,7 +70,8 @@ class StatCall(_CallMeasures):
 
     class Meta:
         table_name = "hl_stat_call"
-        indexes = ((("interval", "queue", "tier", "region", "city", "flow", "agent"), True),)
+        indexes = ((("interval", "tier", "queue", "region", "city", "flow", "agent"), True),)
+        """Interval then tier first: a report by interval and tier groups along the index, without a sort."""
 
 
 class StatCallDay(_CallMeasures):
@@ -79,7 +80,7 @@ class StatCallDay(_CallMeasures):
 
     class Meta:
         table_name = "hl_stat_call_day"
-        indexes = ((("day", "queue", "tier", "region", "city", "flow"), True),)
+        indexes = ((("day", "tier", "queue", "region", "city", "flow"), True),)
 
 
 class StatAgent(SystemModel):

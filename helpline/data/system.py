@@ -27,6 +27,7 @@ from .notices import NOTICE_MODELS
 from .qa import QA_MODELS
 from .workflow import WORKFLOW_MODELS
 from .series import SeriesCounter
+from .staff import STAFF_MODELS
 from .stats import STAT_MODELS
 
 
@@ -126,7 +127,8 @@ class AuditEntry(SystemModel):
 
 SYSTEM_MODELS: list[type[Model]] = [User, UserRole, MetadataRevision, MetadataDraft, AuditEntry, Call, CallerRegion,
                                      JobRun, SeriesCounter, *AGENT_MODELS, *WORKFLOW_MODELS, *NOTICE_MODELS,
-                                     *STAT_MODELS, *QA_MODELS]
+                                     *STAT_MODELS, *QA_MODELS,
+                                     *STAFF_MODELS]
 
 
 def create_system_tables() -> None:

@@ -421,6 +421,9 @@ def cross_check(mset: MetadataSet) -> list[Problem]:
     from .qa_checks import scorecard_problems
 
     r.problems.extend(scorecard_problems(mset))
+    from .staff_checks import roster_problems
+
+    r.problems.extend(roster_problems(mset))
     from .import_checks import import_problems
 
     r.problems.extend(import_problems(mset))

@@ -32,6 +32,7 @@ PERMISSIONS: dict[str, str] = {
     "supervisor.barge": "barge in on calls",
     "supervisor.intercept": "intercept calls",
     "supervisor.recordings": "play call recordings",
+    "reports.all": "see every region in the reports, whatever the user's own regions",
     "routing.edit": "edit and publish routing rules",
     "qa.evaluate": "evaluate calls (quality assurance)",
     "departments.manage": "manage the members, the head and the regions of departments",

@@ -133,10 +133,11 @@ class _Plan:
             return _time_expr(name, self.period, self.fine)
         return getattr(self.model, name)
 
-    def sums(self, source: str) -> list[Any]:
+    def sums(self, source: str, measures: list[str] | None = None) -> list[Any]:
         m = self.model
         if source == "calls":
-            return [fn.SUM(getattr(m, n)).alias(n) for n in (*CALL_COUNTS, *CALL_SUMS)]
+            names = _needed(measures) if measures is not None else (*CALL_COUNTS, *CALL_SUMS)
+            return [fn.SUM(getattr(m, n)).alias(n) for n in names]
         out = [fn.SUM(m.seconds).alias("seconds")]
         for what, names in (("status", _STATUS), ("state", _STATE)):
             for value in names:
@@ -145,6 +146,24 @@ class _Plan:
         out.append(fn.SUM(Case(None, [(((m.what == "state") & (m.value == "talking")), m.count)], 0))
                    .alias("calls_handled"))
         return out
+
+
+_NEEDS: dict[str, tuple[str, ...]] = {
+    "service_level": ("within", "answered", "timeout"), "met": ("within", "answered", "timeout"),
+    "target": (), "service_level_abandons": ("within", "answered", "abandoned_queue", "timeout"),
+    "answer_rate": ("answered", "offered"), "abandon_rate": ("abandoned_queue", "offered"),
+    "self_service_rate": ("completed", "calls"), "asa_s": ("wait_answered_s", "answered"),
+    "aht_s": ("talk_s", "answered"), "avg_abandon_s": ("wait_abandoned_s", "abandoned_queue"),
+}
+
+
+def _needed(measures: list[str]) -> tuple[str, ...]:
+    """The fact columns the measures are computed from (only those are summed)."""
+    out: dict[str, None] = {}
+    for m in measures:
+        for n in _NEEDS.get(m, (m,)):
+            out[n] = None
+    return tuple(out) or ("calls",)
 
 
 def _atom(plan: _Plan, report: Report, name: str, raw: Any) -> Cond | None:
@@ -224,73 +243,92 @@ def where_of(report: Report, actor: Actor, values: dict[str, Any]) -> tuple[_Pla
 def measures_of(report: Report, sums: dict[str, Any], targets: dict[str, tuple[float, float]]) -> dict[str, Any]:
     """The report's measures from the sums of one group (``tier`` given when grouped by tier)."""
     s = {k: (v or 0) for k, v in sums.items()}
-
-    def ratio(a: float, b: float) -> float | None:
-        return round(a / b, 4) if b else None
-
-    computed: dict[str, Any] = {}
+    out: dict[str, Any] = {}
     for name in report.measures:
-        if report.source == "agents":
-            signed = sum(s.get(f"{v}_s", 0) for v in _STATUS)
-            busy = sum(s.get(f"{v}_s", 0) for v in ("reserved", "ringing", "talking", "hold", "wrap_up"))
-            computed[name] = {"signed_in_s": round(signed, 1), "occupancy": ratio(busy, signed),
-                              "calls_handled": int(s.get("calls_handled", 0))}.get(name, round(s.get(name, 0), 1))
-            continue
+        out[name] = (_agent_measure if report.source == "agents" else _call_measure)(name, s, sums, targets)
+    return out
+
+
+def _ratio(a: float, b: float) -> float | None:
+    return round(a / b, 4) if b else None
+
+
+def _agent_measure(name: str, s: dict[str, Any], sums: dict[str, Any], targets: Any) -> Any:
+    if name == "signed_in_s":
+        return round(sum(s.get(f"{v}_s", 0) for v in _STATUS), 1)
+    if name == "occupancy":
+        busy = sum(s.get(f"{v}_s", 0) for v in ("reserved", "ringing", "talking", "hold", "wrap_up"))
+        return _ratio(busy, sum(s.get(f"{v}_s", 0) for v in _STATUS))
+    if name == "calls_handled":
+        return int(s.get("calls_handled", 0))
+    return round(s.get(name, 0), 1)
+
+
+def _call_measure(name: str, s: dict[str, Any], sums: dict[str, Any],
+                  targets: dict[str, tuple[float, float]]) -> Any:
+    if name in ("service_level", "met"):
+        level = _ratio(s["within"], s["answered"] + s["timeout"])
+        if name == "service_level":
+            return level
+        target = _call_measure("target", s, sums, targets)
+        return None if target is None or level is None else level + 1e-9 >= target
+    if name == "target":
         tier = sums.get("tier")
         found = targets.get(tier) if isinstance(tier, str) else None
-        target = found[0] if found is not None else None
-        level = ratio(s["within"], s["answered"] + s["timeout"])
-        computed[name] = {
-            "service_level": level,
-            "service_level_abandons": ratio(s["within"], s["answered"] + s["abandoned_queue"] + s["timeout"]),
-            "target": target,
-            "met": None if target is None or level is None else level + 1e-9 >= target,
-            "answer_rate": ratio(s["answered"], s["offered"]),
-            "abandon_rate": ratio(s["abandoned_queue"], s["offered"]),
-            "asa_s": round(s["wait_answered_s"] / s["answered"], 1) if s["answered"] else None,
-            "aht_s": round(s["talk_s"] / s["answered"], 1) if s["answered"] else None,
-            "avg_abandon_s": round(s["wait_abandoned_s"] / s["abandoned_queue"], 1) if s["abandoned_queue"] else None,
-            "self_service_rate": ratio(s["completed"], s["calls"]),
-        }.get(name, round(s[name], 1) if isinstance(s.get(name), float) else s.get(name, 0))
-    return computed
+        return found[0] if found is not None else None
+    if name == "service_level_abandons":
+        return _ratio(s["within"], s["answered"] + s["abandoned_queue"] + s["timeout"])
+    if name == "answer_rate":
+        return _ratio(s["answered"], s["offered"])
+    if name == "abandon_rate":
+        return _ratio(s["abandoned_queue"], s["offered"])
+    if name == "self_service_rate":
+        return _ratio(s["completed"], s["calls"])
+    per = {"asa_s": ("wait_answered_s", "answered"), "aht_s": ("talk_s", "answered"),
+           "avg_abandon_s": ("wait_abandoned_s", "abandoned_queue")}.get(name)
+    if per is not None:
+        return round(s[per[0]] / s[per[1]], 1) if s[per[1]] else None
+    value = s.get(name, 0)
+    return round(value, 1) if isinstance(value, float) else value
 
 
 def run_report(metadata: MetadataSet, actor: Actor, name: str, values: dict[str, Any], *, page: int = 1,
                page_size: int | None = None) -> ReportResult:
-    """One page of a report's rows with the totals of every row. ``ReportInputError`` for bad inputs."""
+    """One page of a report's rows with the totals of every row. ``ReportInputError`` for bad inputs.
+    One grouped query; the totals are summed from its groups, the measures computed for the page only."""
     report = _report(metadata, name)
     plan, where, (start, end) = where_of(report, actor, values)
     size = page_size or report.page_size
     dims = [plan.dim(d).alias(f"d_{d}") for d in report.dimensions]
     targets = tier_targets(metadata) if report.source == "calls" else {}
+    sums = plan.sums(report.source, list(report.measures))
     with session():
-        query = plan.model.select(*dims, *plan.sums(report.source)).where(where)
+        query = plan.model.select(*dims, *sums).where(where)
         if dims:
             keys = [plan.dim(d) for d in report.dimensions]
             query = query.group_by(*keys).order_by(*keys)
-        found: list[Any] = list(query.dicts())
-        total_sums: list[Any] = list(plan.model.select(*plan.sums(report.source)).where(where).dicts())
-    rows = []
-    for r in found:
-        if dims and all(r.get(k) is None for k in r if not k.startswith("d_")):
-            continue
-        labels = {d: _label(d, r[f"d_{d}"]) for d in report.dimensions}
-        sums = {k: v for k, v in r.items() if not k.startswith("d_")}
-        if "tier" in labels:
-            sums["tier"] = labels["tier"]
-        rows.append({**labels, **measures_of(report, sums, targets)})
-    if not dims and found and all(v is None for v in found[0].values()):
-        rows = []
-    totals = measures_of(report, total_sums[0] if total_sums else {}, {}) if rows else {}
+        found: list[Any] = list(query.tuples())
+    width = len(dims)
+    names = [str(getattr(s, "_alias", "")) for s in sums]
+    found = [r for r in found if any(v is not None for v in r[width:])]
+    totals_raw = {n: sum(r[width + i] or 0 for r in found) for i, n in enumerate(names)}
     messages: list[str] = []
-    if not rows:
+    if not found:
         messages.append("reports.nothing")
-    pages = max(1, -(-len(rows) // size))
+    pages = max(1, -(-len(found) // size))
     page = min(max(1, page), pages)
-    if len(rows) > size:
+    if len(found) > size:
         messages.append("reports.paged")
-    return ReportResult(name, list(report.dimensions), list(report.measures), rows[(page - 1) * size:page * size],
-                        totals, len(rows), page, size, start, end, messages)
+    rows = []
+    for r in found[(page - 1) * size:page * size]:
+        labels = {d: _label(d, r[i]) for i, d in enumerate(report.dimensions)}
+        group = dict(zip(names, r[width:], strict=True))
+        if "tier" in labels:
+            group["tier"] = labels["tier"]
+        rows.append({**labels, **measures_of(report, group, targets)})
+    totals = measures_of(report, totals_raw, {}) if found else {}
+    return ReportResult(name, list(report.dimensions), list(report.measures), rows, totals, len(found), page, size,
+                        start, end, messages)
 
 
 def _report(metadata: MetadataSet, name: str) -> Report:

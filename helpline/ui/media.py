@@ -1,4 +1,5 @@
-"""Files the browser fetches outside pages: call recordings (``/recordings/<call id>``).
+"""Files the browser fetches outside pages: call recordings (``/recordings/<call id>``) and the workbooks of
+scheduled reports (``/reports/file/<id>``, for their recipients).
 
 The session middleware already requires a signed-in user; the recordings service checks
 ``supervisor.recordings`` and the caller's row scope, and audits the play or the refusal. A refusal is a plain
@@ -35,3 +36,22 @@ def register() -> None:
         if path is None:  # the server is stopping
             return PlainTextResponse("unavailable", status_code=503)
         return FileResponse(path, media_type="audio/wav", filename=path.name)
+
+    @app.get("/reports/file/{file_id}")
+    async def report_workbook(file_id: int) -> Response:
+        from helpline.services.report_schedules import report_file
+
+        actor = current_actor()
+        if actor is None:
+            return PlainTextResponse("sign in first", status_code=401)
+        try:
+            found = await run.io_bound(report_file, actor, file_id)
+        except PermissionDenied as exc:
+            return PlainTextResponse(str(exc), status_code=403)
+        except KeyError as exc:
+            return PlainTextResponse(str(exc), status_code=404)
+        if found is None:  # the server is stopping
+            return PlainTextResponse("unavailable", status_code=503)
+        name, content = found
+        return Response(content, media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                        headers={"Content-Disposition": f'attachment; filename="{name}"'})

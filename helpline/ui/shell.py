@@ -36,6 +36,7 @@ from .views.notices_view import notices_view
 from .views.query_view import QueryView
 from .views.qa_view import qa_evaluate_view
 from .views.recordings_view import recordings_view
+from .views.reports_view import reports_view
 from .views.supervisor import supervisor_view
 from .views.system_view import system_view
 
@@ -46,7 +47,7 @@ PAGE_VIEWS: dict[str, Callable[[ViewContext], None]] = {
     "imports": imports_view,
     "departments": departments_view,
     **{page: inbox_view(box) for page, box in inbox_counts.PAGE_BOX.items()},
-    "recordings": recordings_view, "notices": notices_view, "qa_evaluate": qa_evaluate_view,
+    "recordings": recordings_view, "reports": reports_view, "notices": notices_view, "qa_evaluate": qa_evaluate_view,
     "system": system_view,
 }
 """A view for each built-in page of ``helpline.metadata.kinds.menu.PAGES`` (the one table of pages)."""

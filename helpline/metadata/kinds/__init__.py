@@ -13,6 +13,7 @@ from .jobs import Job
 from .query import Pivot, Query, QueryInput
 from .report import Report, ReportInput
 from .role import EntityGrant, Role
+from .roster import Roster
 from .routing import Queue, Routing
 from .scorecard import Scorecard
 from .screen import Column, FieldRef, RelatedList, Screen, Section
@@ -34,6 +35,7 @@ KINDS: dict[str, type[MetaObject]] = {
     "job": Job,
     "import": Import,
     "scorecard": Scorecard,
+    "roster": Roster,
     "report": Report,
 }
 """Kind name to model, in dependency order (entities first)."""
@@ -44,6 +46,7 @@ FOLDERS: dict[str, str] = {
     "sla": "slas", "job": "jobs", "import": "imports",
     "report": "reports",
     "scorecard": "scorecards",
+    "roster": "rosters",
 }
 """Kind name to its folder under the metadata directory."""
 
@@ -53,6 +56,6 @@ __all__ = [
     "FOLDERS", "KINDS", "KIND_OF_FOLDER", "LANGUAGES", "PAGES", "Calendar", "Category", "CategoryNode", "Column",
     "Entity", "EntityField", "EntityGrant", "FieldRef", "Import", "Ivr", "Job", "Label", "Menu", "MenuItem",
     "MetaObject", "Pivot", "Prompt", "Query", "QueryInput", "Queue", "RelatedList", "Report",
-    "ReportInput", "Role", "Routing", "Scorecard",
+    "ReportInput", "Role", "Roster", "Routing", "Scorecard",
     "Screen", "Section", "Sla", "Validation", "Workflow",
 ]
