@@ -52,11 +52,17 @@ class WorkflowInstance(SystemModel):
 
     class Meta:
         table_name = "hl_wf_instance"
-        indexes = ((("entity", "record_id"), True), (("state", "department"), False),
-                   # the inboxes (helpline.services.workflow.inbox): open rows of a department, of an assignee,
-                   # and the overdue ones
-                   (("department", "closed_at"), False), (("assignee", "closed_at"), False),
-                   (("closed_at", "resolution_due"), False))
+        indexes = ((("entity", "record_id"), True), (("state", "department"), False))
+
+
+# The inboxes (helpline.services.workflow.inbox) read open rows only, in order: a department's and an assignee's
+# newest first, the overdue ones by their deadline. Partial indexes over the open rows (a few per cent of them)
+# give both databases that order straight from the index, so a page or a capped count stops early.
+for _name, _fields in (("hl_wf_open_department", (WorkflowInstance.department, WorkflowInstance.id)),
+                       ("hl_wf_open_assignee", (WorkflowInstance.assignee, WorkflowInstance.id)),
+                       ("hl_wf_open_due", (WorkflowInstance.resolution_due, WorkflowInstance.id))):
+    WorkflowInstance.add_index(WorkflowInstance.index(*_fields, where=WorkflowInstance.closed_at.is_null(),
+                                                      name=_name))
 
 
 class WorkflowStep(SystemModel):

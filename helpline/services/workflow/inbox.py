@@ -38,8 +38,8 @@ if TYPE_CHECKING:
     from .engine import WorkflowService
 
 BOXES = ("mine", "department", "overdue", "waiting")
-COUNT_CAP = 9999
-"""A page's count stops here (shown as ``9999+``)."""
+COUNT_CAP = 200
+"""A page's count stops here ("more than 200": an inbox is worked from its first pages)."""
 MENU_CAP = 99
 """The menu's counts stop here (shown as ``99+``)."""
 WI = WorkflowInstance
@@ -54,6 +54,13 @@ class InboxPage:
     capped: bool
     page: int
     page_size: int
+
+
+def _filter(column: Any) -> Any:
+    """``column`` as a filter only: on SQLite ``column || ''``, which no index serves, so that its planner walks
+    the assignee's or department's open rows rather than (entity, record_id) or (workflow) over every instance;
+    on PostgreSQL the column itself (its statistics make the estimates, and ``|| ''`` would hide them)."""
+    return column.concat("") if "sqlite" in type(db.obj).__name__.lower() else column
 
 
 @dataclass
@@ -95,7 +102,7 @@ class InboxService:
         for flow in self.workflows.workflows(entity):
             states = [s.name for s in flow.states if s.kind == "open"]
             if states:
-                parts.append((WI.workflow.concat("") == flow.name) & WI.state.concat("").in_(states))  # filters
+                parts.append((_filter(WI.workflow) == flow.name) & _filter(WI.state).in_(states))
         if not parts:
             return None
         out = parts[0]
@@ -113,9 +120,8 @@ class InboxService:
         if box not in BOXES:
             raise ValueError(f"no inbox '{box}' (one of {', '.join(BOXES)})")
         viewer = viewer or self.viewer(actor)
-        # ``entity || ''``: the entity is a filter, never the index to walk (SQLite's planner would otherwise
-        # walk (entity, record_id) over every instance rather than the assignee's or department's rows)
-        base = (WI.entity.concat("") == entity) & WI.closed_at.is_null()
+        of_entity: Expression = _filter(WI.entity) == entity
+        base = of_entity & WI.closed_at.is_null()
         departments = viewer.departments
         mine = WI.assignee.in_(viewer.keys)
         if box == "mine":
@@ -131,7 +137,7 @@ class InboxService:
         # ranges, with no other term an index could serve (SQLite would walk every open row instead)
         is_open = WI.closed_at.is_null()
         who = (mine & is_open) | (WI.department.in_(departments) & is_open) if departments else mine & is_open
-        return (WI.entity.concat("") == entity) & who & opened
+        return of_entity & who & opened
 
     def _select(self, actor: Actor, box: str, entity: str, now: datetime | None, *fields: Any,
                 viewer: _Viewer | None = None) -> Any:
@@ -152,6 +158,15 @@ class InboxService:
             return WI.select(*fields).where(cond)
         return WI.select(*fields).join(model, JOIN.INNER, on=(model.id == WI.record_id)).where(cond & expr)
 
+    @staticmethod
+    def _ordered(query: Any, box: str, page: bool = False) -> Any:
+        """A box in its order: newest first, overdue the most overdue first. A count of the overdue rows is
+        ordered too: the open rows' deadline index then gives them in order and a capped count stops early
+        instead of collecting every overdue row first."""
+        if box == "overdue":
+            return query.order_by(WI.resolution_due.asc(), WI.id.asc())
+        return query.order_by(WI.id.desc()) if page else query
+
     # -- reading --------------------------------------------------------------------------------------------
     def count(self, actor: Actor, box: str, entity: str = "work_order", now: datetime | None = None,
               viewer: _Viewer | None = None, cap: int | None = None) -> tuple[int, bool]:
@@ -163,7 +178,7 @@ class InboxService:
             query = self._select(actor, box, entity, now, SQL("1"), viewer=viewer)
             if query is None:
                 return 0, False
-            inner = query.limit(cap + 1)
+            inner = self._ordered(query, box).limit(cap + 1)
             n = int(WI.select(fn.COUNT(SQL("*"))).from_(inner.alias("boxed")).scalar() or 0)
         return min(n, cap), n > cap
 
@@ -182,7 +197,7 @@ class InboxService:
                         continue
                     query = self._select(actor, box, entity, now, SQL("1"), viewer=viewer)
                     if query is not None:
-                        sql, params = query.limit(cap + 1).sql()
+                        sql, params = self._ordered(query, box).limit(cap + 1).sql()
                         parts.append((box, sql, tuple(params)))
             found: tuple[Any, ...] = ()
             if parts:  # one statement, one round trip: the counts side by side
@@ -208,8 +223,7 @@ class InboxService:
             query = self._select(actor, box, entity, now, *fields, viewer=viewer)
             if query is None:
                 return InboxPage([], 0, False, page, page_size)
-            order = (WI.resolution_due.asc(), WI.id.asc()) if box == "overdue" else (WI.id.desc(),)
-            found = list(query.order_by(*order).paginate(page, page_size).dicts())
+            found = list(self._ordered(query, box, page=True).paginate(page, page_size).dicts())
             model = self.platform.models[entity]
             records = {r["id"]: r for r in select_rows(model.select().where(
                 model.id.in_([f["record_id"] for f in found])))} if found else {}

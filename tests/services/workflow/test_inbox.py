@@ -101,3 +101,31 @@ def test_process_view_shows_labels_actions_and_deadlines(wf_platform: Platform) 
     assert not resolution.overdue and round(resolution.seconds_left) == 3600
     other = order(p, agent, type="suggestion")  # no process applies
     assert process_view(p.workflows, agent, "work_order", other) is None
+
+
+def test_scope_filtered_boxes_page_and_count_across_chunks(wf_platform: Platform) -> None:
+    """More rows than one chunk of the scan, every other one out of the technician's scope: pages and counts
+    hold only his, in order, with no gap or repeat between pages."""
+    p = wf_platform
+    agent = actor(p, "agent1", "agent", ("changsha", "yiyang"))
+    tech = actor(p, "tech1", "technician")  # Changsha only
+    mine: list[int] = []
+    for i in range(260):
+        city = "changsha" if i % 2 == 0 else "yiyang"
+        oid = order(p, agent, title=f"order {i}", city=city)
+        p.workflows.take(agent, "work_order", oid, "forward", {"department": "maintenance"})
+        if city == "changsha":
+            mine.append(oid)
+    box = inboxes(p)
+    newest_first = sorted(mine, reverse=True)
+    seen = []
+    for n in (1, 2, 3, 4, 5, 6):
+        page = box.page(tech, "department", page=n, page_size=25)
+        seen += [r["id"] for r in page.rows]
+        assert page.total == 130 and not page.capped
+    assert seen == newest_first
+    assert box.count(tech, "department") == (130, False)
+    assert box.count(tech, "department", cap=100) == (100, True)
+    with session():
+        WorkflowInstance.update(resolution_due=utcnow() - timedelta(hours=1)).execute()
+    assert [r["id"] for r in box.page(tech, "overdue", page_size=200).rows] == sorted(mine)
