@@ -3,7 +3,7 @@ payments, and an on-demand fetch of one customer for the IVR and the pop, bounde
 than a second.
 
 The interface's settings are metadata: the import definition ``metadata/imports/boss_customers.yaml`` names the
-source ``boss.customers`` with ``params`` (``url`` — or ``HELPLINE_BOSS_URL`` —, ``timeout``, ``page_size``,
+source ``boss.customers`` with ``params`` (``url`` — ``HELPLINE_BOSS_URL`` overrides it —, ``timeout``, ``page_size``,
 ``retries``) and maps BOSS's fields to the customer's; the job ``metadata/jobs/boss_nightly.yaml`` runs it at
 night with retries and tells the administrators when it still fails.
 
@@ -38,7 +38,7 @@ ON_DEMAND_TIMEOUT_S = 0.8
 
 
 def _url(params: dict[str, Any]) -> str:
-    url = str(params.get("url") or os.environ.get("HELPLINE_BOSS_URL") or "").rstrip("/")
+    url = str(os.environ.get("HELPLINE_BOSS_URL") or params.get("url") or "").rstrip("/")
     if not url.startswith(("http://", "https://")):
         raise SourceError("boss: no interface address: set source.params.url of the import definition "
                           "(http://host:port) or HELPLINE_BOSS_URL")
