@@ -216,3 +216,19 @@ def adherence(username: str, day: date, *, now: datetime | None = None) -> float
         if state != "signed_out" and stop > cursor:
             in_ += (stop - cursor).total_seconds()
     return round(min(1.0, in_ / scheduled), 3) if scheduled > 0 else None
+
+
+def run_grid(run: str) -> dict[str, Any]:
+    """A run as the roster page shows it: per agent the pattern of each day, and per day the scheduled
+    agent-hours (breaks left out)."""
+    with session():
+        rows = list(Shift.select().where(Shift.run == run).order_by(Shift.username, Shift.day))
+    days = sorted({r.day for r in rows})
+    agents: dict[str, dict[str, str]] = {}
+    hours: dict[str, float] = {}
+    for r in rows:
+        agents.setdefault(r.username, {"agent": r.username})[r.day.isoformat()] = r.pattern
+        hours[r.day.isoformat()] = hours.get(r.day.isoformat(), 0.0) + (r.ends_at - r.starts_at).total_seconds() \
+            / 3600 - r.break_min / 60
+    return {"days": [d.isoformat() for d in days], "agents": list(agents.values()),
+            "scheduled": {d: round(h, 1) for d, h in hours.items()}}

@@ -39,6 +39,7 @@ from telephony.router.events import AgentAlert, AgentChanged, CallLeft, Offer, R
 from .. import gc_tuning
 from .base import ViewContext
 from .desk_pop import DESK_STYLE, CallPanel, load_pop
+from .desk_shifts import shifts_strip
 from .desk_status import CLOCK_SCRIPT, TALKING, StatusPanel, Words
 from .desk_toolbar import PREVENT_DEFAULTS, Toolbar
 
@@ -174,6 +175,7 @@ class Desktop:
                                           lambda: self.desk.router.router.settings.not_ready_limits, self.t)
                 ui.separator()
                 strip = ui.row().classes("w-full items-center gap-2")
+            shifts_strip(self.ctx, self.t)
             self.work: WorkArea = WorkArea(self.ctx.actor, self.t("desk.call_tab"))
             ctx = replace(self.work.context("desk:call"), language=self.ctx.language)
             with self.work.call_panel:
