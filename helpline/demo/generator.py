@@ -132,11 +132,14 @@ class DemoGenerator:
         added = 0
         with session(), write_transaction():
             for department, username, head in DEMO_MEMBERS:
-                _, created = DepartmentMember.get_or_create(department=department, username=username,
-                                                            defaults={"head": head})
-                added += int(created)
+                if not DepartmentMember.select().where((DepartmentMember.department == department)
+                                                       & (DepartmentMember.username == username)).exists():
+                    DepartmentMember.create(department=department, username=username, head=head)
+                    added += 1
             for department, region in DEMO_DEPARTMENT_REGIONS:
-                DepartmentRegion.get_or_create(department=department, region=region)
+                if not DepartmentRegion.select().where((DepartmentRegion.department == department)
+                                                       & (DepartmentRegion.region == region)).exists():
+                    DepartmentRegion.create(department=department, region=region)
         return added
 
     def seed_regions(self) -> int:

@@ -55,8 +55,9 @@ class DepartmentsView:
         with self.tree_box:
             for d in self.departments:
                 caption = label(d.label, d.code) + (f" ({len(d.members)})" if d.members else "")
+                color = "color=primary" if d.code == self.chosen else "color=grey-9"
                 ui.button(caption, on_click=lambda c=d.code: self.choose(c)) \
-                    .props(f"flat dense no-caps align=left {'color=primary' if d.code == self.chosen else 'color=grey-9'}") \
+                    .props(f"flat dense no-caps align=left {color}") \
                     .classes("w-full").style(f"padding-left: {8 + 16 * d.depth}px") \
                     .mark(f"department-{d.code}")
         self.render_detail()
