@@ -154,3 +154,18 @@ def test_a_value_too_long(imp: ImportService, tmp_path: Path) -> None:
     report = imp.run(SYSTEM, "small_customers", write_xlsx(tmp_path / "l.xlsx", rows))
     assert (report.inserted, report.rejected) == (1, 1)
     assert report.problems[0].text() == f"row 2, column 智能卡号 ('{'8' * 40}'): must have at most 32 characters"
+
+
+def test_tiers_and_the_blacklist_use_the_same_machinery(imp: ImportService, tmp_path: Path) -> None:
+    imp.run(SYSTEM, "small_customers", write_xlsx(tmp_path / "c.xlsx", [HEADERS, ROW]))
+    tiers = imp.run(SYSTEM, "customer_tiers", write_xlsx(tmp_path / "t.xlsx", [["客户编号", "客户层次"],
+                                                                             ["C00001", "钻石卡"], ["C09999", "金卡"]]))
+    assert (tiers.updated, tiers.rejected) == (1, 1)
+    assert tiers.problems[0].message == "no customer with customer_no 'C09999' (mode update)"
+    black = imp.run(SYSTEM, "blacklist", write_xlsx(tmp_path / "b.xlsx", [["客户编号", "黑名单", "原因"],
+                                                                        ["C00001", "是", "恶意骚扰"]]))
+    assert black.updated == 1
+    model = imp.platform.models["customer"]
+    with session():
+        row = model.select().dicts().get()
+    assert (row["value_tier"], row["blacklisted"], row["remarks"]) == ("diamond", True, "恶意骚扰")
