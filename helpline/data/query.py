@@ -328,15 +328,29 @@ def text_indexed(entity: Entity, search: str | None) -> frozenset[str]:
 def build_select(models: EntityModels, q: ListQuery, *, anywhere: bool = True) -> tuple[Any, _Compiler]:
     entity = models.entity(q.entity)
     compiler = _Compiler(models, entity)
-    cond = all_of(q.where, q.scope, search_condition(entity, q.search, q.hidden, anywhere=anywhere,
-                                                     indexed=text_indexed(entity, q.search), scope=q.scope))
+    searched = search_condition(entity, q.search, q.hidden, anywhere=anywhere,
+                                indexed=text_indexed(entity, q.search), scope=q.scope)
+    cond = all_of(q.where, q.scope, searched)
     columns = [compiler.column(c) for c in (q.columns or [])]
     model = compiler.model
     query = model.select(*([model.id, *columns] if columns else []))
+    if _text_only(searched, q.where) and not is_postgres():
+        # SQLite would walk a scope index (a city's 70,000 customers) probing the text matches; the matches
+        # (few) should drive instead: no index but the rowid (PostgreSQL's planner sees the sizes itself)
+        query = query.from_(SQL(f'"{model._meta.table_name}" AS "t1" NOT INDEXED'))
     expr = compiler.compile(cond)
     if expr is not None:
         query = query.where(expr)
     return query, compiler
+
+
+def _text_only(searched: Cond, where: Cond) -> bool:
+    """Whether a select is driven by its text match: the quick search is one text-index match and the
+    filters name no field (a filter on an indexed column may be the better driver)."""
+    def text_match(cond: Cond) -> bool:
+        return isinstance(cond, Cmp) and cond.op == "text_match"
+
+    return (text_match(searched) and where == TRUE) or (searched == TRUE and text_match(where))
 
 
 def _search_anywhere(models: EntityModels, q: ListQuery) -> bool:
