@@ -63,12 +63,12 @@ def _release() -> None:
         obj.close_all()
 
 
-def prepare(url: str, n: int) -> dict[str, Any]:
+def prepare(url: str, n: int, metadata: str) -> dict[str, Any]:
     """The database of ``url`` holding exactly the ``n`` generated customers (generated when not)."""
     from helpline.services.platform import Platform
 
     platform = Platform()
-    platform.start(url, str(ROOT / "metadata"))
+    platform.start(url, metadata)
     count, last = customer_count(platform)
     info: dict[str, Any] = {}
     if count == n and last == f"HN{n:08d}":
@@ -109,6 +109,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--skip-sqlite", action="store_true")
     p.add_argument("--pg-server", metavar="URL", help="a PostgreSQL server to measure on too")
     p.add_argument("--json", metavar="FILE", help="also write the figures as JSON")
+    p.add_argument("--metadata", default=str(ROOT / "metadata"), metavar="DIR", help="metadata (default: the demo's)")
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     n = args.customers
@@ -118,7 +119,7 @@ def main(argv: list[str] | None = None) -> int:
         if not args.skip_sqlite:
             source = f"sqlite:///{ROOT / 'var' / 'bench' / f'customers-{n}.db'}"
             (ROOT / "var" / "bench").mkdir(parents=True, exist_ok=True)
-            info = prepare(source, n)
+            info = prepare(source, n, args.metadata)
             results.append({**info, **measure("sqlite", source, f"sqlite:///{workdir / 'restored.db'}", workdir)})
             if not args.reuse:
                 remove_sqlite(source)
@@ -132,7 +133,7 @@ def main(argv: list[str] | None = None) -> int:
             _pg_admin(args.pg_server, f'CREATE DATABASE "{restored_name}"')
             try:
                 source = _pg_url(args.pg_server, name)
-                info = prepare(source, n)
+                info = prepare(source, n, args.metadata)
                 results.append({**info, **measure("postgresql", source, _pg_url(args.pg_server, restored_name),
                                                   workdir / "pg")})
             finally:

@@ -82,17 +82,19 @@ def pg_connect(url: str) -> Any:
                             port=parsed.port or 5432)
 
 
-def _canonical(value: Any) -> Any:
-    if isinstance(value, memoryview):
-        return bytes(value)
-    return value
-
-
-def _hash_rows(rows: Iterable[tuple[Any, ...]]) -> TableSummary:
+def _hash_rows(rows: Iterable[tuple[Any, ...]], binary: tuple[int, ...] = ()) -> TableSummary:
+    """Rows and hash; ``binary``: the positions of columns the driver returns as ``memoryview`` (PostgreSQL's
+    ``bytea``), hashed as their bytes (a memoryview's repr is its address)."""
     digest = hashlib.sha256()
     count = 0
     for row in rows:
-        digest.update(repr(tuple(_canonical(v) for v in row)).encode("utf-8", "surrogatepass"))
+        if binary:
+            values = list(row)
+            for i in binary:
+                if isinstance(values[i], memoryview):
+                    values[i] = bytes(values[i])
+            row = tuple(values)
+        digest.update(repr(row).encode("utf-8", "surrogatepass"))
         digest.update(b"\n")
         count += 1
     return TableSummary(count, digest.hexdigest())
@@ -167,7 +169,8 @@ def snapshot_postgres(conn: Any, *, content: bool = True) -> Snapshot:
             named = conn.cursor(name=f"hl_backup_hash_{i}")
             named.itersize = HASH_BATCH
             named.execute(f'SELECT * FROM public."{name}" ORDER BY {order}')
-            snap.content[name] = _hash_rows(_fetch_all(named))
+            binary = tuple(i for i, column in enumerate(snap.tables[name]) if column.endswith(" bytea"))
+            snap.content[name] = _hash_rows(_fetch_all(named), binary)
             named.close()
     return snap
 

@@ -50,6 +50,9 @@ def seeded(platform: Platform, db_url: str, tmp_path: Path, monkeypatch: pytest.
     (tmp_path / "recordings").mkdir()
     (tmp_path / "recordings" / "call-1.wav").write_bytes(b"RIFF" + bytes(100))
     seed_demo(platform, 40)
+    _execute(db_url, "CREATE TABLE hl_test_blob (id INTEGER PRIMARY KEY, data BYTEA)")  # binary values
+    blob = "X'00ff10'" if database_kind(db_url) == "sqlite" else "'\\x00ff10'::bytea"
+    _execute(db_url, f"INSERT INTO hl_test_blob VALUES (1, {blob}), (2, NULL)")
     return db_url
 
 
@@ -57,6 +60,7 @@ def test_a_restore_gives_back_every_table_row_for_row(seeded: str, tmp_path: Pat
     url = seeded
     before = snapshot_url(url)
     assert sum(s.rows for s in before.content.values()) > 100 and "customer" in before.content
+    assert before.content["hl_test_blob"] == snapshot_url(url).content["hl_test_blob"]  # bytes, not addresses
     done = backup(url, tmp_path / "backups")
     manifest = json.loads((done.path / "manifest.json").read_text())
     assert manifest["tables"] == {t: {"rows": s.rows, "sha256": s.sha256} for t, s in before.content.items()}
