@@ -1,0 +1,63 @@
+"""The checks of a batch's rows against the database: links, unique values and validation rules (the record
+service's checks, done for a whole batch with one query per field)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from helpline.metadata.kinds import Entity
+
+from .rows import RowProblem
+
+
+def row_checks(platform: Any, entity: Entity, pending: list[Any], head: dict[str, str]
+               ) -> dict[int, list[RowProblem]]:
+    """The problems, by row number, of the rows whose links point nowhere, whose unique values are taken (in the
+    database or by an earlier row of the batch) or whose validation rules are false."""
+    bad: dict[int, list[RowProblem]] = {}
+    for f in entity.active_fields:
+        wanted = {str(p.values[f.name]) for p in pending
+                  if p.values.get(f.name) not in (None, "") and (p.existing is None or f.name in p.changes)}
+        if not wanted:
+            continue
+        if f.type == "link" and not f.multiple:
+            target: Any = platform.models[f.link or ""]
+            column = getattr(target, f.link_key or "id")
+            query = target.select(column).where(column.in_(list(wanted)))
+            if f.level and hasattr(target, "level"):
+                query = query.where(target.level == f.level)
+            known = {str(v) for (v,) in query.tuples()}
+            for p in pending:
+                v = p.values.get(f.name)
+                if v not in (None, "") and str(v) not in known:
+                    level = f" of level {f.level}" if f.level else ""
+                    bad.setdefault(p.number, []).append(RowProblem(p.number, head.get(f.name, f.name), v,
+                                                                   f"no {f.link} '{v}'{level}"))
+        elif f.unique and f.name != "id":
+            model: Any = platform.models[entity.name]
+            column = getattr(model, f.name)
+            taken = {str(v): i for v, i in model.select(column, model.id).where(column.in_(list(wanted))).tuples()}
+            used: dict[str, int] = {}
+            for p in pending:
+                v = p.values.get(f.name)
+                if v in (None, ""):
+                    continue
+                own = p.existing["id"] if p.existing else None
+                if str(v) in taken and taken[str(v)] != own:
+                    bad.setdefault(p.number, []).append(RowProblem(
+                        p.number, head.get(f.name, f.name), v, f"another {entity.name} already has this {f.name}"))
+                elif str(v) in used:
+                    bad.setdefault(p.number, []).append(RowProblem(
+                        p.number, head.get(f.name, f.name), v, f"row {used[str(v)]} of the file has the same "
+                                                               f"{f.name}"))
+                else:
+                    used[str(v)] = p.number
+    if any(f.validation and f.validation.rule for f in entity.active_fields):
+        for p in pending:
+            record = {**(p.existing or {}), **p.values}
+            errors = platform.validation_errors(entity, record, only=set(p.changes or p.values))
+            for name, e in errors.items():
+                bad.setdefault(p.number, []).append(RowProblem(p.number, head.get(name, name), p.values.get(name),
+                                                               e.text()))
+    return bad
+
