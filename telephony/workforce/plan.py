@@ -30,7 +30,7 @@ from helpline.security.audit import audit
 from helpline.services.platform import Platform
 from telephony.simulate.erlang import agents_for
 
-from .forecast import SLOTS, forecast_day
+from .forecast import DEFAULT_PER_SLOT, SLOTS, forecast_day
 from .roster import Rules, ShiftPattern, solve_roster
 from .staffing import agents_erlang_a
 
@@ -99,13 +99,20 @@ def make_roster(platform: Platform, actor: Actor, name: str, start: date, days: 
     handle = float(duration_seconds(roster.handle_time))
     patience = float(duration_seconds(roster.patience)) if roster.patience else None
     notes: list[str] = []
+    fallback: dict[str, list[date]] = {}
     required: list[list[int]] = []
     for i in range(days):
         day = start + timedelta(days=i)
         fc = forecast_day(day, list(roster.queues), calendar=cal)
-        notes += [f.note for f in fc.values() if f.fallback]
+        for f in fc.values():
+            if f.fallback:
+                fallback.setdefault(f.queue, []).append(day)
         total = [sum(f.calls[s] for f in fc.values()) for s in range(SLOTS)]
         required.append(required_for_day(total, handle, patience, target, within))
+    if fallback:
+        notes.append(f"no call history for {', '.join(sorted(fallback))} on {sum(map(len, fallback.values()))} "
+                     f"queue-days (the same weekday of the last 4 weeks): the default profile of "
+                     f"{DEFAULT_PER_SLOT:g} calls per half hour 08:00-20:00 was used there")
     patterns = [ShiftPattern(p.name, *p.minutes()) for p in roster.patterns]
     rules = Rules(duration_seconds(roster.rules.min_rest) // 60, roster.rules.max_shifts_week,
                   roster.rules.min_shifts_week, roster.rules.max_consecutive_days)

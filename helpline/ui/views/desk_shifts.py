@@ -1,4 +1,4 @@
-"""The agent's published shifts on the desktop: a compact strip of the next seven days
+"""The agent's published shifts on the desktop: a compact strip of the next fourteen days (this week and the next)
 (:func:`telephony.workforce.plan.my_shifts`), in the user's time zone of the roster (local times)."""
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ def _local(at: datetime) -> str:
 
 def shifts_strip(ctx: ViewContext, t: Callable[..., str]) -> None:
     """A row: "My shifts" and one chip per shift (day, start-end); "none published" when there are none."""
-    shifts = my_shifts(ctx.actor.username, date.today(), 7)
+    shifts = my_shifts(ctx.actor.username, date.today(), 14)
     with ui.row().classes("w-full items-center gap-1 desk-shifts").mark("desk-shifts"):
         ui.icon("event", size="sm")
         ui.label(t("desk.my_shifts")).classes("text-caption text-weight-medium")
