@@ -9,7 +9,7 @@ Chinese has no spaces, so both sides are segmented the same way:
   lone character with its neighbour (a pair is far more selective than a character);
 * a word with digits in a phone field gives every suffix (a phone number matches by any part: the query asks
   for a suffix starting with the part, a prefix query); elsewhere (customer and card numbers) it gives itself
-  and matches from its start;
+  and its digits (``t0001``, ``0001``) and matches from their start;
 * any other word gives itself, lower-cased.
 
 Each term is stored as ``<field>_<term>`` so a search looks only in the fields the actor may see (a masked
@@ -31,6 +31,7 @@ from typing import Any
 
 CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 RUNS = re.compile(rf"[{CJK}]+|[^\W_{CJK}]+")
+DIGITS = re.compile(r"[0-9]+")
 MIN_DIGITS = 1
 """Digit suffixes of at least this length are indexed (every suffix: a query's digits match any part)."""
 MIN_PREFIX_LETTERS = 3
@@ -105,8 +106,9 @@ def value_terms(value: Any, *, any_part: bool = False) -> set[str]:
                 terms.update(_words(run))
         elif any_part and _has_digit(run):
             terms.update(run[i:] for i in range(len(run) - MIN_DIGITS + 1))
-        else:
+        else:  # the word, and its number part (``t0001`` is found by ``0001``)
             terms.add(run)
+            terms.update(DIGITS.findall(run))
     return terms
 
 
