@@ -38,6 +38,7 @@ from .views.query_view import QueryView
 from .views.recordings_view import recordings_view
 from .views.reports_view import reports_view
 from .views.roster_view import roster_view
+from .views.skills_view import skills_view
 from .views.supervisor import supervisor_view
 from .views.system_view import system_view
 
@@ -49,7 +50,7 @@ PAGE_VIEWS: dict[str, Callable[[ViewContext], None]] = {
     "departments": departments_view,
     **{page: inbox_view(box) for page, box in inbox_counts.PAGE_BOX.items()},
     "recordings": recordings_view, "reports": reports_view, "notices": notices_view, "qa_evaluate": qa_evaluate_view,
-    "roster": roster_view,
+    "roster": roster_view, "skills": skills_view,
     "system": system_view,
 }
 """A view for each built-in page of ``helpline.metadata.kinds.menu.PAGES`` (the one table of pages)."""
