@@ -322,6 +322,7 @@ def ranked_ids(entity_name: str, node: Node, fields: list[str], candidates: list
     return [(int(r[0]), float(r[1])) for r in cursor.fetchall()]
 
 
-def rebuild_all(models: EntityModels) -> dict[str, int]:
-    """Rebuild every entity's index (after a bulk load past the record service, e.g. the demo data)."""
-    return {name: rebuild(models, name) for name, e in models.metadata.entities.items() if indexed_fields(e)}
+def rebuild_all(models: EntityModels, skip: tuple[str, ...] = ()) -> dict[str, int]:
+    """Rebuild every entity's index but ``skip`` (after a bulk load past the record service: the demo data)."""
+    return {name: rebuild(models, name) for name, e in models.metadata.entities.items()
+            if indexed_fields(e) and name not in skip}

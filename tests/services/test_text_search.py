@@ -178,3 +178,13 @@ def test_reindex_rebuilds_and_a_stale_index_falls_back_to_like(people: Platform)
         db.execute_sql('UPDATE "hl_text_state" SET ready = 0')
     assert listed(people, admin, "孙八") == ["KD"], "an incomplete index: the LIKE path answers"
     assert names(people, admin, "孙八") == ["KD"]
+
+
+def test_bulk_demo_customers_are_indexed(platform: Platform) -> None:
+    from helpline.demo.generator import DemoGenerator
+
+    DemoGenerator(platform, 3).customers(5)  # inserted past the record service, then indexed
+    with session():
+        third = platform.models["customer"].get_by_id(3)
+    assert third.customer_no in names(platform, actor(platform, "admin", "administrator"), third.name)
+    assert listed(platform, actor(platform, "admin", "administrator"), third.customer_no) == [third.customer_no]
