@@ -150,8 +150,8 @@ def _any(items: Iterable[Node]) -> Node | None:
 
 
 def _run_node(run: str) -> Node | None:
-    if _has_digit(run):
-        return Term(run, prefix=True)
+    if _has_digit(run):  # 1-2 characters (a house number) match whole: as a prefix they would match thousands
+        return Term(run, prefix=len(run) >= MIN_PREFIX_LETTERS)
     if not _is_cjk(run):
         return Term(run, prefix=len(run) >= MIN_PREFIX_LETTERS)
     if len(run) == 1:
