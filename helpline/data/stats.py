@@ -5,10 +5,11 @@ record or writes the router's journal) and rebuilt from the raw records (``run.p
 
 * ``StatCall`` (``hl_stat_call``): per interval × queue × tier × region × city × flow × agent — the calls
   that *started* in the interval (a call spanning two intervals counts once, in the one it arrived in).
+* ``StatCallQueue`` (``hl_stat_call_queue``): per interval × tier × queue (the centre-wide interval reports).
 * ``StatCallDay`` (``hl_stat_call_day``): the same per day without the agent (the long reports read it).
-* ``StatAgent`` / ``StatAgentDay`` (``hl_stat_agent``, ``hl_stat_agent_day``): per period × agent ×
-  ``what`` (``status`` or ``state``) × value — seconds spent and spells ended (``count``; spells of
-  ``talking`` are the calls handled). A spell crossing an interval boundary is split at the boundary.
+* ``StatAgent`` / ``StatAgentDay`` (``hl_stat_agent_time``, ``hl_stat_agent_time_day``): per period × agent,
+  one row with the seconds spent in each status and state (``ready_s`` ... ``wrap_up_s``) and the spells of each that
+  ended (``talking_n`` are the calls handled). A spell crossing an interval boundary is split at the boundary.
 
 Every key column is a non-null string ("" for none), so that one unique index makes each row an upsert.
 """
@@ -28,12 +29,7 @@ CALL_SUMS = ("wait_s", "wait_answered_s", "wait_abandoned_s", "talk_s", "ivr_s")
 CALL_KEYS = ("queue", "tier", "region", "city", "flow")
 
 
-class _CallMeasures(SystemModel):
-    queue = CharField(max_length=64, default="")
-    tier = CharField(max_length=64, default="")
-    region = CharField(max_length=32, default="")
-    city = CharField(max_length=32, default="")
-    flow = CharField(max_length=64, default="")
+class _Measures(SystemModel):
     calls = IntegerField(default=0)
     """Calls that reached the IVR (first legs)."""
     offered = IntegerField(default=0)
@@ -63,6 +59,14 @@ class _CallMeasures(SystemModel):
     ivr_s = DoubleField(default=0.0)
 
 
+class _CallMeasures(_Measures):
+    queue = CharField(max_length=64, default="")
+    tier = CharField(max_length=64, default="")
+    region = CharField(max_length=32, default="")
+    city = CharField(max_length=32, default="")
+    flow = CharField(max_length=64, default="")
+
+
 class StatCall(_CallMeasures):
     id = AutoField()
     interval = DateTimeField()
@@ -70,8 +74,24 @@ class StatCall(_CallMeasures):
 
     class Meta:
         table_name = "hl_stat_call"
-        indexes = ((("interval", "tier", "queue", "region", "city", "flow", "agent"), True),)
-        """Interval then tier first: a report by interval and tier groups along the index, without a sort."""
+        indexes = ((("interval", "tier", "queue", "region", "city", "flow", "agent"), True),
+                   (("city", "interval"), False), (("region", "interval"), False))
+        """Interval then tier first: a report by interval and tier groups along the index, without a sort; a
+        city's supervisor reads their city's rows by the second."""
+
+
+class StatCallQueue(_Measures):
+    """``hl_stat_call_queue``: per interval × tier × queue only (a few dozen rows an interval), what the reports
+    by interval of the whole centre read."""
+
+    id = AutoField()
+    interval = DateTimeField()
+    tier = CharField(max_length=64, default="")
+    queue = CharField(max_length=64, default="")
+
+    class Meta:
+        table_name = "hl_stat_call_queue"
+        indexes = ((("interval", "tier", "queue"), True),)
 
 
 class StatCallDay(_CallMeasures):
@@ -83,32 +103,49 @@ class StatCallDay(_CallMeasures):
         indexes = ((("day", "tier", "queue", "region", "city", "flow"), True),)
 
 
-class StatAgent(SystemModel):
+AGENT_VALUES = ("ready", "not_ready", "study", "idle", "reserved", "ringing", "talking", "hold", "wrap_up")
+"""The statuses and states whose time is kept: ``<value>_s`` seconds and ``<value>_n`` spells ended."""
+
+
+class _AgentMeasures(SystemModel):
+    ready_s = DoubleField(default=0.0)
+    ready_n = IntegerField(default=0)
+    not_ready_s = DoubleField(default=0.0)
+    not_ready_n = IntegerField(default=0)
+    study_s = DoubleField(default=0.0)
+    study_n = IntegerField(default=0)
+    idle_s = DoubleField(default=0.0)
+    idle_n = IntegerField(default=0)
+    reserved_s = DoubleField(default=0.0)
+    reserved_n = IntegerField(default=0)
+    ringing_s = DoubleField(default=0.0)
+    ringing_n = IntegerField(default=0)
+    talking_s = DoubleField(default=0.0)
+    talking_n = IntegerField(default=0)
+    hold_s = DoubleField(default=0.0)
+    hold_n = IntegerField(default=0)
+    wrap_up_s = DoubleField(default=0.0)
+    wrap_up_n = IntegerField(default=0)
+
+
+class StatAgent(_AgentMeasures):
     id = AutoField()
     interval = DateTimeField()
     agent = CharField(max_length=32)
-    what = CharField(max_length=16)
-    value = CharField(max_length=32)
-    seconds = DoubleField(default=0.0)
-    count = IntegerField(default=0)
 
     class Meta:
-        table_name = "hl_stat_agent"
-        indexes = ((("interval", "agent", "what", "value"), True),)
+        table_name = "hl_stat_agent_time"
+        indexes = ((("interval", "agent"), True),)
 
 
-class StatAgentDay(SystemModel):
+class StatAgentDay(_AgentMeasures):
     id = AutoField()
     day = DateField()
     agent = CharField(max_length=32)
-    what = CharField(max_length=16)
-    value = CharField(max_length=32)
-    seconds = DoubleField(default=0.0)
-    count = IntegerField(default=0)
 
     class Meta:
-        table_name = "hl_stat_agent_day"
-        indexes = ((("day", "agent", "what", "value"), True),)
+        table_name = "hl_stat_agent_time_day"
+        indexes = ((("day", "agent"), True),)
 
 
 class ReportSchedule(SystemModel):
@@ -145,4 +182,4 @@ class ReportFile(SystemModel):
         table_name = "hl_report_file"
 
 
-STAT_MODELS = [StatCall, StatCallDay, StatAgent, StatAgentDay, ReportSchedule, ReportFile]
+STAT_MODELS = [StatCall, StatCallQueue, StatCallDay, StatAgent, StatAgentDay, ReportSchedule, ReportFile]

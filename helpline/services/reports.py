@@ -14,14 +14,22 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from peewee import SQL, Case, fn
+from peewee import SQL, fn
 
 from helpline.data.agents import AgentRecord
 from helpline.data.calls import Call
 from helpline.data.conditions import All, Cmp, Cond, Not, all_of
 from helpline.data.database import is_postgres, session
 from helpline.data.rule_filters import Ref, SubCondition, to_condition
-from helpline.data.stats import CALL_COUNTS, CALL_SUMS, StatAgent, StatAgentDay, StatCall, StatCallDay
+from helpline.data.stats import (
+    CALL_COUNTS,
+    CALL_SUMS,
+    StatAgent,
+    StatAgentDay,
+    StatCall,
+    StatCallDay,
+    StatCallQueue,
+)
 from helpline.metadata.kinds.report import DIMENSIONS, TIME_DIMENSIONS, Report
 from helpline.metadata.metaset import MetadataSet
 from helpline.rules.checker import check_expression
@@ -33,8 +41,7 @@ from .stats import tier_targets
 PERCENT = frozenset({"service_level", "service_level_abandons", "target", "answer_rate", "abandon_rate",
                      "self_service_rate", "occupancy"})
 SECONDS = frozenset({"talk_s", "wait_s", "asa_s", "aht_s", "avg_abandon_s", "signed_in_s", "ready_s",
-                     "not_ready_s", "study_s", "idle_s", "ringing_s", "talking_s", "hold_s", "wrap_up_s",
-                     "seconds"})
+                     "not_ready_s", "study_s", "idle_s", "ringing_s", "talking_s", "hold_s", "wrap_up_s"})
 _STATUS = ("ready", "not_ready", "study")
 _STATE = ("idle", "reserved", "ringing", "talking", "hold", "wrap_up")
 DRILL_LIMIT = 500
@@ -120,10 +127,14 @@ def _label(dim: str, value: Any) -> Any:
 class _Plan:
     """The model, its period column and the SQL of each dimension of one run."""
 
-    def __init__(self, report: Report, values: dict[str, Any]) -> None:
+    def __init__(self, report: Report, values: dict[str, Any], scoped: bool = False) -> None:
         self.fine = _fine(report, values)
-        if report.source == "calls":
-            self.model: Any = StatCall if self.fine else StatCallDay
+        used = set(report.dimensions) | {i.dimension for i in report.inputs
+                                         if values.get(i.name, i.default) not in (None, "", [])}
+        if report.source == "calls" and self.fine and not scoped and used <= {*TIME_DIMENSIONS, "tier", "queue"}:
+            self.model: Any = StatCallQueue
+        elif report.source == "calls":
+            self.model = StatCall if self.fine else StatCallDay
         else:
             self.model = StatAgent if self.fine else StatAgentDay
         self.period = self.model.interval if self.fine else self.model.day
@@ -138,13 +149,8 @@ class _Plan:
         if source == "calls":
             names = _needed(measures) if measures is not None else (*CALL_COUNTS, *CALL_SUMS)
             return [fn.SUM(getattr(m, n)).alias(n) for n in names]
-        out = [fn.SUM(m.seconds).alias("seconds")]
-        for what, names in (("status", _STATUS), ("state", _STATE)):
-            for value in names:
-                out.append(fn.SUM(Case(None, [(((m.what == what) & (m.value == value)), m.seconds)], 0))
-                           .alias(f"{value}_s"))
-        out.append(fn.SUM(Case(None, [(((m.what == "state") & (m.value == "talking")), m.count)], 0))
-                   .alias("calls_handled"))
+        out = [fn.SUM(getattr(m, f"{v}_s")).alias(f"{v}_s") for v in (*_STATUS, *_STATE)]
+        out.append(fn.SUM(m.talking_n).alias("calls_handled"))
         return out
 
 
@@ -214,8 +220,12 @@ def _filters(plan: _Plan, report: Report, values: dict[str, Any]) -> Cond:
     return to_condition(checked.expr, resolve)
 
 
+def _scoped(actor: Actor) -> bool:
+    return not (actor.is_system or not actor.regions or actor.has("reports.all"))
+
+
 def _scope(plan: _Plan, report: Report, actor: Actor) -> Any:
-    if actor.is_system or not actor.regions or actor.has("reports.all"):
+    if not _scoped(actor):
         return None
     regions = list(actor.regions)
     if report.source == "calls":
@@ -227,7 +237,7 @@ def _scope(plan: _Plan, report: Report, actor: Actor) -> Any:
 
 def where_of(report: Report, actor: Actor, values: dict[str, Any]) -> tuple[_Plan, Any, tuple[date, date]]:
     start, end = _period(report, values)
-    plan = _Plan(report, values)
+    plan = _Plan(report, values, scoped=_scoped(actor))
     if plan.fine:
         lo = datetime.combine(start, datetime.min.time())
         where = (plan.period >= lo) & (plan.period < lo + timedelta(days=(end - start).days + 1))

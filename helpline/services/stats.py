@@ -27,12 +27,19 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from peewee import fn
-
-from helpline.data.agents import AgentEvent
 from helpline.data.calls import Call
 from helpline.data.database import db, session, write_transaction
-from helpline.data.stats import CALL_COUNTS, CALL_KEYS, CALL_SUMS, StatAgent, StatAgentDay, StatCall, StatCallDay
+from helpline.data.stats import (
+    AGENT_VALUES,
+    CALL_COUNTS,
+    CALL_KEYS,
+    CALL_SUMS,
+    StatAgent,
+    StatAgentDay,
+    StatCall,
+    StatCallDay,
+    StatCallQueue,
+)
 
 INTERVAL_S = 900
 MAX_REBUILD_DAYS = 400
@@ -185,6 +192,7 @@ def _add(record: Mapping[str, Any], measures: Mapping[str, float]) -> None:
     key = _call_key(record)
     _upsert(StatCall, {"interval": interval_of(started), **key, "agent": str(record.get("agent") or "")},
             measures)
+    _upsert(StatCallQueue, {"interval": interval_of(started), "tier": key["tier"], "queue": key["queue"]}, measures)
     _upsert(StatCallDay, {"day": started.date(), **key}, measures)
 
 
@@ -242,17 +250,27 @@ def add_agent_events(events: Sequence[Mapping[str, Any]]) -> int:
     return len(fresh)
 
 
+def _agent_rows(cells: Mapping[tuple[datetime, str, str, str], list[float]]) -> tuple[
+        dict[tuple[datetime, str], dict[str, float]], dict[tuple[date, str], dict[str, float]]]:
+    """Per (interval, agent) and per (day, agent): ``{"<value>_s": seconds, "<value>_n": spells}``."""
+    fine: dict[tuple[datetime, str], dict[str, float]] = defaultdict(lambda: defaultdict(float))
+    days: dict[tuple[date, str], dict[str, float]] = defaultdict(lambda: defaultdict(float))
+    for (slot, agent, _what, value), (seconds, count) in cells.items():
+        if value not in AGENT_VALUES:
+            continue
+        for target in (fine[(slot, agent)], days[(slot.date(), agent)]):
+            target[f"{value}_s"] += seconds
+            if count:
+                target[f"{value}_n"] += count
+    return fine, days
+
+
 def _write_agent(cells: Mapping[tuple[datetime, str, str, str], list[float]]) -> None:
-    days: dict[tuple[date, str, str, str], list[float]] = defaultdict(lambda: [0.0, 0])
-    for (slot, agent, what, value), (seconds, count) in cells.items():
-        _upsert(StatAgent, {"interval": slot, "agent": agent, "what": what, "value": value},
-                {"seconds": seconds, "count": int(count)})
-        day = days[(slot.date(), agent, what, value)]
-        day[0] += seconds
-        day[1] += count
-    for (d, agent, what, value), (seconds, count) in days.items():
-        _upsert(StatAgentDay, {"day": d, "agent": agent, "what": what, "value": value},
-                {"seconds": seconds, "count": int(count)})
+    fine, days = _agent_rows(cells)
+    for (slot, agent), measures in fine.items():
+        _upsert(StatAgent, {"interval": slot, "agent": agent}, measures)
+    for (d, agent), measures in days.items():
+        _upsert(StatAgentDay, {"day": d, "agent": agent}, measures)
 
 
 # -- rebuild -------------------------------------------------------------------------------------------
@@ -273,6 +291,7 @@ def rebuild(start: date, end: date, *, batch: int = 5000) -> dict[str, int]:
     calls = events = 0
     with session(), write_transaction():
         StatCall.delete().where((StatCall.interval >= lo) & (StatCall.interval < hi)).execute()
+        StatCallQueue.delete().where((StatCallQueue.interval >= lo) & (StatCallQueue.interval < hi)).execute()
         StatCallDay.delete().where((StatCallDay.day >= start) & (StatCallDay.day <= end)).execute()
         StatAgent.delete().where((StatAgent.interval >= lo) & (StatAgent.interval < hi)).execute()
         StatAgentDay.delete().where((StatAgentDay.day >= start) & (StatAgentDay.day <= end)).execute()
@@ -284,19 +303,24 @@ def rebuild(start: date, end: date, *, batch: int = 5000) -> dict[str, int]:
 def _rebuild_calls(lo: datetime, hi: datetime) -> int:
     fine: dict[tuple[Any, ...], dict[str, float]] = defaultdict(lambda: defaultdict(float))
     daily: dict[tuple[Any, ...], dict[str, float]] = defaultdict(lambda: defaultdict(float))
-    wanted = [Call.id, Call.uniqueid, Call.started_at, Call.ended_at, Call.routed, Call.result, Call.wait_s,
-              Call.talk_s, Call.tier, Call.callback_number, Call.agent, *(getattr(Call, k) for k in CALL_KEYS)]
-    rows: list[Any] = list(Call.select(*wanted).where((Call.started_at >= lo) & (Call.started_at < hi)
-                                                      & Call.ended_at.is_null(False)).order_by(Call.id).dicts())
-    uniqueids = {r["uniqueid"] for r in rows if r["uniqueid"]}
+    queues: dict[tuple[Any, ...], dict[str, float]] = defaultdict(lambda: defaultdict(float))
+    p = db.param
+    columns = ("id", "uniqueid", "started_at", "ended_at", "routed", "result", "wait_s", "talk_s",
+               "callback_number", "agent", *CALL_KEYS)
+    in_range = f'"started_at" >= {p} AND "started_at" < {p} AND "ended_at" IS NOT NULL'
+    cursor = db.execute_sql(f'SELECT {", ".join(chr(34) + c + chr(34) for c in columns)} FROM "hl_call" '
+                            f'WHERE {in_range} ORDER BY "id"', [lo, hi])
+    rows = [dict(zip(columns, r, strict=True)) for r in cursor.fetchall()]
+    for r in rows:
+        r["started_at"], r["ended_at"] = _dt(r["started_at"]), _dt(r["ended_at"])
     firsts: dict[str, int] = {}
     counts: dict[str, int] = defaultdict(int)
-    for chunk in _chunks(sorted(uniqueids), 500):
-        found: list[Any] = list(Call.select(Call.uniqueid, fn.MIN(Call.id), fn.COUNT(Call.id))
-                                .where(Call.uniqueid.in_(chunk) & Call.ended_at.is_null(False))
-                                .group_by(Call.uniqueid).tuples())
-        for uid, first, n in found:
-            firsts[str(uid)], counts[str(uid)] = int(first), int(n)
+    cursor = db.execute_sql(  # the first record of each uniqueid and how many there are (legs)
+        'SELECT "uniqueid", MIN("id"), COUNT("id") FROM "hl_call" WHERE "ended_at" IS NOT NULL AND "uniqueid" IN '
+        f'(SELECT "uniqueid" FROM "hl_call" WHERE {in_range} AND "uniqueid" <> {p}) GROUP BY "uniqueid"',
+        [lo, hi, ""])
+    for uid, first, n in cursor.fetchall():
+        firsts[str(uid)], counts[str(uid)] = int(first), int(n)
     for r in rows:
         uid = r["uniqueid"]
         leg = bool(uid) and firsts.get(uid, r["id"]) < r["id"]
@@ -304,11 +328,15 @@ def _rebuild_calls(lo: datetime, hi: datetime) -> int:
         if not leg and uid and counts.get(uid, 1) > 1:
             measures["transfers"] = 1
         key = _call_key(r)
+        slot = interval_of(r["started_at"])
+        cells = (fine[(slot, *key.values(), str(r.get("agent") or ""))], queues[(slot, key["tier"], key["queue"])],
+                 daily[(r["started_at"].date(), *key.values())])
         for name, value in measures.items():
-            fine[(interval_of(r["started_at"]), *key.values(), str(r.get("agent") or ""))][name] += value
-            daily[(r["started_at"].date(), *key.values())][name] += value
+            for cell in cells:
+                cell[name] += value
     names = (*CALL_COUNTS, *CALL_SUMS)
     _insert(StatCall, ("interval", *CALL_KEYS, "agent"), fine, names)
+    _insert(StatCallQueue, ("interval", "tier", "queue"), queues, names)
     _insert(StatCallDay, ("day", *CALL_KEYS), daily, names)
     return len(rows)
 
@@ -332,28 +360,37 @@ def _bulk(model: Any, columns: tuple[str, ...], rows: list[tuple[Any, ...]]) -> 
         db.execute_sql(sql, [value for row in chunk for value in row])
 
 
+def _dt(value: Any) -> Any:
+    """A timestamp as a datetime (SQLite hands raw SQL its text)."""
+    return datetime.fromisoformat(value) if isinstance(value, str) else value
+
+
 def _rebuild_agents(lo: datetime, hi: datetime, batch: int) -> int:
-    query = (AgentEvent.select(AgentEvent.agent, AgentEvent.at, AgentEvent.what, AgentEvent.old, AgentEvent.new,
-                               AgentEvent.duration_s)
-             .where((AgentEvent.at > lo) & (AgentEvent.at < hi + timedelta(days=1))
-                    & AgentEvent.what.in_(["status", "state"])).order_by(AgentEvent.id))
-    cells = agent_measures(query.dicts().iterator())
+    p = db.param
+    columns = ("agent", "at", "what", "old", "new", "duration_s")
+    cursor = db.execute_sql(f'SELECT "agent", "at", "what", "old", "new", "duration_s" FROM "hl_agent_event" '
+                            f'WHERE "at" > {p} AND "at" < {p} AND "what" IN ({p}, {p}) ORDER BY "id"',
+                            [lo, hi + timedelta(days=1), "status", "state"])
+    events = []
+    for row in cursor.fetchall():
+        event = dict(zip(columns, row, strict=True))
+        event["at"] = _dt(event["at"])
+        events.append(event)
+    cells = agent_measures(events)
     kept = {k: v for k, v in cells.items() if lo <= k[0] < hi}
     _write_agent_bulk(kept)
     return sum(int(v[1]) for v in kept.values())
 
 
 def _write_agent_bulk(cells: Mapping[tuple[datetime, str, str, str], list[float]]) -> None:
-    days: dict[tuple[date, str, str, str], list[float]] = defaultdict(lambda: [0.0, 0])
-    rows = []
-    for (slot, agent, what, value), (seconds, count) in cells.items():
-        rows.append((slot, agent, what, value, seconds, int(count)))
-        day = days[(slot.date(), agent, what, value)]
-        day[0] += seconds
-        day[1] += count
-    columns = ("interval", "agent", "what", "value", "seconds", "count")
-    _bulk(StatAgent, columns, rows)
-    _bulk(StatAgentDay, ("day", *columns[1:]), [(d, a, w, v, s, int(c)) for (d, a, w, v), (s, c) in days.items()])
+    fine, days = _agent_rows(cells)
+    names = tuple(n for v in AGENT_VALUES for n in (f"{v}_s", f"{v}_n"))
+
+    def row(key: tuple[Any, ...], m: Mapping[str, float]) -> tuple[Any, ...]:
+        return (*key, *(int(m.get(n, 0)) if n.endswith("_n") else float(m.get(n, 0.0)) for n in names))
+
+    _bulk(StatAgent, ("interval", "agent", *names), [row(k, m) for k, m in fine.items()])
+    _bulk(StatAgentDay, ("day", "agent", *names), [row(k, m) for k, m in days.items()])
 
 
 def _chunks(items: list[Any], size: int) -> Iterable[list[Any]]:

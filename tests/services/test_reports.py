@@ -131,6 +131,10 @@ def test_row_scope_a_city_supervisor_sees_their_city(day: Platform) -> None:
     changsha = Actor(username="sup", roles=("supervisor",), regions=("4301",)).bind(day.metadata)
     rows = run_report(day.metadata, changsha, "daily_summary", DAY).rows
     assert (rows[0]["calls"], rows[0]["answered"]) == (5, 4)
+    by_interval = rows_by(run_report(day.metadata, changsha, "service_level", DAY), "interval", "tier")
+    assert by_interval[("2026-12-01 10:00", "gold")]["offered"] == 3  # the detail facts, their city only
+    centre = rows_by(run_report(day.metadata, SYSTEM, "service_level", DAY), "interval", "tier")
+    assert centre[("2026-12-01 10:00", "gold")]["offered"] == 4  # the interval × tier × queue facts
     drilled = drill_calls(day.metadata, changsha, "service_level", DAY, {"interval": "2026-12-01 10:00",
                                                                          "tier": "gold"})
     assert {c["city"] for c in drilled} == {"4301"} and len(drilled) == 3

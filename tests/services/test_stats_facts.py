@@ -12,7 +12,7 @@ import pytest
 from helpline.cli import main as cli_main
 from helpline.data.calls import Call
 from helpline.data.database import session
-from helpline.data.stats import StatAgent, StatAgentDay, StatCall, StatCallDay
+from helpline.data.stats import StatAgent, StatAgentDay, StatCall, StatCallDay, StatCallQueue
 from helpline.services import stats
 from helpline.services.agents import RouterJournal
 from helpline.services.calls import CallService
@@ -52,9 +52,10 @@ def thresholds() -> Any:
 
 
 def rebuilt_equals_kept() -> None:
-    kept = [facts(m) for m in (StatCall, StatCallDay, StatAgent, StatAgentDay)]
+    tables = (StatCall, StatCallQueue, StatCallDay, StatAgent, StatAgentDay)
+    kept = [facts(m) for m in tables]
     stats.rebuild(DAY, DAY)
-    assert [facts(m) for m in (StatCall, StatCallDay, StatAgent, StatAgentDay)] == kept
+    assert [facts(m) for m in tables] == kept
 
 
 def test_a_call_spanning_two_intervals_counts_once_where_it_started(platform: Platform) -> None:
@@ -95,8 +96,10 @@ def test_consult_and_conference_are_agent_time_not_calls(platform: Platform) -> 
     journal.agent_event(agent="1001", at=at(11, 3), what="state", old="hold", new="talking", duration_s=60.0)
     journal.flush()
     assert (total("offered"), total("answered"), total("transfers")) == (1, 1, 0)
-    talking = [r for r in facts(StatAgent) if r["value"] == "talking"]
-    assert [(r["agent"], r["seconds"], r["count"]) for r in talking] == [("1002", 60.0, 1)]
+    talking = [r for r in facts(StatAgent) if r["talking_s"]]
+    assert [(r["agent"], r["talking_s"], r["talking_n"]) for r in talking] == [("1002", 60.0, 1)]
+    assert [(r["agent"], r["hold_s"], r["idle_s"]) for r in facts(StatAgent) if r["agent"] == "1001"] == [
+        ("1001", 60.0, 0.0)]
     rebuilt_equals_kept()
 
 
@@ -134,10 +137,9 @@ def test_agent_events_late_or_twice(platform: Platform) -> None:
     journal.agent_event(**event)  # the same event again (a retried write)
     journal.agent_event(**{**event, "at": at(8, 10), "duration_s": 1200.0})  # late: an earlier spell
     journal.flush()
-    rows = {(r["interval"], r["value"]): (r["seconds"], r["count"]) for r in facts(StatAgent)}
-    assert rows == {(at(9, 30), "ready"): (600.0, 1),
-                    (at(8, 0), "ready"): (600.0, 1), (at(7, 45), "ready"): (600.0, 0)}
-    assert facts(StatAgentDay)[0]["seconds"] == 1800.0
+    rows = {r["interval"]: (r["ready_s"], r["ready_n"]) for r in facts(StatAgent)}
+    assert rows == {at(9, 30): (600.0, 1), at(8, 0): (600.0, 1), at(7, 45): (600.0, 0)}
+    assert facts(StatAgentDay)[0]["ready_s"] == 1800.0
     rebuilt_equals_kept()
 
 
@@ -158,8 +160,8 @@ def test_a_restart_mid_interval_keeps_adding_to_the_interval(platform: Platform)
     second.agent_event(agent="1001", at=at(10, 9), what="state", old="talking", new="wrap_up", duration_s=60.0)
     second.stop()
     call(at(10, 12), queue="q", routed="answered", wait_s=2.0, agent="1001")
-    talk = [r for r in facts(StatAgent) if r["value"] == "talking"]
-    assert [(r["interval"], r["seconds"], r["count"]) for r in talk] == [(at(10, 0), 180.0, 2)]
+    talk = [r for r in facts(StatAgent) if r["talking_s"]]
+    assert [(r["interval"], r["talking_s"], r["talking_n"]) for r in talk] == [(at(10, 0), 180.0, 2)]
     assert total("answered") == 2
     rebuilt_equals_kept()
 

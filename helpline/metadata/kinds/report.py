@@ -43,7 +43,7 @@ MEASURES: dict[str, tuple[str, ...]] = {
               "service_level", "service_level_abandons", "target", "met", "answer_rate", "abandon_rate", "asa_s",
               "aht_s", "avg_abandon_s", "self_service_rate"),
     "agents": ("signed_in_s", "ready_s", "not_ready_s", "study_s", "idle_s", "ringing_s", "talking_s", "hold_s",
-               "wrap_up_s", "calls_handled", "occupancy", "seconds"),
+               "wrap_up_s", "calls_handled", "occupancy"),
 }
 """The measures of each source."""
 

@@ -1,0 +1,314 @@
+"""Reports over a year of a 500-agent centre: the standard reports over a month and a year, the fact update per
+event, and ``stats rebuild`` of one day (issue 20; figures in bench/README.md).
+
+The facts are written directly in bulk (what a year of 20,000 calls a day leaves in them): the daily facts for
+the whole year, the 15-minute call facts for the last month (the reports by interval cover at most 92 days),
+the daily agent facts for the year. A raw day (calls and agent events in ``hl_call``/``hl_agent_event``) is
+written for the rebuild figure. Targets: a report over a month p95 < 1 s, over a year < 3 s; a fact update
+< 1 ms per event; a rebuild of a day < 10 s. Every miss is a failure; the exit status is non-zero on any.
+
+    python bench/bench_reports.py                        # a fresh SQLite file
+    python bench/bench_reports.py --pg-server postgresql://postgres@127.0.0.1:55432/postgres
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from collections import defaultdict
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse, urlunparse
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from helpline.data.agents import AgentEvent, AgentRecord  # noqa: E402
+from helpline.data.calls import Call  # noqa: E402
+from helpline.data.database import db, session, write_transaction  # noqa: E402
+from helpline.data.stats import AGENT_VALUES  # noqa: E402
+from helpline.metadata.kinds.report import Report  # noqa: E402
+from helpline.security.actor import Actor  # noqa: E402
+from helpline.services import stats  # noqa: E402
+from helpline.services.platform import Platform  # noqa: E402
+from helpline.services.reports import run_report  # noqa: E402
+
+QUEUES = ("general", "billing", "complaint", "vip")
+TIERS = ("platinum", "diamond", "gold", "silver", "vip", "ordinary")
+CITIES = tuple(f"43{n:02d}" for n in range(1, 15))
+FLOWS = ("main", "english")
+SHARES = {"ready": 0.8, "not_ready": 0.15, "study": 0.05, "idle": 0.3, "reserved": 0.0, "ringing": 0.03,
+          "talking": 0.5, "hold": 0.04, "wrap_up": 0.13}
+"""Each status's and state's share of an agent's signed-in day (the order of AGENT_VALUES)."""
+SYSTEM = Actor.system()
+# the share of a day's calls in each hour (a centre's day: quiet nights, a morning peak, an afternoon one)
+HOURLY = [1, 1, 1, 1, 1, 2, 3, 5, 8, 9, 9, 8, 6, 7, 8, 8, 7, 6, 5, 4, 3, 3, 2, 1]
+
+
+def _insert(table: str, cols: list[str], rows: list[tuple[Any, ...]], postgres: bool) -> None:
+    conn = db.connection()
+    cur = conn.cursor()
+    quoted = ", ".join(f'"{c}"' for c in cols)
+    if postgres:
+        from psycopg2.extras import execute_values
+        execute_values(cur, f'INSERT INTO "{table}" ({quoted}) VALUES %s', rows, page_size=5000)
+    else:
+        cur.executemany(f'INSERT INTO "{table}" ({quoted}) VALUES ({", ".join("?" for _ in cols)})', rows)
+
+
+CALL_COLS = ["calls", "offered", "answered", "within", "abandoned_ivr", "abandoned_queue", "abandoned_short", "timeout",
+             "empty", "completed", "callbacks", "transfers", "legs", "errors", "wait_n", "wait_s", "wait_answered_s",
+             "wait_abandoned_s", "talk_s", "ivr_s"]
+
+
+def _call_measures(rng: random.Random, n: int) -> tuple[Any, ...]:
+    """The sums of ``n`` calls of one group."""
+    offered = round(n * 0.9)
+    abandoned = round(offered * rng.uniform(0.02, 0.08))
+    answered = offered - abandoned
+    within = round(answered * rng.uniform(0.7, 0.95))
+    return (n, offered, answered, within, n - offered - round(n * 0.04), abandoned, abandoned // 3, 0, 0,
+            round(n * 0.04), round(n * 0.01), round(n * 0.02), round(n * 0.02), 0, offered,
+            offered * 14.0, answered * 12.0, abandoned * 30.0, answered * 180.0, n * 40.0)
+
+
+def seed_facts(days: list[date], fine_days: int, calls_per_day: int, agents: int, postgres: bool) -> dict[str, int]:
+    rng = random.Random(20)
+    combos = [(q, t, c, f) for q in QUEUES for t in TIERS for c in CITIES for f in FLOWS]
+    weights = [rng.uniform(0.5, 1.5) for _ in combos]
+    scale = calls_per_day / sum(weights)
+    made: dict[str, int] = defaultdict(int)
+    day_rows: list[tuple[Any, ...]] = []
+    agent_rows: list[tuple[Any, ...]] = []
+    with session():
+        for d in days:
+            for (q, t, c, f), w in zip(combos, weights, strict=True):
+                n = max(1, round(w * scale * rng.uniform(0.8, 1.2)))
+                day_rows.append((d, q, t, c[:4], c, f, *_call_measures(rng, n)))
+            for a in range(agents):
+                signed = rng.uniform(6, 9) * 3600
+                row: list[Any] = [d, str(1001 + a)]
+                for value, share in SHARES.items():
+                    row += [signed * share, int(calls_per_day / agents) if value == "talking" else rng.randint(1, 20)]
+                agent_rows.append(tuple(row))
+            if len(day_rows) + len(agent_rows) > 50_000:
+                made["call_day"] += len(day_rows)
+                made["agent_day"] += len(agent_rows)
+                _flush_days(day_rows, agent_rows, postgres)
+        made["call_day"] += len(day_rows)
+        made["agent_day"] += len(agent_rows)
+        _flush_days(day_rows, agent_rows, postgres)
+        with write_transaction():  # the agents' profiles: a city's supervisor sees the agents of the city
+            AgentRecord.insert_many([{"number": str(1001 + a), "name": f"Agent {a}", "city": CITIES[a % len(CITIES)]}
+                                     for a in range(agents)]).execute()
+        for d in days[-fine_days:]:
+            cells: dict[tuple[Any, ...], int] = defaultdict(int)
+            for hour, share in enumerate(HOURLY):
+                per_hour = round(calls_per_day * share / sum(HOURLY))
+                for _ in range(per_hour):
+                    q, t, c, f = combos[rng.randrange(len(combos))]
+                    slot = datetime(d.year, d.month, d.day, hour, 15 * rng.randrange(4))
+                    cells[(slot, q, t, c[:4], c, f, str(1001 + rng.randrange(agents)))] += 1
+            rows = [(*key, *_call_measures(rng, n)) for key, n in cells.items()]
+            by_queue: dict[tuple[Any, ...], int] = defaultdict(int)
+            for key, n in cells.items():
+                by_queue[(key[0], key[2], key[1])] += n
+            queue_rows = [(*key, *_call_measures(rng, n)) for key, n in by_queue.items()]
+            with write_transaction():
+                _insert("hl_stat_call", ["interval", "queue", "tier", "region", "city", "flow", "agent", *CALL_COLS],
+                        rows, postgres)
+                _insert("hl_stat_call_queue", ["interval", "tier", "queue", *CALL_COLS], queue_rows, postgres)
+            made["call_interval"] += len(rows)
+            made["call_queue_interval"] += len(queue_rows)
+    return dict(made)
+
+
+def _flush_days(day_rows: list[tuple[Any, ...]], agent_rows: list[tuple[Any, ...]], postgres: bool) -> None:
+    with write_transaction():
+        _insert("hl_stat_call_day", ["day", "queue", "tier", "region", "city", "flow", *CALL_COLS], day_rows, postgres)
+        _insert("hl_stat_agent_time_day",
+                ["day", "agent", *(n for v in AGENT_VALUES for n in (f"{v}_s", f"{v}_n"))], agent_rows, postgres)
+    day_rows.clear()
+    agent_rows.clear()
+
+
+def seed_raw_day(d: date, calls: int, agents: int, postgres: bool) -> None:
+    """One day of raw call records and agent events (for the rebuild)."""
+    rng = random.Random(21)
+    rows = []
+    for i in range(calls):
+        started = datetime(d.year, d.month, d.day) + timedelta(seconds=rng.randrange(86_000))
+        routed = rng.choice(("answered",) * 9 + ("abandoned",))
+        rows.append((f"bench-{i}", "", False, "simulated", started, started + timedelta(seconds=200), "connected",
+                     rng.choice(QUEUES), rng.choice(TIERS), rng.choice(CITIES), "main",
+                     str(1001 + rng.randrange(agents)), rng.uniform(0, 60), routed, rng.uniform(30, 400), "[]", "{}"))
+    events = []
+    for a in range(agents):
+        at = datetime(d.year, d.month, d.day, 8)
+        for n in range(max(2, 2 * calls // agents)):
+            at += timedelta(seconds=rng.randint(30, 600))
+            old, new = ("talking", "wrap_up") if n % 2 else ("wrap_up", "talking")
+            events.append((str(1001 + a), at, "state", old, new, rng.uniform(30, 600)))
+    with session(), write_transaction():
+        _insert("hl_call", ["uniqueid", "channel", "blacklisted", "switch", "started_at", "ended_at", "result",
+                            "queue", "tier", "city", "flow", "agent", "wait_s", "routed", "talk_s", "trail",
+                            "variables"], rows, postgres)
+        _insert("hl_agent_event", ["agent", "at", "what", "old", "new", "duration_s"], events, postgres)
+        db.execute_sql("ANALYZE")
+
+
+def p95(times: list[float]) -> float:
+    ordered = sorted(times)
+    return ordered[int(0.95 * (len(ordered) - 1))]
+
+
+def time_reports(platform: Platform, end: date, days: int, runs: int, limit_s: float,
+                 failures: list[str], actor: Actor = SYSTEM) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    period = {"period": [(end - timedelta(days=days - 1)).isoformat(), end.isoformat()]}
+    for name, report in sorted(platform.metadata.objects.get("report", {}).items()):
+        assert isinstance(report, Report)
+        if report.max_days < days:
+            out[name] = f"refused: covers at most {report.max_days} days"
+            continue
+        times, rows = [], 0
+        for _ in range(runs):
+            t0 = time.perf_counter()
+            result = run_report(platform.metadata, actor, name, period)
+            times.append(time.perf_counter() - t0)
+            rows = result.total_rows
+        out[name] = {"p95_ms": round(p95(times) * 1e3, 1), "median_ms": round(statistics.median(times) * 1e3, 1),
+                     "rows": rows}
+        if rows == 0:
+            failures.append(f"{name} over {days} days ({actor.username}) returned no rows")
+        if p95(times) >= limit_s:
+            failures.append(f"{name} over {days} days ({actor.username}): p95 {p95(times):.2f} s "
+                            f"(target < {limit_s} s)")
+    return out
+
+
+def time_updates(n: int, failures: list[str]) -> dict[str, Any]:
+    """The cost of the fact update alone, per event, in the writer's transaction (call close; agent event)."""
+    rng = random.Random(22)
+    call_times, agent_times = [], []
+    with session():
+        for i in range(n):
+            with write_transaction():
+                started = datetime(2030, 1, 1, 9) + timedelta(seconds=i)
+                call_id = int(Call.insert(uniqueid=f"upd-{i}", started_at=started).execute())
+                record = {"id": call_id, "uniqueid": f"upd-{i}", "started_at": started, "ended_at": started,
+                          "queue": rng.choice(QUEUES), "tier": rng.choice(TIERS), "city": rng.choice(CITIES),
+                          "routed": "answered", "wait_s": rng.uniform(0, 40), "talk_s": 100.0, "agent": "1001"}
+                t0 = time.perf_counter()
+                stats.add_call(record)
+                call_times.append(time.perf_counter() - t0)
+                event = {"agent": str(1001 + i % 500), "at": started, "what": "state", "old": "talking",
+                         "new": "wrap_up", "duration_s": 120.0}
+                t0 = time.perf_counter()
+                stats.add_agent_events([event])
+                agent_times.append(time.perf_counter() - t0)
+                AgentEvent.insert(**event).execute()  # the journal's own row (not the facts' cost)
+    figures = {name: {"mean_ms": round(statistics.mean(t) * 1e3, 3), "p95_ms": round(p95(t) * 1e3, 3)}
+               for name, t in (("call_close", call_times), ("agent_event", agent_times))}
+    for name, t in (("call close", call_times), ("agent event", agent_times)):
+        if statistics.mean(t) >= 0.001:
+            failures.append(f"fact update per {name}: {statistics.mean(t) * 1e3:.2f} ms (target < 1 ms)")
+    return figures
+
+
+def pg_database(server: str) -> tuple[str, str]:
+    import psycopg2
+
+    name = f"hl_bench_reports_{uuid.uuid4().hex[:8]}"
+    conn = psycopg2.connect(server)
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        cur.execute(f'CREATE DATABASE "{name}"')
+    conn.close()
+    return urlunparse(urlparse(server)._replace(path="/" + name)), name
+
+
+def drop_pg(server: str, name: str) -> None:
+    import psycopg2
+
+    conn = psycopg2.connect(server)
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    conn.close()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--days", type=int, default=365, help="days of facts (default a year)")
+    parser.add_argument("--calls-per-day", type=int, default=20_000)
+    parser.add_argument("--agents", type=int, default=500)
+    parser.add_argument("--runs", type=int, default=20, help="runs of each report")
+    parser.add_argument("--updates", type=int, default=2000, help="events of the fact-update figure")
+    parser.add_argument("--pg-server", default="", help="PostgreSQL server URL: a throwaway database on it")
+    parser.add_argument("--json", default="")
+    args = parser.parse_args()
+    tmp = Path(tempfile.mkdtemp())
+    pg_name = ""
+    url = f"sqlite:///{tmp}/bench.db"
+    if args.pg_server:
+        url, pg_name = pg_database(args.pg_server)
+    postgres = bool(pg_name)
+    failures: list[str] = []
+    figures: dict[str, Any] = {"db": "postgresql" if postgres else "sqlite", "days": args.days,
+                               "calls_per_day": args.calls_per_day, "agents": args.agents}
+    try:
+        metadata = tmp / "metadata"
+        shutil.copytree(ROOT / "metadata", metadata)
+        platform = Platform()
+        platform.start(url, str(metadata))
+        stats.configure_from_metadata(platform.metadata)
+        end = date(2026, 11, 30)
+        days = [end - timedelta(days=n) for n in range(args.days - 1, -1, -1)]
+        t0 = time.perf_counter()
+        figures["fact_rows"] = seed_facts(days, min(31, args.days), args.calls_per_day, args.agents, postgres)
+        figures["seed_s"] = round(time.perf_counter() - t0, 1)
+        if postgres:
+            with session():
+                db.execute_sql("ANALYZE")
+        figures["month"] = time_reports(platform, end, 30, args.runs, 1.0, failures)
+        city = Actor("sup_cs", roles=("supervisor",), regions=("4301",)).bind(platform.metadata)
+        figures["month_city_supervisor"] = time_reports(platform, end, 30, args.runs, 1.0, failures, city)
+        if args.days >= 365:
+            figures["year"] = time_reports(platform, end, 365, max(5, args.runs // 2), 3.0, failures)
+        figures["fact_update"] = time_updates(args.updates, failures)
+        raw_day = date(2031, 1, 1)
+        seed_raw_day(raw_day, args.calls_per_day, args.agents, postgres)
+        t0 = time.perf_counter()
+        counted = stats.rebuild(raw_day, raw_day)
+        rebuild_s = time.perf_counter() - t0
+        figures["rebuild_day"] = {"seconds": round(rebuild_s, 2), **counted}
+        if counted["calls"] != args.calls_per_day:
+            failures.append(f"the rebuild counted {counted['calls']} calls of {args.calls_per_day}")
+        if rebuild_s >= 10:
+            failures.append(f"stats rebuild of a day: {rebuild_s:.1f} s (target < 10 s)")
+    finally:
+        if pg_name:
+            if not db.is_closed():
+                db.close()
+            if db.obj is not None and hasattr(db.obj, "close_all"):
+                db.obj.close_all()
+            drop_pg(args.pg_server, pg_name)
+        shutil.rmtree(tmp, ignore_errors=True)
+    figures["failures"] = failures
+    print(json.dumps(figures, indent=2, ensure_ascii=False))
+    if args.json:
+        Path(args.json).write_text(json.dumps(figures, indent=2, ensure_ascii=False), encoding="utf-8")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
