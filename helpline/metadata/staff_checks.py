@@ -1,10 +1,12 @@
-"""Checks of ``roster`` objects: its queues exist in a routing (``HL-E303``), its calendar exists (``HL-E412``),
-its routing exists (``HL-E106``), its pattern names are unique (``HL-E212``)."""
+"""Checks of ``roster`` objects — its queues exist in a routing (``HL-E303``), its calendar exists (``HL-E412``),
+its routing exists (``HL-E106``), its pattern names are unique (``HL-E212``) — and of ``performance`` objects: the
+weights add up to 100 (``HL-E430``)."""
 
 from __future__ import annotations
 
 from helpline.diagnostics import Problem
 
+from .kinds.performance import Performance
 from .kinds.roster import Roster
 from .kinds.routing import Routing
 from .metaset import MetadataSet
@@ -31,4 +33,11 @@ def roster_problems(mset: MetadataSet) -> list[Problem]:
             if p.name in seen:
                 out.append(src.problem("HL-E212", f"shift pattern '{p.name}' appears twice", ("patterns", i, "name")))
             seen.add(p.name)
+    for perf in mset.objects.get("performance", {}).values():
+        if isinstance(perf, Performance):
+            w = perf.weights
+            total = w.handled + w.aht + w.adherence + w.qa
+            if abs(total - 100) > 0.01:
+                out.append(mset.source(perf).problem("HL-E430", f"the weights add up to {total:g}, not 100",
+                                                     ("weights",)))
     return out

@@ -33,6 +33,7 @@ from .views.imports_view import imports_view
 from .views.jobs_view import jobs_view
 from .views.list_view import ListView
 from .views.notices_view import notices_view
+from .views.performance_view import performance_view
 from .views.qa_view import qa_evaluate_view
 from .views.query_view import QueryView
 from .views.recordings_view import recordings_view
@@ -50,7 +51,7 @@ PAGE_VIEWS: dict[str, Callable[[ViewContext], None]] = {
     "departments": departments_view,
     **{page: inbox_view(box) for page, box in inbox_counts.PAGE_BOX.items()},
     "recordings": recordings_view, "reports": reports_view, "notices": notices_view, "qa_evaluate": qa_evaluate_view,
-    "roster": roster_view, "skills": skills_view,
+    "roster": roster_view, "skills": skills_view, "performance": performance_view,
     "system": system_view,
 }
 """A view for each built-in page of ``helpline.metadata.kinds.menu.PAGES`` (the one table of pages)."""

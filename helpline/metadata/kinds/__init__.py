@@ -8,6 +8,7 @@ from .common import LANGUAGES, Label, MetaObject
 from .entity import Entity, EntityField, Validation
 from .ivr import Ivr, Prompt
 from .menu import PAGES, Menu, MenuItem
+from .performance import Performance
 from .imports import Import
 from .jobs import Job
 from .query import Pivot, Query, QueryInput
@@ -36,6 +37,7 @@ KINDS: dict[str, type[MetaObject]] = {
     "import": Import,
     "scorecard": Scorecard,
     "roster": Roster,
+    "performance": Performance,
     "report": Report,
 }
 """Kind name to model, in dependency order (entities first)."""
@@ -47,6 +49,7 @@ FOLDERS: dict[str, str] = {
     "report": "reports",
     "scorecard": "scorecards",
     "roster": "rosters",
+    "performance": "performances",
 }
 """Kind name to its folder under the metadata directory."""
 
@@ -55,7 +58,7 @@ KIND_OF_FOLDER = {folder: kind for kind, folder in FOLDERS.items()}
 __all__ = [
     "FOLDERS", "KINDS", "KIND_OF_FOLDER", "LANGUAGES", "PAGES", "Calendar", "Category", "CategoryNode", "Column",
     "Entity", "EntityField", "EntityGrant", "FieldRef", "Import", "Ivr", "Job", "Label", "Menu", "MenuItem",
-    "MetaObject", "Pivot", "Prompt", "Query", "QueryInput", "Queue", "RelatedList", "Report",
+    "MetaObject", "Performance", "Pivot", "Prompt", "Query", "QueryInput", "Queue", "RelatedList", "Report",
     "ReportInput", "Role", "Roster", "Routing", "Scorecard",
     "Screen", "Section", "Sla", "Validation", "Workflow",
 ]

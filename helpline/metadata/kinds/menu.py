@@ -37,6 +37,7 @@ PAGES: dict[str, str | None] = {
     "qa_evaluate": "qa.evaluate",
     "roster": "users.manage",
     "skills": "users.manage",
+    "performance": "supervisor",
 }
 """The built-in pages a menu item can open, each with the function permission that opens it (None: any
 signed-in user). The one table of pages: the checks (HL-E217), the server's access decision
