@@ -124,9 +124,9 @@ def test_a_target_not_writable_is_refused_and_older_backups_kept(seeded: str, tm
     assert not list(target.glob(".partial-*"))
 
 
-def test_a_full_target_is_refused_with_a_message(sqlite_url: str, tmp_path: Path,
-                                                 capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_full_target_is_refused_with_a_message(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """A real small file system (tmpfs): the backup that does not fit is refused, the one before is kept."""
+    sqlite_url = f"sqlite:///{tmp_path / 'helpline.db'}"
     mount = tmp_path / "small"
     mount.mkdir()
     if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(mount)],
@@ -149,6 +149,35 @@ def test_a_full_target_is_refused_with_a_message(sqlite_url: str, tmp_path: Path
         subprocess.run(["umount", str(mount)], check=True)
 
 
+def test_a_target_filling_up_while_writing_leaves_no_partial_backup(tmp_path: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """The free-space check passes (the database is small) but the manifest listing 4,000 recordings does not
+    fit: ENOSPC while writing is refused with a message, the partial folder removed, the older backup kept."""
+    sqlite_url = f"sqlite:///{tmp_path / 'helpline.db'}"
+    mount = tmp_path / "small"
+    mount.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(mount)],
+                      capture_output=True).returncode != 0:
+        pytest.skip("cannot mount a tmpfs here (not root)")
+    try:
+        conn = sqlite3.connect(sqlite_path(sqlite_url))
+        conn.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)")
+        conn.commit()
+        conn.close()
+        recordings = tmp_path / "recordings"
+        monkeypatch.setenv("HELPLINE_RECORDINGS", str(recordings))
+        first = backup(sqlite_url, mount)
+        recordings.mkdir()
+        for n in range(4000):
+            (recordings / f"2026-12-07-call-{n:06d}-queue-complaint-agent-1001.wav").touch()
+        with pytest.raises(BackupError, match=r"failed.*partial copy was removed"):
+            backup(sqlite_url, mount)
+        assert [p for _, p in list_backups(mount)] == [first.path]
+        assert not list(mount.glob(".partial-*"))
+    finally:
+        subprocess.run(["umount", str(mount)], check=True)
+
+
 def test_retention_keeps_the_newest_of_each_day_and_week() -> None:
     start = datetime(2026, 11, 1, 2, 30, tzinfo=UTC)  # a Sunday
     moments = [start + timedelta(days=d, hours=h) for d in range(35) for h in (0, 12)]
@@ -161,8 +190,9 @@ def test_retention_keeps_the_newest_of_each_day_and_week() -> None:
     assert retained(moments, 0, 0) == {newest}
 
 
-def test_backup_and_restore_commands(sqlite_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+def test_backup_and_restore_commands(tmp_path: Path, capsys: pytest.CaptureFixture[str],
                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    sqlite_url = f"sqlite:///{tmp_path / 'helpline.db'}"
     monkeypatch.setenv("HELPLINE_RECORDINGS", str(tmp_path / "recordings"))
     monkeypatch.setenv("HELPLINE_SOUNDS", str(tmp_path / "sounds"))
     monkeypatch.setenv("HELPLINE_BACKUP_KEEP_DAILY", "1")
