@@ -21,6 +21,7 @@ from .agents import AGENT_MODELS
 from .base import SystemModel, utcnow
 from .calls import Call, CallerRegion
 from .database import db
+from .exams import EXAM_MODELS
 from .jobs import JobRun
 from .jsonfield import JSONField
 from .notices import NOTICE_MODELS
@@ -128,7 +129,7 @@ class AuditEntry(SystemModel):
 SYSTEM_MODELS: list[type[Model]] = [User, UserRole, MetadataRevision, MetadataDraft, AuditEntry, Call, CallerRegion,
                                      JobRun, SeriesCounter, *AGENT_MODELS, *WORKFLOW_MODELS, *NOTICE_MODELS,
                                      *STAT_MODELS, *QA_MODELS,
-                                     *STAFF_MODELS]
+                                     *STAFF_MODELS, *EXAM_MODELS]
 
 
 def create_system_tables() -> None:
