@@ -245,3 +245,26 @@ async def test_departments_page_manages_members_head_and_regions(
 async def test_departments_page_is_refused_without_the_permission(user: User) -> None:
     await log_in(user, "agent1")
     await user.should_not_see("Departments")
+
+
+async def test_the_dialog_offers_the_records_linked_value(user: User, ui_platform: Platform) -> None:
+    """A required link field already set (the fault's city) is shown chosen in the action's dialog — before,
+    the picker had no options, dropped the value and the QA desk saw "City is required"."""
+    p = ui_platform
+    oid = p.records.create(Actor.system(), "work_order", {"type": "fault", "title": "No signal",
+                                                          "city": "changsha"}).id
+    await log_in(user, "qa1", path=f"/record/work_order_form/{oid}")
+    await user.should_see(marker="action-dispatch", retries=100)
+    user.find(marker="action-dispatch").click()
+    await user.should_see(marker="dialog-dispatch", retries=50)
+    city = marked(user, "action-field-city")
+    assert "changsha" in city.options and city.value == "changsha"
+    user.find(marker="action-submit").click()
+    def state() -> str:
+        with session():
+            return str(WorkflowInstance.get(WorkflowInstance.record_id == oid).state)
+    for _ in range(100):
+        if state() == "dispatched":
+            break
+        await asyncio.sleep(0.05)
+    assert state() == "dispatched"

@@ -171,6 +171,8 @@ class ProcessPanel:
                     continue
                 widget = make_widget(self.ctx, f.model_copy(update={"required": True}))
                 if self.values.get(name) is not None:
+                    if f.type == "link":  # a link picker holds no options until opened: offer the record's value
+                        self.offer_link(widget, f, self.values[name])
                     widget.set_value(self.values[name])
                 widget.element.classes("w-full").mark(f"action-field-{name}")
                 widgets[name] = widget
@@ -190,6 +192,15 @@ class ProcessPanel:
         values = await dialog
         if values is not None:
             await self.take(action, values, comment.value or "", widgets)
+
+    def offer_link(self, widget: FieldWidget, field: Any, value: Any) -> None:
+        """Make the record's linked value an option of ``widget`` (titled), so that the dialog shows it chosen
+        (a select drops a value that is not among its options: the required field then looked empty)."""
+        options = widget.element.options or {}
+        if value in options:
+            return
+        titles = self.ctx.platform.records.titles(self.ctx.actor, field.link or "", field.link_key or "id", [value])
+        widget.element.set_options({value: titles.get(value, str(value))}, value=value)
 
     async def take(self, action: ActionState, values: dict[str, Any], comment: str,
                    widgets: dict[str, FieldWidget] | None = None) -> None:
