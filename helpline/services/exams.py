@@ -194,3 +194,11 @@ def require_training(username: str, skills: dict[str, int]) -> None:
         if level is not None and exam.level is not None and level <= exam.level and exam.id not in passed:
             raise PermissionDenied(f"skill {exam.skill} level {level} needs the training '{exam.name}' passed "
                                    f"(user '{username}' has not)")
+
+
+def list_exams() -> list[dict[str, Any]]:
+    """Every exam: id, name, number of questions, time limit, pass mark, the skill level it is training for."""
+    with session():
+        return [{"id": e.id, "name": e.name, "questions": len(e.questions or []), "time_limit_s": e.time_limit_s,
+                 "pass_mark": e.pass_mark, "skill": e.skill, "level": e.level}
+                for e in Exam.select().order_by(Exam.name)]

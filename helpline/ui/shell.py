@@ -25,6 +25,7 @@ from .views.admin_views import audit_view, category_view, home_view, profile_vie
 from .views.base import ViewContext
 from .views.departments_view import departments_view
 from .views.designer.page import designer_view
+from .views.exams_view import exams_view
 from .views.desktop import desktop_view
 from .views.form_view import FormView
 from .views.inbox_view import inbox_view
@@ -52,6 +53,7 @@ PAGE_VIEWS: dict[str, Callable[[ViewContext], None]] = {
     **{page: inbox_view(box) for page, box in inbox_counts.PAGE_BOX.items()},
     "recordings": recordings_view, "reports": reports_view, "notices": notices_view, "qa_evaluate": qa_evaluate_view,
     "roster": roster_view, "skills": skills_view, "performance": performance_view,
+    "exams": exams_view,
     "system": system_view,
 }
 """A view for each built-in page of ``helpline.metadata.kinds.menu.PAGES`` (the one table of pages)."""

@@ -38,6 +38,7 @@ PAGES: dict[str, str | None] = {
     "roster": "users.manage",
     "skills": "users.manage",
     "performance": "supervisor",
+    "exams": None,
 }
 """The built-in pages a menu item can open, each with the function permission that opens it (None: any
 signed-in user). The one table of pages: the checks (HL-E217), the server's access decision
