@@ -149,9 +149,10 @@ def _any(items: Iterable[Node]) -> Node | None:
     return None if not kept else kept[0] if len(kept) == 1 else AnyOf(kept)
 
 
-def _run_node(run: str) -> Node | None:
-    if _has_digit(run):  # 1-2 characters (a house number) match whole: as a prefix they would match thousands
-        return Term(run, prefix=len(run) >= MIN_PREFIX_LETTERS)
+def _run_node(run: str, last: bool = False) -> Node | None:
+    if _has_digit(run):  # 1-2 digits inside the text (a house number) match whole: as a prefix they would
+        # merge thousands of numbers; at its end (a part cut there, or still being typed) they are a prefix
+        return Term(run, prefix=last or len(run) >= MIN_PREFIX_LETTERS)
     if not _is_cjk(run):
         return Term(run, prefix=len(run) >= MIN_PREFIX_LETTERS)
     if len(run) == 1:
@@ -188,7 +189,8 @@ def query_node(text: str, synonyms: list[list[str]] | None = None) -> Node | Non
         alternatives = _any(n for n in (phrase_node(t) for t in group) if n is not None)
         if alternatives is not None:
             groups.append(alternatives)
-    return _all([*groups, *(n for n in (_run_node(r) for r in runs(normal)[:MAX_QUERY_TERMS]) if n)])
+    words = runs(normal)[:MAX_QUERY_TERMS]
+    return _all([*groups, *(n for n in (_run_node(r, i == len(words) - 1) for i, r in enumerate(words)) if n)])
 
 
 def terms_of(node: Node | None) -> Iterator[Term]:

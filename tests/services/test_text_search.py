@@ -53,6 +53,7 @@ def test_names_addresses_and_numbers_by_any_part(people: Platform) -> None:
     assert names(people, admin, "明华") == ["KB"], "a part of a name"
     assert names(people, admin, "芙蓉区五一") == ["KA"], "a part of an address"
     assert names(people, admin, "洞庭南路") == ["KB"]
+    assert names(people, admin, "洞庭南路5") == ["KB"] and names(people, admin, "5号 洞庭") == ["KB"], "house numbers"
     assert names(people, admin, "12344") == ["KA"], "the middle of a phone number"
     assert names(people, admin, "4449") == ["KA"]
     assert names(people, admin, "80001234") == ["KD"], "the start of a smart card number"
