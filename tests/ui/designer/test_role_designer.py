@@ -141,7 +141,16 @@ async def test_menu_ticks_follow_grants_and_a_non_designer_is_refused(user: User
 def test_role_view_of_qa(ui_platform: Platform) -> None:
     view = role_view(ui_platform.metadata, "qa")
     items = [line.item for line in view.menu]
-    assert "work_orders_by_type_status" in items and "designer" not in items and "telephony" not in items
+    assert "work_orders_by_type_status" in items and "designer" not in items
+    # qa plays recordings (granted main.recordings): the telephony group shows just that item
+    at = items.index("telephony")
+    below = []
+    for line in view.menu[at + 1:]:
+        if line.depth <= view.menu[at].depth:
+            break
+        below.append(line.item)
+    assert below == ["recordings"]
+    assert "quality" in items and "qa_evaluate" in items  # the Quality group (qa.evaluate)
     assert "customers_by_tier" in [n for n, _ in view.queries]  # granted by the "queries" group
     assert "supervisor" not in view.pages and "home" in view.pages
     customer = next(e for e in view.entities if e.entity == "customer")
