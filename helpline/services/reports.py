@@ -36,10 +36,11 @@ from helpline.rules.checker import check_expression
 from helpline.rules.uses import query_use
 from helpline.security.actor import Actor
 
+from . import report_workorders as workorders
 from .stats import tier_targets
 
 PERCENT = frozenset({"service_level", "service_level_abandons", "target", "answer_rate", "abandon_rate",
-                     "self_service_rate", "occupancy"})
+                     "compliance_rate", "self_service_rate", "occupancy"})
 SECONDS = frozenset({"talk_s", "wait_s", "asa_s", "aht_s", "avg_abandon_s", "signed_in_s", "ready_s",
                      "not_ready_s", "study_s", "idle_s", "ringing_s", "talking_s", "hold_s", "wrap_up_s"})
 _STATUS = ("ready", "not_ready", "study")
@@ -135,9 +136,12 @@ class _Plan:
             self.model: Any = StatCallQueue
         elif report.source == "calls":
             self.model = StatCall if self.fine else StatCallDay
+        elif report.source == "workorders":
+            self.model, self.fine = workorders.MODEL, True
         else:
             self.model = StatAgent if self.fine else StatAgentDay
-        self.period = self.model.interval if self.fine else self.model.day
+        self.period = (self.model.opened_at if report.source == "workorders"
+                       else self.model.interval if self.fine else self.model.day)
 
     def dim(self, name: str) -> Any:
         if name in TIME_DIMENSIONS:
@@ -149,6 +153,8 @@ class _Plan:
         if source == "calls":
             names = _needed(measures) if measures is not None else (*CALL_COUNTS, *CALL_SUMS)
             return [fn.SUM(getattr(m, n)).alias(n) for n in names]
+        if source == "workorders":
+            return workorders.sums()
         out = [fn.SUM(getattr(m, f"{v}_s")).alias(f"{v}_s") for v in (*_STATUS, *_STATE)]
         out.append(fn.SUM(m.talking_n).alias("calls_handled"))
         return out
@@ -228,6 +234,8 @@ def _scope(plan: _Plan, report: Report, actor: Actor) -> Any:
     if not _scoped(actor):
         return None
     regions = list(actor.regions)
+    if report.source == "workorders":
+        return workorders.scope(regions)
     if report.source == "calls":
         return plan.model.city.in_(regions) | plan.model.region.in_(regions)
     agents = AgentRecord.select(AgentRecord.number).where(AgentRecord.city.in_(regions)
@@ -255,7 +263,10 @@ def measures_of(report: Report, sums: dict[str, Any], targets: dict[str, tuple[f
     s = {k: (v or 0) for k, v in sums.items()}
     out: dict[str, Any] = {}
     for name in report.measures:
-        out[name] = (_agent_measure if report.source == "agents" else _call_measure)(name, s, sums, targets)
+        if report.source == "workorders":
+            out[name] = workorders.measure(name, s)
+        else:
+            out[name] = (_agent_measure if report.source == "agents" else _call_measure)(name, s, sums, targets)
     return out
 
 

@@ -188,3 +188,26 @@ def test_the_wallboard_and_a_report_of_the_same_interval_agree(platform: Platfor
     assert wallboard.service_level == pytest.approx(level, abs=1e-4)
     if window == 900:
         assert mine[0]["service_level"] == wallboard.service_level
+
+
+def test_work_order_sla_compliance(platform: Platform) -> None:
+    from helpline.data.workflow import DepartmentRegion, WorkflowInstance
+
+    opened = datetime(2026, 12, 1, 9)
+    due = opened + timedelta(hours=4)
+    rows = [("maint_changsha", opened + timedelta(hours=2)), ("maint_changsha", opened + timedelta(hours=6)),
+            ("maint_changsha", None), ("maint_zhuzhou", opened + timedelta(hours=1))]
+    with session():
+        for n, (department, closed) in enumerate(rows):
+            WorkflowInstance.insert(entity="work_order", record_id=n + 1, workflow="fault", state="x",
+                                    department=department, opened_at=opened, closed_at=closed,
+                                    resolution_due=due).execute()
+        DepartmentRegion.insert(department="maint_changsha", region="changsha").execute()
+    result = run_report(platform.metadata, SYSTEM, "work_order_sla", {"period": ["2026-12-01", "2026-12-31"]})
+    by = rows_by(result, "department")
+    cs = by[("maint_changsha",)]
+    assert (cs["created"], cs["closed"], cs["on_time"], cs["late"], cs["overdue_open"]) == (3, 2, 1, 1, 1)
+    assert cs["compliance_rate"] == 0.5 and by[("maint_zhuzhou",)]["compliance_rate"] == 1.0
+    scoped = Actor(username="sup", roles=("supervisor",), regions=("changsha",)).bind(platform.metadata)
+    mine = run_report(platform.metadata, scoped, "work_order_sla", {"period": ["2026-12-01", "2026-12-31"]})
+    assert [r["department"] for r in mine.rows] == ["maint_changsha"]

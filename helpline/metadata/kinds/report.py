@@ -1,7 +1,8 @@
 """The ``report`` kind: a statistics report over the interval facts — measures by dimensions, with inputs.
 
-``source`` is ``calls`` (the call facts: offered, answered, service level, ASA, abandons ...) or ``agents``
-(agent time per status and state, calls handled, occupancy). ``dimensions`` group the rows (the first is the
+``source`` is ``calls`` (the call facts: offered, answered, service level, ASA, abandons ...), ``agents``
+(agent time per status and state, calls handled, occupancy) or ``workorders`` (work orders by the day they
+were opened: created, closed, on time, late, overdue, compliance). ``dimensions`` group the rows (the first is the
 chart's x axis, a second its series); ``measures`` are the columns. Each input filters one dimension; the
 ``period`` input (a ``between`` on ``day``) is required and its range is limited by ``max_days``. ``logic``
 relates the other inputs in the rule language (``tier or queue``), as on query screens. The measures and
@@ -29,12 +30,13 @@ from pydantic import Field as PField
 
 from .common import Label, MetaObject, Name, Strict
 
-Source = Literal["calls", "agents"]
+Source = Literal["calls", "agents", "workorders"]
 
 TIME_DIMENSIONS = ("interval", "hour", "day", "week", "month")
 DIMENSIONS: dict[str, tuple[str, ...]] = {
     "calls": (*TIME_DIMENSIONS, "queue", "tier", "region", "city", "flow", "agent"),
     "agents": (*TIME_DIMENSIONS, "agent"),
+    "workorders": (*TIME_DIMENSIONS, "department", "workflow", "sla_policy"),
 }
 """The dimensions of each source (the service computes each; docs/reports.md describes them)."""
 MEASURES: dict[str, tuple[str, ...]] = {
@@ -44,6 +46,7 @@ MEASURES: dict[str, tuple[str, ...]] = {
               "aht_s", "avg_abandon_s", "self_service_rate"),
     "agents": ("signed_in_s", "ready_s", "not_ready_s", "study_s", "idle_s", "ringing_s", "talking_s", "hold_s",
                "wrap_up_s", "calls_handled", "occupancy"),
+    "workorders": ("created", "closed", "on_time", "late", "overdue_open", "responded_on_time", "compliance_rate"),
 }
 """The measures of each source."""
 
