@@ -124,14 +124,15 @@ def _with_menu(demo: MetadataSet, data: dict[str, Any]) -> MetadataSet:
 
 def test_roles_seeing_follows_grants_permissions_and_targets(demo_metadata: Path) -> None:
     demo = load_directory(demo_metadata).metadata
-    # QA is granted the "service" group, which grants the items below it
-    assert ops.roles_seeing(demo, "main", "customers") == ["administrator", "agent", "qa", "supervisor"]
+    # QA and the technician are granted the "service" group, which grants the items below it (both read customers)
+    assert ops.roles_seeing(demo, "main", "customers") == ["administrator", "agent", "qa", "supervisor", "technician"]
+    assert ops.roles_seeing(demo, "main", "contact_records") == ["administrator", "agent", "qa", "supervisor"]
     assert ops.roles_seeing(demo, "main", "supervisor") == ["administrator", "supervisor"]
     assert ops.roles_seeing(demo, "main", "designer") == ["administrator"]
     assert ops.roles_seeing(demo, "main", "nope") == []
     main = demo.menus["main"]
     data = copy.deepcopy(demo.sources[("menu", "main")].positioned.data)  # type: ignore[union-attr]
-    ops.set_value(data, "customers", "permission", "export")  # agents lack export
+    ops.set_value(data, "customers", "permission", "supervisor.recordings")  # agents and technicians lack it
     changed = _with_menu(demo, data)
     assert ops.roles_seeing(changed, "main", "customers") == ["administrator", "qa", "supervisor"]
     agent = ops.role_actor(demo, "agent")
