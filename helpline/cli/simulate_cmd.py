@@ -35,6 +35,10 @@ def add_parser(sub: Any) -> None:
                    help="comma-separated loads instead of the scenario's: 85%% (occupancy) or 300 (calls per hour)")
     p.add_argument("--duration", metavar="TIME", help="simulated time per run instead of the scenario's (8h, 90m)")
     p.add_argument("--warmup", metavar="TIME", help="warm-up instead of the scenario's")
+    p.add_argument("--write-calls", metavar="DATE",
+                   help="write the first run's calls (first strategy, load and seed) as call records of DATE "
+                        "(YYYY-MM-DD) into the database (--db) and rebuild that day's statistics")
+    p.add_argument("--db", help="database URL for --write-calls (env HELPLINE_DB)")
     p.set_defaults(func=run)
 
 
@@ -71,6 +75,29 @@ def _options(args: argparse.Namespace) -> dict[str, Any]:
             "warmup_s": times["warmup"]}
 
 
+def _write_calls(args: argparse.Namespace, result: Any, within: dict[str, float]) -> int | None:
+    """The run's calls into the database of ``--db`` (its statistics rebuilt for the day, with the scenario's
+    tier thresholds); None after an error."""
+    from datetime import date
+
+    from helpline.config import Settings
+    from helpline.data.database import open_database
+    from helpline.data.system import create_system_tables
+    from telephony.simulate.record import write_calls
+
+    try:
+        day = date.fromisoformat(args.write_calls)
+    except ValueError:
+        print(f"error: --write-calls: {args.write_calls!r} is not a date (YYYY-MM-DD)", file=sys.stderr)
+        return None
+    from helpline.services import stats
+
+    open_database(args.db or Settings.from_env().db)
+    create_system_tables()
+    stats.configure(within)
+    return write_calls(result, day)
+
+
 def run(args: argparse.Namespace) -> int:
     try:
         options = _options(args)
@@ -89,7 +116,13 @@ def run(args: argparse.Namespace) -> int:
     if scenario.warmup_s >= scenario.duration_s:
         print("error: the warm-up must be shorter than the duration", file=sys.stderr)
         return 2
-    rows = summarize(scenario, simulate(scenario, strategies))
+    results = simulate(scenario, strategies)
+    rows = summarize(scenario, results)
+    if args.write_calls:
+        written = _write_calls(args, results[0], {name: t.within_s for name, t in scenario.tiers.items()})
+        if written is None:
+            return 2
+        print(f"{written} simulated call(s) written as records of {args.write_calls}", file=sys.stderr)
     if args.json:
         print(json.dumps(as_json(rows), indent=2))
     else:
