@@ -74,8 +74,8 @@ def test_an_unknown_user_costs_the_same_password_work(platform: Platform, monkey
 
 def test_generated_passwords_are_per_user_and_must_be_changed(platform: Platform) -> None:
     printed = auth.ensure_bootstrap_users(demo=True, environ={})
-    assert set(printed) == {"admin", "agent1", "agent2", "supervisor1", "qa1"}
-    assert len(set(printed.values())) == 5, "one password per user"
+    assert set(printed) == {"admin", "agent1", "agent2", "supervisor1", "qa1", "tech1"}
+    assert len(set(printed.values())) == 6, "one password per user"
     for name, password in printed.items():
         user = auth.authenticate(name, password)
         assert user.must_change_password, name
@@ -88,6 +88,6 @@ def test_generated_passwords_are_per_user_and_must_be_changed(platform: Platform
 def test_an_explicit_demo_password_is_shared_and_usable(platform: Platform) -> None:
     printed = auth.ensure_bootstrap_users(demo=True, environ={"HELPLINE_DEMO_PASSWORD": "demo-pass-9"})
     assert set(printed) == {"admin"}
-    for name in ("agent1", "agent2", "supervisor1", "qa1"):
+    for name in ("agent1", "agent2", "supervisor1", "qa1", "tech1"):
         assert not auth.authenticate(name, "demo-pass-9").must_change_password
     assert auth.must_change_password("admin")
