@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from helpline.data.database import session
-from helpline.demo.generator import DemoGenerator, hunan_regions, seed_demo, unique_number
+from helpline.demo.generator import DEMO_MEMBERS, DemoGenerator, hunan_regions, seed_demo, unique_number
 from helpline.services.lookup import find_customer_by_phone
 from helpline.services.platform import Platform
 
@@ -23,7 +23,8 @@ def test_unique_numbers_are_a_bijection() -> None:
 def test_seed_demo_is_deterministic_and_idempotent(platform: Platform) -> None:
     counts = seed_demo(platform, customers=200, seed=3)
     assert counts["customers"] == 200 and counts["contact_records"] > 50 and counts["work_orders"] > 10
-    assert seed_demo(platform, customers=200) == {"regions": 0}
+    assert counts["department_members"] == len(DEMO_MEMBERS)  # qa1 at the QA desk, tech1 heading a team
+    assert seed_demo(platform, customers=200) == {"regions": 0, "department_members": 0}  # none added twice
     model = platform.models["customer"]
     with session():
         rows = list(model.select().order_by(model.id).dicts())
