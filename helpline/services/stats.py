@@ -28,7 +28,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from helpline.data.calls import Call
-from helpline.data.database import db, session, write_transaction
+from helpline.data.database import db, is_postgres, session, write_transaction
 from helpline.data.stats import (
     AGENT_VALUES,
     CALL_COUNTS,
@@ -145,11 +145,23 @@ def _call_key(record: Mapping[str, Any]) -> dict[str, str]:
 _SQL_CACHE: dict[tuple[Any, ...], str] = {}
 
 
-def _upsert(model: Any, key: dict[str, Any], measures: Mapping[str, float]) -> None:
+def _run(statements: list[tuple[str, list[Any]] | None]) -> None:
+    """Run the statements; on PostgreSQL as one round trip (the server may be across a network)."""
+    found = [s for s in statements if s is not None]
+    if not found:
+        return
+    if len(found) > 1 and is_postgres():
+        db.execute_sql("; ".join(sql for sql, _ in found), [p for _, params in found for p in params])
+        return
+    for sql, params in found:
+        db.execute_sql(sql, params)
+
+
+def _upsert_sql(model: Any, key: dict[str, Any], measures: Mapping[str, float]) -> tuple[str, list[Any]] | None:
     """``INSERT ... ON CONFLICT (key) DO UPDATE SET m = m + excluded.m`` (both databases), its text built once
     per table and set of columns: the update must stay well under a millisecond."""
     if not measures:
-        return
+        return None
     columns = tuple(n for n in model._meta.sorted_field_names if n != "id" and n not in key)
     names = (*key, *columns)
     cache_key = (model, db.param, tuple(key), tuple(measures))
@@ -162,7 +174,7 @@ def _upsert(model: Any, key: dict[str, Any], measures: Mapping[str, float]) -> N
         sets = ", ".join(f'"{m}" = "{table}"."{m}" + excluded."{m}"' for m in measures)
         sql = _SQL_CACHE[cache_key] = (f'INSERT INTO "{table}" ({cols}) VALUES ({marks}) '
                                        f"ON CONFLICT ({conflict}) DO UPDATE SET {sets}")
-    db.execute_sql(sql, [*key.values(), *(measures.get(n, 0) for n in columns)])
+    return sql, [*key.values(), *(measures.get(n, 0) for n in columns)]
 
 
 def _is_leg(record: Mapping[str, Any]) -> bool:
@@ -190,10 +202,10 @@ def add_call(record: Mapping[str, Any]) -> None:
 def _add(record: Mapping[str, Any], measures: Mapping[str, float]) -> None:
     started: datetime = record["started_at"]
     key = _call_key(record)
-    _upsert(StatCall, {"interval": interval_of(started), **key, "agent": str(record.get("agent") or "")},
-            measures)
-    _upsert(StatCallQueue, {"interval": interval_of(started), "tier": key["tier"], "queue": key["queue"]}, measures)
-    _upsert(StatCallDay, {"day": started.date(), **key}, measures)
+    slot = interval_of(started)
+    _run([_upsert_sql(StatCall, {"interval": slot, **key, "agent": str(record.get("agent") or "")}, measures),
+          _upsert_sql(StatCallQueue, {"interval": slot, "tier": key["tier"], "queue": key["queue"]}, measures),
+          _upsert_sql(StatCallDay, {"day": started.date(), **key}, measures)])
 
 
 # -- agents --------------------------------------------------------------------------------------------
@@ -267,10 +279,8 @@ def _agent_rows(cells: Mapping[tuple[datetime, str, str, str], list[float]]) -> 
 
 def _write_agent(cells: Mapping[tuple[datetime, str, str, str], list[float]]) -> None:
     fine, days = _agent_rows(cells)
-    for (slot, agent), measures in fine.items():
-        _upsert(StatAgent, {"interval": slot, "agent": agent}, measures)
-    for (d, agent), measures in days.items():
-        _upsert(StatAgentDay, {"day": d, "agent": agent}, measures)
+    _run([*(_upsert_sql(StatAgent, {"interval": slot, "agent": agent}, m) for (slot, agent), m in fine.items()),
+          *(_upsert_sql(StatAgentDay, {"day": d, "agent": agent}, m) for (d, agent), m in days.items())])
 
 
 # -- rebuild -------------------------------------------------------------------------------------------
@@ -354,6 +364,11 @@ def _bulk(model: Any, columns: tuple[str, ...], rows: list[tuple[Any, ...]]) -> 
         return
     table = model._meta.table_name
     cols = ", ".join(f'"{c}"' for c in columns)
+    if is_postgres():
+        from psycopg2.extras import execute_values
+
+        execute_values(db.cursor(), f'INSERT INTO "{table}" ({cols}) VALUES %s', rows, page_size=2000)
+        return
     one = "(" + ", ".join(db.param for _ in columns) + ")"
     for chunk in _chunks(rows, 400 if len(columns) > 20 else 1000):
         sql = f'INSERT INTO "{table}" ({cols}) VALUES ' + ", ".join(one for _ in chunk)
