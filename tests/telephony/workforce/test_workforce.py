@@ -4,6 +4,7 @@ with the rules that bind (bounded in time), and a roster made, published and sho
 
 from __future__ import annotations
 
+import itertools
 import random
 import time
 from datetime import date, datetime, timedelta
@@ -120,7 +121,7 @@ def _check_rules(result_shifts: dict[str, list[tuple[date, str]]], rules: Rules)
     for worked in result_shifts.values():
         days = [d for d, _ in worked]
         assert len(days) == len(set(days)), "one shift a day"
-        for (d1, p1), (d2, p2) in zip(worked, worked[1:], strict=False):
+        for (d1, p1), (d2, p2) in itertools.pairwise(worked):
             if d2 - d1 == timedelta(days=1):
                 assert 24 * 60 + by_name[p2].start_min - by_name[p1].end_min >= rules.min_rest_min
         weeks: dict[tuple[int, int], int] = {}
