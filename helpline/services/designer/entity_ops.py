@@ -17,6 +17,7 @@ from typing import Any, get_args
 
 from helpline.metadata.kinds import Entity
 from helpline.metadata.kinds.entity import FieldType
+from helpline.metadata.kinds.imports import Import
 from helpline.metadata.metaset import MetadataSet
 
 FIELD_TYPES: tuple[str, ...] = get_args(FieldType)
@@ -180,8 +181,9 @@ class Usage:
 
 
 def field_usages(mset: MetadataSet, entity: str, field: str) -> list[Usage]:
-    """Where ``entity.field`` is used by screens (layout, columns, sort, filters, related lists), queries
-    and the entity itself (title field)."""
+    """Where ``entity.field`` is used by screens (layout, columns, sort, filters, related lists), queries,
+    import definitions (a column's target, the key, a cleansing rule's field) and the entity itself (title
+    field)."""
     found: list[Usage] = []
     for screen in mset.screens.values():
         if screen.entity == entity:
@@ -203,6 +205,12 @@ def field_usages(mset: MetadataSet, entity: str, field: str) -> list[Usage]:
                 names |= {query.pivot.rows, query.pivot.columns, query.pivot.of or ""}
             if field in names:
                 found.append(Usage("query", query.name, "inputs/columns"))
+    for name, imp in sorted(mset.objects.get("import", {}).items()):
+        if isinstance(imp, Import) and imp.entity == entity:
+            places = [where for where, used in (("columns", imp.column(field) is not None), ("key", imp.key == field),
+                                                 ("cleansing", field in [c.field for c in imp.cleansing])) if used]
+            if places:
+                found.append(Usage("import", name, "/".join(places)))
     owner = mset.entities.get(entity)
     if owner is not None and owner.title_field == field:
         found.append(Usage("entity", entity, "title_field"))

@@ -77,6 +77,9 @@ def test_usages_and_taking_a_field_off_a_screen(platform: Platform) -> None:
     assert ("screen", "customer_form", "layout") in places
     assert ("screen", "customer_list", "columns") in places and ("screen", "customer_list", "filters") in places
     assert any(k == "query" and n == "customers_by_tier" for k, n, _ in places)
+    assert ("import", "customer_tiers", "columns") in places  # an import's column maps it
+    assert ("import", "customers_xlsx", "columns/key") in {(u.kind, u.name, u.where) for u in
+                                                         ops.field_usages(platform.metadata, "customer", "customer_no")}
     screen = copy.deepcopy(platform.store.current("screen", "customer_list").content)  # type: ignore[union-attr]
     assert ops.remove_from_screen(screen, "customer", "value_tier")
     assert "value_tier" not in [c if isinstance(c, str) else c["field"] for c in screen["columns"]]
@@ -117,12 +120,20 @@ def test_server_refuses_destructive_changes(platform: Platform, change: str) -> 
     assert data is not None
     if change == "delete":
         assert ops.remove_field(data, "remarks")
-        for screen in {u.name for u in ops.field_usages(platform.metadata, "customer", "remarks")}:
-            opened = service.open(actor, "screen", screen)
-            assert opened.data is not None and ops.remove_from_screen(opened.data, "customer", "remarks")
-            service.save(actor, "screen", screen, opened.data, opened.base_revision)
+        usages = ops.field_usages(platform.metadata, "customer", "remarks")
+        assert {u.name for u in usages if u.kind == "import"} == {"blacklist", "customers_xlsx"}  # their columns
+        for kind, name in sorted({(u.kind, u.name) for u in usages}):
+            opened = service.open(actor, kind, name)
+            assert opened.data is not None
+            if kind == "screen":
+                assert ops.remove_from_screen(opened.data, "customer", "remarks")
+            else:
+                opened.data["columns"] = [c for c in opened.data["columns"] if c["field"] != "remarks"]
+            service.save(actor, kind, name, opened.data, opened.base_revision)
     else:
-        data["fields"][ops.field_index(data, "remarks")]["type"] = "int"  # type: ignore[index]
+        retyped = data["fields"][ops.field_index(data, "remarks")]  # type: ignore[index]
+        retyped["type"] = "int"
+        retyped.pop("text_search", None)  # text search is for text fields only (HL-E106)
     assert service.save(actor, "entity", "customer", data, entity.base_revision) == []
     with pytest.raises(DestructiveChangeRefused, match="remarks") as refused:
         service.publish(actor, "drop remarks")
