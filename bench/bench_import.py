@@ -7,8 +7,9 @@ incremental BOSS sync of 10,000 changes (< 10 s).
 
 Each load runs in a child process (``--child``) on a fresh database with the demo metadata plus a 20-column
 definition, so its peak memory (``ru_maxrss``) is the loading process's alone; the files are generated first
-(not timed). Without ``--pg`` (or ``HELPLINE_TEST_PG``) the PostgreSQL rows are skipped and said so. A target
-missed is a failure; the script exits non-zero when any failed.
+(not timed). Wall-clock seconds are the targets; the loading process's CPU seconds are printed beside them (on a
+shared, loaded machine they tell what the code costs). Without ``--pg`` (or ``HELPLINE_TEST_PG``) the PostgreSQL
+rows are skipped and said so. A target missed is a failure; the script exits non-zero when any failed.
 """
 
 from __future__ import annotations
@@ -30,7 +31,8 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 HEADERS = ["客户编号", "姓名", "性别", "出生日期", "年龄", "家庭住址", "工作单位", "月收入", "文化程度", "电视机数量",
-           "智能卡号", "联系电话", "其他电话", "电子邮件", "市州", "客户等级", "生命周期", "收费类别", "客户结构", "备注"]
+           "智能卡号", "联系电话", "其他电话", "电子邮件", "市州", "客户等级", "生命周期", "收费类别", "客户结构",
+           "备注"]
 DEFINITION = """\
 # 20 columns of a BOSS customer export (the import benchmark).
 kind: import
@@ -111,13 +113,13 @@ def child(args: argparse.Namespace) -> int:
     platform.start(args.db, args.metadata)
     DemoGenerator(platform).seed_regions()
     service = ImportService(platform, uploads=Path(args.metadata).parent / "uploads")
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     if args.child == "sync":
         from extensions.boss.simulator import Simulator
 
         sim = Simulator(customers=args.changes).start()
         os.environ["HELPLINE_BOSS_URL"] = sim.url
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         report = service.run(Actor.system(), "boss_customers", None)
         sim.stop()
     else:
@@ -125,6 +127,7 @@ def child(args: argparse.Namespace) -> int:
     seconds = time.perf_counter() - started
     print(json.dumps({"seconds": round(seconds, 2), "status": report.status, **report.counts(),
                       "error": report.error, "first_problems": [p.text() for p in report.problems[:3]],
+                      "cpu_s": round(time.process_time() - cpu, 2),
                       "max_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}))
     return 0
 
@@ -209,13 +212,14 @@ def main() -> int:
     finally:
         shutil.rmtree(work, ignore_errors=True)
     failures = 0
-    print(f"\n{'what':42} {'seconds':>8} {'target':>7} {'rows/s':>9} {'MB':>6}  result")
+    print(f"\n{'what':42} {'seconds':>8} {'cpu s':>7} {'target':>7} {'rows/s':>9} {'MB':>6}  result")
     for r, target, mb in results:
         ok = r.get("status") == "done" and r.get("rejected", 1) == 0 and r["seconds"] <= target and \
             (mb is None or r["max_rss_mb"] <= mb)
         failures += not ok
         rate = r.get("rows", 0) / r["seconds"] if r.get("seconds") else 0
-        print(f"{r['what']:42} {r.get('seconds', float('nan')):8.1f} {target:7.0f} {rate:9,.0f} "
+        print(f"{r['what']:42} {r.get('seconds', float('nan')):8.1f} {r.get('cpu_s', float('nan')):7.1f} "
+              f"{target:7.0f} {rate:9,.0f} "
               f"{r.get('max_rss_mb', float('nan')):6.0f}  {'ok' if ok else 'FAILED'} "
               f"{'' if ok else (r.get('error') or r.get('first_problems') or r.get('status'))}")
     print(f"{failures} failure(s)")

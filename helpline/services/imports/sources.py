@@ -127,8 +127,13 @@ def read_xlsx(path: Path, source: ImportSource, name: str) -> Table:
             book.close()
             raise SourceError(f"{name}, sheet '{ws.title}' has no header row {source.header_row} (source.header_row)")
         headers = ["" if c is None else str(c).strip() for c in found]
-    total = ws.max_row - source.header_row if ws.max_row else None
     fast = _fast(book, ws, archive, member, source.header_row)
+    if fast is not None:  # ws.max_row would parse the whole sheet when it has no <dimension>: count the rows
+        with archive.open(member) as fh:  # type: ignore[union-attr]
+            total: int | None = sum(chunk.count(b"<row ") for chunk in iter(lambda: fh.read(1 << 20), b""))
+        total = max((total or 0) - source.header_row, 0)
+    else:
+        total = ws.max_row - source.header_row if ws.max_row else None
     if fast is not None:
         return Table(headers, fast, total, book.close)
 
