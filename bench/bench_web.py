@@ -43,7 +43,7 @@ def rss_mb() -> float:
 
 def pct(values: list[float], q: float) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q / 100 * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
 
 
 def timed(fn: Any, inputs: list[Any], warmup: int = 5) -> list[float]:
@@ -122,9 +122,9 @@ async def memory_bench(platform: Any, clients: int) -> dict[str, Any]:
     password = "bench-pass-1"
     ensure_bootstrap_users(demo=True, environ={"HELPLINE_ADMIN_PASSWORD": password,
                                                "HELPLINE_DEMO_PASSWORD": password})
-    from helpline.security.passwords import hash_password
     from helpline.data.database import session
     from helpline.data.system import User as UserRow
+    from helpline.security.passwords import hash_password
 
     with session():
         UserRow.update(password_hash=hash_password(password), locked_until=None, failed_logins=0) \
@@ -185,7 +185,8 @@ async def memory_bench(platform: Any, clients: int) -> dict[str, Any]:
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--db", default="sqlite:///var/bench/customers-1000000.db", help="database URL (default %(default)s)")
+    p.add_argument("--db", default="sqlite:///var/bench/customers-1000000.db",
+                   help="database URL (default %(default)s)")
     p.add_argument("--reps", type=int, default=200, help="repetitions per service bench")
     p.add_argument("--clients", type=int, default=51, help="simulated clients for the memory bench")
     p.add_argument("--skip-memory", action="store_true", help="only the service benches")

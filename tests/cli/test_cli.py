@@ -60,7 +60,8 @@ def test_export_migrate_and_demo_commands(tmp_path: Path) -> None:
     assert "added 10 customers" in run_py("demo", "--db", url, "--customers", "10", "--add").stdout
     exported = run_py("export", str(tmp_path / "out"), "--db", url)
     assert exported.returncode == 0 and re.search(r"exported \d+ objects", exported.stdout)
-    assert (tmp_path / "out/entities/customer.yaml").read_bytes() == (ROOT / "metadata/entities/customer.yaml").read_bytes()
+    written = (tmp_path / "out/entities/customer.yaml").read_bytes()
+    assert written == (ROOT / "metadata/entities/customer.yaml").read_bytes()
     plan = run_py("migrate", "--db", url, "--dry-run")
     assert plan.returncode == 0 and "the schema matches the metadata" in plan.stdout
 

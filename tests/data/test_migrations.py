@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from helpline.data.database import db, session
-from helpline.data.migrate import DestructiveChangeRefused, apply_migration, plan_migration
 from helpline.data.entities import EntityModels
+from helpline.data.migrate import DestructiveChangeRefused, apply_migration, plan_migration
 from helpline.security.actor import Actor
 from helpline.services.platform import Platform
 

@@ -10,8 +10,8 @@ import yaml
 
 LOCALE = Path(__file__).parents[2] / "locale"
 LANGUAGES = ("en", "zh_CN")
-AREAS = {"app", "home", "page", "profile", "users", "login", "shell", "list", "form", "query", "category", "audit", "errors", "desktop",
-         "supervisor", "ivr", "designer"}
+AREAS = {"app", "home", "page", "profile", "users", "login", "shell", "list", "form", "query", "category", "audit",
+         "errors", "desktop", "supervisor", "ivr", "designer"}
 
 
 def _load(language: str) -> dict[str, str]:
