@@ -35,6 +35,8 @@ from .roster import Rules, ShiftPattern, solve_roster
 from .staffing import agents_erlang_a
 
 PERMISSION = "users.manage"
+OUT = frozenset({"logged_out"})
+"""Router statuses that count as not working (``telephony.router.model``)."""
 
 
 @dataclass
@@ -193,7 +195,7 @@ def decide_leave(actor: Actor, leave_id: int, approve: bool) -> None:
 
 def adherence(username: str, day: date, *, now: datetime | None = None) -> float | None:
     """Share of the agent's scheduled minutes of ``day`` (published shifts, less the break) it was signed in
-    (any status but ``signed_out``), from ``hl_agent_event``; None without a shift that day."""
+    (any router status but ``logged_out``), from ``hl_agent_event``; None without a shift that day."""
     with session():
         shifts = list(Shift.select().where((Shift.username == username) & Shift.published & (Shift.day == day)))
         if not shifts:
@@ -209,7 +211,7 @@ def adherence(username: str, day: date, *, now: datetime | None = None) -> float
         stop = min(s.ends_at, end)
         span = max(0.0, (stop - s.starts_at).total_seconds() - 60 * s.break_min)
         scheduled += span
-        state = "signed_out"
+        state = "logged_out"
         cursor = s.starts_at
         for e in events:
             if e.at <= s.starts_at:
@@ -217,10 +219,10 @@ def adherence(username: str, day: date, *, now: datetime | None = None) -> float
                 continue
             if e.at >= stop:
                 break
-            if state != "signed_out":
+            if state not in OUT:
                 in_ += (e.at - cursor).total_seconds()
             cursor, state = e.at, e.new
-        if state != "signed_out" and stop > cursor:
+        if state not in OUT and stop > cursor:
             in_ += (stop - cursor).total_seconds()
     return round(min(1.0, in_ / scheduled), 3) if scheduled > 0 else None
 
@@ -239,3 +241,23 @@ def run_grid(run: str) -> dict[str, Any]:
             / 3600 - r.break_min / 60
     return {"days": [d.isoformat() for d in days], "agents": list(agents.values()),
             "scheduled": {d: round(h, 1) for d, h in hours.items()}}
+
+
+def adherence_now(statuses: dict[str, str], *, now: datetime | None = None) -> dict[str, Any]:
+    """Live adherence for the wallboard: of the agents whose published shift covers ``now`` (outside its break),
+    how many are signed in (``statuses``: agent number → router status); also who is scheduled but out."""
+    now = now or datetime.now(ZoneInfo("UTC")).replace(tzinfo=None)
+    with session():
+        shifts = list(Shift.select().where(Shift.published & (Shift.starts_at <= now) & (Shift.ends_at > now)))
+        numbers = {str(r.username): str(r.number) for r in AgentRecord.select(AgentRecord.username, AgentRecord.number)
+                   .where(AgentRecord.username.is_null(False))}
+    scheduled: list[str] = []
+    for s in shifts:
+        length = (s.ends_at - s.starts_at).total_seconds() / 60
+        brk_start = s.starts_at + timedelta(minutes=(length - s.break_min) // 60 * 30) if s.break_min else None
+        if brk_start is not None and brk_start <= now < brk_start + timedelta(minutes=s.break_min):
+            continue
+        scheduled.append(str(s.username))
+    out = sorted(u for u in scheduled if statuses.get(numbers.get(u, u), "logged_out") in OUT)
+    n = len(scheduled)
+    return {"scheduled": n, "in": n - len(out), "share": round((n - len(out)) / n, 3) if n else None, "out": out}

@@ -69,3 +69,30 @@ async def test_agents_cannot_open_the_roster_page(user: User) -> None:
     await log_in(user, "agent1", path="/page/roster")
     await see(user, "Not allowed")
     await user.should_not_see(marker="roster-make")
+
+
+async def test_wallboard_shows_live_adherence(user: User, ui_platform: Platform, desk: Any) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from helpline.data.database import session
+    from helpline.data.staff import Shift
+
+    now = datetime.now(UTC).replace(tzinfo=None)
+    with session():  # agent1 and agent2 scheduled now, outside a break; both signed out
+        for name in ("agent1", "agent2"):
+            Shift.create(run="live", roster="demo_centre", username=name, day=now.date(), pattern="early",
+                         starts_at=now - timedelta(minutes=10), ends_at=now + timedelta(hours=2), published=True)
+    await log_in(user, "supervisor1", path="/supervisor")
+    await user.should_see(marker="kpi-adherence", retries=150)
+    kpi = user.find(marker="kpi-adherence").elements.pop()
+    for _ in range(100):
+        if kpi.text == "0%":
+            break
+        await asyncio.sleep(0.05)
+    assert kpi.text == "0%"
+    ui_platform.router.do(lambda r: r.sign_in("1001"))
+    for _ in range(300):
+        if kpi.text == "50%":
+            break
+        await asyncio.sleep(0.05)
+    assert kpi.text == "50%"

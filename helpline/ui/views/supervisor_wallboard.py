@@ -26,6 +26,7 @@ from nicegui import ui
 from helpline.security.actor import Actor, PermissionDenied
 from telephony.router.core import Router
 from telephony.router.events import AgentAlert, RouterEvent, TierAlert
+from telephony.workforce.plan import adherence_now
 
 from ..i18n import label, t
 from .base import ViewContext
@@ -220,7 +221,7 @@ class Wallboard:
         with ui.column().classes("w-full gap-3 hl-sv-board") as self.root:
             with ui.row().classes("w-full gap-3"):
                 self.kpis = {key: self._kpi(key) for key in ("waiting", "longest_wait", "ready", "talking",
-                                                             "not_ready", "signed_in")}
+                                                             "not_ready", "signed_in", "adherence")}
             self.tier_tiles = ui.row().classes("w-full gap-3").mark("tier-tiles")
             with ui.row().classes("w-full gap-4 items-start"):
                 with ui.card().classes("overflow-auto").style("flex: 1 1 36rem").props("flat bordered"):
@@ -319,6 +320,8 @@ class Wallboard:
         self.kpis["talking"].text = str(sum(a["state"] in ON_A_CALL for a in agents))
         self.kpis["not_ready"].text = str(sum(a["status"] == "not_ready" for a in agents))
         self.kpis["signed_in"].text = str(len(signed_in))
+        live = adherence_now({str(a["id"]): a["status"] for a in agents})  # published shifts covering now
+        self.kpis["adherence"].text = "—" if live["share"] is None else f"{live['share']:.0%}"
         self.kpis["waiting"].text = str(sum(q["waiting"] for q in self.snapshot.get("queues", {}).values()))
         self.render_tiers()
 

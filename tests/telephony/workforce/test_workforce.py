@@ -186,11 +186,16 @@ def test_make_publish_show_and_adherence(platform: Platform) -> None:
         assert LeaveRequest.get_by_id(leave_id).status == "approved"
     first = mine[0]
     with session():  # signed in for the first half of the shift, then signed out
-        AgentEvent.create(agent="1001", what="status", old="signed_out", new="ready", at=first["starts_at"])
+        AgentEvent.create(agent="1001", what="status", old="logged_out", new="ready", at=first["starts_at"])
         half = first["starts_at"] + (first["ends_at"] - first["starts_at"]) / 2
-        AgentEvent.create(agent="1001", what="status", old="ready", new="signed_out", at=half)
+        AgentEvent.create(agent="1001", what="status", old="ready", new="logged_out", at=half)
     share = plan.adherence("agent1", first["day"])
     worked = (half - first["starts_at"]).total_seconds()
     scheduled = (first["ends_at"] - first["starts_at"]).total_seconds() - 60 * first["break_min"]
     assert share == pytest.approx(worked / scheduled, abs=0.001)
     assert plan.adherence("agent1", monday + timedelta(days=1)) is None
+    during = first["starts_at"] + timedelta(minutes=30)
+    live = plan.adherence_now({"1001": "ready"}, now=during)
+    assert live["scheduled"] >= 1 and "agent1" not in live["out"]
+    live = plan.adherence_now({"1001": "logged_out"}, now=during)
+    assert "agent1" in live["out"] and live["share"] is not None and live["share"] < 1
