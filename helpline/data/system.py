@@ -26,10 +26,10 @@ from .jobs import JobRun
 from .jsonfield import JSONField
 from .notices import NOTICE_MODELS
 from .qa import QA_MODELS
-from .workflow import WORKFLOW_MODELS
 from .series import SeriesCounter
 from .staff import STAFF_MODELS
 from .stats import STAT_MODELS
+from .workflow import WORKFLOW_MODELS
 
 
 class User(SystemModel):

@@ -25,12 +25,12 @@ from .views.admin_views import audit_view, category_view, home_view, profile_vie
 from .views.base import ViewContext
 from .views.departments_view import departments_view
 from .views.designer.page import designer_view
-from .views.exams_view import exams_view
 from .views.desktop import desktop_view
+from .views.exams_view import exams_view
 from .views.form_view import FormView
+from .views.imports_view import imports_view
 from .views.inbox_view import inbox_view
 from .views.ivr_console import ivr_console_view
-from .views.imports_view import imports_view
 from .views.jobs_view import jobs_view
 from .views.list_view import ListView
 from .views.notices_view import notices_view

@@ -6,11 +6,11 @@ from .calendar import Calendar
 from .category import Category, CategoryNode
 from .common import LANGUAGES, Label, MetaObject
 from .entity import Entity, EntityField, Validation
+from .imports import Import
 from .ivr import Ivr, Prompt
+from .jobs import Job
 from .menu import PAGES, Menu, MenuItem
 from .performance import Performance
-from .imports import Import
-from .jobs import Job
 from .query import Pivot, Query, QueryInput
 from .report import Report, ReportInput
 from .role import EntityGrant, Role

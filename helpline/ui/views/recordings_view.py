@@ -33,7 +33,8 @@ def recordings_view(ctx: ViewContext) -> None:
         agent = ui.input(t("recordings.agent")).props("dense clearable").classes("w-32").mark("rec-agent")
         since = ui.input(t("query.from")).props("dense type=date stack-label").mark("rec-since")
         until = ui.input(t("query.to")).props("dense type=date stack-label").mark("rec-until")
-        customer = ui.input(t("recordings.customer_filter")).props("dense clearable").classes("w-48").mark("rec-customer")
+        customer = ui.input(t("recordings.customer_filter")).props("dense clearable").classes("w-48") \
+            .mark("rec-customer")
         queue = ui.select({"": t("recordings.any_queue"), **queues}, label=t("recordings.queue"), value="") \
             .props("dense").classes("w-40").mark("rec-queue")
         ui.button(t("app.search"), icon="search", on_click=lambda: load()).mark("rec-search")
