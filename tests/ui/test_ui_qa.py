@@ -64,6 +64,7 @@ async def test_qa1_evaluates_a_sampled_call(user: User, ui_platform: Platform, t
     assert isinstance(audio, ui.audio) and audio.source == f"/recordings/{call_id}"
     await see(user, "main:start")
     await see(user, "transfer 1002")  # the transfer on the timeline
+    await see(user, "General service")  # the queue by its label
     await see(user, "billing question")  # the contact record beside it
     courtesy = user.find(marker="qa-score-handling.courtesy").elements.pop()
     courtesy.value = 2

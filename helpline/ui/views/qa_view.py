@@ -10,6 +10,7 @@ from typing import Any
 
 from nicegui import run, ui
 
+from helpline.metadata.kinds.routing import Routing
 from helpline.metadata.kinds.scorecard import Scorecard
 from helpline.security.actor import PermissionDenied
 from helpline.services import qa, qa_desk
@@ -27,6 +28,8 @@ def _cards(ctx: ViewContext) -> dict[str, Scorecard]:
 def qa_evaluate_view(ctx: ViewContext) -> None:
     ui.label(t("qa.title")).classes("text-h6")
     cards = _cards(ctx)
+    queues = {q.name: label(q.label, q.name) for r in ctx.platform.metadata.objects.get("routing", {}).values()
+              if isinstance(r, Routing) for q in r.queues}
     state: dict[str, Any] = {"call": None}
     with ui.row().classes("items-end gap-2 wrap"):
         pick = ui.select({}, label=t("qa.queue"), with_input=True).props("dense").classes("w-96").mark("qa-queue")
@@ -69,7 +72,8 @@ def qa_evaluate_view(ctx: ViewContext) -> None:
     def show_call(info: dict[str, Any]) -> None:
         left.clear()
         with left:
-            ui.label(t("qa.call", call=info["id"], agent=info["agent"] or "", queue=info["queue"] or "",
+            ui.label(t("qa.call", call=info["id"], agent=info["agent"] or "",
+                       queue=queues.get(info["queue"] or "", info["queue"] or ""),
                        when=info["started_at"].isoformat(sep=" ", timespec="seconds"))).classes("text-subtitle2")
             if not info["recording"]:
                 ui.label(t("qa.no_recording")).classes("text-negative")
