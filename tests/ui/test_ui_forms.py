@@ -144,3 +144,15 @@ async def test_a_new_record_with_a_now_default_opens(user: User) -> None:
     await log_in(user, "admin", path="/record/work_order_form/new")
     await user.should_see(marker="field-accepted_at")
     await user.should_see(marker="save")
+
+
+async def test_a_link_field_shows_the_linked_records_title(user: User, ui_platform: Platform) -> None:
+    """The work order's customer reads as the customer's name, not its row id (the picker is not opened)."""
+    system = Actor.system()
+    customer = ui_platform.records.create(system, "customer", {"customer_no": "LINK-1", "name": "黄忠"}).id
+    order = ui_platform.records.create(system, "work_order", {"type": "suggestion", "title": "More channels",
+                                                              "customer": customer}).id
+    await log_in(user, "admin", path=f"/record/work_order_form/{order}")
+    await user.should_see(marker="field-customer", retries=100)
+    picker = field(user, "customer")
+    assert picker.value == customer and picker.options == {customer: "黄忠"}

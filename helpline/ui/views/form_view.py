@@ -178,8 +178,10 @@ class FormView:
                 shown = show(field, value, self.ctx.platform.metadata, language=self.ctx.language)
                 widget.element.value = shown if field.type != "bool" else value
             elif value is not None:  # an empty new form shows no errors until one types or saves
-                if field.type == "link" and value not in (widget.element.options or {}):
-                    widget.element.set_options({value: str(value)}, value=value)
+                if field.type == "link" and value not in (widget.element.options or {}):  # its title, not its key
+                    titles = self.ctx.platform.records.titles(self.ctx.actor, field.link or "",
+                                                              field.link_key or "id", [value])
+                    widget.element.set_options({value: titles.get(value, str(value))}, value=value)
                 widget.set_value(value)
             widget.element.classes(f"field-{ref.field}").mark(f"field-{ref.field}")
             if not readonly:
