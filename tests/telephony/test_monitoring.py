@@ -1,0 +1,49 @@
+"""The contact-centre metrics and the health check, read from a real router and the database: calls waiting per
+queue and tier, agents per status, offers, failed jobs and notice deliveries; a router whose timer thread does
+not run fails the health check."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, generate_latest
+
+from helpline.data.database import session
+from helpline.data.jobs import JobRun
+from helpline.data.notices import NoticeDelivery
+from helpline.services.platform import Platform
+from telephony.monitoring import HelplineCollector, health
+from telephony.router import AgentProfile, AppQueuePolicy, CallRequest, ManualClock, QueueSettings, RouterSettings
+from telephony.router.service import RouterService
+
+
+def test_metrics_from_the_router_and_the_database(platform: Platform) -> None:
+    service = RouterService(RouterSettings(queues={"billing": QueueSettings(name="billing", skill="billing")}),
+                            AppQueuePolicy(level_step_s=0), clock=ManualClock(0.0))
+    platform.router = service
+    try:
+        registry = CollectorRegistry()
+        registry.register(HelplineCollector(platform))  # type: ignore[arg-type]
+        service.do(lambda r: r.add_agent(AgentProfile(id="1001", endpoint="PJSIP/1001", skills={"billing": 1})))
+        service.do(lambda r: r.add_agent(AgentProfile(id="1002", endpoint="PJSIP/1002", skills={"billing": 1})))
+        service.do(lambda r: r.sign_in("1001", ready=True))
+        for call_id, tier in ((1, "gold"), (2, "ordinary"), (3, "ordinary")):
+            service.do(lambda r, c=call_id, t=tier: r.queue_call(CallRequest(call_id=c, queue="billing", tier=t)))
+        with session():
+            JobRun.create(job="backup", status="failed", error="target full")
+            JobRun.create(job="backup", status="ok")
+            NoticeDelivery.create(notice_id=1, channel="email", address="a@example.org", status="failed")
+        text = generate_latest(registry).decode()
+        assert 'helpline_offers_total{queue="billing",tier="gold"} 1.0' in text
+        assert 'helpline_calls_waiting{queue="billing",tier="ordinary"} 2.0' in text
+        assert 'helpline_agents{status="logged_out"} 1.0' in text
+        assert 'helpline_job_failures_total{job="backup"} 1.0' in text
+        assert 'helpline_notice_deliveries_failed_total{channel="email"} 1.0' in text
+        ok, checks = health(platform)
+        assert not ok and "timer thread is not running" in checks["router"]["error"] and checks["database"]["ok"]
+        service.start()
+        try:
+            ok, checks = health(platform)
+            assert ok and checks["router"] == {"ok": True, "waiting": 3}
+        finally:
+            service.stop()
+    finally:
+        platform.router = None
