@@ -14,6 +14,7 @@ from helpline.data.base import utcnow
 from helpline.data.database import session, write_transaction
 from helpline.data.entities import rows as select_rows
 from helpline.data.imports import ImportChange, ImportRun
+from helpline.data.text_index import remove_row, write_row
 from helpline.metadata.kinds import Entity
 from helpline.metadata.kinds.imports import Import
 from helpline.security.actor import Actor
@@ -32,6 +33,7 @@ def delete_missing(model: Any, actor: Actor, definition: Import, entity: Entity,
         gone = [r for r in select_rows(model.select()) if str(r.get(key)) not in seen]
         for row in gone:
             model.delete().where(model.id == row["id"]).execute()
+            remove_row(entity, row["id"])
             ImportChange.create(run=run.id, record_id=row["id"], action="delete", before=row)
             audit(actor, "delete", entity=entity.name, record_id=row["id"], detail={"import_run": run.id})
         ImportRun.update(deleted=len(gone)).where(ImportRun.id == run.id).execute()
@@ -60,11 +62,15 @@ def undo_run(model: Any, actor: Actor, entity: Entity, run_id: int) -> int:
         for c in changes:
             if c.action == "insert":
                 model.delete().where(model.id == c.record_id).execute()
-            elif c.action == "update":
+                remove_row(entity, c.record_id)
+                continue
+            if c.action == "update":
                 model.update(**c.before, version=model.version + 1, updated_by=actor.username,
                              updated_at=utcnow()).where(model.id == c.record_id).execute()
             else:
                 model.insert(**c.before).execute()
+            for row in select_rows(model.select().where(model.id == c.record_id)):
+                write_row(entity, row)  # the quick-search index follows the restored values
         ImportRun.update(status="undone").where(ImportRun.id == run_id).execute()
         audit(actor, "import_undo", entity=entity.name, record_id=run_id, detail={"records": len(changes)})
         return len(changes)

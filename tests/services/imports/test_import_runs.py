@@ -124,6 +124,10 @@ def test_undo_while_nothing_newer_changed_its_rows(imp: ImportService, tmp_path:
     second = imp.run(SYSTEM, "small_customers", write_xlsx(tmp_path / "b.xlsx", [HEADERS, *rows]))
     assert (second.inserted, second.updated) == (1, 1)
     assert imp.undo(SYSTEM, second.run_id) == 2
+    from helpline.data.query import ListQuery
+
+    page = RecordService(imp.platform).list_page(SYSTEM, ListQuery(entity="customer", search="新名字"))
+    assert page.rows == [], "the quick search no longer finds the undone name"
     stored = _customers(imp)
     assert set(stored) == {"C00001", "C00002", "C00003"} and stored["C00001"]["name"] == "客户1"
     with pytest.raises(ImportRefused, match="undone already"):
