@@ -46,11 +46,14 @@ async def test_admin_maps_dry_runs_and_imports(user: User, ui_platform: Platform
     monkeypatch.setattr(engine, "UPLOADS", tmp_path / "uploads")
     await log_in(user, "admin", path="/page/imports")
     await user.should_see(marker="imports-upload", retries=150)
+    user.find(marker="imports-definition").elements.pop().value = "customers_xlsx"
     upload = user.find(marker="imports-upload").elements.pop()
     assert isinstance(upload, ui.upload)
     await upload.handle_uploads([ui.upload.SmallFileUpload("boss.xlsx", "application/octet-stream", _book(ROWS))])
     preview = user.find(marker="imports-preview").elements.pop()
-    await _wait(lambda: len(preview.rows) == 3)
+    message = user.find(marker="imports-message").elements.pop()
+    await _wait(lambda: len(preview.rows) == 3 or bool(message.text))
+    assert not message.text, message.text
     first = preview.rows[0]
     assert (first["customer_no"], first["gender"], first["phone"], first["value_tier"]) == \
         ("U001", "male", "13800138000", "gold"), "as it will be stored"
@@ -83,6 +86,7 @@ async def test_a_bad_file_is_refused_with_its_reason(user: User, tmp_path: Path,
     monkeypatch.setattr(engine, "UPLOADS", tmp_path / "uploads")
     await log_in(user, "admin", path="/page/imports")
     await user.should_see(marker="imports-upload", retries=150)
+    user.find(marker="imports-definition").elements.pop().value = "customers_xlsx"
     upload = user.find(marker="imports-upload").elements.pop()
     await upload.handle_uploads([ui.upload.SmallFileUpload("boss.xlsx", "application/octet-stream", b"a,b\n1,2\n")])
     await see(user, "boss.xlsx is not an Excel workbook although its name says so")
