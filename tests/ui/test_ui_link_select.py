@@ -12,6 +12,9 @@ from nicegui.events import GenericEventArguments, handle_event
 from nicegui.testing import User
 from ui_helpers import log_in
 
+from helpline.security.actor import Actor
+from helpline.services.platform import Platform
+
 
 def fire(element: ui.element, event: str, args: object = None) -> None:
     """What the browser sends for ``event`` on ``element``."""
@@ -47,3 +50,20 @@ async def test_city_offers_cities_on_focus_and_filters_by_label(user: User) -> N
     fire(county, "focus")
     counties = await options_after(county, lambda o: len(o) > 0)
     assert len(counties) == 122 and "changsha" not in counties and counties["changsha_07"] == "长沙县 (changsha_07)"
+
+
+async def test_the_chosen_record_keeps_its_title_when_a_search_finds_other_records(
+        user: User, ui_platform: Platform) -> None:
+    """The input's text is sent as a search (Quasar fills the input with the chosen label, "魏延 (31)", which
+    finds nothing): the chosen customer stayed among the options, but as its row id — the form showed "31"."""
+    system = Actor.system()
+    customer = ui_platform.records.create(system, "customer", {"customer_no": "ZZ-LAST", "name": "魏延"}).id
+    order = ui_platform.records.create(system, "work_order", {"type": "suggestion", "title": "t",
+                                                              "customer": customer}).id
+    await log_in(user, "admin", path=f"/record/work_order_form/{order}")
+    await user.should_see(marker="field-customer", retries=100)
+    picker = user.find(marker="field-customer").elements.pop()
+    assert isinstance(picker, ui.select) and picker.options == {customer: "魏延"}
+    fire(picker, "input-value", f"魏延 ({customer})")
+    await asyncio.sleep(0.6)  # the search is throttled (0.4 s)
+    assert picker.options == {customer: "魏延"} and picker.value == customer

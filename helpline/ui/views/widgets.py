@@ -152,8 +152,9 @@ def link_select(ctx: ViewContext, field: EntityField, caption: str, *, value: An
     def load(search: str | None) -> None:
         limit = LINK_SEARCH_LIMIT if search else LINK_OPEN_LIMIT
         found = ctx.platform.records.link_options(ctx.actor, field, search=search or None, limit=limit)
-        if select.value not in (None, "") and select.value not in found:
-            found[select.value] = str(select.value)
+        if select.value not in (None, "") and select.value not in found:  # keep the chosen record's title
+            shown = select.options if isinstance(select.options, dict) else {}
+            found[select.value] = shown.get(select.value, str(select.value))
         select.set_options(found, value=select.value)
 
     def first_open() -> None:
