@@ -1,9 +1,12 @@
 """The bell in the shell's header: the signed-in user's unread notices, pushed to every open page of that user
 when a notice arrives or is read (a process-wide registry of the bells per user, told by the notice centre
-after the writing transaction committed), with a slow poll for notices another process wrote."""
+after the writing transaction committed), with a slow poll for notices another process wrote: one loop per
+process over the registered bells, not a timer per page (a page's 30 s timer kept its closed page's bell, button
+and badge for up to 30 s after the page was deleted)."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import threading
 import weakref
@@ -22,6 +25,7 @@ POLL_S = 30.0
 _lock = threading.Lock()
 _bells: dict[str, weakref.WeakSet[Bell]] = {}
 _installed = False
+_poller: asyncio.Task[None] | None = None
 
 
 class Bell:
@@ -37,7 +41,6 @@ class Bell:
         self.badge.set_visibility(False)
         self.count = 0
         follow(self)
-        ui.timer(POLL_S, self.refresh)
         ui.timer(0, self.refresh, once=True)
 
     def show(self, count: int) -> None:
@@ -57,6 +60,36 @@ def follow(bell: Bell) -> None:
     install()
     with _lock:
         _bells.setdefault(bell.username, weakref.WeakSet()).add(bell)
+    _ensure_poller()
+
+
+def _ensure_poller() -> None:
+    """Start the poll loop on the running event loop unless it runs there already (a test app's loop ends)."""
+    global _poller
+    loop = asyncio.get_running_loop()
+    if _poller is None or _poller.done() or _poller.get_loop() is not loop:
+        _poller = background_tasks.create(_poll(), name="notice bells poll")
+
+
+async def _poll() -> None:
+    """Every POLL_S: re-count each user with an open bell once and show it on all of that user's bells."""
+    while True:
+        await asyncio.sleep(POLL_S)
+        await _recount()  # its locals go with it: no page's bell is held while sleeping
+
+
+async def _recount() -> None:
+    with _lock:
+        for username in [u for u, bells in _bells.items() if not bells]:
+            del _bells[username]
+        users = list(_bells)
+    for username in users:
+        count = await run.io_bound(notices.unread_count, username)
+        with _lock:
+            bells = list(_bells.get(username, ()))
+        for bell in bells:
+            if count is not None and not bell.badge.is_deleted:
+                bell.show(count)
 
 
 def install() -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import threading
 
+import pytest
 from nicegui import ui
 from nicegui.testing import User
 from ui_helpers import loaded_table, log_in, see
@@ -18,6 +19,7 @@ from helpline.data.system import User as UserRow
 from helpline.security.audit import search_audit
 from helpline.services.notices import notify
 from helpline.services.platform import Platform
+from helpline.ui import live_notices
 
 
 def notify_from_a_thread(username: str, title: str) -> None:
@@ -68,6 +70,21 @@ async def test_the_bell_counts_live_and_the_page_marks_read(user: User, ui_platf
     with session():
         assert Notice.select().where((Notice.username == "agent1") & Notice.read_at.is_null()).count() == 0
         assert Notice.select().where((Notice.username == "agent2") & Notice.read_at.is_null()).count() == 1
+
+
+async def test_a_notice_another_process_wrote_shows_at_the_next_poll(user: User, ui_platform: Platform,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(live_notices, "POLL_S", 0.3)
+    monkeypatch.setattr(live_notices, "_poller", None)  # the process's poll loop starts on this test's loop
+    with session(), write_transaction():  # rows written without notify(): nothing is pushed, as from another process
+        Notice.create(username="agent1", kind="custom", title_key="Written elsewhere")
+    await log_in(user, "agent1")
+    await user.should_see(marker="notice-bell")
+    await badge(user, "1")  # the page's first count
+    with session(), write_transaction():
+        Notice.create(username="agent1", kind="custom", title_key="Written elsewhere too")
+    await badge(user, "2")  # only the poll re-counts
+    assert live_notices._poller is not None and not live_notices._poller.done()
 
 
 async def test_admin_sees_failed_deliveries_on_the_jobs_page(user: User, ui_platform: Platform) -> None:
