@@ -19,11 +19,13 @@ from ui_helpers import log_in
 from helpline.data.database import session
 from helpline.data.system import User as UserRow
 from helpline.security.actor import PermissionDenied
+from helpline.services import routing_revisions
 from helpline.services.access import require_open
 from helpline.services.auth import actor_for, find_user
 from helpline.services.platform import Platform
 from helpline.ui.i18n import LANGUAGES, QUASAR_LANGUAGES, catalogue
 from helpline.ui.shell import PAGE_VIEWS
+from telephony.monitoring import instance_figures
 
 CJK = re.compile(r"[\u3400-\u9fff\uff00-\uffef\u3000-\u303f]")
 TEXT_PROPS = ("label", "placeholder", "hint", "no-data-label", "caption", "title", "error-message", "prefix", "suffix")
@@ -68,6 +70,11 @@ def user_data(platform: Platform) -> list[str]:
                 values.update(v for v in row.values() if isinstance(v, str) and v.strip())
         values.update(u.display_name for u in UserRow.select() if u.display_name)
         values.update(u.username for u in UserRow.select())  # sign-in names (agent1) on the departments page
+    values.update(r["author"] for r in routing_revisions.history(platform) if r["author"])  # 'system' published
+    figures = instance_figures(platform)  # the system page: the disks' paths and the policy's identifier
+    values.update(d["path"] for d in figures["host"]["disks"].values())
+    if figures["router"] is not None:
+        values.add(figures["router"]["policy"])
     return sorted(values, key=len, reverse=True)
 
 

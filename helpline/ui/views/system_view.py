@@ -38,7 +38,8 @@ def _lines(figures: dict[str, Any]) -> dict[str, list[tuple[str, str]]]:
              + f" · {host['cores']} {t('system.cores')}"),
             (t("system.memory"), f"{_mb(host['rss'])} · {t('system.available')} {_mb(host['memory_available'])} "
                                  f"/ {_mb(host['memory_total'])}"),
-            *((t("system.disk", name=name), f"{_mb(d['free'])} {t('system.free')} / {_mb(d['total'])} · {d['path']}")
+            *((t("system.disk", name=t(f"system.disk_name.{name}")),
+               f"{_mb(d['free'])} {t('system.free')} / {_mb(d['total'])} · {d['path']}")
               for name, d in host["disks"].items()),
             (t("system.loop_lag"), f"{1000 * lag.get('last_s', 0):.1f} ms · {t('system.max_1m')} "
                                    f"{1000 * lag.get('max_1m_s', 0):.1f} ms"),
@@ -61,7 +62,8 @@ def _lines(figures: dict[str, Any]) -> dict[str, list[tuple[str, str]]]:
         sections["router"] = [(t("system.not_running"), "")]
     else:
         sections["router"] = [(t("system.policy"), router["policy"]),
-                              (t("system.agents"), ", ".join(f"{s} {n}" for s, n in sorted(router["agents"].items()))
+                              (t("system.agents"), ", ".join(f"{t(f'supervisor.status.{s}')} {n}"
+                                                             for s, n in sorted(router["agents"].items()))
                                or "—")]
     return sections
 
