@@ -40,6 +40,9 @@ _shells: dict[str, weakref.WeakSet[Any]] = {}
 _installed: weakref.WeakSet[Platform] = weakref.WeakSet()
 _pending: set[str] = set()
 _platform: weakref.ref[Platform] | None = None
+_scheduled_on: asyncio.AbstractEventLoop | None = None
+"""The loop the pending recount was scheduled on (a recount left pending on a loop that ended is scheduled
+again on the running one, else the pending users would wait forever)."""
 
 
 def follow(shell: Counted) -> None:
@@ -100,10 +103,13 @@ def changed(usernames: Iterable[str]) -> None:
 
 
 def _schedule(users: set[str]) -> None:
-    start = not _pending
+    global _scheduled_on
+    loop = asyncio.get_running_loop()
+    start = not _pending or _scheduled_on is not loop
     _pending.update(users)
     if start:
-        asyncio.get_running_loop().call_later(DELAY, lambda: asyncio.ensure_future(_recount()))
+        _scheduled_on = loop
+        loop.call_later(DELAY, lambda: asyncio.ensure_future(_recount()))
 
 
 async def _recount() -> None:
