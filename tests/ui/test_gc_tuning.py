@@ -89,4 +89,6 @@ async def test_desktops_opened_and_closed_do_not_leak_although_frozen(
         assert kept - after_rounds[-1] > 5 * 2000, "the thaw frees the cyclic garbage of the closed pages"
     # no growth from round to round (a desktop is ≈ 4,300 objects; caches may fill a little)
     assert after_rounds[2] - after_rounds[0] < 1500, (baseline, after_rounds)
-    assert after_rounds[2] - baseline < 3000, (baseline, after_rounds)
+    # once, not per round: the first round fills process-wide caches (the notice poller's and the inbox
+    # counters' entries for the user, translations, compiled rules): ≈ 3,000 objects, less than a desktop
+    assert after_rounds[2] - baseline < 4300, (baseline, after_rounds)
