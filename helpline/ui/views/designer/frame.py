@@ -11,6 +11,7 @@ the object meanwhile) shows both differences and lets the author keep the draft 
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -185,6 +186,13 @@ class DesignerFrame:
             return await self._save(self.data)
 
     async def _save(self, content: dict[str, Any] | str | None) -> list[Problem]:
+        """One save and check at a time, in the order of the edits: run side by side, an older check could
+        finish last and show the problems of a draft already edited away (nothing would check again)."""
+        lock = self.__dict__.setdefault("_save_lock", asyncio.Lock())
+        async with lock:
+            return await self._save_now(content)
+
+    async def _save_now(self, content: dict[str, Any] | str | None) -> list[Problem]:
         actor, kind, name = self.ctx.actor, self.kind, self.name
         base = self.draftable.base_revision
         try:
