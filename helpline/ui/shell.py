@@ -129,8 +129,11 @@ class Shell:
             if badge.is_deleted:
                 continue
             n, capped = counts.get(inbox_counts.PAGE_BOX[page], (0, False))
-            badge.text = f"{n}+" if capped else str(n)
-            badge.set_visibility(n > 0)
+            text = f"{n}+" if capped else str(n)
+            if badge.text != text:  # an unchanged count is not sent again
+                badge.text = text
+            if badge.visible != (n > 0):
+                badge.set_visibility(n > 0)
 
     def refresh_menu(self) -> None:
         """Rebuild the drawer on the live metadata (a published change; see :mod:`.live_menu`)."""
@@ -159,7 +162,7 @@ class Shell:
         if kind == "page" and name in inbox_counts.PAGE_BOX:
             with button:
                 ui.space()
-                badge = ui.badge("", color="negative" if name == "inbox_overdue" else "primary") \
+                badge = ui.badge("0", color="negative" if name == "inbox_overdue" else "primary") \
                     .mark(f"count-{name}")
                 badge.set_visibility(False)
                 self.count_badges[name] = badge
