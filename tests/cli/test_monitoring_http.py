@@ -95,7 +95,12 @@ def test_healthz_and_metrics_of_a_running_instance(tmp_path: Path) -> None:
             agi.settimeout(5)
             while agi.recv(4096):
                 pass
-        status, text = _get(served.base + "/metrics")
+        deadline = time.monotonic() + 10  # the server closes the socket, then ends the session's count
+        while True:
+            status, text = _get(served.base + "/metrics")
+            if _metric(text, "helpline_agi_sessions_in_progress") == 0.0 or time.monotonic() > deadline:
+                break
+            time.sleep(0.1)
         assert status == 200
         assert (_metric(text, "process_resident_memory_bytes") or 0) > 10_000_000
         assert _metric(text, "helpline_agi_errors_total") == 1.0
