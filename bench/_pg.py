@@ -126,3 +126,31 @@ class ThrowawayPostgres:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+def _admin(server: str, sql: str) -> None:
+    import psycopg2
+
+    conn = psycopg2.connect(server)
+    conn.autocommit = True
+    try:
+        with conn.cursor() as cur:
+            cur.execute(sql)
+    finally:
+        conn.close()
+
+
+def throwaway_database(server: str, prefix: str) -> tuple[str, str]:
+    """A new empty database named ``<prefix>_<random>`` on the PostgreSQL server ``server`` (a URL such as
+    ``postgresql://postgres@127.0.0.1:5432/postgres``) → its URL and its name (for :func:`drop_database`)."""
+    from urllib.parse import urlparse, urlunparse
+    from uuid import uuid4
+
+    name = f"{prefix}_{uuid4().hex[:8]}"
+    _admin(server, f'CREATE DATABASE "{name}"')
+    return urlunparse(urlparse(server)._replace(path="/" + name)), name
+
+
+def drop_database(server: str, name: str) -> None:
+    """Drop a database :func:`throwaway_database` made (its connections are ended)."""
+    _admin(server, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

@@ -16,6 +16,12 @@ from typing import Any
 log = logging.getLogger("bench")
 
 
+def p95(times: list[float]) -> float:
+    """The 95th percentile of ``times`` (the nearest lower rank; unsorted input is fine)."""
+    ordered = sorted(times)
+    return ordered[int(0.95 * (len(ordered) - 1))]
+
+
 def percentile(sorted_values: list[float], q: float) -> float:
     """Linear interpolation between closest ranks (numpy's default)."""
     if not sorted_values:

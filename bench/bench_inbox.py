@@ -25,15 +25,16 @@ import statistics
 import sys
 import tempfile
 import time
-import uuid
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse, urlunparse
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
+
+from _pg import drop_database, throwaway_database  # noqa: E402
+from _report import p95  # noqa: E402
 
 from helpline.data.database import db, session, write_transaction  # noqa: E402
 from helpline.data.entities import column  # noqa: E402
@@ -145,26 +146,6 @@ def seed(platform: Platform, orders: int, now: datetime, batch: int = 5000) -> d
     return made
 
 
-def pg_database(server: str) -> tuple[str, str]:
-    import psycopg2
-
-    name = f"hl_bench_inbox_{uuid.uuid4().hex[:8]}"
-    conn = psycopg2.connect(server)
-    conn.autocommit = True
-    with conn.cursor() as cur:
-        cur.execute(f'CREATE DATABASE "{name}"')
-    conn.close()
-    return urlunparse(urlparse(server)._replace(path="/" + name)), name
-
-
-def drop_pg(server: str, name: str) -> None:
-    import psycopg2
-
-    conn = psycopg2.connect(server)
-    conn.autocommit = True
-    with conn.cursor() as cur:
-        cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    conn.close()
 
 
 def has_orders(platform: Platform) -> bool:
@@ -188,9 +169,6 @@ def url_is_sqlite(platform: Platform) -> bool:
     return "sqlite" in type(db.obj).__name__.lower()
 
 
-def p95(times: list[float]) -> float:
-    ordered = sorted(times)
-    return ordered[int(0.95 * (len(ordered) - 1))]
 
 
 def main() -> int:
@@ -206,7 +184,7 @@ def main() -> int:
     tmp = Path(tempfile.mkdtemp())
     pg_name = ""
     if args.pg_server:
-        url, pg_name = pg_database(args.pg_server)
+        url, pg_name = throwaway_database(args.pg_server, "hl_bench_inbox")
     else:
         url = args.db or f"sqlite:///{tmp}/bench.db"
     failures: list[str] = []
@@ -289,7 +267,7 @@ def main() -> int:
                 db.close()
             if db.obj is not None and hasattr(db.obj, "close_all"):
                 db.obj.close_all()
-            drop_pg(args.pg_server, pg_name)
+            drop_database(args.pg_server, pg_name)
         shutil.rmtree(tmp, ignore_errors=True)
     figures["failures"] = failures
     print(json.dumps(figures, indent=2, ensure_ascii=False))

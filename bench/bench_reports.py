@@ -21,15 +21,16 @@ import statistics
 import sys
 import tempfile
 import time
-import uuid
 from collections import defaultdict
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse, urlunparse
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from _pg import drop_database, throwaway_database  # noqa: E402
+from _report import p95  # noqa: E402
 
 from helpline.data.agents import AgentEvent, AgentRecord  # noqa: E402
 from helpline.data.calls import Call  # noqa: E402
@@ -165,9 +166,6 @@ def seed_raw_day(d: date, calls: int, agents: int, postgres: bool) -> None:
         db.execute_sql("ANALYZE")
 
 
-def p95(times: list[float]) -> float:
-    ordered = sorted(times)
-    return ordered[int(0.95 * (len(ordered) - 1))]
 
 
 def time_reports(platform: Platform, end: date, days: int, runs: int, limit_s: float,
@@ -227,26 +225,6 @@ def time_updates(n: int, failures: list[str]) -> dict[str, Any]:
     return figures
 
 
-def pg_database(server: str) -> tuple[str, str]:
-    import psycopg2
-
-    name = f"hl_bench_reports_{uuid.uuid4().hex[:8]}"
-    conn = psycopg2.connect(server)
-    conn.autocommit = True
-    with conn.cursor() as cur:
-        cur.execute(f'CREATE DATABASE "{name}"')
-    conn.close()
-    return urlunparse(urlparse(server)._replace(path="/" + name)), name
-
-
-def drop_pg(server: str, name: str) -> None:
-    import psycopg2
-
-    conn = psycopg2.connect(server)
-    conn.autocommit = True
-    with conn.cursor() as cur:
-        cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    conn.close()
 
 
 def main() -> int:
@@ -263,7 +241,7 @@ def main() -> int:
     pg_name = ""
     url = f"sqlite:///{tmp}/bench.db"
     if args.pg_server:
-        url, pg_name = pg_database(args.pg_server)
+        url, pg_name = throwaway_database(args.pg_server, "hl_bench_reports")
     postgres = bool(pg_name)
     failures: list[str] = []
     figures: dict[str, Any] = {"db": "postgresql" if postgres else "sqlite", "days": args.days,
@@ -304,7 +282,7 @@ def main() -> int:
                 db.close()
             if db.obj is not None and hasattr(db.obj, "close_all"):
                 db.obj.close_all()
-            drop_pg(args.pg_server, pg_name)
+            drop_database(args.pg_server, pg_name)
         shutil.rmtree(tmp, ignore_errors=True)
     figures["failures"] = failures
     print(json.dumps(figures, indent=2, ensure_ascii=False))

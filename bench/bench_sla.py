@@ -23,15 +23,15 @@ import statistics
 import sys
 import tempfile
 import time
-import uuid
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse, urlunparse
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
+
+from _pg import drop_database, throwaway_database  # noqa: E402
 
 from helpline.data.database import session, write_transaction  # noqa: E402
 from helpline.data.system import User, UserRole  # noqa: E402
@@ -68,26 +68,6 @@ escalation:
 DEPARTMENTS = ("maintenance", "engineering", "customer_service", "broadband_ops")
 
 
-def pg_database(server: str) -> tuple[str, str]:
-    import psycopg2
-
-    name = f"hl_bench_sla_{uuid.uuid4().hex[:8]}"
-    conn = psycopg2.connect(server)
-    conn.autocommit = True
-    with conn.cursor() as cur:
-        cur.execute(f'CREATE DATABASE "{name}"')
-    conn.close()
-    return urlunparse(urlparse(server)._replace(path="/" + name)), name
-
-
-def drop_pg(server: str, name: str) -> None:
-    import psycopg2
-
-    conn = psycopg2.connect(server)
-    conn.autocommit = True
-    with conn.cursor() as cur:
-        cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    conn.close()
 
 
 def seed(platform: Platform, orders: int, due: int, now: datetime) -> None:
@@ -133,7 +113,7 @@ def main() -> int:
     tmp = Path(tempfile.mkdtemp())
     pg_name = ""
     if args.pg_server:
-        url, pg_name = pg_database(args.pg_server)
+        url, pg_name = throwaway_database(args.pg_server, "hl_bench_sla")
     else:
         url = args.db or f"sqlite:///{tmp}/bench.db"
     failures: list[str] = []
@@ -197,7 +177,7 @@ def main() -> int:
                 db.close()
             if db.obj is not None and hasattr(db.obj, "close_all"):
                 db.obj.close_all()
-            drop_pg(args.pg_server, pg_name)
+            drop_database(args.pg_server, pg_name)
         shutil.rmtree(tmp, ignore_errors=True)
     figures["failures"] = failures
     print(json.dumps(figures, indent=2, ensure_ascii=False))
