@@ -1,0 +1,1 @@
+"""Outbound calling: campaign pacing (how many numbers to dial), see docs/outbound.md."""
