@@ -430,4 +430,7 @@ def cross_check(mset: MetadataSet) -> list[Problem]:
     from .report_checks import report_problems
 
     r.problems.extend(report_problems(mset))
+    from .campaign_checks import campaign_problems
+
+    r.problems.extend(campaign_problems(mset))
     return r.problems

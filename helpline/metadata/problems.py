@@ -114,6 +114,14 @@ CATALOGUE: dict[str, Check] = {c.id: c for c in [
     Check("HL-E430", "scorecard weights do not add up to 100",
           "Give the sections weights that add up to 100 (per cent of the scorecard), and the items of each "
           "section weights that add up to 100 (per cent of the section)."),
+    Check("HL-E460", "unknown campaign list source",
+          "Name an import definition (metadata/imports/) or a query screen (metadata/queries/) that exists."),
+    Check("HL-E461", "unknown field or input of a campaign list",
+          "Name a field the list's rows have (a column of the import, a field of the query's entity) and only "
+          "inputs the query screen declares."),
+    Check("HL-E462", "a question branches on a later or unknown question",
+          "A question's 'when' may read only answers to questions asked before it; move the question or "
+          "correct the name."),
     Check("HL-W201", "a role reads records linked to a scoped entity without any scope",
           "Give the role a scope on this entity, or a (scoped) read grant on the linked entity: records linked to "
           "it then take its scope."),

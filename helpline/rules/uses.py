@@ -235,8 +235,14 @@ IMPORT = Use.expression(
     description="import transform or cleansing: value (the column's) and row.<field> (every mapped column)",
 )
 
+CAMPAIGN = Use.expression(
+    "campaign", {}, open_prefixes={"answer": "any", "contact": "any"},
+    description="campaign questionnaire branching: answer.<question> (the answers so far) and contact.<field> "
+                "(the list row being called)",
+)
+
 USES: Mapping[str, Use] = MappingProxyType({u.name: u for u in (IVR, TIER, QUERY, GUARD, ASSIGN, SCOPE, VALIDATION,
-                                                                 IMPORT)})
+                                                                 IMPORT, CAMPAIGN)})
 
 
 def _value_type(value: Any) -> RType:

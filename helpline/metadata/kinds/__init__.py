@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from .calendar import Calendar
+from .campaign import Campaign
 from .category import Category, CategoryNode
 from .common import LANGUAGES, Label, MetaObject
 from .entity import Entity, EntityField, Validation
@@ -39,6 +40,7 @@ KINDS: dict[str, type[MetaObject]] = {
     "roster": Roster,
     "performance": Performance,
     "report": Report,
+    "campaign": Campaign,
 }
 """Kind name to model, in dependency order (entities first)."""
 
@@ -50,13 +52,15 @@ FOLDERS: dict[str, str] = {
     "scorecard": "scorecards",
     "roster": "rosters",
     "performance": "performances",
+    "campaign": "campaigns",
 }
 """Kind name to its folder under the metadata directory."""
 
 KIND_OF_FOLDER = {folder: kind for kind, folder in FOLDERS.items()}
 
 __all__ = [
-    "FOLDERS", "KINDS", "KIND_OF_FOLDER", "LANGUAGES", "PAGES", "Calendar", "Category", "CategoryNode", "Column",
+    "FOLDERS", "KINDS", "KIND_OF_FOLDER", "LANGUAGES", "PAGES", "Calendar", "Campaign", "Category", "CategoryNode",
+    "Column",
     "Entity", "EntityField", "EntityGrant", "FieldRef", "Import", "Ivr", "Job", "Label", "Menu", "MenuItem",
     "MetaObject", "Performance", "Pivot", "Prompt", "Query", "QueryInput", "Queue", "RelatedList", "Report",
     "ReportInput", "Role", "Roster", "Routing", "Scorecard",
