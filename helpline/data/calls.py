@@ -66,6 +66,11 @@ class Call(SystemModel):
     talk_s = FloatField(null=True)
     call_recording = CharField(max_length=255, null=True)
     """The recording of the agent's conversation (relative to the recordings folder), if the queue records."""
+    direction = CharField(max_length=16, null=True, default="inbound", index=True)
+    """``inbound`` (through the IVR), ``outbound`` (an agent or a campaign dialled out) or ``internal`` (agent to
+    agent); None on records written before outbound calls existed (inbound)."""
+    answered_at = DateTimeField(null=True)
+    """When the far end answered an outbound or internal call (``started_at``: when it was dialled)."""
     node = CharField(max_length=96, null=True)
     """The process that served the call (``host:pid:start``): a record left open by a process that ended is
     closed as ``interrupted`` when Helpline starts again."""

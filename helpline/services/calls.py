@@ -30,9 +30,9 @@ log = logging.getLogger(__name__)
 CLOSE_FIELDS = frozenset({
     "flow", "customer_id", "customer_name", "tier", "region", "city", "blacklisted", "result", "queue",
     "priority", "hangup_node", "error", "trail", "variables", "recording", "callback_number", "identify_ms",
-    "dnid", "caller_number", "agent", "wait_s", "routed", "talk_s", "call_recording",
+    "dnid", "caller_number", "agent", "wait_s", "routed", "talk_s", "call_recording", "answered_at",
 })
-OPEN_FIELDS = CLOSE_FIELDS | {"uniqueid", "channel", "switch"}
+OPEN_FIELDS = CLOSE_FIELDS | {"uniqueid", "channel", "switch", "direction"}
 
 _node: tuple[int, str] | None = None
 
@@ -72,7 +72,10 @@ def node_alive(node: str | None) -> bool | None:
 
 def _count(record: dict[str, Any]) -> None:
     """Add a closing record to the interval facts in the closing transaction (a savepoint: a failure is
-    logged and leaves the close alone; ``run.py stats rebuild`` recounts)."""
+    logged and leaves the close alone; ``run.py stats rebuild`` recounts). Outbound and internal calls are not
+    inbound traffic: the interval facts leave them out."""
+    if record.get("direction") not in (None, "inbound"):
+        return
     try:
         with db.atomic():
             add_call(record)

@@ -15,6 +15,7 @@ raises :class:`ControlError` with a readable message when the switch refuses; no
 from __future__ import annotations
 
 import abc
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -53,6 +54,33 @@ class Target:
             raise ValueError(f"not a transfer target: {text!r} (agent:1002, queue:billing, ivr:main, "
                              f"external:13800000000)")
         return cls(kind, value)  # type: ignore[arg-type]
+
+
+DialEventKind = Literal["agent_ringing", "ringback", "answered", "ended"]
+DialOutcome = Literal["answered", "busy", "congestion", "noanswer", "unavailable", "failed", "cancelled",
+                      "link_down"]
+
+
+@dataclass(frozen=True)
+class DialEvent:
+    """How a call placed by :meth:`CallControl.dial_out` / :meth:`CallControl.dial_agent` goes on.
+
+    ``kind``: ``agent_ringing`` (the agent's own phone rings: the switch calls the agent first),
+    ``ringback`` (the agent picked up and hears the far end ring), ``answered`` (the far end answered: talk),
+    ``ended`` (always last, exactly once). ``outcome`` (only on ``ended``): ``answered`` (a talk took place),
+    ``busy``, ``congestion``, ``noanswer``, ``unavailable`` (the agent's or the far endpoint cannot be reached),
+    ``failed``, ``cancelled`` (the agent hung up before the far end answered) or ``link_down`` (the switch
+    connection was lost). ``at``: ``time.monotonic()`` when it happened. ``detail``: the switch's words."""
+
+    call_id: int
+    kind: DialEventKind
+    outcome: DialOutcome | None = None
+    at: float = 0.0
+    detail: str = ""
+
+
+DialListener = Callable[[DialEvent], None]
+"""Receives :class:`DialEvent` s on a switch thread: it must hand over and return quickly."""
 
 
 class CallControl(abc.ABC):
@@ -116,6 +144,43 @@ class CallControl(abc.ABC):
     @abc.abstractmethod
     def start_recording(self, call_id: int, endpoint: str, path: str) -> None:
         """Record both directions of the call into ``path`` (MixMonitor on Asterisk)."""
+
+    # --------------------------------------------------------------------------- dialling out
+    def dial_out(self, call_id: int, endpoint: str, number: str, *, caller_id: str | None = None,
+                 variables: dict[str, str] | None = None, timeout_s: float = 30.0,
+                 on_event: DialListener | None = None) -> None:
+        """Place an outbound call for the agent at ``endpoint`` to the outside ``number`` (digits, ``+``,
+        ``*``, ``#``) and return at once; what happens next arrives as :class:`DialEvent` s on ``on_event``.
+
+        ``call_id`` names the call from now on (the ``hl_call`` record the caller opened, as for inbound
+        calls): hold, mute, release, transfer, consult and ``send_dtmf`` take it like any answered call.
+        The switch rings the agent's phone first (``agent_ringing``; an auto-answer phone picks up at
+        once), then the number (``ringback``: the agent hears it ring); ``answered`` when the far end picks
+        up; ``ended`` last with the outcome. ``caller_id`` is the number shown to the called party (None:
+        the trunk's default); ``variables`` are channel variables handed to the dialplan (campaign ids...);
+        ``timeout_s`` is how long the far end may ring. Raises :class:`ControlError` when the switch refuses
+        at once (bad number, link down); no ``ended`` event follows then.
+
+        On Asterisk: AMI ``Originate`` Channel=<endpoint> Context=helpline-outbound Exten=<number>, the
+        dialplan then ``Dial`` s the trunk and bridges the agent (telephony/asterisk/extensions.conf)."""
+        raise ControlError(f"{self.kind} call control cannot dial out")
+
+    def dial_agent(self, call_id: int, endpoint: str, target_endpoint: str, *, timeout_s: float = 30.0,
+                   on_event: DialListener | None = None) -> None:
+        """An internal call: the agent at ``endpoint`` calls the agent at ``target_endpoint`` (events as
+        :meth:`dial_out`; ``ringback`` is the other agent's phone ringing)."""
+        raise ControlError(f"{self.kind} call control cannot place internal calls")
+
+    def send_dtmf(self, call_id: int, endpoint: str, digits: str) -> None:
+        """Second dialling: send ``digits`` (0-9, *, #, A-D) to the far end of the agent's call (an
+        extension after the IVR of the number called)."""
+        raise ControlError(f"{self.kind} call control cannot send digits")
+
+    def consult_out(self, call_id: int, endpoint: str, number: str) -> None:
+        """External help: the caller is held while the agent's line calls the outside ``number``; then
+        :meth:`complete_transfer`, :meth:`conference` or :meth:`cancel_consult` as for an internal
+        consultation."""
+        raise ControlError(f"{self.kind} call control cannot consult an outside number")
 
     def channel_alive(self, switch: str, channel: str, uniqueid: str) -> bool | None:
         """Does the switch still carry this call's channel? True, False, or None when this call control

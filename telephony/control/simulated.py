@@ -10,7 +10,8 @@ to that queue, agent, flow or number; an intercept is a transfer to the supervis
 
 from __future__ import annotations
 
-from telephony.control.base import CallControl, ControlError, SpyMode, Target
+from telephony.control.base import CallControl, ControlError, DialListener, SpyMode, Target
+from telephony.control.outbound import OUTSIDE, SimulatedOutside, start_dial_agent, start_dial_out
 from telephony.switch.phones import PHONES, SimulatedPhone, SimulatedPhones
 
 __all__ = ["SimulatedCallControl"]
@@ -19,8 +20,10 @@ __all__ = ["SimulatedCallControl"]
 class SimulatedCallControl(CallControl):
     kind = "simulated"
 
-    def __init__(self, phones: SimulatedPhones | None = None) -> None:
+    def __init__(self, phones: SimulatedPhones | None = None, outside: SimulatedOutside | None = None) -> None:
         self.phones = phones if phones is not None else PHONES
+        self.outside = outside if outside is not None else OUTSIDE
+        """The outside numbers outbound calls reach (``telephony.control.outbound``)."""
 
     def channel_alive(self, switch: str, channel: str, uniqueid: str) -> bool | None:
         """A simulated call lives in the memory of the process that ran it: gone with that process. Asterisk's
@@ -72,8 +75,8 @@ class SimulatedCallControl(CallControl):
 
     def complete_transfer(self, call_id: int, endpoint: str) -> None:
         phone = self._consulting(call_id, endpoint)
-        target = phone.consulting
-        phone.transfer(f"endpoint:{target}")
+        target = phone.consulting or ""
+        phone.transfer(target if target.startswith("external:") else f"endpoint:{target}")
 
     def conference(self, call_id: int, endpoint: str) -> None:
         phone = self._consulting(call_id, endpoint)
@@ -85,6 +88,30 @@ class SimulatedCallControl(CallControl):
         if phone.consulting is None:
             raise ControlError(f"no consultation in progress on {endpoint}")
         return phone
+
+    def dial_out(self, call_id: int, endpoint: str, number: str, *, caller_id: str | None = None,
+                 variables: dict[str, str] | None = None, timeout_s: float = 30.0,
+                 on_event: DialListener | None = None) -> None:
+        start_dial_out(self.phones, self.outside, call_id, endpoint, number, timeout_s, on_event)
+
+    def dial_agent(self, call_id: int, endpoint: str, target_endpoint: str, *, timeout_s: float = 30.0,
+                   on_event: DialListener | None = None) -> None:
+        start_dial_agent(self.phones, call_id, endpoint, target_endpoint, timeout_s, on_event)
+
+    def send_dtmf(self, call_id: int, endpoint: str, digits: str) -> None:
+        self._phone(call_id, endpoint)
+        leg = self.outside.leg(call_id)
+        if leg is None or leg.state != "talking":
+            raise ControlError(f"call {call_id} has no answered outside party to send digits to")
+        leg.digits += digits
+
+    def consult_out(self, call_id: int, endpoint: str, number: str) -> None:
+        phone = self._phone(call_id, endpoint)
+        if phone.consulting is not None:
+            raise ControlError(f"call {call_id}: already consulting {phone.consulting}")
+        if self.outside.behaviour(number).result != "answer":
+            raise ControlError(f"{number} did not answer ({self.outside.behaviour(number).result})")
+        phone.held, phone.consulting = True, f"external:{number}"
 
     def spy(self, call_id: int, agent_endpoint: str, supervisor_endpoint: str, mode: SpyMode) -> None:
         self._phone(call_id, agent_endpoint, "talking").spies[supervisor_endpoint] = mode

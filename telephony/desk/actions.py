@@ -29,6 +29,8 @@ ANY_STATE = frozenset(AgentState)
 TALKING = frozenset({AgentState.TALKING, AgentState.HOLD})
 """On a call the agent has answered (talking or holding the caller)."""
 NOT_ON_CALL = ANY_STATE - ON_CALL
+DIAL_FROM = frozenset({AgentState.IDLE, AgentState.WRAP_UP})
+"""An agent dials out (or calls another agent) without a call: idle, or during wrap-up (which ends)."""
 
 
 @dataclass(frozen=True)
@@ -92,6 +94,12 @@ AGENT_ACTIONS: Mapping[str, Rule] = {
     "conference": Rule(states=TALKING, consulting=True, what="a three-way call"),
     "cancel_consult": Rule(states=TALKING, consulting=True, what="cancel the consultation"),
     "end_wrap_up": Rule(states=frozenset({AgentState.WRAP_UP}), permission="agent.wrapup", what="ending wrap-up"),
+    "dial": Rule(statuses=SIGNED_IN, states=DIAL_FROM, permission="agent.outbound", what="dialling out"),
+    "internal_call": Rule(statuses=SIGNED_IN, states=DIAL_FROM, permission="agent.internal_call",
+                          what="an internal call"),
+    "dtmf": Rule(states=TALKING, permission="agent.outbound", consulting=False, what="second dialling"),
+    "consult_out": Rule(states=frozenset({AgentState.TALKING}), permission="agent.outbound", consulting=False,
+                        what="consulting an outside number"),
 }
 """The agent's own functions (the soft-phone toolbar), by the agent's status and state."""
 

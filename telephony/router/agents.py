@@ -167,6 +167,12 @@ class AgentOps:
                 limit = self.settings.not_ready_limits.get(agent.reason or "", 0.0)
                 self._alert(agent, "not_ready_over_limit",
                             f"agent {agent.id} not ready ({agent.reason}) for more than {limit:g} s")
+        elif kind == "grace" and agent.disconnected_at is not None and agent.call_id in getattr(self, "outbound", ()):
+            self._alert(agent, "disconnected", f"agent {agent.id}'s desktop is gone for "
+                        f"{self.settings.browser_grace_s:g} s during outbound call {agent.call_id}; it ends",
+                        agent.call_id)
+            if agent.status is AgentStatus.READY:
+                self._set_status(agent, AgentStatus.NOT_READY, "disconnected", "router")
         elif kind == "grace" and agent.disconnected_at is not None and agent.status is AgentStatus.READY:
             self._set_status(agent, AgentStatus.NOT_READY, "disconnected", "router")
             self._alert(agent, "disconnected",

@@ -43,6 +43,7 @@ from .model import (
     RegionScope,
     WaitingCall,
 )
+from .outbound import OutboundOps
 from .policy import Policy
 from .settings import QueueSettings, RouterSettings
 from .stats import Outcome, ServiceLevelStats
@@ -62,7 +63,7 @@ class RouterError(Exception):
     """An event that makes no sense in the current state (unknown agent, sign-out during a call...)."""
 
 
-class Router(AgentOps):
+class Router(AgentOps, OutboundOps):
     """The ACD (see the module docstring)."""
 
     def __init__(self, settings: RouterSettings, policy: Policy, *, clock: Clock,
@@ -82,6 +83,8 @@ class Router(AgentOps):
         self.call_index = CallIndex()
         self.targeted: dict[str, list[WaitingCall]] = {}
         """Agent → calls waiting for that agent only (transfers to an agent), oldest first."""
+        self.outbound: dict[int, tuple[str, ...]] = {}
+        """Outbound and internal calls → their agents (``telephony.router.outbound``)."""
         self._queue_counts: Counter[str] = Counter()
         self._behind: dict[str, bool] = {}
         self._sl_seen: dict[str, float] = {}

@@ -20,6 +20,7 @@ from helpline.ui.views.desk_toolbar import available
 from helpline.ui.views.supervisor_actions import ACTIONS, visible_actions
 from telephony.control.simulated import SimulatedCallControl
 from telephony.desk.actions import AGENT_ACTIONS, SUPERVISOR_ACTIONS
+from telephony.desk.dialout import outbound
 from telephony.desk.service import DeskError, DeskService
 from telephony.router import AgentState, AgentStatus
 from telephony.router.core import Router
@@ -82,6 +83,10 @@ def functions(desk: DeskService, who: Actor) -> dict[str, Callable[[], Any]]:
         "transfer": lambda: desk.transfer(who, "queue:general"), "consult": lambda: desk.consult(who, "1002"),
         "complete_transfer": lambda: desk.complete_transfer(who), "conference": lambda: desk.conference(who),
         "cancel_consult": lambda: desk.cancel_consult(who), "end_wrap_up": lambda: desk.end_wrap_up(who),
+        "dial": lambda: outbound(desk).dial(who, "13800000001"),
+        "internal_call": lambda: outbound(desk).call_agent(who, "1002"),
+        "dtmf": lambda: outbound(desk).send_dtmf(who, "1"),
+        "consult_out": lambda: outbound(desk).consult_out(who, "13900000000"),
     }
 
 
