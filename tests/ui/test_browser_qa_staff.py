@@ -1,6 +1,6 @@
 """Issue 21's "done when" in real headless Chromium: qa1 opens a sampled call on the evaluation page (the player
 loads the recording), scores it with a service error and submits; the evaluation is agent1's and the appeal goes
-to supervisor1 (service calls, as the forms' process panel is tested elsewhere); an administrator makes next
+to supervisor1, who rejects it, both on the evaluation's form (its process panel); an administrator makes next
 week's roster for the demo centre from the forecast and publishes it; agent1 sees its shifts on the desktop.
 Screenshots of the evaluation page and the roster at 1366x768 in English and Chinese are written to
 ``screenshots/`` (git-ignored) for a look."""
@@ -44,6 +44,12 @@ def shot(screen: Screen, name: str) -> None:
     screen.selenium.save_screenshot(str(SHOTS / f"{name}.png"))
 
 
+def status(p: Platform, evaluation: int) -> str:
+    """The evaluation's process state, as stored."""
+    agent1 = Actor("agent1", roles=("agent",)).bind(p.metadata)
+    return str(p.records.get(agent1, "qa_evaluation", evaluation).values["status"])
+
+
 def open_call(screen: Screen, call_id: int) -> None:
     choose(screen, ".m-qa-queue", f"#{call_id}")
     element(screen, ".m-qa-audio audio, audio.m-qa-audio, .m-qa-audio")
@@ -68,11 +74,18 @@ def test_qa_evaluates_agent_appeals_admin_rosters(
     with session():
         row = model.select().where(model.call_id == call_id).dicts().get()
     assert row["errors"] == ["impolite"] and row["evaluator"] == "qa1" and row["agent"] == "agent1"
-    agent1 = Actor("agent1", roles=("agent",)).bind(ui_platform.metadata)
-    boss = Actor("supervisor1", roles=("supervisor",)).bind(ui_platform.metadata)
-    ui_platform.workflows.take(agent1, "qa_evaluation", row["id"], "appeal", {"appeal_reason": "caller shouted"})
-    ui_platform.workflows.take(boss, "qa_evaluation", row["id"], "uphold", {"decision": "courtesy stands"})
-    assert ui_platform.records.get(agent1, "qa_evaluation", row["id"]).values["status"] == "upheld"
+    # agent1 appeals on the evaluation's form; supervisor1 rejects the appeal on the same form
+    log_in(screen, "agent1", f"/record/qa_evaluation_form/{row['id']}")
+    click(screen, ".m-action-appeal")
+    type_into(screen, ".m-action-field-appeal_reason", "the caller shouted first", leave="")
+    click(screen, ".m-action-submit")
+    until(lambda: status(ui_platform, row["id"]) == "appealed", "the appeal taken")
+    log_in(screen, "supervisor1", f"/record/qa_evaluation_form/{row['id']}")
+    click(screen, ".m-action-uphold")
+    type_into(screen, ".m-action-field-decision", "courtesy stands", leave="")
+    click(screen, ".m-action-submit")
+    until(lambda: status(ui_platform, row["id"]) == "upheld", "the appeal rejected")
+    until(lambda: "Appeal rejected" in element(screen, ".m-process-state").text, "the form shows the decision")
 
     with session():
         UserRow.update(language="zh_CN").where(UserRow.username.in_(["qa1", "admin"])).execute()
