@@ -8,6 +8,8 @@ designers all see them). Problems (``HL-E3xx``) are placed at the referring valu
 * a ``transfer`` / ``callback`` queue is defined by a routing (HL-E303), each queue once (HL-E308);
 * a ``goto`` node names a flow (HL-E304) and, when it gives ``node``, a node of that flow (HL-E301);
 * a ``hook`` node names a function of an extension (HL-E305);
+* a ``survey`` node's answers are codes of its ``category`` tree (HL-E204, HL-E219); a queue's ``survey``
+  names a flow (HL-E304);
 * an access number selects one flow only (HL-E306);
 * every node can be reached from ``start``, ``skip_to``, ``on_block``, ``on_error`` or a ``goto`` of
   another flow (HL-E307, an error: the metadata store refuses any problem, and an unreachable node is
@@ -43,6 +45,7 @@ from .kinds.ivr import (
     NodeBase,
     SayNode,
     SetNode,
+    SurveyNode,
     TransferNode,
     node_prompts,
     node_targets,
@@ -244,6 +247,8 @@ def _check_flow(r: _IvrReport, flow: Ivr, entries: set[str]) -> None:
                 r.add(src, "HL-E305", f"unknown hook '{node.hook}': {why}", (*base, "hook"))
         if isinstance(node, BranchNode):
             targets.update(t for t in _rule_gotos(node.rules, use) if t in nodes)
+        if isinstance(node, SurveyNode):
+            _check_survey(r, src, node, base)
     seen: set[str] = set()
     todo = [n for n in (flow.start, flow.skip_to, flow.on_block, flow.on_error, *entries) if n and n in nodes]
     while todo:
@@ -259,6 +264,20 @@ def _check_flow(r: _IvrReport, flow: Ivr, entries: set[str]) -> None:
     _check_rules(r, flow, src, use)
 
 
+def _check_survey(r: _IvrReport, src: Source, node: SurveyNode, base: Path) -> None:
+    """A survey question's answers are codes of its category tree (HL-E204 / HL-E219)."""
+    tree = r.mset.categories.get(node.category)
+    if tree is None:
+        r.add(src, "HL-E204", f"unknown category tree '{node.category}'"
+                              f"{r.suggest(node.category, r.mset.categories)}", (*base, "category"))
+        return
+    codes = tree.codes()
+    for key, code in node.answers.items():
+        if code not in codes:
+            r.add(src, "HL-E219", f"'{code}' is not a code of tree '{tree.name}'{r.suggest(code, codes)}",
+                  (*base, "answers", key))
+
+
 def _check_routings(r: _IvrReport) -> None:
     seen: dict[str, str] = {}
     for routing in routings_of(r.mset).values():
@@ -269,6 +288,9 @@ def _check_routings(r: _IvrReport) -> None:
                       ("queues", i, "name"))
             seen.setdefault(queue.name, routing.name)
         for i, queue in enumerate(routing.queues):
+            if queue.survey and queue.survey not in r.flows and ("ivr", queue.survey) not in r.mset.broken:
+                r.add(src, "HL-E304", f"unknown IVR flow '{queue.survey}'{r.suggest(queue.survey, r.flows)}",
+                      ("queues", i, "survey"))
             if queue.overflow and queue.overflow not in r.queues:
                 r.add(src, "HL-E303", f"unknown queue '{queue.overflow}'{r.suggest(queue.overflow, r.queues)}",
                       ("queues", i, "overflow"))

@@ -31,6 +31,7 @@ from helpline.services.calls import CallService
 from helpline.services.lookup import find_customer_by_phone
 from helpline.services.platform import Platform
 from helpline.services.records import Record, RecordNotFound, ValidationFailed
+from helpline.services.surveys import land_pending
 from helpline.services.workflow.process_view import progress
 from telephony.ivr.identify import CallerIdentifier
 from telephony.router.model import CallRequest
@@ -230,9 +231,12 @@ def open_contact_record(platform: Platform, actor: Actor, pop: dict[str, Any]) -
               "agent": actor.username, "started_at": datetime.now().replace(microsecond=0),
               "ivr_trail": trail_text(pop["trail"]) or None}
     try:
-        return platform.records.create(actor, "contact_record", {k: v for k, v in values.items() if v is not None})
+        created = platform.records.create(actor, "contact_record", {k: v for k, v in values.items() if v is not None})
     except ValidationFailed as exc:
         found = existing() if "serial_no" in exc.errors else None  # the agent's other desktop was quicker
         if found is None:
             raise
         return found
+    if land_pending(platform, int(pop["call_id"]), serial) is not None:  # the caller's survey came first
+        return platform.records.get(actor, "contact_record", created.id)
+    return created

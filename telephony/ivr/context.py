@@ -54,6 +54,8 @@ class CallState:
     routed_wait_s: float | None = None
     talk_s: float | None = None
     call_recording: str | None = None
+    survey: dict[str, str | None] | None = None
+    """The post-call survey's answers (question → answer code, None when not answered); None: no survey ran."""
     started: float = field(default_factory=time.monotonic)
 
     @property

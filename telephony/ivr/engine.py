@@ -34,6 +34,7 @@ from telephony.ivr.hooks import HookError, HookRegistry
 from telephony.ivr.identify import CallerIdentifier, Identification
 from telephony.ivr.nodes import END, HANDLERS, Blocked, Jump, fallback_of
 from telephony.ivr.queueing import routing_record
+from telephony.ivr.survey import land_survey
 from telephony.router.service import RouterService
 from telephony.switch.base import CommandFailed, Switch, SwitchError, SwitchHangup
 
@@ -258,6 +259,8 @@ class IvrEngine:
         result = call.result or "completed"
         if call.blocked and result != "transfer":
             result = "blocked"
+        if call.survey is not None and call.routed == "answered":
+            result = "connected"  # the talk was over before the survey (a caller leaving it ends nothing more)
         tier = call.tier or call.ident.tier
         values = {"HELPLINE_RESULT": result, "HELPLINE_CALL_ID": str(call.call_id),
                   "HELPLINE_QUEUE": call.queue or "", "HELPLINE_TIER": tier or ""}
@@ -274,6 +277,8 @@ class IvrEngine:
         customer_id = int(customer["id"]) if customer and customer.get("id") is not None else None
         flow = call.flow.name if call.flow is not _NO_FLOW else None
         variables = call.public_vars()
+        if call.survey is not None:
+            variables["survey"] = dict(call.survey)
         record: dict[str, Any] = {
             "flow": flow,
             "customer_id": customer_id, "customer_name": (customer or {}).get("name"),
@@ -285,6 +290,8 @@ class IvrEngine:
         }
         if call.call_id:
             self.calls.close(call.call_id, **record)
+            if call.survey:
+                land_survey(self.platform, call.call_id, call.survey)
         if call.ident.remember and call.ident.region:
             self.calls.remember_region(call.ident.number, call.ident.region)
         log.info("call %s from %s: %s%s after %d node(s)", call.call_id, call.ident.number or "unknown", result,

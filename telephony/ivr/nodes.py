@@ -35,6 +35,7 @@ from helpline.metadata.kinds.ivr import (
     RecordNode,
     SayNode,
     SetNode,
+    SurveyNode,
     TransferNode,
 )
 from helpline.services.secrets import secret_matches
@@ -358,11 +359,36 @@ def hook(engine: IvrEngine, call: CallState, name: str, node: HookNode, step: St
     return str(target)
 
 
+def survey(engine: IvrEngine, call: CallState, name: str, node: SurveyNode, step: Step) -> Next:
+    """Ask one survey question: the answer is kept at once (a caller hanging up later keeps it)."""
+    answers = call.survey if call.survey is not None else {}
+    call.survey = answers
+    answers.setdefault(node.question, None)
+    for attempt in range(node.retries):
+        call.retries = attempt
+        step.prompts.append(node.prompt)
+        got = call.switch.get_digits(_prompt(call, node.prompt), min_digits=1, max_digits=1, timeout=node.timeout,
+                                     terminator="")
+        if got.missing:
+            _missing(call, step, [node.prompt])
+        digit = got.digits[:1]
+        step.digits.append(digit or "(timeout)")
+        if digit in node.answers:
+            answers[node.question] = node.answers[digit]
+            step.choice = digit
+            step.outcome = f"{node.question}: {node.answers[digit]}"
+            return node.next
+        if attempt < node.retries - 1:
+            _play(call, step, [node.invalid_prompt])
+    step.outcome = f"{node.question}: no answer"
+    return node.next
+
+
 Handler = Callable[..., Next]
 HANDLERS: dict[str, Handler] = {
     "answer": answer, "play": play, "say": say, "menu": menu, "collect": collect, "branch": branch,
     "set": set_values, "lookup": lookup, "announce": announce, "record": record, "transfer": transfer,
-    "callback": callback, "goto": goto, "hangup": hangup, "hook": hook,
+    "callback": callback, "goto": goto, "hangup": hangup, "hook": hook, "survey": survey,
 }
 
 

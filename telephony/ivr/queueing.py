@@ -99,8 +99,6 @@ def _serve(call: CallState, step: Step, node: TransferNode, router: RouterServic
            request: CallRequest) -> Next | Target:
     """One stay in the router: hold until an agent answers (END, or a transfer Target) or the queue gives
     the call back (the node's ``empty`` / ``timeout`` branch)."""
-    from telephony.ivr.nodes import END
-
     ticket = router.enqueue(request)
     if ticket.result == "unknown_queue":
         raise CommandFailed(f"the router has no queue '{request.queue}'")
@@ -129,7 +127,7 @@ def _serve(call: CallState, step: Step, node: TransferNode, router: RouterServic
                 if answered.transfer:
                     return Target.parse_any(answered.transfer)
                 call.result = "connected"
-                return END
+                return _after_talk(call, step, router, answered)
     except SwitchHangup:
         ticket.abandon()
         call.routed = call.routed or "abandoned"
@@ -179,6 +177,19 @@ def _dial(call: CallState, step: Step, ticket: Ticket, offer: Offer, router: Rou
     ticket.no_answer(f"did not answer ({result.status})")
     log.info("call %s: agent %s %s; back in the queue", call.call_id, offer.agent_id, result.status)
     return None
+
+
+def _after_talk(call: CallState, step: Step, router: RouterService, answered: DialResult) -> Next:
+    """The agent released and the caller is still on the line: the queue's post-call survey flow, if it
+    has one (``survey`` in the routing), else the call is over."""
+    from telephony.ivr.nodes import END, Jump
+
+    queue = router.router.settings.queues.get(call.queue or "")
+    flow = queue.survey if queue is not None else None
+    if not flow or answered.hung_up_by != "agent" or not call.switch.alive:
+        return END
+    step.outcome = f"{step.outcome}; survey {flow}"
+    return Jump(flow)
 
 
 def _left(call: CallState, step: Step, node: TransferNode, how: str, reason: str) -> Next:

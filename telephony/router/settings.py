@@ -40,6 +40,8 @@ class QueueSettings:
     """Record the conversations of this queue."""
     manual_wrap_up: bool = False
     """Wrap-up lasts until the agent ends it, for agents allowed manual wrap-up (else ``wrap_up_s``)."""
+    survey: str | None = None
+    """The IVR flow the caller goes to when the agent releases (the post-call survey), or None."""
 
 
 @dataclass(frozen=True)
@@ -79,7 +81,7 @@ def settings_from_routings(routings: Iterable[Routing]) -> RouterSettings:
         q.name: QueueSettings(name=q.name, skill=q.skill, max_wait_s=float(q.max_wait_s), overflow=q.overflow,
                               join_empty=q.join_empty, leave_when_empty=q.leave_when_empty,
                               region_routing=q.region_routing, group=q.group, record=q.record,
-                              manual_wrap_up=q.manual_wrap_up)
+                              manual_wrap_up=q.manual_wrap_up, survey=q.survey)
         for r in ordered for q in r.queues
     }
     return RouterSettings(

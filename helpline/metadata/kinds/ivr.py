@@ -185,6 +185,27 @@ class CallbackNode(NodeBase):
     next: Name
 
 
+class SurveyNode(NodeBase):
+    """One question of a post-call survey (满意度调查): the caller answers with one key.
+
+    The answer's code is kept on the call (``survey``), lands on the contact record's field
+    ``survey_<question>`` and is counted in the statistics; an unanswered question is left empty.
+    """
+
+    type: Literal["survey"]
+    question: Name
+    """The question's name (``satisfaction``, ``resolved``): the contact record's field ``survey_<question>``."""
+    prompt: Name
+    answers: Annotated[dict[str, Name], BeforeValidator(_choice_keys)] = Field(min_length=1)
+    """Key → answer code (``"1": very_satisfied``), each a code of ``category``."""
+    category: Name = "satisfaction"
+    """The category tree the answer codes belong to."""
+    timeout: Duration = 5.0
+    retries: int = Field(default=2, ge=1, le=10)
+    invalid_prompt: Name | None = None
+    next: Name
+
+
 class GotoNode(NodeBase):
     type: Literal["goto"]
     flow: Name
@@ -209,6 +230,7 @@ NODE_MODELS: dict[str, type[NodeBase]] = {
     "answer": AnswerNode, "play": PlayNode, "say": SayNode, "menu": MenuNode, "collect": CollectNode,
     "branch": BranchNode, "set": SetNode, "lookup": LookupNode, "announce": AnnounceNode, "record": RecordNode,
     "transfer": TransferNode, "callback": CallbackNode, "goto": GotoNode, "hangup": HangupNode, "hook": HookNode,
+    "survey": SurveyNode,
 }
 """Node type → model."""
 
@@ -219,7 +241,7 @@ class UnknownNode(BaseModel):
     model_config = ConfigDict(extra="ignore")
     type: Literal[
         "answer", "play", "say", "menu", "collect", "branch", "set", "lookup", "announce", "record", "transfer",
-        "callback", "goto", "hangup", "hook",
+        "callback", "goto", "hangup", "hook", "survey",
     ]
 
 
@@ -244,6 +266,7 @@ Node = Annotated[
     | Annotated[GotoNode, Tag("Node_goto")]
     | Annotated[HangupNode, Tag("Node_hangup")]
     | Annotated[HookNode, Tag("Node_hook")]
+    | Annotated[SurveyNode, Tag("Node_survey")]
     | Annotated[UnknownNode, Tag("Node_unknown")],
     Discriminator(_node_tag),
 ]

@@ -57,6 +57,8 @@ class Queue(Strict):
     manual_wrap_up: bool = False
     """Wrap-up after a call of this queue lasts until the agent ends it (agents with the ``agent.wrapup``
     permission; others get the timed ``wrap_up_s``)."""
+    survey: Name | None = None
+    """The IVR flow (a post-call survey) the caller goes to when the agent releases; None: the call ends."""
 
 
 class RegionStepsSpec(Strict):

@@ -158,6 +158,8 @@ def node_template(node_type: str, *, node: str, prompt: str | None, queue: str |
         "goto": {"flow": flow},
         "hangup": {},
         "hook": {"hook": "extension.function", "next": node},
+        "survey": {"question": "satisfaction", "prompt": prompt,
+                   "answers": {"1": "very_satisfied", "2": "satisfied", "3": "dissatisfied"}, "next": node},
     }
     return {"type": node_type, **{k: v for k, v in templates[node_type].items() if v not in (None, [])}}
 
