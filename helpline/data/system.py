@@ -19,6 +19,7 @@ from playhouse.shortcuts import model_to_dict
 
 from .agents import AGENT_MODELS
 from .base import SystemModel, utcnow
+from .bulletins import BULLETIN_MODELS
 from .calls import Call, CallerRegion
 from .database import db
 from .exams import EXAM_MODELS
@@ -129,7 +130,7 @@ class AuditEntry(SystemModel):
 SYSTEM_MODELS: list[type[Model]] = [User, UserRole, MetadataRevision, MetadataDraft, AuditEntry, Call, CallerRegion,
                                      JobRun, SeriesCounter, *AGENT_MODELS, *WORKFLOW_MODELS, *NOTICE_MODELS,
                                      *STAT_MODELS, *QA_MODELS,
-                                     *STAFF_MODELS, *EXAM_MODELS]
+                                     *STAFF_MODELS, *EXAM_MODELS, *BULLETIN_MODELS]
 
 
 def create_system_tables() -> None:

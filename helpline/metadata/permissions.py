@@ -36,4 +36,5 @@ PERMISSIONS: dict[str, str] = {
     "routing.edit": "edit and publish routing rules",
     "qa.evaluate": "evaluate calls (quality assurance)",
     "departments.manage": "manage the members, the head and the regions of departments",
+    "bulletins.publish": "publish bulletins to roles, departments and regions and see who has read them",
 }

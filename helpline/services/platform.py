@@ -29,6 +29,7 @@ from helpline.rules import RuleError, compile_expression
 from helpline.rules.checker import check_expression
 from helpline.security.actor import Actor
 
+from .bulletins import BulletinService
 from .metadata_store import Change, MetadataStore, SyncReport
 from .notices import install as install_notices
 from .records import RecordService
@@ -57,6 +58,7 @@ class Platform:
         self.models = EntityModels(self.metadata)
         self.records = RecordService(self)
         self.search = SearchService(self)
+        self.bulletins = BulletinService(self)
         self.workflows = WorkflowService(self)
         """The one workflow engine (``helpline.services.workflow``)."""
         install_notices(self)  # every transition's recipients get notices, in the transition's transaction

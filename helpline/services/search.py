@@ -15,7 +15,7 @@ import html
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from helpline.data.conditions import Cmp
+from helpline.data.conditions import Cmp, Cond, all_of
 from helpline.data.database import session
 from helpline.data.entities import rows as select_rows
 from helpline.data.query import MAX_SEARCH_LENGTH, ListQuery, TextMatch, build_select
@@ -66,8 +66,10 @@ class SearchService:
         hidden = self.platform.records.hidden(actor, entity_name)
         return [f for f in indexed_fields(entity) if f not in hidden]
 
-    def search(self, actor: Actor, entity_name: str, text: str, *, limit: int = 20) -> list[Hit]:
-        """The best ``limit`` records of ``entity_name`` for ``text`` that ``actor`` may see, best first."""
+    def search(self, actor: Actor, entity_name: str, text: str, *, limit: int = 20,
+               narrow: Cond | None = None) -> list[Hit]:
+        """The best ``limit`` records of ``entity_name`` for ``text`` that ``actor`` may see, best first.
+        ``narrow`` narrows the records further (a service's own row rule: a user's notes, their bulletins)."""
         records = self.platform.records
         entity = records._entity(entity_name)
         actor.require(entity_name, "read")
@@ -83,6 +85,8 @@ class SearchService:
             return []
         models = self.platform.models
         scope = records.scope(actor, entity_name)
+        if narrow is not None:
+            scope = all_of(scope, narrow)
         masks = actor.masks(entity_name)
         with session():
             if is_ready(entity):

@@ -45,6 +45,9 @@ class Rule:
     """True: only during a consultation; False: never during one; None: either."""
     what: str = ""
     """How a refusal names the action (default: the action's name)."""
+    bulletins_first: bool = False
+    """The agent must have acknowledged every must-read bulletin sent to them first (checked by the desk
+    service, which reads the bulletins: ``helpline/services/bulletins.py``; the desktop shows them)."""
 
     def refusal(self, action: str, status: str, state: str, consulting: bool = False) -> str | None:
         """Why the action is not possible in this situation (a message for the user), or None if it is."""
@@ -79,7 +82,7 @@ AGENT_ACTIONS: Mapping[str, Rule] = {
     "shift_in": SIGN_IN,
     "sign_out": SIGN_OUT,
     "shift_out": SIGN_OUT,
-    "ready": Rule(statuses=SIGNED_IN - {AgentStatus.READY}),
+    "ready": Rule(statuses=SIGNED_IN - {AgentStatus.READY}, bulletins_first=True),
     "not_ready": Rule(statuses=SIGNED_IN),
     "study": Rule(statuses=SIGNED_IN - {AgentStatus.STUDY}),
     "answer": Rule(states=frozenset({AgentState.RINGING, AgentState.RESERVED})),

@@ -47,6 +47,14 @@ class DeskError(Exception):
     """A desk function refused in the agent's current situation (the message says why)."""
 
 
+class MustReadFirst(DeskError):
+    """A must-read bulletin sent to the agent is not acknowledged yet: no ready until it is."""
+
+    def __init__(self, bulletin_id: int, title: str) -> None:
+        super().__init__(f"acknowledge the must-read bulletin '{title}' first")
+        self.bulletin_id, self.title = bulletin_id, title
+
+
 class NoAgentProfile(DeskError):
     """The user has no (active) agent profile: the desktop cannot start."""
 
@@ -108,6 +116,10 @@ class DeskService:
         why = rule.refusal(action, agent.status, agent.state, number in self.consulting)
         if why:
             raise DeskError(why)
+        if rule.bulletins_first and not supervisor:
+            pending = self.platform.bulletins.pending_must_read(actor)
+            if pending:
+                raise MustReadFirst(pending[0].id, pending[0].title)
         return agent
 
     def _call(self, actor: Actor, number: str, action: str, *, supervisor: bool = False) -> tuple[Agent, int]:
