@@ -31,6 +31,7 @@ from helpline.security.actor import Actor
 
 from .bulletins import BulletinService
 from .metadata_store import Change, MetadataStore, SyncReport
+from .notes import NoteService
 from .notices import install as install_notices
 from .records import RecordService
 from .scheduler import Scheduler
@@ -59,6 +60,7 @@ class Platform:
         self.records = RecordService(self)
         self.search = SearchService(self)
         self.bulletins = BulletinService(self)
+        self.notes = NoteService(self)
         self.workflows = WorkflowService(self)
         """The one workflow engine (``helpline.services.workflow``)."""
         install_notices(self)  # every transition's recipients get notices, in the transition's transaction
