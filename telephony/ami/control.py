@@ -24,6 +24,9 @@ One line per method (C caller, A agent, T consulted party; contexts abbreviated:
 - spy: ``Originate`` Channel=<supervisor> Application=ChanSpy Data=``A,q`` | ``A,qw`` | ``A,qB`` (+E), Async.
 - intercept: transfer to ``Target("endpoint", <supervisor>)`` (exten ``endpoint-PJSIP-1009``).
 - start_recording: ``MixMonitor`` Channel=C File=<path> (on the caller: survives hold and transfers).
+- dial_out / dial_agent / send_dtmf: ``Originate`` into ``helpline-outbound`` / ``helpline-internal``, then
+  ``PlayDTMF`` (``telephony.ami.dialout``); the called party is C once it answers.
+- consult_out: as consult, A → consult,``ext-13900000000`` (the consult context dials the trunk).
 
 Why Redirect + Bridge for hold rather than Asterisk's own hold: Asterisk 22 has no AMI action that puts
 a bridged channel on music on hold (``MusicOnHold`` is a dialplan application; the SIP phone's own
@@ -51,7 +54,8 @@ import re
 import threading
 
 from telephony.ami.client import AmiActionError, AmiClient, AmiError, AmiEvent
-from telephony.control.base import CallControl, ControlError, SpyMode, Target
+from telephony.ami.dialout import AmiDialOut
+from telephony.control.base import CallControl, ControlError, DialListener, SpyMode, Target
 from telephony.control.channels import CHANNELS, CallChannels, ChannelRegistry
 
 __all__ = ["SPY_OPTIONS", "AmiCallControl", "endpoint_exten", "transfer_exten"]
@@ -108,6 +112,8 @@ class AmiCallControl(CallControl):
         """Appended to every ChanSpy (default ``E``: the spy ends when the agent's channel hangs up)."""
         self.spy_timeout_ms = spy_timeout_ms
         self._stripes = [threading.RLock() for _ in range(64)]
+        self.dialout = AmiDialOut(client, channels)
+        """Outbound and internal calls (subscribed first: it reads a hung-up channel before it is forgotten)."""
         self._unsubscribe = [client.on_event("Hangup", self._on_hangup),
                              client.on_event("OriginateResponse", self._on_originate),
                              client.on_event("UserEvent", self._on_user_event)]
@@ -139,6 +145,10 @@ class AmiCallControl(CallControl):
 
     def hang_up(self, call_id: int, endpoint: str) -> None:
         with self._lock(call_id):
+            placed = self.channels.get(call_id)
+            if placed is not None and placed.caller is None and placed.agent and self.dialout.active(call_id):
+                self._hangup(call_id, "hang up while it rings", placed.agent)  # an outbound call not answered yet
+                return
             call = self._call(call_id, endpoint)
             self._hangup(call_id, "hang up", call.agent)
             if call.held:
@@ -162,11 +172,16 @@ class AmiCallControl(CallControl):
         self.transfer(call_id, agent_endpoint, Target("endpoint", supervisor_endpoint))
 
     def consult(self, call_id: int, endpoint: str, target_endpoint: str) -> None:
+        self._consult(call_id, endpoint, target_endpoint, endpoint_exten(target_endpoint))
+
+    def consult_out(self, call_id: int, endpoint: str, number: str) -> None:
+        self._consult(call_id, endpoint, f"external:{number}", transfer_exten(Target("external", number)))
+
+    def _consult(self, call_id: int, endpoint: str, target_endpoint: str, exten: str) -> None:
         with self._lock(call_id):
             call = self._call(call_id, endpoint)
             if call.consult:
                 raise ControlError(f"call {call_id}: already consulting {call.consult}")
-            exten = endpoint_exten(target_endpoint)
             what = f"consult {target_endpoint}"
             self._send(call_id, what, "Setvar", Channel=call.agent, Variable="HELPLINE_CALLER", Value=call.caller or "")
             if call.held:  # the caller already waits on music: only the agent's channel moves
@@ -224,6 +239,25 @@ class AmiCallControl(CallControl):
                 raise ControlError(f"call {call_id}: no recording file name")
             self._send(call_id, "start recording", "MixMonitor", Channel=call.caller, File=path)
 
+    def dial_out(self, call_id: int, endpoint: str, number: str, *, caller_id: str | None = None,
+                 variables: dict[str, str] | None = None, timeout_s: float = 30.0,
+                 on_event: DialListener | None = None) -> None:
+        exten = transfer_exten(Target("external", number)).removeprefix("ext-")
+        endpoint_exten(endpoint)  # validates
+        self.dialout.dial(call_id, endpoint, exten, internal=False, caller_id=caller_id, variables=variables,
+                          timeout_s=timeout_s, on_event=on_event)
+
+    def dial_agent(self, call_id: int, endpoint: str, target_endpoint: str, *, timeout_s: float = 30.0,
+                   on_event: DialListener | None = None) -> None:
+        endpoint_exten(endpoint)
+        self.dialout.dial(call_id, endpoint, endpoint_exten(target_endpoint), internal=True, caller_id=None,
+                          variables=None, timeout_s=timeout_s, on_event=on_event)
+
+    def send_dtmf(self, call_id: int, endpoint: str, digits: str) -> None:
+        with self._lock(call_id):
+            self._call(call_id, endpoint)
+            self.dialout.send_dtmf(call_id, digits)
+
     def channel_alive(self, switch: str, channel: str, uniqueid: str) -> bool | None:
         """``Getvar UNIQUEID`` on the channel: alive when Asterisk knows it (with this uniqueid, if given);
         None when Asterisk cannot be asked (not connected, refused for another reason)."""
@@ -263,6 +297,7 @@ class AmiCallControl(CallControl):
     def close(self) -> None:
         for unsubscribe in self._unsubscribe:
             unsubscribe()
+        self.dialout.close()
         self.client.close()
 
     # ---------------------------------------------------------------------------------- helpers

@@ -6,7 +6,7 @@ then the action's ``ActionID`` (only if it had one), then ``Message:``; header n
 case-insensitive. It answers ``Login`` (users and secrets given; a refused login answers
 ``Authentication failed`` and closes the connection, after ``auth_delay`` — Asterisk sleeps 1 s),
 ``Logoff`` (``Goodbye``, then closes), ``Ping``, and every action ``AmiCallControl`` sends: ``Redirect``,
-``Bridge``, ``Hangup``, ``Setvar``, ``Getvar``, ``MuteAudio``, ``MixMonitor``, ``Originate`` — validating
+``Bridge``, ``Hangup``, ``Setvar``, ``Getvar``, ``MuteAudio``, ``MixMonitor``, ``Originate``, ``PlayDTMF`` — validating
 them and wording errors exactly as Asterisk does (:data:`MESSAGES`, one table), against a small model
 of channels (:class:`PeerChannel`: variables, dialplan location, bridge partner, mute, recording).
 Unknown actions, and actions before the login or outside the user's ``write=`` classes, get Asterisk's
@@ -17,8 +17,9 @@ events (``emit``), drop every connection (``drop``), refuse logins (``refuse_log
 next connections (``reject_next``), accept without a banner (``mode = "silent"``), be slow
 (``delay``, ``delays`` per action), never answer some actions (``ignore``; ``push`` can answer them
 late), force an error
-(``failures``), and answer actions out of order (``parallel``: Asterisk answers in order; this
-stresses ``ActionID`` matching).
+(``failures``), let an asynchronous ``Originate`` fail (``originate_reasons``: endpoint → Asterisk's
+reason code, 5 busy, 8 congestion, 3 no answer, 0 failed), and answer actions out of order (``parallel``:
+Asterisk answers in order; this stresses ``ActionID`` matching).
 
 ```python
 with AmiPeer({"helpline": "s3cret"}) as peer:
@@ -98,6 +99,9 @@ MESSAGES: dict[str, str] = {
     "originate_bad_channel": "Invalid channel",
     "originate_bad_timeout": "Invalid timeout",
     "originate_ok": "Originate successfully queued",
+    "dtmf_missing": "Channel not found",
+    "dtmf_no_digit": "No digit specified",
+    "dtmf_ok": "DTMF successfully queued",
 }
 
 #: ``write=`` classes that allow each action (Asterisk: any one of them, or ``all``); none: always allowed.
@@ -105,6 +109,7 @@ PRIVILEGES: dict[str, frozenset[str]] = {
     "redirect": frozenset({"call"}), "bridge": frozenset({"call"}), "hangup": frozenset({"system", "call"}),
     "setvar": frozenset({"call"}), "getvar": frozenset({"call", "reporting"}),
     "muteaudio": frozenset({"system"}), "mixmonitor": frozenset({"system"}), "originate": frozenset({"originate"}),
+    "playdtmf": frozenset({"call"}),
 }
 
 Mode = Literal["normal", "close", "silent"]
@@ -129,6 +134,8 @@ class AmiPeer:
         self.delays: dict[str, float] = {}
         self.ignore: set[str] = set()
         self.failures: dict[str, str] = {}
+        self.originate_reasons: dict[str, str] = {}
+        """Endpoint → the ``Reason`` of a failed asynchronous Originate to it (default: answered, 4)."""
         self.connections = 0
         self.logins = 0
         self._sessions: list[PeerSession] = []
@@ -139,7 +146,7 @@ class AmiPeer:
         self._handlers: dict[str, Callable[[PeerSession, dict[str, str]], Fields]] = {
             "ping": self._ping, "redirect": self._redirect, "bridge": self._bridge, "hangup": self._hangup,
             "setvar": self._setvar, "getvar": self._getvar, "muteaudio": self._mute, "mixmonitor": self._mixmonitor,
-            "originate": self._originate,
+            "originate": self._originate, "playdtmf": self._playdtmf,
         }
 
     # ------------------------------------------------------------------------------ lifecycle
@@ -457,10 +464,27 @@ class AmiPeer:
             return reply(headers, "Error", MESSAGES["originate_bad_channel"])
         return reply(headers, "Success", MESSAGES["originate_ok"])
 
+    def _playdtmf(self, session: PeerSession, headers: dict[str, str]) -> Fields:
+        digit = header(headers, "Digit")
+        with self._cond:
+            channel = self.channels.get(header(headers, "Channel"))
+            if channel is None:
+                return reply(headers, "Error", MESSAGES["dtmf_missing"])
+            if not digit:
+                return reply(headers, "Error", MESSAGES["dtmf_no_digit"])
+            channel.variables["DTMF_SENT"] = channel.variables.get("DTMF_SENT", "") + digit[0]
+        return reply(headers, "Success", MESSAGES["dtmf_ok"])
+
     def _originate_event(self, headers: dict[str, str]) -> None:
         endpoint = header(headers, "Channel")
-        channel = self.add_channel(f"{endpoint}-{next(self._ids):08x}")
         extra = {"ActionID": header(headers, "ActionID")} if header(headers, "ActionID") else {}
+        reason = self.originate_reasons.get(endpoint, "4")
+        if reason != "4":  # Asterisk names the dial string, no channel is left
+            self.emit("OriginateResponse", **extra, Response="Failure", Channel=endpoint,
+                      Context=header(headers, "Context"), Exten=header(headers, "Exten"), Reason=reason,
+                      Uniqueid="<null>", CallerIDNum="<unknown>", CallerIDName="<unknown>")
+            return
+        channel = self.add_channel(f"{endpoint}-{next(self._ids):08x}")
         self.emit("OriginateResponse", **extra, Response="Success", Channel=channel.name,
                   Context=header(headers, "Context"), Exten=header(headers, "Exten"),
                   Application=header(headers, "Application"), Data=header(headers, "Data"), Reason="4",
