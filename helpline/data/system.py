@@ -21,6 +21,7 @@ from .agents import AGENT_MODELS
 from .base import SystemModel, utcnow
 from .bulletins import BULLETIN_MODELS
 from .calls import Call, CallerRegion
+from .campaigns import CAMPAIGN_MODELS
 from .database import db
 from .exams import EXAM_MODELS
 from .jobs import JobRun
@@ -131,6 +132,7 @@ SYSTEM_MODELS: list[type[Model]] = [User, UserRole, MetadataRevision, MetadataDr
                                      JobRun, SeriesCounter, *AGENT_MODELS, *WORKFLOW_MODELS, *NOTICE_MODELS,
                                      *STAT_MODELS, *QA_MODELS,
                                      *STAFF_MODELS, *EXAM_MODELS, *BULLETIN_MODELS]
+SYSTEM_MODELS += CAMPAIGN_MODELS
 
 
 def create_system_tables() -> None:

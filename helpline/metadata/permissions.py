@@ -23,6 +23,8 @@ PERMISSIONS: dict[str, str] = {
     "agent.consult": "internal help, consultation and conference",
     "agent.internal_call": "call another agent",
     "agent.outbound": "place outbound calls",
+    "campaigns.manage": "start, pause, resume and stop outbound campaigns; their monitor, statistics, Excel export; "
+                        "the do-not-call list",
     "agent.wrapup": "choose manual wrap-up",
     "agent.adjust": "use the adjust state",
     "supervisor": "open the supervisor console",
