@@ -5,6 +5,11 @@ Each strategy (Helpline's tier strategy, app_queue-like, mod_callcenter-like) is
 level, ASA and abandon rate, the worst tier's shortfall against its target and the agents' occupancy.
 ``--json`` prints one JSON list instead. A scenario that cannot be used exits 2, naming the file, line and
 field. See ``telephony/simulate/``.
+
+An outbound scenario (a file with one ``outbound:`` mapping) compares pacing methods instead (progressive,
+predictive, the adaptive dial levels) on the same lists: contacts per agent-hour, occupancy and the abandon
+rate per hour (``--method``, ``--agents``, ``--seeds`` and ``--duration`` override the file's); it exits 1
+if a run broke an invariant (a number lost or dialled twice at once).
 """
 
 from __future__ import annotations
@@ -15,9 +20,24 @@ import sys
 from typing import Any
 
 from helpline.metadata.kinds.ivr import parse_duration
+from telephony.simulate.dialer import simulate_outbound
 from telephony.simulate.engine import simulate
-from telephony.simulate.report import as_json, format_table, summarize
-from telephony.simulate.scenario import STRATEGIES, LoadSpec, ScenarioError, load_scenario
+from telephony.simulate.report import (
+    as_json,
+    format_outbound_table,
+    format_table,
+    summarize,
+    summarize_outbound,
+)
+from telephony.simulate.scenario import (
+    PACING_METHODS,
+    STRATEGIES,
+    LoadSpec,
+    ScenarioError,
+    is_outbound,
+    load_outbound_scenario,
+    load_scenario,
+)
 
 
 def add_parser(sub: Any) -> None:
@@ -39,6 +59,9 @@ def add_parser(sub: Any) -> None:
                    help="write the first run's calls (first strategy, load and seed) as call records of DATE "
                         "(YYYY-MM-DD) into the database (--db) and rebuild that day's statistics")
     p.add_argument("--db", help="database URL for --write-calls (env HELPLINE_DB)")
+    p.add_argument("--method", metavar="NAMES",
+                   help=f"outbound scenarios: comma-separated pacing methods ({', '.join(PACING_METHODS)})")
+    p.add_argument("--agents", metavar="N,N", help="outbound scenarios: agent counts instead of the file's")
     p.set_defaults(func=run)
 
 
@@ -98,7 +121,60 @@ def _write_calls(args: argparse.Namespace, result: Any, within: dict[str, float]
     return write_calls(result, day)
 
 
+def _print_problems(path: str, exc: ScenarioError) -> None:
+    print(f"{path}: the scenario cannot be used ({len(exc.problems)} problem(s)):", file=sys.stderr)
+    for problem in exc.problems:
+        print(problem.format(), file=sys.stderr)
+
+
+def _ints(option: str, text: str | None) -> list[int] | None:
+    try:
+        return [int(s) for s in text.split(",") if s.strip()] if text else None
+    except ValueError:
+        raise ValueError(f"{option}: {text!r} is not a comma-separated list of integers") from None
+
+
+def run_outbound(args: argparse.Namespace) -> int:
+    """An outbound scenario: every method × agent count × seed, the table or --json; 1 on a broken invariant."""
+    try:
+        methods = [m.strip() for m in args.method.split(",") if m.strip()] if args.method else None
+        unknown = [m for m in methods or [] if m not in PACING_METHODS]
+        if unknown or methods == []:
+            raise ValueError(f"--method: unknown {', '.join(unknown) or 'empty list'} "
+                             f"(methods are: {', '.join(PACING_METHODS)})")
+        seeds, agents = _ints("--seeds", args.seeds), _ints("--agents", args.agents)
+        if agents and min(agents) < 1:
+            raise ValueError("--agents: agent counts must be ≥ 1")
+        duration = float(parse_duration(args.duration)) if args.duration else None
+        scenario = load_outbound_scenario(args.scenario)
+        spec = scenario.with_overrides(seeds=seeds, agents=agents, methods=methods, duration_s=duration).outbound
+    except ScenarioError as exc:
+        _print_problems(args.scenario, exc)
+        return 2
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    results = simulate_outbound(spec)
+    rows = summarize_outbound(results)
+    if args.json:
+        print(json.dumps([row.as_json() for row in rows], indent=2))
+    else:
+        print(format_outbound_table(spec, rows, args.scenario))
+    for result in results:
+        for violation in result.violations:
+            print(f"invariant broken ({result.method}, {result.agents} agents, seed {result.seed}): {violation}",
+                  file=sys.stderr)
+    return 1 if any(r.violations for r in results) else 0
+
+
 def run(args: argparse.Namespace) -> int:
+    try:
+        with open(args.scenario, encoding="utf-8") as handle:
+            outbound = is_outbound(handle.read())
+    except (OSError, ValueError):
+        outbound = False  # load_scenario reports the unreadable file
+    if outbound:
+        return run_outbound(args)
     try:
         options = _options(args)
     except ValueError as exc:
@@ -107,9 +183,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         scenario = load_scenario(args.scenario)
     except ScenarioError as exc:
-        print(f"{args.scenario}: the scenario cannot be used ({len(exc.problems)} problem(s)):", file=sys.stderr)
-        for problem in exc.problems:
-            print(problem.format(), file=sys.stderr)
+        _print_problems(args.scenario, exc)
         return 2
     strategies = options.pop("strategies")
     scenario = scenario.with_overrides(**options)

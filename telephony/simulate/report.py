@@ -13,6 +13,10 @@ over the seeds — the per-seed figures are kept in :class:`Row.seeds`):
   :mod:`telephony.simulate.engine`);
 * **worst shortfall** = max over tiers of (target − mean service level): positive when some tier
   misses its target (by that many points ÷ 100), negative when every tier beats it.
+
+Outbound runs (:mod:`telephony.simulate.dialer`) get :func:`summarize_outbound` and
+:func:`format_outbound_table`: contacts per agent-hour (and the gain over progressive), occupancy, the
+abandon rate (drops / live answers) over the shift and hour by hour.
 """
 
 from __future__ import annotations
@@ -22,8 +26,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from telephony.simulate.dialer import OutboundResult
 from telephony.simulate.engine import RunResult
-from telephony.simulate.scenario import STRATEGIES, Scenario
+from telephony.simulate.scenario import STRATEGIES, OutboundSpec, Scenario
 
 
 @dataclass(frozen=True)
@@ -148,4 +153,93 @@ def format_table(scenario: Scenario, rows: Sequence[Row], title: str = "") -> st
         per_seed = " / ".join(f"{s.worst_shortfall * 100:+.1f}" for s in row.seeds)
         lines.append(f"  {row.strategy:<15}worst shortfall {row.worst_shortfall * 100:+.1f} pts "
                      f"(seeds {per_seed}), occupancy {row.occupancy * 100:.1f}%")
+    return "\n".join(lines)
+
+
+# -- outbound (telephony.simulate.dialer) --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OutboundRow:
+    """One pacing method at one agent count, over the seeds.
+
+    Contacts per agent-hour, occupancy and the abandon rate are means over the seeds; the per-hour abandon
+    rate is the worst seed's (the cap holds for every hour of every seed), the per-hour occupancy the mean.
+    """
+
+    method: str
+    agents: int
+    contacts_per_agent_hour: float
+    occupancy: float
+    abandon_rate: float
+    """Drops / live answers over the shift."""
+    hourly_abandon: tuple[float, ...]
+    hourly_occupancy: tuple[float, ...]
+    gain: float | None
+    """Contacts per agent-hour over progressive's at the same agent count, minus 1 (None without it)."""
+    violations: int
+    """Invariant breaches over the seeds (lost numbers, a number dialled twice at once...)."""
+    seeds: tuple[int, ...]
+
+    @property
+    def worst_hour_abandon(self) -> float:
+        return max(self.hourly_abandon, default=0.0)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "method": self.method, "agents": self.agents,
+            "contacts_per_agent_hour": round(self.contacts_per_agent_hour, 2),
+            "gain_over_progressive": None if self.gain is None else round(self.gain, 4),
+            "occupancy": round(self.occupancy, 4), "abandon_rate": round(self.abandon_rate, 4),
+            "worst_hour_abandon_rate": round(self.worst_hour_abandon, 4),
+            "hourly_abandon_rate": [round(v, 4) for v in self.hourly_abandon],
+            "hourly_occupancy": [round(v, 4) for v in self.hourly_occupancy],
+            "violations": self.violations, "seeds": list(self.seeds),
+        }
+
+
+def summarize_outbound(results: Sequence[OutboundResult]) -> list[OutboundRow]:
+    """One row per (agent count, method), agent counts and methods in run order."""
+    groups: dict[tuple[int, str], list[OutboundResult]] = {}
+    for result in results:
+        groups.setdefault((result.agents, result.method), []).append(result)
+    rows: list[OutboundRow] = []
+    for (agents, method), runs in groups.items():
+        hours = range(max(len(r.hours) for r in runs))
+        hourly_abandon = tuple(max(r.hours[h].abandon_rate for r in runs if h < len(r.hours)) for h in hours)
+        hourly_occupancy = tuple(_mean(r.hours[h].occupancy for r in runs if h < len(r.hours)) for h in hours)
+        cph = _mean(r.contacts_per_agent_hour for r in runs)
+        base = groups.get((agents, "progressive"))
+        base_cph = _mean(r.contacts_per_agent_hour for r in base) if base else 0.0
+        rows.append(OutboundRow(method, agents, cph, _mean(r.occupancy for r in runs),
+                                _mean(r.abandon_rate for r in runs), hourly_abandon, hourly_occupancy,
+                                cph / base_cph - 1.0 if base_cph else None,
+                                sum(len(r.violations) for r in runs), tuple(r.seed for r in runs)))
+    return rows
+
+
+def format_outbound_table(spec: OutboundSpec, rows: Sequence[OutboundRow], title: str = "") -> str:
+    """Per agent count a line per method, then its abandon rate and occupancy hour by hour."""
+    shares = ", ".join(f"{name} {share:.0%}" for name, share in spec.outcome_shares().items())
+    lines = [
+        f"{title or 'outbound scenario'}: {_span(spec.duration_s)} shift, seeds "
+        f"{', '.join(map(str, spec.seeds))}; attempts: {shares}; talk {spec.talk.mean_s:g} s, wrap {spec.wrap_s:g} s; "
+        f"drop when no agent within {spec.drop_after_s:g} s",
+        "contacts/agent-h and occupancy: mean of seeds; abandon = drops / live answers; "
+        "per hour: the worst seed's abandon rate, the mean occupancy.",
+    ]
+    current: int | None = None
+    for row in rows:
+        if row.agents != current:
+            current = row.agents
+            lines += ["", f"{row.agents} agents",
+                      f"  {'method':<22}{'contacts/agent-h':>17}{'vs progr.':>11}{'occupancy':>11}{'abandon':>9}"
+                      f"{'worst hour':>12}{'cap':>6}"]
+        gain = "" if row.gain is None else f"{row.gain * 100:+.1f}%"
+        verdict = "ok" if row.worst_hour_abandon <= spec.drop_cap + 1e-12 else "OVER"
+        lines.append(f"  {row.method:<22}{row.contacts_per_agent_hour:17.2f}{gain:>11}{_pct(row.occupancy):>11}"
+                     f"{_pct(row.abandon_rate):>9}{_pct(row.worst_hour_abandon):>12}  {verdict}"
+                     + (f"  {row.violations} INVARIANT BREACH(ES)" if row.violations else ""))
+        lines.append("      abandon/h " + " ".join(f"{v * 100:.1f}" for v in row.hourly_abandon)
+                     + "  occupancy/h " + " ".join(f"{v * 100:.0f}" for v in row.hourly_occupancy))
     return "\n".join(lines)

@@ -32,9 +32,10 @@ Shares are relative weights (they need not add up to 1).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
 import yaml
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
@@ -48,6 +49,9 @@ from helpline.metadata.problems import problem
 from helpline.metadata.yamlpos import load_with_positions
 from helpline.rules import TIER, check, compile_tier_strategy
 from helpline.rules.tiers import TierStrategy
+from telephony.outbound.pacing import make_pacer
+
+M = TypeVar("M", bound=BaseModel)
 
 STRATEGIES = ("helpline", "app_queue", "mod_callcenter")
 """The routing policies a scenario compares, in report order."""
@@ -186,6 +190,73 @@ class Scenario(_Strict):
         return self.model_copy(update=update)
 
 
+OUTCOMES = ("human", "machine", "busy", "no_answer", "failed")
+"""What one outbound attempt meets: a person, an answering machine, busy, no answer, a failed line."""
+PacingMethod = Literal["progressive", "predictive", "adaptive_hard_limit", "adaptive_tapered"]
+PACING_METHODS: tuple[PacingMethod, ...] = ("progressive", "predictive", "adaptive_hard_limit", "adaptive_tapered")
+"""The pacing methods an outbound scenario compares (``telephony.outbound.pacing.METHODS``)."""
+
+
+class OutboundSpec(_Strict):
+    """An outbound campaign run by the dialler simulation (:mod:`telephony.simulate.dialer`)."""
+
+    duration_s: PositiveSeconds = 8 * 3600.0
+    """The shift: dialling stops here (calls in progress finish); figures are given per hour."""
+    seeds: list[int] = Field(default=[1], min_length=1)
+    agents: list[Annotated[int, Field(ge=1, le=10_000)]] = Field(min_length=1)
+    """Agent counts to run (one row each)."""
+    methods: list[PacingMethod] = Field(default=list(PACING_METHODS), min_length=1)
+    numbers_per_agent: int = Field(default=500, ge=1, le=100_000)
+    """List size = agents × this (enough that the list lasts the shift)."""
+    outcomes: dict[Literal["human", "machine", "busy", "no_answer", "failed"], Annotated[
+        float, BeforeValidator(_fraction), Field(ge=0)]] = Field(min_length=1)
+    """Share of attempts meeting each outcome (relative weights); ``human`` is the live answer rate."""
+    ring_s: dict[Literal["human", "machine", "busy", "no_answer", "failed"], HandleTime] = {}
+    """Time from dialling to the outcome (answer, busy tone, giving up); default 10 s, no answer 25 s fixed."""
+    machine_detect_s: Seconds = 3.0
+    """An answering machine is recognised and hung up this long after it answers."""
+    talk: HandleTime
+    wrap_s: Seconds = 10.0
+    drop_after_s: Seconds = 2.0
+    """A live answer with no agent free within this long is dropped (abandoned)."""
+    max_attempts: int = Field(default=3, ge=1, le=20)
+    """Attempts per number (busy, no answer and failed attempts are retried)."""
+    retry_after_s: Seconds = 3600.0
+    tick_s: PositiveSeconds = 1.0
+    """How often the pacer is asked."""
+    drop_cap: Fraction = 0.03
+    """The abandon-rate cap checked per hour (and the adaptive methods' limit)."""
+    predictive: dict[str, float] = {}
+    """Options of the predictive pacer (``target_drop``, ``max_ratio``)."""
+    adaptive: dict[str, float] = {}
+    """Options of the adaptive pacers (``interval_s``, ``target_idle``, ``gain``, ``max_level``)."""
+
+    def outcome_shares(self) -> dict[str, float]:
+        total = sum(self.outcomes.values())
+        return {name: share / total for name, share in self.outcomes.items()}
+
+    def ring(self, outcome: str) -> HandleTime:
+        default = HandleTime(dist="fixed", mean_s=25.0) if outcome == "no_answer" else HandleTime(mean_s=10.0)
+        return self.ring_s.get(outcome, default)  # type: ignore[call-overload,no-any-return]
+
+
+class OutboundScenario(_Strict):
+    """An outbound scenario file: one ``outbound:`` mapping."""
+
+    outbound: OutboundSpec
+
+    def with_overrides(self, *, seeds: list[int] | None = None, agents: list[int] | None = None,
+                       methods: list[str] | None = None, duration_s: float | None = None) -> OutboundScenario:
+        """A copy with other seeds, agent counts, methods or shift length (the command line's options)."""
+        update: dict[str, Any] = {}
+        for name, value in (("seeds", seeds), ("agents", agents), ("methods", methods),
+                            ("duration_s", duration_s)):
+            if value:
+                update[name] = value
+        spec = OutboundSpec.model_validate({**self.outbound.model_dump(), **update})
+        return OutboundScenario(outbound=spec)
+
+
 class ScenarioError(ProblemsError):
     """A scenario file that cannot be used; ``problems`` name the file, line, column and field."""
 
@@ -203,6 +274,36 @@ def load_scenario(path: str | Path) -> Scenario:
 
 def parse_scenario(text: str, file: str = "<scenario>") -> Scenario:
     """Validate a scenario from YAML text; raise :class:`ScenarioError` with every problem."""
+    return _parse(text, file, Scenario, _semantic_problems)
+
+
+def is_outbound(text: str) -> bool:
+    """Whether a scenario's YAML text is an outbound one (a top-level ``outbound:`` mapping)."""
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError:
+        return False
+    return isinstance(data, dict) and "outbound" in data
+
+
+def load_outbound_scenario(path: str | Path) -> OutboundScenario:
+    """Read and validate an outbound scenario file; raise :class:`ScenarioError` with every problem."""
+    name = str(path)
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ScenarioError([problem("HL-E001", f"cannot read the scenario: {exc.strerror or exc}",
+                                     hint="Check the path of the scenario file.", file=name)]) from None
+    return parse_outbound_scenario(text, name)
+
+
+def parse_outbound_scenario(text: str, file: str = "<scenario>") -> OutboundScenario:
+    """Validate an outbound scenario (``outbound:`` mapping) from YAML text; raise :class:`ScenarioError`."""
+    return _parse(text, file, OutboundScenario, _outbound_problems)
+
+
+def _parse(text: str, file: str, model: type[M],
+           semantic: Callable[[M, Source], list[Problem]]) -> M:
     source = Source(file=file, text=text)
     try:
         positioned = load_with_positions(text)
@@ -216,10 +317,10 @@ def parse_scenario(text: str, file: str = "<scenario>") -> Scenario:
         raise ScenarioError([*problems, source.problem("HL-E002", "a scenario file holds one mapping",
                                                          hint="See telephony/simulate/scenario.py for the fields.")])
     try:
-        scenario = Scenario.model_validate(data)
+        scenario = model.model_validate(data)
     except ValidationError as exc:
         raise ScenarioError([*problems, *_schema_problems(exc, data, source)]) from None
-    problems.extend(_semantic_problems(scenario, source))
+    problems.extend(semantic(scenario, source))
     problems.sort(key=lambda p: (p.line or 0, p.column or 0))
     if problems:
         raise ScenarioError(problems)
@@ -247,6 +348,20 @@ def _semantic_problems(scenario: Scenario, source: Source) -> list[Problem]:
             found.append(source.problem("HL-E106", f"skills.{skill}: no agent has this skill",
                                         ("skills", skill), key=True))
     found.extend(_strategy_problems(scenario, source))
+    return found
+
+
+def _outbound_problems(scenario: OutboundScenario, source: Source) -> list[Problem]:
+    spec, found = scenario.outbound, []
+    if sum(spec.outcomes.values()) <= 0:
+        found.append(source.problem("HL-E106", "outbound.outcomes: the shares add up to 0", ("outbound", "outcomes")))
+    if len(set(spec.seeds)) != len(spec.seeds):
+        found.append(source.problem("HL-E106", "outbound.seeds: a seed is listed twice", ("outbound", "seeds")))
+    for field_name, method in (("predictive", "predictive"), ("adaptive", "adaptive_hard_limit")):
+        try:
+            make_pacer(method, **getattr(spec, field_name))
+        except ValueError as exc:
+            found.append(source.problem("HL-E106", f"outbound.{field_name}: {exc}", ("outbound", field_name)))
     return found
 
 

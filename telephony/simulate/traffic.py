@@ -9,6 +9,9 @@ Each tier × skill pair is its own Poisson process (rate = calls per hour × tie
 and every purpose has its own ``random.Random`` stream, seeded from ``(seed, purpose, tier, skill)``:
 arrivals, handle times and patience never share a stream, so drawing one more arrival does not shift
 the handle times, and a higher load keeps the same first callers with the same talk times.
+
+For an outbound campaign :func:`generate_numbers` draws the list the same way: every number with the
+outcome, ring time and talk time of each attempt it may get, so every pacing method dials the same people.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ import math
 import random
 from dataclasses import dataclass
 
-from telephony.simulate.scenario import HandleTime, Scenario
+from telephony.simulate.scenario import HandleTime, OutboundSpec, Scenario
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,3 +73,40 @@ def generate_calls(scenario: Scenario, calls_per_hour: float, seed: int) -> list
                 t += arrivals.expovariate(rate)
     drawn.sort(key=lambda c: (c[0], c[1], c[2]))
     return [SimCall(i, t, tier, skill, h, p) for i, (t, tier, skill, h, p) in enumerate(drawn, start=1)]
+
+
+@dataclass(frozen=True, slots=True)
+class Attempt:
+    """What one dial of a number meets, drawn up front."""
+
+    outcome: str
+    """``human``, ``machine``, ``busy``, ``no_answer`` or ``failed`` (see ``scenario.OUTCOMES``)."""
+    ring_s: float
+    """From dialling to the outcome (the answer, the busy tone, giving up)."""
+    talk_s: float
+    """Talk time if a person answers and reaches an agent."""
+
+
+@dataclass(frozen=True, slots=True)
+class OutboundNumber:
+    """One number of the list with the outcome of each of its possible attempts."""
+
+    number_id: int
+    attempts: tuple[Attempt, ...]
+
+
+def generate_numbers(spec: OutboundSpec, count: int, seed: int) -> list[OutboundNumber]:
+    """The list of ``count`` numbers for ``seed``; the same seed gives the same numbers and attempts to every
+    pacing method (common random numbers), and a longer list keeps the first numbers as they were."""
+    shares = spec.outcome_shares()
+    names, weights = list(shares), list(shares.values())
+    outcomes, rings, talks = (stream(seed, purpose, "outbound", "") for purpose in ("outcome", "ring", "talk"))
+    numbers = []
+    for number_id in range(1, count + 1):
+        attempts = []
+        for _ in range(spec.max_attempts):
+            outcome = outcomes.choices(names, weights)[0]
+            ring = draw_handle(rings, spec.ring(outcome))
+            attempts.append(Attempt(outcome, ring, draw_handle(talks, spec.talk)))
+        numbers.append(OutboundNumber(number_id, tuple(attempts)))
+    return numbers
