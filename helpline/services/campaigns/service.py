@@ -176,10 +176,12 @@ class CampaignService:
         return str(self._run(run_id).status)
 
     # -- dialling -------------------------------------------------------------------------------------
-    def claim(self, run_id: int, limit: int, agent: str = "", now: datetime | None = None) -> list[Claim]:
+    def claim(self, run_id: int, limit: int, agent: str = "", now: datetime | None = None, *,
+              personal_only: bool = False) -> list[Claim]:
         """Up to ``limit`` numbers of a running run to dial now: due, within their region's window, not on the
         do-not-call list (checked again here: a number added since loading is marked ``dnc``), a personal
-        call-back only for its agent. Each one's attempt is written before it is returned."""
+        call-back only for its agent (``personal_only``: only those). Each one's attempt is written before it is
+        returned."""
         now = now or self.now()
         run = self._run(run_id)
         if run.status != "running" or limit <= 0:
@@ -190,7 +192,8 @@ class CampaignService:
             due = (CampaignNumber.select().where(
                 (CampaignNumber.run == run_id) & (CampaignNumber.status == "ready") &
                 (CampaignNumber.next_at.is_null() | (CampaignNumber.next_at <= now)) &
-                ((CampaignNumber.callback_user == "") | (CampaignNumber.callback_user == agent)))
+                ((CampaignNumber.callback_user == agent) if personal_only else
+                 ((CampaignNumber.callback_user == "") | (CampaignNumber.callback_user == agent))))
                 .order_by(CampaignNumber.next_at.is_null(False), CampaignNumber.next_at, CampaignNumber.id)
                 .limit(limit * 4 + 10))
             candidates = list(due)
@@ -300,6 +303,17 @@ class CampaignService:
                                   callback_user="", updated_at=now).where(CampaignNumber.id == number.id).execute()
         return status
 
+    def correct_outcome(self, attempt_id: int, outcome: str, now: datetime | None = None) -> str:
+        """The agent's word on an answered attempt (an answering machine picked up): recorded again as
+        ``outcome``, so its retry interval applies. Returns the number's new status."""
+        with session(), write_transaction():
+            updated = CampaignAttempt.update(outcome="").where(
+                (CampaignAttempt.id == attempt_id) & (CampaignAttempt.outcome == "answered")).execute()
+            if updated:
+                number_id = CampaignAttempt.get_by_id(attempt_id).number
+                CampaignNumber.update(status="dialling").where(CampaignNumber.id == number_id).execute()
+        return self.record_outcome(attempt_id, outcome, now=now)
+
     def recover(self, now: datetime | None = None) -> int:
         """After a restart: every attempt left without an outcome is ``interrupted`` and its number waits for
         the next window (it may have rung in this one). Returns how many."""
@@ -373,8 +387,9 @@ class CampaignService:
 
     # -- figures --------------------------------------------------------------------------------------
     def monitor(self, run_id: int) -> dict[str, Any]:
-        """Progress (numbers per status), attempts per outcome, the contact rate (answered ÷ finished attempts),
-        the agents who worked it in the last hour and the calls abandoned."""
+        """Progress (numbers per status), attempts per outcome (``claimed``: in a hopper or being dialled), the
+        contact rate (answered ÷ finished attempts), the agents who worked it in the last hour and the calls
+        abandoned."""
         run = self._run(run_id)
         with session():
             by_status: Any = (CampaignNumber.select(CampaignNumber.status, fn.COUNT(CampaignNumber.id).alias("n"))
@@ -382,13 +397,13 @@ class CampaignService:
             statuses = {str(s): int(n) for s, n in by_status}
             by_outcome: Any = (CampaignAttempt.select(CampaignAttempt.outcome, fn.COUNT(CampaignAttempt.id).alias("n"))
                           .where(CampaignAttempt.run == run_id).group_by(CampaignAttempt.outcome).tuples())
-            outcomes = {str(o) or "in_flight": int(n) for o, n in by_outcome}
+            outcomes = {str(o) or "claimed": int(n) for o, n in by_outcome}
             since = self.now() - timedelta(hours=1)
             agents = sorted({a.agent for a in CampaignAttempt.select(CampaignAttempt.agent).where(
                 (CampaignAttempt.run == run_id) & (CampaignAttempt.started_at >= since) &
                 (CampaignAttempt.agent != "")).distinct()})
         total = sum(statuses.values())
-        finished = sum(n for k, n in outcomes.items() if k not in ("in_flight", "interrupted"))
+        finished = sum(n for k, n in outcomes.items() if k not in ("claimed", "interrupted"))
         closed = statuses.get("done", 0) + statuses.get("gave_up", 0) + statuses.get("dnc", 0)
         return {"run": run_id, "campaign": run.campaign, "status": run.status, "reason": run.reason,
                 "counts": run.counts or {}, "numbers": total, "statuses": statuses, "outcomes": outcomes,
