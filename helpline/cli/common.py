@@ -118,6 +118,10 @@ def start_scheduler(platform: Platform, settings: Settings, router: Any) -> Any:
                           "send the scheduled reports (daily: yesterday; weekly on Mondays: last week) as Excel"))
     scheduler.add(JobSpec("qa_sampling", "0 2 * * 1", lambda: run_sampling(platform),
                           "queue last week's calls for quality evaluation by the scorecards' sampling rules"))
+    from telephony.outbound.reminders import reminder_job
+
+    scheduler.add(JobSpec("reminders", "@every 60s", reminder_job(platform),
+                          "dial the running reminder campaigns' due customers without an agent (docs/outbound.md)"))
     if settings.backup_cron.strip().lower() not in ("", "off"):
         try:
             scheduler.add(JobSpec("backup", settings.backup_cron, scheduled_backup(settings),

@@ -28,6 +28,7 @@ from .jobs import JobRun
 from .jsonfield import JSONField
 from .notices import NOTICE_MODELS
 from .qa import QA_MODELS
+from .reminders import REMINDER_MODELS
 from .series import SeriesCounter
 from .staff import STAFF_MODELS
 from .stats import STAT_MODELS
@@ -131,7 +132,7 @@ class AuditEntry(SystemModel):
 SYSTEM_MODELS: list[type[Model]] = [User, UserRole, MetadataRevision, MetadataDraft, AuditEntry, Call, CallerRegion,
                                      JobRun, SeriesCounter, *AGENT_MODELS, *WORKFLOW_MODELS, *NOTICE_MODELS,
                                      *STAT_MODELS, *QA_MODELS,
-                                     *STAFF_MODELS, *EXAM_MODELS, *BULLETIN_MODELS]
+                                     *STAFF_MODELS, *EXAM_MODELS, *BULLETIN_MODELS, *REMINDER_MODELS]
 SYSTEM_MODELS += CAMPAIGN_MODELS
 
 

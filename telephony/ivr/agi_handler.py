@@ -155,6 +155,9 @@ def start_agi_server(platform: Platform, host: str = "127.0.0.1", port: int = 45
     server.route("ivr", make_agi_handler(platform, engine=ivr, ending=server.grace_over))
     server.route("transfer", make_transfer_handler(platform, engine=ivr, ending=server.grace_over))
     server.route("answered", make_answered_handler(ANSWERS))
+    from telephony.outbound.reminders import make_reminder_handler
+
+    server.route("reminder", make_reminder_handler(platform, engine=ivr))  # reminder campaigns' answered customers
     server.on_rejected = record_rejected_session
     server.on_refused = record_refused_session
     return server.start()

@@ -90,8 +90,10 @@ class IvrEngine:
     def run_call(self, switch: Switch, *, caller_number: str | None, dnid: str | None = None,
                  flow_name: str | None = None, uniqueid: str = "", channel: str = "",
                  language: str | None = None, on_open: Callable[[int], None] | None = None,
-                 transfer: TransferIn | None = None) -> CallOutcome:
+                 transfer: TransferIn | None = None, variables: dict[str, Any] | None = None) -> CallOutcome:
         """Run one call to its end and return how it ended (never raises for call problems).
+
+        ``variables``: call variables the flow starts with (``var.*``; a reminder campaign's amount and due date).
 
         ``transfer``: the call comes back from Asterisk after an agent transferred it (AMI ``Redirect`` to
         the dialplan's transfer context, ``agi://…/transfer/<kind>/<value>?call=<id>``): a queue or agent
@@ -125,6 +127,7 @@ class IvrEngine:
             call.result, call.error = "error", problem
             return self._finish(call)
         call = CallState(call_id, flow, switch, ident, dnid or "", language or flow.flow.language)
+        call.vars.update(variables or {})
         if transfer is not None:
             call.vars["transferred_from"] = transfer.from_call
         try:

@@ -134,6 +134,11 @@ def say(engine: IvrEngine, call: CallState, name: str, node: SayNode, step: Step
             float(text)
         except ValueError as exc:
             raise CommandFailed(f"cannot say {text!r} as a number") from exc
+    elif node.say == "date":
+        try:
+            date.fromisoformat(text[:10])
+        except ValueError as exc:
+            raise CommandFailed(f"cannot say {text!r} as a date (YYYY-MM-DD)") from exc
     step.digits.append(f"{node.say}:{text}")
     call.switch.say(node.say, text)
     return node.next
