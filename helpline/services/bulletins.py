@@ -292,3 +292,24 @@ class BulletinService:
             return []
         return self.platform.search.search(Actor.system(), ENTITY, text, limit=limit,
                                            narrow=Cmp("id", "in", ids))
+
+    # -- for the publishing form ------------------------------------------------------------------------------
+    def choices(self, language: str = "zh_CN") -> dict[str, dict[str, str]]:
+        """What a bulletin can be sent to, code → name in ``language``: roles, departments, regions (the
+        province and cities first)."""
+        md = self.platform.metadata
+
+        def name(value: Any, code: str) -> str:
+            return str(getattr(value, language, None) or getattr(value, "en", None) or code) if value else code
+
+        roles = {r.name: name(r.label, r.name) for r in md.roles.values()}
+        tree = md.categories.get("department")
+        departments = {n.code: name(n.label, n.code) for n in (tree.nodes if tree else []) if not n.retired}
+        regions: dict[str, str] = {}
+        if "region" in self.platform.models:
+            model = self.platform.models["region"]
+            with session():
+                for r in select_rows(model.select().order_by(column(model, "level"), column(model, "code"))):
+                    shown = r.get("name_en") if language == "en" and r.get("name_en") else r.get("name")
+                    regions[str(r["code"])] = f"{shown} ({r['code']})"
+        return {"role": roles, "department": departments, "region": regions}

@@ -85,8 +85,8 @@ class NoteService:
             readable = column(model, "owner") == actor.username
             if teams:
                 readable = readable | column(model, "team").in_(teams)
-            rows = select_rows(model.select().where(readable).order_by(column(model, "updated_at").desc(), model.id.desc())
-                               .limit(MAX_NOTES))
+            newest = (column(model, "updated_at").desc(), model.id.desc())
+            rows = select_rows(model.select().where(readable).order_by(*newest).limit(MAX_NOTES))
         return [self._note(r) for r in rows]
 
     def get(self, actor: Actor, note_id: int) -> Note:

@@ -23,6 +23,7 @@ from .live_notices import Bell
 from .session import sign_out
 from .views.admin_views import audit_view, category_view, home_view, profile_view, users_view
 from .views.base import ViewContext
+from .views.bulletins_view import bulletins_view
 from .views.departments_view import departments_view
 from .views.designer.page import designer_view
 from .views.desktop import desktop_view
@@ -33,6 +34,7 @@ from .views.inbox_view import inbox_view
 from .views.ivr_console import ivr_console_view
 from .views.jobs_view import jobs_view
 from .views.list_view import ListView
+from .views.notes_view import notes_view
 from .views.notices_view import notices_view
 from .views.performance_view import performance_view
 from .views.qa_view import qa_evaluate_view
@@ -54,6 +56,7 @@ PAGE_VIEWS: dict[str, Callable[[ViewContext], None]] = {
     "recordings": recordings_view, "reports": reports_view, "notices": notices_view, "qa_evaluate": qa_evaluate_view,
     "roster": roster_view, "skills": skills_view, "performance": performance_view,
     "exams": exams_view,
+    "bulletins": bulletins_view, "notes": notes_view,
     "system": system_view,
 }
 """A view for each built-in page of ``helpline.metadata.kinds.menu.PAGES`` (the one table of pages)."""

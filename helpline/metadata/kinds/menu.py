@@ -39,6 +39,8 @@ PAGES: dict[str, str | None] = {
     "skills": "users.manage",
     "performance": "supervisor",
     "exams": None,
+    "bulletins": None,
+    "notes": None,
 }
 """The built-in pages a menu item can open, each with the function permission that opens it (None: any
 signed-in user). The one table of pages: the checks (HL-E217), the server's access decision

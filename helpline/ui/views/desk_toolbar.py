@@ -25,10 +25,11 @@ from .desk_status import Words, clock, queue_labels
 Act = Callable[[Callable[[], Any]], Awaitable[None]]
 """Runs one blocking desk function off the event loop, shows a refusal, refreshes the desktop."""
 
-SHORTCUTS = {"F2": "ready", "F3": "not_ready", "F4": "answer", "F5": "hold", "F6": "release", "F7": "end_wrap_up"}
+SHORTCUTS = {"F2": "ready", "F3": "not_ready", "F4": "answer", "F5": "hold", "F6": "release", "F7": "end_wrap_up",
+             "F8": "notes"}
 PREVENT_DEFAULTS = ("if (!window.helplineDeskKeys) { window.helplineDeskKeys = true; document.addEventListener("
-                    "'keydown', (e) => { if (['F2','F3','F4','F5','F6','F7'].includes(e.key)) e.preventDefault(); },"
-                    " true); }")
+                    "'keydown', (e) => { if (['F2','F3','F4','F5','F6','F7','F8'].includes(e.key)) "
+                    "e.preventDefault(); }, true); }")
 """Keeps the browser's own meaning of the shortcut keys (F5 reloads, F3 finds ...) off the desktop page."""
 
 
@@ -61,7 +62,8 @@ class Toolbar:
             "complete_transfer": lambda: desk.complete_transfer(actor), "conference": lambda: desk.conference(actor),
             "cancel_consult": lambda: desk.cancel_consult(actor), "end_wrap_up": lambda: desk.end_wrap_up(actor),
         }
-        self.dialogs: dict[str, Callable[[], Awaitable[None]]] = {"transfer": self.transfer, "consult": self.consult}
+        self.dialogs: dict[str, Callable[[], Awaitable[None]]] = {"transfer": self.transfer, "consult": self.consult,
+                                                                  "notes": self.notes}
         with ui.row().classes("w-full items-center gap-1 desk-toolbar"):
             for name, key, icon in (("sign_in", "desktop.sign_in", "login"),
                                     ("shift_in", "desktop.shift_sign_in", "how_to_reg"),
@@ -89,6 +91,10 @@ class Toolbar:
             self.button("cancel_consult", "desk.cancel_consult", "undo")
             ui.separator().props("vertical")
             self.button("end_wrap_up", "desktop.end_wrapup", "task_alt", color="secondary")
+            ui.separator().props("vertical")
+            notes = ui.button(self.t("notes.title"), icon="sticky_note_2", on_click=lambda: self.run("notes")) \
+                .props("dense no-caps flat").mark("desk-notes")
+            notes.props["title"] = f"{self.t('notes.title')} (F8)"  # not an agent action: never disabled
         self.keyboard = ui.keyboard(self.on_key, ignore=[]).mark("desk-keyboard")
 
     def button(self, name: str, key: str, icon: str, *, color: str = "primary") -> None:
@@ -125,6 +131,12 @@ class Toolbar:
         name = SHORTCUTS.get(str(e.key.name))
         if name and e.action.keydown and not e.action.repeat:
             await self.run(name)
+
+    async def notes(self) -> None:
+        """The agent's notes in a dialog (button or F8)."""
+        from .notes_view import notes_dialog
+
+        notes_dialog(self.ctx)
 
     def hold_or_unhold(self) -> None:
         if self.view.get("state") == "hold":

@@ -32,12 +32,13 @@ from nicegui import background_tasks, run, ui
 from helpline.security.actor import PermissionDenied
 from helpline.services.records import RecordNotFound, ValidationFailed
 from telephony.desk.screenpop import current_call, open_contact_record
-from telephony.desk.service import AgentRef, DeskError, DeskService, NoAgentProfile
+from telephony.desk.service import AgentRef, DeskError, DeskService, MustReadFirst, NoAgentProfile
 from telephony.router.core import RouterError
 from telephony.router.events import AgentAlert, AgentChanged, CallLeft, Offer, RouterEvent
 
 from .. import gc_tuning
 from .base import ViewContext
+from .desk_bulletins import MustReadStrip
 from .desk_pop import DESK_STYLE, CallPanel, load_pop
 from .desk_shifts import shifts_strip
 from .desk_status import CLOCK_SCRIPT, TALKING, StatusPanel, Words
@@ -176,6 +177,7 @@ class Desktop:
                 ui.separator()
                 strip = ui.row().classes("w-full items-center gap-2")
             shifts_strip(self.ctx, self.t)
+            self.must_read = MustReadStrip(self.ctx, self.t)  # acknowledged before ready (bulletins)
             self.work: WorkArea = WorkArea(self.ctx.actor, self.t("desk.call_tab"))
             ctx = replace(self.work.context("desk:call"), language=self.ctx.language)
             with self.work.call_panel:
@@ -267,6 +269,9 @@ class Desktop:
         """Run one desk function off the loop; a refusal is shown as a notification."""
         try:
             await run.io_bound(function)
+        except MustReadFirst as exc:  # a must-read bulletin not yet acknowledged: show it
+            self.notify(self.t("bulletins.desk.refused", title=exc.title), "negative")
+            await self.must_read.load()
         except DeskError as exc:
             self.notify(self.t("desk.refused", message=str(exc)), "negative")
         except PermissionDenied:
