@@ -44,6 +44,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from helpline.data.base import utcnow
 from helpline.security.actor import Actor
 from helpline.services.calls import CallService
+from helpline.services.lookup import find_customer_by_phone
 from telephony.control.base import ControlError, DialEvent
 from telephony.router.events import AgentAlert, RouterEvent
 from telephony.router.model import AgentState
@@ -214,6 +215,13 @@ class DialOut:
                customer_id: int | None = None, purpose: str = "manual", other: str | None = None) -> OutboundCall:
         from telephony.desk.service import DeskError
 
+        if customer_id is None and direction == "outbound":  # the contact record shows whom the agent called
+            try:
+                found = find_customer_by_phone(self.desk.platform, number)
+            except Exception:
+                log.exception("outbound call to %s: the customer look-up failed", number)
+                found = None
+            customer_id = int(found["id"]) if found and found.get("id") is not None else None
         call_id = self.calls.open(switch=self.desk.control.kind, direction=direction, dnid=number,
                                   caller_number=ref.number if direction == "internal" else None, agent=ref.number,
                                   customer_id=customer_id, variables={"purpose": purpose})

@@ -20,6 +20,7 @@ from telephony.desk.actions import AGENT_ACTIONS, enabled
 from telephony.desk.service import RESERVED_REASONS, DeskService
 
 from .base import ViewContext
+from .desk_dialpad import DialPad
 from .desk_status import Words, clock, queue_labels
 
 Act = Callable[[Callable[[], Any]], Awaitable[None]]
@@ -91,6 +92,8 @@ class Toolbar:
             self.button("cancel_consult", "desk.cancel_consult", "undo")
             ui.separator().props("vertical")
             self.button("end_wrap_up", "desktop.end_wrapup", "task_alt", color="secondary")
+            ui.separator().props("vertical")
+            self.dialpad = DialPad(ctx, lambda: self.view)  # dial out, second dialling, internal calls
             ui.separator().props("vertical")
             notes = ui.button(self.t("notes.title"), icon="sticky_note_2", on_click=lambda: self.run("notes")) \
                 .props("dense no-caps flat").mark("desk-notes")
@@ -211,6 +214,7 @@ class Toolbar:
         """Enable what makes sense in the agent's new situation; show sign-in or sign-out, hold or unhold."""
         self.view = view
         allowed = available(view, self.ctx.actor)
+        self.dialpad.update(allowed)
         for name, button in self.buttons.items():
             button.set_enabled(allowed.get(name, False))
         signed_in = view.get("status", "logged_out") != "logged_out"

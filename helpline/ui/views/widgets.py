@@ -118,6 +118,9 @@ def make_widget(ctx: ViewContext, field: EntityField, *, readonly: bool = False,
         element = ui.input(text, validation=checks)
         if t_ == "phone":
             element.props("type=tel")
+            from .desk_dialpad import dial_button
+
+            dial_button(ctx, element, field.name)  # click-to-dial (agents, while telephony runs)
         elif t_ == "email":
             element.props("type=email")
     if hint or field.help:

@@ -1,0 +1,68 @@
+"""Dialling out in the UI: click-to-dial from a customer's phone field, and the desktop's dial pad (dial,
+then the keys send digits during the call); both reach the desk service, which records the call."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from desk_helpers import GOLD, agent, element, until
+from nicegui.testing import User
+from ui_helpers import log_in, see
+
+from helpline.security.actor import Actor
+from helpline.services.calls import CallService
+from helpline.services.platform import Platform
+from telephony.control.simulated import SimulatedCallControl
+from telephony.desk.dialout import outbound
+
+
+async def test_click_to_dial_from_the_customer_form(user: User, desk: Any, ui_platform: Platform,
+                                                    gold_customer: int) -> None:
+    desk.sign_in(Actor("agent1", roles=("agent",)).bind(ui_platform.metadata))
+    await log_in(user, "agent1", path=f"/record/customer_form/{gold_customer}")
+    await user.should_see(marker="click-to-dial-phone", retries=100)
+    phone = desk.phones.phone("PJSIP/1001")
+    user.find(marker="click-to-dial-phone").click()
+    await until(lambda: phone.state == "ringing")
+    await see(user, f"Dialling {GOLD}: your phone rings first")
+    assert agent(desk)["state"] == "ringing"
+    call = outbound(desk).current("1001")
+    assert call is not None
+    phone.answer()  # the agent picks up: the number rings, then answers (the default outside world)
+    await until(lambda: call.answered_at is not None)
+    phone.hang_up()
+    await until(call.done.is_set)
+    record = CallService().get(call.call_id)
+    assert record is not None
+    assert (record["direction"], record["dnid"], record["customer_id"], record["result"]) == (
+        "outbound", GOLD, gold_customer, "answered")
+
+
+async def test_the_dial_pad_dials_and_its_keys_send_digits_during_the_call(user: User, desk: Any,
+                                                                           ui_platform: Platform) -> None:
+    await log_in(user, "agent1", path="/desktop")
+    await user.should_see(marker="desk-sign-in", retries=150)
+    assert not element(user, "desk-dialpad").enabled  # signed out: nothing to dial
+    user.find(marker="desk-sign-in").click()
+    await until(lambda: agent(desk)["status"] == "not_ready")
+    await until(lambda: element(user, "desk-dialpad").enabled)
+    user.find(marker="desk-dialpad").click()
+    await user.should_see(marker="dialpad-number")
+    user.find(marker="dialpad-number").type("13800000123")
+    phone = desk.phones.phone("PJSIP/1001")
+    phone.auto_answer = True
+    user.find(marker="dialpad-call").click()
+    await until(lambda: agent(desk)["state"] == "talking")
+    call = outbound(desk).current("1001")
+    assert call is not None and call.number == "13800000123"
+    await until(lambda: call.answered_at is not None)
+    user.find(marker="desk-dialpad").click()
+    await user.should_see(marker="dialpad-key-8")
+    user.find(marker="dialpad-key-8").click()
+    user.find(marker="dialpad-key-hash").click()
+    assert isinstance(desk.control, SimulatedCallControl)
+    leg = desk.control.outside.leg(call.call_id)
+    await until(lambda: leg is not None and leg.digits == "8#")
+    user.find(marker="desk-release").click()
+    await until(call.done.is_set)
+    assert CallService().get(call.call_id)["result"] == "answered"  # type: ignore[index]
