@@ -14,9 +14,10 @@ Decisions:
 * the agent is reserved by compare-and-set (``_reserve``): a reserved agent never gets a second call.
 
 Both look-ups read the heads of a few index buckets (``telephony.router.indexes``), never every waiting
-call. The scans of all waiting calls are: a tier's recorded service level moving by a point or crossing
-its target (the tier's waiting calls are evaluated again at the next :meth:`advance`, same time), the
-last agent of a queue signing out (leave when empty), a reconfiguration, and ``snapshot``.
+call. A tier's recorded service level moving by a point or crossing its target has the tier's waiting
+calls evaluated again by a sweep spread over router timers, a few calls per run
+(``telephony.router.sweep``: no stall, bounded staleness). The scans of all waiting calls are: the last
+agent of a queue signing out (leave when empty), a reconfiguration, and ``snapshot``.
 
 Timers (:meth:`advance`): a waiting call's next change, offer timeout, wrap-up end, not-ready limit,
 grace period of a disconnected desktop. A change due at the current time that did not happen (a
@@ -47,6 +48,7 @@ from .outbound import OutboundOps
 from .policy import Policy
 from .settings import QueueSettings, RouterSettings
 from .stats import Outcome, ServiceLevelStats
+from .sweep import SLICE_CALLS, TICK_S, TierSweeps
 from .timers import TimerKey, Timers
 
 __all__ = ["Router", "RouterError"]
@@ -67,7 +69,7 @@ class Router(AgentOps, OutboundOps):
     """The ACD (see the module docstring)."""
 
     def __init__(self, settings: RouterSettings, policy: Policy, *, clock: Clock,
-                 sinks: Iterable[Sink] = ()) -> None:
+                 sinks: Iterable[Sink] = (), sweep_slice: int = SLICE_CALLS, sweep_tick_s: float = TICK_S) -> None:
         self.settings = settings
         self.policy = policy
         self.clock = clock
@@ -88,6 +90,8 @@ class Router(AgentOps, OutboundOps):
         self._queue_counts: Counter[str] = Counter()
         self._behind: dict[str, bool] = {}
         self._sl_seen: dict[str, float] = {}
+        self.sweeps = TierSweeps(self, slice_calls=sweep_slice, tick_s=sweep_tick_s)
+        """Tiers whose waiting calls are being evaluated again (``sweep_slice=0``: all at once)."""
 
     # ----------------------------------------------------------------------------------- plumbing
     def now(self) -> float:
@@ -264,6 +268,8 @@ class Router(AgentOps, OutboundOps):
             call = self.waiting.get(what)  # type: ignore[call-overload]
             if call is not None and call.agent_id is None:
                 self._call_timer(call)
+        elif kind == "sweep":
+            self.sweeps.run()
         elif kind == "offer":
             call = self.waiting.get(what)  # type: ignore[call-overload]
             if call is not None and call.agent_id is not None:
@@ -337,6 +343,7 @@ class Router(AgentOps, OutboundOps):
         ev = self.policy.evaluate(call, now, self)
         call.priority, call.max_level, call.sort_key = ev.priority, ev.max_level, ev.sort_key
         call.gap, call.starving, call.reason = ev.gap, ev.starving, ev.reason
+        call.evaluated_at = now
         if call.request.agent is not None:
             waiting = self.targeted.setdefault(call.request.agent, [])
             if call not in waiting:
@@ -435,12 +442,10 @@ class Router(AgentOps, OutboundOps):
             self._behind[call.tier] = behind
             self.emit(TierAlert(now, call.tier, behind, level, target))
         if flipped or abs(level - self._sl_seen.get(call.tier, -1.0)) >= 0.01:
-            # the tier's calls are evaluated again (gap, levels opening sooner) at the next advance(), at
-            # this same time: a level that opens is then announced and offered like any other
+            # the tier's calls are evaluated again (gap, levels opening sooner) by a sweep, a few calls per
+            # timer run from this same time on: a level that opens is then announced and offered like any other
             self._sl_seen[call.tier] = level
-            for other in self.waiting.values():
-                if other.tier == call.tier and other.agent_id is None and other is not call:
-                    self.timers.set(("call", other.call_id), now)
+            self.sweeps.request(call.tier)
 
     # ----------------------------------------------------------------------------------- agents
     def add_agent(self, profile: AgentProfile) -> Agent:

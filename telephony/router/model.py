@@ -153,6 +153,8 @@ class WaitingCall:
     region_scope: RegionScope = "province"
     sort_key: tuple[float, ...] = ()
     next_refresh: float | None = None
+    evaluated_at: float = float("-inf")
+    """When the policy last evaluated the call (a tier's sweep skips calls evaluated since the move)."""
     reason: str = ""
     """How the last decision was reached (for the call record)."""
 
