@@ -22,7 +22,8 @@ from .base import SystemModel, utcnow
 from .jsonfield import JSONField
 
 CALL_COUNTS = ("calls", "offered", "answered", "within", "abandoned_ivr", "abandoned_queue", "abandoned_short",
-               "timeout", "empty", "completed", "callbacks", "transfers", "legs", "errors", "wait_n")
+               "timeout", "empty", "completed", "callbacks", "transfers", "legs", "errors", "wait_n",
+               "surveys", "survey_answered", "survey_satisfied", "survey_dissatisfied", "survey_resolved")
 """Integer measures of a call fact (``wait_n``: waits summed in ``wait_s``)."""
 CALL_SUMS = ("wait_s", "wait_answered_s", "wait_abandoned_s", "talk_s", "ivr_s")
 """Seconds summed in a call fact."""
@@ -52,6 +53,15 @@ class _Measures(SystemModel):
     """Further legs of transferred calls (records sharing a call's uniqueid): shown, never offered again."""
     errors = IntegerField(default=0)
     wait_n = IntegerField(default=0)
+    surveys = IntegerField(default=0)
+    """Calls whose caller went into the post-call survey."""
+    survey_answered = IntegerField(default=0)
+    """Surveys with the satisfaction question answered."""
+    survey_satisfied = IntegerField(default=0)
+    """Satisfaction answered very satisfied or satisfied."""
+    survey_dissatisfied = IntegerField(default=0)
+    survey_resolved = IntegerField(default=0)
+    """The caller said the problem was solved."""
     wait_s = DoubleField(default=0.0)
     wait_answered_s = DoubleField(default=0.0)
     wait_abandoned_s = DoubleField(default=0.0)

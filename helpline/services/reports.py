@@ -40,7 +40,7 @@ from . import report_workorders as workorders
 from .stats import tier_targets
 
 PERCENT = frozenset({"service_level", "service_level_abandons", "target", "answer_rate", "abandon_rate",
-                     "compliance_rate", "self_service_rate", "occupancy"})
+                     "compliance_rate", "self_service_rate", "occupancy", "satisfaction_rate", "resolved_rate"})
 SECONDS = frozenset({"talk_s", "wait_s", "asa_s", "aht_s", "avg_abandon_s", "signed_in_s", "ready_s",
                      "not_ready_s", "study_s", "idle_s", "ringing_s", "talking_s", "hold_s", "wrap_up_s"})
 _STATUS = ("ready", "not_ready", "study")
@@ -166,6 +166,7 @@ _NEEDS: dict[str, tuple[str, ...]] = {
     "answer_rate": ("answered", "offered"), "abandon_rate": ("abandoned_queue", "offered"),
     "self_service_rate": ("completed", "calls"), "asa_s": ("wait_answered_s", "answered"),
     "aht_s": ("talk_s", "answered"), "avg_abandon_s": ("wait_abandoned_s", "abandoned_queue"),
+    "satisfaction_rate": ("survey_satisfied", "survey_answered"), "resolved_rate": ("survey_resolved", "surveys"),
 }
 
 
@@ -305,6 +306,10 @@ def _call_measure(name: str, s: dict[str, Any], sums: dict[str, Any],
         return _ratio(s["abandoned_queue"], s["offered"])
     if name == "self_service_rate":
         return _ratio(s["completed"], s["calls"])
+    if name == "satisfaction_rate":
+        return _ratio(s["survey_satisfied"], s["survey_answered"])
+    if name == "resolved_rate":
+        return _ratio(s["survey_resolved"], s["surveys"])
     per = {"asa_s": ("wait_answered_s", "answered"), "aht_s": ("talk_s", "answered"),
            "avg_abandon_s": ("wait_abandoned_s", "abandoned_queue")}.get(name)
     if per is not None:

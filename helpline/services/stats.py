@@ -21,6 +21,7 @@ deletes and recomputes a range from ``hl_call`` and ``hl_agent_event``.
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -135,6 +136,26 @@ def call_measures(record: Mapping[str, Any], *, leg: bool) -> dict[str, float]:
         m["callbacks"] = 1
     if result == "error":
         m["errors"] = 1
+    m.update(survey_measures(record))
+    return m
+
+
+def survey_measures(record: Mapping[str, Any]) -> dict[str, float]:
+    """What the post-call survey of a call adds (``variables.survey``: question → answer code)."""
+    variables = record.get("variables")
+    survey = variables.get("survey") if isinstance(variables, Mapping) else None
+    if not isinstance(survey, Mapping):
+        return {}
+    m: dict[str, float] = {"surveys": 1}
+    satisfaction = survey.get("satisfaction")
+    if satisfaction:
+        m["survey_answered"] = 1
+        if satisfaction in ("very_satisfied", "satisfied"):
+            m["survey_satisfied"] = 1
+        elif satisfaction == "dissatisfied":
+            m["survey_dissatisfied"] = 1
+    if survey.get("resolved") == "resolved":
+        m["survey_resolved"] = 1
     return m
 
 
@@ -316,13 +337,15 @@ def _rebuild_calls(lo: datetime, hi: datetime) -> int:
     queues: dict[tuple[Any, ...], dict[str, float]] = defaultdict(lambda: defaultdict(float))
     p = db.param
     columns = ("id", "uniqueid", "started_at", "ended_at", "routed", "result", "wait_s", "talk_s",
-               "callback_number", "agent", *CALL_KEYS)
+               "callback_number", "agent", "variables", *CALL_KEYS)
     in_range = f'"started_at" >= {p} AND "started_at" < {p} AND "ended_at" IS NOT NULL'
     cursor = db.execute_sql(f'SELECT {", ".join(chr(34) + c + chr(34) for c in columns)} FROM "hl_call" '
                             f'WHERE {in_range} ORDER BY "id"', [lo, hi])
     rows = [dict(zip(columns, r, strict=True)) for r in cursor.fetchall()]
     for r in rows:
         r["started_at"], r["ended_at"] = _dt(r["started_at"]), _dt(r["ended_at"])
+        if isinstance(r["variables"], str | bytes):  # SQLite's JSON text (PostgreSQL gives the value)
+            r["variables"] = json.loads(r["variables"] or "null")
     firsts: dict[str, int] = {}
     counts: dict[str, int] = defaultdict(int)
     cursor = db.execute_sql(  # the first record of each uniqueid and how many there are (legs)

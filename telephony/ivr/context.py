@@ -56,6 +56,8 @@ class CallState:
     call_recording: str | None = None
     survey: dict[str, str | None] | None = None
     """The post-call survey's answers (question → answer code, None when not answered); None: no survey ran."""
+    survey_from: str | None = None
+    """The flow the call was in when the survey took it (the call record keeps it as the call's flow)."""
     started: float = field(default_factory=time.monotonic)
 
     @property

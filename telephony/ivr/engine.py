@@ -278,7 +278,7 @@ class IvrEngine:
         trail = call.trail.as_list()
         customer = call.ident.customer
         customer_id = int(customer["id"]) if customer and customer.get("id") is not None else None
-        flow = call.flow.name if call.flow is not _NO_FLOW else None
+        flow = call.survey_from or (call.flow.name if call.flow is not _NO_FLOW else None)
         variables = call.public_vars()
         if call.survey is not None:
             variables["survey"] = dict(call.survey)

@@ -189,6 +189,7 @@ def _after_talk(call: CallState, step: Step, router: RouterService, answered: Di
     if not flow or answered.hung_up_by != "agent" or not call.switch.alive:
         return END
     step.outcome = f"{step.outcome}; survey {flow}"
+    call.survey_from = call.flow.name
     return Jump(flow)
 
 

@@ -114,7 +114,7 @@ def test_the_caller_rates_the_call_after_the_agent_releases(ivr_platform: Platfo
     record = CallService().get(outcome.call_id)
     assert record is not None and record["routed"] == "answered" and record["agent"] == "4101"
     assert record["variables"]["survey"] == {"satisfaction": "very_satisfied", "resolved": "not_resolved"}
-    assert record["flow"] == "survey"
+    assert record["flow"] == "main"  # the call's flow, not the survey's (the statistics count it there)
     row = contact_record(ivr_platform, outcome.call_id)
     assert (row["survey_satisfaction"], row["survey_resolved"]) == ("very_satisfied", "not_resolved")
     assert row["survey_at"] is not None
@@ -181,3 +181,38 @@ def test_the_survey_over_fastagi(ivr_platform: Platform, router: RouterService) 
         peer.format_transcript()
     assert record["result"] == "connected" and peer.variables_set["HELPLINE_RESULT"] == "connected"
     assert record["variables"]["survey"] == {"satisfaction": "satisfied", "resolved": "resolved"}
+
+
+def test_the_survey_answers_are_in_the_statistics_and_the_report(ivr_platform: Platform,
+                                                                  router: RouterService) -> None:
+    from datetime import timedelta
+
+    from helpline.data.base import utcnow
+    from helpline.services import stats
+    from helpline.services.reports import run_report
+
+    phones = SimulatedPhones()
+    add_agent(router, "4105")
+    switch = SimulatedSwitch("521", interactive=True, language="en", phones=phones)
+    run_call(ivr_platform, router, phones, switch, "4105")
+    # what the call records say, counted by hand
+    surveys = [r["variables"]["survey"] for r in CallService().recent(500) if "survey" in (r["variables"] or {})]
+    rated = [s for s in surveys if s.get("satisfaction")]
+    expected = {"surveys": len(surveys), "survey_answered": len(rated),
+                "survey_satisfied": sum(s["satisfaction"] in ("very_satisfied", "satisfied") for s in rated),
+                "survey_dissatisfied": sum(s["satisfaction"] == "dissatisfied" for s in rated),
+                "survey_resolved": sum(s.get("resolved") == "resolved" for s in surveys)}
+    assert expected["surveys"] >= 1 and expected["survey_satisfied"] >= 1 and expected["survey_resolved"] >= 1
+    today = utcnow().date()
+    period = {"period": [(today - timedelta(days=1)).isoformat(), (today + timedelta(days=1)).isoformat()]}
+    system = Actor.system()
+
+    def totals() -> dict[str, Any]:
+        result = run_report(ivr_platform.metadata, system, "satisfaction", period)
+        return {k: result.totals[k] for k in (*expected, "satisfaction_rate")}
+
+    kept = totals()  # counted as each call closed
+    assert {k: kept[k] for k in expected} == expected
+    assert kept["satisfaction_rate"] == pytest.approx(expected["survey_satisfied"] / expected["survey_answered"])
+    stats.rebuild(today - timedelta(days=1), today + timedelta(days=1))
+    assert totals() == kept  # and recounted from the call records
