@@ -26,6 +26,7 @@ from .database import db
 from .exams import EXAM_MODELS
 from .jobs import JobRun
 from .jsonfield import JSONField
+from .knowledge import KNOWLEDGE_MODELS
 from .notices import NOTICE_MODELS
 from .qa import QA_MODELS
 from .reminders import REMINDER_MODELS
@@ -134,6 +135,7 @@ SYSTEM_MODELS: list[type[Model]] = [User, UserRole, MetadataRevision, MetadataDr
                                      *STAT_MODELS, *QA_MODELS,
                                      *STAFF_MODELS, *EXAM_MODELS, *BULLETIN_MODELS, *REMINDER_MODELS]
 SYSTEM_MODELS += CAMPAIGN_MODELS
+SYSTEM_MODELS += KNOWLEDGE_MODELS
 
 
 def create_system_tables() -> None:

@@ -38,5 +38,6 @@ PERMISSIONS: dict[str, str] = {
     "routing.edit": "edit and publish routing rules",
     "qa.evaluate": "evaluate calls (quality assurance)",
     "departments.manage": "manage the members, the head and the regions of departments",
+    "knowledge.stats": "see the knowledge base's usage statistics (views, searches, searches with no result, votes)",
     "bulletins.publish": "publish bulletins to roles, departments and regions and see who has read them",
 }

@@ -30,6 +30,7 @@ from helpline.rules.checker import check_expression
 from helpline.security.actor import Actor
 
 from .bulletins import BulletinService
+from .knowledge import KnowledgeService
 from .metadata_store import Change, MetadataStore, SyncReport
 from .notes import NoteService
 from .notices import install as install_notices
@@ -63,6 +64,8 @@ class Platform:
         self.notes = NoteService(self)
         self.workflows = WorkflowService(self)
         """The one workflow engine (``helpline.services.workflow``)."""
+        self.knowledge = KnowledgeService(self)
+        """The knowledge base (``helpline.services.knowledge``): agents' search, reading, votes, versions, files."""
         install_notices(self)  # every transition's recipients get notices, in the transition's transaction
         self.sync_report: SyncReport | None = None
         self._lock = threading.RLock()

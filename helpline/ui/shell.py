@@ -33,6 +33,8 @@ from .views.imports_view import imports_view
 from .views.inbox_view import inbox_view
 from .views.ivr_console import ivr_console_view
 from .views.jobs_view import jobs_view
+from .views.knowledge_stats_view import knowledge_stats_view
+from .views.knowledge_view import knowledge_view
 from .views.list_view import ListView
 from .views.notes_view import notes_view
 from .views.notices_view import notices_view
@@ -56,6 +58,7 @@ PAGE_VIEWS: dict[str, Callable[[ViewContext], None]] = {
     "recordings": recordings_view, "reports": reports_view, "notices": notices_view, "qa_evaluate": qa_evaluate_view,
     "roster": roster_view, "skills": skills_view, "performance": performance_view,
     "exams": exams_view,
+    "knowledge": knowledge_view, "knowledge_stats": knowledge_stats_view,
     "bulletins": bulletins_view, "notes": notes_view,
     "system": system_view,
 }

@@ -46,7 +46,7 @@ def test_actor_menus_entities_permissions() -> None:
     with pytest.raises(PermissionDenied, match="designer"):
         agent.require_permission("designer")
     assert agent.sees_menu("main", "customers") and not agent.sees_menu("main", "designer")
-    assert agent.scopes("customer") and agent.scopes("knowledge_article") is None
+    assert agent.scopes("customer") and agent.scopes("knowledge_article") and agent.scopes("region") is None
     admin = Actor("admin", roles=("administrator",)).bind(mset)
     assert admin.sees_menu("main", "designer") and admin.scopes("customer") is None
     both = Actor("x", roles=("agent", "administrator")).bind(mset)

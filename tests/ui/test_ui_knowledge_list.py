@@ -27,15 +27,16 @@ async def test_the_pager_counts_the_rows_shown(user: User, ui_platform: Platform
     assert table.pagination["rowsPerPage"] == 50
 
 
-async def test_the_valid_to_filter_is_captioned_once(user: User) -> None:
+async def test_the_expires_filter_is_captioned_once(user: User) -> None:
     await log_in(user, "admin", path="/screen/knowledge_article_list")
-    await user.should_see("Valid to", retries=50)
-    await user.should_not_see("Valid to From")
+    await user.should_see("Expires", retries=50)
+    await user.should_not_see("Expires From")
     await user.should_see("From")
 
 
-async def test_the_published_filter_is_wide_enough_for_its_caption(user: User) -> None:
-    await log_in(user, "admin", path="/screen/knowledge_article_list")
-    await user.should_see("Published", retries=50)
-    published = [s for s in user.find(ui.select).elements if s.props.get("label") == "Published"]
-    assert published and "min-w-[8rem]" in published[0].classes  # it was squeezed to its arrow, caption hidden
+async def test_a_yes_no_filter_is_wide_enough_for_its_caption(user: User) -> None:
+    # (the knowledge list's 'Published' filter was this example; publishing is now the article's workflow state)
+    await log_in(user, "admin", path="/screen/blacklist_list")
+    await user.should_see("Active", retries=50)
+    active = [s for s in user.find(ui.select).elements if s.props.get("label") == "Active"]
+    assert active and "min-w-[8rem]" in active[0].classes  # it was squeezed to its arrow, caption hidden

@@ -39,6 +39,8 @@ PAGES: dict[str, str | None] = {
     "skills": "users.manage",
     "performance": "supervisor",
     "exams": None,
+    "knowledge": None,
+    "knowledge_stats": "knowledge.stats",
     "bulletins": None,
     "notes": None,
 }

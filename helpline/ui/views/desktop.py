@@ -46,6 +46,7 @@ from .desk_toolbar import PREVENT_DEFAULTS, Toolbar
 
 if TYPE_CHECKING:
     from .desk_contact import ContactPanel, WorkArea
+    from .desk_knowledge import KnowledgePanel
 
 log = logging.getLogger(__name__)
 
@@ -133,6 +134,8 @@ class Desktop:
         self.ticks = 0
         self.refresh_pending = False
         self.closed = False
+        self.knowledge: KnowledgePanel | None = None
+        self.studying = False
         self.root = DeskRoot(self.close).classes("w-full gap-2 desktop").mark("desktop")
         with self.root:
             self.notice = ui.label(self.t("app.loading")).classes("text-grey-7")
@@ -178,7 +181,10 @@ class Desktop:
                 strip = ui.row().classes("w-full items-center gap-2")
             shifts_strip(self.ctx, self.t)
             self.must_read = MustReadStrip(self.ctx, self.t)  # acknowledged before ready (bulletins)
-            self.work: WorkArea = WorkArea(self.ctx.actor, self.t("desk.call_tab"))
+            with ui.row().classes("w-full no-wrap items-start gap-2"):
+                with ui.column().classes("col gap-0") as main:
+                    self.work: WorkArea = WorkArea(self.ctx.actor, self.t("desk.call_tab"))
+                side = ui.column().classes("w-96 gap-2")
             ctx = replace(self.work.context("desk:call"), language=self.ctx.language)
             with self.work.call_panel:
                 body = ui.column().classes("w-full gap-2")
@@ -186,6 +192,15 @@ class Desktop:
             self.call = CallPanel(ctx, strip, body, self.link_customer)
             self.contact: ContactPanel = ContactPanel(ctx, contact)
             self.call.contact_values = self.contact.values
+            if self.ctx.actor.can("knowledge_article", "read"):  # beside the call (docs/knowledge.md)
+                from .desk_knowledge import KnowledgePanel
+
+                with side:
+                    self.knowledge = KnowledgePanel(ctx, self.t)
+                self.knowledge.contact = self.contact.values
+            else:
+                side.delete()
+                main.classes(remove="col", add="w-full")
 
     def disconnected(self) -> None:
         """A socket of the page went away: the desktop is gone unless the browser has another one already (a
@@ -255,6 +270,17 @@ class Desktop:
             return
         self.toolbar.update(self.view)
         self.status.update(self.view)
+        self.study_state()
+
+    def study_state(self) -> None:
+        """Entering the study state (or not ready for study) opens the study pages in the work area."""
+        from .desk_knowledge import study_pages
+
+        pages = study_pages(self.view.get("status"), self.view.get("reason"))
+        if pages and not self.studying:
+            for page in pages:
+                self.work.open("page", page)
+        self.studying = bool(pages)
 
     def tick(self) -> None:
         """Every second (:class:`Ticker`): the clocks' text, and every :data:`REFRESH_TICKS` s the view."""
@@ -298,6 +324,8 @@ class Desktop:
             return
         first = self.call.details is None
         self.call.show(pop)
+        if self.knowledge is not None:
+            self.knowledge.call_came(pop.get("customer"))
         if first:
             gc_tuning.settle()  # the pop is built once per desktop and filled again afterwards
         self.work.show_call()

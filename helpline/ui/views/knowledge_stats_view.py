@@ -1,0 +1,72 @@
+"""The knowledge statistics page (``/page/knowledge_stats``, permission ``knowledge.stats``): views, searches,
+searches with no result (what agents looked for and did not find), helpful votes and the top articles of each
+week over a period, from ``helpline.services.knowledge.stats`` (the permission is checked there too)."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+from nicegui import run, ui
+
+from helpline.security.actor import PermissionDenied
+from helpline.services.knowledge.stats import usage
+
+from ..i18n import translate
+from .base import ViewContext
+
+TOTALS = ("views", "searches", "no_result", "helpful", "not_helpful")
+
+
+def knowledge_stats_view(ctx: ViewContext) -> None:
+    def t(key: str, **params: Any) -> str:
+        return translate(ctx.language, key, **params)
+
+    ui.label(t("knowledge.stats.title")).classes("text-h6")
+    today = date.today()
+    with ui.row().classes("items-center gap-2"):
+        start = ui.input(t("knowledge.stats.from"), value=(today - timedelta(days=27)).isoformat()) \
+            .props("dense outlined type=date").mark("kbs-from")
+        end = ui.input(t("knowledge.stats.to"), value=today.isoformat()).props("dense outlined type=date") \
+            .mark("kbs-to")
+        ui.button(t("knowledge.stats.show"), icon="refresh", on_click=lambda: show()).props("dense") \
+            .mark("kbs-show")
+    body = ui.column().classes("w-full gap-3").mark("kbs-body")
+
+    async def show() -> None:
+        body.clear()
+        try:
+            figures: dict[str, Any] = await run.io_bound(usage, ctx.platform, ctx.actor,
+                                                         date.fromisoformat(start.value),
+                                                         date.fromisoformat(end.value)) or {}
+        except PermissionDenied:
+            with body:
+                ui.label(t("errors.forbidden")).classes("text-negative")
+            return
+        except ValueError as exc:
+            with body:
+                ui.label(str(exc)).classes("text-negative").mark("kbs-error")
+            return
+        with body:
+            with ui.row().classes("gap-6"):
+                for key in TOTALS:
+                    with ui.column().classes("items-center gap-0"):
+                        ui.label(str(figures["totals"][key])).classes("text-h5").mark(f"kbs-{key}")
+                        ui.label(t(f"knowledge.stats.{key}")).classes("text-caption")
+            ui.label(t("knowledge.stats.missing")).classes("text-subtitle1")
+            ui.table(columns=[{"name": "text", "field": "text", "label": t("knowledge.stats.text"), "align": "left"},
+                              {"name": "count", "field": "count", "label": t("knowledge.stats.count")}],
+                     rows=figures["no_result"], row_key="text").props("dense flat").classes("w-full") \
+                .mark("kbs-missing")
+            ui.label(t("knowledge.stats.articles")).classes("text-subtitle1")
+            ui.table(columns=[{"name": c, "field": c, "label": t(f"knowledge.stats.col.{c}"),
+                               "align": "left" if c == "title" else "right"}
+                              for c in ("id", "title", "views", "helpful", "not_helpful")],
+                     rows=figures["articles"], row_key="id").props("dense flat").classes("w-full") \
+                .mark("kbs-articles")
+            ui.label(t("knowledge.stats.weeks")).classes("text-subtitle1")
+            for week in figures["weeks"]:
+                ui.label(week["week"] + ": " + ", ".join(f"{a['title']} ({a['views']})" for a in week["articles"])) \
+                    .mark("kbs-week")
+
+    ui.timer(0, show, once=True)

@@ -1,0 +1,107 @@
+"""The knowledge base on screen (issue 17 items 2-3): the knowledge page searched as one types, an article with a
+table read and voted helpful, the statistics page showing the view and the search; on the agent desktop the
+knowledge panel pre-filled from the call (the customer's business line, then the category chosen on the contact
+record), an article opened beside the call and pinned across calls, and the study state opening the knowledge
+base. NiceGUI ``user`` fixture (no browser)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from desk_helpers import Caller, agent, element, field, ready_desktop, shown, talking, until
+from nicegui.testing import User
+from ui_helpers import log_in
+
+from helpline.security.actor import Actor
+from helpline.services.platform import Platform
+
+BODY = "Check the cable first.\n\n| Light | Meaning |\n|---|---|\n| red | no signal |\n\n<script>alert(1)</script>"
+
+
+def published(p: Platform, title: str, keywords: str, body: str = BODY, **values: Any) -> int:
+    admin = Actor("admin", roles=("administrator",)).bind(p.metadata)
+    article = p.records.create(admin, "knowledge_article", {"title": title, "category": "faults", "body": body,
+                                                            "keywords": keywords, **values}).id
+    p.workflows.take(admin, "knowledge_article", article, "submit")
+    p.workflows.take(admin, "knowledge_article", article, "publish")
+    return article
+
+
+async def test_search_read_vote_and_the_statistics(user: User, ui_platform: Platform) -> None:
+    article = published(ui_platform, "No signal: what to check", "signal cable")
+    draft = ui_platform.records.create(Actor.system(), "knowledge_article",
+                                       {"title": "Signal draft", "category": "faults", "body": "draft"}).id
+    await log_in(user, "agent1", path="/page/knowledge")
+    await user.should_see(marker="kb-search", retries=100)
+    user.find(marker="kb-search").type("signal")
+    await until(lambda: shown(user, f"kb-hit-{article}"))
+    assert not shown(user, f"kb-hit-{draft}")  # a draft is never in an agent's search
+    user.find(marker=f"kb-hit-{article}").click()
+    await until(lambda: shown(user, "kb-title"))
+    html = " ".join(e.content for e in user.find(marker="kb-content").elements)
+    assert "<table>" in html and "<td>red</td>" in html and "<script" not in html
+    user.find(marker="kb-helpful").click()
+    await until(lambda: "1 helpful" in element(user, "kb-votes").text)
+    values = ui_platform.records.get(Actor.system(), "knowledge_article", article).values
+    assert (values["views"], values["helpful"]) == (1, 1)
+    user.find(marker="kb-search").clear()
+    user.find(marker="kb-search").type("karaoke")
+    await until(lambda: shown(user, "kb-none"))
+
+    await log_in(user, "admin", path="/page/knowledge_stats")
+    await until(lambda: shown(user, "kbs-views"))
+    assert element(user, "kbs-views").text == "1" and element(user, "kbs-helpful").text == "1"
+    assert int(element(user, "kbs-searches").text) >= 2 and element(user, "kbs-no_result").text == "1"
+    assert [r["text"] for r in element(user, "kbs-missing").rows] == ["karaoke"]
+
+
+async def test_agents_are_refused_the_statistics_page(user: User) -> None:
+    await log_in(user, "agent1", path="/page/knowledge_stats")
+    await user.should_not_see(marker="kbs-views")
+    await user.should_see("Knowledge base", retries=50)  # the shell is there, the page refused
+
+
+async def test_desk_panel_prefilled_from_the_call_pinned_across_calls(
+        user: User, desk: Any, ui_platform: Platform, callers: list[Caller], gold_customer: int) -> None:
+    ui_platform.records.update(Actor.system(), "customer", gold_customer, {"business_line": ["broadband"]})
+    broadband = published(ui_platform, "Broadband speed test", "broadband speed")
+    no_signal = published(ui_platform, "No signal: what to check", "signal cable")
+    await ready_desktop(user, desk)
+    await talking(user, desk, ui_platform, callers)
+    box = element(user, "desk-kb-search")
+    await until(lambda: box.value == "Broadband")  # the customer's business line
+    await until(lambda: shown(user, f"desk-kb-hit-{broadband}"))
+    field(user, "complaint_types").value = ["fault_no_signal"]  # what the call is about, on the contact form
+    user.find(marker="desk-kb-from-call").click()
+    await until(lambda: box.value == "No signal")
+    await until(lambda: shown(user, f"desk-kb-hit-{no_signal}"))
+    user.find(marker=f"desk-kb-hit-{no_signal}").click()
+    await until(lambda: shown(user, "desk-kb-title"))
+    assert shown(user, "pop-serial")  # beside the call, not instead of it
+    user.find(marker="desk-kb-pin").click()
+    knowledge = panel_of(user)
+    assert knowledge.pinned
+    knowledge.call_came(None)  # what the desktop does when the next call pops: the pinned article stays
+    assert shown(user, "desk-kb-title")
+    user.find(marker="desk-kb-pin").click()
+    knowledge.call_came(None)
+    await until(lambda: not shown(user, "desk-kb-title"))
+
+
+def panel_of(user: User) -> Any:
+    """The desktop's knowledge panel object (its card is on the user's page)."""
+    import gc
+
+    from helpline.ui.views.desk_knowledge import KnowledgePanel
+
+    card = element(user, "desk-kb")
+    found = [o for o in gc.get_objects() if isinstance(o, KnowledgePanel) and o.card is card]
+    assert len(found) == 1
+    return found[0]
+
+
+async def test_the_study_state_opens_the_knowledge_base(user: User, desk: Any) -> None:
+    await ready_desktop(user, desk)
+    user.find(marker="desk-study").click()
+    await until(lambda: agent(desk)["status"] == "study")
+    await until(lambda: shown(user, "kb-search"), timeout=8)
