@@ -66,12 +66,16 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 @pytest.hookimpl(tryfirst=True)  # before -m deselects
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Mark the measured slow tests (``tests/slow_tests.txt``) ``slow``."""
+    """Mark the measured slow tests (``tests/slow_tests.txt``) ``slow``, and put the real-browser tests in one
+    pytest-xdist group: with ``-n auto --dist loadgroup`` they run one after another on one worker (two
+    Chromiums and two app servers at once on 2 cores made their waits flaky), the rest spread over the workers."""
     lines = SLOW_TESTS.read_text(encoding="utf-8").splitlines() if SLOW_TESTS.exists() else []
     slow = {line.split("#", 1)[0].strip() for line in lines} - {""}
     for item in items:
         if item.nodeid.split("[", 1)[0] in slow:
             item.add_marker(pytest.mark.slow)
+        if item.get_closest_marker("browser") is not None:
+            item.add_marker(pytest.mark.xdist_group("browser"))
 
 
 def backends() -> list[str]:

@@ -32,9 +32,22 @@ DEMO_METADATA = Path(__file__).resolve().parents[2] / "metadata"
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    """Register NiceGUI's plugin (global once registered; its own ``pytest_configure`` runs at once)."""
+    """Register NiceGUI's plugin (global once registered; its own ``pytest_configure`` runs at once), and give
+    ``Screen.open`` time to wait for the app server it starts (see :func:`_patient_open`)."""
     if not config.pluginmanager.has_plugin("nicegui.testing.plugin"):
         config.pluginmanager.import_plugin("nicegui.testing.plugin")
+    from nicegui.testing import Screen
+
+    if Screen.open is not _patient_open:
+        _patient_open.upstream = Screen.open  # type: ignore[attr-defined]
+        Screen.open = _patient_open  # type: ignore[method-assign]
+
+
+def _patient_open(self: Any, path: str, timeout: float = 30.0) -> None:
+    """NiceGUI's ``Screen.open`` with 30 s instead of 3 s by default for the first page: the app server starts in
+    a thread on the first ``open`` and retries end at the deadline, so with the tests spread over both cores
+    (pytest-xdist) the server was not listening yet after 3 s (``net::ERR_CONNECTION_REFUSED``)."""
+    _patient_open.upstream(self, path, timeout)  # type: ignore[attr-defined]
 
 
 @pytest.fixture(scope="session")
