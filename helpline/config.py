@@ -21,6 +21,7 @@
 | notice_channels, notice_max_attempts | (environment only) | HELPLINE_NOTICE_* | docs/notifications.md |
 | backup_dir, backup_cron, backup_keep_*, ... | (environment only) | HELPLINE_BACKUP_* | docs/operations.md |
 | error_log_size | (environment only) | HELPLINE_ERROR_LOG_SIZE | 200 (ERROR records the system page keeps) |
+| spike_cron, spike_window_min, ... | (environment only) | HELPLINE_SPIKE_* | docs/operations.md (emergencies) |
 """
 
 from __future__ import annotations
@@ -95,6 +96,16 @@ class Settings:
     backup_reserve_mb: int = 64
     """Free space a backup must leave on its target, beyond its own size (else it is refused)."""
     error_log_size: int = 200
+    spike_cron: str = "*/5 * * * *"
+    """When the call-spike check runs (``off``: never; docs/operations.md, emergencies)."""
+    spike_window_min: int = 15
+    """The last minutes whose calls per region are compared with the region's usual level."""
+    spike_baseline_h: int = 24
+    """The hours before that window that give the usual level (their calls per window-length)."""
+    spike_factor: float = 3.0
+    """A region spikes when its calls in the window reach this many times its usual level ..."""
+    spike_min_calls: int = 20
+    """... and at least this many calls (a quiet region's 1 → 3 is no emergency)."""
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:

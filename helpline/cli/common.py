@@ -122,6 +122,15 @@ def start_scheduler(platform: Platform, settings: Settings, router: Any) -> Any:
 
     scheduler.add(JobSpec("reminders", "@every 60s", reminder_job(platform),
                           "dial the running reminder campaigns' due customers without an agent (docs/outbound.md)"))
+    if settings.spike_cron.strip().lower() not in ("", "off"):
+        from helpline.services.emergency import SpikeRule, check_spikes
+
+        spike_rule = SpikeRule.from_settings(settings)  # a bad threshold stops the start, naming the setting
+        try:
+            scheduler.add(JobSpec("call_spike", settings.spike_cron, lambda: check_spikes(platform, spike_rule),
+                                  "alert the supervisors when one region's calls spike over their usual level"))
+        except SchedulerError as exc:
+            raise SchedulerError(f"HELPLINE_SPIKE_CRON: {exc} ('off': no call-spike alert)") from exc
     if settings.backup_cron.strip().lower() not in ("", "off"):
         try:
             scheduler.add(JobSpec("backup", settings.backup_cron, scheduled_backup(settings),
