@@ -55,6 +55,9 @@ async def test_the_dial_pad_dials_and_its_keys_send_digits_during_the_call(user:
     await until(lambda: agent(desk)["state"] == "talking")
     call = outbound(desk).current("1001")
     assert call is not None and call.number == "13800000123"
+    work = element(user, "desk-work-tabs")
+    await until(lambda: any(tab.props.get("name") == f"record:contact_record_form:{call.contact_record}"
+                            for tab in work.default_slot.children))  # the call's contact record, to note it
     await until(lambda: call.answered_at is not None)
     user.find(marker="desk-dialpad").click()
     await user.should_see(marker="dialpad-key-8")

@@ -12,6 +12,7 @@ when any of these is possible (``available()`` of the toolbar, the server's one 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from nicegui import run, ui
@@ -47,7 +48,8 @@ async def _desk_call(ctx: ViewContext, function: Callable[[], Any], done: str | 
 
 
 async def dial_number(ctx: ViewContext, number: str) -> bool:
-    """Click-to-dial: the actor's phone rings, then ``number`` (the customer is found by the number)."""
+    """Click-to-dial: the actor's phone rings, then ``number`` (the customer is found by the number); the call's
+    contact record opens in a tab."""
     desk = ctx.platform.desk
     if desk is None:
         ui.notify(t("desk.no_telephony"), type="warning")
@@ -56,7 +58,14 @@ async def dial_number(ctx: ViewContext, number: str) -> bool:
     if not text:
         ui.notify(t("dial.no_number"), type="warning")
         return False
-    return await _desk_call(ctx, lambda: outbound(desk).dial(ctx.actor, text), t("dial.dialling", number=text))
+    placed: list[int] = []
+    if not await _desk_call(ctx, lambda: placed.append(outbound(desk).dial(ctx.actor, text)),
+                            t("dial.dialling", number=text)):
+        return False
+    call = outbound(desk).get(placed[0]) if placed else None
+    if call is not None and call.contact_record is not None:  # the agent notes the call as for an inbound one
+        ctx.open("record", "contact_record_form", record_id=call.contact_record)
+    return True
 
 
 def dial_button(ctx: ViewContext, element: Any, name: str = "") -> None:
@@ -75,6 +84,8 @@ class DialPad:
 
     def __init__(self, ctx: ViewContext, view: Callable[[], dict[str, Any]]) -> None:
         self.ctx, self.view = ctx, view
+        self.opener: Callable[..., Any] | None = None
+        """Where the dialled call's contact record opens (the desktop's work area; default: the page's tabs)."""
         self.allowed: dict[str, bool] = {}
         self.button = ui.button(t("dial.pad"), icon="dialpad", on_click=self.open) \
             .props("dense no-caps unelevated").classes("desk-dialpad").mark("desk-dialpad")
@@ -109,7 +120,8 @@ class DialPad:
             async def go(action: str) -> None:
                 text = str(number.value or "").strip()
                 if action == "dial":
-                    ok = await dial_number(self.ctx, text)
+                    ctx = replace(self.ctx, open=self.opener) if self.opener is not None else self.ctx
+                    ok = await dial_number(ctx, text)
                 elif action == "consult_out":
                     ok = await _desk_call(self.ctx, lambda: dialling.consult_out(actor, text))
                 else:

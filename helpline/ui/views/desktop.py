@@ -184,6 +184,7 @@ class Desktop:
             with ui.row().classes("w-full no-wrap items-start gap-2"):
                 with ui.column().classes("col gap-0") as main:
                     self.work: WorkArea = WorkArea(self.ctx.actor, self.t("desk.call_tab"))
+                self.toolbar.dialpad.opener = self.work.open  # a dialled call's contact record opens here
                 side = ui.column().classes("w-96 gap-2")
             ctx = replace(self.work.context("desk:call"), language=self.ctx.language)
             with self.work.call_panel:
