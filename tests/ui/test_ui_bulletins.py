@@ -12,6 +12,7 @@ from desk_helpers import agent, element, press, shown, until
 from nicegui.testing import User
 from ui_helpers import log_in, see
 
+from helpline.data.database import session
 from helpline.security.actor import Actor
 from helpline.services.platform import Platform
 
@@ -79,3 +80,23 @@ async def test_notes_from_the_desktop_key_are_private(user: User, ui_platform: P
     await user.should_see("机顶盒重启步骤", retries=100)
     await user.should_not_see("agent2 的私人便笺")
     assert [n.title for n in ui_platform.notes.notes(other)] == ["agent2 的私人便笺"]
+
+
+async def test_supervisor_declares_an_emergency(user: User, ui_platform: Platform) -> None:
+    await log_in(user, "supervisor1", path="/page/bulletins")
+    await user.should_see(marker="emergency-form", retries=100)
+    user.find(marker="emergency-declare").click()
+    await see(user, "Choose the region first.")
+    element(user, "emergency-region").value = "changsha"
+    user.find(marker="emergency-title").type("长沙光缆中断")
+    user.find(marker="emergency-notice").type("长沙地区有线电视信号中断，正在抢修。")
+    user.find(marker="emergency-declare").click()
+    await see(user, "Emergency declared")
+    agent1 = Actor("agent1", roles=("agent",)).bind(ui_platform.metadata)
+    assert [b.title for b in ui_platform.bulletins.pending_must_read(agent1)] == ["长沙光缆中断"]
+    orders = ui_platform.models["work_order"]
+    outages = ui_platform.models["outage"]
+    with session():
+        assert [(o.type, o.status) for o in orders.select().where(orders.title == "长沙光缆中断")] == [
+            ("emergency", "new")]
+        assert outages.select().where(outages.region == "changsha").count() == 1

@@ -113,6 +113,10 @@ def bulletins_view(ctx: ViewContext) -> None:
     if ctx.actor.has(PUBLISH):
         ui.separator().classes("q-my-md")
         publish_section(ctx, load)
+        if ctx.actor.has("supervisor"):
+            from .emergency_view import emergency_section
+
+            emergency_section(ctx, load)
 
 
 def publish_section(ctx: ViewContext, reload: Any) -> None:
