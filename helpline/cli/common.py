@@ -112,6 +112,8 @@ def start_scheduler(platform: Platform, settings: Settings, router: Any) -> Any:
                           "send notices by e-mail, SMS and extensions' channels; retry failed ones with back-off"))
     scheduler.add(JobSpec("sla_timers", "* * * * *", platform.workflows.sla.run_due,
                           "service-level warnings, breaches and escalations of work orders that are due"))
+    scheduler.add(JobSpec("knowledge_expiry", "5 0 * * *", platform.knowledge.retire_expired,
+                          "retire the knowledge articles past their expiry date (docs/knowledge.md)"))
     from helpline.services.report_schedules import send_due
 
     scheduler.add(JobSpec("report_schedules", "0 6 * * *", lambda: send_due(platform),

@@ -78,6 +78,9 @@ def test_an_expired_or_not_yet_effective_article_is_never_shown_to_agents(platfo
     assert titles(platform, agent, "资费", today=TODAY + timedelta(days=1)) == ["新资费说明"]
     editor = actor(platform, "sup1", "supervisor")
     assert platform.knowledge.open(editor, old, today=TODAY, count=False).values["title"] == "旧资费说明"
+    assert platform.knowledge.retire_expired(today=TODAY) == {"retired": 1}  # the nightly job: lists agree
+    assert platform.records.get(SYSTEM, "knowledge_article", old).values["status"] == "retired"
+    assert platform.records.get(SYSTEM, "knowledge_article", now).values["status"] == "published"
 
 
 def test_scope_province_wide_or_one_city(platform: Platform) -> None:

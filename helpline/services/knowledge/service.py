@@ -240,6 +240,21 @@ class KnowledgeService:
             raise PermissionDenied(f"user '{actor.username}' may not edit knowledge articles")
         return self.platform.records.get(actor, ENTITY, article_id).values
 
+    # -- expiry ----------------------------------------------------------------------------------------
+    def retire_expired(self, today: date | None = None) -> dict[str, int]:
+        """The ``knowledge_expiry`` job (daily): published articles past their expiry date are retired through
+        the publishing process (readers never saw them after that date anyway; now the lists agree)."""
+        model = self.platform.models[ENTITY]
+        day = _today(today)
+        status, valid_to = model._meta.fields["status"], model._meta.fields["valid_to"]
+        with session():
+            found = model.select(model.id).where((status == PUBLISHED) & valid_to.is_null(False) & (valid_to < day))
+            due = [int(i) for (i,) in found.tuples().iterator()]
+        system = Actor.system()
+        for article_id in due:
+            self.platform.workflows.take(system, ENTITY, article_id, "retire", comment=f"expired before {day}")
+        return {"retired": len(due)}
+
     # -- attachments -----------------------------------------------------------------------------------
     def attach(self, actor: Actor, article_id: int, name: str, content: bytes) -> dict[str, Any]:
         """Store a file of the article (type, size and count checked, limits named); returns its row."""
