@@ -339,8 +339,9 @@ def _rebuild_calls(lo: datetime, hi: datetime) -> int:
     columns = ("id", "uniqueid", "started_at", "ended_at", "routed", "result", "wait_s", "talk_s",
                "callback_number", "agent", "variables", *CALL_KEYS)
     in_range = f'"started_at" >= {p} AND "started_at" < {p} AND "ended_at" IS NOT NULL'
+    inbound = "(\"direction\" IS NULL OR \"direction\" = 'inbound')"  # outbound and internal calls: not traffic
     cursor = db.execute_sql(f'SELECT {", ".join(chr(34) + c + chr(34) for c in columns)} FROM "hl_call" '
-                            f'WHERE {in_range} ORDER BY "id"', [lo, hi])
+                            f'WHERE {in_range} AND {inbound} ORDER BY "id"', [lo, hi])
     rows = [dict(zip(columns, r, strict=True)) for r in cursor.fetchall()]
     for r in rows:
         r["started_at"], r["ended_at"] = _dt(r["started_at"]), _dt(r["ended_at"])

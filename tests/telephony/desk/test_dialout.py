@@ -205,3 +205,44 @@ def test_the_desktop_disappearing_ends_the_outbound_call_and_records_it(ivr_plat
     view = desk.view(number)
     assert view["state"] == "wrap_up" and (view["status"], view["reason"]) == (AgentStatus.NOT_READY, "disconnected")
     assert isinstance(outbound(desk), DialOut) and view["state"] == AgentState.WRAP_UP
+
+
+def test_consulting_an_outside_number_then_transferring_to_it(ivr_platform: Platform, desk: DeskService) -> None:
+    who = actor(ivr_platform, "agent1")
+    number = signed_in(desk, who)
+    call_id = outbound(desk).dial(who, "13800000109")
+    call = outbound(desk).get(call_id)
+    assert call is not None
+    until(lambda: call.answered_at is not None)
+    outbound(desk).consult_out(who, "13900000110")
+    desk.complete_transfer(who)  # the customer goes on with the outside number; the agent leaves
+    assert call.done.wait(2) and call.outcome == "answered" and "transferred to external:13900000110" in call.detail
+    assert state(desk, number) == "wrap_up" and desk.view(number)["consulting"] is None
+    assert search_audit(action="desk.complete_transfer", record_id=str(call_id))
+
+
+def test_outbound_calls_are_not_counted_as_inbound_traffic(ivr_platform: Platform, desk: DeskService) -> None:
+    from datetime import date
+
+    from helpline.data.stats import StatCall
+    from helpline.services.stats import rebuild
+
+    def facts() -> list[dict[str, Any]]:
+        with session():
+            rows: list[dict[str, Any]] = list(StatCall.select().dicts())
+        return sorted(({k: v for k, v in row.items() if k != "id"} for row in rows), key=repr)
+
+    today = date.today()
+    rebuild(today, today)
+    before = facts()
+    who = actor(ivr_platform, "agent1")
+    signed_in(desk, who)
+    call_id = outbound(desk).dial(who, "13800000111")
+    call = outbound(desk).get(call_id)
+    assert call is not None
+    until(lambda: call.answered_at is not None)
+    desk.release(who)
+    assert call.done.wait(2) and CallService().get(call_id)["ended_at"] is not None  # type: ignore[index]
+    assert facts() == before
+    rebuild(today, today)
+    assert facts() == before
