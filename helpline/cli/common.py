@@ -112,6 +112,13 @@ def start_scheduler(platform: Platform, settings: Settings, router: Any) -> Any:
                           "send notices by e-mail, SMS and extensions' channels; retry failed ones with back-off"))
     scheduler.add(JobSpec("sla_timers", "* * * * *", platform.workflows.sla.run_due,
                           "service-level warnings, breaches and escalations of work orders that are due"))
+    if router is not None:
+        from telephony.callbacks import CallbackQueue
+
+        callbacks = CallbackQueue(platform, router).attach()
+        callbacks.sync()  # after a restart every open call-back task is offered (or held for its retry) again
+        scheduler.add(JobSpec("callback_sync", "@every 30s", callbacks.sync,
+                              "hand the call-back tasks other processes opened to the router; withdraw closed ones"))
     scheduler.add(JobSpec("knowledge_expiry", "5 0 * * *", platform.knowledge.retire_expired,
                           "retire the knowledge articles past their expiry date (docs/knowledge.md)"))
     from helpline.services.report_schedules import send_due

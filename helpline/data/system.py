@@ -20,6 +20,7 @@ from playhouse.shortcuts import model_to_dict
 from .agents import AGENT_MODELS
 from .base import SystemModel, utcnow
 from .bulletins import BULLETIN_MODELS
+from .callbacks import CALLBACK_MODELS
 from .calls import Call, CallerRegion
 from .campaigns import CAMPAIGN_MODELS
 from .database import db
@@ -133,7 +134,7 @@ class AuditEntry(SystemModel):
 SYSTEM_MODELS: list[type[Model]] = [User, UserRole, MetadataRevision, MetadataDraft, AuditEntry, Call, CallerRegion,
                                      JobRun, SeriesCounter, *AGENT_MODELS, *WORKFLOW_MODELS, *NOTICE_MODELS,
                                      *STAT_MODELS, *QA_MODELS,
-                                     *STAFF_MODELS, *EXAM_MODELS, *BULLETIN_MODELS, *REMINDER_MODELS]
+                                     *STAFF_MODELS, *EXAM_MODELS, *CALLBACK_MODELS, *BULLETIN_MODELS, *REMINDER_MODELS]
 SYSTEM_MODELS += CAMPAIGN_MODELS
 SYSTEM_MODELS += KNOWLEDGE_MODELS
 

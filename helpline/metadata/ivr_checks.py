@@ -294,6 +294,16 @@ def _check_routings(r: _IvrReport) -> None:
             if queue.overflow and queue.overflow not in r.queues:
                 r.add(src, "HL-E303", f"unknown queue '{queue.overflow}'{r.suggest(queue.overflow, r.queues)}",
                       ("queues", i, "overflow"))
+        cb_queue = routing.callbacks.queue
+        if cb_queue and cb_queue not in r.queues:
+            r.add(src, "HL-E303", f"unknown queue '{cb_queue}'{r.suggest(cb_queue, r.queues)}",
+                  ("callbacks", "queue"))
+        tiers = r.mset.categories.get("value_tier")
+        tier_codes = tiers.codes() if tiers is not None else set()
+        for tier in routing.callbacks.due if tiers is not None else ():
+            if tier not in tier_codes:
+                r.add(src, "HL-E219", f"'{tier}' is not a code of tree 'value_tier'{r.suggest(tier, tier_codes)}",
+                      ("callbacks", "due", tier))
         reasons = r.mset.categories.get("not_ready_reason")  # a set without the tree has nothing to check
         codes = reasons.codes() if reasons is not None else set()
         for code, path in [(routing.no_answer_reason, ("no_answer_reason",)),

@@ -23,6 +23,7 @@ PERMISSIONS: dict[str, str] = {
     "agent.consult": "internal help, consultation and conference",
     "agent.internal_call": "call another agent",
     "agent.outbound": "place outbound calls",
+    "agent.callback": "work call-back tasks: take them, call the customer back, record the outcome",
     "campaigns.manage": "start, pause, resume and stop outbound campaigns; their monitor, statistics, Excel export; "
                         "the do-not-call list",
     "agent.wrapup": "choose manual wrap-up",
@@ -34,6 +35,7 @@ PERMISSIONS: dict[str, str] = {
     "supervisor.barge": "barge in on calls",
     "supervisor.intercept": "intercept calls",
     "supervisor.recordings": "play call recordings",
+    "supervisor.callbacks": "see the call-back queue (due and overdue tasks, attempts) and cancel tasks",
     "reports.all": "see every region in the reports, whatever the user's own regions",
     "routing.edit": "edit and publish routing rules",
     "qa.evaluate": "evaluate calls (quality assurance)",

@@ -30,6 +30,7 @@ from helpline.rules.checker import check_expression
 from helpline.security.actor import Actor
 
 from .bulletins import BulletinService
+from .callbacks import install as install_callbacks
 from .knowledge import KnowledgeService
 from .metadata_store import Change, MetadataStore, SyncReport
 from .notes import NoteService
@@ -67,6 +68,7 @@ class Platform:
         self.knowledge = KnowledgeService(self)
         """The knowledge base (``helpline.services.knowledge``): agents' search, reading, votes, versions, files."""
         install_notices(self)  # every transition's recipients get notices, in the transition's transaction
+        install_callbacks(self)  # a transition with the effect `callback: true` opens a call-back task
         self.sync_report: SyncReport | None = None
         self._lock = threading.RLock()
         self._rule_cache: dict[tuple[str, str, str], Any] = {}

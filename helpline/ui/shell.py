@@ -24,6 +24,7 @@ from .session import sign_out
 from .views.admin_views import audit_view, category_view, home_view, profile_view, users_view
 from .views.base import ViewContext
 from .views.bulletins_view import bulletins_view
+from .views.callbacks_view import callbacks_view
 from .views.departments_view import departments_view
 from .views.designer.page import designer_view
 from .views.desktop import desktop_view
@@ -57,7 +58,7 @@ PAGE_VIEWS: dict[str, Callable[[ViewContext], None]] = {
     **{page: inbox_view(box) for page, box in inbox_counts.PAGE_BOX.items()},
     "recordings": recordings_view, "reports": reports_view, "notices": notices_view, "qa_evaluate": qa_evaluate_view,
     "roster": roster_view, "skills": skills_view, "performance": performance_view,
-    "exams": exams_view,
+    "exams": exams_view, "callbacks": callbacks_view,
     "knowledge": knowledge_view, "knowledge_stats": knowledge_stats_view,
     "bulletins": bulletins_view, "notes": notes_view,
     "system": system_view,

@@ -297,10 +297,37 @@ class IvrEngine:
                 land_survey(self.platform, call.call_id, call.survey)
         if call.ident.remember and call.ident.region:
             self.calls.remember_region(call.ident.number, call.ident.region)
+        if call.call_id and (call.callback_number or call.recording) and not call.blocked:
+            self._callback_task(call, tier, customer_id)
         log.info("call %s from %s: %s%s after %d node(s)", call.call_id, call.ident.number or "unknown", result,
                  f" to {call.queue}" if call.queue else "", len(trail))
         return CallOutcome(call.call_id, result, flow, call.queue, tier, call.priority, call.hangup_node,
                            call.error, trail, variables, customer_id, call.ident.elapsed_ms)
+
+    def _callback_task(self, call: CallState, tier: str | None, customer_id: int | None) -> None:
+        """A call-back request or a voice message becomes a task of the call-back queue (handed to the router
+        at once when this process routes, else found by the routing process's sync); never fails the call."""
+        from helpline.services import callbacks as callback_service
+        from telephony.callbacks import CallbackQueue
+
+        try:
+            policy = callback_service.policy_of(self.platform.metadata)
+            queue = call.callback_queue or call.queue or policy.default_queue()
+            if queue is None:
+                return
+            args: dict[str, Any] = {
+                "call_id": call.call_id, "number": call.callback_number or call.ident.number, "queue": queue,
+                "tier": tier, "recording": call.recording, "customer_id": customer_id,
+                "customer_name": (call.ident.customer or {}).get("name"), "region": call.ident.region,
+                "city": call.ident.city}
+            if self.router is not None:
+                CallbackQueue(self.platform, self.router).from_call(**args)
+            else:
+                callback_service.create(source="message" if call.recording else "ivr", policy=policy, **args)
+        except callback_service.CallbackError as exc:
+            log.info("call %s: no call-back task: %s", call.call_id, exc)
+        except Exception:
+            log.exception("call %s: the call-back task could not be made", call.call_id)
 
 
 def _node(call: CallState) -> str | None:

@@ -31,6 +31,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 
 from .agents import AgentOps
+from .callbacks import CallbackOps
 from .clock import Clock
 from .events import CallDecision, CallLeft, Offer, RouterEvent, TierAlert
 from .indexes import AgentIndex, CallIndex
@@ -65,7 +66,7 @@ class RouterError(Exception):
     """An event that makes no sense in the current state (unknown agent, sign-out during a call...)."""
 
 
-class Router(AgentOps, OutboundOps):
+class Router(AgentOps, CallbackOps, OutboundOps):
     """The ACD (see the module docstring)."""
 
     def __init__(self, settings: RouterSettings, policy: Policy, *, clock: Clock,
@@ -85,6 +86,10 @@ class Router(AgentOps, OutboundOps):
         self.call_index = CallIndex()
         self.targeted: dict[str, list[WaitingCall]] = {}
         """Agent → calls waiting for that agent only (transfers to an agent), oldest first."""
+        self.callback_index = CallIndex()
+        """Call-back tasks waiting (``telephony.router.callbacks``): offered when no caller waits."""
+        self.deferred: dict[int, CallRequest] = {}
+        """Call-back tasks held until their time (timer ``later``)."""
         self.outbound: dict[int, tuple[str, ...]] = {}
         """Outbound and internal calls → their agents (``telephony.router.outbound``)."""
         self._queue_counts: Counter[str] = Counter()
@@ -138,7 +143,7 @@ class Router(AgentOps, OutboundOps):
     # ------------------------------------------------------------------------------------ calls
     def queue_call(self, request: CallRequest) -> QueueResult:
         """A call asks for an agent of ``request.queue``."""
-        if request.call_id in self.waiting or request.call_id in self.active:
+        if request.call_id in self.waiting or request.call_id in self.active or request.call_id in self.deferred:
             return "duplicate"
         queue = self.settings.queues.get(request.queue)
         if queue is None:
@@ -150,7 +155,7 @@ class Router(AgentOps, OutboundOps):
             if target is None or not target.signed_in:
                 self._decide(call, "empty", f"agent {request.agent} is not signed in")
                 return "empty"
-        elif not queue.join_empty and not self._staffed(queue):
+        elif not queue.join_empty and not request.callback and not self._staffed(queue):
             who = f"skill {queue.skill}" + (f", group {queue.group}" if queue.group else "")
             self._decide(call, "empty", f"no agent of {who} is signed in")
             return "empty"
@@ -192,7 +197,7 @@ class Router(AgentOps, OutboundOps):
         now = self.now()
         self.timers.cancel(("offer", call_id))
         del self.waiting[call_id]
-        self._queue_counts[call.queue] -= 1
+        self._queue_counts[self._count_key(call)] -= 1
         call.answered_at = now
         self.active[call_id] = call
         agent.calls_answered += 1
@@ -270,6 +275,8 @@ class Router(AgentOps, OutboundOps):
                 self._call_timer(call)
         elif kind == "sweep":
             self.sweeps.run()
+        elif kind == "later":
+            self._fire_later(what)  # type: ignore[arg-type]
         elif kind == "offer":
             call = self.waiting.get(what)  # type: ignore[call-overload]
             if call is not None and call.agent_id is not None:
@@ -280,7 +287,7 @@ class Router(AgentOps, OutboundOps):
     def _call_timer(self, call: WaitingCall) -> None:
         now = self.now()
         queue = self.settings.queues[call.queue]
-        if now - call.queue_since >= queue.max_wait_s - 1e-9:
+        if not call.request.callback and now - call.queue_since >= queue.max_wait_s - 1e-9:
             self.call_index.remove(call)
             target = self.settings.queues.get(queue.overflow) if queue.overflow else None
             if target is not None and target.name != queue.name and (target.join_empty or self._staffed(target)):
@@ -317,7 +324,7 @@ class Router(AgentOps, OutboundOps):
     def _enter(self, call: WaitingCall, queue: QueueSettings) -> None:
         """Put a call (new or overflowing) into ``queue``: region step, evaluation, index."""
         call.queue, call.skill = queue.name, queue.skill
-        self._queue_counts[queue.name] += 1
+        self._queue_counts[self._count_key(call)] += 1
         self._refresh(call)
 
     def _region_scope(self, call: WaitingCall, queue: QueueSettings, since: float) -> RegionScope:
@@ -336,7 +343,7 @@ class Router(AgentOps, OutboundOps):
 
     def _refresh(self, call: WaitingCall) -> None:
         """Evaluate a waiting (not offered) call again, (re)index it, and set its next timer."""
-        self.call_index.remove(call)
+        self._unindex(call)
         now = self.now()
         queue = self.settings.queues[call.queue]
         call.region_scope = self._region_scope(call, queue, call.queue_since)
@@ -349,6 +356,11 @@ class Router(AgentOps, OutboundOps):
             if call not in waiting:
                 waiting.append(call)
             call.reason = f"for agent {call.request.agent} only; {call.reason}"
+        elif call.request.callback:  # due first; the tier's levels and region steps as for callers
+            due = call.request.due_at if call.request.due_at is not None else call.enqueued_at
+            call.sort_key, call.starving = (due, call.enqueued_at), False
+            call.reason = f"call-back, due in {due - now:.0f} s; {call.reason}"
+            self.callback_index.add(call, queue.group)
         else:
             self.call_index.add(call, queue.group)
         changes = []
@@ -358,9 +370,13 @@ class Router(AgentOps, OutboundOps):
             steps = self.settings.region_steps
             changes.append(call.queue_since + (steps.county_s if call.region_scope == "county" else steps.city_s))
         # a change "due" now that did not happen must not fire again at once (advance would spin)
-        times = [max(call.queue_since + queue.max_wait_s, now), *(max(t, now + 1e-6) for t in changes)]
-        call.next_refresh = min(times)
-        self.timers.set(("call", call.call_id), call.next_refresh)
+        times = [*([] if call.request.callback else [max(call.queue_since + queue.max_wait_s, now)]),
+                 *(max(t, now + 1e-6) for t in changes)]
+        call.next_refresh = min(times) if times else None
+        if call.next_refresh is None:
+            self.timers.cancel(("call", call.call_id))
+        else:
+            self.timers.set(("call", call.call_id), call.next_refresh)
 
     def _find_agent(self, call: WaitingCall) -> Agent | None:
         """Lowest level first, then longest ready (within the call's region step and the queue's group)."""
@@ -379,7 +395,7 @@ class Router(AgentOps, OutboundOps):
         targeted = self.targeted.get(agent.id)
         if targeted:
             return targeted[0]
-        return self.call_index.best_for(agent)
+        return self.call_index.best_for(agent) or self.callback_index.best_for(agent)
 
     def _untarget(self, call: WaitingCall) -> None:
         if call.request.agent is not None:
@@ -396,7 +412,7 @@ class Router(AgentOps, OutboundOps):
         if not self._reserve(agent, call):
             return
         now = self.now()
-        self.call_index.remove(call)
+        self._unindex(call)
         self._untarget(call)
         self.timers.cancel(("call", call.call_id))
         call.agent_id, call.offered_at = agent.id, now
@@ -418,11 +434,11 @@ class Router(AgentOps, OutboundOps):
 
     def _leave(self, call: WaitingCall, how: str, reason: str) -> None:
         now = self.now()
-        self.call_index.remove(call)
+        self._unindex(call)
         self._untarget(call)
         self.timers.cancel(("call", call.call_id))
         self.waiting.pop(call.call_id, None)
-        self._queue_counts[call.queue] -= 1
+        self._queue_counts[self._count_key(call)] -= 1
         wait = now - call.enqueued_at
         if how in ("abandoned", "timeout"):
             self._record(call, how, wait)  # type: ignore[arg-type]
@@ -430,6 +446,8 @@ class Router(AgentOps, OutboundOps):
         self._decide(call, str(how), reason)
 
     def _record(self, call: WaitingCall, outcome: Outcome, wait: float) -> None:
+        if call.request.callback:  # a task is no caller waiting: no service level
+            return
         now = self.now()
         target, within = self.policy.target(call.tier)
         self.stats.record(now, tier=call.tier, queue=call.queue, outcome=outcome, wait_s=wait, within_s=within)
@@ -470,7 +488,7 @@ class Router(AgentOps, OutboundOps):
         now = self.now()
         queues = {}
         for name, q in self.settings.queues.items():
-            calls = [c for c in self.waiting.values() if c.queue == name]
+            calls = [c for c in self.waiting.values() if c.queue == name and not c.request.callback]
             queues[name] = {
                 "skill": q.skill, "waiting": len(calls),
                 "longest_wait_s": round(max((now - c.enqueued_at for c in calls), default=0.0), 1),

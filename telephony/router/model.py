@@ -123,6 +123,12 @@ class CallRequest:
     caller_number: str = ""
     agent: str | None = None
     """Only this agent may answer (a transfer to an agent, an intercept): the call waits for it."""
+    callback: bool = False
+    """A call-back task (``telephony.callbacks``, call id ``-task id``), not a caller on the line: it waits
+    with no maximum, even while nobody is signed in, is offered only when no caller of the agent's skills
+    waits, ordered by ``due_at``, and is left out of the service levels."""
+    due_at: float | None = None
+    """A call-back task's due time on the router's clock (the earliest due is offered first)."""
 
 
 QueueResult = Literal["queued", "empty", "unknown_queue", "duplicate"]

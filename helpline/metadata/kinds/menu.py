@@ -27,6 +27,7 @@ PAGES: dict[str, str | None] = {
     "supervisor": "supervisor",
     "ivr_console": "ivr.console",
     "recordings": "supervisor.recordings",
+    "callbacks": "supervisor.callbacks",
     "reports": "supervisor",
     "departments": "departments.manage",
     "inbox_mine": None,

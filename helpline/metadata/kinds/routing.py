@@ -68,6 +68,21 @@ class RegionStepsSpec(Strict):
     """Seconds (from joining the queue) until agents of the whole province may answer."""
 
 
+class CallbacksSpec(Strict):
+    """How call-back tasks are worked (``telephony.callbacks``): how often, how soon."""
+
+    attempts: int = Field(default=3, ge=1, le=20)
+    """Tries before a task is given up (each "no answer" uses one)."""
+    retry_after_s: Duration = Field(default=1800.0, ge=1)
+    """After "no answer" the task is offered again this much later."""
+    due: dict[Name, Duration] = {}
+    """Customer tier → how soon the customer must be called back (e.g. ``{platinum: 30m}``)."""
+    due_default_s: Duration = Field(default=14400.0, ge=1)
+    """How soon for a tier not listed in ``due``."""
+    queue: Name | None = None
+    """The queue a task waits in when its source names none (a work order's reply); default the first."""
+
+
 class Routing(MetaObject):
     kind: Literal["routing"]
     label: Label
@@ -93,6 +108,8 @@ class Routing(MetaObject):
     """Days call recordings are kept (the requirements ask for at least three months)."""
     hold_music: str = Field(default="default", pattern=r"^[A-Za-z0-9_-]+$")
     """The music-on-hold class queued callers hear."""
+    callbacks: CallbacksSpec = CallbacksSpec()
+    """Call-back tasks: attempts, retry interval, due time per tier."""
 
     def queue(self, name: str) -> Queue | None:
         return next((q for q in self.queues if q.name == name), None)
