@@ -229,7 +229,7 @@ def test_outbound_calls_are_not_counted_as_inbound_traffic(ivr_platform: Platfor
 
     def facts() -> list[dict[str, Any]]:
         with session():
-            rows: list[dict[str, Any]] = list(StatCall.select().dicts())
+            rows: list[Any] = list(StatCall.select().dicts())
         return sorted(({k: v for k, v in row.items() if k != "id"} for row in rows), key=repr)
 
     today = date.today()
