@@ -100,3 +100,15 @@ async def test_supervisor_declares_an_emergency(user: User, ui_platform: Platfor
         assert [(o.type, o.status) for o in orders.select().where(orders.title == "长沙光缆中断")] == [
             ("emergency", "new")]
         assert outages.select().where(outages.region == "changsha").count() == 1
+
+
+async def test_the_study_state_shows_the_bulletins(user: User, ui_platform: Platform, desk: Any) -> None:
+    ui_platform.bulletins.publish(SYSTEM, "本周学习：新套餐", "新套餐资费说明", roles=["agent"])
+    await log_in(user, "agent1", path="/desktop")
+    await user.should_see(marker="desk-sign-in", retries=150)
+    user.find(marker="desk-sign-in").click()
+    await until(lambda: agent(desk)["status"] == "not_ready")
+    user.find(marker="desk-study").click()
+    await until(lambda: agent(desk)["status"] == "study")
+    await until(lambda: shown(user, "bulletins-mine"), timeout=8)
+    await user.should_see("本周学习：新套餐", retries=100)

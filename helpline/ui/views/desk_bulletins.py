@@ -1,7 +1,8 @@
 """The agent desktop's must-read bulletins: a strip above the work area listing the must-read bulletins the agent
 has not acknowledged, each with its text and an acknowledge button. The desk service refuses ready while one is
 pending (``MustReadFirst``, ``telephony/desk/service.py``); the desktop then reloads this strip, which is also
-loaded when the desktop starts and after each acknowledgement.
+loaded when the desktop starts and after each acknowledgement. The study state opens the bulletins page too
+(added to the knowledge panel's ``STUDY_PAGES``, after the knowledge base).
 """
 
 from __future__ import annotations
@@ -14,6 +15,10 @@ from helpline.services.bulletins import BulletinError
 
 from .base import ViewContext
 from .bulletins_view import bulletin_card, error_text
+from .desk_knowledge import STUDY_PAGES
+
+if "bulletins" not in STUDY_PAGES:
+    STUDY_PAGES.append("bulletins")  # the study state shows the bulletins beside the knowledge base
 
 
 class MustReadStrip:
