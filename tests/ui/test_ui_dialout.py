@@ -66,6 +66,9 @@ async def test_the_dial_pad_dials_and_its_keys_send_digits_during_the_call(user:
     assert isinstance(desk.control, SimulatedCallControl)
     leg = desk.control.outside.leg(call.call_id)
     await until(lambda: leg is not None and leg.digits == "8#")
+    await user.open("/desktop")  # a reloaded desktop resumes the outbound call like an inbound one
+    await user.should_see(marker="desk-file", retries=150)
+    await until(lambda: element(user, "desk-release").enabled)
     user.find(marker="desk-release").click()
     await until(call.done.is_set)
     assert CallService().get(call.call_id)["result"] == "answered"  # type: ignore[index]
