@@ -34,7 +34,7 @@ from .entities import EntityModels
 from .entities import rows as select_rows
 from .text_tokens import AllOf, AnyOf, Exact, Node, Term, value_terms
 
-TOKENS_VERSION = "4"
+TOKENS_VERSION = "5"
 """Bumped when :mod:`text_tokens` changes what it indexes: every index is then stale until rebuilt."""
 AUTO_REBUILD_ROWS = 20_000
 """A stale index of at most this many records is rebuilt at start; a bigger one waits for ``run.py reindex``."""

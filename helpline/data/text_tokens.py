@@ -10,6 +10,10 @@ Chinese has no spaces, so both sides are segmented the same way:
 * a word with digits in a phone field gives every suffix (a phone number matches by any part: the query asks
   for a suffix starting with the part, a prefix query); elsewhere (customer and card numbers) it gives itself
   and its digits (``t0001``, ``0001``) and matches from their start;
+* each number (a digit run; in a phone field each suffix) also gives its first one and two digits marked as
+  a start, ``1_`` and ``12_`` of ``127``: a query's number of 1-2 digits at its end (an address part cut
+  inside a house number, a number still being typed) asks for that one term instead of a prefix query that
+  would merge the lists of every number starting with those digits;
 * any other word gives itself, lower-cased.
 
 Each term is stored as ``<field>_<term>`` so a search looks only in the fields the actor may see (a masked
@@ -34,6 +38,9 @@ RUNS = re.compile(rf"[{CJK}]+|[^\W_{CJK}]+")
 DIGITS = re.compile(r"[0-9]+")
 MIN_DIGITS = 1
 """Digit suffixes of at least this length are indexed (every suffix: a query's digits match any part)."""
+SHORT_DIGITS = 2
+"""A query's number of at most this many digits at its end is matched by its start term (``12_``), which the
+index holds for every number (:func:`starts`): one posting list, not a prefix query."""
 MIN_PREFIX_LETTERS = 3
 """A latin word of at least this length in a query also matches longer words (``set`` finds ``settop``)."""
 MAX_QUERY_TERMS = 24
@@ -89,6 +96,12 @@ def _has_digit(run: str) -> bool:
     return any(ch.isdigit() for ch in run)
 
 
+def starts(number: str) -> list[str]:
+    """The start terms of a digit run: its first 1..:data:`SHORT_DIGITS` digits marked with ``_`` (a term of
+    the tokenizer never holds ``_`` otherwise, so ``12_`` is never a number's own term)."""
+    return [f"{number[:k]}_" for k in range(1, min(SHORT_DIGITS, len(number)) + 1)]
+
+
 def value_terms(value: Any, *, any_part: bool = False) -> set[str]:
     """The index terms of one field value; with ``any_part`` (phone numbers) a word with digits gives all its
     suffixes (it matches by any part), else only itself (it matches from its start: customer and card
@@ -105,10 +118,14 @@ def value_terms(value: Any, *, any_part: bool = False) -> set[str]:
             if len(run) >= 3:
                 terms.update(_words(run))
         elif any_part and _has_digit(run):
-            terms.update(run[i:] for i in range(len(run) - MIN_DIGITS + 1))
+            suffixes = [run[i:] for i in range(len(run) - MIN_DIGITS + 1)]
+            terms.update(suffixes)
+            terms.update(t for s in suffixes if DIGITS.match(s) for t in starts(s))
         else:  # the word, and its number part (``t0001`` is found by ``0001``)
             terms.add(run)
-            terms.update(DIGITS.findall(run))
+            for number in DIGITS.findall(run):
+                terms.add(number)
+                terms.update(starts(number))
     return terms
 
 
@@ -151,7 +168,10 @@ def _any(items: Iterable[Node]) -> Node | None:
 
 def _run_node(run: str, last: bool = False) -> Node | None:
     if _has_digit(run):  # 1-2 digits inside the text (a house number) match whole: as a prefix they would
-        # merge thousands of numbers; at its end (a part cut there, or still being typed) they are a prefix
+        # merge thousands of numbers; at its end (a part cut there, or still being typed) they are a start:
+        # the start term the index holds (``12_``, one list) for 1-2 digits, a prefix query for longer ones
+        if last and DIGITS.fullmatch(run) and len(run) <= SHORT_DIGITS:
+            return Term(f"{run}_")
         return Term(run, prefix=last or len(run) >= MIN_PREFIX_LETTERS)
     if not _is_cjk(run):
         return Term(run, prefix=len(run) >= MIN_PREFIX_LETTERS)

@@ -9,6 +9,7 @@ import pytest
 from helpline.data.database import db, is_postgres, session
 from helpline.data.query import ListQuery, QueryError
 from helpline.data.text_index import is_ready, match_expression, rebuild, scope_node, table, write_row
+from helpline.data.text_tokens import query_node
 from helpline.security.actor import Actor
 from helpline.services.platform import Platform
 from helpline.services.records import ValidationFailed
@@ -66,6 +67,32 @@ def test_names_addresses_and_numbers_by_any_part(people: Platform) -> None:
     assert listed(people, admin, "1234444") == ["KA"]
     assert listed(people, admin, "HN") == [] and listed(people, admin, "KB") == ["KB"]
 
+
+
+def test_an_address_part_ending_inside_a_house_number(people: Platform) -> None:
+    """A part cut inside a house number ends in 1-2 digits: it asks for the number's start term (one list),
+    not a prefix query merging every number that starts with those digits."""
+    for no, name, number in (("KG", "赵敏", "127"), ("KH", "钱敏", "31")):
+        people.records.create(SYSTEM, "customer", {"customer_no": no, "name": name, "city": "changsha",
+                                                   "address": f"长沙市雨花区建设路{number}号"})
+    admin = actor(people, "admin", "administrator")
+    for part in ("设路1", "设路12", "建设路127", "路127号", "区建设路12"):
+        assert names(people, admin, part) == ["KG"] and listed(people, admin, part) == ["KG"], part
+    assert names(people, admin, "设路3") == ["KH"] and names(people, admin, "设路31") == ["KH"]
+    assert names(people, admin, "设路13") == [] and names(people, admin, "设路27") == [], "from the number's start"
+    for fields in (["address"], ["name", "address"]):
+        rendered = match_expression(query_node("设路12"), fields)
+        assert "*" not in rendered and "address_12_" in rendered, rendered
+
+
+def test_a_one_or_two_digit_query_is_answered_cleanly(people: Platform) -> None:
+    admin = actor(people, "admin", "administrator")
+    assert names(people, admin, "5") == ["KB"], "洞庭南路5号 (no phone holds a 5)"
+    assert sorted(names(people, admin, "0")) == ["KA", "KB", "KC"], "any part of a phone"
+    assert names(people, admin, "44") == ["KA"] and sorted(names(people, admin, "12")) == ["KA", "KB"]
+    assert sorted(names(people, admin, "80")) == ["KA", "KD"], "a card number's start, a phone's middle"
+    assert listed(people, admin, "5") == ["KB"] and listed(people, admin, "０") == ["KA", "KB", "KC"]
+    assert "*" not in match_expression(query_node("7"), ["phone", "address"])
 
 def test_highlight_marks_the_matched_words_as_plain_text(people: Platform) -> None:
     admin = actor(people, "admin", "administrator")
