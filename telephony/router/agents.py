@@ -44,6 +44,8 @@ class AgentOps:
 
         def _try_offer(self, call: WaitingCall) -> None: ...
 
+        def _on_task(self, agent_id: str) -> bool: ...
+
     def _agent(self, agent_id: str) -> Agent:
         from .core import RouterError
 
@@ -207,7 +209,7 @@ class AgentOps:
         self._availability(agent)
 
     def _availability(self, agent: Agent) -> None:
-        if agent.available:
+        if agent.available and not self._on_task(agent.id):  # a call-back being worked: no offer either
             if not self.agent_index.is_available(agent.id):
                 agent.ready_since = self.now()
                 self._became_available(agent)

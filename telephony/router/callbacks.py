@@ -61,6 +61,8 @@ class CallbackOps:
 
         def _decide(self, call: WaitingCall, kind: str, reason: str, agent_id: str | None = None) -> None: ...
 
+        def _availability(self, agent: Agent) -> None: ...
+
     def defer(self, request: CallRequest, at: float) -> QueueResult:
         """Queue call-back task ``request`` at ``at`` (the router's clock); now if that has passed."""
         if not request.callback:
@@ -104,6 +106,7 @@ class CallbackOps:
         self._queue_counts[self._count_key(call)] -= 1
         call.answered_at = now
         self.active[call_id] = call
+        self._task_agents()[agent.id] = call_id
         agent.call_id = None
         self._set_state(agent, AgentState.WRAP_UP, call_id)
         wait = now - call.enqueued_at
@@ -112,17 +115,33 @@ class CallbackOps:
         return True
 
     def callback_done(self, call_id: int) -> bool:
-        """The task's outcome is recorded (or it was withdrawn): the router lets it go. Its agent, still
-        waiting in wrap-up without a timer (it never dialled), is free again."""
+        """The task's outcome is recorded (or it was withdrawn): the router lets it go and its agent is free
+        again (from the wrap-up without a timer it waited in, or idle after a call that was not answered)."""
         call = self.active.pop(call_id, None)
         if call is None:
             return False
+        if self._task_agents().get(call.agent_id or "") == call_id:
+            del self._task_agents()[call.agent_id or ""]
         self._decide(call, "ended", "call-back done", call.agent_id)
         agent = self.agents.get(call.agent_id or "")
-        if (agent is not None and agent.call_id is None and agent.state is AgentState.WRAP_UP
-                and not self.timers.pending(("wrap_up", agent.id))):
+        if agent is None or agent.call_id is not None:
+            return True
+        if agent.state is AgentState.WRAP_UP and not self.timers.pending(("wrap_up", agent.id)):
             self._set_state(agent, AgentState.IDLE, call_id)
+        else:
+            self._availability(agent)
         return True
+
+    def _task_agents(self) -> dict[str, int]:
+        """Agent → the call-back task it works (taken, outcome not yet recorded)."""
+        found: dict[str, int] | None = self.__dict__.get("_working_tasks")
+        if found is None:
+            found = self.__dict__["_working_tasks"] = {}
+        return found
+
+    def _on_task(self, agent_id: str) -> bool:
+        """Whether the agent works a call-back task (then it is offered nothing, even when idle)."""
+        return agent_id in self._task_agents()
 
     def holds(self, call_id: int) -> bool:
         """Whether the router holds this call-back task (held for later, waiting, offered or worked)."""

@@ -115,3 +115,17 @@ def test_taken_task_stays_held_and_the_agent_waits_in_wrap_up_until_done() -> No
     assert h.router.callback_done(-8)
     assert h.state("1001") == ("ready", "idle") and not h.router.holds(-8)
     assert not h.router.callback_taken(-8)
+
+
+def test_an_agent_working_a_task_is_offered_nothing_even_when_idle_until_done() -> None:
+    h = Harness()
+    h.agent("1001")
+    h.router.queue_call(task(9))
+    h.router.callback_taken(-9)
+    h.router.end_wrap_up("1001")                            # e.g. an unanswered dial left it idle
+    assert h.state("1001") == ("ready", "idle")
+    h.call(12)
+    h.router.queue_call(task(10))
+    assert h.offers() == [(-9, "1001")]                     # neither the caller nor the next task
+    h.router.callback_done(-9)
+    assert h.offers()[-1] == (12, "1001")
