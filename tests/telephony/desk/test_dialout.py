@@ -170,15 +170,23 @@ def test_second_dialling_and_consulting_an_outside_number(ivr_platform: Platform
 def test_internal_calls_are_refused_while_callers_wait(ivr_platform: Platform, desk: DeskService) -> None:
     one, two = actor(ivr_platform, "agent1"), actor(ivr_platform, "agent2")
     first = signed_in(desk, one)
-    second = signed_in(desk, two, auto_answer=True)
+    second = signed_in(desk, two, auto_answer=False)
     assert desk.router.enqueue(CallRequest(call_id=990002, queue="general")).result == "queued"
     with pytest.raises(DeskError, match="internal calls are refused while callers wait: 1 in your queues"):
         outbound(desk).call_agent(one, second)
     assert state(desk, first) == "idle" and state(desk, second) == "idle"
     desk.router.do(lambda r: r.abandon(990002))
+    outbound(desk).timeout_s = 5.0  # agent 1002 takes its time to answer
     call_id = outbound(desk).call_agent(one, second)
     call = outbound(desk).get(call_id)
     assert call is not None
+    until(lambda: control(desk).phones.phone("PJSIP/1002").state == "ringing")  # 1001 hears it ring
+    assert state(desk, second) == "ringing"
+    assert state(desk, first) == "talking" and desk.router.enqueue(
+        CallRequest(call_id=990003, queue="general")).result == "queued"
+    assert desk.router.do(lambda r: r.waiting[990003].agent_id) is None  # neither agent is offered it
+    desk.router.do(lambda r: r.abandon(990003))
+    assert desk.answer(two) == call_id  # the called agent answers from the desktop
     until(lambda: call.answered_at is not None)
     assert state(desk, first) == "talking" and state(desk, second) == "talking"
     desk.release(two)
