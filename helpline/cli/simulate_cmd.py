@@ -2,9 +2,9 @@
 
 Each strategy (Helpline's tier strategy, app_queue-like, mod_callcenter-like) is run on the same callers
 (common random numbers) for every load and seed of the scenario; the table gives per tier the service
-level, ASA and abandon rate, the worst tier's shortfall against its target and the agents' occupancy.
-``--json`` prints one JSON list instead. A scenario that cannot be used exits 2, naming the file, line and
-field. See ``telephony/simulate/``.
+level, ASA, abandon rate and the answered calls' wait p50/p95/p99, the worst tier's shortfall against its
+target and the agents' occupancy. ``--json`` prints one JSON list instead. A scenario that cannot be used
+exits 2, naming the file, line and field. See ``telephony/simulate/``.
 
 An outbound scenario (a file with one ``outbound:`` mapping) compares pacing methods instead (progressive,
 predictive, the adaptive dial levels) on the same lists: contacts per agent-hour, occupancy and the abandon
@@ -44,7 +44,8 @@ def add_parser(sub: Any) -> None:
     p: argparse.ArgumentParser = sub.add_parser(
         "simulate", help="compare routing strategies on simulated calls",
         description="Run the router on simulated calls for every strategy, load and seed of a scenario and "
-                    "print service level, ASA, abandon rate, worst shortfall and occupancy per strategy. "
+                    "print service level, ASA, abandon rate, wait p50/p95/p99, worst shortfall and occupancy per "
+                    "strategy and tier. "
                     "Exit 2 if the scenario cannot be used.")
     p.add_argument("scenario", metavar="SCENARIO.yaml", help="scenario file (see telephony/simulate/scenario.py)")
     p.add_argument("--json", action="store_true", help="print one JSON list (a row per strategy and load)")

@@ -68,6 +68,8 @@ class TierTally:
     timeout: int = 0
     """Left unanswered by the router (max wait, or no agent signed in)."""
     wait_answered_s: float = 0.0
+    waits_s: list[float] = field(default_factory=list)
+    """The wait of each answered call (for the percentiles)."""
 
     @property
     def service_level(self) -> float:
@@ -89,6 +91,20 @@ class TierTally:
     def abandon_rate(self) -> float:
         done = self.answered + self.abandoned + self.timeout
         return self.abandoned / done if done else 0.0
+
+    def wait_percentile(self, p: float) -> float:
+        """The ``p``-th percentile (0–100, linear between ranks) of the answered calls' waits; 0 without any."""
+        return percentile(sorted(self.waits_s), p)
+
+
+def percentile(ordered: Sequence[float], p: float) -> float:
+    """The ``p``-th percentile of sorted values, linear between ranks (0 for no values)."""
+    if not ordered:
+        return 0.0
+    rank = (len(ordered) - 1) * p / 100.0
+    low = int(rank)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
 
 
 @dataclass(frozen=True, slots=True)
@@ -280,6 +296,7 @@ class Simulation:
             if record.how == "answered":
                 tally.answered += 1
                 tally.wait_answered_s += record.wait_s
+                tally.waits_s.append(record.wait_s)
                 if record.wait_s <= self.scenario.tiers[call.tier].within_s + 1e-9:
                     tally.within += 1
             elif record.how == "abandoned":

@@ -9,6 +9,7 @@ over the seeds — the per-seed figures are kept in :class:`Row.seeds`):
   router's own statistics and the Helpline strategy's ``tier.service_level`` use;
 * **ASA** = mean wait of the answered calls, seconds;
 * **abandon rate** = abandoned / (answered + abandoned + timed out);
+* **wait p50 / p95 / p99** = percentiles of the answered calls' waits, seconds (linear between ranks);
 * **occupancy** = agents' time in reserved/ringing/talking/hold/wrap-up over staffed time (see
   :mod:`telephony.simulate.engine`);
 * **worst shortfall** = max over tiers of (target − mean service level): positive when some tier
@@ -44,6 +45,11 @@ class TierRow:
     """Counted calls, summed over the seeds."""
     per_seed: tuple[float, ...]
     """The service level of each seed."""
+    wait_p50_s: float = 0.0
+    wait_p95_s: float = 0.0
+    wait_p99_s: float = 0.0
+    p99_per_seed: tuple[float, ...] = ()
+    """The p99 wait of each seed."""
 
 
 @dataclass(frozen=True)
@@ -74,7 +80,9 @@ class Row:
             "strategy": self.strategy,
             "load": round(self.load, 1),
             "tiers": {name: {"service_level": round(t.service_level, 4), "target": t.target,
-                             "asa_s": round(t.asa_s, 1), "abandon_rate": round(t.abandon_rate, 4)}
+                             "asa_s": round(t.asa_s, 1), "abandon_rate": round(t.abandon_rate, 4),
+                             "wait_p50_s": round(t.wait_p50_s, 1), "wait_p95_s": round(t.wait_p95_s, 1),
+                             "wait_p99_s": round(t.wait_p99_s, 1)}
                       for name, t in self.tiers.items()},
             "worst_shortfall": round(self.worst_shortfall, 4),
             "occupancy": round(self.occupancy, 4),
@@ -104,7 +112,9 @@ def summarize(scenario: Scenario, results: Sequence[RunResult]) -> list[Row]:
                 name, spec.target, spec.within_s,
                 _mean(t.service_level for t in tallies), _mean(t.service_level_ex_abandons for t in tallies),
                 _mean(t.asa_s for t in tallies), _mean(t.abandon_rate for t in tallies),
-                sum(t.offered for t in tallies), tuple(t.service_level for t in tallies))
+                sum(t.offered for t in tallies), tuple(t.service_level for t in tallies),
+                _mean(t.wait_percentile(50) for t in tallies), _mean(t.wait_percentile(95) for t in tallies),
+                _mean(t.wait_percentile(99) for t in tallies), tuple(t.wait_percentile(99) for t in tallies))
         seeds = tuple(SeedFigures(r.seed, r.worst_shortfall(targets), r.occupancy,
                                   {n: t.service_level for n, t in r.tiers.items()}) for r in runs)
         worst = max(t.target - t.service_level for t in tiers.values())
@@ -126,6 +136,10 @@ def _span(seconds: float) -> str:
     return f"{seconds / 60:.4g} min" if seconds >= 60 else f"{seconds:g} s"
 
 
+def _waits(t: TierRow) -> str:
+    return f"{t.wait_p50_s:.0f}/{t.wait_p95_s:.0f}/{t.wait_p99_s:.0f}"
+
+
 def format_table(scenario: Scenario, rows: Sequence[Row], title: str = "") -> str:
     """A readable table: per load, a line per strategy × tier, then the strategy's worst shortfall."""
     lines = [
@@ -133,12 +147,12 @@ def format_table(scenario: Scenario, rows: Sequence[Row], title: str = "") -> st
         f"{_span(scenario.duration_s)} per run (warm-up {_span(scenario.warmup_s)}), "
         f"seeds {', '.join(map(str, scenario.seeds))}",
         "SL = answered within T / (answered + abandoned + timed out) of calls after the warm-up, mean of seeds; "
-        "SL-ab leaves abandons out.",
+        "SL-ab leaves abandons out; wait p50/p95/p99 in seconds, of the answered calls.",
     ]
     labels = {round(scenario.calls_per_hour(load), 6): load.label() for load in scenario.loads}
     current: float | None = None
     header = (f"  {'strategy':<15}{'tier':<11}{'SL':>7}{'seeds min-max':>16}{'target':>8}  {'':<4}"
-              f"{'SL-ab':>7}{'ASA s':>8}{'aband.':>8}{'calls':>7}")
+              f"{'SL-ab':>7}{'ASA s':>8}{'aband.':>8}{'wait p50/95/99':>16}{'calls':>7}")
     for row in rows:
         if row.load != current:
             current = row.load
@@ -149,7 +163,7 @@ def format_table(scenario: Scenario, rows: Sequence[Row], title: str = "") -> st
             lines.append(
                 f"  {row.strategy:<15}{t.tier:<11}{_pct(t.service_level):>7}{spread:>16}{t.target * 100:7.0f}%  "
                 f"{'ok' if t.service_level >= t.target else 'MISS':<4}{_pct(t.service_level_ex_abandons):>7}"
-                f"{t.asa_s:8.1f}{_pct(t.abandon_rate):>8}{t.offered:7d}")
+                f"{t.asa_s:8.1f}{_pct(t.abandon_rate):>8}{_waits(t):>16}{t.offered:7d}")
         per_seed = " / ".join(f"{s.worst_shortfall * 100:+.1f}" for s in row.seeds)
         lines.append(f"  {row.strategy:<15}worst shortfall {row.worst_shortfall * 100:+.1f} pts "
                      f"(seeds {per_seed}), occupancy {row.occupancy * 100:.1f}%")

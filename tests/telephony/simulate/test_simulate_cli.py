@@ -28,9 +28,11 @@ def test_json_is_one_list_of_strategy_rows(small_scenario_file: Path, capsys: py
         assert set(row) == {"strategy", "load", "tiers", "worst_shortfall", "occupancy"}
         assert set(row["tiers"]) == {"platinum", "ordinary"}
         for tier in row["tiers"].values():
-            assert set(tier) == {"service_level", "target", "asa_s", "abandon_rate"}
+            assert set(tier) == {"service_level", "target", "asa_s", "abandon_rate", "wait_p50_s", "wait_p95_s",
+                                 "wait_p99_s"}
             assert 0.0 <= tier["service_level"] <= 1.0 and 0.0 <= tier["abandon_rate"] <= 1.0
             assert tier["asa_s"] >= 0.0
+            assert 0.0 <= tier["wait_p50_s"] <= tier["wait_p95_s"] <= tier["wait_p99_s"]
         targets = {n: t["target"] for n, t in row["tiers"].items()}
         assert targets == {"platinum": 0.9, "ordinary": 0.7}
         worst = max(targets[n] - t["service_level"] for n, t in row["tiers"].items())
