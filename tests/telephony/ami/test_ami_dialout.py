@@ -162,3 +162,24 @@ def test_the_desk_records_an_attempt_the_link_refused(ivr_platform: Platform, pe
         outbound(desk).close()
         control.close()
         router.stop()
+
+
+def test_consulting_an_outside_number_redirects_the_agent_to_dial_it(peer: AmiPeer, client: AmiClient) -> None:
+    caller, agent = "PJSIP/trunk-00000007", "PJSIP/1001-00000008"
+    registry = ChannelRegistry()
+    registry.set_caller(42, caller)
+    registry.set_agent(42, agent, EP)
+    peer.add_channel(caller)
+    peer.add_channel(agent)
+    peer.bridge(caller, agent)
+    control = AmiCallControl(client, registry)
+    control.consult_out(42, EP, "13900000000")
+    assert sent(peer)[-1] == {
+        "Action": "Redirect", "Channel": caller, "Context": "helpline-hold", "Exten": "caller", "Priority": "1",
+        "ExtraChannel": agent, "ExtraContext": "helpline-consult", "ExtraExten": "ext-13900000000",
+        "ExtraPriority": "1"}
+    entry = registry.get(42)
+    assert entry is not None and entry.held and entry.consult == "external:13900000000"
+    with pytest.raises(ControlError, match="cannot transfer to external:12ab"):
+        control.consult_out(43, EP, "12ab")
+    control.dialout.close()
