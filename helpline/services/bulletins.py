@@ -240,10 +240,10 @@ class BulletinService:
             raise BulletinError("bulletins.error.not_yours", f"no bulletin {bulletin_id} for you")
         now = utcnow()
         with session(), write_transaction():
-            receipt = BulletinRead.get_or_none((BulletinRead.bulletin_id == bulletin_id)
-                                               & (BulletinRead.username == actor.username))
-            if receipt is None:
-                receipt = BulletinRead.create(bulletin_id=bulletin_id, username=actor.username, read_at=now)
+            BulletinRead.insert(bulletin_id=bulletin_id, username=actor.username, read_at=now) \
+                .on_conflict_ignore().execute()  # two tabs reading at once: one receipt
+            receipt = BulletinRead.get((BulletinRead.bulletin_id == bulletin_id)
+                                       & (BulletinRead.username == actor.username))
             if acknowledge and receipt.acknowledged_at is None:
                 receipt.acknowledged_at = now
                 receipt.save()
