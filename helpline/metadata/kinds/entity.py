@@ -14,6 +14,11 @@ from pydantic import model_validator
 
 from .common import Label, MetaObject, Name, Strict
 
+_FIELDS_BY_NAME: dict[int, tuple[list[Any], dict[str, Any], tuple[Any, ...]]] = {}
+"""``Entity.field``'s and ``active_fields``' lookup tables by the id of the entity's ``fields`` list (the
+list itself is kept with its tables, so an id cannot be reused while cached; a pydantic private attribute costs
+more to read than the linear search it would replace)."""
+
 FieldType = Literal[
     "text", "long_text", "int", "decimal", "bool", "date", "datetime",
     "phone", "email", "category", "link", "json", "secret",
@@ -117,10 +122,18 @@ class Entity(MetaObject):
     """Log every read of a record (customer data)."""
 
     def field(self, name: str) -> EntityField | None:
-        for f in self.fields:
-            if f.name == name:
-                return f
-        return None
+        return self._lookup()[1].get(name)
+
+    def _lookup(self) -> tuple[list[Any], dict[str, Any], tuple[Any, ...]]:
+        """(fields, fields by name, active fields), built once per ``fields`` list (an import asks 30 a row)."""
+        fields = self.fields
+        cached = _FIELDS_BY_NAME.get(id(fields))
+        if cached is None or cached[0] is not fields:
+            if len(_FIELDS_BY_NAME) > 512:
+                _FIELDS_BY_NAME.clear()
+            cached = _FIELDS_BY_NAME[id(fields)] = (fields, {f.name: f for f in reversed(fields)},
+                                                    tuple(f for f in fields if not f.retired))
+        return cached
 
     def any_field(self, name: str) -> EntityField | None:
         """A declared field or one of the system columns every record has (id, created_at, ...)."""
@@ -128,7 +141,8 @@ class Entity(MetaObject):
 
     @property
     def active_fields(self) -> list[EntityField]:
-        return [f for f in self.fields if not f.retired]
+        """The fields not retired (a new list each time: callers may keep or change it)."""
+        return list(self._lookup()[2])
 
 
 SYSTEM_FIELDS: dict[str, EntityField] = {

@@ -19,11 +19,10 @@ import zipfile
 from dataclasses import dataclass, field
 from typing import Any
 
-from openpyxl import load_workbook
 from openpyxl.utils.exceptions import InvalidFileException
 
 from helpline.metadata.kinds import LANGUAGES
-from helpline.services.excel import workbook_bytes
+from helpline.services.excel import open_read_only, workbook_bytes
 
 CODE = re.compile(r"^[a-z][a-z0-9_]*$")
 MAX_CODE = 63
@@ -79,7 +78,7 @@ def read_tree(content: bytes, current: list[dict[str, Any]] | None = None) -> li
     if len(content) > MAX_BYTES:
         raise CategoryImportError([RowError(None, "designer.category.excel.too_big", {"mb": MAX_BYTES // 1_000_000})])
     try:
-        workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+        workbook = open_read_only(io.BytesIO(content))
     except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError):
         raise CategoryImportError([RowError(None, "designer.category.excel.not_xlsx")]) from None
     try:

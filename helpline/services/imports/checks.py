@@ -16,6 +16,8 @@ def row_checks(platform: Any, entity: Entity, pending: list[Any], head: dict[str
     database or by an earlier row of the batch) or whose validation rules are false."""
     bad: dict[int, list[RowProblem]] = {}
     for f in entity.active_fields:
+        if not ((f.type == "link" and not f.multiple) or (f.unique and f.name != "id")):
+            continue  # nothing to look up for this field
         wanted = {str(p.values[f.name]) for p in pending
                   if p.values.get(f.name) not in (None, "") and (p.existing is None or f.name in p.changes)}
         if not wanted:

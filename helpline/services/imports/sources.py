@@ -90,7 +90,7 @@ def _merged_ranges(archive: zipfile.ZipFile, member: str, limit: int = 5) -> lis
 
 
 def read_xlsx(path: Path, source: ImportSource, name: str) -> Table:
-    import openpyxl
+    from helpline.services.excel import open_read_only
 
     with path.open("rb") as fh:
         head = fh.read(4096)
@@ -104,7 +104,7 @@ def read_xlsx(path: Path, source: ImportSource, name: str) -> Table:
         raise SourceError(f"{name} is not an Excel workbook although its name says so: it is {kind}"
                           + ("; name it .csv" if kind.startswith("a text") else ""))
     try:
-        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        book = open_read_only(path)
     except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
         raise SourceError(f"{name} is a ZIP archive but not an Excel workbook ({exc})") from exc
     if source.sheet and source.sheet not in book.sheetnames:
