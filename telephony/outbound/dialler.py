@@ -173,7 +173,7 @@ class Dialler:
         up = self.link() if self.link is not None else True
         if up != self.link_up:
             self.link_up = up
-            for run in self.service.runs(("running",) if not up else ("paused",)):
+            for run in self.service.runs(("running", "loading") if not up else ("paused",)):
                 if up:
                     self.service.resume(None, run["id"], reason="link")
                 else:

@@ -112,8 +112,9 @@ class CampaignService:
             self._set(run.id, "stopped", "the list could not be read")
             raise
         with session(), write_transaction():
-            CampaignRun.update(status="running", counts=counts.as_dict(), updated_at=self.now()).where(
-                CampaignRun.id == run.id).execute()
+            CampaignRun.update(counts=counts.as_dict(), updated_at=self.now()).where(CampaignRun.id == run.id).execute()
+            CampaignRun.update(status="running").where((CampaignRun.id == run.id) &
+                                                       (CampaignRun.status == "loading")).execute()
         return run.id, counts
 
     def _local_today(self, campaign: Campaign) -> Any:
@@ -135,7 +136,7 @@ class CampaignService:
         if actor is not None:
             actor.require_permission(MANAGE)
         self._run(run_id)
-        changed = self._set(run_id, "paused", reason, only_from=("running",))
+        changed = self._set(run_id, "paused", reason, only_from=("running", "loading"))
         if changed and actor is not None:
             with session():
                 audit(actor, "campaign.pause", detail={"run": run_id})
@@ -181,22 +182,23 @@ class CampaignService:
         """Up to ``limit`` numbers of a running run to dial now: due, within their region's window, not on the
         do-not-call list (checked again here: a number added since loading is marked ``dnc``), a personal
         call-back only for its agent (``personal_only``: only those). Each one's attempt is written before it is
-        returned."""
+        returned. Dialling starts with the list's first batch (a run still ``loading``)."""
         now = now or self.now()
         run = self._run(run_id)
-        if run.status != "running" or limit <= 0:
+        if run.status not in ("running", "loading") or limit <= 0 or (personal_only and not agent):
             return []
         campaign = self.campaign(run.campaign)
         out: list[Claim] = []
-        with session():
-            due = (CampaignNumber.select().where(
-                (CampaignNumber.run == run_id) & (CampaignNumber.status == "ready") &
-                (CampaignNumber.next_at.is_null() | (CampaignNumber.next_at <= now)) &
-                ((CampaignNumber.callback_user == agent) if personal_only else
-                 ((CampaignNumber.callback_user == "") | (CampaignNumber.callback_user == agent))))
-                .order_by(CampaignNumber.next_at.is_null(False), CampaignNumber.next_at, CampaignNumber.id)
-                .limit(limit * 4 + 10))
-            candidates = list(due)
+        mine = ((CampaignNumber.callback_user == agent) if personal_only else
+                ((CampaignNumber.callback_user == "") | (CampaignNumber.callback_user == agent)))
+        ready = (CampaignNumber.run == run_id) & (CampaignNumber.status == "ready") & mine
+        wanted = limit * 4 + 10
+        with session():  # two index range scans (run, status, next_at): retries due first, then fresh numbers
+            candidates = list(CampaignNumber.select().where(ready & (CampaignNumber.next_at <= now))
+                              .order_by(CampaignNumber.next_at).limit(wanted))
+            if len(candidates) < wanted and not personal_only:
+                candidates += list(CampaignNumber.select().where(ready & CampaignNumber.next_at.is_null())
+                                   .order_by(CampaignNumber.id).limit(wanted - len(candidates)))
             blocked = self._blocked([c.phone for c in candidates]) if campaign.do_not_call else set()
             for number in candidates:
                 if len(out) >= limit:
