@@ -295,7 +295,7 @@ class DemoGenerator:
             article = self.platform.records.create(system, "knowledge_article", {
                 "title": t, "category": self.pick("knowledge_category", leaves=True), "body": b, "keywords": k,
                 "author": "demo"}).id
-            for action in ("submit", "publish"):
+            for action in ("to_review", "publish"):
                 self.platform.workflows.take(system, "knowledge_article", article, action)
             with session(), write_transaction():
                 model.update(views=self.rng.randrange(0, 500)).where(model.id == article).execute()

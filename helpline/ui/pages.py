@@ -146,3 +146,7 @@ def register() -> None:
     @ui.page("/page/{name}")
     def page(name: str) -> None:
         shell_page("page", name)
+
+    @ui.page("/knowledge/{article_id}")
+    def knowledge_article(article_id: int) -> None:  # the knowledge page with the article open (docs/knowledge.md)
+        shell_page("page", "knowledge", params={"article": article_id})

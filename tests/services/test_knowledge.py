@@ -33,7 +33,7 @@ def article(p: Platform, title: str, body: str = "正文", **values: object) -> 
 
 def publish(p: Platform, article_id: int) -> None:
     editor = actor(p, "sup1", "supervisor")
-    p.workflows.take(editor, "knowledge_article", article_id, "submit")
+    p.workflows.take(editor, "knowledge_article", article_id, "to_review")
     p.workflows.take(editor, "knowledge_article", article_id, "publish")
 
 
@@ -49,7 +49,7 @@ def test_drafts_and_articles_in_review_are_never_in_agents_search(platform: Plat
     with pytest.raises(RecordNotFound):  # the agent's row scope: not even opened by its number
         platform.knowledge.open(agent, first, today=TODAY)
     editor = actor(platform, "sup1", "supervisor")
-    platform.workflows.take(editor, "knowledge_article", first, "submit")
+    platform.workflows.take(editor, "knowledge_article", first, "to_review")
     assert titles(platform, agent, "信号") == []
     platform.workflows.take(editor, "knowledge_article", first, "publish")
     assert titles(platform, agent, "信号") == ["机顶盒无信号处理"]
@@ -59,7 +59,7 @@ def test_drafts_and_articles_in_review_are_never_in_agents_search(platform: Plat
     assert titles(platform, agent, "信号") == []
     with pytest.raises(TransitionRefused):  # sent back to draft only with a comment
         other = article(platform, "第二篇")
-        platform.workflows.take(editor, "knowledge_article", other, "submit")
+        platform.workflows.take(editor, "knowledge_article", other, "to_review")
         platform.workflows.take(editor, "knowledge_article", other, "reject")
 
 

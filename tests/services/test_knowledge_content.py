@@ -114,7 +114,7 @@ def test_attachments_stored_with_a_checksum_and_served_to_readers(platform: Plat
         platform.knowledge.attach(agent, a, "x.png", PNG)
     with pytest.raises(Exception, match="outside your scope"):  # a draft's file is not the agent's to read
         platform.knowledge.attachment_file(agent, row["id"])
-    platform.workflows.take(editor, "knowledge_article", a, "submit")
+    platform.workflows.take(editor, "knowledge_article", a, "to_review")
     platform.workflows.take(editor, "knowledge_article", a, "publish")
     assert platform.knowledge.attachment_file(agent, row["id"]) == ("图.png", "image/png", PNG)
     stored.write_bytes(PNG + b"tampered")

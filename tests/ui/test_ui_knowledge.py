@@ -22,7 +22,7 @@ def published(p: Platform, title: str, keywords: str, body: str = BODY, **values
     admin = Actor("admin", roles=("administrator",)).bind(p.metadata)
     article = p.records.create(admin, "knowledge_article", {"title": title, "category": "faults", "body": body,
                                                             "keywords": keywords, **values}).id
-    p.workflows.take(admin, "knowledge_article", article, "submit")
+    p.workflows.take(admin, "knowledge_article", article, "to_review")
     p.workflows.take(admin, "knowledge_article", article, "publish")
     return article
 

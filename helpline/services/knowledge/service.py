@@ -145,6 +145,7 @@ class KnowledgeService:
         why = self._visible(actor, values, today)
         if why is not None:
             raise ArticleUnavailable(f"knowledge article {article_id} cannot be shown: {why}")
+        count = count and unavailable_reason(values, _today(today)) is None  # an editor's preview is no use
         model = self.platform.models[ENTITY]
         with session(), write_transaction():
             if count:

@@ -53,6 +53,11 @@ def knowledge_stats_view(ctx: ViewContext) -> None:
                     with ui.column().classes("items-center gap-0"):
                         ui.label(str(figures["totals"][key])).classes("text-h5").mark(f"kbs-{key}")
                         ui.label(t(f"knowledge.stats.{key}")).classes("text-caption")
+            ui.label(t("knowledge.stats.searched")).classes("text-subtitle1")
+            ui.table(columns=[{"name": "text", "field": "text", "label": t("knowledge.stats.text"), "align": "left"},
+                              {"name": "count", "field": "count", "label": t("knowledge.stats.count")}],
+                     rows=figures["top_searches"], row_key="text").props("dense flat").classes("w-full") \
+                .mark("kbs-searched")
             ui.label(t("knowledge.stats.missing")).classes("text-subtitle1")
             ui.table(columns=[{"name": "text", "field": "text", "label": t("knowledge.stats.text"), "align": "left"},
                               {"name": "count", "field": "count", "label": t("knowledge.stats.count")}],

@@ -160,11 +160,13 @@ class Reader:
             return
         self.article.my_vote = helpful
         self.article.values.update(counts or {})
-        self.render()
-        ui.notify(self.t("knowledge.thanks"), type="positive")
+        self.render()  # the clicked button is gone with the old content: notify from the reader's area
+        with self.area:
+            ui.notify(self.t("knowledge.thanks"), type="positive")
 
     def editor_tools(self, article: Article) -> None:
-        with ui.expansion(self.t("knowledge.editing"), icon="edit_note").classes("w-full"):
+        with ui.expansion(self.t("knowledge.editing"), icon="edit_note").classes("w-full") \
+                .mark(f"{self.marker}-editing"):
             ui.button(self.t("knowledge.open_form"), icon="edit",
                       on_click=lambda: self.ctx.open("record", "knowledge_article_form", record_id=article.id)) \
                 .props("dense flat no-caps")
@@ -225,3 +227,6 @@ def knowledge_view(ctx: ViewContext) -> None:
     start = str(ctx.params.get("q") or "")
     if start:
         searcher.box.value = start
+    article = ctx.params.get("article")
+    if article:  # /knowledge/<id>: an editor's preview of any article, a reader's of a published one
+        ui.timer(0, lambda: reader.show(int(article)), once=True)
