@@ -100,8 +100,11 @@ def panel_of(user: User) -> Any:
     return found[0]
 
 
-async def test_the_study_state_opens_the_knowledge_base(user: User, desk: Any) -> None:
+async def test_the_study_state_opens_the_knowledge_base_and_the_bulletins(user: User, desk: Any) -> None:
     await ready_desktop(user, desk)
     user.find(marker="desk-study").click()
     await until(lambda: agent(desk)["status"] == "study")
-    await until(lambda: shown(user, "kb-search"), timeout=8)
+    await until(lambda: shown(user, "bulletins-mine"), timeout=8)  # the last one opened is in front
+    tabs = element(user, "desk-work-tabs")
+    titles = [c.props.get("label") for c in tabs.default_slot.children]
+    assert titles[-2:] == ["Knowledge base", "Bulletins"], titles

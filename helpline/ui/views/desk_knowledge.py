@@ -3,8 +3,8 @@ comes (and on "from the call") with the call's category or the customer's busine
 (``helpline.services.knowledge.desk``); an article opens in the panel, beside the call, and a pinned article
 stays there for the next calls (an unpinned one is cleared when a new call comes).
 
-The *study* not-ready state opens the pages of :data:`STUDY_PAGES` in the work area: the knowledge base, and
-whatever another module adds (the bulletins append their page here)."""
+The *study* status (or not ready for study) opens the pages of :data:`STUDY_PAGES` in the work area: the
+knowledge base and the bulletins (another module may append its page)."""
 
 from __future__ import annotations
 
@@ -20,8 +20,8 @@ from .knowledge_view import Reader, Searcher
 
 STUDY_REASON = "study"
 """The not-ready reason (``not_ready_reason`` tree) that opens the study pages."""
-STUDY_PAGES: list[str] = ["knowledge"]
-"""Pages the study state opens on the desktop, in this order (a hook: bulletins add theirs)."""
+STUDY_PAGES: list[str] = ["knowledge", "bulletins"]
+"""Pages the study state opens on the desktop, the last one in front (a hook: a module may add its page)."""
 
 
 class KnowledgePanel:

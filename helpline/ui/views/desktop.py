@@ -279,8 +279,11 @@ class Desktop:
 
         pages = study_pages(self.view.get("status"), self.view.get("reason"))
         if pages and not self.studying:
-            for page in pages:
-                self.work.open("page", page)
+            from ..i18n import speaking
+
+            with speaking(self.ctx.language):  # also when a refresh without the browser's request opens them
+                for page in pages:
+                    self.work.open("page", page)
         self.studying = bool(pages)
 
     def tick(self) -> None:
