@@ -3,6 +3,7 @@ then the keys send digits during the call); both reach the desk service, which r
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from desk_helpers import GOLD, agent, element, until
@@ -72,3 +73,29 @@ async def test_the_dial_pad_dials_and_its_keys_send_digits_during_the_call(user:
     user.find(marker="desk-release").click()
     await until(call.done.is_set)
     assert CallService().get(call.call_id)["result"] == "answered"  # type: ignore[index]
+
+
+async def test_the_browser_going_away_during_an_outbound_call_ends_it_and_records_it(
+        user: User, desk: Any, ui_platform: Platform) -> None:
+    desk.router.do(lambda r: r.reconfigure(replace(r.settings, browser_grace_s=0.3), r.policy))
+    await log_in(user, "agent1", path="/desktop")
+    await user.should_see(marker="desk-sign-in", retries=150)
+    user.find(marker="desk-sign-in").click()
+    await until(lambda: element(user, "desk-dialpad").enabled)
+    user.find(marker="desk-dialpad").click()
+    await user.should_see(marker="dialpad-number")
+    user.find(marker="dialpad-number").type("13800000124")
+    desk.phones.phone("PJSIP/1001").auto_answer = True
+    user.find(marker="dialpad-call").click()
+    await until(lambda: outbound(desk).current("1001") is not None)
+    call = outbound(desk).current("1001")
+    assert call is not None
+    await until(lambda: call.answered_at is not None)
+    assert user.client is not None
+    for socket in list(user.client._socket_to_document_id):  # the browser goes away
+        user.client.handle_disconnect(socket)
+    await until(call.done.is_set)
+    record = CallService().get(call.call_id)
+    assert record is not None and (record["result"], record["direction"]) == ("answered", "outbound")
+    assert record["ended_at"] is not None and "desktop is gone" in record["variables"]["detail"]
+    assert desk.phones.phone("PJSIP/1001").state == "idle" and agent(desk)["state"] == "wrap_up"
