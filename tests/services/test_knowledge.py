@@ -149,3 +149,17 @@ def test_helpful_votes_views_and_searches_logged_for_the_statistics(platform: Pl
         usage(platform, agent, today, today)
     with pytest.raises(ValueError, match="at most 366"):
         usage(platform, admin, today - timedelta(days=400), today)
+
+
+def test_related_articles_shown_only_when_the_reader_may_see_them(platform: Platform) -> None:
+    agent = actor(platform, "agent1", "agent", ("changsha",))
+    tariff = article(platform, "宽带资费")
+    draft = article(platform, "宽带提速（草稿）")
+    other_city = article(platform, "株洲宽带资费", city="zhuzhou")
+    main = article(platform, "宽带开通", related=f"{tariff} #{draft}，{other_city} {tariff} 9999")
+    for a in (tariff, other_city, main):
+        publish(platform, a)
+    assert platform.knowledge.open(agent, main, today=TODAY).related == [(tariff, "宽带资费")]
+    editor = actor(platform, "sup1", "supervisor")
+    assert [t for _, t in platform.knowledge.open(editor, main, today=TODAY).related] == [
+        "宽带资费", "宽带提速（草稿）", "株洲宽带资费"]
