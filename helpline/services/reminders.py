@@ -294,6 +294,39 @@ def attempts(campaign_id: int) -> list[dict[str, Any]]:
                       .order_by(ReminderAttempt.id))
 
 
+def list_campaigns(actor: Actor) -> list[dict[str, Any]]:
+    """Every reminder campaign, newest first, with its customers per state (``campaigns.manage``)."""
+    actor.require_permission(PERMISSION)
+    with session():
+        found = _dicts(ReminderCampaign.select().order_by(ReminderCampaign.id.desc()))
+    return [{**c, "summary": summary(int(c["id"]))} for c in found]
+
+
+def outcomes(actor: Actor, campaign_id: int, limit: int = 1000) -> list[dict[str, Any]]:
+    """The campaign's attempts, newest first, with the number dialled (``campaigns.manage``)."""
+    actor.require_permission(PERMISSION)
+    with session():
+        rows = _dicts(ReminderAttempt.select(ReminderAttempt, ReminderTarget.phone, ReminderTarget.name)
+                      .join(ReminderTarget, on=(ReminderAttempt.target == ReminderTarget.id))
+                      .where(ReminderAttempt.campaign == campaign_id)
+                      .order_by(ReminderAttempt.id.desc()).limit(limit))
+    return rows
+
+
+def parse_list(text: str) -> list[dict[str, Any]]:
+    """A pasted list, one customer a line: ``phone,amount,due_date[,name[,window]]`` (commas or tabs; a first
+    line starting with ``phone`` is a header)."""
+    out: list[dict[str, Any]] = []
+    for line in text.splitlines():
+        cells = [c.strip() for c in re.split(r"[,\t]", line)]
+        if not line.strip() or cells[0].lower() == "phone":
+            continue
+        cells += [""] * (5 - len(cells))
+        out.append({"phone": cells[0], "amount": cells[1], "due_date": cells[2], "name": cells[3] or None,
+                    "window": cells[4] or None})
+    return out
+
+
 def escalations(actor: Actor, campaign_id: int) -> list[dict[str, Any]]:
     """The customers the campaign could not reach: the agents' list of who to call (export)."""
     actor.require_permission(PERMISSION)

@@ -43,6 +43,7 @@ from .views.performance_view import performance_view
 from .views.qa_view import qa_evaluate_view
 from .views.query_view import QueryView
 from .views.recordings_view import recordings_view
+from .views.reminders_view import reminders_view
 from .views.reports_view import reports_view
 from .views.roster_view import roster_view
 from .views.skills_view import skills_view
@@ -61,7 +62,7 @@ PAGE_VIEWS: dict[str, Callable[[ViewContext], None]] = {
     "exams": exams_view, "callbacks": callbacks_view,
     "knowledge": knowledge_view, "knowledge_stats": knowledge_stats_view,
     "bulletins": bulletins_view, "notes": notes_view,
-    "system": system_view,
+    "system": system_view, "reminders": reminders_view,
 }
 """A view for each built-in page of ``helpline.metadata.kinds.menu.PAGES`` (the one table of pages)."""
 if set(PAGE_VIEWS) != set(PAGES):

@@ -55,8 +55,7 @@ class SimulatedCallControl(CallControl):
         self._phone(call_id, endpoint).muted = on
 
     def hang_up(self, call_id: int, endpoint: str) -> None:
-        """Release the call; a phone still ringing (an outbound call not picked up yet) stops ringing."""
-        if not self._phone(call_id, endpoint, "talking", "ringing").hang_up():
+        if not self._phone(call_id, endpoint).hang_up():
             raise ControlError(f"call {call_id} is already over on {endpoint}")
 
     def transfer(self, call_id: int, endpoint: str, target: Target) -> None:

@@ -198,8 +198,13 @@ class DialOut:
         call.detail = why
         try:
             self.desk.control.hang_up(call_id, call.endpoint)
-        except ControlError as exc:  # already over (the switch's events finish it), or not reachable now
+        except ControlError as exc:  # still ringing or already over: the switch's events finish it
             log.info("outbound call %s: hang-up (%s) refused: %s", call_id, why, exc)
+            ringing = self.desk.control
+            phone = getattr(ringing, "phones", None)
+            found = phone.get(call.endpoint) if phone is not None else None
+            if found is not None and found.call_id == call_id:
+                found.hang_up()
         return True
 
     def close(self) -> None:

@@ -33,6 +33,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from helpline.data.base import utcnow
+from helpline.security.actor import Actor
 from helpline.services import reminders
 from helpline.services.platform import Platform
 from helpline.services.reminders import Target
@@ -237,16 +238,40 @@ class ReminderRunner:
 
 def reminder_job(platform: Platform) -> Callable[[], dict[str, int]]:
     """The scheduler's ``reminders`` job: attempts an ended process left ``dialling`` are given back first
-    (:func:`reminders.recover`), then every run dials what is due — over Asterisk's manager when the desk's
-    call control has one, else simulated customers who answer and confirm."""
+    (:func:`reminders.recover`), then every run dials what is due (:func:`platform_dialer`)."""
     reminders.recover()
-    engine = IvrEngine(platform, router=platform.router)
-    client = getattr(platform.desk.control if platform.desk is not None else None, "client", None)
-    dialer: ReminderDialer = AmiReminderDialer(client) if isinstance(client, AmiClient) else \
-        SimulatedReminderDialer(engine)
-    runner = ReminderRunner(platform, dialer)
+    runner = runner_for(platform)
 
     def run() -> dict[str, int]:
         return runner.run_once()
 
     return run
+
+
+def platform_dialer(platform: Platform) -> ReminderDialer:
+    """Asterisk's manager when the desk's call control has one, else simulated customers who answer and
+    confirm."""
+    client = getattr(platform.desk.control if platform.desk is not None else None, "client", None)
+    if isinstance(client, AmiClient):
+        return AmiReminderDialer(client)
+    return SimulatedReminderDialer(IvrEngine(platform, router=platform.router))
+
+
+_RUNNERS: dict[int, ReminderRunner] = {}
+_RUNNERS_LOCK = threading.Lock()
+
+
+def runner_for(platform: Platform) -> ReminderRunner:
+    """The process's one runner of ``platform`` (the scheduler's job and "dial now" share it, and with it
+    the AMI subscription that ends failed originates)."""
+    with _RUNNERS_LOCK:
+        found = _RUNNERS.get(id(platform))
+        if found is None or found.platform is not platform:
+            found = _RUNNERS[id(platform)] = ReminderRunner(platform, platform_dialer(platform))
+        return found
+
+
+def dial_now(platform: Platform, actor: Actor, campaign_id: int) -> dict[str, int]:
+    """Run one pass over ``campaign_id`` now (the supervisor's "dial now"; ``campaigns.manage``)."""
+    actor.require_permission(reminders.PERMISSION)
+    return runner_for(platform).run_once(campaign=campaign_id)

@@ -28,6 +28,7 @@ PAGES: dict[str, str | None] = {
     "ivr_console": "ivr.console",
     "recordings": "supervisor.recordings",
     "callbacks": "supervisor.callbacks",
+    "reminders": "campaigns.manage",
     "reports": "supervisor",
     "departments": "departments.manage",
     "inbox_mine": None,
