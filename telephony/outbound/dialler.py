@@ -16,6 +16,7 @@ agent talking in the router.
   first tick with the link up resumes them.
 
 ```python
+dialler = dialler_of(desk)         # the process's dialler (started on first use), or for a test:
 dialler = Dialler(platform, desk, link=lambda: ami.connected).start()
 dialler.join(agent1, run_id)
 call = dialler.next(agent1)        # preview: call.claim.phone, the script and questions; then
@@ -28,6 +29,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import weakref
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -45,7 +47,7 @@ if TYPE_CHECKING:
     from telephony.desk.dialout import OutboundCall
     from telephony.desk.service import DeskService
 
-__all__ = ["OUTCOMES", "CampaignCall", "Dialler", "Hopper"]
+__all__ = ["OUTCOMES", "CampaignCall", "Dialler", "Hopper", "dialler_of"]
 
 log = logging.getLogger(__name__)
 
@@ -327,3 +329,19 @@ class Dialler:
         call.state = "filed"
         with self._lock:
             self.calls.pop(actor.username, None)
+
+
+_DIALLERS: weakref.WeakKeyDictionary[DeskService, Dialler] = weakref.WeakKeyDictionary()
+_DIALLERS_LOCK = threading.Lock()
+
+
+def dialler_of(desk: DeskService) -> Dialler:
+    """The :class:`Dialler` of ``desk`` (one per desk service, started on first use); on Asterisk its link is the
+    manager connection of the call control (``AmiCallControl.client.connected``)."""
+    with _DIALLERS_LOCK:
+        found = _DIALLERS.get(desk)
+        if found is None:
+            client = getattr(desk.control, "client", None)
+            link = (lambda: bool(client.connected)) if client is not None and hasattr(client, "connected") else None
+            found = _DIALLERS[desk] = Dialler(desk.platform, desk, link=link).start()
+        return found

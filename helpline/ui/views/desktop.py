@@ -39,6 +39,7 @@ from telephony.router.events import AgentAlert, AgentChanged, CallLeft, Offer, R
 from .. import gc_tuning
 from .base import ViewContext
 from .desk_bulletins import MustReadStrip
+from .desk_campaign import CampaignPanel
 from .desk_pop import DESK_STYLE, CallPanel, load_pop
 from .desk_shifts import shifts_strip
 from .desk_status import CLOCK_SCRIPT, TALKING, StatusPanel, Words
@@ -181,6 +182,9 @@ class Desktop:
                 strip = ui.row().classes("w-full items-center gap-2")
             shifts_strip(self.ctx, self.t)
             self.must_read = MustReadStrip(self.ctx, self.t)  # acknowledged before ready (bulletins)
+            self.campaign: CampaignPanel | None = None  # campaign calls: the script and questionnaire
+            if self.ctx.actor.has("agent.outbound"):
+                self.campaign = CampaignPanel(self.ctx, self.desk, self.t, lambda *a, **k: self.work.open(*a, **k))
             with ui.row().classes("w-full no-wrap items-start gap-2"):
                 with ui.column().classes("col gap-0") as main:
                     self.work: WorkArea = WorkArea(self.ctx.actor, self.t("desk.call_tab"))
