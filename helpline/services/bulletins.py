@@ -2,14 +2,15 @@
 
 ``platform.bulletins`` publishes (permission ``bulletins.publish``, audited, the audience told by a notice),
 answers which bulletins a user has now (:meth:`BulletinService.bulletins_for` — the desktop, the bulletins page
-and the knowledge engineer's study view call it), records reading and acknowledging, lists who has not read a
+and the study state call it), records reading and acknowledging, lists who has not read a
 bulletin, and searches bulletins through the one text search (:mod:`helpline.services.search`). A must-read
 bulletin not yet acknowledged keeps its reader from going ready: the desk service asks
 :meth:`BulletinService.pending_must_read` in its ``ready`` action (``telephony/desk/service.py``).
 
 Who a bulletin reaches: a user holding one of its roles (or a role extending it), a member of one of its
 departments or of a department below one, or a user serving one of its regions or a region below one (a city's
-bulletin reaches the users of its counties). A bulletin with no audience is refused (:class:`BulletinError`).
+bulletin reaches the users of its counties). A bulletin sent to nobody is refused (:class:`BulletinError`): one
+naming no role, department or region, and one whose roles, departments and regions reach no active user.
 The bulletin records are read only here (no role reads the ``bulletin`` entity), so a user never sees a bulletin
 not sent to them, in a list or a search.
 """
@@ -178,10 +179,15 @@ class BulletinService:
                 audit(actor, "bulletin.publish", entity=ENTITY, record_id=instance.id,
                       after={"title": values["title"], "must_read": bool(values.get("must_read")),
                              "roles": roles, "departments": departments, "regions": regions})
+                audience_now = self._audience(int(instance.id))
+                if not audience_now:  # roles nobody holds, departments without members, regions nobody serves
+                    raise BulletinError("bulletins.error.nobody_reached",
+                                        "a bulletin is sent to nobody: no active user holds these roles, belongs "
+                                        "to these departments or serves these regions")
                 if notify and (ends_at is None or ends_at > now) and starts <= now:
                     from .notices import notify as send
 
-                    send(self._audience(int(instance.id)), "bulletins.notice.title", "bulletins.notice.body",
+                    send(audience_now, "bulletins.notice.title", "bulletins.notice.body",
                          kind="bulletin", params={"title": values["title"],
                                                   "must_read": "!" if values.get("must_read") else ""})
         return int(instance.id)
@@ -282,6 +288,19 @@ class BulletinService:
                     .where(BulletinRead.bulletin_id == bulletin_id).order_by(BulletinRead.username)]
         done = {u for u, _, _ in read}
         return Receipts(audience, read, [u for u in audience if u not in done])
+
+    def statistics(self, actor: Actor, *, limit: int = 50) -> dict[int, tuple[int, int, int]]:
+        """For the newest ``limit`` bulletins: id → (users it reaches, read, acknowledged) (``bulletins.publish``;
+        the bulletins page's table, and any statistics page)."""
+        actor.require_permission(PUBLISH)
+        with session():
+            ids = [b.id for b in self._bulletins()[:limit]]
+            counts: dict[int, list[int]] = {i: [0, 0] for i in ids}
+            for r in BulletinRead.select(BulletinRead.bulletin_id, BulletinRead.acknowledged_at) \
+                    .where(BulletinRead.bulletin_id.in_(ids or [0])):
+                counts[r.bulletin_id][0] += 1
+                counts[r.bulletin_id][1] += r.acknowledged_at is not None
+            return {i: (len(self._audience(i)), counts[i][0], counts[i][1]) for i in ids}
 
     # -- search -----------------------------------------------------------------------------------------------
     def search(self, actor: Actor, text: str, *, limit: int = 20) -> list[Hit]:

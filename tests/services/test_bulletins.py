@@ -89,6 +89,9 @@ def test_sent_to_nobody_or_unknown_audience_refused(centre: Platform) -> None:
                          ({"regions": ["mars"]}, "mars")):
         with pytest.raises(BulletinError, match=name):
             centre.bulletins.publish(boss, "Bad", "text", **kwargs)  # type: ignore[arg-type]
+    with pytest.raises(BulletinError, match="no active user") as refused:  # a department without members
+        centre.bulletins.publish(boss, "Empty team", "text", departments=["finance"], must_read=True)
+    assert refused.value.key == "bulletins.error.nobody_reached"
     with pytest.raises(BulletinError, match="end after"):
         centre.bulletins.publish(boss, "Bad", "text", roles=["agent"], ends_at=utcnow() - timedelta(hours=1))
     assert centre.bulletins.published(boss) == []
@@ -109,6 +112,7 @@ def test_must_read_receipts_and_unread_list(centre: Platform) -> None:
     assert [b.id for b in p.bulletins.pending_must_read(a1)] == [bid]
     p.bulletins.acknowledge(a1, bid)
     assert p.bulletins.pending_must_read(a1) == [] and [b.id for b in p.bulletins.pending_must_read(a2)] == [bid]
+    assert p.bulletins.statistics(boss) == {normal: (2, 1, 0), bid: (2, 1, 1)}
     receipts = p.bulletins.receipts(boss, bid)
     assert receipts.unread == ["a2"] and [r[0] for r in receipts.read] == ["a1"] and receipts.read[0][2] is not None
     with pytest.raises(BulletinError):  # not sent to the supervisor: the same answer as an unknown one

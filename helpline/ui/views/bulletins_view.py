@@ -140,7 +140,7 @@ def publish_section(ctx: ViewContext, reload: Any) -> None:
             ui.button(t("bulletins.publish.go"), icon="campaign", on_click=lambda: publish()) \
                 .props("no-caps").mark("bulletin-publish")
     table = ui.table(columns=[{"name": k, "field": k, "label": t(f"bulletins.col.{k}"), "align": "left"}
-                              for k in ("title", "must_read", "starts_at", "ends_at", "audience")],
+                              for k in ("title", "must_read", "starts_at", "ends_at", "audience", "read")],
                      rows=[], row_key="id", selection="single").classes("w-full") \
         .props("flat dense bordered wrap-cells").mark("bulletins-published")
     ui.button(t("bulletins.receipts"), icon="fact_check", on_click=lambda: receipts()).props("dense") \
@@ -160,9 +160,16 @@ def publish_section(ctx: ViewContext, reload: Any) -> None:
 
     async def load_published() -> None:
         found = await run.io_bound(service.published, ctx.actor)
+        figures = await run.io_bound(service.statistics, ctx.actor) or {}
+
+        def read(b: Bulletin) -> str:
+            reach, seen, acknowledged = figures.get(b.id, (0, 0, 0))
+            return t("bulletins.col.read_of", read=seen, audience=reach) + (
+                " · " + t("bulletins.col.acknowledged", count=acknowledged) if b.must_read else "")
+
         table.rows = [{"id": b.id, "title": b.title, "must_read": "✓" if b.must_read else "",
                        "starts_at": when(b.starts_at), "ends_at": when(b.ends_at),
-                       "audience": ", ".join(options.get(k, {}).get(v, v) for k, v in b.targets)}
+                       "audience": ", ".join(options.get(k, {}).get(v, v) for k, v in b.targets), "read": read(b)}
                       for b in found or []]
         table.update()
 
