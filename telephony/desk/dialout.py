@@ -27,7 +27,8 @@ outbound(desk).call_agent(actor, "1002")                                 # inter
 ```
 
 Other services (call-back tasks, campaigns) call :meth:`DialOut.dial` with ``purpose`` (``callback``,
-``campaign``...) and ``variables``; ``on_end`` receives the finished :class:`OutboundCall`.
+``campaign``...) and ``variables``; ``on_end`` receives the finished :class:`OutboundCall` before its ``done``
+event is set (whoever waits for ``done`` sees what ``on_end`` recorded).
 """
 
 from __future__ import annotations
@@ -198,13 +199,8 @@ class DialOut:
         call.detail = why
         try:
             self.desk.control.hang_up(call_id, call.endpoint)
-        except ControlError as exc:  # still ringing or already over: the switch's events finish it
+        except ControlError as exc:  # already over (the switch's events finish it), or not reachable now
             log.info("outbound call %s: hang-up (%s) refused: %s", call_id, why, exc)
-            ringing = self.desk.control
-            phone = getattr(ringing, "phones", None)
-            found = phone.get(call.endpoint) if phone is not None else None
-            if found is not None and found.call_id == call_id:
-                found.hang_up()
         return True
 
     def close(self) -> None:
@@ -276,9 +272,14 @@ class DialOut:
             self.calls.close(call.call_id, result=call.outcome, answered_at=call.answered_wall, talk_s=talk,
                              variables={"purpose": call.purpose, "detail": call.detail[:200]})
             self._end_contact_record(call)
-            call.done.set()
-            if on_end is not None:
-                on_end(call)
+            try:
+                for listener in list(self._listeners):
+                    listener(call, event)
+                if on_end is not None:
+                    on_end(call)
+            finally:
+                call.done.set()  # after on_end: whoever waits for the end sees what on_end recorded
+            return
         for listener in list(self._listeners):
             listener(call, event)
 
