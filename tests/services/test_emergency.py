@@ -104,6 +104,7 @@ def test_declared_emergency_runs_its_dispatch_process(platform: Platform) -> Non
     sup = Actor("sup1", roles=("supervisor",), language="en").bind(p.metadata)
     agent = Actor("a1", roles=("agent",), regions=("changsha",)).bind(p.metadata)
     tech = Actor("tech1", roles=("technician",), regions=("changsha",)).bind(p.metadata)
+    add_user("a1", "agent", ["changsha"])  # the bulletin's reader
     with session():
         DepartmentMember.create(department="maint_changsha", username="tech1")
     with pytest.raises(PermissionDenied):

@@ -8,6 +8,7 @@ import pytest
 
 from helpline.data.bulletins import BulletinRead, BulletinTarget
 from helpline.data.database import session
+from helpline.data.system import User, UserRole
 from helpline.security.actor import Actor
 from helpline.services.platform import Platform
 from telephony.desk.actions import AGENT_ACTIONS, SUPERVISOR_ACTIONS
@@ -24,6 +25,10 @@ def test_ready_refused_until_the_must_read_bulletin_is_acknowledged(ivr_platform
     with session():
         BulletinRead.delete().execute()
         BulletinTarget.delete().execute()
+        for name, role in (("agent1", "agent"), ("sup1", "supervisor")):  # a bulletin must reach someone
+            if not User.select().where(User.username == name).exists():
+                User.create(username=name, password_hash="-")
+                UserRole.create(username=name, role=role)
     agent1 = Actor("agent1", roles=("agent",)).bind(p.metadata)
     other = p.bulletins.publish(SYSTEM, "Supervisors only", "not for agents", roles=["supervisor"], must_read=True)
     desk.sign_in(agent1)
