@@ -337,3 +337,17 @@ def escalations(actor: Actor, campaign_id: int) -> list[dict[str, Any]]:
                 for r in _dicts(ReminderTarget.select().where((ReminderTarget.campaign == campaign_id)
                                                               & (ReminderTarget.escalated == True))  # noqa: E712
                                 .order_by(ReminderTarget.id))]
+
+
+ESCALATION_COLUMNS = ("phone", "customer_no", "name", "amount", "due_date", "attempts", "last_outcome")
+"""The columns of the escalation workbook (an agent campaign's import can read them by these headers)."""
+
+
+def escalations_workbook(actor: Actor, campaign_id: int) -> bytes:
+    """The unreached customers as an .xlsx (the agents' list of who to call; ``campaigns.manage``, audited)."""
+    from helpline.services.excel import workbook_bytes
+
+    rows = escalations(actor, campaign_id)
+    with session(), write_transaction():
+        audit(actor, "reminder.export", entity="reminder_campaign", record_id=campaign_id, detail={"rows": len(rows)})
+    return workbook_bytes("unreached", ESCALATION_COLUMNS, ([r[c] for c in ESCALATION_COLUMNS] for r in rows))

@@ -55,7 +55,10 @@ def reminders_view(ctx: ViewContext) -> None:
     ui.label(t("reminders.outcomes")).classes("text-subtitle2 q-mt-md")
     outcomes = ui.table(columns=_columns("started", "phone", "outcome", "detail"), rows=[], row_key="id") \
         .classes("w-full").props("flat dense bordered wrap-cells").mark("reminders-outcomes")
-    ui.label(t("reminders.escalated")).classes("text-subtitle2 q-mt-md")
+    with ui.row().classes("items-center gap-2 q-mt-md"):
+        ui.label(t("reminders.escalated")).classes("text-subtitle2")
+        ui.button(t("reminders.export"), icon="download", on_click=lambda: export()).props("dense flat") \
+            .mark("reminders-export")
     escalated = ui.table(columns=_columns("phone", "name", "amount", "attempts", "outcome"), rows=[],
                          row_key="phone").classes("w-full").props("flat dense bordered").mark("reminders-escalated")
 
@@ -133,6 +136,19 @@ def reminders_view(ctx: ViewContext) -> None:
         if counts is not None:
             ui.notify(t("reminders.dialled", dialled=counts["dialled"], refused=counts["refused"]), type="positive")
         await load()
+
+    async def export() -> None:
+        campaign = chosen()
+        if campaign is None:
+            ui.notify(t("reminders.choose"), type="warning")
+            return
+        try:
+            data = await run.io_bound(reminders.escalations_workbook, actor, campaign)
+        except (reminders.ReminderError, PermissionDenied) as exc:
+            ui.notify(str(exc), type="negative")
+            return
+        if data is not None:
+            ui.download(data, f"reminder-{campaign}-unreached.xlsx")
 
     table.on("selection", lambda _: show())
     ui.timer(0, load, once=True)

@@ -4,10 +4,12 @@ windows, a customer hanging up mid-notice, refused permissions."""
 
 from __future__ import annotations
 
+import io
 from datetime import date, datetime, timedelta
 from typing import Any
 
 import pytest
+from openpyxl import load_workbook
 
 from helpline.data.base import utcnow
 from helpline.security.actor import Actor, PermissionDenied
@@ -86,9 +88,15 @@ def test_the_unreached_are_retried_after_n_days_then_escalated(ivr_platform: Pla
     escalated = reminders.escalations(SYSTEM, campaign)
     assert [e["phone"] for e in escalated] == [listed[0]["phone"], listed[2]["phone"]]
     assert [e["attempts"] for e in escalated] == [2, 2] and escalated[1]["last_outcome"] == "hung_up"
+    sheet = load_workbook(io.BytesIO(reminders.escalations_workbook(SYSTEM, campaign))).active
+    table = [list(r) for r in sheet.iter_rows(values_only=True)]
+    assert table[0] == list(reminders.ESCALATION_COLUMNS)
+    assert [r[0] for r in table[1:]] == [listed[0]["phone"], listed[2]["phone"]] and table[1][3] == listed[0]["amount"]
     agent = Actor("agent1", roles=("agent",)).bind(ivr_platform.metadata)
     with pytest.raises(PermissionDenied):
         reminders.escalations(agent, campaign)
+    with pytest.raises(PermissionDenied):
+        reminders.escalations_workbook(agent, campaign)
 
 
 def test_bad_rows_are_refused_one_by_one(ivr_platform: Platform) -> None:
