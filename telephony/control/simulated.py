@@ -55,7 +55,8 @@ class SimulatedCallControl(CallControl):
         self._phone(call_id, endpoint).muted = on
 
     def hang_up(self, call_id: int, endpoint: str) -> None:
-        if not self._phone(call_id, endpoint).hang_up():
+        """Release the call; a phone still ringing (an outbound call not picked up yet) stops ringing."""
+        if not self._phone(call_id, endpoint, "talking", "ringing").hang_up():
             raise ControlError(f"call {call_id} is already over on {endpoint}")
 
     def transfer(self, call_id: int, endpoint: str, target: Target) -> None:

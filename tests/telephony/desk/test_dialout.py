@@ -254,3 +254,17 @@ def test_outbound_calls_are_not_counted_as_inbound_traffic(ivr_platform: Platfor
     assert facts() == before
     rebuild(today, today)
     assert facts() == before
+
+
+def test_hanging_up_while_the_agents_own_phone_still_rings(ivr_platform: Platform, desk: DeskService) -> None:
+    who = actor(ivr_platform, "agent1")
+    number = signed_in(desk, who, auto_answer=False)
+    outbound(desk).timeout_s = 5.0
+    call_id = outbound(desk).dial(who, "13800000112")
+    phone = control(desk).phones.phone("PJSIP/1001")
+    until(lambda: phone.state == "ringing")
+    assert state(desk, number) == "ringing"
+    assert outbound(desk).hang_up(call_id, "the agent changed their mind")
+    call = outbound(desk).get(call_id)
+    assert call is not None and call.done.wait(1) and call.outcome == "cancelled"
+    assert state(desk, number) == "idle" and phone.state == "idle"
