@@ -8,6 +8,7 @@ designers all see them). Problems (``HL-E3xx``) are placed at the referring valu
 * a ``transfer`` / ``callback`` queue is defined by a routing (HL-E303), each queue once (HL-E308);
 * a ``goto`` node names a flow (HL-E304) and, when it gives ``node``, a node of that flow (HL-E301);
 * a ``hook`` node names a function of an extension (HL-E305);
+* a ``say`` node's value has a type it can be said as (HL-E309: a date as a number ...);
 * a ``survey`` node's answers are codes of its ``category`` tree (HL-E204, HL-E219); a queue's ``survey``
   names a flow (HL-E304);
 * an access number selects one flow only (HL-E306);
@@ -180,6 +181,14 @@ def _rule_gotos(text: str, use: Use) -> list[str]:
     return out
 
 
+SAYABLE: dict[str, frozenset[str]] = {
+    "digits": frozenset({"number", "text", "any", "category"}),
+    "number": frozenset({"number", "text", "any"}),
+    "date": frozenset({"date", "datetime", "text", "any"}),
+}
+"""The value types a ``say`` node can say as digits, a number or a date (text is checked at run time)."""
+
+
 def _check_rules(r: _IvrReport, flow: Ivr, src: Source, use: Use) -> None:
     for name, node in flow.nodes.items():
         base: Path = ("nodes", name)
@@ -189,6 +198,10 @@ def _check_rules(r: _IvrReport, flow: Ivr, src: Source, use: Use) -> None:
         elif isinstance(node, SayNode):
             result = check_expression(node.value, expression_use(use, condition=False))
             r.problems += [place(p, src, (*base, "value")) for p in result.problems]
+            kind = result.type.kind if result.type is not None and result.ok else None
+            if kind is not None and kind not in SAYABLE[node.say]:
+                r.add(src, "HL-E309", f"'{node.value}' is a {result.type}: it cannot be said as a {node.say}",
+                      (*base, "value"))
         elif isinstance(node, SetNode):
             for var, text in node.values.items():
                 result = check_expression(text, expression_use(use, condition=False))

@@ -77,6 +77,9 @@ CATALOGUE: dict[str, Check] = {c.id: c for c in [
     Check("HL-E307", "unreachable IVR node",
           "No path from 'start' (or a jump from another flow) reaches this node; link it or remove it."),
     Check("HL-E308", "queue defined twice", "Queue names are unique across all routings; rename one."),
+    Check("HL-E309", "value cannot be said that way",
+          "say: number needs a number (var.amount), say: date a date (var.due_date, today.date); a text or a call "
+          "variable is checked when the call runs."),
     Check("HL-E401", "unknown workflow state",
           "Refer to a state listed under 'states' of the same workflow."),
     Check("HL-E402", "unreachable workflow state",

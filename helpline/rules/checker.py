@@ -45,6 +45,8 @@ class CheckResult:
     sources: tuple[str, ...] = ()
     names: frozenset[str] = frozenset()
     problems: list[Problem] = field(default_factory=list)
+    type: RType | None = None
+    """An expression's value type (``check_expression`` of a value; None for a condition or a program)."""
 
     @property
     def ok(self) -> bool:
@@ -361,7 +363,7 @@ def check_expression(text: str, use: Use) -> CheckResult:
     if use.expect_bool:
         out = checker.condition(node)
     else:
-        out, _ = checker.value(node)
+        out, result.type = checker.value(node)
     result.expr = out
     result.names = frozenset(checker.names)
     result.problems.extend(checker.problems)

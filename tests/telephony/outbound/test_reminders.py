@@ -18,6 +18,7 @@ from helpline.services.calls import CallService
 from helpline.services.platform import Platform
 from telephony.ivr import IvrEngine
 from telephony.outbound.reminders import Callee, ReminderRunner, SimulatedReminderDialer
+from telephony.switch.simulated import SimulatedSwitch
 
 SYSTEM = Actor.system()
 DUE = date(2026, 12, 20)
@@ -159,3 +160,12 @@ def test_attempts_left_dialling_by_an_ended_process_are_given_back(ivr_platform:
     counts = runner(ivr_platform, {}).run_once(campaign=campaign)
     assert counts["dialled"] == 2 and reminders.summary(campaign)["targets"] == {"confirmed": 2}
     assert [t.attempts for t in (reminders.target(first.id), reminders.target(second.id))] == [1, 1]
+
+
+def test_a_due_date_that_is_not_a_date_fails_the_node_not_the_call(ivr_platform: Platform) -> None:
+    switch = SimulatedSwitch("1", language="en")
+    outcome = IvrEngine(ivr_platform).run_call(switch, caller_number="13900009999", flow_name="reminder",
+                                               variables={"yuan": 12, "fen": 0, "due_date": "soon"})
+    assert outcome.error is not None and outcome.error["node"] == "due_date"
+    assert "cannot say 'soon' as a date" in outcome.error["message"]
+    assert [s["node"] for s in outcome.trail][-1] == "goodbye"  # the flow's on_error

@@ -128,3 +128,24 @@ def test_the_ami_link_down_pauses_the_campaign_without_losing_attempts(
     assert run.run_once(campaign=campaign)["dialled"] == 3
     assert reminders.campaign(campaign)["status"] == "running"
     assert len(peer.actions_named("Originate")) == 3
+
+
+def test_a_customer_hanging_up_during_say_date_is_called_again(ivr_platform: Platform,
+                                                                  ami: tuple[AmiPeer, AmiClient]) -> None:
+    peer, client = ami
+    campaign = campaign_of(["13700000021"])
+    assert runner(ivr_platform, client).run_once(campaign=campaign)["dialled"] == 1
+    attempt = int(peer.actions_named("Originate")[-1]["Variable"].split("=")[1])
+    server = FastAGIServer(port=0, read_timeout=5.0, hangup_grace=0.25)
+    server.route("reminder", make_reminder_handler(ivr_platform, engine=IvrEngine(ivr_platform)))
+    server.start()
+    try:
+        agi = AsteriskPeer(server.address, script=f"reminder?attempt={attempt}", env={"callerid": "13700000021"},
+                           caller=Caller("1", hangup_at="SAY DATE"), timeout=10.0, time_scale=1.0)
+        agi.start()
+        agi.join(10)
+    finally:
+        server.stop()
+    [row] = reminders.attempts(campaign)
+    assert row["outcome"] == "hung_up" and row["detail"] == "hung up at due_date", agi.format_transcript()
+    assert reminders.summary(campaign)["targets"] == {"pending": 1}  # called again after retry_days
