@@ -25,6 +25,7 @@ from .views.admin_views import audit_view, category_view, home_view, profile_vie
 from .views.base import ViewContext
 from .views.bulletins_view import bulletins_view
 from .views.callbacks_view import callbacks_view
+from .views.campaigns_view import campaigns_view
 from .views.departments_view import departments_view
 from .views.designer.page import designer_view
 from .views.desktop import desktop_view
@@ -62,7 +63,7 @@ PAGE_VIEWS: dict[str, Callable[[ViewContext], None]] = {
     "exams": exams_view, "callbacks": callbacks_view,
     "knowledge": knowledge_view, "knowledge_stats": knowledge_stats_view,
     "bulletins": bulletins_view, "notes": notes_view,
-    "system": system_view, "reminders": reminders_view,
+    "system": system_view, "reminders": reminders_view, "campaigns": campaigns_view,
 }
 """A view for each built-in page of ``helpline.metadata.kinds.menu.PAGES`` (the one table of pages)."""
 if set(PAGE_VIEWS) != set(PAGES):

@@ -29,6 +29,7 @@ PAGES: dict[str, str | None] = {
     "recordings": "supervisor.recordings",
     "callbacks": "supervisor.callbacks",
     "reminders": "campaigns.manage",
+    "campaigns": "campaigns.manage",
     "reports": "supervisor",
     "departments": "departments.manage",
     "inbox_mine": None,
