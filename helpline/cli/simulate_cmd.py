@@ -58,7 +58,8 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--warmup", metavar="TIME", help="warm-up instead of the scenario's")
     p.add_argument("--write-calls", metavar="DATE",
                    help="write the first run's calls (first strategy, load and seed) as call records of DATE "
-                        "(YYYY-MM-DD) into the database (--db) and rebuild that day's statistics")
+                        "(YYYY-MM-DD; YYYY-MM-DDTHH:MM starts the run at that time, else at midnight) into the "
+                        "database (--db) and rebuild that day's statistics")
     p.add_argument("--db", help="database URL for --write-calls (env HELPLINE_DB)")
     p.add_argument("--method", metavar="NAMES",
                    help=f"outbound scenarios: comma-separated pacing methods ({', '.join(PACING_METHODS)})")
@@ -102,24 +103,27 @@ def _options(args: argparse.Namespace) -> dict[str, Any]:
 def _write_calls(args: argparse.Namespace, result: Any, within: dict[str, float]) -> int | None:
     """The run's calls into the database of ``--db`` (its statistics rebuilt for the day, with the scenario's
     tier thresholds); None after an error."""
-    from datetime import date
+    from datetime import date, time
 
     from helpline.config import Settings
     from helpline.data.database import open_database
     from helpline.data.system import create_system_tables
     from telephony.simulate.record import write_calls
 
+    day_text, _, at_text = args.write_calls.partition("T")
     try:
-        day = date.fromisoformat(args.write_calls)
+        day = date.fromisoformat(day_text)
+        at = time.fromisoformat(at_text) if at_text else time(0)
     except ValueError:
-        print(f"error: --write-calls: {args.write_calls!r} is not a date (YYYY-MM-DD)", file=sys.stderr)
+        print(f"error: --write-calls: {args.write_calls!r} is not a date (YYYY-MM-DD) or a date and start time "
+              f"(YYYY-MM-DDTHH:MM)", file=sys.stderr)
         return None
     from helpline.services import stats
 
     open_database(args.db or Settings.from_env().db)
     create_system_tables()
     stats.configure(within)
-    return write_calls(result, day)
+    return write_calls(result, day, at=at)
 
 
 def _print_problems(path: str, exc: ScenarioError) -> None:

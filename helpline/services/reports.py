@@ -125,6 +125,17 @@ def _label(dim: str, value: Any) -> Any:
     return str(value)
 
 
+DIMENSION_CATEGORIES = {"tier": "value_tier"}
+"""Dimensions whose values are codes of a category tree: shown and exported by the node's label."""
+
+
+def dimension_texts(metadata: MetadataSet, dimension: str) -> dict[str, Any]:
+    """Code → label (a :class:`~helpline.metadata.kinds.Label`) of a dimension's values, for those named by a
+    category tree (:data:`DIMENSION_CATEGORIES`); empty for the others."""
+    tree = metadata.categories.get(DIMENSION_CATEGORIES.get(dimension, ""))
+    return {} if tree is None else {node.code: node.label for node in tree.nodes}
+
+
 class _Plan:
     """The model, its period column and the SQL of each dimension of one run."""
 
@@ -409,9 +420,10 @@ def number_format(measure: str) -> str:
     return "0"
 
 
-def report_xlsx(result: ReportResult, title: str, headers: dict[str, str] | None = None) -> bytes:
+def report_xlsx(result: ReportResult, title: str, headers: dict[str, str] | None = None,
+                texts: dict[str, dict[str, str]] | None = None, total: str = "total") -> bytes:
     """The result as an .xlsx: values as numbers with number formats (per cent, seconds, counts), text never
-    a formula, the totals last."""
+    a formula, the totals last (labelled ``total``); ``texts`` gives a dimension's values as shown (tier labels)."""
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Font
@@ -443,10 +455,11 @@ def report_xlsx(result: ReportResult, title: str, headers: dict[str, str] | None
         c.font, c.data_type = bold, "s"
         header.append(c)
     ws.append(header)
+    shown = texts or {}
     for r in result.rows:
-        ws.append(row_cells([r.get(n) for n in names]))
+        ws.append(row_cells([shown.get(n, {}).get(str(r.get(n)), r.get(n)) for n in names]))
     if result.totals:
-        ws.append(row_cells([("total" if i == 0 else "") if n in result.dimensions else result.totals.get(n)
+        ws.append(row_cells([(total if i == 0 else "") if n in result.dimensions else result.totals.get(n)
                              for i, n in enumerate(names)], bold))
     import io
 

@@ -10,7 +10,7 @@ own report leaves them out: compare after the warm-up).
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from helpline.data.calls import Call
@@ -22,9 +22,10 @@ from .engine import RunResult
 RESULTS = {"answered": "connected", "abandoned": "hangup", "timeout": "timeout", "empty": "empty"}
 
 
-def write_calls(result: RunResult, day: date, *, prefix: str = "sim") -> int:
-    """Insert the run's calls as records of ``day`` and rebuild that day's facts; returns how many."""
-    start = datetime.combine(day, datetime.min.time())
+def write_calls(result: RunResult, day: date, *, prefix: str = "sim", at: time = time(0)) -> int:
+    """Insert the run's calls as records of ``day``, the run starting at ``at`` o'clock, and rebuild the facts of
+    the days they fall on; returns how many."""
+    start = datetime.combine(day, at)
     rows: list[dict[str, Any]] = []
     for record in result.records:
         call = record.call

@@ -52,7 +52,7 @@ async def test_supervisor_reads_drills_exports_and_schedules(user: User, ui_plat
     user.find(marker="report-to").elements.pop().value = "2026-12-01"
     user.find(marker="report-run").click()
     table = await rows_of(user, "report-rows", lambda rows: len(rows) >= 2)
-    gold = next(r for r in table.rows if r.get("tier") == "gold")
+    gold = next(r for r in table.rows if r.get("tier") == "Gold card")  # a tier is shown by its label
     assert gold["interval"] == "2026-12-01 10:00" and gold["service_level"] == "50.0%"
     assert gold["target"] == "85.0%" and gold["met"] == "no"
     assert user.find(ui.echart).elements

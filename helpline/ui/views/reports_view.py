@@ -4,6 +4,7 @@ from a row to the calls behind it, export to Excel, schedule it daily or weekly.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, timedelta
 from typing import Any
 
@@ -16,6 +17,7 @@ from helpline.services.reports import (
     PERCENT,
     ReportInputError,
     ReportResult,
+    dimension_texts,
     drill_calls,
     report_xlsx,
     run_report,
@@ -37,10 +39,20 @@ def shown(measure: str, value: Any) -> str:
     return f"{value:g}" if isinstance(value, float) else str(value)
 
 
-def chart_options(report: Report, result: ReportResult) -> dict[str, Any] | None:
+def dimension_text(texts: dict[str, dict[str, Any]], dimension: str, value: Any) -> str:
+    """A dimension's value as shown: a tier by its label in the user's language, others as they come."""
+    found = texts.get(dimension, {}).get(str(value))
+    return label(found, str(value)) if found is not None else str(value)
+
+
+def chart_options(report: Report, result: ReportResult, texts: dict[str, dict[str, Any]] | None = None
+                  ) -> dict[str, Any] | None:
     """ECharts options: the first dimension on the x axis, a second as series, the chart's measure."""
     if report.chart is None or report.chart.type == "none" or not result.rows or not report.dimensions:
         return None
+    if texts:  # the chart shows the labels
+        result = replace(result, rows=[{k: dimension_text(texts, k, v) if k in texts else v for k, v in r.items()}
+                                       for r in result.rows])
     measure = report.chart.measure or report.measures[0]
     x_dim = report.dimensions[0]
     xs = list(dict.fromkeys(str(r[x_dim]) for r in result.rows))
@@ -136,7 +148,9 @@ def reports_view(ctx: ViewContext) -> None:
             notes = [t("reports.nothing")]
         message.text = " ".join(notes)
         chart_box.clear()
-        options = chart_options(report, result)
+        texts = {d: dimension_texts(ctx.platform.metadata, d) for d in result.dimensions}
+        texts = {d: found for d, found in texts.items() if found}
+        options = chart_options(report, result, texts)
         if options is not None:
             with chart_box:
                 ui.echart(options).classes("w-full h-72")
@@ -144,7 +158,8 @@ def reports_view(ctx: ViewContext) -> None:
         drill_box.clear()
         names = [*result.dimensions, *result.measures]
         columns = [{"name": n, "field": n, "label": t(f"reports.m.{n}"), "align": "left"} for n in names]
-        rows = [{**{d: r[d] for d in result.dimensions}, **{m: shown(m, r[m]) for m in result.measures},
+        rows = [{**{d: dimension_text(texts, d, r[d]) for d in result.dimensions},
+                 **{m: shown(m, r[m]) for m in result.measures},
                  "_key": i} for i, r in enumerate(result.rows)]
         if result.totals:
             rows.append({**{d: t("reports.total") if i == 0 else "" for i, d in enumerate(result.dimensions)},
@@ -187,7 +202,10 @@ def reports_view(ctx: ViewContext) -> None:
         if result is None:
             return
         headers = {n: t(f"reports.m.{n}") for n in [*result.dimensions, *result.measures]}
-        data = await run.io_bound(report_xlsx, result, label(report.title, report.name), headers)
+        texts = {d: {code: label(text, code) for code, text in dimension_texts(ctx.platform.metadata, d).items()}
+                 for d in result.dimensions}
+        data = await run.io_bound(report_xlsx, result, label(report.title, report.name), headers,
+                                  {d: found for d, found in texts.items() if found}, t("reports.total"))
         if data is None:
             return
         ui.download.content(data, f"{report.name}-{result.start}-{result.end}.xlsx", media_type=XLSX)

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 import pytest
@@ -61,3 +61,12 @@ def test_simulate_writes_its_calls_into_the_database(small_scenario_file: Path, 
         assert sum(r.calls for r in StatCallDay.select()) == written
     assert cli_main([*args, "--write-calls", "yesterday", "--db", url]) == 2
     assert "not a date" in capsys.readouterr().err
+    assert cli_main([*args, "--write-calls", "2026-12-02T09:30", "--db", url]) == 0
+    again = int(capsys.readouterr().err.split()[0])
+    with session():
+        last = Call.select().where(Call.uniqueid.startswith("sim")).order_by(Call.started_at.desc()).first()
+        assert Call.select().where(Call.started_at >= datetime(2026, 12, 2)).count() == again
+        assert Call.select().where(Call.started_at >= datetime(2026, 12, 2, 9, 30)).count() == again
+        assert last is not None and last.started_at < datetime(2026, 12, 2, 10, 5)  # a 30-minute run from 9:30
+    assert cli_main([*args, "--write-calls", "2026-12-02T25:00", "--db", url]) == 2
+    assert "start time" in capsys.readouterr().err
