@@ -28,6 +28,11 @@ be less than or equal to 1``), then :class:`ScenarioError` is raised. ::
 
 Durations may be written ``30s``, ``5m``, ``8h`` or as seconds; shares and targets as ``90%`` or ``0.9``.
 Shares are relative weights (they need not add up to 1).
+
+An outbound scenario is a file with one ``outbound:`` mapping (:class:`OutboundSpec`; ``bench/pacing.yaml``
+shows every field): the shift, seeds, agent counts, pacing methods, list size, the attempts' outcome shares
+(``human``, ``machine``, ``busy``, ``no_answer``, ``failed``) and ring times, talk and wrap-up, the 2 s drop
+rule, attempts and retry interval, the drop cap and the pacers' options. :func:`is_outbound` tells them apart.
 """
 
 from __future__ import annotations
