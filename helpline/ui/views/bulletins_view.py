@@ -122,13 +122,13 @@ def bulletins_view(ctx: ViewContext) -> None:
 def publish_section(ctx: ViewContext, reload: Any) -> None:
     """The publishing form and the list of every bulletin with its receipts (``bulletins.publish``)."""
     service = ctx.platform.bulletins
-    options = service.choices(ctx.language)
+    options: dict[str, dict[str, str]] = {}
     ui.label(t("bulletins.publish.title")).classes("text-subtitle1")
     with ui.card().classes("w-full q-pa-sm gap-2").props("flat bordered").mark("bulletin-form"):
         title = ui.input(t("bulletins.field.title")).classes("w-full").mark("bulletin-title")
         body = ui.textarea(t("bulletins.field.body")).classes("w-full").mark("bulletin-body")
         with ui.row().classes("w-full gap-2"):
-            pickers = {kind: ui.select(options[kind], multiple=True, label=t(f"bulletins.kind.{kind}"),
+            pickers = {kind: ui.select({}, multiple=True, label=t(f"bulletins.kind.{kind}"),
                                        with_input=True).props("dense outlined use-chips").classes("w-64")
                        .mark(f"bulletin-{kind}s") for kind in ("role", "department", "region")}
         with ui.row().classes("items-center gap-2"):
@@ -159,6 +159,10 @@ def publish_section(ctx: ViewContext, reload: Any) -> None:
         return local.astimezone(ZoneInfo("UTC")).replace(tzinfo=None)
 
     async def load_published() -> None:
+        if not options:  # the choices read the regions: off the event loop
+            options.update(await run.io_bound(service.choices, ctx.language) or {})
+            for kind, picker in pickers.items():
+                picker.set_options(options.get(kind, {}))
         found = await run.io_bound(service.published, ctx.actor)
         figures = await run.io_bound(service.statistics, ctx.actor) or {}
 

@@ -20,16 +20,21 @@ from .bulletins_view import error_text
 
 
 def emergency_section(ctx: ViewContext, reload: Callable[[], Awaitable[None]]) -> None:
-    regions = ctx.platform.bulletins.choices(ctx.language)["region"]
     ui.label(t("emergency.title")).classes("text-subtitle1 q-mt-md")
     with ui.card().classes("w-full q-pa-sm gap-2").props("flat bordered").mark("emergency-form"):
         ui.label(t("emergency.hint")).classes("text-caption text-grey-7")
-        region = ui.select(regions, label=t("emergency.region"), with_input=True).props("dense outlined") \
+        region = ui.select({}, label=t("emergency.region"), with_input=True).props("dense outlined") \
             .classes("w-64").mark("emergency-region")
         title = ui.input(t("bulletins.field.title")).classes("w-full").mark("emergency-title")
         notice = ui.textarea(t("emergency.notice")).classes("w-full").mark("emergency-notice")
         ui.button(t("emergency.declare"), icon="crisis_alert", color="negative", on_click=lambda: go()) \
             .props("no-caps").mark("emergency-declare")
+
+    async def fill() -> None:  # the regions are read off the event loop
+        choices = await run.io_bound(ctx.platform.bulletins.choices, ctx.language)
+        region.set_options((choices or {}).get("region", {}))
+
+    ui.timer(0, fill, once=True)
 
     async def go() -> None:
         if not region.value:

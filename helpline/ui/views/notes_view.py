@@ -15,7 +15,7 @@ from helpline.services.notes import Note, NoteError
 from helpline.services.records import ValidationFailed
 from helpline.services.search import SearchInputError
 
-from ..i18n import t
+from ..i18n import label, t
 from .base import ViewContext
 from .bulletins_view import error_text, when
 
@@ -27,8 +27,8 @@ class NotesPanel:
         self.ctx = ctx
         self.service = ctx.platform.notes
         self.editing: int | None = None
-        teams = ctx.platform.bulletins.choices(ctx.language)["department"]
-        self.team_names = teams
+        tree = ctx.platform.metadata.categories.get("department")
+        self.team_names = {n.code: label(n.label, n.code) for n in (tree.nodes if tree else [])}
         with ui.column().classes("w-full gap-2 notes-panel").mark("notes-panel"):
             with ui.row().classes("w-full items-center gap-2"):
                 self.query = ui.input(t("notes.search")).props("dense outlined clearable").classes("w-64") \
@@ -40,10 +40,8 @@ class NotesPanel:
                 self.title = ui.input(t("notes.field.title")).classes("w-full").mark("note-title")
                 self.body = ui.textarea(t("notes.field.body")).classes("w-full").props("autogrow").mark("note-body")
                 with ui.row().classes("items-center gap-2"):
-                    mine = {"": t("notes.personal")}
-                    mine.update({code: teams.get(code, code) for code in self.service.teams(ctx.actor)})
-                    self.team = ui.select(mine, value="", label=t("notes.field.team")).props("dense outlined") \
-                        .classes("w-56").mark("note-team")
+                    self.team = ui.select({"": t("notes.personal")}, value="", label=t("notes.field.team")) \
+                        .props("dense outlined").classes("w-56").mark("note-team")
                     ui.button(t("notes.save"), icon="save", on_click=self.save).props("dense").mark("note-save")
                     self.delete_button = ui.button(t("notes.delete"), icon="delete", color="negative",
                                                    on_click=self.delete).props("dense flat").mark("note-delete")
@@ -64,6 +62,10 @@ class NotesPanel:
         self.delete_button.set_visibility(self.editing is not None)
 
     async def load(self) -> None:
+        if len(self.team.options) == 1:  # the user's teams, read off the event loop
+            teams = await run.io_bound(self.service.teams, self.ctx.actor) or []
+            self.team.set_options({"": t("notes.personal"), **{c: self.team_names.get(c, c) for c in teams}},
+                                  value=self.team.value)
         text = (self.query.value or "").strip()
         try:
             if text:
