@@ -39,6 +39,7 @@ from telephony.router.events import AgentAlert, AgentChanged, CallLeft, Offer, R
 from .. import gc_tuning
 from .base import ViewContext
 from .desk_bulletins import MustReadStrip
+from .desk_callback import CallbackPanel, about_callback
 from .desk_campaign import CampaignPanel
 from .desk_pop import DESK_STYLE, CallPanel, load_pop
 from .desk_shifts import shifts_strip
@@ -182,6 +183,9 @@ class Desktop:
                 strip = ui.row().classes("w-full items-center gap-2")
             shifts_strip(self.ctx, self.t)
             self.must_read = MustReadStrip(self.ctx, self.t)  # acknowledged before ready (bulletins)
+            self.callback: CallbackPanel | None = None  # the call-back task offered or in hand
+            if self.ctx.actor.has("agent.callback"):
+                self.callback = CallbackPanel(self.ctx, self.desk, self.t, self.act)
             self.campaign: CampaignPanel | None = None  # campaign calls: the script and questionnaire
             if self.ctx.actor.has("agent.outbound"):
                 self.campaign = CampaignPanel(self.ctx, self.desk, self.t, lambda *a, **k: self.work.open(*a, **k))
@@ -236,7 +240,10 @@ class Desktop:
         if self.closed or self.root.is_deleted:
             self.close()
             return
-        if isinstance(event, Offer):
+        if about_callback(event):  # a call-back task: its own panel, no screen-pop of a call
+            if self.callback is not None:
+                background_tasks.create(self.callback.refresh(), name="desk call-back")
+        elif isinstance(event, Offer):
             self.pops = {k: v for k, v in self.pops.items() if k == event.call_id}
             background_tasks.create(self.follow(event.call_id), name=f"desk pop {event.call_id}")
         elif isinstance(event, AgentChanged) and event.what == "state":
@@ -365,7 +372,9 @@ class Desktop:
         contact records of earlier calls not yet filed or dismissed open again in tabs."""
         assert self.ref is not None
         call_id = await run.io_bound(current_call, self.ctx.platform, self.ref.number)
-        if call_id and not self.closed:
+        if self.callback is not None:
+            await self.callback.refresh()
+        if call_id and call_id > 0 and not self.closed:  # (a negative id is a call-back task)
             state = self.view.get("state")
             if state in ("talking", "hold", "wrap_up"):
                 await self.open_contact(int(call_id), over=state == "wrap_up")
