@@ -131,6 +131,8 @@ def start_scheduler(platform: Platform, settings: Settings, router: Any) -> Any:
 
     scheduler.add(JobSpec("reminders", "@every 60s", reminder_job(platform),
                           "dial the running reminder campaigns' due customers without an agent (docs/outbound.md)"))
+    scheduler.add(JobSpec("bulletin_notices", "* * * * *", platform.bulletins.announce_due,
+                          "tell the audience of bulletins whose validity began after they were published"))
     if settings.spike_cron.strip().lower() not in ("", "off"):
         from helpline.services.emergency import SpikeRule, check_spikes
 

@@ -185,12 +185,34 @@ class BulletinService:
                                         "a bulletin is sent to nobody: no active user holds these roles, belongs "
                                         "to these departments or serves these regions")
                 if notify and (ends_at is None or ends_at > now) and starts <= now:
-                    from .notices import notify as send
-
-                    send(audience_now, "bulletins.notice.title", "bulletins.notice.body",
-                         kind="bulletin", params={"title": values["title"],
-                                                  "must_read": "!" if values.get("must_read") else ""})
+                    self._announce(instance.id, values, audience_now)
+                elif not notify:
+                    model.update({column(model, "announced"): True}).where(model.id == instance.id).execute()
         return int(instance.id)
+
+    def _announce(self, bulletin_id: int, values: dict[str, Any], audience: list[str]) -> None:
+        """Tell the audience by a notice and mark the bulletin announced (inside the caller's transaction)."""
+        from .notices import notify as send
+
+        send(audience, "bulletins.notice.title", "bulletins.notice.body", kind="bulletin",
+             params={"title": values["title"], "must_read": "!" if values.get("must_read") else ""})
+        model = self.platform.models[ENTITY]
+        model.update({column(model, "announced"): True}).where(model.id == bulletin_id).execute()
+
+    def announce_due(self, now: datetime | None = None) -> dict[str, Any]:
+        """The ``bulletin_notices`` job: tell the audience of each bulletin whose validity has begun since it was
+        published (one published to start later) and that was not announced yet."""
+        now = now or utcnow()
+        model = self.platform.models[ENTITY]
+        announced, starts, ends = (column(model, n) for n in ("announced", "starts_at", "ends_at"))
+        told = []
+        with session(), write_transaction():
+            due = select_rows(model.select().where((announced == False) & (starts <= now)  # noqa: E712
+                                                   & (ends.is_null() | (ends > now))).order_by(model.id))
+            for row in due:
+                self._announce(int(row["id"]), row, self._audience(int(row["id"])))
+                told.append(int(row["id"]))
+        return {"announced": told}
 
     # -- reading ----------------------------------------------------------------------------------------------
     def _bulletins(self, ids: list[int] | None = None) -> list[Bulletin]:

@@ -137,3 +137,21 @@ def test_search_finds_only_the_readers_bulletins(centre: Platform) -> None:
     assert [h.title for h in p.bulletins.search(a2, "机顶盒")] == ["宽带提速"]
     assert p.bulletins.search(person(p, "s1", "supervisor"), "机顶盒") == []
     assert p.bulletins.search(a1, '"NEAR( OR \\') == []  # hostile syntax answered, never raised
+
+
+def test_a_bulletin_valid_later_is_announced_when_it_begins(centre: Platform) -> None:
+    p = centre
+    boss = person(p, "boss", "administrator")
+    now = utcnow()
+    later = p.bulletins.publish(boss, "明日起新资费", "text", roles=["agent"], starts_at=now + timedelta(hours=2))
+
+    def told() -> list[str]:
+        with session():
+            return sorted(n.username for n in Notice.select().where(Notice.kind == "bulletin"))
+
+    assert told() == [] and p.bulletins.announce_due(now) == {"announced": []}
+    assert p.bulletins.announce_due(now + timedelta(hours=3)) == {"announced": [later]}
+    assert told() == ["a1", "a2"]
+    assert p.bulletins.announce_due(now + timedelta(hours=4)) == {"announced": []}  # once
+    p.bulletins.publish(boss, "At once", "text", roles=["agent"])  # told at publication, not again by the job
+    assert p.bulletins.announce_due() == {"announced": []} and told() == ["a1", "a1", "a2", "a2"]
