@@ -124,3 +124,19 @@ def test_over_the_agi_peer_the_request_reaches_the_router(ivr_platform: Platform
     finally:
         server.stop()
         router.stop()
+
+
+def test_the_serve_scheduler_hands_tasks_of_other_processes_to_the_router(ivr_platform: Platform) -> None:
+    from helpline.cli.common import start_scheduler
+    from helpline.config import Settings
+
+    run(ivr_platform, "41", GOLD)                            # an IVR without the router (run.py agi elsewhere)
+    task = only_task()
+    router = RouterService.from_platform(ivr_platform, journal=False, restore=False)
+    scheduler = start_scheduler(ivr_platform, Settings(backup_cron="off"), router)
+    try:
+        assert "callback_sync" in [job.name for job in scheduler.jobs()]
+        assert router.do(lambda r: r.holds(-int(task["id"])))  # type: ignore[call-overload]  # synced at start
+    finally:
+        scheduler.stop()
+        router.stop()
