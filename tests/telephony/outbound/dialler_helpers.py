@@ -59,7 +59,7 @@ def make_desk(platform: Platform) -> DeskService:
         AgentEvent.delete().execute()
     agent_service.ensure_demo_agents()
     router = RouterService.from_platform(platform, restore=False).start()
-    router.do(lambda r: r.reconfigure(replace(r.settings, wrap_up_s=0.0), r.policy))
+    router.do(lambda r: r.reconfigure(replace(r.settings, wrap_up_s=0.0, browser_grace_s=0.05), r.policy))
     desk = DeskService(platform, router, SimulatedCallControl(SimulatedPhones(), SimulatedOutside()))
     outbound(desk).timeout_s = 0.3
     return desk

@@ -1,6 +1,7 @@
 """The campaign dialler on the simulated switch: an agent works progressive and preview campaign calls (busy retried,
 an answered call filed with the questionnaire, a contact record per call), a number put on the do-not-call list is
-not dialled, and the AMI link going down pauses the campaign and its coming back resumes it."""
+not dialled, the agent's browser closing mid-call ends the call with its attempt recorded, and the AMI link going
+down pauses the campaign and its coming back resumes it."""
 
 from __future__ import annotations
 
@@ -127,6 +128,31 @@ def test_preview_refuses_a_number_put_on_the_do_not_call_list(setup, tmp_path: P
     assert second is not None and second.claim.phone != shown.claim.phone
     dialler.skip(agent1)
     assert _number(second.claim.phone).status == "ready"
+    dialler.stop()
+
+
+def test_the_browser_closing_during_a_campaign_call(setup, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    platform, desk, clock = setup
+    service, run_id = _start(platform, clock, tmp_path, ["13800000701", "13800000702"])
+    dialler = Dialler(platform, desk, service, now=clock)
+    agent1 = agent(platform, desk, "agent1")
+    dialler.join(agent1, run_id)
+    dialler.tick()
+    call = until(lambda: dialler.current("agent1"))
+    placed = until(lambda: outbound(desk).get(call.call_id or 0))
+    until(lambda: placed.answered_at is not None)
+    number = desk.agent_of(agent1).number
+    desk.router.do(lambda r: r.agent_disconnected(number))  # the browser closed (grace 0.05 s)
+    assert placed.done.wait(2)
+    until(lambda: _number(call.claim.phone).status == "done")
+    with session():
+        attempt = CampaignAttempt.get(CampaignAttempt.id == call.claim.attempt_id)
+    assert (attempt.outcome, attempt.call_id) == ("answered", call.call_id) and attempt.ended_at is not None
+    assert dialler.current("agent1") is call and call.state == "ended"  # still to be filed when the agent is back
+    dialler.tick()  # not ready now (disconnected): nothing more is dialled for the agent
+    assert dialler.current("agent1") is call and outbound(desk).current(number) is None
+    dialler.finish(agent1, {"solved": "yes"})
+    assert _number(call.claim.phone).answers == {"solved": True}
     dialler.stop()
 
 
