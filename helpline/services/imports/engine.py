@@ -506,9 +506,13 @@ def bulk_insert(model: Any, rows: list[dict[str, Any]]) -> None:
     database.cursor().executemany(sql, params)
 
 
+ERROR_COLUMNS = ("Error / 错误", "Row / 行")
+"""The columns :func:`error_workbook` adds after the file's own (a fixed file uploaded again ignores them)."""
+
+
 def error_workbook(report: ImportReport) -> bytes:
     """The rejected rows with their cells as read and an error column naming each problem (formula-safe)."""
-    headers = [*report.headers, "Error / 错误", "Row / 行"]
+    headers = [*report.headers, *ERROR_COLUMNS]
     rows = ([*cells, *([None] * (len(report.headers) - len(cells))), message, number]
             for number, cells, message in report.rejected_rows)
     return workbook_bytes("rejected", headers, rows)

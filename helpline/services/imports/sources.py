@@ -38,6 +38,10 @@ class SourceError(ValueError):
     was loaded."""
 
 
+class NoHeaderRow(SourceError):
+    """The file ends before its header row (an empty sheet or file)."""
+
+
 @dataclass
 class Table:
     """A source opened for reading: its headers and an iterator of ``(row number, cells)``."""
@@ -125,7 +129,7 @@ def read_xlsx(path: Path, source: ImportSource, name: str) -> Table:
         found = next(it, None)
         if found is None:
             book.close()
-            raise SourceError(f"{name}, sheet '{ws.title}' has no header row {source.header_row} (source.header_row)")
+            raise NoHeaderRow(f"{name}, sheet '{ws.title}' has no header row {source.header_row} (source.header_row)")
         headers = ["" if c is None else str(c).strip() for c in found]
     fast = _fast(book, ws, archive, member, source.header_row)
     if fast is not None:  # ws.max_row would parse the whole sheet when it has no <dimension>: count the rows
@@ -216,7 +220,7 @@ def read_csv(path: Path, source: ImportSource, name: str) -> Table:
         raise bad_text(exc) from exc
     if not any(headers):
         text.close()
-        raise SourceError(f"{name} has no header row {source.header_row} (source.header_row)")
+        raise NoHeaderRow(f"{name} has no header row {source.header_row} (source.header_row)")
 
     def rows() -> Iterator[Row]:
         number = source.header_row

@@ -96,3 +96,43 @@ def test_wrong_files_are_refused() -> None:
     assert errors_of(sheet(["a", "A"], header=("code", "lable_en"))) == [
         (1, "unknown_column"), (1, "missing_column")]
     assert errors_of(sheet(header=())) == [(None, "empty")]
+
+
+def test_the_check_is_an_import_dry_run_with_per_row_problems_and_an_error_workbook() -> None:
+    from helpline.services.designer.category_excel import check_tree
+    from helpline.services.imports.engine import error_workbook
+
+    current = [{"code": "ordinary", "label": {"en": "Ordinary"}}, {"code": "gold", "label": {"en": "Gold"}}]
+    good = sheet(["ordinary", "", "Ordinary", "", ""], ["gold", "", "Gold card", "", ""], ["jade", "", "Jade", "", ""])
+    report, nodes, errors = check_tree(good, current)
+    assert not errors and report is not None and len(nodes) == 3
+    assert (report.rows, report.inserted, report.updated, report.unchanged, report.rejected) == (3, 1, 1, 1, 0)
+
+    bad = sheet(["ordinary", "", "Ordinary", "", ""], ["gold", "vvip", "Gold", "", ""], ["Jade!", "", "Jade", "", ""])
+    report, _, errors = check_tree(bad, current)
+    assert report is not None and report.rejected == 2
+    assert [(p.row, p.column, p.value) for p in report.problems] == [(3, "parent", "vvip"), (4, "code", "Jade!")]
+    assert "the parent 'vvip' of 'gold' is not a code of the file" in report.problems[0].text()
+    rejected = load_workbook(io.BytesIO(error_workbook(report))).worksheets[0]
+    assert [c.value for c in rejected[1]][-2:] == ["Error / 错误", "Row / 行"] and rejected.max_row == 3
+    assert rejected.cell(3, 1).value == "Jade!" and "not a valid code" in rejected.cell(3, len(HEADERS) + 1).value
+    rejected.cell(2, 2).value, rejected.cell(3, 1).value = "", "jade"  # fixed in the error workbook: its columns
+    buffer = io.BytesIO()                                               # are ignored when it comes back
+    rejected.parent.save(buffer)
+    assert [n["code"] for n in read_tree(buffer.getvalue())] == ["gold", "jade"]
+
+
+def test_the_shared_reader_refuses_merged_cells_and_old_workbooks() -> None:
+    wb = Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.append(list(HEADERS))
+    ws.append(["a", "", "A", "", ""])
+    ws.merge_cells("C2:D2")
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    with pytest.raises(CategoryImportError) as caught:
+        read_tree(buffer.getvalue())
+    assert caught.value.errors[0].key.endswith(".unreadable") and "merged cells C2:D2" in \
+        caught.value.errors[0].params["message"]
+    assert errors_of(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 600) == [(None, "unreadable")]

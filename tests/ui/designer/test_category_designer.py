@@ -182,6 +182,10 @@ async def test_excel_round_trip_and_a_file_with_bad_rows(user: User, ui_platform
     for expected in ("Row 3:", "no_such_parent", "Row 4:", "appears already in row 2", "Row 5:", "Bad-Code",
                      "Row 6:", "English label", "missing from the file"):
         assert expected in shown, f"{expected!r} not in {shown!r}"
+    user.find(marker="designer-category-import-rejected").click()  # the import engine's error workbook
+    rejected = load_workbook(io.BytesIO((await user.download.next(timeout=5)).content)).worksheets[0]
+    assert [r[-1] for r in rejected.iter_rows(min_row=2, values_only=True)] == [3, 4, 5, 6]
+    assert "no_such_parent" in str(rejected.cell(2, len(HEADERS) + 1).value)
     assert nodes(ui_platform, "complaint_types") == drafted
     assert [n.model_dump(exclude_defaults=True) for n in
             ui_platform.metadata.categories["complaint_types"].nodes] == live  # nothing live changed either

@@ -11,6 +11,7 @@ author's draft and checked live by the frame (problems such as ``HL-E213`` show 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
 from nicegui import events, run, ui
@@ -24,6 +25,7 @@ from helpline.services.designer.category_excel import (
     export_tree,
     read_tree,
 )
+from helpline.services.imports.engine import error_workbook
 
 from ...i18n import t
 from .editor import Editor, register
@@ -307,6 +309,11 @@ class CategoryEditor(Editor):
                 for error in exc.errors:
                     ui.label(error_text(error)).classes("text-caption text-negative") \
                         .mark("designer-category-import-error")
+                report = exc.report
+                if report is not None and report.rejected_rows:  # the import engine's error workbook
+                    ui.button(t("imports.errors"), icon="download", on_click=lambda: ui.download.content(
+                        error_workbook(report), f"{Path(e.file.name).stem}-rejected.xlsx", media_type=XLSX)) \
+                        .props("dense flat").mark("designer-category-import-rejected")
             ui.notify(t("designer.category.excel.refused", name=e.file.name), type="negative")
             return
         if nodes is None:
