@@ -56,7 +56,8 @@ async def test_an_agent_takes_calls_back_and_closes_a_callback(user: User, desk:
 async def test_the_supervisors_list_and_its_permission(user: User, desk: Any, ui_platform: Platform) -> None:
     service.create(number="13800000301", queue="general", tier="ordinary", source="ivr",
                    policy=service.policy_of(ui_platform.metadata), now=utcnow() - timedelta(hours=5))
-    task_for(ui_platform, desk, "13800000302", "platinum")
+    vip = task_for(ui_platform, desk, "13800000302", "platinum")
+    assert desk.router.do(lambda r: r.holds(-vip))
     await log_in(user, "supervisor1", path="/page/callbacks")
     await user.should_see(marker="callbacks-table", retries=100)
     await see(user, "2 task(s) listed; 1 open task(s) overdue in all.")
@@ -68,6 +69,15 @@ async def test_the_supervisors_list_and_its_permission(user: User, desk: Any, ui
     user.find(marker="callbacks-search").click()
     await see(user, "1 task(s) listed")
     assert [r["number"] for r in element(user, "callbacks-table").rows] == ["13800000301"]
+    user.find(marker="callbacks-overdue").click()
+    user.find(marker="callbacks-search").click()
+    await see(user, "2 task(s) listed")
+    table = element(user, "callbacks-table")
+    table.selected = [r for r in table.rows if r["number"] == "13800000302"]
+    user.find(marker="callbacks-cancel-note").type("came to the service hall")
+    user.find(marker="callbacks-cancel").click()
+    await see(user, "1 task(s) listed")                      # open ones: the cancelled task is gone
+    assert not desk.router.do(lambda r: r.holds(-vip))       # and the router let it go at once
 
 
 async def test_an_agent_cannot_open_the_callbacks_page(user: User, desk: Any) -> None:

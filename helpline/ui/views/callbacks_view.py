@@ -99,6 +99,11 @@ def callbacks_view(ctx: ViewContext) -> None:
             ui.notify(str(exc), type="warning")
             return
         note.value = ""
+        router = ctx.platform.router
+        if router is not None:  # the router lets it go now, not at the next sync
+            from telephony.callbacks import CallbackQueue
+
+            await run.io_bound(CallbackQueue(ctx.platform, router).sync)
         await load()
 
     table.on("selection", lambda _: show())
