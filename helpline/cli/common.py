@@ -62,6 +62,9 @@ def start_router(platform: Platform, settings: Settings) -> Any:
     router = RouterService.from_platform(platform).start()
     platform.router = router
     platform.desk = DeskService(platform, router, control)
+    from telephony.outbound.dialler import dialler_of
+
+    dialler_of(platform.desk)  # campaigns: attempts an ended process left open recovered, the hopper refills
     from helpline.services.scheduler import SchedulerError
 
     try:
@@ -84,6 +87,9 @@ def stop_router(platform: Platform) -> None:
     if platform.router is not None:
         platform.router.stop()
     if platform.desk is not None:
+        from telephony.outbound.dialler import dialler_of
+
+        dialler_of(platform.desk).stop()  # the hopper's numbers go back undialled
         platform.desk.control.close()
 
 
