@@ -59,9 +59,11 @@ def test_yesterdays_callers_from_the_query_screen(db_url: str, demo_metadata: Pa
     model = platform.models["contact_record"]
     yesterday = datetime(2026, 12, 6, 15, 0)  # local time as records store it
     with session():
-        for i, (number, at) in enumerate([("13700000001", yesterday), ("13700000002", yesterday),
-                                          ("13700000001", yesterday), ("13700000009", datetime(2026, 12, 5, 9))]):
-            model.insert(serial_no=f"T{i}", caller_number=number, started_at=at).execute()
+        for i, (number, at, direction) in enumerate([
+                ("13700000001", yesterday, "inbound"), ("13700000002", yesterday, "inbound"),
+                ("13700000001", yesterday, "inbound"), ("13700000009", datetime(2026, 12, 5, 9), "inbound"),
+                ("13700000008", yesterday, "outbound")]):  # a call the centre placed is no caller
+            model.insert(serial_no=f"T{i}", caller_number=number, started_at=at, direction=direction).execute()
     sup = actor(platform, "sup1", "administrator")
     run_id, counts = service(platform, Clock(MONDAY_10)).start(sup, "satisfaction_survey")
     assert (counts.rows, counts.loaded, counts.duplicate) == (3, 2, 1)
