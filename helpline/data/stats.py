@@ -28,6 +28,11 @@ CALL_COUNTS = ("calls", "offered", "answered", "within", "abandoned_ivr", "aband
 CALL_SUMS = ("wait_s", "wait_answered_s", "wait_abandoned_s", "talk_s", "ivr_s")
 """Seconds summed in a call fact."""
 CALL_KEYS = ("queue", "tier", "region", "city", "flow")
+CALL_ATTRS = ("skill", "team", "department")
+"""Columns of ``hl_stat_call`` that follow from its key (the queue's skill, the agent's team and department):
+written when the row is made, never part of the unique key (a report by them reads the 15-minute facts)."""
+AGENT_ATTRS = ("team", "department")
+"""Columns of the agent facts that follow from the agent (its team and the team's department)."""
 
 
 class _Measures(SystemModel):
@@ -81,6 +86,12 @@ class StatCall(_CallMeasures):
     id = AutoField()
     interval = DateTimeField()
     agent = CharField(max_length=32, default="")
+    skill = CharField(max_length=64, default="")
+    """The queue's skill (routing metadata)."""
+    team = CharField(max_length=64, default="")
+    """The agent's team: the ``employee`` record's ``team`` (by ``agent_no``)."""
+    department = CharField(max_length=64, default="")
+    """The team's top department in the ``department`` category tree."""
 
     class Meta:
         table_name = "hl_stat_call"
@@ -98,6 +109,7 @@ class StatCallQueue(_Measures):
     interval = DateTimeField()
     tier = CharField(max_length=64, default="")
     queue = CharField(max_length=64, default="")
+    skill = CharField(max_length=64, default="")
 
     class Meta:
         table_name = "hl_stat_call_queue"
@@ -107,6 +119,7 @@ class StatCallQueue(_Measures):
 class StatCallDay(_CallMeasures):
     id = AutoField()
     day = DateField()
+    skill = CharField(max_length=64, default="")
 
     class Meta:
         table_name = "hl_stat_call_day"
@@ -142,6 +155,8 @@ class StatAgent(_AgentMeasures):
     id = AutoField()
     interval = DateTimeField()
     agent = CharField(max_length=32)
+    team = CharField(max_length=64, default="")
+    department = CharField(max_length=64, default="")
 
     class Meta:
         table_name = "hl_stat_agent_time"
@@ -152,6 +167,8 @@ class StatAgentDay(_AgentMeasures):
     id = AutoField()
     day = DateField()
     agent = CharField(max_length=32)
+    team = CharField(max_length=64, default="")
+    department = CharField(max_length=64, default="")
 
     class Meta:
         table_name = "hl_stat_agent_time_day"

@@ -1,6 +1,7 @@
 """The ``workorders`` source of reports: work orders (workflow instances) by the day they were opened, read
 straight from ``hl_wf_instance`` (its rows are the facts: one per order, with its deadlines and when it closed).
 
+Dimension ``category``: the order's type (``work_order.type``, a subquery on the instance's record).
 Measures: ``created``, ``closed``, ``on_time`` (closed by the resolution deadline, or without one), ``late``
 (closed after it), ``overdue_open`` (still open past it), ``responded_on_time``, ``compliance_rate`` (on time
 over closed). Dimensions: the time ones (of ``opened_at``), ``department``, ``workflow``, ``sla_policy``. Row
@@ -11,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from peewee import Case, fn
+from peewee import Case, Table, fn
 
 from helpline.data.base import utcnow
 from helpline.data.workflow import DepartmentRegion, WorkflowInstance
@@ -39,6 +40,14 @@ def measure(name: str, s: dict[str, Any]) -> Any:
     if name == "compliance_rate":
         return round(s["on_time"] / s["closed"], 4) if s.get("closed") else None
     return int(s.get(name) or 0)
+
+
+def category() -> Any:
+    """The order's type (``work_order.type``, a ``work_order_type`` code) of an instance of a work order."""
+    order = Table("work_order")
+    w = WorkflowInstance
+    return fn.COALESCE(order.select(order.c.type).where((order.c.id == w.record_id) & (w.entity == "work_order"))
+                       .limit(1), "")
 
 
 def scope(regions: list[str]) -> Any:

@@ -91,7 +91,11 @@ def _period(report: Report, values: dict[str, Any]) -> tuple[date, date]:
 
 def _fine(report: Report, values: dict[str, Any]) -> bool:
     used = set(report.dimensions) | {i.dimension for i in report.inputs if values.get(i.name) not in (None, "", [])}
-    return bool(used & {"interval", "hour"}) or (report.source == "calls" and "agent" in used)
+    return bool(used & {"interval", "hour"}) or (report.source == "calls" and bool(used & _AGENT_DIMS))
+
+
+_AGENT_DIMS = frozenset({"agent", "team", "department"})
+"""Dimensions of calls that follow from the agent: only the 15-minute facts carry them."""
 
 
 def _time_expr(dim: str, column: Any, fine: bool) -> Any:
@@ -125,7 +129,8 @@ def _label(dim: str, value: Any) -> Any:
     return str(value)
 
 
-DIMENSION_CATEGORIES = {"tier": "value_tier"}
+DIMENSION_CATEGORIES = {"tier": "value_tier", "team": "department", "department": "department",
+                        "category": "work_order_type"}
 """Dimensions whose values are codes of a category tree: shown and exported by the node's label."""
 
 
@@ -143,7 +148,8 @@ class _Plan:
         self.fine = _fine(report, values)
         used = set(report.dimensions) | {i.dimension for i in report.inputs
                                          if values.get(i.name, i.default) not in (None, "", [])}
-        if report.source == "calls" and self.fine and not scoped and used <= {*TIME_DIMENSIONS, "tier", "queue"}:
+        queue_dims = {*TIME_DIMENSIONS, "tier", "queue", "skill"}
+        if report.source == "calls" and self.fine and not scoped and used <= queue_dims:
             self.model: Any = StatCallQueue
         elif report.source == "calls":
             self.model = StatCall if self.fine else StatCallDay
@@ -157,6 +163,8 @@ class _Plan:
     def dim(self, name: str) -> Any:
         if name in TIME_DIMENSIONS:
             return _time_expr(name, self.period, self.fine)
+        if name == "category" and self.model is workorders.MODEL:
+            return workorders.category()
         return getattr(self.model, name)
 
     def sums(self, source: str, measures: list[str] | None = None) -> list[Any]:
@@ -399,8 +407,11 @@ def drill_calls(metadata: MetadataSet, actor: Actor, name: str, values: dict[str
             d = datetime.fromisoformat(str(value))
             where = where & (Call.started_at >= d) & (Call.started_at < d + timedelta(days=1))
         elif dim in DIMENSIONS["calls"] and dim not in TIME_DIMENSIONS:
+            vals = [str(v) for v in (value if isinstance(value, (list, tuple)) else [value])]
+            if dim in ("skill", "team", "department"):
+                where = where & _drill_attr(dim, vals)
+                continue
             col = getattr(Call, dim)
-            vals = value if isinstance(value, (list, tuple)) else [value]
             where = where & (col.in_(vals) if any(vals) else (col.is_null() | (col == "")))
     if not (actor.is_system or not actor.regions or actor.has("reports.all")):
         where = where & (Call.city.in_(list(actor.regions)) | Call.region.in_(list(actor.regions)))
@@ -410,6 +421,18 @@ def drill_calls(metadata: MetadataSet, actor: Actor, name: str, values: dict[str
                                             Call.talk_s, Call.city)
                                 .where(where).order_by(Call.started_at, Call.id).limit(limit).dicts())
     return [dict(r) for r in found]
+
+
+def _drill_attr(dim: str, values: list[str]) -> Any:
+    """The calls of a skill (their queues), a team or a department (their agents), as the facts counted them."""
+    from .stats import SETTINGS, agent_attrs
+    from .stats_teams import agent_teams
+
+    if dim == "skill":
+        queues = [q for q, skill in SETTINGS.queue_skills.items() if skill in values]
+        return Call.queue.in_(queues) if any(values) else Call.queue.not_in(list(SETTINGS.queue_skills))
+    agents = [a for a in agent_teams() if agent_attrs(a)[dim] in values]
+    return Call.agent.in_(agents) if any(values) else Call.agent.not_in(list(agent_teams()))
 
 
 def number_format(measure: str) -> str:

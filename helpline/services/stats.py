@@ -31,7 +31,9 @@ from typing import Any
 from helpline.data.calls import Call
 from helpline.data.database import db, is_postgres, session, write_transaction
 from helpline.data.stats import (
+    AGENT_ATTRS,
     AGENT_VALUES,
+    CALL_ATTRS,
     CALL_COUNTS,
     CALL_KEYS,
     CALL_SUMS,
@@ -41,6 +43,8 @@ from helpline.data.stats import (
     StatCallDay,
     StatCallQueue,
 )
+
+from .stats_teams import agent_teams
 
 INTERVAL_S = 900
 MAX_REBUILD_DAYS = 400
@@ -53,6 +57,10 @@ class StatSettings:
     within_s: dict[str, float] = field(default_factory=dict)
     default_within_s: float = 20.0
     short_abandon_s: float = 5.0
+    queue_skills: dict[str, str] = field(default_factory=dict)
+    """Queue → its skill (the routing's queues)."""
+    departments: dict[str, str] = field(default_factory=dict)
+    """Team (a node of the ``department`` category tree) → its top department."""
 
     def within_of(self, tier: str | None) -> float:
         return self.within_s.get(tier or "", self.within_s.get("default", self.default_within_s))
@@ -61,10 +69,16 @@ class StatSettings:
 SETTINGS = StatSettings()
 
 
-def configure(within_s: Mapping[str, float] | None = None, *, short_abandon_s: float | None = None) -> None:
-    """Set the tiers' answer-time thresholds (tier → seconds) and the short-abandon threshold."""
+def configure(within_s: Mapping[str, float] | None = None, *, short_abandon_s: float | None = None,
+              queue_skills: Mapping[str, str] | None = None, departments: Mapping[str, str] | None = None) -> None:
+    """Set the tiers' answer-time thresholds (tier → seconds), the short-abandon threshold, the queues' skills
+    and the teams' departments."""
     if within_s is not None:
         SETTINGS.within_s = dict(within_s)
+    if queue_skills is not None:
+        SETTINGS.queue_skills = dict(queue_skills)
+    if departments is not None:
+        SETTINGS.departments = dict(departments)
     if short_abandon_s is not None:
         if short_abandon_s < 0:
             raise ValueError(f"short_abandon_s must be >= 0 (got {short_abandon_s})")
@@ -86,8 +100,24 @@ def tier_targets(metadata: Any) -> dict[str, tuple[float, float]]:
 
 def configure_from_metadata(metadata: Any) -> None:
     """Take the tiers' thresholds from the routing metadata (the router calls this when it starts and on
-    every routing change; ``stats rebuild`` before recounting)."""
-    configure({name: within for name, (_, within) in tier_targets(metadata).items()})
+    every routing change; ``stats rebuild`` before recounting), with the queues' skills and the teams' top
+    departments (the ``department`` category tree)."""
+    from helpline.metadata.kinds import Routing
+
+    skills = {q.name: q.skill for r in metadata.objects.get("routing", {}).values() if isinstance(r, Routing)
+              for q in r.queues}
+    tree = metadata.categories.get("department")
+    departments = {} if tree is None else {n.code: tree.path(n.code)[0].code for n in tree.nodes}
+    configure({name: within for name, (_, within) in tier_targets(metadata).items()}, queue_skills=skills,
+              departments=departments)
+
+
+def agent_attrs(agent: str, teams: Mapping[str, str] | None = None) -> dict[str, str]:
+    """``{"team", "department"}`` of an agent number ("" when none)."""
+    if not agent:
+        return {"team": "", "department": ""}
+    team = (agent_teams() if teams is None else teams).get(agent, "")[:64]
+    return {"team": team, "department": SETTINGS.departments.get(team, team)[:64]}
 
 
 def interval_of(at: datetime) -> datetime:
@@ -178,14 +208,18 @@ def _run(statements: list[tuple[str, list[Any]] | None]) -> None:
         db.execute_sql(sql, params)
 
 
-def _upsert_sql(model: Any, key: dict[str, Any], measures: Mapping[str, float]) -> tuple[str, list[Any]] | None:
+def _upsert_sql(model: Any, key: dict[str, Any], measures: Mapping[str, float],
+                attrs: Mapping[str, str] | None = None) -> tuple[str, list[Any]] | None:
     """``INSERT ... ON CONFLICT (key) DO UPDATE SET m = m + excluded.m`` (both databases), its text built once
-    per table and set of columns: the update must stay well under a millisecond."""
+    per table and set of columns: the update must stay well under a millisecond. ``attrs`` are columns that
+    follow from the key (skill, team): written with a new row, left as they are by an update."""
     if not measures:
         return None
-    columns = tuple(n for n in model._meta.sorted_field_names if n != "id" and n not in key)
-    names = (*key, *columns)
-    cache_key = (model, db.param, tuple(key), tuple(measures))
+    extra = attrs or {}
+    columns = tuple(n for n in model._meta.sorted_field_names
+                    if n != "id" and n not in key and n not in _ATTR_NAMES)
+    names = (*key, *extra, *columns)
+    cache_key = (model, db.param, tuple(key), tuple(extra), tuple(measures))
     sql = _SQL_CACHE.get(cache_key)
     if sql is None:
         table = model._meta.table_name
@@ -195,7 +229,10 @@ def _upsert_sql(model: Any, key: dict[str, Any], measures: Mapping[str, float]) 
         sets = ", ".join(f'"{m}" = "{table}"."{m}" + excluded."{m}"' for m in measures)
         sql = _SQL_CACHE[cache_key] = (f'INSERT INTO "{table}" ({cols}) VALUES ({marks}) '
                                        f"ON CONFLICT ({conflict}) DO UPDATE SET {sets}")
-    return sql, [*key.values(), *(measures.get(n, 0) for n in columns)]
+    return sql, [*key.values(), *extra.values(), *(measures.get(n, 0) for n in columns)]
+
+
+_ATTR_NAMES = frozenset((*CALL_ATTRS, *AGENT_ATTRS))
 
 
 def _is_leg(record: Mapping[str, Any]) -> bool:
@@ -220,13 +257,23 @@ def add_call(record: Mapping[str, Any]) -> None:
     _add(record, measures)
 
 
+def call_attrs(record: Mapping[str, Any], teams: Mapping[str, str] | None = None) -> dict[str, str]:
+    """``{"skill", "team", "department"}`` of a call record: its queue's skill, its agent's team."""
+    return {"skill": SETTINGS.queue_skills.get(str(record.get("queue") or ""), "")[:64],
+            **agent_attrs(str(record.get("agent") or "")[:32], teams)}
+
+
 def _add(record: Mapping[str, Any], measures: Mapping[str, float]) -> None:
     started: datetime = record["started_at"]
     key = _call_key(record)
     slot = interval_of(started)
-    _run([_upsert_sql(StatCall, {"interval": slot, **key, "agent": str(record.get("agent") or "")}, measures),
-          _upsert_sql(StatCallQueue, {"interval": slot, "tier": key["tier"], "queue": key["queue"]}, measures),
-          _upsert_sql(StatCallDay, {"day": started.date(), **key}, measures)])
+    attrs = call_attrs(record)
+    skill = {"skill": attrs["skill"]}
+    _run([_upsert_sql(StatCall, {"interval": slot, **key, "agent": str(record.get("agent") or "")}, measures,
+                      attrs),
+          _upsert_sql(StatCallQueue, {"interval": slot, "tier": key["tier"], "queue": key["queue"]}, measures,
+                      skill),
+          _upsert_sql(StatCallDay, {"day": started.date(), **key}, measures, skill)])
 
 
 # -- agents --------------------------------------------------------------------------------------------
@@ -300,8 +347,10 @@ def _agent_rows(cells: Mapping[tuple[datetime, str, str, str], list[float]]) -> 
 
 def _write_agent(cells: Mapping[tuple[datetime, str, str, str], list[float]]) -> None:
     fine, days = _agent_rows(cells)
-    _run([*(_upsert_sql(StatAgent, {"interval": slot, "agent": agent}, m) for (slot, agent), m in fine.items()),
-          *(_upsert_sql(StatAgentDay, {"day": d, "agent": agent}, m) for (d, agent), m in days.items())])
+    _run([*(_upsert_sql(StatAgent, {"interval": slot, "agent": agent}, m, agent_attrs(agent))
+            for (slot, agent), m in fine.items()),
+          *(_upsert_sql(StatAgentDay, {"day": d, "agent": agent}, m, agent_attrs(agent))
+            for (d, agent), m in days.items())])
 
 
 # -- rebuild -------------------------------------------------------------------------------------------
@@ -321,17 +370,18 @@ def rebuild(start: date, end: date, *, batch: int = 5000) -> dict[str, int]:
     hi = datetime.combine(end + timedelta(days=1), datetime.min.time())
     calls = events = 0
     with session(), write_transaction():
+        teams = agent_teams(fresh=True)
         StatCall.delete().where((StatCall.interval >= lo) & (StatCall.interval < hi)).execute()
         StatCallQueue.delete().where((StatCallQueue.interval >= lo) & (StatCallQueue.interval < hi)).execute()
         StatCallDay.delete().where((StatCallDay.day >= start) & (StatCallDay.day <= end)).execute()
         StatAgent.delete().where((StatAgent.interval >= lo) & (StatAgent.interval < hi)).execute()
         StatAgentDay.delete().where((StatAgentDay.day >= start) & (StatAgentDay.day <= end)).execute()
-        calls = _rebuild_calls(lo, hi)
-        events = _rebuild_agents(lo, hi, batch)
+        calls = _rebuild_calls(lo, hi, teams)
+        events = _rebuild_agents(lo, hi, batch, teams)
     return {"calls": calls, "agent_events": events}
 
 
-def _rebuild_calls(lo: datetime, hi: datetime) -> int:
+def _rebuild_calls(lo: datetime, hi: datetime, teams: Mapping[str, str]) -> int:
     fine: dict[tuple[Any, ...], dict[str, float]] = defaultdict(lambda: defaultdict(float))
     daily: dict[tuple[Any, ...], dict[str, float]] = defaultdict(lambda: defaultdict(float))
     queues: dict[tuple[Any, ...], dict[str, float]] = defaultdict(lambda: defaultdict(float))
@@ -363,15 +413,17 @@ def _rebuild_calls(lo: datetime, hi: datetime) -> int:
             measures["transfers"] = 1
         key = _call_key(r)
         slot = interval_of(r["started_at"])
-        cells = (fine[(slot, *key.values(), str(r.get("agent") or ""))], queues[(slot, key["tier"], key["queue"])],
-                 daily[(r["started_at"].date(), *key.values())])
+        attrs = call_attrs(r, teams)
+        cells = (fine[(slot, *key.values(), str(r.get("agent") or ""), *attrs.values())],
+                 queues[(slot, key["tier"], key["queue"], attrs["skill"])],
+                 daily[(r["started_at"].date(), *key.values(), attrs["skill"])])
         for name, value in measures.items():
             for cell in cells:
                 cell[name] += value
     names = (*CALL_COUNTS, *CALL_SUMS)
-    _insert(StatCall, ("interval", *CALL_KEYS, "agent"), fine, names)
-    _insert(StatCallQueue, ("interval", "tier", "queue"), queues, names)
-    _insert(StatCallDay, ("day", *CALL_KEYS), daily, names)
+    _insert(StatCall, ("interval", *CALL_KEYS, "agent", *CALL_ATTRS), fine, names)
+    _insert(StatCallQueue, ("interval", "tier", "queue", "skill"), queues, names)
+    _insert(StatCallDay, ("day", *CALL_KEYS, "skill"), daily, names)
     return len(rows)
 
 
@@ -404,7 +456,7 @@ def _dt(value: Any) -> Any:
     return datetime.fromisoformat(value) if isinstance(value, str) else value
 
 
-def _rebuild_agents(lo: datetime, hi: datetime, batch: int) -> int:
+def _rebuild_agents(lo: datetime, hi: datetime, batch: int, teams: Mapping[str, str]) -> int:
     p = db.param
     columns = ("agent", "at", "what", "old", "new", "duration_s")
     cursor = db.execute_sql(f'SELECT "agent", "at", "what", "old", "new", "duration_s" FROM "hl_agent_event" '
@@ -417,19 +469,21 @@ def _rebuild_agents(lo: datetime, hi: datetime, batch: int) -> int:
         events.append(event)
     cells = agent_measures(events)
     kept = {k: v for k, v in cells.items() if lo <= k[0] < hi}
-    _write_agent_bulk(kept)
+    _write_agent_bulk(kept, teams)
     return sum(int(v[1]) for v in kept.values())
 
 
-def _write_agent_bulk(cells: Mapping[tuple[datetime, str, str, str], list[float]]) -> None:
+def _write_agent_bulk(cells: Mapping[tuple[datetime, str, str, str], list[float]], teams: Mapping[str, str]) -> None:
     fine, days = _agent_rows(cells)
     names = tuple(n for v in AGENT_VALUES for n in (f"{v}_s", f"{v}_n"))
 
     def row(key: tuple[Any, ...], m: Mapping[str, float]) -> tuple[Any, ...]:
-        return (*key, *(int(m.get(n, 0)) if n.endswith("_n") else float(m.get(n, 0.0)) for n in names))
+        attrs = agent_attrs(key[1], teams)
+        return (*key, *attrs.values(),
+                *(int(m.get(n, 0)) if n.endswith("_n") else float(m.get(n, 0.0)) for n in names))
 
-    _bulk(StatAgent, ("interval", "agent", *names), [row(k, m) for k, m in fine.items()])
-    _bulk(StatAgentDay, ("day", "agent", *names), [row(k, m) for k, m in days.items()])
+    _bulk(StatAgent, ("interval", "agent", *AGENT_ATTRS, *names), [row(k, m) for k, m in fine.items()])
+    _bulk(StatAgentDay, ("day", "agent", *AGENT_ATTRS, *names), [row(k, m) for k, m in days.items()])
 
 
 def _chunks(items: list[Any], size: int) -> Iterable[list[Any]]:

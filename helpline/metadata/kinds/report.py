@@ -34,9 +34,9 @@ Source = Literal["calls", "agents", "workorders"]
 
 TIME_DIMENSIONS = ("interval", "hour", "day", "week", "month")
 DIMENSIONS: dict[str, tuple[str, ...]] = {
-    "calls": (*TIME_DIMENSIONS, "queue", "tier", "region", "city", "flow", "agent"),
-    "agents": (*TIME_DIMENSIONS, "agent"),
-    "workorders": (*TIME_DIMENSIONS, "department", "workflow", "sla_policy"),
+    "calls": (*TIME_DIMENSIONS, "queue", "tier", "region", "city", "flow", "agent", "skill", "team", "department"),
+    "agents": (*TIME_DIMENSIONS, "agent", "team", "department"),
+    "workorders": (*TIME_DIMENSIONS, "department", "workflow", "sla_policy", "category"),
 }
 """The dimensions of each source (the service computes each; docs/reports.md describes them)."""
 MEASURES: dict[str, tuple[str, ...]] = {
