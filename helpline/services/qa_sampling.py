@@ -1,7 +1,9 @@
 """The evaluation queue: which calls of a week the quality desk evaluates (the ``qa_sampling`` job).
 
 For every scorecard with ``sampling`` rules, :func:`sample_week` looks at the calls agents answered in the week
-(Monday 00:00 to Monday 00:00, UTC) and queues: every call longer than ``longer_than``; every call whose contact
+(Monday 00:00 to Monday 00:00, UTC) — inbound calls answered from a queue and agents' outbound calls the customer
+answered (recorded when the routing's ``record_outbound`` is on), evaluated the same way — and queues: every
+call longer than ``longer_than``; every call whose contact
 record (same agent, written during the call or within two minutes after it) has a complaint type; every call
 whose contact record says ``dissatisfied``; and ``per_agent_week`` further calls per agent drawn at random (the
 draw is seeded by week and agent, and counts the calls drawn before: running the job again adds none). A call
@@ -94,8 +96,9 @@ def sample_week(platform: Platform, card: Scorecard, week: date) -> SampleReport
     start = datetime.combine(start_day, datetime.min.time())
     stop = start + timedelta(days=7)
     with session():
+        talked = (Call.routed == "answered") | ((Call.direction == "outbound") & Call.answered_at.is_null(False))
         calls = list(Call.select().where((Call.started_at >= start) & (Call.started_at < stop)
-                                         & Call.agent.is_null(False) & (Call.routed == "answered"))
+                                         & Call.agent.is_null(False) & talked)
                      .order_by(Call.id))
         taken = {r.call_id for r in QaSample.select(QaSample.call_id).where(
             QaSample.call_id.in_([c.id for c in calls]))} if calls else set()

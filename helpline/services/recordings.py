@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 CUSTOMER = "customer"
 """The entity a call's ``customer_id`` points at (the IVR identifies callers in it)."""
 
-__all__ = ["RecordingMissing", "calls_visible", "folder", "purge", "recording_file"]
+__all__ = ["RecordingMissing", "calls_visible", "folder", "purge", "recording_file", "recording_name"]
 
 
 class RecordingMissing(LookupError):
@@ -39,6 +39,12 @@ class RecordingMissing(LookupError):
 
 def folder() -> Path:
     return Path(os.environ.get("HELPLINE_RECORDINGS") or "var/recordings")
+
+
+def recording_name(call_id: int, agent: str) -> str:
+    """``helpline/2026-11-23/42-1001``: a folder per day (retention deletes whole days), relative to the
+    recordings folder Asterisk's MixMonitor writes to (the switch adds ``.wav``)."""
+    return f"helpline/{date.today().isoformat()}/{call_id}-{agent}"
 
 
 def calls_visible(actor: Actor, platform: Platform) -> Any:

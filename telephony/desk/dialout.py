@@ -46,6 +46,7 @@ from helpline.data.base import utcnow
 from helpline.security.actor import Actor
 from helpline.services.calls import CallService
 from helpline.services.lookup import find_customer_by_phone
+from helpline.services.recordings import recording_name
 from telephony.control.base import ControlError, DialEvent
 from telephony.router.events import AgentAlert, RouterEvent
 from telephony.router.model import AgentState
@@ -92,6 +93,8 @@ class OutboundCall:
     ringback: threading.Event = field(default_factory=threading.Event)
     done: threading.Event = field(default_factory=threading.Event)
     answered_wall: datetime | None = None
+    recording: str | None = None
+    """The conversation's recording (relative to the recordings folder), when the routing records outbound."""
 
 
 class DialOut:
@@ -264,13 +267,15 @@ class DialOut:
             call.answered_at, call.answered_wall = event.at, utcnow()
             for agent in agents:
                 self._state(call.call_id, agent, AgentState.TALKING)
+            self._record(call)
         elif event.kind == "ended" and not call.done.is_set():
             call.ended_at, call.outcome = event.at, event.outcome or "failed"
             call.detail = "; ".join(text for text in (call.detail, event.detail) if text)
             self.desk.router.do(lambda r: r.outbound_ended(call.call_id, answered=call.answered_at is not None))
             talk = round(event.at - call.answered_at, 3) if call.answered_at is not None else None
             self.calls.close(call.call_id, result=call.outcome, answered_at=call.answered_wall, talk_s=talk,
-                             variables={"purpose": call.purpose, "detail": call.detail[:200]})
+                             variables={"purpose": call.purpose, "detail": call.detail[:200]},
+                             **({"call_recording": call.recording} if call.recording else {}))
             self._end_contact_record(call)
             try:
                 for listener in list(self._listeners):
@@ -282,6 +287,18 @@ class DialOut:
             return
         for listener in list(self._listeners):
             listener(call, event)
+
+    def _record(self, call: OutboundCall) -> None:
+        """Record the answered outbound conversation when the routing says so (``record_outbound``): the QA desk
+        samples and evaluates it like a recorded queue's call. A switch that cannot record leaves it unrecorded."""
+        if call.direction != "outbound" or not self.desk.router.router.settings.record_outbound:
+            return
+        path = recording_name(call.call_id, call.agent)
+        try:
+            self.desk.control.start_recording(call.call_id, call.endpoint, path)
+            call.recording = f"{path}.wav"
+        except ControlError as exc:
+            log.warning("outbound call %s: the conversation cannot be recorded: %s", call.call_id, exc)
 
     def _state(self, call_id: int, agent: str, state: AgentState) -> None:
         self.desk.router.do(lambda r: r.outbound_state(call_id, agent, state))

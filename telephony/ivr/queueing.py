@@ -20,10 +20,10 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import replace
-from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from helpline.metadata.kinds.ivr import TransferNode
+from helpline.services.recordings import recording_name
 from telephony.control.base import Target
 from telephony.control.channels import CHANNELS
 from telephony.ivr.context import CallState
@@ -209,9 +209,3 @@ def routing_record(call: CallState) -> dict[str, Any]:
     """The call-record columns the router part of the call filled."""
     return {"agent": call.agent, "wait_s": call.routed_wait_s, "routed": call.routed, "talk_s": call.talk_s,
             "call_recording": call.call_recording}
-
-
-def recording_name(call_id: int, agent: str) -> str:
-    """``helpline/2026-11-23/42-1001``: a folder per day (retention deletes whole days), relative to the
-    recordings folder Asterisk's MixMonitor writes to."""
-    return f"helpline/{date.today().isoformat()}/{call_id}-{agent}"

@@ -61,6 +61,8 @@ class RouterSettings:
     """An agent whose desktop disappeared goes not ready after this long."""
     hold_music: str = "default"
     recording_retention_days: int = 93
+    record_outbound: bool = False
+    """Record agents' outbound conversations (see the routing kind)."""
     external_endpoint: str = "Local/{number}@helpline-outbound"
     """What the switch dials for a transfer to an external number (the dialplan's outbound context)."""
     catch_up: float = 2.0
@@ -90,5 +92,5 @@ def settings_from_routings(routings: Iterable[Routing]) -> RouterSettings:
         region_steps=RegionSteps(main.region_steps.county_s, main.region_steps.city_s),
         service_window_s=main.service_window_s, browser_grace_s=main.browser_grace_s,
         hold_music=main.hold_music, catch_up=main.catch_up,
-        recording_retention_days=main.recording_retention_days,
+        recording_retention_days=main.recording_retention_days, record_outbound=main.record_outbound,
     )

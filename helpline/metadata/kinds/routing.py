@@ -106,6 +106,9 @@ class Routing(MetaObject):
     """An agent whose desktop disappeared is set not ready after this long."""
     recording_retention_days: int = Field(default=93, ge=90, le=3650)
     """Days call recordings are kept (the requirements ask for at least three months)."""
+    record_outbound: bool = False
+    """Record the conversations of agents' outbound calls (click-to-dial, call-backs, campaigns), so the QA desk
+    samples and evaluates them as it does the recorded queues' calls."""
     hold_music: str = Field(default="default", pattern=r"^[A-Za-z0-9_-]+$")
     """The music-on-hold class queued callers hear."""
     callbacks: CallbacksSpec = CallbacksSpec()
