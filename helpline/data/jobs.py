@@ -1,4 +1,5 @@
-"""System table of scheduled-job runs (``hl_job_run``): one row per run of a job of the process scheduler.
+"""System tables of scheduled-job runs (``hl_job_run``: one row per run of a job of the process scheduler) and of
+the instances on the database (``hl_instance``: who leads, see ``helpline.services.leader``).
 
 A row is written when a run starts (``running``) and completed when it ends (``ok`` or ``failed`` with the
 error), so the jobs page shows the last result of every job even after a restart, and a run cut short by a
@@ -7,7 +8,7 @@ crash stays visible as ``running`` with no end (closed as ``interrupted`` at the
 
 from __future__ import annotations
 
-from peewee import AutoField, CharField, DateTimeField, FloatField
+from peewee import AutoField, CharField, DateTimeField, FloatField, IntegerField
 
 from .base import SystemModel, utcnow
 from .jsonfield import JSONField
@@ -33,3 +34,23 @@ class JobRun(SystemModel):
     class Meta:
         table_name = "hl_job_run"
         indexes = ((("job", "started_at"), False),)
+
+
+class Instance(SystemModel):
+    """One ``run.py serve``/``agi`` process on this database and its role in the leader election
+    (``helpline.services.leader``): the row of the instance holding the leader lock says ``leader``."""
+
+    id = CharField(max_length=128, primary_key=True)
+    """The instance id: ``HELPLINE_INSTANCE_ID``, else ``host-pid``."""
+    host = CharField(max_length=128, default="")
+    pid = IntegerField(default=0)
+    role = CharField(max_length=16, default="standby")
+    """``leader``, ``standby`` or ``stopped``."""
+    started_at = DateTimeField(default=utcnow)
+    leader_since = DateTimeField(null=True)
+    heartbeat_at = DateTimeField(default=utcnow, index=True)
+    backend_pid = IntegerField(null=True)
+    """The PostgreSQL backend of the instance's election connection (the one holding the lock when leader)."""
+
+    class Meta:
+        table_name = "hl_instance"

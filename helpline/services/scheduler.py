@@ -9,6 +9,13 @@ jobs page (``/page/jobs``) and can run one now (permission ``jobs.manage``, audi
 logged with its name and never stops the scheduler or the other jobs.
 
 Runs left ``running`` by a process that ended during them are closed as ``interrupted`` at the next start.
+
+With several instances on one PostgreSQL database each process has its scheduler, but jobs run on the leader
+only (``helpline.services.leader``): :meth:`Scheduler.start` with an election starts paused, the scheduler
+resumes when the instance is elected (closing the runs the previous leader left open; each job's next run
+counted from then, so a run the old leader already made is not made again) and pauses when it loses; before
+each scheduled run it asks the election to confirm the lock on its connection, so a job never starts on two
+instances at once. On a standby "run now" is refused with the leader's name.
 """
 
 from __future__ import annotations
@@ -101,8 +108,12 @@ def _instance() -> str:
 class Scheduler:
     """The jobs of this process on one APScheduler background scheduler."""
 
-    def __init__(self, timezone: str = "UTC") -> None:
+    def __init__(self, timezone: str = "UTC", leader: Any = None) -> None:
         self.timezone = timezone
+        self.leader = leader
+        """The ``helpline.services.leader.LeaderElection`` of the process; None: this process always leads."""
+        self.instance = leader.instance if leader is not None else _instance()
+        self._leading = leader is None
         self._specs: dict[str, JobSpec] = {}
         self._running: set[str] = set()
         self._lock = threading.Lock()
@@ -120,15 +131,54 @@ class Scheduler:
                           replace_existing=True)
 
     def start(self) -> Scheduler:
-        """Close runs an earlier process left open, then start the scheduler thread."""
+        """Close runs an earlier process left open, then start the scheduler thread; with an election, start
+        paused and run the jobs only while this instance leads."""
+        if self.leader is None:
+            self._close_left_open()
+            self._aps.start()
+            return self
+        self._aps.start(paused=True)
+        self.leader.follow(self.lead, self.stand_by)
+        return self
+
+    def _close_left_open(self) -> None:
         with session():
             left = (JobRun.update(status="interrupted", finished_at=utcnow(),
                                   error="the process ended during the run")
                     .where(JobRun.status == "running").execute())
         if left:
             log.warning("%d job run(s) left open by an earlier process closed as interrupted", left)
-        self._aps.start()
-        return self
+
+    def lead(self) -> None:
+        """This instance was elected: close the runs the previous leader left open, count each job's next run
+        from now and resume."""
+        self._close_left_open()
+        now = datetime.now(UTC)
+        for job in self._aps.get_jobs():
+            nxt = job.trigger.get_next_fire_time(None, now)
+            if nxt is not None:
+                job.modify(next_run_time=nxt)
+        self._leading = True
+        if self._aps.running:
+            self._aps.resume()
+        log.info("scheduler: this instance leads; %d job(s) resumed", len(self._specs))
+
+    def stand_by(self) -> None:
+        """This instance stopped leading: no job starts here any more."""
+        self._leading = False
+        if self._aps.running:
+            self._aps.pause()
+        log.info("scheduler: this instance is a standby; jobs paused")
+
+    @property
+    def leading(self) -> bool:
+        """Whether jobs run here (always without an election)."""
+        return self._leading
+
+    def _confirm_leader(self) -> bool:
+        if self.leader is None:
+            return True
+        return bool(self.leader.step()) and self._leading
 
     def stop(self, wait: bool = False) -> None:
         if self._aps.running:
@@ -145,13 +195,16 @@ class Scheduler:
         spec = self._specs.get(name)
         if spec is None:
             raise SchedulerError(f"no job named '{name}'")
+        if trigger == "schedule" and not self._confirm_leader():
+            log.info("scheduled job '%s' not run: this instance is a standby", name)
+            return JobRun(job=name, status="skipped", trigger=trigger, error="standby")
         with self._lock:
             if name in self._running:
                 return JobRun(job=name, status="skipped", trigger=trigger)
             self._running.add(name)
         try:
             with session():
-                row = JobRun.create(job=name, trigger=trigger, instance=_instance())
+                row = JobRun.create(job=name, trigger=trigger, instance=self.instance)
             started = time.perf_counter()
             try:
                 result = spec.func()
@@ -179,6 +232,11 @@ class Scheduler:
             raise
         if name not in self._specs:
             raise SchedulerError(f"no job named '{name}'")
+        if not self._confirm_leader():
+            found = self.leader.leader() if self.leader is not None else None
+            where = f"{found.instance} ({found.host}, pid {found.pid})" if found else "the leader, once elected"
+            raise SchedulerError(f"this instance ({self.instance}) is a standby: jobs run on {where}; "
+                                 f"run '{name}' on the leader's jobs page")
         with session():
             audit(actor.username, "run_job", entity="job", record_id=name)
         return self.run(name, trigger=actor.username)
