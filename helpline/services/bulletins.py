@@ -286,6 +286,21 @@ class BulletinService:
         with session():
             return self._bulletins()
 
+    def withdraw(self, actor: Actor, bulletin_id: int) -> None:
+        """End a bulletin's validity now (``bulletins.publish``, audited): nobody sees it from then on, and a
+        must-read one no longer holds anyone's ready. An ended bulletin is refused by name."""
+        actor.require_permission(PUBLISH)
+        model = self.platform.models[ENTITY]
+        ends = column(model, "ends_at")
+        now = utcnow()
+        with session(), write_transaction():
+            changed = (model.update({ends: now, column(model, "updated_at"): now,
+                                     column(model, "updated_by"): actor.username})
+                       .where((model.id == bulletin_id) & (ends.is_null() | (ends > now))).execute())
+            if not changed:
+                raise BulletinError("bulletins.error.not_current", f"bulletin {bulletin_id} is not valid now")
+            audit(actor, "bulletin.withdraw", entity=ENTITY, record_id=bulletin_id)
+
     def _audience(self, bulletin_id: int) -> list[str]:
         """The active users a bulletin reaches, in username order (inside a session)."""
         targets = {(t.kind, t.value) for t in BulletinTarget.select().where(BulletinTarget.bulletin_id == bulletin_id)}

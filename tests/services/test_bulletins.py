@@ -112,6 +112,8 @@ def test_must_read_receipts_and_unread_list(centre: Platform) -> None:
     assert [b.id for b in p.bulletins.pending_must_read(a1)] == [bid]
     p.bulletins.acknowledge(a1, bid)
     assert p.bulletins.pending_must_read(a1) == [] and [b.id for b in p.bulletins.pending_must_read(a2)] == [bid]
+    with pytest.raises(PermissionDenied):
+        p.bulletins.withdraw(a2, bid)
     assert p.bulletins.statistics(boss) == {normal: (2, 1, 0), bid: (2, 1, 1)}
     receipts = p.bulletins.receipts(boss, bid)
     assert receipts.unread == ["a2"] and [r[0] for r in receipts.read] == ["a1"] and receipts.read[0][2] is not None
@@ -155,3 +157,16 @@ def test_a_bulletin_valid_later_is_announced_when_it_begins(centre: Platform) ->
     assert p.bulletins.announce_due(now + timedelta(hours=4)) == {"announced": []}  # once
     p.bulletins.publish(boss, "At once", "text", roles=["agent"])  # told at publication, not again by the job
     assert p.bulletins.announce_due() == {"announced": []} and told() == ["a1", "a1", "a2", "a2"]
+
+
+def test_a_withdrawn_bulletin_holds_nobody(centre: Platform) -> None:
+    p = centre
+    boss, a2 = person(p, "boss", "administrator"), person(p, "a2", "agent", ("yueyang",))
+    bid = p.bulletins.publish(boss, "必读：错误的通知", "text", roles=["agent"], must_read=True)
+    assert [b.id for b in p.bulletins.pending_must_read(a2)] == [bid]
+    p.bulletins.withdraw(boss, bid)
+    assert p.bulletins.pending_must_read(a2) == [] and titles(p, a2) == []
+    with pytest.raises(BulletinError, match="not valid now"):
+        p.bulletins.withdraw(boss, bid)
+    with session():
+        assert [e["actor"] for e in search_audit(action="bulletin.withdraw")] == ["boss"]

@@ -61,6 +61,10 @@ async def test_admin_publishes_and_sees_who_has_not_read(user: User, ui_platform
     await user.should_see(marker="receipt-unread", retries=100)
     unread = str(element(user, "receipt-unread").text)
     assert "agent2" in unread and "agent1" not in unread
+    user.find(marker="bulletin-withdraw").click()  # the row is still selected
+    await see(user, "The bulletin has ended")
+    agent2 = Actor("agent2", roles=("agent",)).bind(ui_platform.metadata)
+    assert ui_platform.bulletins.pending_must_read(agent2) == []
 
 
 async def test_notes_from_the_desktop_key_are_private(user: User, ui_platform: Platform, desk: Any) -> None:

@@ -143,8 +143,11 @@ def publish_section(ctx: ViewContext, reload: Any) -> None:
                               for k in ("title", "must_read", "starts_at", "ends_at", "audience", "read")],
                      rows=[], row_key="id", selection="single").classes("w-full") \
         .props("flat dense bordered wrap-cells").mark("bulletins-published")
-    ui.button(t("bulletins.receipts"), icon="fact_check", on_click=lambda: receipts()).props("dense") \
-        .mark("bulletin-receipts")
+    with ui.row().classes("gap-2"):
+        ui.button(t("bulletins.receipts"), icon="fact_check", on_click=lambda: receipts()).props("dense") \
+            .mark("bulletin-receipts")
+        ui.button(t("bulletins.withdraw"), icon="event_busy", on_click=lambda: withdraw()).props("dense flat") \
+            .mark("bulletin-withdraw")
 
     def moment(text: str) -> datetime | None:
         """A local time typed as YYYY-MM-DD HH:MM, stored in UTC."""
@@ -193,6 +196,19 @@ def publish_section(ctx: ViewContext, reload: Any) -> None:
             return
         ui.notify(t("bulletins.published"), type="positive")
         title.value = body.value = ""
+        await load_published()
+        await reload()
+
+    async def withdraw() -> None:
+        if not table.selected:
+            ui.notify(t("bulletins.choose"), type="warning")
+            return
+        try:
+            await run.io_bound(service.withdraw, ctx.actor, int(table.selected[0]["id"]))
+        except (BulletinError, PermissionDenied) as exc:
+            ui.notify(error_text(exc), type="negative")
+            return
+        ui.notify(t("bulletins.withdrawn"), type="positive")
         await load_published()
         await reload()
 
