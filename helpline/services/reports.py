@@ -37,10 +37,14 @@ from helpline.rules.uses import query_use
 from helpline.security.actor import Actor
 
 from . import report_workorders as workorders
+from .report_outbound import Callbacks, Outbound
 from .stats import tier_targets
 
 PERCENT = frozenset({"service_level", "service_level_abandons", "target", "answer_rate", "abandon_rate",
-                     "compliance_rate", "self_service_rate", "occupancy", "satisfaction_rate", "resolved_rate"})
+                     "compliance_rate", "self_service_rate", "occupancy", "satisfaction_rate", "resolved_rate",
+                     "contact_rate", "reach_rate", "on_time_rate"})
+_RAW: dict[str, Any] = {"outbound": Outbound, "callbacks": Callbacks}
+"""Sources read straight from their own tables (one row a dial, a task): ``helpline.services.report_outbound``."""
 SECONDS = frozenset({"talk_s", "wait_s", "asa_s", "aht_s", "avg_abandon_s", "signed_in_s", "ready_s",
                      "not_ready_s", "study_s", "idle_s", "ringing_s", "talking_s", "hold_s", "wrap_up_s"})
 _STATUS = ("ready", "not_ready", "study")
@@ -102,18 +106,14 @@ def _time_expr(dim: str, column: Any, fine: bool) -> Any:
     if dim == "interval" or (dim == "day" and not fine):
         return column
     pg = is_postgres()
+    # peewee expressions, never SQL text naming the table: a subquery (a campaign's name) makes peewee alias it
     if dim == "hour":
-        return SQL(f"CAST(EXTRACT(hour FROM {_col(column)}) AS INTEGER)") if pg else fn.strftime("%H", column)
+        return fn.date_part("hour", column).cast("INTEGER") if pg else fn.strftime("%H", column)
     if dim == "day":
-        return SQL(f"CAST({_col(column)} AS DATE)") if pg else fn.date(column)
+        return column.cast("DATE") if pg else fn.date(column)
     if dim == "week":
-        return SQL(f"CAST(date_trunc('week', {_col(column)}) AS DATE)") if pg else fn.date(column, "weekday 0",
-                                                                                           "-6 days")
+        return fn.date_trunc("week", column).cast("DATE") if pg else fn.date(column, "weekday 0", "-6 days")
     return fn.to_char(column, "YYYY-MM") if pg else fn.strftime("%Y-%m", column)
-
-
-def _col(column: Any) -> str:
-    return f'"{column.model._meta.table_name}"."{column.column_name}"'
 
 
 def _label(dim: str, value: Any) -> Any:
@@ -155,9 +155,13 @@ class _Plan:
             self.model = StatCall if self.fine else StatCallDay
         elif report.source == "workorders":
             self.model, self.fine = workorders.MODEL, True
+        elif report.source in _RAW:
+            self.model, self.fine = _RAW[report.source].MODEL, True
         else:
             self.model = StatAgent if self.fine else StatAgentDay
-        self.period = (self.model.opened_at if report.source == "workorders"
+        self.raw = _RAW.get(report.source)
+        self.period = (self.raw.PERIOD if self.raw is not None
+                       else self.model.opened_at if report.source == "workorders"
                        else self.model.interval if self.fine else self.model.day)
 
     def dim(self, name: str) -> Any:
@@ -165,6 +169,8 @@ class _Plan:
             return _time_expr(name, self.period, self.fine)
         if name == "category" and self.model is workorders.MODEL:
             return workorders.category()
+        if self.raw is not None:
+            return self.raw.dim(name)
         return getattr(self.model, name)
 
     def sums(self, source: str, measures: list[str] | None = None) -> list[Any]:
@@ -174,6 +180,8 @@ class _Plan:
             return [fn.SUM(getattr(m, n)).alias(n) for n in names]
         if source == "workorders":
             return workorders.sums()
+        if self.raw is not None:
+            return list(self.raw.sums())
         out = [fn.SUM(getattr(m, f"{v}_s")).alias(f"{v}_s") for v in (*_STATUS, *_STATE)]
         out.append(fn.SUM(m.talking_n).alias("calls_handled"))
         return out
@@ -256,6 +264,8 @@ def _scope(plan: _Plan, report: Report, actor: Actor) -> Any:
     regions = list(actor.regions)
     if report.source == "workorders":
         return workorders.scope(regions)
+    if report.source in _RAW:
+        return _RAW[report.source].scope(regions)
     if report.source == "calls":
         return plan.model.city.in_(regions) | plan.model.region.in_(regions)
     agents = AgentRecord.select(AgentRecord.number).where(AgentRecord.city.in_(regions)
@@ -285,6 +295,8 @@ def measures_of(report: Report, sums: dict[str, Any], targets: dict[str, tuple[f
     for name in report.measures:
         if report.source == "workorders":
             out[name] = workorders.measure(name, s)
+        elif report.source in _RAW:
+            out[name] = _RAW[report.source].measure(name, s)
         else:
             out[name] = (_agent_measure if report.source == "agents" else _call_measure)(name, s, sums, targets)
     return out

@@ -1,11 +1,12 @@
 """The ``report`` kind: a statistics report over the interval facts — measures by dimensions, with inputs.
 
 ``source`` is ``calls`` (the call facts: offered, answered, service level, ASA, abandons ...), ``agents``
-(agent time per status and state, calls handled, occupancy) or ``workorders`` (work orders by the day they
-were opened: created, closed, on time, late, overdue, compliance). ``dimensions`` group the rows (the first is the
-chart's x axis, a second its series); ``measures`` are the columns. Each input filters one dimension; the
-``period`` input (a ``between`` on ``day``) is required and its range is limited by ``max_days``. ``logic``
-relates the other inputs in the rule language (``tier or queue``), as on query screens. The measures and
+(agent time per status and state, calls handled, occupancy), ``workorders`` (work orders by the day they
+were opened: created, closed, on time, late, overdue, compliance), ``outbound`` (campaign dials: attempts,
+contacts, contact rate) or ``callbacks`` (call-back tasks: created, reached, overdue). ``dimensions`` group the
+rows (the first is the chart's x axis, a second its series); ``measures`` are the columns. Each input filters one
+dimension; the ``period`` input (a ``between`` on ``day``) is required and its range is limited by ``max_days``.
+``logic`` relates the other inputs in the rule language (``tier or queue``), as on query screens. The measures and
 dimensions of each source are listed in docs/reports.md.
 
 ```yaml
@@ -30,13 +31,15 @@ from pydantic import Field as PField
 
 from .common import Label, MetaObject, Name, Strict
 
-Source = Literal["calls", "agents", "workorders"]
+Source = Literal["calls", "agents", "workorders", "outbound", "callbacks"]
 
 TIME_DIMENSIONS = ("interval", "hour", "day", "week", "month")
 DIMENSIONS: dict[str, tuple[str, ...]] = {
     "calls": (*TIME_DIMENSIONS, "queue", "tier", "region", "city", "flow", "agent", "skill", "team", "department"),
     "agents": (*TIME_DIMENSIONS, "agent", "team", "department"),
     "workorders": (*TIME_DIMENSIONS, "department", "workflow", "sla_policy", "category"),
+    "outbound": (*TIME_DIMENSIONS, "campaign", "agent", "outcome"),
+    "callbacks": (*TIME_DIMENSIONS, "queue", "tier", "city", "region", "agent", "origin"),
 }
 """The dimensions of each source (the service computes each; docs/reports.md describes them)."""
 MEASURES: dict[str, tuple[str, ...]] = {
@@ -48,6 +51,9 @@ MEASURES: dict[str, tuple[str, ...]] = {
     "agents": ("signed_in_s", "ready_s", "not_ready_s", "study_s", "idle_s", "ringing_s", "talking_s", "hold_s",
                "wrap_up_s", "calls_handled", "occupancy"),
     "workorders": ("created", "closed", "on_time", "late", "overdue_open", "responded_on_time", "compliance_rate"),
+    "outbound": ("attempts", "contacts", "contact_rate", "busy", "no_answer", "machine", "failed", "in_flight"),
+    "callbacks": ("created", "reached", "reached_on_time", "wrong_number", "gave_up", "cancelled", "open", "overdue",
+                  "callback_attempts", "reach_rate", "on_time_rate"),
 }
 """The measures of each source."""
 
