@@ -189,9 +189,14 @@ class Dialler:
         if not self.check_link():
             return
         for run_id in {run for _, run in self.members.values()}:
-            hopper = self.hopper(run_id)
-            if hopper.low:
-                hopper.refill(self.now())
+            try:
+                hopper = self.hopper(run_id)
+                if hopper.low:
+                    hopper.refill(self.now())
+            except CampaignError as exc:  # the run or its campaign is gone: its agents leave it
+                log.warning("campaign dialler: run %s: %s", run_id, exc)
+                with self._lock:
+                    self.members = {k: v for k, v in self.members.items() if v[1] != run_id}
         for username, (actor, run_id) in list(self.members.items()):
             campaign = self.service.run_campaign(run_id)
             if campaign.strategy == "preview" or username in self.calls or not self._free(actor):

@@ -17,6 +17,7 @@ from helpline.services.campaigns import CampaignError, CampaignService, ListErro
 
 from ..i18n import t
 from .base import ViewContext
+from .desk_campaign import markers_as_classes
 
 STATUSES = ("ready", "dialling", "done", "gave_up", "dnc")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -64,6 +65,7 @@ def campaigns_view(ctx: ViewContext) -> None:
             .props("dense flat accept=.csv,.xlsx").classes("w-64").mark("campaigns-file")
         ui.button(t("campaigns.page.start"), icon="play_arrow", on_click=lambda: start()).mark("campaigns-start")
     started = ui.label("").classes("text-grey-8").mark("campaigns-started")
+    markers_as_classes(chosen.parent_slot.parent if chosen.parent_slot else chosen)
 
     # -- runs and the monitor ---------------------------------------------------------------------------
     columns = [{"name": k, "field": k, "label": t(f"campaigns.page.col.{k}"), "align": "left"}
@@ -171,6 +173,7 @@ def campaigns_view(ctx: ViewContext) -> None:
                     else:
                         for text in entry["last"]:
                             ui.label(text).classes("text-caption")
+        markers_as_classes(stats)
 
     async def export(name: str) -> None:
         try:

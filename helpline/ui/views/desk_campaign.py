@@ -24,6 +24,14 @@ from .base import ViewContext
 Opener = Callable[..., Any]
 
 
+def markers_as_classes(root: ui.element) -> None:
+    """Give every marked element under ``root`` its markers as CSS classes too (the browser tests find elements by
+    class, the user-fixture tests by marker)."""
+    for element in [root, *root.descendants()]:
+        if element._markers:
+            element.classes(" ".join(element._markers))
+
+
 def script_text(call: CampaignCall, language: str) -> str:
     """The campaign's script with the person's ``{name}`` and ``{phone}``."""
     if call.campaign.script is None:
@@ -42,6 +50,7 @@ class CampaignPanel:
         self.shown: tuple[int, str] | None = None
         self.opened: int | None = None
         self.runs: list[dict[str, Any]] = []
+        self.asked_names: list[str] = []
         self.names: dict[str, str] = {}
         """Campaign name → its label (read off the loop)."""
         self.card = ui.card().classes("w-full q-pa-sm gap-1 bg-blue-1").props("flat bordered").mark("desk-campaign")
@@ -110,6 +119,7 @@ class CampaignPanel:
                         .props("dense").mark("desk-campaign-next")
             else:
                 self.call_block(call)
+        markers_as_classes(self.card)
 
     def join_row(self) -> None:
         options = {r["id"]: f"{self.names.get(r['campaign'], r['campaign'])} #{r['id']}" for r in self.runs}
@@ -155,9 +165,12 @@ class CampaignPanel:
 
     def draw_questions(self, call: CampaignCall) -> None:
         self.questions.clear()
+        shown = asked(call.campaign, self.answers, call.claim.data)
+        self.asked_names = [q.name for q in shown]
         with self.questions:
-            for q in asked(call.campaign, self.answers, call.claim.data):
+            for q in shown:
                 self.question(q)
+        markers_as_classes(self.questions)
 
     def question(self, q: Question) -> None:
         label = q.label.get(self.ctx.language) + (" *" if q.required else "")
@@ -166,8 +179,9 @@ class CampaignPanel:
 
         def changed(e: Any, name: str = q.name) -> None:
             self.answers[name] = e.value
-            call = self.call
-            if call is not None:
+            call = self.call  # redrawn only when the branching asks other questions (typing keeps its focus)
+            if call is not None and [x.name for x in asked(call.campaign, self.answers, call.claim.data)] != \
+                    self.asked_names:
                 self.draw_questions(call)
 
         options: dict[Any, str]
