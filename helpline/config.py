@@ -22,6 +22,8 @@
 | backup_dir, backup_cron, backup_keep_*, ... | (environment only) | HELPLINE_BACKUP_* | docs/operations.md |
 | error_log_size | (environment only) | HELPLINE_ERROR_LOG_SIZE | 200 (ERROR records the system page keeps) |
 | spike_cron, spike_window_min, ... | (environment only) | HELPLINE_SPIKE_* | docs/operations.md (emergencies) |
+| instance_id | (environment only) | HELPLINE_INSTANCE_ID | host-pid (this instance's name in the leader election) |
+| leader_renew_s | (environment only) | HELPLINE_LEADER_RENEW_S | 1.0 (s between the leader election's checks) |
 """
 
 from __future__ import annotations
@@ -106,6 +108,10 @@ class Settings:
     """A region spikes when its calls in the window reach this many times its usual level ..."""
     spike_min_calls: int = 20
     """... and at least this many calls (a quiet region's 1 → 3 is no emergency)."""
+    instance_id: str = ""
+    """This instance's name in the leader election (empty: ``host-pid``; docs/operations.md)."""
+    leader_renew_s: float = 1.0
+    """Seconds between the leader election's checks: a standby leads within about this long of the leader's death."""
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:

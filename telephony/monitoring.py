@@ -37,6 +37,8 @@ class Sources:
     """The FastAGI server (``telephony.agi.server.FastAGIServer``), when this process serves calls."""
     desktops: Callable[[], int] | None = None
     loop_lag: Callable[[], dict[str, float]] | None = None
+    leader: Any = None
+    """The process's ``helpline.services.leader.LeaderElection`` (started with the router)."""
 
 
 SOURCES = Sources()
@@ -44,6 +46,16 @@ SOURCES = Sources()
 
 def register_agi(server: Any) -> None:
     SOURCES.agi = server
+
+
+def register_leader(election: Any) -> None:
+    SOURCES.leader = election
+
+
+def leader_figures() -> dict[str, Any] | None:
+    """This instance's role (``leader``/``standby``) and id, and the leader's identity; None when this process
+    takes no part in the election (no router)."""
+    return SOURCES.leader.figures() if SOURCES.leader is not None else None
 
 
 # -- host -------------------------------------------------------------------------------------------------------
@@ -195,7 +207,7 @@ class OfferCounter:
 def health(platform: Platform) -> tuple[bool, dict[str, Any]]:
     """``(healthy, checks)``: the database answers a trivial query; the router, if this process runs one, has
     its timer thread alive and frees its lock within :data:`ROUTER_LOCK_WAIT_S`; the FastAGI server, if any,
-    listens."""
+    listens. ``leader`` (with a router) is information, never a failure: this instance's role and the leader."""
     checks: dict[str, Any] = {}
     started = time.perf_counter()
     try:
@@ -219,6 +231,11 @@ def health(platform: Platform) -> tuple[bool, dict[str, Any]]:
     if SOURCES.agi is not None:
         running = bool(SOURCES.agi.running)
         checks["fastagi"] = {"ok": running, **({} if running else {"error": "the FastAGI server is stopped"})}
+    election = SOURCES.leader
+    if election is not None:  # information: a standby is healthy (a database gone fails the database check)
+        figures = election.figures()
+        checks["leader"] = {"ok": True, "role": figures["role"], "instance": figures["instance"],
+                            "leader": figures["leader"], "connected": bool(election.connected)}
     return all(c["ok"] for c in checks.values()), checks
 
 
@@ -302,6 +319,16 @@ class HelplineCollector:
             lag = SOURCES.loop_lag()
             yield GaugeMetricFamily("helpline_event_loop_lag_seconds", "The web event loop's last lag",
                                     value=lag.get("last_s", 0.0))
+        leader = leader_figures()
+        if leader is not None:
+            yield GaugeMetricFamily("helpline_leader", "1 when this instance leads (runs the scheduled jobs), "
+                                    "0 on a standby", value=1 if leader["role"] == "leader" else 0)
+            info = GaugeMetricFamily("helpline_leader_info", "The leader instance (1), as this instance sees it",
+                                     labels=["instance", "host", "pid"])
+            if leader["leader"] is not None:
+                who = leader["leader"]
+                info.add_metric([who["instance"], who["host"], str(who["pid"])], 1)
+            yield info
         dbf = database_figures()
         yield GaugeMetricFamily("helpline_database_bytes", "The database's size on disk", value=dbf["size"])
         yield GaugeMetricFamily("helpline_database_pool_in_use", "Pooled connections in use",
@@ -328,4 +355,5 @@ def instance_figures(platform: Platform) -> dict[str, Any]:
         "errors": tail.tail(50) if tail is not None else [], "errors_total": tail.total if tail else 0,
         "desktops": SOURCES.desktops() if SOURCES.desktops else None,
         "loop_lag": SOURCES.loop_lag() if SOURCES.loop_lag else None,
+        "leader": leader_figures(),
     }

@@ -65,14 +65,26 @@ def start_router(platform: Platform, settings: Settings) -> Any:
     from telephony.outbound.dialler import dialler_of
 
     dialler_of(platform.desk)  # campaigns: attempts an ended process left open recovered, the hopper refills
+    from helpline.services.leader import LeaderElection, LeaderError
     from helpline.services.scheduler import SchedulerError
+    from telephony.monitoring import register_leader
 
+    try:  # several instances on one PostgreSQL: one leads and runs the scheduled jobs (docs/operations.md)
+        election = LeaderElection(settings.db, renew_s=settings.leader_renew_s,
+                                  instance=settings.instance_id or None).start()
+    except LeaderError as exc:
+        print(f"helpline: {exc}", file=sys.stderr)
+        stop_router(platform)
+        return None
+    register_leader(election)
     try:
-        platform.scheduler = start_scheduler(platform, settings, router)
+        platform.scheduler = start_scheduler(platform, settings, router, leader=election)
     except SchedulerError as exc:
         print(f"helpline: {exc}", file=sys.stderr)
         stop_router(platform)
         return None
+    print(f"instance {election.instance}: {election.role}"
+          + ("" if election.is_leader else " (scheduled jobs run on the leader)"), flush=True)
     agents = len(router.router.agents)
     signed = sum(1 for a in router.router.agents.values() if a.signed_in)
     print(f"router: {agents} agent profile(s), {signed} signed in again after the restart; "
@@ -84,6 +96,11 @@ def stop_router(platform: Platform) -> None:
     if platform.scheduler is not None:
         platform.scheduler.stop()
         platform.scheduler = None
+    from telephony.monitoring import SOURCES, register_leader
+
+    if SOURCES.leader is not None:  # a standby leads at once instead of after the lock's connection times out
+        SOURCES.leader.stop()
+        register_leader(None)
     if platform.router is not None:
         platform.router.stop()
     if platform.desk is not None:
@@ -93,8 +110,9 @@ def stop_router(platform: Platform) -> None:
         platform.desk.control.close()
 
 
-def start_scheduler(platform: Platform, settings: Settings, router: Any) -> Any:
-    """The process's scheduler (``helpline.services.scheduler``) with the platform's jobs, started."""
+def start_scheduler(platform: Platform, settings: Settings, router: Any, leader: Any = None) -> Any:
+    """The process's scheduler (``helpline.services.scheduler``) with the platform's jobs, started; with a
+    ``leader`` election (``helpline.services.leader``) its jobs run only while this instance leads."""
     from helpline.services.recordings import purge
     from helpline.services.scheduler import JobSpec, Scheduler, SchedulerError
 
@@ -103,7 +121,7 @@ def start_scheduler(platform: Platform, settings: Settings, router: Any) -> Any:
 
     from helpline.extension_registry import registry
 
-    scheduler = Scheduler(settings.scheduler_timezone)
+    scheduler = Scheduler(settings.scheduler_timezone, leader=leader)
     try:
         scheduler.add(JobSpec("recording_purge", settings.recording_purge_cron, purge_recordings,
                               "delete call recordings past their queue's retention"))

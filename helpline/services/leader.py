@@ -114,6 +114,11 @@ class LeaderElection:
         return self._leader
 
     @property
+    def connected(self) -> bool:
+        """Whether the election has its connection (always on SQLite)."""
+        return not self.postgres or self._conn is not None
+
+    @property
     def role(self) -> str:
         return "leader" if self._leader else "standby"
 

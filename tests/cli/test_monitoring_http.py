@@ -88,7 +88,9 @@ def test_healthz_and_metrics_of_a_running_instance(tmp_path: Path) -> None:
         status, body = _get(served.base + "/healthz")
         health = json.loads(body)
         assert status == 200 and health["status"] == "ok" and health["failed"] == []
-        assert set(health["checks"]) == {"database", "router", "fastagi"}
+        assert set(health["checks"]) == {"database", "router", "fastagi", "leader"}
+        assert health["checks"]["leader"]["role"] == "leader"  # SQLite: the one process leads
+        assert health["checks"]["leader"]["leader"]["pid"] == served.proc.pid
 
         with socket.create_connection(("127.0.0.1", served.agi_port), timeout=5) as agi:  # a broken session
             agi.sendall(b"agi_network: yes\nno colon here\n\n")
@@ -109,6 +111,8 @@ def test_healthz_and_metrics_of_a_running_instance(tmp_path: Path) -> None:
         agents = _metric(text, "helpline_agents", status="logged_out")
         assert agents is not None and agents >= 1  # the demo agents, none signed in
         assert _metric(text, "helpline_service_level_target", tier="ordinary") is not None
+        assert _metric(text, "helpline_leader") == 1.0
+        assert _metric(text, "helpline_leader_info", pid=str(served.proc.pid)) == 1.0
         assert _metric(text, "helpline_database_bytes") and "helpline_offers_total" not in text.split("# TYPE")[0]
         assert "# TYPE helpline_calls_waiting gauge" in text and "# TYPE helpline_job_failures_total counter" in text
 

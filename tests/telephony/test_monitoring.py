@@ -47,3 +47,34 @@ def test_metrics_from_the_router_and_the_database(platform: Platform) -> None:
             service.stop()
     finally:
         platform.router = None
+
+
+def test_health_and_metrics_name_this_instances_role_and_the_leader(platform: Platform, db_url: str) -> None:
+    from helpline.data.database import is_postgres
+    from helpline.services.leader import LeaderElection
+    from telephony.monitoring import SOURCES, register_leader
+
+    previous = SOURCES.leader
+    registry = CollectorRegistry()
+    registry.register(HelplineCollector(platform))  # type: ignore[arg-type]
+    first = LeaderElection(db_url, renew_s=0.05, instance="mon-1").start()
+    second = LeaderElection(db_url, renew_s=0.05, instance="mon-2") if is_postgres() else None
+    try:
+        register_leader(first)
+        ok, checks = health(platform)
+        assert ok and checks["leader"]["role"] == "leader" and checks["leader"]["leader"]["instance"] == "mon-1"
+        text = generate_latest(registry).decode()
+        assert "helpline_leader 1.0" in text
+        assert f'helpline_leader_info{{host="{first.host}",instance="mon-1",pid="{first.pid}"}} 1.0' in text
+        if second is not None:  # PostgreSQL: a second instance on the database is a standby naming the first
+            register_leader(second.start())
+            ok, checks = health(platform)
+            assert ok and checks["leader"]["role"] == "standby" and checks["leader"]["instance"] == "mon-2"
+            assert checks["leader"]["leader"]["instance"] == "mon-1"
+            text = generate_latest(registry).decode()
+            assert "helpline_leader 0.0" in text and 'instance="mon-1"' in text
+    finally:
+        register_leader(previous)
+        first.stop()
+        if second is not None:
+            second.stop()

@@ -11,7 +11,9 @@ from nicegui.testing import User
 from ui_helpers import log_in
 
 from helpline.services import error_log
+from helpline.services.leader import LeaderElection
 from helpline.services.platform import Platform
+from telephony.monitoring import SOURCES, register_leader
 
 
 async def _rows(user: User, marker: str) -> list[dict[str, Any]]:
@@ -40,6 +42,20 @@ async def test_admin_sees_the_instance_the_router_and_the_error_log(user: User, 
     await user.should_see("Pool connections in use / open (max)")
     await user.should_see("Agents per status")
     await user.should_see("sqlite")
+    await user.should_see("Not running in this process", marker="system-cluster-line")  # no election here yet
+
+
+async def test_the_system_page_shows_this_instances_role_and_the_leader(user: User, ui_platform: Platform) -> None:
+    previous = SOURCES.leader
+    election = LeaderElection("sqlite://", instance="ui-test-instance").start()
+    register_leader(election)
+    try:
+        await log_in(user, "admin", path="/page/system")
+        await user.should_see("ui-test-instance · leader (runs the scheduled jobs)", retries=100)
+        await user.should_see(f"ui-test-instance · {election.host} · pid {election.pid} · since")
+    finally:
+        register_leader(previous)
+        election.stop()
 
 
 async def test_agents_cannot_open_the_system_page(user: User) -> None:

@@ -1,6 +1,7 @@
 """The system page (``/page/system``, permission ``system.monitor``): this instance's CPU, memory, disks,
-event-loop lag, FastAGI sessions, browser pages and desktops connected, the router's queues and agents, the
-database's size and connections, the scheduled jobs and the tail of the error log; refreshed every 5 s.
+event-loop lag, FastAGI sessions, browser pages and desktops connected, its role in the leader election and
+the leader, the router's queues and agents, the database's size and connections, the scheduled jobs and the
+tail of the error log; refreshed every 5 s.
 The figures come from ``telephony.monitoring.instance_figures`` (read in a worker thread)."""
 
 from __future__ import annotations
@@ -58,6 +59,7 @@ def _lines(figures: dict[str, Any]) -> dict[str, list[tuple[str, str]]]:
               if database["server_connections"] is not None else []),
         ],
     }
+    sections["cluster"] = _cluster(figures.get("leader"))
     if router is None:
         sections["router"] = [(t("system.not_running"), "")]
     else:
@@ -68,12 +70,25 @@ def _lines(figures: dict[str, Any]) -> dict[str, list[tuple[str, str]]]:
     return sections
 
 
+def _cluster(leader: dict[str, Any] | None) -> list[tuple[str, str]]:
+    """This instance's role and the leader's identity (``helpline.services.leader``)."""
+    if leader is None:
+        return [(t("system.not_running"), "")]
+    who = leader["leader"]
+    return [
+        (t("system.role"), f"{leader['instance']} · {t('system.role.' + leader['role'])}"),
+        (t("system.leader"), t("system.leader_none") if who is None else
+         f"{who['instance']} · {who['host']} · {t('system.leader_pid')} {who['pid']} · {t('system.leader_since')} "
+         + (who["since"].replace("T", " ")[:19] + " UTC" if who["since"] else "—")),
+    ]
+
+
 def system_view(ctx: ViewContext) -> None:
     ctx.actor.require_permission("system.monitor")
     ui.label(t("system.title")).classes("text-h6")
     boxes: dict[str, Any] = {}
     with ui.row().classes("w-full gap-4 items-start"):
-        for section in ("host", "agi", "database", "router"):
+        for section in ("host", "agi", "database", "cluster", "router"):
             with ui.card().classes("min-w-[18rem]").mark(f"system-{section}"):
                 ui.label(t(f"system.section.{section}")).classes("text-subtitle2")
                 boxes[section] = ui.column().classes("gap-0")
