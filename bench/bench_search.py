@@ -77,6 +77,13 @@ def terms(platform: Any, n: int, k: int, seed: int = 2026) -> dict[str, list[tup
     return {kind: v[:k] for kind, v in out.items()}
 
 
+def cpu_note(cpu: list[float]) -> str:
+    """This process's CPU time per call, p50/p95 (SQLite works in the process: the cost without the wait for
+    a core on a loaded machine; PostgreSQL's share is in the server)."""
+    s = sorted(cpu[10:] or cpu)
+    return f"; cpu p50/p95 {s[len(s) // 2]:.1f}/{s[int(len(s) * 0.95)]:.1f} ms" if s else ""
+
+
 def found(platform: Any, agent: Any, cid: int, text: str) -> bool:
     from helpline.data.conditions import Cmp
     from helpline.data.query import ListQuery
@@ -100,16 +107,19 @@ def bench_target(target: Target, a: argparse.Namespace, failures: list[str]) -> 
         if not a.skip_reindex:
             log.info("%s: reindex of %s customers ...", label, f"{a.customers:,}")
             t0 = time.perf_counter()
+            c0 = time.process_time()
             with session():
                 count = rebuild(p.models, "customer", batch=5000,
                                 progress=lambda d, t, s: log.info("  %s/%s (%.0f s)", f"{d:,}", f"{t:,}", s)
                                 if d % 100_000 == 0 else None)
             seconds = time.perf_counter() - t0
+            info["reindex_cpu_s"] = round(time.process_time() - c0, 1)  # this process (the worker not counted)
             target_s = REINDEX_TARGET_S_PER_MILLION * a.customers / 1_000_000
             info["reindex_s"] = round(seconds, 1)
             results.append(summarise(f"reindex of {count:,} customers (s)", label, [seconds * 1000], target_s * 1000,
                                      "p50", f"{count / seconds:,.0f} customers/s; target scaled to "
-                                            f"{a.customers:,}: {target_s:.0f} s"))
+                                            f"{a.customers:,}: {target_s:.0f} s; load {_loadavg()}; "
+                                            f"cpu of this process {info['reindex_cpu_s']} s"))
             if target.kind == "postgresql":
                 with session():
                     db.execute_sql("ANALYZE hl_text_customer")
@@ -125,22 +135,30 @@ def bench_target(target: Target, a: argparse.Namespace, failures: list[str]) -> 
             texts = [t for _, t in pairs]
             hits: list[int] = []
 
-            def ranked(text: str, hits: list[int] = hits) -> None:
+            cpu: list[float] = []
+
+            def ranked(text: str, hits: list[int] = hits, cpu: list[float] = cpu) -> None:
+                t0 = time.process_time()
                 hits.append(len(p.search.search(agent, "customer", text, limit=20)))
+                cpu.append((time.process_time() - t0) * 1000)
 
             samples = run_timed(ranked, cycle(texts), warmup=10, reps=a.reps, min_reps=30, budget_s=a.budget)
             results.append(summarise(f"search (ranked, 20 hits): {kind}", label, samples, SEARCH_TARGET_MS, "p95",
                                      f"{len(texts)} terms, {len(missed)} not found, hits p50 "
-                                     f"{sorted(hits)[len(hits) // 2]}"))
+                                     f"{sorted(hits)[len(hits) // 2]}; load {_loadavg()}{cpu_note(cpu)}"))
             totals: list[int] = []
+            cpu = []
 
-            def listed(text: str, totals: list[int] = totals) -> None:
+            def listed(text: str, totals: list[int] = totals, cpu: list[float] = cpu) -> None:
+                t0 = time.process_time()
                 totals.append(p.records.list_page(agent, ListQuery(entity="customer", search=text, page_size=50,
                                                                    sort=[("customer_no", False)])).total)
+                cpu.append((time.process_time() - t0) * 1000)
 
             samples = run_timed(listed, cycle(texts), warmup=10, reps=a.reps, min_reps=30, budget_s=a.budget)
             results.append(summarise(f"list quick search, page 1 + count: {kind}", label, samples, SEARCH_TARGET_MS,
-                                     "p95", f"count p50 {sorted(totals)[len(totals) // 2]:,}"))
+                                     "p95", f"count p50 {sorted(totals)[len(totals) // 2]:,}; load {_loadavg()}"
+                                     + cpu_note(cpu)))
         entity = p.metadata.entities["customer"]
         model = p.models["customer"]
         rng = random.Random(7)
@@ -149,14 +167,21 @@ def bench_target(target: Target, a: argparse.Namespace, failures: list[str]) -> 
             rows = {r["id"]: r for r in model.select().where(model.id.in_(ids)).dicts()}
         changed = [{**rows[i], "address": f"{rows[i]['address']}{n}号"} for n, i in enumerate(ids) if i in rows]
 
+        inner: list[float] = []
+
         def index_write(row: dict[str, Any]) -> None:
             with session(), db.atomic() as tx:
+                t0 = time.perf_counter()
                 write_row(entity, row)
-                tx.rollback()  # measure the write; leave the bench data as it was
+                inner.append((time.perf_counter() - t0) * 1000)
+                tx.rollback()  # leave the bench data as it was
 
+        load = _loadavg()
         samples = run_timed(index_write, cycle(changed), warmup=10, reps=300, min_reps=50, budget_s=a.budget)
-        results.append(summarise("index update per write", label, samples, WRITE_TARGET_MS, "p95",
-                                 "write_row of a changed customer in a transaction"))
+        results.append(summarise("index update per write", label, inner[10:], WRITE_TARGET_MS, "p95",
+                                 f"write_row of a changed customer inside the save's transaction; load {load}"))
+        results.append(summarise("same with its own BEGIN and ROLLBACK", label, samples, None, None,
+                                 "for comparison: the round trips a save pays anyway"))
         return results, info
     finally:
         bench.close()

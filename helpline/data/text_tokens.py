@@ -76,7 +76,7 @@ def normalise(text: str) -> str:
 
 
 def runs(text: str) -> list[str]:
-    return RUNS.findall(normalise(text))
+    return RUNS.findall(text.lower() if text.isascii() else normalise(text))
 
 
 def _is_cjk(run: str) -> bool:
@@ -113,20 +113,37 @@ def value_terms(value: Any, *, any_part: bool = False) -> set[str]:
     terms: set[str] = set()
     for run in runs(str(value)):
         if _is_cjk(run):
-            terms.update(run)
-            terms.update(run[i:i + 2] for i in range(len(run) - 1))
-            if len(run) >= 3:
-                terms.update(_words(run))
+            terms.update(_cjk_terms(run))
+        elif any_part and run.isdigit() and run.isascii():  # a phone number: the same terms as below, faster
+            n = len(run)
+            terms.update([run[i:] for i in range(n - MIN_DIGITS + 1)])
+            terms.update([f"{ch}_" for ch in set(run)])
+            terms.update([f"{run[i:i + 2]}_" for i in range(n - 1)])
         elif any_part and _has_digit(run):
-            suffixes = [run[i:] for i in range(len(run) - MIN_DIGITS + 1)]
-            terms.update(suffixes)
-            terms.update(t for s in suffixes if DIGITS.match(s) for t in starts(s))
+            for i in range(len(run) - MIN_DIGITS + 1):
+                suffix = run[i:]
+                terms.add(suffix)
+                if "0" <= suffix[0] <= "9":
+                    terms.add(suffix[0] + "_")
+                    if len(suffix) > 1 and "0" <= suffix[1] <= "9":
+                        terms.add(suffix[:2] + "_")
         else:  # the word, and its number part (``t0001`` is found by ``0001``)
             terms.add(run)
-            for number in DIGITS.findall(run):
-                terms.add(number)
-                terms.update(starts(number))
+            if _has_digit(run):
+                for number in DIGITS.findall(run):
+                    terms.add(number)
+                    terms.update(starts(number))
     return terms
+
+
+@lru_cache(maxsize=200_000)
+def _cjk_terms(run: str) -> frozenset[str]:
+    """A Chinese run's terms (cached: names, streets and counties repeat across records)."""
+    terms = set(run)
+    terms.update(run[i:i + 2] for i in range(len(run) - 1))
+    if len(run) >= 3:
+        terms.update(_words(run))
+    return frozenset(terms)
 
 
 # -- the query tree ------------------------------------------------------------------------------
@@ -211,6 +228,45 @@ def query_node(text: str, synonyms: list[list[str]] | None = None) -> Node | Non
             groups.append(alternatives)
     words = runs(normal)[:MAX_QUERY_TERMS]
     return _all([*groups, *(n for n in (_run_node(r, i == len(words) - 1) for i, r in enumerate(words)) if n)])
+
+
+_STOP = """怎么 怎么办 怎么样 怎样 什么 为什么 如何 能不能 可不可以 是不是 有没有 要不要 会不会 一下 请问 我们 你们 他们
+    这个 那个 哪个 哪里 这样 那样 还是 就是 但是 可以 需要 应该 已经 现在 时候 知道 不知道 一直 老是 总是 我家 家里
+    一个 什么样 多少 多久 好几个 之后 以后 的话 不了 不能 意思 某些 一些 东西"""
+STOP_WORDS = frozenset(_STOP.split())
+"""Question words left out of a question's content words (:func:`content_words`)."""
+MAX_CONTENT_WORDS = 6
+
+
+def content_words(text: str, synonyms: list[list[str]] | None = None) -> list[Node]:
+    """The words of a question that carry its meaning, each as its query node (a synonym group, a Chinese
+    word of 2+ characters whole or by its pairs, a latin word or number), at most
+    :data:`MAX_CONTENT_WORDS`: lone characters and :data:`STOP_WORDS` are left out. A search that finds
+    too few records with every word ranks records holding most of these (docs/search.md)."""
+    normal = normalise(text)
+    nodes: list[Node] = []
+    for group in synonyms or []:
+        hit = next((t for t in sorted(group, key=len, reverse=True) if t and normalise(t) in normal), None)
+        if hit is None:
+            continue
+        normal = normal.replace(normalise(hit), " ")
+        alternatives = _any(n for n in (phrase_node(t) for t in group) if n is not None)
+        if alternatives is not None:
+            nodes.append(alternatives)
+    words = runs(normal)[:MAX_QUERY_TERMS]
+    for i, run in enumerate(words):
+        if not _is_cjk(run):
+            node = _run_node(run, i == len(words) - 1)
+            if node is not None and (len(run) > 1 or not nodes):
+                nodes.append(node)
+            continue
+        for word in _segmenter().cut(run, HMM=False):
+            if len(word) < 2 or word in STOP_WORDS:
+                continue
+            pairs = _all(Term(word[k:k + 2]) for k in range(len(word) - 1))
+            nodes.append(Term(word) if len(word) == 2 else _any([Term(word), *([pairs] if pairs else [])]) or pairs
+                         or Term(word))
+    return list(dict.fromkeys(nodes))[:MAX_CONTENT_WORDS]
 
 
 def terms_of(node: Node | None) -> Iterator[Term]:

@@ -19,8 +19,15 @@ from helpline.data.conditions import Cmp, Cond, all_of
 from helpline.data.database import session
 from helpline.data.entities import rows as select_rows
 from helpline.data.query import MAX_SEARCH_LENGTH, ListQuery, TextMatch, build_select
-from helpline.data.text_index import indexed_fields, is_ready, ranked_ids, synonym_groups
-from helpline.data.text_tokens import highlight, query_node, snippet, words_to_mark
+from helpline.data.text_index import (
+    count_capped,
+    indexed_fields,
+    is_ready,
+    ranked_ids,
+    scope_node,
+    synonym_groups,
+)
+from helpline.data.text_tokens import AllOf, AnyOf, content_words, highlight, query_node, snippet, words_to_mark
 from helpline.security.actor import Actor
 from helpline.security.audit import audit
 from helpline.security.masking import apply_masks
@@ -31,6 +38,10 @@ if TYPE_CHECKING:
 MAX_HITS = 200
 MAX_RANKED = 5000
 """Matches in the actor's scope that are ranked (the first ones the index gives, when a word is that common)."""
+RELAXED_DEPTH = 200
+"""A document search short of hits ranks this many best index matches of :meth:`_most_words`."""
+COMMON = 3000
+"""A question's word held by more records than this is left out of :meth:`_most_words`."""
 
 Pieces = list[tuple[str, bool]]
 
@@ -94,7 +105,11 @@ class SearchService:
                 within, _ = build_select(models, ListQuery(entity=entity_name, scope=scope, where=match))
                 model = models[entity_name]
                 ids = [int(r[0]) for r in within.select(model.id).order_by().limit(MAX_RANKED).tuples()]
-                scored = ranked_ids(entity_name, node, fields, ids, limit)
+                narrowed = scope_node(entity, scope)  # the index ranks only what the scope's terms allow
+                scored = ranked_ids(entity_name, AllOf((node, narrowed)) if narrowed else node, fields, ids, limit)
+                if len(scored) < limit and is_document(entity):
+                    scored += self._most_words(entity_name, text, synonyms, fields, scope, limit - len(scored),
+                                               {i for i, _ in scored})
             else:  # the index is being rebuilt: the list's LIKE search answers, unranked
                 query, _ = build_select(models, ListQuery(entity=entity_name, scope=scope, search=text,
                                                           hidden=frozenset(masks)))
@@ -104,7 +119,7 @@ class SearchService:
             if entity.audit_reads:
                 audit(actor, "search", entity=entity_name, detail={"search": text, "rows": len(scored)})
         words = words_to_mark(text, synonyms)
-        hits = []
+        hits: list[Hit] = []
         for record_id, score in scored:
             row = rows.get(record_id)
             if row is None:
@@ -114,3 +129,33 @@ class SearchService:
             title = str(shown.get(entity.title_field or "id") or record_id)
             hits.append(Hit(record_id, score, title, shown, {f: p for f, p in pieces.items() if any(m for _, m in p)}))
         return hits
+
+    def _most_words(self, entity_name: str, text: str, synonyms: list[list[str]], fields: list[str],
+                    scope: Cond | None, wanted: int, seen: set[int]) -> list[tuple[int, float]]:
+        """Records holding some of a question's content words (:func:`content_words`), for a document search
+        that found fewer than it shows with every word: the words held by at most :data:`COMMON` records
+        (a word in most documents says little, and ranking all of them would be slow), any of them, ranked
+        in the whole index (bm25 / ts_rank: more and rarer words first; the best :data:`RELAXED_DEPTH`),
+        then narrowed to the actor's scope."""
+        rare = [w for w in content_words(text, synonyms)
+                if count_capped(entity_name, w, fields, COMMON + 1) <= COMMON]
+        if not rare:
+            return []
+        node = rare[0] if len(rare) == 1 else AnyOf(tuple(rare))
+        fresh = [(i, s) for i, s in ranked_ids(entity_name, node, fields, None, RELAXED_DEPTH) if i not in seen]
+        if not fresh:
+            return []
+        models = self.platform.models
+        model = models[entity_name]
+        query, _ = build_select(models, ListQuery(entity=entity_name, scope=scope,
+                                                  where=Cmp("id", "in", [i for i, _ in fresh])))
+        allowed = {int(r[0]) for r in query.select(model.id).order_by().tuples()}
+        return [(i, s) for i, s in fresh if i in allowed][:wanted]
+
+
+def is_document(entity: Any) -> bool:
+    """Whether an entity's records are documents, searched by questions: an indexed long text that is one of
+    its quick-search fields (articles, bulletins, notes; not a customer's remarks). A search of documents
+    short of hits with every word is filled with those holding some of its words (:meth:`_most_words`)."""
+    return any(f.type == "long_text" and f.text_search and f.name in entity.search_fields
+               for f in entity.active_fields)

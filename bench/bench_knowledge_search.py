@@ -1,0 +1,293 @@
+"""Knowledge search benchmark (issue 17 numbers): 100,000 articles, 50 real questions, p95 and precision.
+
+Run from the repository root::
+
+    PYTHONPATH=. python bench/bench_knowledge_search.py --reuse --start-postgres
+
+The 50 articles of ``bench/knowledge_questions.yaml`` (written for the bench: faults of set-top boxes and
+broadband, products, tariffs, procedures, outlets, policies, scripts) are stored among articles generated
+from templates with the same vocabulary (cities, products, fees, procedures: what a knowledge base of a
+cable-TV and broadband operator holds), 100,000 in all: 90 % published, the rest drafts, in review, retired
+or expired; 30 % of one city, the rest province-wide. The generated articles go in past the record service
+and ``text_index.rebuild`` indexes them (what ``run.py reindex`` does). With --reuse the SQLite file
+``var/bench/knowledge-N.db`` (and the throwaway PostgreSQL cluster's data) is kept and reused.
+
+Measured as agent1 (row scope: published, province-wide or changsha) through ``platform.knowledge.search``
+(what the desk's knowledge panel calls: the text search, the reader's filter, the search logged), 5 hits per
+question: the latency (target p95 < 30 ms), precision at 1 (the expected article first) and at 5 (in the
+first five).
+
+Exit status 1 when: the p95 target is missed, an expected article is not in the first 5 of its question, or
+precision at 1 is under --min-p1 (default 0.9).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import random
+import signal
+import sys
+import time
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+if str(ROOT) not in sys.path:
+    sys.path.append(str(ROOT))
+
+from _customers import remove_sqlite  # noqa: E402
+from _report import Result, _loadavg, cycle, machine_info, machine_text, run_timed, summarise, table  # noqa: E402
+
+log = logging.getLogger("bench")
+SEARCH_TARGET_MS = 30.0
+QUESTIONS = Path(__file__).resolve().parent / "knowledge_questions.yaml"
+CITY = "changsha"
+MARKER = "bench-knowledge"
+
+CITIES = {"changsha": "长沙", "zhuzhou": "株洲", "xiangtan": "湘潭", "hengyang": "衡阳", "shaoyang": "邵阳",
+          "yueyang": "岳阳", "changde": "常德", "zhangjiajie": "张家界", "yiyang": "益阳", "chenzhou": "郴州",
+          "yongzhou": "永州", "huaihua": "怀化", "loudi": "娄底", "xiangxi": "湘西"}
+PRODUCTS = ["高清机顶盒", "4K智能机顶盒", "智能卡", "千兆宽带", "百兆宽带", "光猫", "无线路由器", "遥控器", "互动点播",
+            "融合套餐", "少儿节目包", "体育节目包", "影视会员", "付费频道", "副机", "电视回看", "云游戏", "家庭监控"]
+TOPICS = ["业务办理须知", "资费调整通知", "常见问题解答", "营销活动规则", "服务规范", "操作指引", "故障处理经验",
+          "受理口径", "政策解读", "培训材料", "月度通报", "应急预案"]
+SENTENCES = [
+    "{city}分公司自{month}月起开展{product}推广活动，新老用户均可参加，详情以营业厅公告为准。",
+    "受理{product}相关咨询时，先核实用户身份，再查询账户状态和欠费情况，按流程登记工单。",
+    "{product}的月租为每月{fee}元，一次性缴纳一年可享受优惠，优惠期满后按标准资费收取。",
+    "用户反映{product}使用异常的，先远程排查，确认不是终端问题后派单，{days}个工作日内处理完毕。",
+    "办理{product}需要户主身份证原件，代办的须提供委托书和代办人身份证。",
+    "本期共受理{product}业务{count}笔，较上月增长{pct}%，投诉率下降，各营业厅继续做好解释工作。",
+    "{city}部分小区进行网络改造期间，{product}可能短时中断，请坐席按统一口径答复并记录用户联系方式。",
+    "{product}设备在保修期内非人为损坏免费更换，人为损坏按成本价收费，更换后旧设备须回收。",
+    "坐席应熟悉{product}的主要功能、开通条件和退订规则，做到一次解答清楚，避免重复来电。",
+    "对于{product}退订申请，当月受理次月生效，已收取的费用不予退还，特殊情况报班组长审批。",
+    "{city}营业厅本周{day}起调整营业时间，{product}业务可同步在网上营业厅办理。",
+    "统计显示{product}类来电中咨询占{pct}%，故障报修占{pct2}%，其余为办理和投诉。",
+]
+CATEGORIES = ["products", "tariffs", "procedures", "faults_tv", "faults_broadband", "outlets", "policies", "scripts",
+              "general"]
+
+
+def load_questions() -> list[dict[str, Any]]:
+    from ruamel.yaml import YAML
+
+    articles = YAML(typ="safe").load(QUESTIONS.read_text(encoding="utf-8"))["articles"]
+    keys = [a["key"] for a in articles]
+    if len(articles) != 50 or len(set(keys)) != 50:
+        raise SystemExit(f"{QUESTIONS}: 50 articles with distinct keys expected, found {len(articles)}")
+    return list(articles)
+
+
+def generated(rng: random.Random, i: int) -> dict[str, Any]:
+    """One template article (not a bench target)."""
+    city_code = rng.choice(list(CITIES))
+    product = rng.choice(PRODUCTS)
+    slots = {"city": CITIES[city_code], "product": product, "month": rng.randint(1, 12), "fee": rng.choice(
+        [5, 10, 12, 15, 20, 25, 30, 68, 99]), "days": rng.randint(1, 5), "count": rng.randint(100, 9000),
+        "pct": rng.randint(3, 60), "pct2": rng.randint(3, 40), "day": rng.choice("一二三四五六日")}
+    body = "".join(s.format(**slots) for s in rng.sample(SENTENCES, rng.randint(3, 6)))
+    status = rng.choices(["published", "draft", "review", "retired"], [90, 4, 3, 3])[0]
+    today = date.today()
+    expired = rng.random() < 0.05
+    return {"title": f"{CITIES[city_code]}{product}{rng.choice(TOPICS)}（{2020 + i % 7}年第{i % 40 + 1}期）",
+            "category": rng.choice(CATEGORIES), "body": body,
+            "keywords": " ".join(rng.sample([product, "办理", "资费", "故障", "活动", "通知", "口径"], 3)),
+            "status": status, "city": city_code if rng.random() < 0.3 else None,
+            "valid_from": today - timedelta(days=rng.randint(30, 900)),
+            "valid_to": today - timedelta(days=rng.randint(1, 20)) if expired else None,
+            "author": MARKER}
+
+
+def target_row(article: dict[str, Any]) -> dict[str, Any]:
+    return {"title": article["title"], "category": article["category"], "body": article["body"],
+            "keywords": article.get("keywords"), "status": "published", "city": None,
+            "valid_from": date.today() - timedelta(days=100), "valid_to": None, "author": f"{MARKER}:{article['key']}"}
+
+
+def generate(platform: Any, n: int, articles: list[dict[str, Any]], batch: int = 5000) -> float:
+    """Insert ``n`` articles (the 50 targets spread evenly among them) past the record service."""
+    from helpline.data.database import db, is_postgres, session
+
+    model = platform.models["knowledge_article"]
+    fields = [f for f in model._meta.sorted_fields if f.name != "id"]
+    columns = ", ".join(f'"{f.column_name}"' for f in fields)
+    postgres = is_postgres()
+    if postgres:
+        sql = f'INSERT INTO "{model._meta.table_name}" ({columns}) VALUES %s'
+    else:
+        sql = f'INSERT INTO "{model._meta.table_name}" ({columns}) VALUES ({", ".join("?" * len(fields))})'
+    every = n // len(articles)
+    rng = random.Random(17)
+    started = time.perf_counter()
+    now = datetime.now()
+    done = 0
+    while done < n:
+        rows = []
+        for i in range(done, min(n, done + batch)):
+            row = target_row(articles[i // every]) if i % every == every // 2 and i // every < len(articles) \
+                else generated(rng, i)
+            row.update(revision=1, views=0, helpful=0, not_helpful=0, created_at=now, updated_at=now, version=1,
+                       created_by="system", updated_by="system")
+            rows.append(tuple(f.db_value(row.get(f.name)) for f in fields))
+        with session(), db.atomic():
+            if postgres:
+                from psycopg2.extras import execute_values
+
+                with db.cursor() as cur:
+                    execute_values(cur, sql, rows, page_size=1000)
+            else:
+                db.connection().executemany(sql, rows)
+        done += len(rows)
+        if done % 20_000 == 0 or done == n:
+            log.info("  %s articles (%.0f s)", f"{done:,}", time.perf_counter() - started)
+    return time.perf_counter() - started
+
+
+def prepare(platform: Any, a: argparse.Namespace, articles: list[dict[str, Any]], label: str) -> dict[str, Any]:
+    from helpline.data.database import db, is_postgres, session
+    from helpline.data.text_index import is_ready, rebuild
+
+    model = platform.models["knowledge_article"]
+    info: dict[str, Any] = {"articles": a.articles}
+    with session():
+        count = model.select().count()
+        ours = model.select().where(model.author.startswith(MARKER)).count()
+        ready = is_ready(platform.metadata.entities["knowledge_article"])
+    if not (a.reuse and count == ours == a.articles):
+        with session(), db.atomic():
+            db.execute_sql('DELETE FROM "knowledge_article"')
+        log.info("%s: generating %s articles ...", label, f"{a.articles:,}")
+        info["generate_s"] = round(generate(platform, a.articles, articles), 1)
+        ready = False
+    if not ready or a.reindex:
+        t0 = time.perf_counter()
+        with session():
+            rebuild(platform.models, "knowledge_article", batch=2000)
+        info["reindex_s"] = round(time.perf_counter() - t0, 1)
+        if is_postgres():
+            with session():
+                db.execute_sql("ANALYZE knowledge_article")
+                db.execute_sql("ANALYZE hl_text_knowledge_article")
+    return info
+
+
+def bench_target(url: str, label: str, a: argparse.Namespace, articles: list[dict[str, Any]],
+                 failures: list[str]) -> tuple[list[Result], dict[str, Any]]:
+    from helpline.data.database import db, session
+    from helpline.security.actor import Actor
+    from helpline.services.platform import Platform
+
+    if url.startswith("sqlite") and not a.reuse:
+        remove_sqlite(url)
+    p = Platform()
+    p.start(url, str(ROOT / "metadata"))
+    try:
+        info = prepare(p, a, articles, label)
+        model = p.models["knowledge_article"]
+        with session():
+            ids = {r.author.split(":", 1)[1]: r.id for r in model.select(model.id, model.author)
+                   .where(model.author.startswith(f"{MARKER}:"))}
+        agent = Actor("agent1", roles=("agent",), regions=(CITY,)).bind(p.metadata)
+        ranks: dict[str, int | None] = {}
+        for art in articles:
+            hits = [h.id for h in p.knowledge.search(agent, art["question"], limit=5, source="bench")]
+            expected = ids[art["key"]]
+            ranks[art["key"]] = hits.index(expected) + 1 if expected in hits else None
+            if ranks[art["key"]] is None:
+                failures.append(f"{label}: {art['key']} {art['question']!r}: {art['title']!r} not in the first 5")
+        p1 = sum(1 for r in ranks.values() if r == 1) / len(ranks)
+        p5 = sum(1 for r in ranks.values() if r is not None) / len(ranks)
+        info["precision_at_1"], info["precision_at_5"] = round(p1, 2), round(p5, 2)
+        if p1 < a.min_p1:
+            failures.append(f"{label}: precision at 1 is {p1:.2f}, under {a.min_p1:.2f}")
+        questions = [art["question"] for art in articles]
+        load = _loadavg()
+        samples = run_timed(lambda q: p.knowledge.search(agent, q, limit=5, source="bench"), cycle(questions),
+                            warmup=10, reps=a.reps, min_reps=50, budget_s=a.budget)
+        results = [summarise("knowledge search (5 hits, logged)", label, samples, SEARCH_TARGET_MS, "p95",
+                             f"{len(questions)} questions, P@1 {p1:.2f}, P@5 {p5:.2f}; load {load}")]
+        if a.verbose:
+            for art in articles:
+                log.info("%s rank %s: %s", art["key"], ranks[art["key"]], art["question"])
+        with session():
+            db.execute_sql("DELETE FROM hl_kb_event WHERE source = 'bench'")
+        return results, info
+    finally:
+        obj = db.obj
+        if obj is not None and hasattr(obj, "close_all"):
+            obj.close_all()
+        elif obj is not None and not obj.is_closed():
+            obj.close()
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--articles", type=int, default=100_000)
+    ap.add_argument("--reuse", action="store_true", help="keep and reuse the generated articles")
+    ap.add_argument("--reindex", action="store_true", help="rebuild the index even when it is complete")
+    ap.add_argument("--db", action="append", default=[], help="database URL (repeatable)")
+    ap.add_argument("--skip-sqlite", action="store_true")
+    ap.add_argument("--start-postgres", action="store_true", help="a throwaway PostgreSQL cluster (bench/_pg.py)")
+    ap.add_argument("--pg-data", default="/tmp/helpline-bench-pg-knowledge")
+    ap.add_argument("--reps", type=int, default=300)
+    ap.add_argument("--budget", type=float, default=20.0)
+    ap.add_argument("--min-p1", type=float, default=0.9, help="precision at 1 under this is a failure")
+    ap.add_argument("--verbose", action="store_true", help="log each question's rank")
+    a = ap.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
+    for noisy in ("helpline", "peewee", "jieba"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    os.chdir(ROOT)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    articles = load_questions()
+    if a.articles < 500:
+        raise SystemExit("--articles must be at least 500")
+    targets = [(u, "PostgreSQL" if u.startswith("postgres") else "SQLite") for u in a.db]
+    if not a.db and not a.skip_sqlite:
+        targets.append((f"sqlite:///var/bench/knowledge-{a.articles}.db", "SQLite"))
+    machine = machine_info()
+    results: list[Result] = []
+    dbinfo: dict[str, dict[str, Any]] = {}
+    failures: list[str] = []
+    pg = None
+    try:
+        if a.start_postgres:
+            from _pg import ThrowawayPostgres
+
+            pg = ThrowawayPostgres(Path(a.pg_data), None, keep=a.reuse, settings={"shared_buffers": "512MB"})
+            pg.start()
+            targets.append((pg.url, "PostgreSQL"))
+        for url, label in targets:
+            try:
+                found, info = bench_target(url, label, a, articles, failures)
+            except Exception as exc:  # report it and go on with the next database
+                log.exception("%s failed", label)
+                failures.append(f"{label}: {exc.__class__.__name__}: {str(exc)[:200]}")
+                continue
+            print(table(found), flush=True)
+            results += found
+            dbinfo[label] = info
+    finally:
+        if pg is not None:
+            pg.stop()
+    machine["load_average_end"] = _loadavg()
+    print()
+    print(machine_text(machine, {}))
+    for label, info in dbinfo.items():
+        print(f"{label}: " + ", ".join(f"{k} {v}" for k, v in info.items()))
+    print()
+    print(table(results))
+    missed = [r for r in results if r.verdict == "MISSED"]
+    for f in failures[:60]:
+        print("FAILURE:", f)
+    print(f"\n{len(results)} figures, {len(missed)} missed target(s), {len(failures)} failure(s)")
+    return 1 if missed or failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
