@@ -7,7 +7,8 @@ clock; a task whose next attempt is later is held in a router timer until then. 
 writer: it offers each task to one agent at a time and keeps it until the agent's outcome (or a withdrawal).
 
 :meth:`CallbackQueue.sync` makes the router hold exactly the open tasks: it queues (or holds) every open task the
-router does not know and withdraws the ones closed meanwhile. It runs at start (after a restart every open task
+router does not know, withdraws the ones closed meanwhile, and offers again a task taken by an agent who has
+signed out since without recording an outcome. It runs at start (after a restart every open task
 is offered again), every 30 s on the scheduler (tasks made by another process: ``run.py agi``, a work order), and
 after a transaction that opened a task from a work order. The IVR hands its own tasks over at once
 (:meth:`CallbackQueue.from_call`).
@@ -78,6 +79,10 @@ class CallbackQueue:
         tasks = {-int(t["id"]): t for t in service.open_tasks()}
 
         def held(r: Router) -> set[int]:
+            for call_id, call in list(r.active.items()):  # taken by an agent who signed out since: free it
+                agent = r.agents.get(call.agent_id or "")
+                if is_callback(call_id) and (agent is None or not agent.signed_in):
+                    r.callback_done(call_id)
             return {i for i in (*r.deferred, *r.waiting, *r.active) if is_callback(i)}
 
         known = self.router.do(held)

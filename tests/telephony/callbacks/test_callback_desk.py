@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from helpline.data.callbacks import CallbackTask
+from helpline.data.callbacks import CallbackAttempt, CallbackTask
 from helpline.data.database import session
 from helpline.security.actor import Actor, PermissionDenied
 from helpline.services import agents as agent_service
@@ -36,6 +36,7 @@ def desk(ivr_platform: Platform) -> Iterator[DeskService]:
         AgentRecord.delete().execute()
         AgentEvent.delete().execute()
         CallbackTask.delete().execute()
+        CallbackAttempt.delete().execute()
     agent_service.ensure_demo_agents()
     router = RouterService.from_platform(ivr_platform, restore=False).start()
     router.do(lambda r: r.reconfigure(replace(r.settings, wrap_up_s=30.0), r.policy))
@@ -156,3 +157,18 @@ def test_declined_goes_to_the_next_agent_and_permissions(ivr_platform: Platform,
         cb.finish(second, "maybe")
     assert cb.finish(second, "wrong_number", "a fax machine")["outcome"] == "wrong_number"
     assert desk.view(n2)["state"] == "idle"
+
+
+def test_a_task_left_by_an_agent_who_signed_out_goes_to_another(ivr_platform: Platform, desk: DeskService) -> None:
+    first, second = actor(ivr_platform, "agent1"), actor(ivr_platform, "agent2")
+    ready(desk, first)
+    task_id = new_task(ivr_platform, desk, "13800000205")
+    cb = callback_desk(desk)
+    cb.take(first)
+    desk.sign_out(first)                                     # gone without an outcome
+    ready(desk, second)
+    assert cb.current(second) is None                        # still held as worked by agent1
+    CallbackQueue(ivr_platform, desk.router).sync()
+    assert (cb.current(second) or {}).get("id") == task_id
+    cb.take(second)
+    assert [a["outcome"] for a in service.attempts(task_id)] == ["interrupted", None]

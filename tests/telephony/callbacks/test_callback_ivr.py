@@ -10,7 +10,7 @@ from datetime import timedelta
 import pytest
 
 from helpline.data.base import utcnow
-from helpline.data.callbacks import CallbackTask
+from helpline.data.callbacks import CallbackAttempt, CallbackTask
 from helpline.data.database import session
 from helpline.services import callbacks as service
 from helpline.services.platform import Platform
@@ -32,6 +32,7 @@ def no_tasks(ivr_platform: Platform) -> Iterator[None]:
     """Each test starts with an empty call-back queue (the module shares one database)."""
     with session():
         CallbackTask.delete().execute()
+        CallbackAttempt.delete().execute()
     yield
 
 
