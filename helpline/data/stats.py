@@ -7,6 +7,7 @@ record or writes the router's journal) and rebuilt from the raw records (``run.p
   that *started* in the interval (a call spanning two intervals counts once, in the one it arrived in).
 * ``StatCallQueue`` (``hl_stat_call_queue``): per interval × tier × queue (the centre-wide interval reports).
 * ``StatCallDay`` (``hl_stat_call_day``): the same per day without the agent (the long reports read it).
+* ``StatIvrNode`` (``hl_stat_ivr_node``): per day × flow × node, the IVR nodes' visits and exits (the trails).
 * ``StatAgent`` / ``StatAgentDay`` (``hl_stat_agent_time``, ``hl_stat_agent_time_day``): per period × agent,
   one row with the seconds spent in each status and state (``ready_s`` ... ``wrap_up_s``) and the spells of each that
   ended (``talking_n`` are the calls handled). A spell crossing an interval boundary is split at the boundary.
@@ -175,6 +176,35 @@ class StatAgentDay(_AgentMeasures):
         indexes = ((("day", "agent"), True),)
 
 
+IVR_COUNTS = ("visits", "calls", "exits", "hangups", "completions", "transfers_out", "errors")
+"""Integer measures of an IVR node fact."""
+
+
+class StatIvrNode(SystemModel):
+    """``hl_stat_ivr_node``: per day × flow × node, from the call records' trails (one step a node run): ``visits``
+    (steps; a node run twice by one call counts twice), ``calls`` (records that ran it), ``exits`` (records whose
+    last step it was), of those ``hangups`` (the caller hung up there, no queue reached), ``completions`` (served
+    by self-service) and ``transfers_out`` (sent to a queue), ``errors`` (steps that failed), ``time_s``."""
+
+    id = AutoField()
+    day = DateField()
+    flow = CharField(max_length=64, default="")
+    node = CharField(max_length=96, default="")
+    type = CharField(max_length=32, default="")
+    visits = IntegerField(default=0)
+    calls = IntegerField(default=0)
+    exits = IntegerField(default=0)
+    hangups = IntegerField(default=0)
+    completions = IntegerField(default=0)
+    transfers_out = IntegerField(default=0)
+    errors = IntegerField(default=0)
+    time_s = DoubleField(default=0.0)
+
+    class Meta:
+        table_name = "hl_stat_ivr_node"
+        indexes = ((("day", "flow", "node"), True),)
+
+
 class ReportSchedule(SystemModel):
     """A report sent on a schedule (``hl_report_schedule``): its fixed inputs, the period it covers, whom."""
 
@@ -209,4 +239,5 @@ class ReportFile(SystemModel):
         table_name = "hl_report_file"
 
 
-STAT_MODELS = [StatCall, StatCallQueue, StatCallDay, StatAgent, StatAgentDay, ReportSchedule, ReportFile]
+STAT_MODELS = [StatCall, StatCallQueue, StatCallDay, StatAgent, StatAgentDay, StatIvrNode, ReportSchedule,
+               ReportFile]

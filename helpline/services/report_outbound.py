@@ -13,17 +13,23 @@ Measures: ``created``, ``reached``, ``reached_on_time`` (reached by the due time
 (reached / created), ``on_time_rate`` (reached on time / reached). Row scope: the tasks' city or county.
 
 (Internal and manual outbound calls, ``hl_call.direction``, are left out of the call statistics and of these.)
+
+``ivr`` — the IVR node facts (``hl_stat_ivr_node``, :mod:`helpline.services.stats_ivr`) by day. Dimensions: the
+day, week and month, ``flow``, ``node``, ``type``. Measures: ``visits``, ``calls``, ``exits``, ``hangups``,
+``completions``, ``transfers_out``, ``errors``, ``time_s``, ``exit_rate`` (exits / calls), ``avg_time_s`` (per
+visit). The facts are the centre's (no city): a user restricted to regions sees none.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from peewee import Case, fn
+from peewee import SQL, Case, fn
 
 from helpline.data.base import utcnow
 from helpline.data.callbacks import CallbackTask
 from helpline.data.campaigns import CampaignAttempt, CampaignNumber, CampaignRun
+from helpline.data.stats import IVR_COUNTS, StatIvrNode
 
 _FINISHED = ("answered", "busy", "no_answer", "machine", "failed")
 
@@ -35,6 +41,7 @@ def _count(cond: Any) -> Any:
 class Outbound:
     MODEL = CampaignAttempt
     PERIOD = CampaignAttempt.started_at
+    FINE = True
 
     @staticmethod
     def dim(name: str) -> Any:
@@ -66,6 +73,7 @@ class Outbound:
 class Callbacks:
     MODEL = CallbackTask
     PERIOD = CallbackTask.created_at
+    FINE = True
 
     @staticmethod
     def dim(name: str) -> Any:
@@ -94,3 +102,31 @@ class Callbacks:
     @staticmethod
     def scope(regions: list[str]) -> Any:
         return CallbackTask.city.in_(regions) | CallbackTask.region.in_(regions)
+
+
+class IvrNodes:
+    MODEL = StatIvrNode
+    PERIOD = StatIvrNode.day
+    FINE = False
+
+    @staticmethod
+    def dim(name: str) -> Any:
+        return getattr(StatIvrNode, name)
+
+    @staticmethod
+    def sums() -> list[Any]:
+        return [fn.SUM(getattr(StatIvrNode, n)).alias(n) for n in (*IVR_COUNTS, "time_s")]
+
+    @staticmethod
+    def measure(name: str, s: dict[str, Any]) -> Any:
+        if name == "exit_rate":
+            return round(int(s.get("exits") or 0) / int(s["calls"]), 4) if s.get("calls") else None
+        if name == "avg_time_s":
+            return round(float(s.get("time_s") or 0) / int(s["visits"]), 1) if s.get("visits") else None
+        if name == "time_s":
+            return round(float(s.get("time_s") or 0), 1)
+        return int(s.get(name) or 0)
+
+    @staticmethod
+    def scope(regions: list[str]) -> Any:
+        return SQL("1 = 0")

@@ -37,16 +37,16 @@ from helpline.rules.uses import query_use
 from helpline.security.actor import Actor
 
 from . import report_workorders as workorders
-from .report_outbound import Callbacks, Outbound
+from .report_outbound import Callbacks, IvrNodes, Outbound
 from .stats import tier_targets
 
 PERCENT = frozenset({"service_level", "service_level_abandons", "target", "answer_rate", "abandon_rate",
                      "compliance_rate", "self_service_rate", "occupancy", "satisfaction_rate", "resolved_rate",
-                     "contact_rate", "reach_rate", "on_time_rate"})
-_RAW: dict[str, Any] = {"outbound": Outbound, "callbacks": Callbacks}
+                     "contact_rate", "reach_rate", "on_time_rate", "exit_rate"})
+_RAW: dict[str, Any] = {"outbound": Outbound, "callbacks": Callbacks, "ivr": IvrNodes}
 """Sources read straight from their own tables (one row a dial, a task): ``helpline.services.report_outbound``."""
-SECONDS = frozenset({"talk_s", "wait_s", "asa_s", "aht_s", "avg_abandon_s", "signed_in_s", "ready_s",
-                     "not_ready_s", "study_s", "idle_s", "ringing_s", "talking_s", "hold_s", "wrap_up_s"})
+SECONDS = frozenset({"time_s", "avg_time_s", "talk_s", "wait_s", "asa_s", "aht_s", "avg_abandon_s", "signed_in_s",
+                     "ready_s", "not_ready_s", "study_s", "idle_s", "ringing_s", "talking_s", "hold_s", "wrap_up_s"})
 _STATUS = ("ready", "not_ready", "study")
 _STATE = ("idle", "reserved", "ringing", "talking", "hold", "wrap_up")
 DRILL_LIMIT = 500
@@ -156,7 +156,7 @@ class _Plan:
         elif report.source == "workorders":
             self.model, self.fine = workorders.MODEL, True
         elif report.source in _RAW:
-            self.model, self.fine = _RAW[report.source].MODEL, True
+            self.model, self.fine = _RAW[report.source].MODEL, _RAW[report.source].FINE
         else:
             self.model = StatAgent if self.fine else StatAgentDay
         self.raw = _RAW.get(report.source)

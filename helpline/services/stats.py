@@ -42,8 +42,10 @@ from helpline.data.stats import (
     StatCall,
     StatCallDay,
     StatCallQueue,
+    StatIvrNode,
 )
 
+from . import stats_ivr
 from .stats_teams import agent_teams
 
 INTERVAL_S = 900
@@ -254,7 +256,7 @@ def add_call(record: Mapping[str, Any]) -> None:
                 (Call.uniqueid == record["uniqueid"]) & (Call.id < record["id"]) & (Call.id > first["id"]))
                 .exists()):
             _add(first, {"transfers": 1})  # the call's first transfer: once, on the call
-    _add(record, measures)
+    _add(record, measures, stats_ivr.upsert(record))
 
 
 def call_attrs(record: Mapping[str, Any], teams: Mapping[str, str] | None = None) -> dict[str, str]:
@@ -263,7 +265,8 @@ def call_attrs(record: Mapping[str, Any], teams: Mapping[str, str] | None = None
             **agent_attrs(str(record.get("agent") or "")[:32], teams)}
 
 
-def _add(record: Mapping[str, Any], measures: Mapping[str, float]) -> None:
+def _add(record: Mapping[str, Any], measures: Mapping[str, float],
+         nodes: tuple[str, list[Any]] | None = None) -> None:
     started: datetime = record["started_at"]
     key = _call_key(record)
     slot = interval_of(started)
@@ -273,7 +276,7 @@ def _add(record: Mapping[str, Any], measures: Mapping[str, float]) -> None:
                       attrs),
           _upsert_sql(StatCallQueue, {"interval": slot, "tier": key["tier"], "queue": key["queue"]}, measures,
                       skill),
-          _upsert_sql(StatCallDay, {"day": started.date(), **key}, measures, skill)])
+          _upsert_sql(StatCallDay, {"day": started.date(), **key}, measures, skill), nodes])
 
 
 # -- agents --------------------------------------------------------------------------------------------
@@ -376,6 +379,7 @@ def rebuild(start: date, end: date, *, batch: int = 5000) -> dict[str, int]:
         StatCallDay.delete().where((StatCallDay.day >= start) & (StatCallDay.day <= end)).execute()
         StatAgent.delete().where((StatAgent.interval >= lo) & (StatAgent.interval < hi)).execute()
         StatAgentDay.delete().where((StatAgentDay.day >= start) & (StatAgentDay.day <= end)).execute()
+        StatIvrNode.delete().where((StatIvrNode.day >= start) & (StatIvrNode.day <= end)).execute()
         calls = _rebuild_calls(lo, hi, teams)
         events = _rebuild_agents(lo, hi, batch, teams)
     return {"calls": calls, "agent_events": events}
@@ -387,7 +391,7 @@ def _rebuild_calls(lo: datetime, hi: datetime, teams: Mapping[str, str]) -> int:
     queues: dict[tuple[Any, ...], dict[str, float]] = defaultdict(lambda: defaultdict(float))
     p = db.param
     columns = ("id", "uniqueid", "started_at", "ended_at", "routed", "result", "wait_s", "talk_s",
-               "callback_number", "agent", "variables", *CALL_KEYS)
+               "callback_number", "agent", "variables", "trail", *CALL_KEYS)
     in_range = f'"started_at" >= {p} AND "started_at" < {p} AND "ended_at" IS NOT NULL'
     inbound = "(\"direction\" IS NULL OR \"direction\" = 'inbound')"  # outbound and internal calls: not traffic
     cursor = db.execute_sql(f'SELECT {", ".join(chr(34) + c + chr(34) for c in columns)} FROM "hl_call" '
@@ -405,7 +409,9 @@ def _rebuild_calls(lo: datetime, hi: datetime, teams: Mapping[str, str]) -> int:
         [lo, hi, ""])
     for uid, first, n in cursor.fetchall():
         firsts[str(uid)], counts[str(uid)] = int(first), int(n)
+    nodes: dict[tuple[Any, ...], dict[str, Any]] = {}
     for r in rows:
+        stats_ivr.add_cells(nodes, r)
         uid = r["uniqueid"]
         leg = bool(uid) and firsts.get(uid, r["id"]) < r["id"]
         measures = call_measures(r, leg=leg)
@@ -424,6 +430,7 @@ def _rebuild_calls(lo: datetime, hi: datetime, teams: Mapping[str, str]) -> int:
     _insert(StatCall, ("interval", *CALL_KEYS, "agent", *CALL_ATTRS), fine, names)
     _insert(StatCallQueue, ("interval", "tier", "queue", "skill"), queues, names)
     _insert(StatCallDay, ("day", *CALL_KEYS, "skill"), daily, names)
+    _bulk(StatIvrNode, stats_ivr.IVR_COLUMNS, [stats_ivr.row_of(k, v) for k, v in nodes.items()])
     return len(rows)
 
 

@@ -3,7 +3,8 @@
 ``source`` is ``calls`` (the call facts: offered, answered, service level, ASA, abandons ...), ``agents``
 (agent time per status and state, calls handled, occupancy), ``workorders`` (work orders by the day they
 were opened: created, closed, on time, late, overdue, compliance), ``outbound`` (campaign dials: attempts,
-contacts, contact rate) or ``callbacks`` (call-back tasks: created, reached, overdue). ``dimensions`` group the
+contacts, contact rate), ``callbacks`` (call-back tasks: created, reached, overdue) or ``ivr`` (IVR node visits
+and exits per flow and node). ``dimensions`` group the
 rows (the first is the chart's x axis, a second its series); ``measures`` are the columns. Each input filters one
 dimension; the ``period`` input (a ``between`` on ``day``) is required and its range is limited by ``max_days``.
 ``logic`` relates the other inputs in the rule language (``tier or queue``), as on query screens. The measures and
@@ -31,7 +32,7 @@ from pydantic import Field as PField
 
 from .common import Label, MetaObject, Name, Strict
 
-Source = Literal["calls", "agents", "workorders", "outbound", "callbacks"]
+Source = Literal["calls", "agents", "workorders", "outbound", "callbacks", "ivr"]
 
 TIME_DIMENSIONS = ("interval", "hour", "day", "week", "month")
 DIMENSIONS: dict[str, tuple[str, ...]] = {
@@ -40,6 +41,7 @@ DIMENSIONS: dict[str, tuple[str, ...]] = {
     "workorders": (*TIME_DIMENSIONS, "department", "workflow", "sla_policy", "category"),
     "outbound": (*TIME_DIMENSIONS, "campaign", "agent", "outcome"),
     "callbacks": (*TIME_DIMENSIONS, "queue", "tier", "city", "region", "agent", "origin"),
+    "ivr": ("day", "week", "month", "flow", "node", "type"),
 }
 """The dimensions of each source (the service computes each; docs/reports.md describes them)."""
 MEASURES: dict[str, tuple[str, ...]] = {
@@ -54,6 +56,8 @@ MEASURES: dict[str, tuple[str, ...]] = {
     "outbound": ("attempts", "contacts", "contact_rate", "busy", "no_answer", "machine", "failed", "in_flight"),
     "callbacks": ("created", "reached", "reached_on_time", "wrong_number", "gave_up", "cancelled", "open", "overdue",
                   "callback_attempts", "reach_rate", "on_time_rate"),
+    "ivr": ("visits", "calls", "exits", "hangups", "completions", "transfers_out", "errors", "time_s", "exit_rate",
+            "avg_time_s"),
 }
 """The measures of each source."""
 
