@@ -104,6 +104,12 @@ def as_date(value: Any, f: EntityField) -> Any:
     text = str(value).strip()
     if text.isdigit() and len(text) <= 5:  # a serial number read as text
         return as_date(int(text), f)
+    if len(text) == 10 and text[4] == text[7] == "-":  # 2024-03-05, the common form: without strptime
+        try:
+            day = date.fromisoformat(text)
+            return datetime(day.year, day.month, day.day) if f.type == "datetime" else day
+        except ValueError:
+            pass
     for fmt in DATE_FORMATS:
         try:
             moment = datetime.strptime(text, fmt)
@@ -134,47 +140,58 @@ class RowConverter:
         self.rules = [(r, compile_expression(r.when, cond_use),
                        compile_expression(r.value, value_use) if r.value else None) for r in definition.cleansing]
         self.fields = {c.field: entity.field(c.field) for c in definition.columns}
+        self.plan = self._plan()
+
+    def _plan(self) -> list[tuple[str, int | None, Any, dict[str, str] | None, str, bool, bool, bool]]:
+        """Per column, what :meth:`convert` does (worked out once, not for every row): (field, position in the
+        row or None, transform, code table, code table's name, a date, text wanted, required)."""
+        text_types = ("text", "phone", "email", "long_text", "link", "category")
+        plan = []
+        for col in self.definition.columns:
+            if col.field not in self.mapping.index and col.field not in self.transforms:
+                continue
+            f = self.fields.get(col.field)
+            plan.append((col.field, self.mapping.index.get(col.field), self.transforms.get(col.field),
+                         self.definition.code_tables.get(col.codes, {}) if col.codes else None, col.codes or "",
+                         f is not None and f.type in ("date", "datetime"), f is not None and f.type in text_types,
+                         col.required))
+        return plan
 
     def convert(self, number: int, cells: list[Any]) -> tuple[dict[str, Any], list[RowProblem]]:
         """The values of one row (before the entity's validation) and its problems."""
         problems: list[RowProblem] = []
         head = self.mapping.header
-        raw = {name: _plain(cells[i]) if i < len(cells) else None for name, i in self.mapping.index.items()}
+        width = len(cells)
+        raw = {name: _plain(cells[i]) if i < width else None for name, i in self.mapping.index.items()}
         values: dict[str, Any] = {}
-        for col in self.definition.columns:
-            if col.field not in self.mapping.index and col.field not in self.transforms:
-                continue
-            value = raw.get(col.field)
-            if col.field in self.transforms:
+        for name, _, transform, table, codes, is_date, wants_text, required in self.plan:
+            value = raw.get(name)
+            if transform is not None:
                 try:
-                    value = self.transforms[col.field].evaluate({"value": value, "row": raw})
+                    value = transform.evaluate({"value": value, "row": raw})
                 except Exception as exc:
-                    problems.append(RowProblem(number, head[col.field], raw.get(col.field),
-                                               f"the transform failed: {exc}"))
+                    problems.append(RowProblem(number, head[name], raw.get(name), f"the transform failed: {exc}"))
                     continue
-            f = self.fields.get(col.field)
-            if col.codes and value not in (None, ""):
-                table = self.definition.code_tables.get(col.codes, {})
+            if table is not None and value is not None and value != "":
                 key = str(_plain(value))
                 if key in table:
                     value = table[key]
                 elif key not in table.values():
-                    problems.append(RowProblem(number, head[col.field], value,
-                                               f"code '{key}' is not in code table '{col.codes}'"))
+                    problems.append(RowProblem(number, head[name], value,
+                                               f"code '{key}' is not in code table '{codes}'"))
                     continue
-            if f is not None and f.type in ("date", "datetime"):
+            if is_date:
                 try:
-                    value = as_date(value, f)
+                    value = as_date(value, self.fields[name])  # type: ignore[arg-type]
                 except ValueError as exc:
-                    problems.append(RowProblem(number, head[col.field], value, str(exc)))
+                    problems.append(RowProblem(number, head[name], value, str(exc)))
                     continue
-            if f is not None and f.type in ("text", "phone", "email", "long_text", "link", "category") and \
-                    isinstance(value, int | float) and not isinstance(value, bool):
+            if wants_text and isinstance(value, int | float) and not isinstance(value, bool):
                 value = str(_plain(value))
-            if col.required and value in (None, ""):
-                problems.append(RowProblem(number, head[col.field], value, "a value is required"))
+            if required and (value is None or value == ""):
+                problems.append(RowProblem(number, head[name], value, "a value is required"))
                 continue
-            values[col.field] = value
+            values[name] = value
         if any(p.severity == "error" for p in problems):
             return values, problems
         for rule, when, fix in self.rules:

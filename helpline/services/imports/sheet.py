@@ -20,6 +20,11 @@ from openpyxl.utils.datetime import from_excel, from_ISO8601
 
 ROW = re.compile(rb"<row\b([^>]*?)(?:/>|>(.*?)</row>)", re.S)
 CELL = re.compile(rb"<c\b([^>]*?)(?:/>|>(.*?)</c>)", re.S)
+SIMPLE = re.compile(rb'<c r="([A-Z]{1,3})\d+"(?: t="(\w+)")?([^>]*?)'
+                    rb"(?:/>|>(?:<is><t>([^<]*)</t></is>|<v>([^<]*)</v>)</c>|>(.*?)</c>)", re.S)
+"""A cell whose reference comes first (as Excel and openpyxl write it), in one match: the column letters, the
+type when it comes next, the other attributes, and the content: an inline string's text, the ``<v>`` value
+or else (a formula, rich text) the whole content. Twice the speed of :data:`CELL` and a search per part."""
 REF = re.compile(rb'\br="([A-Z]+)(\d+)"')
 TYPE = re.compile(rb'\bt="(\w+)"')
 STYLE = re.compile(rb'\bs="(\d+)"')
@@ -68,35 +73,76 @@ def rows(source: Any, shared: list[Any], date_styles: set[int], epoch: Any) -> I
             return
 
 
+_COLUMN: dict[bytes, int] = {}
+"""Column letters → 0-based index (a sheet has few distinct columns; the conversion was a tenth of the time)."""
+
+
+def _column(letters: bytes) -> int:
+    found = _COLUMN.get(letters)
+    if found is None:
+        found = _COLUMN[letters] = column_index_from_string(letters.decode()) - 1
+    return found
+
+
 def _cells(body: bytes, shared: list[Any], date_styles: set[int], epoch: Any) -> list[Any]:
+    if body.count(b"<c ") != body.count(b'<c r="'):  # a cell without its reference first: the general way
+        return _any_cells(body, shared, date_styles, epoch)
+    values: list[Any] = []
+    for letters, kind, attrs, text, raw, inner in SIMPLE.findall(body):
+        column = _column(letters)
+        if column > len(values):
+            values.extend([None] * (column - len(values)))
+        if attrs and (b"t=" in attrs or b"s=" in attrs):  # attributes in another order (Excel: s before t)
+            kind_match = TYPE.search(attrs)
+            kind = kind_match.group(1) if kind_match else kind
+        else:
+            attrs = b""
+        if inner:
+            values.append(_value(kind or b"n", attrs, inner, shared, date_styles, epoch))
+        elif kind == b"inlineStr":
+            values.append(_text(text) or None)
+        elif raw:
+            values.append(_raw(kind or b"n", attrs, raw, shared, date_styles, epoch))
+        else:
+            values.append(None)
+    return values
+
+
+def _any_cells(body: bytes, shared: list[Any], date_styles: set[int], epoch: Any) -> list[Any]:
     values: list[Any] = []
     for cell in CELL.finditer(body):
         attrs, inner = cell.group(1), cell.group(2) or b""
         ref = REF.search(attrs)
-        column = column_index_from_string(ref.group(1).decode()) - 1 if ref else len(values)
+        column = _column(ref.group(1)) if ref else len(values)
         if column > len(values):
             values.extend([None] * (column - len(values)))
         kind_match = TYPE.search(attrs)
-        kind = kind_match.group(1) if kind_match else b"n"
-        value: Any = None
-        if kind == b"inlineStr":
-            value = "".join(_text(t) for t in TEXT.findall(inner)) or None
-        else:
-            v = VALUE.search(inner)
-            if v is not None:
-                raw = v.group(1)
-                if kind == b"s":
-                    value = str(shared[int(raw)])
-                elif kind in (b"str", b"e"):
-                    value = _text(raw)
-                elif kind == b"b":
-                    value = raw.strip() == b"1"
-                elif kind == b"d":
-                    value = from_ISO8601(raw.decode())
-                elif raw.strip():
-                    value = _number(raw)
-                    style = STYLE.search(attrs)
-                    if style is not None and int(style.group(1)) in date_styles:
-                        value = from_excel(value, epoch)
-        values.append(value)
+        values.append(_value(kind_match.group(1) if kind_match else b"n", attrs, inner, shared, date_styles, epoch))
     return values
+
+
+def _value(kind: bytes, attrs: bytes, inner: bytes, shared: list[Any], date_styles: set[int], epoch: Any) -> Any:
+    """One cell's value from its type, attributes and content."""
+    if kind == b"inlineStr":
+        return "".join(_text(t) for t in TEXT.findall(inner)) or None
+    v = VALUE.search(inner)
+    return _raw(kind, attrs, v.group(1), shared, date_styles, epoch) if v is not None else None
+
+
+def _raw(kind: bytes, attrs: bytes, raw: bytes, shared: list[Any], date_styles: set[int], epoch: Any) -> Any:
+    """The value of a cell's ``<v>`` text by the cell's type (and style: numbers in a date style are dates)."""
+    if kind == b"s":
+        return str(shared[int(raw)])
+    if kind in (b"str", b"e"):
+        return _text(raw)
+    if kind == b"b":
+        return raw.strip() == b"1"
+    if kind == b"d":
+        return from_ISO8601(raw.decode())
+    if not raw.strip():
+        return None
+    value = _number(raw)
+    style = STYLE.search(attrs) if date_styles and attrs else None
+    if style is not None and int(style.group(1)) in date_styles:
+        return from_excel(value, epoch)
+    return value
