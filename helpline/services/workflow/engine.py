@@ -393,7 +393,7 @@ class WorkflowService:
 
     def apply_state_maps(self, metadata: Any) -> int:
         """Move records out of states a live workflow dropped, as its ``state_map`` says (a ``migrate`` step
-        each); returns how many moved."""
+        each, and the service-level clock set running or paused by the new state); returns how many moved."""
         moved = 0
         for name, flow in sorted(workflows_of(metadata).items()):
             kept = {st.name for st in flow.states}
@@ -409,9 +409,13 @@ class WorkflowService:
                     model.update(**{flow.state_field: new}).where(model.id == inst.record_id).execute()
                     WorkflowInstance.update(state=new, state_since=now, version=WorkflowInstance.version + 1
                                             ).where(WorkflowInstance.id == inst.id).execute()
-                    WorkflowStep.create(instance_id=inst.id, action="migrate", from_state=inst.state, to_state=new,
-                                        actor="system", at=now, comment="state dropped by a published revision",
-                                        seconds_in_state=(now - inst.state_since).total_seconds())
+                    step = WorkflowStep.create(instance_id=inst.id, action="migrate", from_state=inst.state,
+                                               to_state=new, actor="system", at=now,
+                                               comment="state dropped by a published revision",
+                                               seconds_in_state=(now - inst.state_since).total_seconds())
+                    # the service-level clock follows the move (it runs or pauses as the new state says)
+                    self.sla.on_event(TransitionEvent(flow, None, WorkflowInstance.get_by_id(inst.id), step,
+                                                      {}, Actor.system()))
                     moved += 1
         if moved:
             log.warning("%d record(s) moved out of dropped workflow states", moved)

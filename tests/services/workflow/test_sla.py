@@ -352,3 +352,28 @@ def test_the_shipped_fault_policy_times_the_response_and_the_technician_on_site(
     fired = platform.workflows.sla.run_due(T0 + timedelta(hours=3))
     assert fired["fired"] == 1 and steps(oid)[-1] == ("sla_warning", "resolution.warning")
     assert row(oid).next_due is None  # met: no breach, no escalation
+
+
+def test_a_record_moved_by_a_state_map_has_its_clock_follow_the_new_state(sla_platform: Platform,
+                                                                         demo_metadata: Path) -> None:
+    oid = fault(sla_platform)
+    take(sla_platform, oid, "accept", T0 + timedelta(minutes=2))
+    take(sla_platform, oid, "wait_parts", T0 + timedelta(minutes=10))
+    assert not row(oid).sla_state["running"] and row(oid).next_due is None  # waiting for parts: paused
+    # a revision drops 'processing' (waiting) and moves its records back to 'dispatched' (the clock runs)
+    dropped = (FAULT.replace("  - {name: processing, label: {en: Waiting for parts, zh_CN: 等待备件}, kind: waiting}\n",
+                             "")
+               .replace("  - {name: wait_parts, label: {en: Wait for parts, zh_CN: 等待备件}, from: [dispatched], "
+                        "to: processing, roles: [agent]}\n", "")
+               .replace("  - {name: resume, label: {en: Resume, zh_CN: 继续处理}, from: [processing], to: dispatched, "
+                        "roles: [agent]}\n", ""))
+    assert "name: processing" not in dropped and "to: processing" not in dropped
+    sla_platform.clock.now = T0 + timedelta(minutes=40)  # type: ignore[attr-defined]
+    (demo_metadata / "workflows" / "fault_test.yaml").write_text(dropped + "state_map: {processing: dispatched}\n",
+                                                                 encoding="utf-8")
+    assert not sla_platform.store.sync_files(demo_metadata).problems
+    inst = row(oid)
+    assert inst.state == "dispatched" and steps(oid)[-1] == ("migrate", None)
+    assert inst.sla_state["running"] and inst.sla_state["used"] == 600  # 10 minutes counted, 30 paused
+    assert inst.resolution_due == T0 + timedelta(minutes=90)  # 60 minutes from the start plus the pause
+    assert inst.next_due == T0 + timedelta(minutes=78)  # the resolution's warning at 80 %
