@@ -1,7 +1,7 @@
 """Issue 17's "done when", the bulletin part, in real headless Chromium: an administrator publishes a must-read
 bulletin to agents on the bulletins page; agent1 signs in on the desktop, sees it, is refused ready (the server
 names the bulletin) until it presses "I have read it", then goes ready; the administrator's receipts show agent1
-acknowledged and agent2 not yet read."""
+acknowledged and agent2 not yet read, and the knowledge statistics page shows the read and the acknowledgement."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from nicegui.testing import Screen
+from selenium.webdriver.common.by import By
 from test_browser_designer import (  # noqa: F401 - fixtures and helpers of the designers' browser test
     choose,
     click,
@@ -56,3 +57,14 @@ def test_a_must_read_bulletin_holds_ready_until_acknowledged(
 
     receipts = p.bulletins.receipts(Actor.system(), bulletin.id)
     assert [r[0] for r in receipts.read if r[2] is not None] == ["agent1"] and "agent2" in receipts.unread
+
+    log_in(screen, "admin", "/page/knowledge_stats")
+
+    def bulletin_row() -> list[str] | None:
+        for tr in screen.selenium.find_elements(By.CSS_SELECTOR, ".m-kbs-bulletins tbody tr"):
+            cells = [td.text.strip() for td in tr.find_elements(By.TAG_NAME, "td")]
+            if cells and cells[0].startswith(TITLE):
+                return cells
+        return None
+    row = until(bulletin_row, "the bulletin's row on the statistics page")
+    assert row[2:] == ["1", "1"] and int(row[1]) >= 2, row  # reaches the agents; agent1 read and acknowledged

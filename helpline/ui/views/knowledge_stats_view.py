@@ -1,6 +1,7 @@
 """The knowledge statistics page (``/page/knowledge_stats``, permission ``knowledge.stats``): views, searches,
 searches with no result (what agents looked for and did not find), helpful votes and the top articles of each
-week over a period, from ``helpline.services.knowledge.stats`` (the permission is checked there too)."""
+week over a period, from ``helpline.services.knowledge.stats`` (the permission is checked there too); and, for
+users who publish bulletins, each bulletin's reach, reads and acknowledgements (``BulletinService.statistics``)."""
 
 from __future__ import annotations
 
@@ -73,5 +74,23 @@ def knowledge_stats_view(ctx: ViewContext) -> None:
             for week in figures["weeks"]:
                 ui.label(week["week"] + ": " + ", ".join(f"{a['title']} ({a['views']})" for a in week["articles"])) \
                     .mark("kbs-week")
+        rows = await run.io_bound(bulletin_rows, ctx) if ctx.actor.has("bulletins.publish") else None
+        if rows is None:
+            return
+        with body:
+            ui.label(t("knowledge.stats.bulletins")).classes("text-subtitle1")
+            ui.table(columns=[{"name": c, "field": c, "label": t(f"knowledge.stats.col.{c}"),
+                               "align": "left" if c == "title" else "right"}
+                              for c in ("title", "reach", "read", "acknowledged")],
+                     rows=rows, row_key="id").props("dense flat").classes("w-full").mark("kbs-bulletins")
 
     ui.timer(0, show, once=True)
+
+
+def bulletin_rows(ctx: ViewContext) -> list[dict[str, Any]]:
+    """The newest bulletins with how many users each reaches, has read and has acknowledged."""
+    service = ctx.platform.bulletins
+    counts = service.statistics(ctx.actor)
+    return [{"id": b.id, "title": b.title + (" ★" if b.must_read else ""), "reach": counts[b.id][0],
+             "read": counts[b.id][1], "acknowledged": counts[b.id][2]}
+            for b in service.published(ctx.actor) if b.id in counts]
