@@ -111,3 +111,18 @@ def test_manual_clock_moves_only_forward() -> None:
     c.set(7.5)
     with pytest.raises(ValueError):
         c.set(7.0)
+
+
+def test_setting_a_key_to_its_own_time_again_adds_no_heap_entry() -> None:
+    timers = Timers()
+    timers.set(("call", 1), 5.0)
+    for _ in range(100):
+        timers.set(("call", 1), 5.0)  # a sweep evaluating a call whose next change did not move
+    assert timers.heap_size == 1
+    timers.set(("call", 1), 6.0)  # moved: the old entry is dead, skipped when popped
+    assert timers.heap_size == 2 and timers.pop_due(5.5) is None
+    assert timers.pop_due(6.0) == ("call", 1) and len(timers) == 0
+    timers.set(("call", 1), 6.0)  # fired and set again: a new entry
+    timers.cancel(("call", 1))
+    timers.set(("call", 1), 6.0)  # cancelled and set again: a new entry
+    assert timers.pop_due(6.0) == ("call", 1)
