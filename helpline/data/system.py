@@ -25,7 +25,7 @@ from .calls import Call, CallerRegion
 from .campaigns import CAMPAIGN_MODELS
 from .database import db
 from .exams import EXAM_MODELS
-from .jobs import JobRun
+from .jobs import Instance, JobRun
 from .jsonfield import JSONField
 from .knowledge import KNOWLEDGE_MODELS
 from .notices import NOTICE_MODELS
@@ -137,6 +137,7 @@ SYSTEM_MODELS: list[type[Model]] = [User, UserRole, MetadataRevision, MetadataDr
                                      *STAFF_MODELS, *EXAM_MODELS, *CALLBACK_MODELS, *BULLETIN_MODELS, *REMINDER_MODELS]
 SYSTEM_MODELS += CAMPAIGN_MODELS
 SYSTEM_MODELS += KNOWLEDGE_MODELS
+SYSTEM_MODELS += [Instance]  # the instances and the leader (helpline.services.leader)
 
 
 def create_system_tables() -> None:
