@@ -38,6 +38,9 @@ if TYPE_CHECKING:
 MAX_HITS = 200
 MAX_RANKED = 5000
 """Matches in the actor's scope that are ranked (the first ones the index gives, when a word is that common)."""
+RANK_DEPTH = 100
+"""A search ranks its matches in the index (narrowed by the scope's terms) and keeps the best this many (at
+least twice the hits asked for) that are in the actor's scope; when fewer are, it ranks within the scope."""
 RELAXED_DEPTH = 200
 """A document search short of hits ranks this many best index matches of :meth:`_most_words`."""
 COMMON = 3000
@@ -101,12 +104,17 @@ class SearchService:
         masks = actor.masks(entity_name)
         with session():
             if is_ready(entity):
-                match = Cmp("id", "text_match", TextMatch(text, tuple(fields), scope))
-                within, _ = build_select(models, ListQuery(entity=entity_name, scope=scope, where=match))
                 model = models[entity_name]
-                ids = [int(r[0]) for r in within.select(model.id).order_by().limit(MAX_RANKED).tuples()]
                 narrowed = scope_node(entity, scope)  # the index ranks only what the scope's terms allow
-                scored = ranked_ids(entity_name, AllOf((node, narrowed)) if narrowed else node, fields, ids, limit)
+                ranked = AllOf((node, narrowed)) if narrowed else node
+                depth = max(RANK_DEPTH, 2 * limit)
+                top = ranked_ids(entity_name, ranked, fields, None, depth)  # the best first, then the scope
+                scored = self._in_scope(entity_name, scope, top)[:limit]
+                if len(scored) < limit and len(top) == depth:  # the best are mostly out of scope: rank within
+                    match = Cmp("id", "text_match", TextMatch(text, tuple(fields), scope))
+                    within, _ = build_select(models, ListQuery(entity=entity_name, scope=scope, where=match))
+                    ids = [int(r[0]) for r in within.select(model.id).order_by().limit(MAX_RANKED).tuples()]
+                    scored = ranked_ids(entity_name, ranked, fields, ids, limit)
                 if len(scored) < limit and is_document(entity):
                     scored += self._most_words(entity_name, text, synonyms, fields, scope, limit - len(scored),
                                                {i for i, _ in scored})
@@ -145,12 +153,18 @@ class SearchService:
         fresh = [(i, s) for i, s in ranked_ids(entity_name, node, fields, None, RELAXED_DEPTH) if i not in seen]
         if not fresh:
             return []
+        return self._in_scope(entity_name, scope, fresh)[:wanted]
+
+    def _in_scope(self, entity_name: str, scope: Cond | None, scored: list[tuple[int, float]]
+                  ) -> list[tuple[int, float]]:
+        """``scored`` without the records outside ``scope`` (the row scope in SQL, as lists apply it)."""
+        if not scored:
+            return []
         models = self.platform.models
-        model = models[entity_name]
         query, _ = build_select(models, ListQuery(entity=entity_name, scope=scope,
-                                                  where=Cmp("id", "in", [i for i, _ in fresh])))
-        allowed = {int(r[0]) for r in query.select(model.id).order_by().tuples()}
-        return [(i, s) for i, s in fresh if i in allowed][:wanted]
+                                                  where=Cmp("id", "in", [i for i, _ in scored])))
+        allowed = {int(r[0]) for r in query.select(models[entity_name].id).order_by().tuples()}
+        return [(i, s) for i, s in scored if i in allowed]
 
 
 def is_document(entity: Any) -> bool:

@@ -220,3 +220,19 @@ def test_bulk_demo_customers_are_indexed(platform: Platform) -> None:
         third = platform.models["customer"].get_by_id(3)
     assert third.customer_no in names(platform, actor(platform, "admin", "administrator"), third.name)
     assert listed(platform, actor(platform, "admin", "administrator"), third.customer_no) == [third.customer_no]
+
+
+def test_a_scope_the_best_matches_are_outside_of_is_ranked_within(people: Platform,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """The index's best matches are checked against the scope; when too few are in it, the search ranks the
+    matches within the scope instead (the last one found)."""
+    import helpline.services.search as search
+    from helpline.data.conditions import Cmp
+
+    admin = actor(people, "admin", "administrator")
+    order = names(people, admin, "0")
+    assert sorted(order) == ["KA", "KB", "KC"]
+    monkeypatch.setattr(search, "RANK_DEPTH", 0)  # the index's best 2 (twice the hits asked for)
+    last = order[-1]
+    found = people.search.search(admin, "customer", "0", limit=1, narrow=Cmp("customer_no", "eq", last))
+    assert [h.values["customer_no"] for h in found] == [last]
