@@ -129,11 +129,14 @@ def make_database(url: str, *, max_connections: int | None = None, wait: int | N
 
 
 def open_database(url: str) -> Database:
-    """Point :data:`db` at the database of ``url`` and return it (closing the pool of the previous one)."""
+    """Point :data:`db` at the database of ``url`` and return it (closing the idle connections of the previous
+    one's pool). A connection another thread is still using is left to that thread: closing it under a running
+    statement crashes Python's sqlite3 module (a segmentation fault, seen when a test's platform started while
+    the previous test's login was still writing on a worker thread); it is closed with its pool."""
     database = make_database(url)
     previous = db.obj
-    if previous is not None and hasattr(previous, "close_all"):
-        previous.close_all()
+    if previous is not None and hasattr(previous, "close_idle"):
+        previous.close_idle()
     db.initialize(database)
     return database
 
