@@ -7,9 +7,11 @@ agent talking in the router.
   and kept ready; a background thread refills it when it falls under half, so an agent's "next" never waits for the
   database and nothing here runs under the router's lock. Stopping releases the numbers it still holds.
 * **Strategies**: ``preview`` — :meth:`Dialler.next` shows the number and the script, the agent dials (or skips);
-  ``progressive`` — :meth:`Dialler.tick` dials for every joined agent who is ready and idle. ``predictive`` needs
-  calls placed before an agent is free (an originate bridged to whichever agent answers), which the dial-out does
-  not offer yet: it is dialled progressively until then (docs/outbound.md).
+  ``progressive`` — :meth:`Dialler.tick` dials for every joined agent who is ready and idle; ``predictive`` —
+  :meth:`Dialler.tick` asks the run's pacer how many customers to ring without an agent (within the campaign's
+  ``max_lines``) and hands each answered one to the router as a waiting call of the campaign's queue
+  (:mod:`telephony.outbound.predictive`; dropped as ``abandoned`` when no agent takes it within 2 s). A switch
+  without a customer dialler (:func:`customer_dialler`) dials predictive campaigns progressively.
 * **Outcomes**: the switch's outcome of the call becomes the attempt's (busy, no answer, failed ... retried by the
   campaign's intervals); the agent files the questionnaire with :meth:`Dialler.finish` (an answering machine, a
   call-back). A ``link_down`` outcome, or ``link()`` false on a tick, pauses every running run (``reason`` link); the
@@ -46,6 +48,7 @@ if TYPE_CHECKING:
     from helpline.services.platform import Platform
     from telephony.desk.dialout import OutboundCall
     from telephony.desk.service import DeskService
+    from telephony.outbound.predictive import CustomerDialer, Predictive
 
 __all__ = ["OUTCOMES", "CampaignCall", "Dialler", "Hopper", "dialler_of"]
 
@@ -90,6 +93,11 @@ class Hopper:
         with self._lock:
             return self._items.popleft() if self._items else None
 
+    def pop(self) -> Claim | None:
+        """The next number (no personal call-back: a predictive line has no agent yet)."""
+        with self._lock:
+            return self._items.popleft() if self._items else None
+
     def release_all(self) -> int:
         with self._lock:
             items, self._items = list(self._items), deque()
@@ -118,7 +126,8 @@ class Dialler:
 
     def __init__(self, platform: Platform, desk: DeskService, service: CampaignService | None = None, *,
                  link: Callable[[], bool] | None = None, interval_s: float = 1.0,
-                 now: Callable[[], datetime] = utcnow) -> None:
+                 now: Callable[[], datetime] = utcnow, customers: CustomerDialer | None = None,
+                 predictive: Callable[[Dialler, CustomerDialer], Predictive] | None = None) -> None:
         self.platform, self.desk = platform, desk
         self.service = service or CampaignService(platform, now=now)
         self.link = link
@@ -133,6 +142,13 @@ class Dialler:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.link_up = True
+        self.predictive: Predictive | None = None
+        """Customer-first dialling of predictive runs (None: the switch cannot ring a customer without an agent)."""
+        customers = customers if customers is not None else customer_dialler(desk)
+        if customers is not None:
+            from telephony.outbound.predictive import Predictive as _Predictive
+
+            self.predictive = (predictive or _Predictive)(self, customers)
 
     # -- lifecycle ------------------------------------------------------------------------------------
     def start(self) -> Dialler:
@@ -185,7 +201,8 @@ class Dialler:
         return up
 
     def tick(self) -> None:
-        """One round: the link, hopper refills, progressive dials for ready idle agents."""
+        """One round: the link, hopper refills, predictive runs' paced lines, progressive dials for ready idle
+        agents."""
         if not self.check_link():
             return
         for run_id in {run for _, run in self.members.values()}:
@@ -197,9 +214,18 @@ class Dialler:
                 log.warning("campaign dialler: run %s: %s", run_id, exc)
                 with self._lock:
                     self.members = {k: v for k, v in self.members.items() if v[1] != run_id}
+        paced = set()
+        if self.predictive is not None:
+            for run_id in {run for _, run in self.members.values()}:
+                if self.service.run_campaign(run_id).strategy == "predictive":
+                    paced.add(run_id)
+                    try:
+                        self.predictive.tick_run(run_id)
+                    except Exception:
+                        log.exception("campaign dialler: predictive run %s", run_id)
         for username, (actor, run_id) in list(self.members.items()):
             campaign = self.service.run_campaign(run_id)
-            if campaign.strategy == "preview" or username in self.calls or not self._free(actor):
+            if campaign.strategy == "preview" or run_id in paced or username in self.calls or not self._free(actor):
                 continue
             try:
                 if self.next(actor) is not None:
@@ -334,6 +360,21 @@ class Dialler:
         call.state = "filed"
         with self._lock:
             self.calls.pop(actor.username, None)
+
+
+def customer_dialler(desk: DeskService) -> CustomerDialer | None:
+    """What rings customers without an agent on ``desk``'s switch: the simulated outside world, or the reminders'
+    AMI ``Originate`` on Asterisk; None for a switch that has neither."""
+    from telephony.control.simulated import SimulatedCallControl
+    from telephony.outbound.predictive import AmiCustomerDialer, SimulatedCustomerDialer
+
+    control = desk.control
+    if isinstance(control, SimulatedCallControl):
+        return SimulatedCustomerDialer(control.outside, control.phones)
+    client = getattr(control, "client", None)
+    if client is not None and hasattr(client, "send"):
+        return AmiCustomerDialer(client)
+    return None
 
 
 _DIALLERS: weakref.WeakKeyDictionary[DeskService, Dialler] = weakref.WeakKeyDictionary()

@@ -157,6 +157,9 @@ class Campaign(MetaObject):
     """Check every number against the do-not-call list when the list is loaded and again before dialling."""
     hopper: int = Field(default=50, ge=1, le=5000)
     """Numbers kept ready to dial (refilled in the background)."""
+    max_lines: int = Field(default=20, ge=1, le=1000)
+    """Predictive: the most customer-first lines in flight at once (ringing, or answered and waiting for an
+    agent); the pacer's count is cut to it."""
     script: Label | None = None
     """What the agent says; ``{name}`` and ``{phone}`` are the person's."""
     questions: list[Question] = []

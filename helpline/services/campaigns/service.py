@@ -229,7 +229,7 @@ class CampaignService:
                 return None
             tried = CampaignAttempt.select().where(
                 (CampaignAttempt.number == number.id) & (CampaignAttempt.window == window.key) &
-                (CampaignAttempt.outcome.in_(("", "interrupted")))).exists()
+                (CampaignAttempt.outcome.in_(("", "interrupted", "abandoned")))).exists()
             if tried:  # may have rung in this window before a restart or a link drop: not again in it
                 CampaignNumber.update(next_at=next_window_start(campaign, number.region or None, now)).where(
                     CampaignNumber.id == number.id).execute()
@@ -301,6 +301,9 @@ class CampaignService:
             else:
                 status, next_at = after_outcome(campaign, attempts, "no_answer" if outcome == "abandoned"
                                                 else outcome, now)
+                if outcome == "abandoned" and status == "ready":  # dropped: never again in the same window
+                    later = next_window_start(campaign, number.region or None, now)
+                    next_at = max(next_at, later) if next_at and later else later or next_at
             CampaignNumber.update(status=status, next_at=next_at, attempts=attempts, last_outcome=outcome,
                                   callback_user="", updated_at=now).where(CampaignNumber.id == number.id).execute()
         return status
