@@ -158,6 +158,9 @@ def start_agi_server(platform: Platform, host: str = "127.0.0.1", port: int = 45
     from telephony.outbound.reminders import make_reminder_handler
 
     server.route("reminder", make_reminder_handler(platform, engine=ivr))  # reminder campaigns' answered customers
+    from telephony.outbound.predictive import make_campaign_handler, platform_customers
+
+    server.route("campaign", make_campaign_handler(lambda: platform_customers(platform)))  # predictive campaigns
     server.on_rejected = record_rejected_session
     server.on_refused = record_refused_session
     return server.start()

@@ -48,7 +48,7 @@ if TYPE_CHECKING:
     from telephony.switch.phones import SimulatedPhones
 
 __all__ = ["CAMPAIGN_CONTEXT", "DROP_AFTER_S", "AmiCustomerDialer", "CustomerDialer", "Line", "Predictive",
-           "SimulatedCustomerDialer", "make_campaign_handler"]
+           "SimulatedCustomerDialer", "make_campaign_handler", "platform_customers"]
 
 log = logging.getLogger(__name__)
 
@@ -188,14 +188,16 @@ class AmiCustomerDialer:
             found[2](found[0], {"no_answer": "noanswer"}.get(reason, reason))
 
 
-def make_campaign_handler(customers: AmiCustomerDialer) -> Any:
-    """``campaign?call=<id>``: the answered customer of a predictive line, held in this FastAGI session while
-    the router finds an agent (dropped after 2 s)."""
+def make_campaign_handler(customers: Callable[[], AmiCustomerDialer | None]) -> Any:
+    """``campaign?call=<id>``: the answered customer of a predictive line (``customers()``: the process's AMI
+    customer dialler, :func:`platform_customers`), held in this FastAGI session while the router finds an
+    agent (dropped after 2 s)."""
     from telephony.switch.agi_channel import AgiSwitch
 
     def handle(agi: Any, env: Any) -> None:
         ids = env.query.get("call") or []
-        found = customers.take(int(ids[0])) if ids and ids[0].isdigit() else None
+        dialer = customers()
+        found = dialer.take(int(ids[0])) if dialer is not None and ids and ids[0].isdigit() else None
         if found is None:
             log.warning("[%s] campaign session without a line being dialled: %r", env.uniqueid, env.network_script)
             return
@@ -203,6 +205,17 @@ def make_campaign_handler(customers: AmiCustomerDialer) -> Any:
         answered(line, AgiSwitch(agi))
 
     return handle
+
+
+def platform_customers(platform: Any) -> AmiCustomerDialer | None:
+    """The AMI customer dialler of ``platform``'s campaign dialler, if its switch is Asterisk."""
+    if getattr(platform, "desk", None) is None:
+        return None
+    from telephony.outbound.dialler import dialler_of
+
+    predictive = dialler_of(platform.desk).predictive
+    found = predictive.customers if predictive is not None else None
+    return found if isinstance(found, AmiCustomerDialer) else None
 
 
 class _Rates:

@@ -22,13 +22,22 @@ from helpline.metadata.kinds.campaign import Campaign
 from helpline.security.actor import Actor
 from helpline.services.campaigns import CampaignService
 from helpline.services.platform import Platform
+from telephony.agi import FastAGIServer
+from telephony.agi.peermodel import Caller
+from telephony.agi.testpeer import AsteriskPeer
 from telephony.ami.client import AmiClient
 from telephony.ami.testpeer import AmiPeer
 from telephony.desk.dialout import outbound
 from telephony.desk.service import DeskService
 from telephony.outbound.dialler import Dialler
 from telephony.outbound.pacing import DialState
-from telephony.outbound.predictive import DROP_AFTER_S, AmiCustomerDialer, CustomerDialer, Predictive
+from telephony.outbound.predictive import (
+    DROP_AFTER_S,
+    AmiCustomerDialer,
+    CustomerDialer,
+    Predictive,
+    make_campaign_handler,
+)
 from telephony.router.model import AgentState
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -247,4 +256,36 @@ def test_on_asterisk_lines_are_originated_and_the_link_down_pauses(setup, tmp_pa
             until(lambda: len(peer.actions_named("Originate")) == 2)
             dialler.stop()
         finally:
+            client.close()
+
+
+def test_on_asterisk_an_answered_customer_without_an_agent_is_hung_up_over_fastagi(setup, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    platform, desk, clock = setup
+    service, run_id = _start(platform, clock, tmp_path, ["13800001201"])
+    with AmiPeer({"helpline": "s3cret"}) as peer:
+        client = AmiClient(*peer.address, "helpline", "s3cret", backoff=(0.01,)).connect()
+        customers = AmiCustomerDialer(client)
+        server = FastAGIServer(port=0, read_timeout=5.0, hangup_grace=0.25)
+        server.route("campaign", make_campaign_handler(lambda: customers))
+        server.start()
+        try:
+            dialler = Dialler(platform, desk, service, link=lambda: client.connected, now=clock, customers=customers,
+                              predictive=lambda d, c: Predictive(d, c, drop_after_s=0.1, pacer=lambda _: Fixed(1)))
+            agent1 = agent(platform, desk, "agent1")
+            dialler.join(agent1, run_id)
+            desk.not_ready(agent1, "rest")
+            dialler.tick()
+            originate = until(lambda: peer.actions_named("Originate"))[0]
+            script = "campaign?call=" + originate["Variable"].split("=")[1]
+            # Asterisk runs [helpline-campaign] for the answered customer
+            agi = AsteriskPeer(server.address, script=script, env={"callerid": "13800001201"}, caller=Caller(""),
+                               timeout=5.0, time_scale=1.0)
+            agi.start()
+            agi.join(5)
+            assert "HANGUP" in agi.commands, agi.format_transcript()
+            until(lambda: _attempt("13800001201").outcome == "abandoned")
+            assert _number("13800001201").next_at == MONDAY_10 + timedelta(hours=23)
+            dialler.stop()
+        finally:
+            server.stop()
             client.close()
