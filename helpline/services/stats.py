@@ -198,30 +198,35 @@ def _call_key(record: Mapping[str, Any]) -> dict[str, str]:
 _SQL_CACHE: dict[tuple[Any, ...], str] = {}
 
 
-def _run(statements: list[tuple[str, list[Any]] | None]) -> None:
-    """Run the statements; on PostgreSQL as one round trip (the server may be across a network)."""
+def _run(statements: list[tuple[str, list[Any]] | None]) -> Any:
+    """Run the statements; on PostgreSQL as one round trip (the server may be across a network). Returns the
+    first row of the last statement's result (a ``SELECT`` placed last), None when it has none."""
     found = [s for s in statements if s is not None]
     if not found:
-        return
+        return None
     if len(found) > 1 and is_postgres():
-        db.execute_sql("; ".join(sql for sql, _ in found), [p for _, params in found for p in params])
-        return
-    for sql, params in found:
-        db.execute_sql(sql, params)
+        cursor = db.execute_sql("; ".join(sql for sql, _ in found), [p for _, params in found for p in params])
+    else:
+        for sql, params in found:
+            cursor = db.execute_sql(sql, params)
+    return cursor.fetchone() if cursor.description else None
 
 
 def _upsert_sql(model: Any, key: dict[str, Any], measures: Mapping[str, float],
-                attrs: Mapping[str, str] | None = None) -> tuple[str, list[Any]] | None:
+                attrs: Mapping[str, str] | None = None,
+                guard: tuple[str, list[Any]] | None = None) -> tuple[str, list[Any]] | None:
     """``INSERT ... ON CONFLICT (key) DO UPDATE SET m = m + excluded.m`` (both databases), its text built once
     per table and set of columns: the update must stay well under a millisecond. ``attrs`` are columns that
-    follow from the key (skill, team): written with a new row, left as they are by an update."""
+    follow from the key (skill, team): written with a new row, left as they are by an update. ``guard`` (SQL
+    condition, parameters) makes it ``INSERT ... SELECT ... WHERE guard``: added only when the condition holds,
+    decided by the database in the same round trip (no question asked first)."""
     if not measures:
         return None
     extra = attrs or {}
     columns = tuple(n for n in model._meta.sorted_field_names
                     if n != "id" and n not in key and n not in _ATTR_NAMES)
     names = (*key, *extra, *columns)
-    cache_key = (model, db.param, tuple(key), tuple(extra), tuple(measures))
+    cache_key = (model, db.param, tuple(key), tuple(extra), tuple(measures), guard[0] if guard else None)
     sql = _SQL_CACHE.get(cache_key)
     if sql is None:
         table = model._meta.table_name
@@ -229,34 +234,37 @@ def _upsert_sql(model: Any, key: dict[str, Any], measures: Mapping[str, float],
         marks = ", ".join(db.param for _ in names)
         conflict = ", ".join(f'"{k}"' for k in key)
         sets = ", ".join(f'"{m}" = "{table}"."{m}" + excluded."{m}"' for m in measures)
-        sql = _SQL_CACHE[cache_key] = (f'INSERT INTO "{table}" ({cols}) VALUES ({marks}) '
+        rows = f"SELECT {marks} WHERE {guard[0]}" if guard else f"VALUES ({marks})"
+        sql = _SQL_CACHE[cache_key] = (f'INSERT INTO "{table}" ({cols}) {rows} '
                                        f"ON CONFLICT ({conflict}) DO UPDATE SET {sets}")
-    return sql, [*key.values(), *extra.values(), *(measures.get(n, 0) for n in columns)]
+    return sql, [*key.values(), *extra.values(), *(measures.get(n, 0) for n in columns), *(guard[1] if guard else ())]
 
 
 _ATTR_NAMES = frozenset((*CALL_ATTRS, *AGENT_ATTRS))
 
 
-def _is_leg(record: Mapping[str, Any]) -> bool:
-    uniqueid = record.get("uniqueid") or ""
-    if not uniqueid:
-        return False
-    sql = f'SELECT 1 FROM "hl_call" WHERE "uniqueid" = {db.param} AND "id" < {db.param} LIMIT 1'
-    return db.execute_sql(sql, [uniqueid, record["id"]]).fetchone() is not None
-
-
 def add_call(record: Mapping[str, Any]) -> None:
-    """Add a call record that has just been closed (call inside the closing transaction)."""
-    leg = _is_leg(record)
-    measures = call_measures(record, leg=leg)
-    if leg:
-        first = (Call.select().where((Call.uniqueid == record["uniqueid"]) & (Call.id < record["id"]))
-                 .order_by(Call.id).limit(1).dicts().first())
-        if first is not None and not (Call.select(Call.id).where(
-                (Call.uniqueid == record["uniqueid"]) & (Call.id < record["id"]) & (Call.id > first["id"]))
-                .exists()):
-            _add(first, {"transfers": 1})  # the call's first transfer: once, on the call
-    _add(record, measures, stats_ivr.upsert(record))
+    """Add a call record that has just been closed (call inside the closing transaction). One round trip for a
+    call: its upserts guarded by "no earlier record of this uniqueid", the IVR node facts, and that question
+    itself last; only a leg (rare: a transfer back into Helpline) takes a second trip for its leg measures."""
+    uniqueid = record.get("uniqueid") or ""
+    nodes = stats_ivr.upsert(record)
+    if not uniqueid:
+        _run([*_add_statements(record, call_measures(record, leg=False)), nodes])
+        return
+    p = db.param
+    earlier = f'EXISTS (SELECT 1 FROM "hl_call" WHERE "uniqueid" = {p} AND "id" < {p})'
+    params = [uniqueid, record["id"]]
+    found = _run([*_add_statements(record, call_measures(record, leg=False), (f"NOT {earlier}", params)), nodes,
+                  (f"SELECT {earlier}", params)])
+    if not (found and found[0]):
+        return
+    first = (Call.select().where((Call.uniqueid == uniqueid) & (Call.id < record["id"]))
+             .order_by(Call.id).limit(1).dicts().first())
+    if first is not None and not (Call.select(Call.id).where(
+            (Call.uniqueid == uniqueid) & (Call.id < record["id"]) & (Call.id > first["id"])).exists()):
+        _add(first, {"transfers": 1})  # the call's first transfer: once, on the call
+    _add(record, call_measures(record, leg=True))
 
 
 def call_attrs(record: Mapping[str, Any], teams: Mapping[str, str] | None = None) -> dict[str, str]:
@@ -265,18 +273,22 @@ def call_attrs(record: Mapping[str, Any], teams: Mapping[str, str] | None = None
             **agent_attrs(str(record.get("agent") or "")[:32], teams)}
 
 
-def _add(record: Mapping[str, Any], measures: Mapping[str, float],
-         nodes: tuple[str, list[Any]] | None = None) -> None:
+def _add(record: Mapping[str, Any], measures: Mapping[str, float]) -> None:
+    _run(_add_statements(record, measures))
+
+
+def _add_statements(record: Mapping[str, Any], measures: Mapping[str, float],
+                    guard: tuple[str, list[Any]] | None = None) -> list[tuple[str, list[Any]] | None]:
     started: datetime = record["started_at"]
     key = _call_key(record)
     slot = interval_of(started)
     attrs = call_attrs(record)
     skill = {"skill": attrs["skill"]}
-    _run([_upsert_sql(StatCall, {"interval": slot, **key, "agent": str(record.get("agent") or "")}, measures,
-                      attrs),
-          _upsert_sql(StatCallQueue, {"interval": slot, "tier": key["tier"], "queue": key["queue"]}, measures,
-                      skill),
-          _upsert_sql(StatCallDay, {"day": started.date(), **key}, measures, skill), nodes])
+    return [_upsert_sql(StatCall, {"interval": slot, **key, "agent": str(record.get("agent") or "")}, measures,
+                        attrs, guard),
+            _upsert_sql(StatCallQueue, {"interval": slot, "tier": key["tier"], "queue": key["queue"]}, measures,
+                        skill, guard),
+            _upsert_sql(StatCallDay, {"day": started.date(), **key}, measures, skill, guard)]
 
 
 # -- agents --------------------------------------------------------------------------------------------
@@ -322,15 +334,25 @@ def agent_measures(events: Iterable[Mapping[str, Any]]) -> dict[tuple[datetime, 
 
 def add_agent_events(events: Sequence[Mapping[str, Any]]) -> int:
     """Add journal rows about to be written (call inside the journal's transaction, before its insert):
-    events already in ``hl_agent_event`` are left out. Returns how many were added."""
+    events already in ``hl_agent_event`` are left out (by the database, in the same round trip). Returns how many
+    distinct status/state events were offered."""
     p = db.param
-    sql = (f'SELECT 1 FROM "hl_agent_event" WHERE "agent" = {p} AND "at" = {p} AND "what" = {p} AND "old" = {p} '
-           f'AND "new" = {p} LIMIT 1')
-    fresh = [e for e in events if e.get("what") in ("status", "state") and e.get("old")
-             and db.execute_sql(sql, [e["agent"], e["at"], e["what"], e["old"], e.get("new") or ""]).fetchone()
-             is None]
-    _write_agent(agent_measures(fresh))
-    return len(fresh)
+    journalled = (f'NOT EXISTS (SELECT 1 FROM "hl_agent_event" WHERE "agent" = {p} AND "at" = {p} AND "what" = {p} '
+                  f'AND "old" = {p} AND "new" = {p})')
+    seen: set[tuple[str, datetime, str, str, str]] = set()
+    statements: list[tuple[str, list[Any]] | None] = []
+    for e in events:  # each event's upserts guarded by "not in the journal yet": one round trip for them all
+        if e.get("what") not in ("status", "state") or not e.get("old") or _event_key(e) in seen:
+            continue
+        seen.add(_event_key(e))
+        guard = (journalled, [e["agent"], e["at"], e["what"], e["old"], e.get("new") or ""])
+        fine, days = _agent_rows(agent_measures([e]))
+        for (slot, agent), m in fine.items():
+            statements.append(_upsert_sql(StatAgent, {"interval": slot, "agent": agent}, m, agent_attrs(agent), guard))
+        for (d, agent), m in days.items():
+            statements.append(_upsert_sql(StatAgentDay, {"day": d, "agent": agent}, m, agent_attrs(agent), guard))
+    _run(statements)
+    return len(seen)
 
 
 def _agent_rows(cells: Mapping[tuple[datetime, str, str, str], list[float]]) -> tuple[
@@ -346,14 +368,6 @@ def _agent_rows(cells: Mapping[tuple[datetime, str, str, str], list[float]]) -> 
             if count:
                 target[f"{value}_n"] += count
     return fine, days
-
-
-def _write_agent(cells: Mapping[tuple[datetime, str, str, str], list[float]]) -> None:
-    fine, days = _agent_rows(cells)
-    _run([*(_upsert_sql(StatAgent, {"interval": slot, "agent": agent}, m, agent_attrs(agent))
-            for (slot, agent), m in fine.items()),
-          *(_upsert_sql(StatAgentDay, {"day": d, "agent": agent}, m, agent_attrs(agent))
-            for (d, agent), m in days.items())])
 
 
 # -- rebuild -------------------------------------------------------------------------------------------
@@ -436,8 +450,9 @@ def _rebuild_calls(lo: datetime, hi: datetime, teams: Mapping[str, str]) -> int:
 
 def _insert(model: Any, keys: tuple[str, ...], cells: Mapping[tuple[Any, ...], Mapping[str, float]],
             names: tuple[str, ...]) -> None:
-    rows = [(*key, *((int(v.get(n, 0)) if n in CALL_COUNTS else float(v.get(n, 0.0))) for n in names))
-            for key, v in cells.items()]
+    counts = frozenset(CALL_COUNTS)
+    kinds = [(n, int if n in counts else float) for n in names]
+    rows = [(*key, *[kind(v.get(n, 0)) for n, kind in kinds]) for key, v in cells.items()]
     _bulk(model, (*keys, *names), rows)
 
 
@@ -447,15 +462,25 @@ def _bulk(model: Any, columns: tuple[str, ...], rows: list[tuple[Any, ...]]) -> 
         return
     table = model._meta.table_name
     cols = ", ".join(f'"{c}"' for c in columns)
-    if is_postgres():
-        from psycopg2.extras import execute_values
+    if is_postgres():  # COPY: no statement text built and escaped value by value (execute_values' mogrify)
+        import io
 
-        execute_values(db.cursor(), f'INSERT INTO "{table}" ({cols}) VALUES %s', rows, page_size=2000)
+        text = io.StringIO("".join([_copy_line(row) for row in rows]))
+        db.cursor().copy_expert(f'COPY "{table}" ({cols}) FROM STDIN', text)
         return
     one = "(" + ", ".join(db.param for _ in columns) + ")"
     for chunk in _chunks(rows, 400 if len(columns) > 20 else 1000):
         sql = f'INSERT INTO "{table}" ({cols}) VALUES ' + ", ".join(one for _ in chunk)
         db.execute_sql(sql, [value for row in chunk for value in row])
+
+
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def _copy_line(row: tuple[Any, ...]) -> str:
+    """A row in PostgreSQL's COPY text format (numbers and dates as ``str`` gives them, text escaped)."""
+    return "\t".join([v.translate(_COPY_ESCAPES) if type(v) is str else "\\N" if v is None else str(v)
+                      for v in row]) + "\n"
 
 
 def _dt(value: Any) -> Any:

@@ -139,3 +139,12 @@ def test_work_orders_by_category(centre: Platform) -> None:
     only = run_report(centre.metadata, SYSTEM, "orders_by_type", {**PERIOD, "type": ["complaint"]})
     assert [(r["category"], r["created"]) for r in only.rows] == [("complaint", 1)]
     assert "complaint" in dimension_texts(centre.metadata, "category")
+
+
+def test_text_with_tabs_and_backslashes_survives_a_rebuild(platform: Platform) -> None:
+    """The rebuild writes PostgreSQL's facts with COPY (text format): keys are escaped."""
+    call(at(9, 0), "t1", queue="q\\1", tier="gold\tx", city="43\n01", routed="answered", wait_s=2.0, agent="1001")
+    kept = [rows(m) for m in (StatCall, StatCallQueue, StatCallDay)]
+    assert kept[0][0]["queue"] == "q\\1" and kept[0][0]["tier"] == "gold\tx"
+    stats.rebuild(DAY, DAY)
+    assert [rows(m) for m in (StatCall, StatCallQueue, StatCallDay)] == kept
