@@ -200,6 +200,7 @@ def screen_pop(platform: Platform, actor: Actor, call_id: int, *, customer_id: i
     return {
         "call_id": call_id, "serial_no": serial_number(call_id, record.get("started_at")),
         "caller_number": number, "access_number": record.get("dnid") or "",
+        "direction": "outbound" if record.get("direction") == "outbound" else "inbound",
         "queue": request.queue if request is not None else record.get("queue"),
         "customer": values or None, "customer_id": customer.id if customer is not None else None,
         "customer_masked": sorted(customer.masked) if customer is not None else [],
@@ -227,7 +228,7 @@ def open_contact_record(platform: Platform, actor: Actor, pop: dict[str, Any]) -
     if found is not None:
         return found
     values = {"serial_no": serial, "customer": pop.get("customer_id"), "caller_number": pop["caller_number"] or None,
-              "access_number": pop.get("access_number") or None, "direction": "inbound",
+              "access_number": pop.get("access_number") or None, "direction": pop.get("direction") or "inbound",
               "agent": actor.username, "started_at": datetime.now().replace(microsecond=0),
               "ivr_trail": trail_text(pop["trail"]) or None}
     try:

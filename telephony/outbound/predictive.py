@@ -329,6 +329,7 @@ class Predictive:
             return False
         customer = claim.data.get("customer")
         call_id = self.calls.open(switch=self.dialler.desk.control.kind, direction="outbound", dnid=claim.phone,
+                                  caller_number=claim.phone, queue=campaign.queue,
                                   customer_id=customer if isinstance(customer, int) else None,
                                   variables={"purpose": "campaign", "strategy": "predictive",
                                              "campaign": claim.campaign, "attempt": claim.attempt_id})

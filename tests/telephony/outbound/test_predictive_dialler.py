@@ -28,6 +28,7 @@ from telephony.agi.testpeer import AsteriskPeer
 from telephony.ami.client import AmiClient
 from telephony.ami.testpeer import AmiPeer
 from telephony.desk.dialout import outbound
+from telephony.desk.screenpop import open_contact_record, screen_pop
 from telephony.desk.service import DeskService
 from telephony.outbound.dialler import Dialler
 from telephony.outbound.pacing import DialState
@@ -133,6 +134,9 @@ def test_an_answered_customer_is_offered_to_a_free_agent(setup, tmp_path: Path) 
     number = desk.agent_of(agent1).number
     until(lambda: desk.router.do(lambda r: r.agents[number].state) == AgentState.TALKING)
     assert outbound(desk).current(number) is None  # the customer came first: no agent dial-out
+    pop = screen_pop(platform, agent1, card.call_id or 0)  # the desktop's screen pop of the offered call
+    assert (pop["caller_number"], pop["queue"], pop["direction"]) == ("13800000801", "general", "outbound")
+    assert open_contact_record(platform, agent1, pop).values["direction"] == "outbound"
     assert len(_predictive(dialler).active(run_id)) == 1
     dialler.tick()  # the only agent is talking: the pacer dials nothing more (802 waits in the hopper)
     assert len(_predictive(dialler).active(run_id)) == 1
