@@ -137,6 +137,8 @@ class Dialler:
         self.members: dict[str, tuple[Actor, int]] = {}
         """username → (the agent, the run joined)."""
         self.calls: dict[str, CampaignCall] = {}
+        self.unfiled: dict[str, deque[CampaignCall]] = {}
+        """username → predictive calls the agent took while an earlier one was still to file (shown in turn)."""
         self._lock = threading.RLock()
         self._wake = threading.Event()
         self._stop = threading.Event()
@@ -360,6 +362,9 @@ class Dialler:
         call.state = "filed"
         with self._lock:
             self.calls.pop(actor.username, None)
+            later = self.unfiled.get(actor.username)
+            if later:
+                self.calls[actor.username] = later.popleft()
 
 
 def customer_dialler(desk: DeskService) -> CustomerDialer | None:

@@ -396,7 +396,11 @@ class Predictive:
         card = CampaignCall(line.claim, line.campaign, username or "", call_id=line.call_id, state="talking")
         if username:
             with self.dialler._lock:
-                self.dialler.calls[username] = card
+                previous = self.dialler.calls.get(username)
+                if previous is not None and previous.state != "filed":  # the earlier card is filed first
+                    self.dialler.unfiled.setdefault(username, deque()).append(card)
+                else:
+                    self.dialler.calls[username] = card
         ticket.ringing()
         result = switch.dial(offer.endpoint, max(left, 0.05), call_id=line.call_id, on_answer=ticket.answered)
         if result.status == "answer":
@@ -410,6 +414,8 @@ class Predictive:
             with self.dialler._lock:
                 if self.dialler.calls.get(username) is card:
                     self.dialler.calls.pop(username)
+                elif card in self.dialler.unfiled.get(username, ()):
+                    self.dialler.unfiled[username].remove(card)
         if result.status == "hangup":
             raise SwitchHangup("the customer hung up while the agent rang")
         ticket.no_answer(f"did not answer ({result.status})")

@@ -293,3 +293,29 @@ def test_on_asterisk_an_answered_customer_without_an_agent_is_hung_up_over_fasta
         finally:
             server.stop()
             client.close()
+
+
+def test_a_second_call_taken_before_the_first_is_filed_waits_its_turn(setup, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    platform, desk, clock = setup
+    service, run_id = _start(platform, clock, tmp_path, ["13800001301", "13800001302"])
+    outside = control(desk).outside
+    for phone in ("13800001301", "13800001302"):
+        outside.behave(phone, ring_s=0.01, talk_s=0.05)  # the customers hang up after a short talk
+    dialler = Dialler(platform, desk, service, now=clock)
+    agent1 = agent(platform, desk, "agent1")
+    dialler.join(agent1, run_id)
+    dialler.tick()
+    first = until(lambda: dialler.current("agent1"))
+    until(lambda: _attempt(first.claim.phone).outcome == "answered")
+    until(lambda: dialler._free(agent1))
+    dialler.tick()  # the agent is free again though the first card is not filed: the next customer comes
+    other = "13800001302" if first.claim.phone == "13800001301" else "13800001301"
+    until(lambda: _attempt(other).outcome == "answered")
+    assert dialler.current("agent1") is first  # the first card stays until it is filed
+    dialler.finish(agent1, {"solved": "yes"})
+    second = dialler.current("agent1")
+    assert second is not None and second.claim.phone == other
+    dialler.finish(agent1, {"solved": "no"})
+    assert dialler.current("agent1") is None
+    assert {_number(p).answers["solved"] for p in ("13800001301", "13800001302")} == {True, False}
+    dialler.stop()
