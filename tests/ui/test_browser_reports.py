@@ -39,32 +39,12 @@ from telephony.simulate.scenario import parse_scenario
 from telephony.simulate.traffic import generate_calls
 
 pytestmark = pytest.mark.browser
-SHOTS = Path(__file__).resolve().parents[2] / "screenshots"
+ROOT = Path(__file__).resolve().parents[2]
+SHOTS = ROOT / "screenshots"
 DAY = date(2026, 12, 1)
-SCENARIO = """\
-duration_s: 2h
-warmup_s: 0s
-seeds: [1]
-wrap_up_s: 5
-tiers:
-  platinum: {target: 90%, within_s: 20, share: 0.2, patience_s: 60, base_score: 60}
-  ordinary: {target: 70%, within_s: 20, share: 0.8, patience_s: 90}
-skills:
-  billing: {share: 0.6, handle: {dist: lognormal, mean_s: 120, sigma: 0.5}}
-  tech: {share: 0.4, handle: {dist: exponential, mean_s: 150}}
-loads:
-  - {occupancy: 145%}
-agents:
-  - {count: 4, skills: {billing: 1}}
-  - {count: 2, skills: {billing: 1, tech: 2}}
-  - {count: 3, skills: {tech: 1, billing: 2}}
-strategy: |
-  tier platinum: target 90% within 20s, priority 30, open level 2 after 0s
-  tier ordinary: target 70% within 20s, priority 10, open level 2 after 15s
-  when tier.service_level < tier.target then priority +10
-app_queue: {level_step_s: 30}
-mod_callcenter: {level_step_s: 30}
-"""
+SCENARIO = ((ROOT / "tests" / "telephony" / "simulate" / "small_scenario.yaml").read_text(encoding="utf-8")
+            .replace("{occupancy: 85%}", "{occupancy: 145%}").replace("warmup_s: 15m", "warmup_s: 0s"))
+"""The simulator tests' small scenario, overloaded so that a tier misses its target at 10:00."""
 
 
 def set_date(screen: Screen, css: str, value: str) -> None:
