@@ -29,6 +29,8 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from _pg import drop_database, throwaway_database  # bench/ is the script's folder: on sys.path
+
 ROOT = Path(__file__).resolve().parent.parent
 HEADERS = ["客户编号", "姓名", "性别", "出生日期", "年龄", "家庭住址", "工作单位", "月收入", "文化程度", "电视机数量",
            "智能卡号", "联系电话", "其他电话", "电子邮件", "市州", "客户等级", "生命周期", "收费类别", "客户结构",
@@ -132,28 +134,6 @@ def child(args: argparse.Namespace) -> int:
     return 0
 
 
-def _pg_database(server: str) -> tuple[str, str]:
-    from urllib.parse import urlparse, urlunparse
-
-    import psycopg2
-
-    name = f"hl_bench_import_{uuid.uuid4().hex[:8]}"
-    conn = psycopg2.connect(server)
-    conn.autocommit = True
-    conn.cursor().execute(f'CREATE DATABASE "{name}"')
-    conn.close()
-    return urlunparse(urlparse(server)._replace(path="/" + name)), name
-
-
-def _pg_drop(server: str, name: str) -> None:
-    import psycopg2
-
-    conn = psycopg2.connect(server)
-    conn.autocommit = True
-    conn.cursor().execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    conn.close()
-
-
 def measure(what: str, kind: str, work: Path, db: str, file: Path | None = None, changes: int = 0
             ) -> dict[str, Any]:
     metadata = work / f"metadata-{uuid.uuid4().hex[:6]}"
@@ -192,12 +172,12 @@ def main() -> int:
         results.append((measure(f"xlsx {args.rows:,} rows, SQLite", "load", work, f"sqlite:///{work}/a.db", xlsx),
                         xlsx_target, 300.0))
         if args.pg:
-            url, name = _pg_database(args.pg)
+            url, name = throwaway_database(args.pg, "hl_bench_import")
             try:
                 results.append((measure(f"xlsx {args.rows:,} rows, PostgreSQL", "load", work, url, xlsx),
                                 45.0 * args.rows / 100_000, 300.0))
             finally:
-                _pg_drop(args.pg, name)
+                drop_database(args.pg, name)
         else:
             print("PostgreSQL: skipped (no --pg / HELPLINE_TEST_PG)")
         if args.csv_rows:

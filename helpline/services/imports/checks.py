@@ -5,9 +5,19 @@ from __future__ import annotations
 
 from typing import Any
 
+from peewee import SQL
+
 from helpline.metadata.kinds import Entity
 
 from .rows import RowProblem
+
+
+def among(column: Any, values: list[Any]) -> Any:
+    """``column IN (values)`` (not empty) as one SQL node: peewee's ``column.in_(values)`` builds a node per value
+    and renders each (a tenth of an import's time went into the four lookups of 10,000 keys a batch)."""
+    database = column.model._meta.database
+    return SQL(f'"{column.column_name}" IN ({", ".join([database.param] * len(values))})',
+               [column.db_value(v) for v in values])
 
 
 def row_checks(platform: Any, entity: Entity, pending: list[Any], head: dict[str, str]
@@ -25,7 +35,7 @@ def row_checks(platform: Any, entity: Entity, pending: list[Any], head: dict[str
         if f.type == "link" and not f.multiple:
             target: Any = platform.models[f.link or ""]
             column = getattr(target, f.link_key or "id")
-            query = target.select(column).where(column.in_(list(wanted)))
+            query = target.select(column).where(among(column, list(wanted)))
             if f.level and hasattr(target, "level"):
                 query = query.where(target.level == f.level)
             known = {str(v) for (v,) in query.tuples()}
@@ -38,7 +48,7 @@ def row_checks(platform: Any, entity: Entity, pending: list[Any], head: dict[str
         elif f.unique and f.name != "id":
             model: Any = platform.models[entity.name]
             column = getattr(model, f.name)
-            taken = {str(v): i for v, i in model.select(column, model.id).where(column.in_(list(wanted))).tuples()}
+            taken = {str(v): i for v, i in model.select(column, model.id).where(among(column, list(wanted))).tuples()}
             used: dict[str, int] = {}
             for p in pending:
                 v = p.values.get(f.name)

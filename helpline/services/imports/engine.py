@@ -37,7 +37,7 @@ from ..excel import workbook_bytes
 from ..numbering import assign_numbers, numbered_fields
 from ..values import clean_values
 from .changes import ImportRefused, delete_missing, undo_run
-from .checks import row_checks
+from .checks import among, row_checks
 from .rows import Mapping, RowConverter, RowProblem, map_headers
 from .sources import SourceError, Table, open_source
 
@@ -318,7 +318,7 @@ class ImportService:
             if key and keys:
                 column = getattr(model, key)
                 for start in range(0, len(keys), 500):
-                    for row in select_rows(model.select().where(column.in_(keys[start:start + 500]))):
+                    for row in select_rows(model.select().where(among(column, keys[start:start + 500]))):
                         existing[str(row[key])] = row
             pending: list[_Pending] = []
             for number, cells, values, problems in converted:
@@ -451,7 +451,7 @@ class ImportService:
         ids: dict[str, int] = {}
         for start in range(0, len(wanted), 500):
             ids.update((str(k), i) for k, i in model.select(column, model.id)
-                       .where(column.in_(wanted[start:start + 500])).tuples())
+                       .where(among(column, wanted[start:start + 500])).tuples())
         return [ids[k] for k in wanted]
 
     @staticmethod
