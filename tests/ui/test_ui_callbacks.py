@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from desk_helpers import GOLD, agent, element, ready_desktop, shown, text, until
+from desk_helpers import GOLD, agent, element, enabled, ready_desktop, shown, text, until
 from nicegui.testing import User
 from ui_helpers import log_in, see
 
@@ -32,7 +32,7 @@ async def test_an_agent_takes_calls_back_and_closes_a_callback(user: User, desk:
     task_id = task_for(ui_platform, desk)
     await until(lambda: shown(user, "desk-callback-take"))
     assert text(user, "desk-callback-number") == GOLD
-    await see(user, "Customer: 李强 · tier gold")
+    await see(user, "Customer: 李强 · Gold card")
     user.find(marker="desk-callback-take").click()
     await until(lambda: shown(user, "desk-callback-call"))
     assert agent(desk)["state"] == "wrap_up"                  # taken: no other offer reaches agent1
@@ -41,8 +41,12 @@ async def test_an_agent_takes_calls_back_and_closes_a_callback(user: User, desk:
     await until(lambda: agent(desk)["state"] == "talking")  # the customer answered
     call = outbound(desk).current("1001")
     assert call is not None and call.number == GOLD
+    await until(lambda: shown(user, "desk-file"))  # the outbound call's contact record, during the call
     desk.phones.phone("PJSIP/1001").hang_up()
     await until(call.done.is_set)
+    await until(lambda: enabled(user, "desk-file"))
+    user.find(marker="desk-file").click()       # the dial-out wrote the end time meanwhile: still filed
+    await see(user, "Contact record filed")
     user.find(marker="desk-callback-note").type("told about the refund")
     user.find(marker="desk-callback-reached").click()
     await see(user, "Call-back recorded: reached.")

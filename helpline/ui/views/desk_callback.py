@@ -17,6 +17,7 @@ from telephony.router.callbacks import is_callback
 from telephony.router.events import RouterEvent
 
 from .base import ViewContext
+from .process_panel import local_time, user_zone
 
 Act = Callable[[Callable[[], Any]], Awaitable[None]]
 
@@ -27,16 +28,13 @@ def about_callback(event: RouterEvent) -> bool:
     return isinstance(call_id, int) and is_callback(call_id)
 
 
-def _when(value: Any) -> str:
-    return value.isoformat(sep=" ", timespec="minutes") + " UTC" if value is not None else "—"
-
-
 class CallbackPanel:
     """The panel (see the module docstring); :meth:`refresh` reads the agent's task again."""
 
     def __init__(self, ctx: ViewContext, desk: DeskService, t: Callable[..., str], act: Act) -> None:
         self.ctx, self.desk, self.t, self.act = ctx, desk, t, act
         self.task: dict[str, Any] | None = None
+        self.zone = user_zone(ctx)
         self.card = ui.card().classes("w-full q-pa-sm gap-1 bg-amber-1").props("flat bordered") \
             .mark("desk-callback")
         self.card.visible = False
@@ -48,7 +46,22 @@ class CallbackPanel:
             task = None
         self.show(task)
 
+    def when(self, value: Any) -> str:
+        """A stored UTC time in the agent's time zone, as the work order's deadlines are shown."""
+        return local_time(value, self.zone) or "—"
+
+    def tier(self, code: str | None) -> str:
+        """The customer's tier in the agent's words (``value_tier``'s label), else its code."""
+        tree = self.ctx.platform.metadata.categories.get("value_tier")
+        node = tree.node(code) if tree is not None and code else None
+        return node.label.get(self.ctx.language) if node is not None else str(code or "—")
+
     def show(self, task: dict[str, Any] | None) -> None:
+        before = self.task
+        if task is not None and task["state"] == "offered" and (
+                before is None or (before["id"], before["state"]) != (task["id"], "offered")):
+            with self.card:  # the panel may be below the fold (1366x768): say so, as a call's offer does
+                ui.notify(self.t("callbacks.desk.offered", number=task["number"]), type="info")
         self.task = task
         self.card.clear()
         self.card.visible = task is not None
@@ -62,12 +75,12 @@ class CallbackPanel:
                 ui.label(task["number"]).classes("text-h6").mark("desk-callback-number")
                 if task["overdue"]:
                     ui.badge(t("callbacks.overdue"), color="negative")
-            ui.label(t("callbacks.desk.customer", name=task["customer_name"] or "—", tier=task["tier"],
-                       due=_when(task["due_at"]))).classes("text-grey-8")
+            ui.label(t("callbacks.desk.customer", name=task["customer_name"] or "—", tier=self.tier(task["tier"]),
+                       due=self.when(task["due_at"]))).classes("text-grey-8")
             ui.label(t("callbacks.desk.attempts", n=task["attempts"] + 1, max=task["max_attempts"]))
             for a in task.get("history") or []:
                 if a["outcome"]:
-                    ui.label(f"{_when(a['started_at'])} · {a['agent']} · {t('callbacks.outcome.' + a['outcome'])}"
+                    ui.label(f"{self.when(a['started_at'])} · {a['agent']} · {t('callbacks.outcome.' + a['outcome'])}"
                              + (f" · {a['note']}" if a["note"] else "")).classes("text-caption text-grey-7")
             if task["recording"]:
                 with ui.row().classes("items-center gap-2"):
@@ -76,17 +89,20 @@ class CallbackPanel:
             if task["state"] == "offered":
                 with ui.row().classes("gap-2"):
                     ui.button(t("callbacks.desk.take"), icon="check",
-                              on_click=lambda: self.run(callback_desk(self.desk).take)).mark("desk-callback-take")
+                              on_click=lambda: self.run(callback_desk(self.desk).take)).props("dense no-caps") \
+                        .mark("desk-callback-take")
                     ui.button(t("callbacks.desk.decline"), icon="close", color="grey",
-                              on_click=lambda: self.run(callback_desk(self.desk).decline)).mark("desk-callback-decline")
+                              on_click=lambda: self.run(callback_desk(self.desk).decline)).props("dense no-caps") \
+                        .mark("desk-callback-decline")
                 return
             ui.button(t("callbacks.desk.call"), icon="call",
-                      on_click=lambda: self.run(callback_desk(self.desk).call)).mark("desk-callback-call")
+                      on_click=lambda: self.run(callback_desk(self.desk).call)).props("dense no-caps") \
+                .mark("desk-callback-call")
             note = ui.input(t("callbacks.desk.note")).classes("w-full").props("dense").mark("desk-callback-note")
             with ui.row().classes("gap-2"):
                 for outcome, color in (("reached", "positive"), ("no_answer", "warning"), ("wrong_number", "negative")):
                     ui.button(t(f"callbacks.desk.{outcome}"), color=color,
-                              on_click=lambda o=outcome: self.finish(o, note.value or "")) \
+                              on_click=lambda o=outcome: self.finish(o, note.value or "")).props("dense no-caps") \
                         .mark(f"desk-callback-{outcome}")
 
     async def run(self, function: Callable[[Any], Any]) -> None:
@@ -102,7 +118,7 @@ class CallbackPanel:
         await self.act(record)
         if done:
             if done["status"] == "open":
-                ui.notify(self.t("callbacks.desk.retry", when=_when(done["next_attempt_at"])), type="info")
+                ui.notify(self.t("callbacks.desk.retry", when=self.when(done["next_attempt_at"])), type="info")
             else:
                 ui.notify(self.t("callbacks.desk.done", outcome=self.t(f"callbacks.outcome.{done['outcome']}")),
                           type="positive")

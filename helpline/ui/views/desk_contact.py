@@ -21,11 +21,11 @@ from datetime import datetime
 from functools import partial
 from typing import Any
 
-from nicegui import app, ui
+from nicegui import app, run, ui
 
 from helpline.metadata.kinds import EntityField, FieldRef, Screen
-from helpline.security.actor import Actor
-from helpline.services.records import Record
+from helpline.security.actor import Actor, PermissionDenied
+from helpline.services.records import Record, RecordNotFound
 
 from ..i18n import label, t
 from ..shell import Shell
@@ -349,6 +349,27 @@ class ContactPanel:
         keep_unfiled(self.record_id, False)
         self.clear()
 
+    async def catch_up(self, form: ContactForm) -> None:
+        """Before filing: fields written elsewhere since the form was filled (the dial-out writes the end time of
+        an outbound call when the far end hangs up) go into the fields the agent left blank, what the agent
+        entered stays, and the record is saved on the stored version (else filing an outbound call's record
+        failed as "someone else changed this record")."""
+        if form.record is None or self.record_id is None:
+            return
+        try:
+            stored = await run.io_bound(self.ctx.platform.records.get, self.ctx.actor, form.entity.name,
+                                        self.record_id)
+        except (RecordNotFound, PermissionDenied):
+            return  # the save says why
+        if stored is None or form.record is None or int(stored.values["version"]) == form.version:
+            return
+        before = form.record.values
+        for name, widget in form.widgets.items():
+            value = stored.values.get(name)
+            if value != before.get(name) and widget.value in (None, "", []):
+                widget.set_value(value)
+        form.record, form.version = stored, int(stored.values["version"])
+
     async def save(self) -> None:
         """Save the record as it is (during the call; filing also sets its end time)."""
         if self.form is not None and self.form.record is not None:
@@ -358,6 +379,7 @@ class ContactPanel:
         form = self.form
         if form is None or form.record is None or self.record_id is None:
             return
+        await self.catch_up(form)
         ended = form.widgets.get("ended_at")
         if ended is not None and not ended.value:
             ended.set_value(datetime.now().replace(second=0, microsecond=0))
