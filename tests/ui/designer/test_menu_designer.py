@@ -150,18 +150,20 @@ async def test_tree_operations_in_the_designer(user: User, ui_platform: Platform
     await open_menu(user)
     names = lambda: [i["name"] for i in frame().data["items"]]  # noqa: E731
     top = lambda: [i["name"] for i in frame().data["items"] if "parent" not in i]  # noqa: E731
-    assert top()[:3] == ["home", "notices", "work"]  # a leaf, then a group below home
+    assert top()[:2] == ["home", "notices"]  # two leaves
     user.find(marker="menu-down-home").click()
     await until(lambda: top()[:2] == ["notices", "home"], "home moved below notices")
-    user.find(marker="menu-down-home").click()
-    await until(lambda: top()[:3] == ["notices", "work", "home"], "home moved below the work group")
+    before = top()
+    assert before[before.index("notes") + 1] == "work"  # a leaf, then a group below it
+    user.find(marker="menu-down-notes").click()
+    await until(lambda: top()[top().index("work") + 1] == "notes", "notes moved below the work group")
     work_items = [i["name"] for i in frame().data["items"] if i.get("parent") == "work"]
-    assert work_items and names().index("home") == names().index(work_items[-1]) + 1  # after the work block
-    user.find(marker="menu-indent-home").click()
-    await until(lambda: next(i for i in frame().data["items"] if i["name"] == "home").get("parent") == "work",
-                "home into the work group")
-    user.find(marker="menu-outdent-home").click()
-    await until(lambda: "parent" not in next(i for i in frame().data["items"] if i["name"] == "home"), "outdent")
+    assert work_items and names().index("notes") == names().index(work_items[-1]) + 1  # after the work block
+    user.find(marker="menu-indent-notes").click()
+    await until(lambda: next(i for i in frame().data["items"] if i["name"] == "notes").get("parent") == "work",
+                "notes into the work group")
+    user.find(marker="menu-outdent-notes").click()
+    await until(lambda: "parent" not in next(i for i in frame().data["items"] if i["name"] == "notes"), "outdent")
     user.find(marker="menu-remove-telephony").click()
     await until(lambda: "desktop" not in names(), "telephony removed with its items")
     assert "telephony" not in names()
