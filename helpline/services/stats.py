@@ -46,6 +46,7 @@ from helpline.data.stats import (
 )
 
 from . import stats_ivr
+from .stats_bulk import bulk as _bulk
 from .stats_teams import agent_teams
 
 INTERVAL_S = 900
@@ -456,33 +457,6 @@ def _insert(model: Any, keys: tuple[str, ...], cells: Mapping[tuple[Any, ...], M
     _bulk(model, (*keys, *names), rows)
 
 
-def _bulk(model: Any, columns: tuple[str, ...], rows: list[tuple[Any, ...]]) -> None:
-    """Many rows in one statement per chunk (the rebuild's inserts, without building a query per row)."""
-    if not rows:
-        return
-    table = model._meta.table_name
-    cols = ", ".join(f'"{c}"' for c in columns)
-    if is_postgres():  # COPY: no statement text built and escaped value by value (execute_values' mogrify)
-        import io
-
-        text = io.StringIO("".join([_copy_line(row) for row in rows]))
-        db.cursor().copy_expert(f'COPY "{table}" ({cols}) FROM STDIN', text)
-        return
-    one = "(" + ", ".join(db.param for _ in columns) + ")"
-    for chunk in _chunks(rows, 400 if len(columns) > 20 else 1000):
-        sql = f'INSERT INTO "{table}" ({cols}) VALUES ' + ", ".join(one for _ in chunk)
-        db.execute_sql(sql, [value for row in chunk for value in row])
-
-
-_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
-
-
-def _copy_line(row: tuple[Any, ...]) -> str:
-    """A row in PostgreSQL's COPY text format (numbers and dates as ``str`` gives them, text escaped)."""
-    return "\t".join([v.translate(_COPY_ESCAPES) if type(v) is str else "\\N" if v is None else str(v)
-                      for v in row]) + "\n"
-
-
 def _dt(value: Any) -> Any:
     """A timestamp as a datetime (SQLite hands raw SQL its text)."""
     return datetime.fromisoformat(value) if isinstance(value, str) else value
@@ -516,8 +490,3 @@ def _write_agent_bulk(cells: Mapping[tuple[datetime, str, str, str], list[float]
 
     _bulk(StatAgent, ("interval", "agent", *AGENT_ATTRS, *names), [row(k, m) for k, m in fine.items()])
     _bulk(StatAgentDay, ("day", "agent", *AGENT_ATTRS, *names), [row(k, m) for k, m in days.items()])
-
-
-def _chunks(items: list[Any], size: int) -> Iterable[list[Any]]:
-    for i in range(0, len(items), size):
-        yield items[i:i + size]
