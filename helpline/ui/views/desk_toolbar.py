@@ -81,6 +81,9 @@ class Toolbar:
             ui.separator().props("vertical")
             self.button("answer", "desktop.answer", "call", color="positive")
             self.auto = ui.switch(self.t("desktop.auto_answer")).mark("desk-auto-answer")
+            self.auto_state = False
+            """What the desk was last asked or last said about auto-answer (the view the toolbar holds can be a
+            refresh behind: comparing with it dropped a quick second toggle)."""
             self.auto.on_value_change(self.auto_answer)
             self.button("hold", "desktop.hold", "pause_circle")
             self.button("mute", "desktop.mute", "mic_off")
@@ -148,8 +151,10 @@ class Toolbar:
             self.desk.hold(self.ctx.actor)
 
     async def auto_answer(self) -> None:
-        if bool(self.auto.value) != bool(self.view.get("auto_answer")):
-            await self.act(lambda: self.desk.set_auto_answer(self.ctx.actor, bool(self.auto.value)))
+        wanted = bool(self.auto.value)
+        if wanted != self.auto_state:  # the agent toggled it (not the refresh below following the desk)
+            self.auto_state = wanted
+            await self.act(lambda: self.desk.set_auto_answer(self.ctx.actor, wanted))
 
     # ------------------------------------------------------------------------------------- dialogs
     def agents(self) -> dict[str, str]:
@@ -229,6 +234,8 @@ class Toolbar:
         self.buttons["hold"].set_text(self.t("desktop.unhold" if held else "desktop.hold"))
         self.buttons["hold"].props(f"icon={'play_circle' if held else 'pause_circle'}")
         self.buttons["mute"].set_text(self.t("desktop.unmute" if view.get("muted") else "desktop.mute"))
-        if bool(self.auto.value) != bool(view.get("auto_answer")):
-            self.auto.value = bool(view.get("auto_answer"))
+        if bool(view.get("auto_answer")) != self.auto_state:
+            self.auto_state = bool(view.get("auto_answer"))
+        if bool(self.auto.value) != self.auto_state:
+            self.auto.value = self.auto_state
         self.auto.set_enabled(bool(view.get("auto_answer")) or self.ctx.actor.has("agent.auto_answer"))

@@ -117,7 +117,8 @@ async def test_guard_mistake_and_unknown_state_beside_their_values(user: User, u
     assert any("cty" in e.text for e in guard_errors)
     set_value(user, "wf-transition-arrive-to", "on_the_way")  # a state not added yet
     await user.should_see(marker="designer-error-HL-E401", retries=150)
-    assert '? on_the_way' in graph(user) and "linkStyle" in graph(user)
+    await until(lambda: '? on_the_way' in graph(user) and "linkStyle" in graph(user),
+                "the unknown state drawn in the graph")  # the graph is redrawn after the check's errors show
 
 
 async def test_dropping_a_held_state_shows_the_numbers_and_maps_them(user: User, ui_platform: Platform) -> None:
