@@ -148,7 +148,9 @@ def create_system_tables() -> None:
 
 
 def add_missing_columns(models: list[type[Model]]) -> list[str]:
-    """Add the columns of ``models`` missing from their tables; returns ``table.column`` names added."""
+    """Add the columns of ``models`` missing from their tables; returns ``table.column`` names added. A column
+    that is not null with a constant default (the statistics' counters) is added so, the existing rows holding
+    the default; the others are added nullable."""
     from playhouse.migrate import PostgresqlMigrator, SqliteMigrator, migrate
 
     from .database import is_postgres
@@ -162,8 +164,12 @@ def add_missing_columns(models: list[type[Model]]) -> list[str]:
         for name, column in model._meta.columns.items():
             if name in existing:
                 continue
-            fresh = type(column)(null=True, **({"max_length": column.max_length}
-                                               if hasattr(column, "max_length") else {}))
+            size = {"max_length": column.max_length} if hasattr(column, "max_length") else {}
+            if not column.null and column.default is not None and not callable(column.default):
+                # a counter (default 0): the rows already there get the default, so `col + 1` counts from it
+                fresh = type(column)(null=False, default=column.default, **size)
+            else:
+                fresh = type(column)(null=True, **size)
             operations.append(migrator.add_column(table, name, fresh))
             added.append(f"{table}.{name}")
     if operations:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from peewee import CharField
+from peewee import CharField, FloatField, IntegerField, Model
 
 from helpline.data.agents import AgentEvent
 from helpline.data.calls import Call
@@ -116,3 +116,26 @@ def test_system_tables_gain_new_columns_on_start(platform: Platform) -> None:
         assert add_missing_columns([Probe]) == []
         columns = {c.name for c in db.get_columns("hl_probe")}
     assert {"extra", "agent", "wait_s", "routed", "talk_s"} <= columns
+
+
+def test_a_counter_column_added_later_counts_from_its_default(platform: Platform) -> None:
+    """A statistics counter added to a table with rows (an upgraded database) holds 0 there, not NULL, so the
+    fact updates' ``n = n + 1`` count (NULL + 1 stayed NULL)."""
+    with session():
+        db.execute_sql("CREATE TABLE hl_probe2 (id INTEGER PRIMARY KEY)")
+        db.execute_sql("INSERT INTO hl_probe2 (id) VALUES (1)")
+
+    class Probe2(Model):
+        surveys = IntegerField(default=0)
+        talk = FloatField(default=0.0)
+        note = CharField(max_length=20, null=True)
+
+        class Meta:
+            database = db
+            table_name = "hl_probe2"
+
+    with session():
+        assert sorted(add_missing_columns([Probe2])) == ["hl_probe2.note", "hl_probe2.surveys", "hl_probe2.talk"]
+        Probe2.update(surveys=Probe2.surveys + 1, talk=Probe2.talk + 2.5).execute()
+        row = Probe2.get_by_id(1)
+        assert (row.surveys, row.talk, row.note) == (1, 2.5, None)
