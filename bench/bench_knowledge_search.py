@@ -207,10 +207,18 @@ def bench_target(url: str, label: str, a: argparse.Namespace, articles: list[dic
             failures.append(f"{label}: precision at 1 is {p1:.2f}, under {a.min_p1:.2f}")
         questions = [art["question"] for art in articles]
         load = _loadavg()
-        samples = run_timed(lambda q: p.knowledge.search(agent, q, limit=5, source="bench"), cycle(questions),
-                            warmup=10, reps=a.reps, min_reps=50, budget_s=a.budget)
+        cpu: list[float] = []
+
+        def search(q: str) -> None:
+            t0 = time.process_time()
+            p.knowledge.search(agent, q, limit=5, source="bench")
+            cpu.append((time.process_time() - t0) * 1000)
+
+        samples = run_timed(search, cycle(questions), warmup=10, reps=a.reps, min_reps=50, budget_s=a.budget)
+        c = sorted(cpu[10:] or cpu)
         results = [summarise("knowledge search (5 hits, logged)", label, samples, SEARCH_TARGET_MS, "p95",
-                             f"{len(questions)} questions, P@1 {p1:.2f}, P@5 {p5:.2f}; load {load}")]
+                             f"{len(questions)} questions, P@1 {p1:.2f}, P@5 {p5:.2f}; load {load}; cpu p50/p95 "
+                             f"{c[len(c) // 2]:.1f}/{c[int(len(c) * 0.95)]:.1f} ms")]
         if a.verbose:
             for art in articles:
                 log.info("%s rank %s: %s", art["key"], ranks[art["key"]], art["question"])
