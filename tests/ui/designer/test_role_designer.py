@@ -31,6 +31,15 @@ def draft(platform: Platform) -> dict[str, Any]:
     return opened.data
 
 
+def rights(data: dict[str, Any], entity: str) -> str:
+    """A role's grant on an entity as letters (``ru``), whether written short (``ru``) or long (with a scope)."""
+    grant = data["entities"].get(entity) or ""
+    if isinstance(grant, str):
+        return grant
+    return "".join(letter for letter, key in (("r", "read"), ("c", "create"), ("u", "update"), ("d", "delete"))
+                   if grant.get(key))
+
+
 def saved(platform: Platform, check: Callable[[dict[str, Any]], bool]) -> Callable[[], bool]:
     def probe() -> bool:
         try:
@@ -59,7 +68,8 @@ async def test_grant_revoke_scope_view_as_publish_and_roll_back(user: User, crea
     # agents are granted, so agents see it once they may read it); the administration group (its items that
     # agents may open: regions, categories)
     user.find(marker="role-knowledge_article-update").click()
-    await until(saved(ui_platform, lambda d: d["entities"]["knowledge_article"] == "ru"), "update granted")
+    await until(saved(ui_platform, lambda d: rights(d, "knowledge_article") == "ru"), "update granted")
+    assert "status == 'published'" in draft(ui_platform)["entities"]["knowledge_article"]["scope"]  # scope kept
     user.find(marker="role-blacklist-read").click()
     await until(saved(ui_platform, lambda d: d["entities"].get("blacklist") == "r"), "blacklist read")
     assert not user.find(marker="role-menu-main.blacklist").elements.pop().enabled  # granted by main.telephony

@@ -69,6 +69,9 @@ class SampleRecords:
 class PreviewPlatform:
     """What the runtime views use of the platform, on the draft metadata and sample records."""
 
+    desk = None
+    """No telephony in a preview: phone fields show no click-to-dial button."""
+
     def __init__(self, metadata: MetadataSet) -> None:
         self.metadata = metadata
         self.records = SampleRecords(metadata)
