@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from desk_helpers import GOLD, agent, element, until
+from desk_helpers import GOLD, agent, element, text, until
 from nicegui.testing import User
 from ui_helpers import log_in, see
 
@@ -56,6 +56,8 @@ async def test_the_dial_pad_dials_and_its_keys_send_digits_during_the_call(user:
     await until(lambda: agent(desk)["state"] == "talking")
     call = outbound(desk).current("1001")
     assert call is not None and call.number == "13800000123"
+    await until(lambda: text(user, "pop-caller") == "13800000123")  # the strip shows the number dialled
+    assert element(user, "pop-caller")._props["data-caption"] == "Number dialled"
     work = element(user, "desk-work-tabs")
     await until(lambda: any(tab.props.get("name") == f"record:contact_record_form:{call.contact_record}"
                             for tab in work.default_slot.children))  # the call's contact record, to note it

@@ -306,7 +306,12 @@ class CallPanel:
         for element in self.info:
             if element is not self.idle:
                 element.set_visibility(True)
-        self.caller.text = str(pop["caller_number"] or "—")
+        outbound = pop.get("direction") == "outbound"  # the agent dialled: show the number called
+        self.caller.text = str((pop.get("access_number") if outbound else pop["caller_number"]) or "—")
+        caption = self.t("desktop.customer.dialled" if outbound else "desktop.customer.caller_number")
+        if self.caller._props.get("data-caption") != caption:
+            self.caller._props["data-caption"] = caption
+            self.caller.update()
         self.serial.text = str(pop["serial_no"] or "—")
         self.name.text = str(customer.get("name") or self.t("desktop.customer.unknown"))
         self.tier.text = str(pop["tier_label"])
