@@ -16,6 +16,18 @@ from typing import Any
 log = logging.getLogger("bench")
 
 
+def finish(figures: dict[str, Any], failures: list[str], json_path: str | None) -> int:
+    """Print the figures with the failures (and write them to ``json_path``); the exit status: 1 on any failure."""
+    import json
+
+    figures["failures"] = failures
+    text = json.dumps(figures, indent=2, ensure_ascii=False)
+    print(text)
+    if json_path:
+        Path(json_path).write_text(text, encoding="utf-8")
+    return 1 if failures else 0
+
+
 def p95(times: list[float]) -> float:
     """The 95th percentile of ``times`` (the nearest lower rank; unsorted input is fine)."""
     ordered = sorted(times)

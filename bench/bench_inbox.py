@@ -18,7 +18,6 @@ some assigned to a user or to ``role:technician@<city>``, some past their resolu
 from __future__ import annotations
 
 import argparse
-import json
 import random
 import shutil
 import statistics
@@ -34,7 +33,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from _pg import drop_database, throwaway_database  # noqa: E402
-from _report import p95  # noqa: E402
+from _report import finish, p95  # noqa: E402
 
 from helpline.data.database import db, session, write_transaction  # noqa: E402
 from helpline.data.entities import column  # noqa: E402
@@ -263,17 +262,9 @@ def main() -> int:
                             f"expected {expected + len(take_times)}")
     finally:
         if pg_name:
-            if not db.is_closed():
-                db.close()
-            if db.obj is not None and hasattr(db.obj, "close_all"):
-                db.obj.close_all()
             drop_database(args.pg_server, pg_name)
         shutil.rmtree(tmp, ignore_errors=True)
-    figures["failures"] = failures
-    print(json.dumps(figures, indent=2, ensure_ascii=False))
-    if args.json:
-        Path(args.json).write_text(json.dumps(figures, indent=2, ensure_ascii=False), encoding="utf-8")
-    return 1 if failures else 0
+    return finish(figures, failures, args.json)
 
 
 if __name__ == "__main__":

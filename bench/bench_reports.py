@@ -14,7 +14,6 @@ written for the rebuild figure. Targets: a report over a month p95 < 1 s, over a
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import random
 import shutil
@@ -31,7 +30,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from _pg import drop_database, throwaway_database  # noqa: E402
-from _report import p95  # noqa: E402
+from _report import finish, p95  # noqa: E402
 
 from helpline.data.agents import AgentEvent, AgentRecord  # noqa: E402
 from helpline.data.calls import Call  # noqa: E402
@@ -321,17 +320,9 @@ def main() -> int:
             failures.append(f"stats rebuild of a day: {rebuild_s:.1f} s (target < 10 s)")
     finally:
         if pg_name:
-            if not db.is_closed():
-                db.close()
-            if db.obj is not None and hasattr(db.obj, "close_all"):
-                db.obj.close_all()
             drop_database(args.pg_server, pg_name)
         shutil.rmtree(tmp, ignore_errors=True)
-    figures["failures"] = failures
-    print(json.dumps(figures, indent=2, ensure_ascii=False))
-    if args.json:
-        Path(args.json).write_text(json.dumps(figures, indent=2, ensure_ascii=False), encoding="utf-8")
-    return 1 if failures else 0
+    return finish(figures, failures, args.json)
 
 
 if __name__ == "__main__":

@@ -16,7 +16,6 @@ drops it afterwards. Exits non-zero when a target is missed or a pass acts on a 
 from __future__ import annotations
 
 import argparse
-import json
 import random
 import shutil
 import statistics
@@ -32,6 +31,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from _pg import drop_database, throwaway_database  # noqa: E402
+from _report import finish  # noqa: E402
 
 from helpline.data.database import session, write_transaction  # noqa: E402
 from helpline.data.system import User, UserRole  # noqa: E402
@@ -171,19 +171,9 @@ def main() -> int:
                 failures.append(f"a deadline computation took {p95:.1f} µs at p95 (target < 50 µs)")
     finally:
         if pg_name:
-            from helpline.data.database import db
-
-            if not db.is_closed():
-                db.close()
-            if db.obj is not None and hasattr(db.obj, "close_all"):
-                db.obj.close_all()
             drop_database(args.pg_server, pg_name)
         shutil.rmtree(tmp, ignore_errors=True)
-    figures["failures"] = failures
-    print(json.dumps(figures, indent=2, ensure_ascii=False))
-    if args.json:
-        Path(args.json).write_text(json.dumps(figures, indent=2, ensure_ascii=False), encoding="utf-8")
-    return 1 if failures else 0
+    return finish(figures, failures, args.json)
 
 
 if __name__ == "__main__":
