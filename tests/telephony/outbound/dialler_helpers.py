@@ -86,3 +86,31 @@ def until(check: Callable[[], Any], timeout: float = 3.0) -> Any:
             return value
         time.sleep(0.005)
     raise AssertionError("not reached")
+
+
+def close_desk(desk: DeskService) -> None:
+    """Stop what :func:`make_desk` started and close this thread's connection."""
+    from helpline.data.database import db
+
+    outbound(desk).close()
+    desk.router.stop()
+    if not db.is_closed():
+        db.close()
+
+
+def start_campaign(platform: Platform, clock: Any, tmp_path: Path, phones: list[str]) -> tuple[Any, int]:
+    """Supervisor ``sup1`` starts the ``test_calls`` campaign on ``phones``: the service and the run's id."""
+    from helpline.services.campaigns import CampaignService
+
+    service = CampaignService(platform, now=clock)
+    sup = Actor("sup1", roles=("supervisor",)).bind(platform.metadata)
+    run_id, _ = service.start(sup, "test_calls", csv_list(tmp_path / "list.csv", phones))
+    return service, run_id
+
+
+def number_row(phone: str) -> Any:
+    """The campaign's row of ``phone``."""
+    from helpline.data.campaigns import CampaignNumber
+
+    with session():
+        return CampaignNumber.get(CampaignNumber.phone == phone)

@@ -11,12 +11,22 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from dialler_helpers import MONDAY_10, agent, campaign_metadata, control, csv_list, make_desk, until
+from dialler_helpers import (
+    MONDAY_10,
+    agent,
+    campaign_metadata,
+    close_desk,
+    control,
+    make_desk,
+    number_row,
+    start_campaign,
+    until,
+)
 
-from helpline.data.campaigns import CampaignAttempt, CampaignNumber
-from helpline.data.database import db, session
+from helpline.data.campaigns import CampaignAttempt
+from helpline.data.database import session
 from helpline.security.actor import Actor
-from helpline.services.campaigns import AnswerError, CampaignError, CampaignService
+from helpline.services.campaigns import AnswerError, CampaignError
 from helpline.services.platform import Platform
 from telephony.ami.client import AmiClient
 from telephony.ami.testpeer import AmiPeer
@@ -49,27 +59,12 @@ def setup(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[tuple[Plat
     platform = _platform(tmp_path, getattr(request, "param", "progressive"))
     desk = make_desk(platform)
     yield platform, desk, Clock()
-    outbound(desk).close()
-    desk.router.stop()
-    if not db.is_closed():
-        db.close()
-
-
-def _start(platform: Platform, clock: Clock, tmp_path: Path, phones: list[str]) -> tuple[CampaignService, int]:
-    service = CampaignService(platform, now=clock)
-    sup = Actor("sup1", roles=("supervisor",)).bind(platform.metadata)
-    run_id, _ = service.start(sup, "test_calls", csv_list(tmp_path / "list.csv", phones))
-    return service, run_id
-
-
-def _number(phone: str) -> CampaignNumber:
-    with session():
-        return CampaignNumber.get(CampaignNumber.phone == phone)
+    close_desk(desk)
 
 
 def test_an_agent_works_progressive_campaign_calls(setup, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     platform, desk, clock = setup
-    service, run_id = _start(platform, clock, tmp_path, ["13800000201", "13800000202", "13800000203"])
+    service, run_id = start_campaign(platform, clock, tmp_path, ["13800000201", "13800000202", "13800000203"])
     outside = control(desk).outside
     outside.behave("13800000201", result="busy")
     outside.behave("13800000202", ring_s=0.01)
@@ -77,9 +72,9 @@ def test_an_agent_works_progressive_campaign_calls(setup, tmp_path: Path) -> Non
     agent1 = agent(platform, desk, "agent1")
     dialler.join(agent1, run_id)
     dialler.tick()  # ready and idle: the first number is dialled
-    until(lambda: _number("13800000201").status == "ready" and _number("13800000201").attempts == 1)
-    assert _number("13800000201").last_outcome == "busy"
-    assert _number("13800000201").next_at == MONDAY_10 + timedelta(minutes=10)
+    until(lambda: number_row("13800000201").status == "ready" and number_row("13800000201").attempts == 1)
+    assert number_row("13800000201").last_outcome == "busy"
+    assert number_row("13800000201").next_at == MONDAY_10 + timedelta(minutes=10)
     until(lambda: dialler._free(agent1))
     dialler.tick()  # the next number answers
     call = until(lambda: dialler.current("agent1"))
@@ -90,8 +85,8 @@ def test_an_agent_works_progressive_campaign_calls(setup, tmp_path: Path) -> Non
         dialler.finish(agent1, {"solved": "no"})
     dialler.finish(agent1, {"solved": "no", "reason": "still no signal"})
     assert outside.hang_up(call.call_id)
-    until(lambda: _number("13800000202").status == "done")
-    number = _number("13800000202")
+    until(lambda: number_row("13800000202").status == "done")
+    number = number_row("13800000202")
     assert number.answers == {"solved": False, "reason": "still no signal"} and number.agent == "agent1"
     with session():
         attempt = CampaignAttempt.get(CampaignAttempt.number == number.id)
@@ -102,13 +97,13 @@ def test_an_agent_works_progressive_campaign_calls(setup, tmp_path: Path) -> Non
     assert figures["outcomes"] == {"busy": 1, "answered": 1, "claimed": 1}  # 203 waits in the hopper
     assert figures["contact_rate"] == 0.5 and figures["agents"] == ["agent1"]
     dialler.stop()  # the hopper's claimed numbers go back
-    assert _number("13800000203").status == "ready" and _number("13800000203").attempts == 0
+    assert number_row("13800000203").status == "ready" and number_row("13800000203").attempts == 0
 
 
 @pytest.mark.parametrize("setup", ["preview"], indirect=True)
 def test_preview_refuses_a_number_put_on_the_do_not_call_list(setup, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     platform, desk, clock = setup
-    service, run_id = _start(platform, clock, tmp_path, ["13800000301", "13800000302"])
+    service, run_id = start_campaign(platform, clock, tmp_path, ["13800000301", "13800000302"])
     dialler = Dialler(platform, desk, service, now=clock)
     agent1 = agent(platform, desk, "agent1")
     with pytest.raises(CampaignError, match="join a campaign first"):
@@ -121,19 +116,19 @@ def test_preview_refuses_a_number_put_on_the_do_not_call_list(setup, tmp_path: P
     service.add_dnc(Actor("sup1", roles=("supervisor",)).bind(platform.metadata), [shown.claim.phone])
     with pytest.raises(CampaignError, match="do-not-call"):
         dialler.dial(agent1)
-    assert _number(shown.claim.phone).status == "dnc" and _number(shown.claim.phone).attempts == 0
+    assert number_row(shown.claim.phone).status == "dnc" and number_row(shown.claim.phone).attempts == 0
     with session():  # its attempt was withdrawn: it was never dialled
         assert not CampaignAttempt.select().where(CampaignAttempt.id == shown.claim.attempt_id).exists()
     second = dialler.next(agent1)
     assert second is not None and second.claim.phone != shown.claim.phone
     dialler.skip(agent1)
-    assert _number(second.claim.phone).status == "ready"
+    assert number_row(second.claim.phone).status == "ready"
     dialler.stop()
 
 
 def test_the_browser_closing_during_a_campaign_call(setup, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     platform, desk, clock = setup
-    service, run_id = _start(platform, clock, tmp_path, ["13800000701", "13800000702"])
+    service, run_id = start_campaign(platform, clock, tmp_path, ["13800000701", "13800000702"])
     dialler = Dialler(platform, desk, service, now=clock)
     agent1 = agent(platform, desk, "agent1")
     dialler.join(agent1, run_id)
@@ -144,7 +139,7 @@ def test_the_browser_closing_during_a_campaign_call(setup, tmp_path: Path) -> No
     number = desk.agent_of(agent1).number
     desk.router.do(lambda r: r.agent_disconnected(number))  # the browser closed (grace 0.05 s)
     assert placed.done.wait(2)
-    until(lambda: _number(call.claim.phone).status == "done")
+    until(lambda: number_row(call.claim.phone).status == "done")
     with session():
         attempt = CampaignAttempt.get(CampaignAttempt.id == call.claim.attempt_id)
     assert (attempt.outcome, attempt.call_id) == ("answered", call.call_id) and attempt.ended_at is not None
@@ -152,13 +147,13 @@ def test_the_browser_closing_during_a_campaign_call(setup, tmp_path: Path) -> No
     dialler.tick()  # not ready now (disconnected): nothing more is dialled for the agent
     assert dialler.current("agent1") is call and outbound(desk).current(number) is None
     dialler.finish(agent1, {"solved": "yes"})
-    assert _number(call.claim.phone).answers == {"solved": True}
+    assert number_row(call.claim.phone).answers == {"solved": True}
     dialler.stop()
 
 
 def test_the_ami_link_down_pauses_and_resumes(setup, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     platform, desk, clock = setup
-    service, run_id = _start(platform, clock, tmp_path, ["13800000401", "13800000402"])
+    service, run_id = start_campaign(platform, clock, tmp_path, ["13800000401", "13800000402"])
     with AmiPeer({"helpline": "s3cret"}) as peer:
         client = AmiClient(*peer.address, "helpline", "s3cret", backoff=(0.01,)).connect()
         try:
@@ -179,7 +174,7 @@ def test_the_ami_link_down_pauses_and_resumes(setup, tmp_path: Path) -> None:  #
             assert client.wait_connected(3)
             dialler.tick()
             assert service.status(run_id) == "running"
-            until(lambda: _number("13800000401").attempts == 1 and _number("13800000401").status == "ready")
+            until(lambda: number_row("13800000401").attempts == 1 and number_row("13800000401").status == "ready")
             # a supervisor's own pause is not lifted by the link coming back
             sup = Actor("sup1", roles=("supervisor",)).bind(platform.metadata)
             service.pause(sup, run_id)

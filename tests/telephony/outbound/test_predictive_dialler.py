@@ -12,15 +12,22 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from dialler_helpers import MONDAY_10, agent, control, csv_list, make_desk, until
+from dialler_helpers import (
+    MONDAY_10,
+    agent,
+    close_desk,
+    control,
+    make_desk,
+    number_row,
+    start_campaign,
+    until,
+)
 from pydantic import ValidationError
 
 from helpline.data.calls import Call
-from helpline.data.campaigns import CampaignAttempt, CampaignNumber
-from helpline.data.database import db, session
+from helpline.data.campaigns import CampaignAttempt
+from helpline.data.database import session
 from helpline.metadata.kinds.campaign import Campaign
-from helpline.security.actor import Actor
-from helpline.services.campaigns import CampaignService
 from helpline.services.platform import Platform
 from telephony.agi import FastAGIServer
 from telephony.agi.peermodel import Caller
@@ -91,22 +98,7 @@ def setup(tmp_path: Path) -> Iterator[tuple[Platform, DeskService, Clock]]:
     platform.start(f"sqlite:///{tmp_path}/helpline.db", str(metadata))
     desk = make_desk(platform)
     yield platform, desk, Clock()
-    outbound(desk).close()
-    desk.router.stop()
-    if not db.is_closed():
-        db.close()
-
-
-def _start(platform: Platform, clock: Clock, tmp_path: Path, phones: list[str]) -> tuple[CampaignService, int]:
-    service = CampaignService(platform, now=clock)
-    sup = Actor("sup1", roles=("supervisor",)).bind(platform.metadata)
-    run_id, _ = service.start(sup, "test_calls", csv_list(tmp_path / "list.csv", phones))
-    return service, run_id
-
-
-def _number(phone: str) -> CampaignNumber:
-    with session():
-        return CampaignNumber.get(CampaignNumber.phone == phone)
+    close_desk(desk)
 
 
 def _attempt(phone: str) -> CampaignAttempt:
@@ -121,7 +113,7 @@ def _predictive(dialler: Dialler) -> Predictive:
 
 def test_an_answered_customer_is_offered_to_a_free_agent(setup, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     platform, desk, clock = setup
-    service, run_id = _start(platform, clock, tmp_path, ["13800000801", "13800000802"])
+    service, run_id = start_campaign(platform, clock, tmp_path, ["13800000801", "13800000802"])
     outside = control(desk).outside
     outside.behave("13800000801", ring_s=0.01)
     dialler = Dialler(platform, desk, service, now=clock)
@@ -150,13 +142,13 @@ def test_an_answered_customer_is_offered_to_a_free_agent(setup, tmp_path: Path) 
         call = Call.get_by_id(card.call_id)
     assert (call.direction, call.dnid, call.result, call.agent) == ("outbound", "13800000801", "answered", number)
     dialler.finish(agent1, {"solved": "yes"})
-    assert _number("13800000801").answers == {"solved": True} and _number("13800000801").status == "done"
+    assert number_row("13800000801").answers == {"solved": True} and number_row("13800000801").status == "done"
     dialler.stop()
 
 
 def test_no_agent_within_the_drop_time_is_abandoned_and_not_retried_in_the_window(setup, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     platform, desk, clock = setup
-    service, run_id = _start(platform, clock, tmp_path, ["13800000901"])
+    service, run_id = start_campaign(platform, clock, tmp_path, ["13800000901"])
     assert DROP_AFTER_S == 2.0
     pacer = Fixed(1)
     dialler = Dialler(platform, desk, service, now=clock,
@@ -167,7 +159,7 @@ def test_no_agent_within_the_drop_time_is_abandoned_and_not_retried_in_the_windo
     dialler.tick()
     until(lambda: _attempt("13800000901").outcome == "abandoned")
     assert pacer.seen[0].agents_free == 0
-    number = _number("13800000901")
+    number = number_row("13800000901")
     assert number.status == "ready" and number.attempts == 1
     assert number.next_at == MONDAY_10 + timedelta(hours=23)  # tomorrow 09:00 in Shanghai, not later today
     with session():
@@ -186,7 +178,7 @@ def test_no_agent_within_the_drop_time_is_abandoned_and_not_retried_in_the_windo
 def test_the_pacers_count_is_dialled_never_over_max_lines(setup, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     platform, desk, clock = setup
     phones = [f"1380000100{i}" for i in range(5)]
-    service, run_id = _start(platform, clock, tmp_path, phones)
+    service, run_id = start_campaign(platform, clock, tmp_path, phones)
     outside = control(desk).outside
     for phone in phones:
         outside.behave(phone, ring_s=10)  # they ring while we count
@@ -230,7 +222,7 @@ def test_max_lines_is_checked() -> None:
 
 def test_on_asterisk_lines_are_originated_and_the_link_down_pauses(setup, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     platform, desk, clock = setup
-    service, run_id = _start(platform, clock, tmp_path, ["13800001101", "13800001102", "13800001103"])
+    service, run_id = start_campaign(platform, clock, tmp_path, ["13800001101", "13800001102", "13800001103"])
     with AmiPeer({"helpline": "s3cret"}) as peer:
         client = AmiClient(*peer.address, "helpline", "s3cret", backoff=(0.01,)).connect()
         customers: CustomerDialer = AmiCustomerDialer(client)
@@ -265,7 +257,7 @@ def test_on_asterisk_lines_are_originated_and_the_link_down_pauses(setup, tmp_pa
 
 def test_on_asterisk_an_answered_customer_without_an_agent_is_hung_up_over_fastagi(setup, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     platform, desk, clock = setup
-    service, run_id = _start(platform, clock, tmp_path, ["13800001201"])
+    service, run_id = start_campaign(platform, clock, tmp_path, ["13800001201"])
     with AmiPeer({"helpline": "s3cret"}) as peer:
         client = AmiClient(*peer.address, "helpline", "s3cret", backoff=(0.01,)).connect()
         customers = AmiCustomerDialer(client)
@@ -288,7 +280,7 @@ def test_on_asterisk_an_answered_customer_without_an_agent_is_hung_up_over_fasta
             agi.join(5)
             assert "HANGUP" in agi.commands, agi.format_transcript()
             until(lambda: _attempt("13800001201").outcome == "abandoned")
-            assert _number("13800001201").next_at == MONDAY_10 + timedelta(hours=23)
+            assert number_row("13800001201").next_at == MONDAY_10 + timedelta(hours=23)
             dialler.stop()
         finally:
             server.stop()
@@ -297,7 +289,7 @@ def test_on_asterisk_an_answered_customer_without_an_agent_is_hung_up_over_fasta
 
 def test_a_second_call_taken_before_the_first_is_filed_waits_its_turn(setup, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     platform, desk, clock = setup
-    service, run_id = _start(platform, clock, tmp_path, ["13800001301", "13800001302"])
+    service, run_id = start_campaign(platform, clock, tmp_path, ["13800001301", "13800001302"])
     outside = control(desk).outside
     for phone in ("13800001301", "13800001302"):
         outside.behave(phone, ring_s=0.01, talk_s=0.05)  # the customers hang up after a short talk
@@ -317,5 +309,5 @@ def test_a_second_call_taken_before_the_first_is_filed_waits_its_turn(setup, tmp
     assert second is not None and second.claim.phone == other
     dialler.finish(agent1, {"solved": "no"})
     assert dialler.current("agent1") is None
-    assert {_number(p).answers["solved"] for p in ("13800001301", "13800001302")} == {True, False}
+    assert {number_row(p).answers["solved"] for p in ("13800001301", "13800001302")} == {True, False}
     dialler.stop()
