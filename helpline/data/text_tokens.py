@@ -213,9 +213,9 @@ def phrase_node(text: str) -> Node | None:
     return _all(n for n in (_run_node(r) for r in runs(text)[:MAX_QUERY_TERMS]) if n is not None)
 
 
-def query_node(text: str, synonyms: list[list[str]] | None = None) -> Node | None:
-    """The tree a user's search text means: every word must match; a word or phrase of a synonym group
-    matches any of the group's terms. None when the text has no word at all."""
+def _synonym_groups(text: str, synonyms: list[list[str]] | None) -> tuple[list[Node], str]:
+    """The synonym groups ``text`` names (each as "any of its terms"), and the normalised text with their words
+    taken out."""
     normal = normalise(text)
     groups: list[Node] = []
     for group in synonyms or []:
@@ -226,6 +226,13 @@ def query_node(text: str, synonyms: list[list[str]] | None = None) -> Node | Non
         alternatives = _any(n for n in (phrase_node(t) for t in group) if n is not None)
         if alternatives is not None:
             groups.append(alternatives)
+    return groups, normal
+
+
+def query_node(text: str, synonyms: list[list[str]] | None = None) -> Node | None:
+    """The tree a user's search text means: every word must match; a word or phrase of a synonym group
+    matches any of the group's terms. None when the text has no word at all."""
+    groups, normal = _synonym_groups(text, synonyms)
     words = runs(normal)[:MAX_QUERY_TERMS]
     return _all([*groups, *(n for n in (_run_node(r, i == len(words) - 1) for i, r in enumerate(words)) if n)])
 
@@ -243,16 +250,7 @@ def content_words(text: str, synonyms: list[list[str]] | None = None) -> list[No
     word of 2+ characters whole or by its pairs, a latin word or number), at most
     :data:`MAX_CONTENT_WORDS`: lone characters and :data:`STOP_WORDS` are left out. A search that finds
     too few records with every word ranks records holding most of these (docs/search.md)."""
-    normal = normalise(text)
-    nodes: list[Node] = []
-    for group in synonyms or []:
-        hit = next((t for t in sorted(group, key=len, reverse=True) if t and normalise(t) in normal), None)
-        if hit is None:
-            continue
-        normal = normal.replace(normalise(hit), " ")
-        alternatives = _any(n for n in (phrase_node(t) for t in group) if n is not None)
-        if alternatives is not None:
-            nodes.append(alternatives)
+    nodes, normal = _synonym_groups(text, synonyms)
     words = runs(normal)[:MAX_QUERY_TERMS]
     for i, run in enumerate(words):
         if not _is_cjk(run):
