@@ -28,6 +28,17 @@ def finish(figures: dict[str, Any], failures: list[str], json_path: str | None) 
     return 1 if failures else 0
 
 
+def summary(results: list[Result], failures: list[str], shown: int = 20) -> int:
+    """Print every figure, the first ``shown`` failures and the counts; the exit status: 1 on a missed target
+    or any failure."""
+    print(table(results))
+    missed = [r for r in results if r.verdict == "MISSED"]
+    for f in failures[:shown]:
+        print("FAILURE:", f)
+    print(f"\n{len(results)} figures, {len(missed)} missed target(s), {len(failures)} failure(s)")
+    return 1 if missed or failures else 0
+
+
 def p95(times: list[float]) -> float:
     """The 95th percentile of ``times`` (the nearest lower rank; unsorted input is fine)."""
     ordered = sorted(times)

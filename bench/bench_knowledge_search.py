@@ -40,7 +40,7 @@ if str(ROOT) not in sys.path:
     sys.path.append(str(ROOT))
 
 from _customers import remove_sqlite  # noqa: E402
-from _report import Result, _loadavg, cycle, machine_info, machine_text, run_timed, summarise, table  # noqa: E402
+from _report import Result, _loadavg, cycle, machine_info, machine_text, run_timed, summarise, summary, table  # noqa: E402
 
 log = logging.getLogger("bench")
 SEARCH_TARGET_MS = 30.0
@@ -289,12 +289,7 @@ def main(argv: list[str] | None = None) -> int:
     for label, info in dbinfo.items():
         print(f"{label}: " + ", ".join(f"{k} {v}" for k, v in info.items()))
     print()
-    print(table(results))
-    missed = [r for r in results if r.verdict == "MISSED"]
-    for f in failures[:60]:
-        print("FAILURE:", f)
-    print(f"\n{len(results)} figures, {len(missed)} missed target(s), {len(failures)} failure(s)")
-    return 1 if missed or failures else 0
+    return summary(results, failures, shown=60)
 
 
 if __name__ == "__main__":

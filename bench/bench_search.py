@@ -41,7 +41,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 if str(ROOT) not in sys.path:
     sys.path.append(str(ROOT))
 
-from _report import Result, _loadavg, cycle, machine_info, machine_text, run_timed, summarise, table  # noqa: E402
+from _report import Result, _loadavg, cycle, machine_info, machine_text, run_timed, summarise, summary, table  # noqa: E402
 from bench_foundation import DatabaseBench, Target  # noqa: E402
 
 log = logging.getLogger("bench")
@@ -247,12 +247,7 @@ def main(argv: list[str] | None = None) -> int:
     print()
     print(machine_text(machine, dbinfo))
     print()
-    print(table(results))
-    missed = [r for r in results if r.verdict == "MISSED"]
-    for f in failures[:20]:
-        print("FAILURE:", f)
-    print(f"\n{len(results)} figures, {len(missed)} missed target(s), {len(failures)} failure(s)")
-    return 1 if missed or failures else 0
+    return summary(results, failures)
 
 
 if __name__ == "__main__":
