@@ -316,7 +316,8 @@ class DesignerFrame:
 
             async def confirm() -> None:
                 dialog.close()
-                await run.io_bound(self.service.discard, self.ctx.actor, self.kind, self.name)
+                async with self.__dict__.setdefault("_save_lock", asyncio.Lock()):  # saves of earlier edits first:
+                    await run.io_bound(self.service.discard, self.ctx.actor, self.kind, self.name)  # none after it
                 ui.notify(t("designer.discarded"), type="info")
                 await self.reload()
 
