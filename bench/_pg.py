@@ -156,8 +156,9 @@ def drop_database(server: str, name: str) -> None:
     others are ended by the drop."""
     from helpline.data.database import db
 
-    if not db.is_closed():
-        db.close()
-    if db.obj is not None and hasattr(db.obj, "close_all"):
-        db.obj.close_all()
+    if db.obj is not None:  # this process used the database (a parent whose children did has not)
+        if not db.is_closed():
+            db.close()
+        if hasattr(db.obj, "close_all"):
+            db.obj.close_all()
     _admin(server, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
