@@ -13,6 +13,12 @@ is offered again), every 30 s on the scheduler (tasks made by another process: `
 after a transaction that opened a task from a work order. The IVR hands its own tasks over at once
 (:meth:`CallbackQueue.from_call`).
 
+With several instances on one PostgreSQL database (``helpline.services.leader``) only the leader's router holds
+call-back tasks: :meth:`CallbackQueue.follow` ties the router to the election, so on a standby :meth:`sync` and
+:meth:`submit` leave the router alone (tasks the standby's IVR opens wait in the table for the leader's sync), the
+router syncs when the instance is elected and lets its held and waiting tasks go when it loses (a task an agent
+is working stays until its outcome). A router that follows no election always leads.
+
 ```python
 queue = CallbackQueue(platform, router_service)
 queue.sync()                                     # {'queued': 2, 'held': 1, 'withdrawn': 0}
@@ -23,6 +29,7 @@ queue.from_call(call_id=42, number="13800000000", queue="general", tier="gold", 
 from __future__ import annotations
 
 import logging
+import weakref
 from datetime import datetime
 from typing import Any
 
@@ -39,6 +46,9 @@ from telephony.router.service import RouterService
 __all__ = ["CallbackQueue", "request_of"]
 
 log = logging.getLogger(__name__)
+
+_ELECTIONS: weakref.WeakKeyDictionary[RouterService, Any] = weakref.WeakKeyDictionary()
+"""Router → the leader election it follows (``helpline.services.leader.LeaderElection``)."""
 
 
 def _on_clock(router: RouterService, at: datetime) -> float:
@@ -65,28 +75,63 @@ class CallbackQueue:
     def policy(self) -> service.CallbackPolicy:
         return service.policy_of(self.platform.metadata)
 
-    def submit(self, task: dict[str, Any]) -> QueueResult:
-        """Hand an open task to the router: queued now, or held until its next attempt."""
+    @property
+    def leading(self) -> bool:
+        """Whether this router holds the call-back tasks: it follows no election, or its instance leads."""
+        election = _ELECTIONS.get(self.router)
+        return election is None or bool(election.is_leader)
+
+    def follow(self, election: Any) -> CallbackQueue:
+        """Hold tasks in this router only while ``election`` (``LeaderElection``) says this instance leads:
+        sync when elected, let the held and waiting tasks go when it loses."""
+        _ELECTIONS[self.router] = election
+        election.follow(self.lead, self.stand_by)
+        return self
+
+    def lead(self) -> None:
+        """This instance was elected: the router takes every open task (those the old leader held too)."""
+        counts = self.sync()
+        log.info("call-backs: this instance leads; %s", counts)
+
+    def stand_by(self) -> None:
+        """This instance stopped leading: the tasks held or waiting in its router go (the leader offers them);
+        a task an agent works stays until the agent records its outcome."""
+        def drop(r: Router) -> int:  # this process's own router (not replicated): a local write
+            ids = [i for i in (*r.deferred, *r.waiting) if is_callback(i)]
+            return sum(1 for i in ids if r.withdraw(i))
+
+        log.info("call-backs: this instance stands by; %d task(s) left to the leader", self.router.do(drop))
+
+    def submit(self, task: dict[str, Any]) -> QueueResult | None:
+        """Hand an open task to the router: queued now, or held until its next attempt. None on a standby
+        (the leader's sync hands it to the leader's router)."""
+        if not self.leading:
+            return None
         request = request_of(self.router, task)
         at = _on_clock(self.router, task["next_attempt_at"])
-        result: QueueResult = self.router.do(lambda r: r.defer(request, at))
+        result: QueueResult = self.router.call("defer", request, at)
         if result == "unknown_queue":
             log.warning("call-back %s: queue %s is not routed; it waits for the routing", task["id"], task["queue"])
         return result
 
     def sync(self) -> dict[str, int]:
-        """Make the router hold exactly the open tasks (see the module docstring)."""
+        """Make the router hold exactly the open tasks (see the module docstring); nothing on a standby."""
+        counts = {"queued": 0, "held": 0, "withdrawn": 0}
+        if not self.leading:
+            return counts
         tasks = {-int(t["id"]): t for t in service.open_tasks()}
 
+        def orphans(r: Router) -> list[int]:
+            return [call_id for call_id, call in r.active.items() if is_callback(call_id)
+                    and ((agent := r.agents.get(call.agent_id or "")) is None or not agent.signed_in)]
+
+        for call_id in self.router.do(orphans):  # taken by an agent who signed out since: free it
+            self.router.call("callback_done", call_id)
+
         def held(r: Router) -> set[int]:
-            for call_id, call in list(r.active.items()):  # taken by an agent who signed out since: free it
-                agent = r.agents.get(call.agent_id or "")
-                if is_callback(call_id) and (agent is None or not agent.signed_in):
-                    r.callback_done(call_id)
             return {i for i in (*r.deferred, *r.waiting, *r.active) if is_callback(i)}
 
         known = self.router.do(held)
-        counts = {"queued": 0, "held": 0, "withdrawn": 0}
         for call_id, task in tasks.items():
             if call_id in known:
                 continue
@@ -94,7 +139,7 @@ class CallbackQueue:
             if result == "queued":
                 counts["held" if task["next_attempt_at"] > utcnow() else "queued"] += 1
         for call_id in known - set(tasks):
-            if self.router.do(lambda r, c=call_id: r.withdraw(c)):  # type: ignore[misc]
+            if self.router.call("withdraw", call_id):
                 counts["withdrawn"] += 1
         return counts
 
@@ -117,7 +162,7 @@ class CallbackQueue:
     def attach(self) -> CallbackQueue:
         """Tasks opened by work orders reach the router once their transaction committed."""
         def follow(event: TransitionEvent) -> None:
-            if event.callbacks:
+            if event.callbacks and self.leading:
                 after_commit(self.sync)
 
         self.platform.workflows.listeners.append(follow)

@@ -84,12 +84,12 @@ class CallbackDesk:
         if found is None or found[0] != "offered":
             raise DeskError("no call-back is offered to you")
         task_id = found[1]
-        if not self.desk._do(lambda r: r.callback_taken(-task_id)):
+        if not self.desk._write("callback_taken", -task_id):
             raise DeskError("the call-back is no longer offered to you")
         try:
             service.start_attempt(task_id, ref.number, actor.username)
         except service.CallbackError as exc:  # closed meanwhile (a supervisor cancelled it)
-            self.desk._do(lambda r: r.callback_done(-task_id))
+            self.desk._write("callback_done", -task_id)
             raise DeskError(str(exc)) from exc
         current = self.current(actor)
         assert current is not None
@@ -102,7 +102,7 @@ class CallbackDesk:
         if found is None or found[0] != "offered":
             raise DeskError("no call-back is offered to you")
         task_id = found[1]
-        self.desk._do(lambda r: r.no_answer(-task_id, "declined the call-back"))
+        self.desk._write("no_answer", -task_id, "declined the call-back")
 
     def call(self, actor: Actor) -> int:
         """Dial the customer of the call-back being worked; returns the outbound call's id at once."""
@@ -133,7 +133,7 @@ class CallbackDesk:
             row = service.finish(task_id, ref.number, actor.username, outcome, note, self.queue.policy())
         except service.CallbackError as exc:
             raise DeskError(str(exc)) from exc
-        self.desk._do(lambda r: r.callback_done(-task_id))
+        self.desk._write("callback_done", -task_id)
         if row["status"] == "open":
             self.queue.submit(row)
         return row

@@ -190,7 +190,7 @@ class DialOut:
         except ValueError as exc:
             raise DeskError(str(exc)) from exc
         self.desk._control(lambda: self.desk.control.consult_out(call_id, ref.endpoint, dialled))
-        self.desk._do(lambda r: r.hold(ref.number))
+        self.desk._write("hold", ref.number)
         self.desk.consulting[ref.number] = f"external:{dialled}"
         self.desk._audit(actor, "desk.consult_out", call_id, agent=ref.number, number=dialled)
 
@@ -226,7 +226,7 @@ class DialOut:
                                   customer_id=customer_id, variables={"purpose": purpose})
         call = OutboundCall(call_id, ref.number, ref.endpoint, number, direction, actor.username, purpose, other)
         try:
-            self.desk._do(lambda r: r.outbound_start(ref.number, call_id, other=other))
+            self.desk._write("outbound_start", ref.number, call_id, other=other)
         except DeskError as exc:
             self.calls.close(call_id, result="refused", error={"message": str(exc)})
             raise
@@ -271,7 +271,7 @@ class DialOut:
         elif event.kind == "ended" and not call.done.is_set():
             call.ended_at, call.outcome = event.at, event.outcome or "failed"
             call.detail = "; ".join(text for text in (call.detail, event.detail) if text)
-            self.desk.router.do(lambda r: r.outbound_ended(call.call_id, answered=call.answered_at is not None))
+            self.desk.router.call("outbound_ended", call.call_id, answered=call.answered_at is not None)
             talk = round(event.at - call.answered_at, 3) if call.answered_at is not None else None
             self.calls.close(call.call_id, result=call.outcome, answered_at=call.answered_wall, talk_s=talk,
                              variables={"purpose": call.purpose, "detail": call.detail[:200]},
@@ -301,7 +301,7 @@ class DialOut:
             log.warning("outbound call %s: the conversation cannot be recorded: %s", call.call_id, exc)
 
     def _state(self, call_id: int, agent: str, state: AgentState) -> None:
-        self.desk.router.do(lambda r: r.outbound_state(call_id, agent, state))
+        self.desk.router.call("outbound_state", call_id, agent, state)
 
     def _router_event(self, event: RouterEvent) -> None:
         """The router's grace timer says an agent's desktop is gone: its outbound call ends (on its own thread,

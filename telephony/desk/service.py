@@ -90,7 +90,7 @@ class DeskService:
         from telephony.router.service import profile_from_row
 
         profile = profile_from_row(row)
-        self.router.do(lambda r: r.add_agent(profile))
+        self.router.call("add_agent", profile)
         return AgentRef(profile.id, profile.endpoint, actor.username)
 
     def _agent(self, number: str) -> Agent:
@@ -102,6 +102,13 @@ class DeskService:
     def _do(self, operation: Callable[[Router], Any]) -> Any:
         try:
             return self.router.do(operation)
+        except RouterError as exc:
+            raise DeskError(str(exc)) from exc
+
+    def _write(self, name: str, *args: Any, **kwargs: Any) -> Any:
+        """The router write operation ``name`` (``RouterService.call``); a refusal is a ``DeskError``."""
+        try:
+            return self.router.call(name, *args, **kwargs)
         except RouterError as exc:
             raise DeskError(str(exc)) from exc
 
@@ -144,9 +151,9 @@ class DeskService:
         """Sign in to the telephony, not ready (``shift``: shift sign-in after a shift sign-out)."""
         ref = self.agent_of(actor)
         self.check(actor, ref.number, "shift_in" if shift else "sign_in")
-        self._do(lambda r: r.sign_in(ref.number, ready=False, reason="sign_in", by=actor.username))
-        self._do(lambda r: r.allow_manual_wrap_up(ref.number, actor.has("agent.wrapup")))
-        self._do(lambda r: r.agent_connected(ref.number))
+        self._write("sign_in", ref.number, ready=False, reason="sign_in", by=actor.username)
+        self._write("allow_manual_wrap_up", ref.number, actor.has("agent.wrapup"))
+        self._write("agent_connected", ref.number)
         if shift:
             self._audit(actor, "desk.shift_in", None, agent=ref.number)
         return ref
@@ -155,14 +162,14 @@ class DeskService:
         """Sign out of the telephony (``shift``: shift sign-out; the web session stays)."""
         ref = self.agent_of(actor)
         self.check(actor, ref.number, "shift_out" if shift else "sign_out")
-        self._do(lambda r: r.sign_out(ref.number, by=actor.username))
+        self._write("sign_out", ref.number, by=actor.username)
         if shift:
             self._audit(actor, "desk.shift_out", None, agent=ref.number)
 
     def ready(self, actor: Actor) -> None:
         ref = self.agent_of(actor)
         self.check(actor, ref.number, "ready")
-        self._do(lambda r: r.set_ready(ref.number, by=actor.username))
+        self._write("set_ready", ref.number, by=actor.username)
 
     def not_ready(self, actor: Actor, reason: str) -> None:
         ref = self.agent_of(actor)
@@ -172,12 +179,12 @@ class DeskService:
             raise DeskError(f"'{reason}' is not a not-ready reason an agent can choose")
         if reason == "adjust":
             actor.require_permission("agent.adjust")
-        self._do(lambda r: r.set_not_ready(ref.number, reason, by=actor.username))
+        self._write("set_not_ready", ref.number, reason, by=actor.username)
 
     def study(self, actor: Actor) -> None:
         ref = self.agent_of(actor)
         self.check(actor, ref.number, "study")
-        self._do(lambda r: r.set_study(ref.number, by=actor.username))
+        self._write("set_study", ref.number, by=actor.username)
 
     def set_auto_answer(self, actor: Actor, on: bool) -> None:
         if on:
@@ -188,7 +195,7 @@ class DeskService:
         from dataclasses import replace
 
         profile = replace(agent.profile, auto_answer=on)
-        self._do(lambda r: r.add_agent(profile))
+        self._write("add_agent", profile)
         self._control(lambda: self.control.set_auto_answer(ref.endpoint, on))
         self._audit(actor, "desk.auto_answer", None, agent=ref.number, on=on)
 
@@ -209,14 +216,14 @@ class DeskService:
         ref = self.agent_of(actor)
         _, call_id = self._call(actor, ref.number, "hold")
         self._control(lambda: self.control.hold(call_id, ref.endpoint))
-        self._do(lambda r: r.hold(ref.number))
+        self._write("hold", ref.number)
         self._audit(actor, "desk.hold", call_id, agent=ref.number)
 
     def unhold(self, actor: Actor) -> None:
         ref = self.agent_of(actor)
         _, call_id = self._call(actor, ref.number, "unhold")
         self._control(lambda: self.control.unhold(call_id, ref.endpoint))
-        self._do(lambda r: r.unhold(ref.number))
+        self._write("unhold", ref.number)
         self._audit(actor, "desk.unhold", call_id, agent=ref.number)
 
     def mute(self, actor: Actor, on: bool) -> None:
@@ -258,7 +265,7 @@ class DeskService:
         if other == ref.number or not target.signed_in or target.state in ON_CALL:
             raise DeskError(f"agent {other} cannot be consulted now ({target.status}, {target.state})")
         self._control(lambda: self.control.consult(call_id, ref.endpoint, target.profile.endpoint))
-        self._do(lambda r: r.hold(ref.number))
+        self._write("hold", ref.number)
         self.consulting[ref.number] = other
         self._audit(actor, "desk.consult", call_id, agent=ref.number, consulted=other)
 
@@ -271,7 +278,7 @@ class DeskService:
         ref, call_id, other = self._consulting(actor, "cancel_consult")
         self._control(lambda: self.control.cancel_consult(call_id, ref.endpoint))
         self.consulting.pop(ref.number, None)
-        self._do(lambda r: r.unhold(ref.number))
+        self._write("unhold", ref.number)
         self._audit(actor, "desk.cancel_consult", call_id, agent=ref.number, consulted=other)
 
     def complete_transfer(self, actor: Actor) -> None:
@@ -284,13 +291,13 @@ class DeskService:
         ref, call_id, other = self._consulting(actor, "conference")
         self._control(lambda: self.control.conference(call_id, ref.endpoint))
         self.consulting.pop(ref.number, None)
-        self._do(lambda r: r.unhold(ref.number))
+        self._write("unhold", ref.number)
         self._audit(actor, "desk.conference", call_id, agent=ref.number, with_agent=other)
 
     def end_wrap_up(self, actor: Actor) -> None:
         ref = self.agent_of(actor)
         self.check(actor, ref.number, "end_wrap_up")
-        self._do(lambda r: r.end_wrap_up(ref.number, by=actor.username))
+        self._write("end_wrap_up", ref.number, by=actor.username)
 
     # --------------------------------------------------------------------------------- views
     def view(self, number: str) -> dict[str, Any]:
@@ -343,11 +350,11 @@ class DeskService:
         agent = self.check(actor, number, what, supervisor=True)
         by = f"supervisor {actor.username}"
         if what == "ready":
-            self._do(lambda r: r.set_ready(number, by=by) if agent.signed_in else r.sign_in(number, by=by))
+            self._write("set_ready" if agent.signed_in else "sign_in", number, by=by)
         elif what == "not_ready":
-            self._do(lambda r: r.set_not_ready(number, reason or "adjust", by=by))
+            self._write("set_not_ready", number, reason or "adjust", by=by)
         else:
-            self._do(lambda r: r.sign_out(number, by=by))
+            self._write("sign_out", number, by=by)
         self._audit(actor, f"supervisor.force_{what}", agent.call_id, agent=number, reason=reason)
 
     def spy(self, actor: Actor, number: str, mode: SpyMode) -> None:

@@ -34,6 +34,7 @@ from helpline.services import stats as stat_service
 from helpline.services.platform import Platform
 
 from .clock import Clock, WallClock
+from .commands import OPERATIONS, BadCommand
 from .core import Router, RouterError
 from .events import AgentAlert, AgentChanged, CallDecision, CallLeft, Offer, RouterEvent
 from .model import AgentProfile, AgentStatus, CallRequest, QueueResult
@@ -108,19 +109,19 @@ class Ticket:
             return None
 
     def ringing(self) -> None:
-        self.service.do(lambda r: r.ringing(self.call_id))
+        self.service.call("ringing", self.call_id)
 
     def answered(self) -> bool:
-        return self.service.do(lambda r: r.answered(self.call_id))
+        return bool(self.service.call("answered", self.call_id))
 
     def no_answer(self, why: str = "did not answer") -> bool:
-        return self.service.do(lambda r: r.no_answer(self.call_id, why))
+        return bool(self.service.call("no_answer", self.call_id, why))
 
     def abandon(self) -> bool:
-        return self.service.do(lambda r: r.abandon(self.call_id))
+        return bool(self.service.call("abandon", self.call_id))
 
     def ended(self) -> bool:
-        return self.service.do(lambda r: r.call_ended(self.call_id))
+        return bool(self.service.call("call_ended", self.call_id))
 
     def detach(self) -> None:
         self.detached = True
@@ -133,7 +134,7 @@ class Ticket:
         """Forget the ticket; a call still waiting, ringing or talking is ended (nothing stays reserved) —
         unless it was detached (its end is reported later through ``ended``)."""
         if not self.detached:
-            self.service.do(lambda r: r.abandon(self.call_id))
+            self.service.call("abandon", self.call_id)
         self.service.forget(self.call_id)
 
 
@@ -170,9 +171,8 @@ class RouterService:
     def load_profiles(self) -> int:
         """(Re)load every active agent profile from the database."""
         profiles = [profile_from_row(r) for r in agent_service.list_profiles()]
-        with self._lock:
-            for profile in profiles:
-                self.router.add_agent(profile)
+        for profile in profiles:
+            self.call("add_agent", profile)
         return len(profiles)
 
     def restore_statuses(self) -> list[str]:
@@ -180,18 +180,16 @@ class RouterService:
         to reconnect their desktop, or go not ready. Returns their numbers."""
         restored: list[str] = []
         statuses = agent_service.last_statuses()
-        with self._lock:
-            for number, last in statuses.items():
-                if number not in self.router.agents or last["status"] == AgentStatus.LOGGED_OUT:
-                    continue
-                ready = last["status"] == AgentStatus.READY
-                reason = last["reason"] if last["status"] == AgentStatus.NOT_READY else "restored"
-                self.router.sign_in(number, ready=ready, reason=reason, by="restart")
-                if last["status"] == AgentStatus.STUDY:
-                    self.router.set_study(number, by="restart")
-                self.router.agent_disconnected(number)
-                restored.append(number)
-            self._cond.notify_all()
+        for number, last in statuses.items():
+            if number not in self.router.agents or last["status"] == AgentStatus.LOGGED_OUT:
+                continue
+            ready = last["status"] == AgentStatus.READY
+            reason = last["reason"] if last["status"] == AgentStatus.NOT_READY else "restored"
+            self.call("sign_in", number, ready=ready, reason=reason, by="restart")
+            if last["status"] == AgentStatus.STUDY:
+                self.call("set_study", number, by="restart")
+            self.call("agent_disconnected", number)
+            restored.append(number)
         return restored
 
     def reconfigure(self, metadata: MetadataSet, changed: list[tuple[str, str]] | None = None) -> None:
@@ -231,14 +229,24 @@ class RouterService:
             self._cond.notify_all()
             return result
 
+    def call(self, name: str, *args: Any, **kwargs: Any) -> Any:
+        """Run the router write operation ``name`` (one of ``commands.OPERATIONS``) with JSON-able arguments
+        (``CallRequest``/``AgentProfile`` allowed) and return its result. One process: the method under the
+        writer lock; cluster mode logs it and returns the result of its local replica."""
+        if name not in OPERATIONS:
+            raise BadCommand(f"'{name}' is no router operation")
+        return self.do(lambda r: getattr(r, name)(*args, **kwargs))
+
     def enqueue(self, request: CallRequest) -> Ticket:
         """Queue a call; the ticket's ``result`` says whether it joined (``queued``) or not (``empty``...)."""
         ticket = Ticket(self, request.call_id)
-        with self._cond:
+        with self._lock:  # before the call is queued: its offer may come while it is
             self._tickets[request.call_id] = ticket
-            ticket.result = self.do(lambda r: r.queue_call(request))
-            if ticket.result != "queued":
-                self._tickets.pop(request.call_id, None)
+        ticket.result = self.call("queue_call", request)
+        if ticket.result != "queued":
+            with self._lock:
+                if self._tickets.get(request.call_id) is ticket:
+                    self._tickets.pop(request.call_id, None)
         return ticket
 
     def forget(self, call_id: int) -> None:

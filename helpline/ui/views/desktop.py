@@ -76,9 +76,9 @@ def present(desk: DeskService, number: str, client_id: str, connected: bool) -> 
     (clients.add if connected else clients.discard)(client_id)
     try:
         if connected:
-            desk.router.do(lambda r: r.agent_connected(number))
+            desk.router.call("agent_connected", number)
         elif was and not clients:
-            desk.router.do(lambda r: r.agent_disconnected(number))
+            desk.router.call("agent_disconnected", number)
     except RouterError:
         pass  # the profile was removed meanwhile
     if not clients:
