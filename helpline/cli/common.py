@@ -62,9 +62,6 @@ def start_router(platform: Platform, settings: Settings) -> Any:
     router = RouterService.from_platform(platform).start()
     platform.router = router
     platform.desk = DeskService(platform, router, control)
-    from telephony.outbound.dialler import dialler_of
-
-    dialler_of(platform.desk)  # campaigns: attempts an ended process left open recovered, the hopper refills
     from helpline.services.leader import LeaderElection, LeaderError
     from helpline.services.scheduler import SchedulerError
     from telephony.monitoring import register_leader
@@ -77,6 +74,10 @@ def start_router(platform: Platform, settings: Settings) -> Any:
         stop_router(platform)
         return None
     register_leader(election)
+    from telephony.outbound.dialler import dialler_of
+
+    # campaigns are dialled on the leader: elected, it recovers the attempts left open, its hoppers refill
+    dialler_of(platform.desk, leader=election)
     try:
         platform.scheduler = start_scheduler(platform, settings, router, leader=election)
     except SchedulerError as exc:
@@ -104,9 +105,9 @@ def stop_router(platform: Platform) -> None:
     if platform.router is not None:
         platform.router.stop()
     if platform.desk is not None:
-        from telephony.outbound.dialler import dialler_of
+        from telephony.outbound.dialler import stop_dialler
 
-        dialler_of(platform.desk).stop()  # the hopper's numbers go back undialled
+        stop_dialler(platform.desk)  # the hopper's numbers go back undialled
         platform.desk.control.close()
 
 
@@ -140,7 +141,10 @@ def start_scheduler(platform: Platform, settings: Settings, router: Any, leader:
         from telephony.callbacks import CallbackQueue
 
         callbacks = CallbackQueue(platform, router).attach()
-        callbacks.sync()  # after a restart every open call-back task is offered (or held for its retry) again
+        if leader is not None:  # the leader's router holds the tasks: synced when elected (at once if it leads)
+            callbacks.follow(leader)
+        else:  # after a restart every open call-back task is offered (or held for its retry) again
+            callbacks.sync()
         scheduler.add(JobSpec("callback_sync", "@every 30s", callbacks.sync,
                               "hand the call-back tasks other processes opened to the router; withdraw closed ones"))
     scheduler.add(JobSpec("knowledge_expiry", "5 0 * * *", platform.knowledge.retire_expired,

@@ -17,6 +17,12 @@ agent talking in the router.
   call-back). A ``link_down`` outcome, or ``link()`` false on a tick, pauses every running run (``reason`` link); the
   first tick with the link up resumes them.
 
+* **One dialler per database**: with several instances on one PostgreSQL database the dialler runs on the leader
+  only (:meth:`Dialler.follow`, ``dialler_of(desk, leader=election)``): it starts when the instance is elected
+  (first closing the attempts the previous leader left open, as at a start) and stops when it loses (the hopper's
+  numbers go back, the agents leave; a call in progress ends as usual). On a standby joining is refused, naming
+  the leader.
+
 ```python
 dialler = dialler_of(desk)         # the process's dialler (started on first use), or for a test:
 dialler = Dialler(platform, desk, link=lambda: ami.connected).start()
@@ -50,7 +56,7 @@ if TYPE_CHECKING:
     from telephony.desk.service import DeskService
     from telephony.outbound.predictive import CustomerDialer, Predictive
 
-__all__ = ["OUTCOMES", "CampaignCall", "Dialler", "Hopper", "dialler_of"]
+__all__ = ["OUTCOMES", "CampaignCall", "Dialler", "Hopper", "dialler_of", "stop_dialler"]
 
 log = logging.getLogger(__name__)
 
@@ -144,6 +150,8 @@ class Dialler:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.link_up = True
+        self.election: Any = None
+        """The leader election this dialler follows (``helpline.services.leader``); None: it runs when started."""
         self.predictive: Predictive | None = None
         """Customer-first dialling of predictive runs (None: the switch cannot ring a customer without an agent)."""
         customers = customers if customers is not None else customer_dialler(desk)
@@ -153,20 +161,67 @@ class Dialler:
             self.predictive = (predictive or _Predictive)(self, customers)
 
     # -- lifecycle ------------------------------------------------------------------------------------
+    @property
+    def running(self) -> bool:
+        """Whether the background thread dials (started and not stopped)."""
+        return self._thread is not None and self._thread.is_alive() and not self._stop.is_set()
+
     def start(self) -> Dialler:
-        """Recover attempts a previous process left open, then refill hoppers in the background."""
-        self.service.recover()
-        self._thread = threading.Thread(target=self._loop, name="campaign-dialler", daemon=True)
-        self._thread.start()
+        """Recover attempts a previous process (or leader) left open, then refill hoppers in the background;
+        nothing if it runs already."""
+        with self._lock:
+            if self.running:
+                return self
+            if self._thread is not None and self._thread.is_alive():  # a stopped tick still finishing
+                self._thread.join(timeout=5)
+            self._stop.clear()
+            self.service.recover()
+            self._thread = threading.Thread(target=self._loop, name="campaign-dialler", daemon=True)
+            self._thread.start()
         return self
 
     def stop(self) -> None:
+        """Stop the thread; the hoppers' numbers go back undialled."""
         self._stop.set()
         self._wake.set()
         if self._thread is not None:
             self._thread.join(timeout=5)
         for hopper in list(self.hoppers.values()):
             hopper.release_all()
+
+    def follow(self, election: Any) -> Dialler:
+        """Dial only while ``election`` (``LeaderElection``) says this instance leads (see the module
+        docstring); started at once if it leads now."""
+        self.election = election
+        if self.running and not election.is_leader:  # started before it followed: a standby does not dial
+            self.stand_by()
+        election.follow(self.start, self.stand_by)
+        return self
+
+    def stand_by(self) -> None:
+        """This instance stopped leading: stop dialling, give the hoppers' and previews' numbers back, every
+        agent leaves its run (a call being dialled or talked ends as usual and its outcome is recorded)."""
+        self.stop()
+        with self._lock:
+            previews = [c for c in self.calls.values() if c.state == "preview"]
+            self.calls = {k: c for k, c in self.calls.items() if c.state != "preview"}
+            self.members.clear()
+            self.hoppers.clear()
+        for call in previews:
+            self.service.release(call.claim)
+        log.info("campaign dialler: this instance stands by; campaigns are dialled on the leader")
+
+    def _refuse_standby(self) -> None:
+        """Campaigns are dialled on the leader: on a standby say which instance that is."""
+        if self.election is None or self.running:
+            return
+        try:
+            found = self.election.leader()
+        except Exception:  # the database is down: the refusal still says why
+            found = None
+        where = f"{found.instance} ({found.host}, pid {found.pid})" if found else "the leader, once elected"
+        raise CampaignError(f"this instance ({self.election.instance}) is a standby: campaigns are dialled on "
+                            f"{where}; sign in there")
 
     def _loop(self) -> None:
         while not self._stop.is_set():
@@ -205,7 +260,7 @@ class Dialler:
     def tick(self) -> None:
         """One round: the link, hopper refills, predictive runs' paced lines, progressive dials for ready idle
         agents."""
-        if not self.check_link():
+        if (self.election is not None and not self.running) or not self.check_link():
             return
         for run_id in {run for _, run in self.members.values()}:
             try:
@@ -247,6 +302,7 @@ class Dialler:
     def join(self, actor: Actor, run_id: int) -> None:
         """Work campaign run ``run_id`` (``agent.outbound``; the agent must have the campaign queue's skill)."""
         actor.require_permission("agent.outbound")
+        self._refuse_standby()
         campaign = self.service.run_campaign(run_id)
         if self.service.status(run_id) not in ("running", "paused"):
             raise CampaignError(f"campaign run {run_id} is not running")
@@ -386,13 +442,26 @@ _DIALLERS: weakref.WeakKeyDictionary[DeskService, Dialler] = weakref.WeakKeyDict
 _DIALLERS_LOCK = threading.Lock()
 
 
-def dialler_of(desk: DeskService) -> Dialler:
-    """The :class:`Dialler` of ``desk`` (one per desk service, started on first use); on Asterisk its link is the
-    manager connection of the call control (``AmiCallControl.client.connected``)."""
+def dialler_of(desk: DeskService, *, leader: Any = None) -> Dialler:
+    """The :class:`Dialler` of ``desk`` (one per desk service), made on first use: started at once, or with
+    ``leader`` (the process's ``LeaderElection``) running only while this instance leads. On Asterisk its link is
+    the manager connection of the call control (``AmiCallControl.client.connected``)."""
     with _DIALLERS_LOCK:
         found = _DIALLERS.get(desk)
         if found is None:
             client = getattr(desk.control, "client", None)
             link = (lambda: bool(client.connected)) if client is not None and hasattr(client, "connected") else None
-            found = _DIALLERS[desk] = Dialler(desk.platform, desk, link=link).start()
-        return found
+            found = _DIALLERS[desk] = Dialler(desk.platform, desk, link=link)
+            if leader is None:
+                found.start()
+    if leader is not None and found.election is None:
+        found.follow(leader)
+    return found
+
+
+def stop_dialler(desk: DeskService) -> None:
+    """Stop ``desk``'s dialler if it has one (the hopper's numbers go back undialled)."""
+    with _DIALLERS_LOCK:
+        found = _DIALLERS.pop(desk, None)
+    if found is not None:
+        found.stop()

@@ -325,9 +325,14 @@ class CampaignService:
         now = now or self.now()
         with session():
             open_ids = [a.id for a in CampaignAttempt.select(CampaignAttempt.id).where(CampaignAttempt.outcome == "")]
+        recovered = 0
         for attempt_id in open_ids:
-            self.record_outcome(attempt_id, "interrupted", now=now)
-        return len(open_ids)
+            try:
+                self.record_outcome(attempt_id, "interrupted", now=now)
+                recovered += 1
+            except CampaignError:  # given back meanwhile by the instance that claimed it (it stepped down)
+                continue
+        return recovered
 
     # -- call-backs -----------------------------------------------------------------------------------
     def book_callback(self, actor: Actor, number_id: int, at: datetime, *, personal: bool) -> None:
