@@ -23,7 +23,7 @@ import queue
 import threading
 from collections.abc import Callable
 from datetime import timedelta
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from helpline.data.base import utcnow
 from helpline.metadata.kinds.routing import Routing
@@ -31,6 +31,7 @@ from helpline.metadata.metaset import MetadataSet
 from helpline.rules import compile_tier_strategy
 from helpline.services import agents as agent_service
 from helpline.services import stats as stat_service
+from helpline.services.leader import default_instance_id
 from helpline.services.platform import Platform
 
 from .clock import Clock, WallClock
@@ -40,6 +41,9 @@ from .events import AgentAlert, AgentChanged, CallDecision, CallLeft, Offer, Rou
 from .model import AgentProfile, AgentStatus, CallRequest, QueueResult
 from .policy import AppQueuePolicy, HelplinePolicy, Policy
 from .settings import RouterSettings, settings_from_routings
+
+if TYPE_CHECKING:
+    from .cluster import Cluster
 
 __all__ = ["RouterService", "Ticket", "policy_from_metadata", "profile_from_row"]
 
@@ -152,21 +156,56 @@ class RouterService:
         self.router = Router(settings, policy, clock=self.clock, sinks=[self._dispatch])
         self._thread: threading.Thread | None = None
         self._stopping = False
+        self.cluster: Cluster | None = None
+        """Cluster mode: the command log feeding this replica (``telephony.router.cluster``)."""
+        self.metadata: MetadataSet | None = None
 
     # ------------------------------------------------------------------------------------ set-up
     @classmethod
     def from_platform(cls, platform: Platform, *, clock: Clock | None = None, journal: bool = True,
-                      restore: bool = True) -> RouterService:
-        """The router of a platform: its routing metadata, its agents, their statuses before a restart."""
+                      restore: bool = True, cluster: str | None = None, instance: str = "") -> RouterService:
+        """The router of a platform: its routing metadata, its agents, their statuses before a restart. With
+        ``cluster`` (the PostgreSQL URL; ``HELPLINE_CLUSTER=on``) a replica fed by the command log
+        (``telephony.router.cluster``): it replays the log; the first instance on an empty log loads the agents."""
         settings, policy = policy_from_metadata(platform.metadata)
         stat_service.configure_from_metadata(platform.metadata)
+        if cluster:
+            from .cluster import Cluster, LogClock
+
+            clock = LogClock()
         service = cls(settings, policy, clock=clock,
                       journal=agent_service.RouterJournal().start() if journal else None)
-        service.load_profiles()
-        if restore:
-            service.restore_statuses()
+        service.metadata = platform.metadata
+        if cluster:
+            service.cluster = Cluster(service, cluster, instance or default_instance_id())
+            try:
+                service.cluster.start(lambda: service.startup_commands(restore=restore))
+            except Exception:
+                service.stop()
+                raise
+        else:
+            for name, args, kwargs in service.startup_commands(restore=restore):
+                service.call(name, *args, **kwargs)
         platform.on_change(lambda metadata, changed: service.reconfigure(metadata, changed))
         return service
+
+    def startup_commands(self, *, restore: bool = True) -> list[tuple[str, tuple[Any, ...], dict[str, Any]]]:
+        """The commands that load every active agent profile and (``restore``) sign in again the agents whose
+        last recorded status was signed in (each with the grace period to reconnect, or not ready)."""
+        commands: list[tuple[str, tuple[Any, ...], dict[str, Any]]] = []
+        profiles = [profile_from_row(r) for r in agent_service.list_profiles()]
+        commands += [("add_agent", (profile,), {}) for profile in profiles]
+        known = {p.id for p in profiles} | set(self.router.agents)
+        for number, last in (agent_service.last_statuses() if restore else {}).items():
+            if number not in known or last["status"] == AgentStatus.LOGGED_OUT:
+                continue
+            ready = last["status"] == AgentStatus.READY
+            reason = last["reason"] if last["status"] == AgentStatus.NOT_READY else "restored"
+            commands.append(("sign_in", (number,), {"ready": ready, "reason": reason, "by": "restart"}))
+            if last["status"] == AgentStatus.STUDY:
+                commands.append(("set_study", (number,), {"by": "restart"}))
+            commands.append(("agent_disconnected", (number,), {}))
+        return commands
 
     def load_profiles(self) -> int:
         """(Re)load every active agent profile from the database."""
@@ -179,17 +218,11 @@ class RouterService:
         """Sign in again the agents whose last recorded status was signed in; they get the grace period
         to reconnect their desktop, or go not ready. Returns their numbers."""
         restored: list[str] = []
-        statuses = agent_service.last_statuses()
-        for number, last in statuses.items():
-            if number not in self.router.agents or last["status"] == AgentStatus.LOGGED_OUT:
-                continue
-            ready = last["status"] == AgentStatus.READY
-            reason = last["reason"] if last["status"] == AgentStatus.NOT_READY else "restored"
-            self.call("sign_in", number, ready=ready, reason=reason, by="restart")
-            if last["status"] == AgentStatus.STUDY:
-                self.call("set_study", number, by="restart")
-            self.call("agent_disconnected", number)
-            restored.append(number)
+        for name, args, kwargs in self.startup_commands():
+            if name != "add_agent":
+                self.call(name, *args, **kwargs)
+            if name == "sign_in":
+                restored.append(args[0])
         return restored
 
     def reconfigure(self, metadata: MetadataSet, changed: list[tuple[str, str]] | None = None) -> None:
@@ -200,11 +233,22 @@ class RouterService:
         except Exception:
             log.exception("the new routing metadata cannot be applied; the router keeps the previous one")
             return
-        self.do(lambda r: r.reconfigure(settings, policy))
+        self.metadata = metadata
+        if self.cluster is not None:  # every replica applies its own routing metadata at this entry
+            self.cluster.call("reconfigure", (), {})
+        else:
+            self.do(lambda r: r.reconfigure(settings, policy))
         stat_service.configure_from_metadata(metadata)
         log.info("router: routing metadata applied (%d queues, policy %s)", len(settings.queues), policy.name)
 
+    def apply_routing(self) -> None:
+        """(Cluster mode, a ``reconfigure`` entry) Apply this instance's routing metadata to the replica."""
+        if self.metadata is not None:
+            self.router.reconfigure(*policy_from_metadata(self.metadata))
+
     def start(self) -> RouterService:
+        if self.cluster is not None:  # the log's ticks move the replica's timers
+            return self
         if self._thread is None:
             self._stopping = False
             self._thread = threading.Thread(target=self._run_timers, name="router-timers", daemon=True)
@@ -218,6 +262,8 @@ class RouterService:
         if self._thread is not None:
             self._thread.join(5)
             self._thread = None
+        if self.cluster is not None:
+            self.cluster.stop()
         if self.journal is not None:
             self.journal.stop()
 
@@ -235,6 +281,8 @@ class RouterService:
         writer lock; cluster mode logs it and returns the result of its local replica."""
         if name not in OPERATIONS:
             raise BadCommand(f"'{name}' is no router operation")
+        if self.cluster is not None:
+            return self.cluster.call(name, args, kwargs)
         return self.do(lambda r: getattr(r, name)(*args, **kwargs))
 
     def enqueue(self, request: CallRequest) -> Ticket:
@@ -299,7 +347,7 @@ class RouterService:
                 ticket.push(event)
                 if isinstance(event, CallLeft) and event.how in ("timeout", "empty", "abandoned"):
                     self._tickets.pop(event.call_id, None)
-        if self.journal is not None:
+        if self.journal is not None and (self.cluster is None or self.cluster.leading):
             self._journal(event)
         for subscriber in list(self._subscribers):
             try:

@@ -1,0 +1,421 @@
+"""Cluster mode (``HELPLINE_CLUSTER=on``, PostgreSQL only): every instance holds a replica of the router.
+
+The router core is a deterministic state machine (its inputs are operations and ``clock.now()``), so the
+instances share it by sharing its inputs: a command log.
+
+* **Writes** (``RouterService.call(name, ...)``, names of ``commands.OPERATIONS`` and ``reconfigure``) are
+  appended to ``hl_router_log`` (seq, at = the database's ``clock_timestamp()``, instance, name, args) in a
+  transaction holding ``pg_advisory_xact_lock(18508, 2)``, so seq order is commit order and ``at`` never goes
+  back; then ``NOTIFY hl_router, '<seq>'``.
+* **Applying**: every instance applies the entries strictly in seq order to its replica, its clock
+  (:class:`LogClock`) set to the entry's ``at``; timers due before ``at`` fire first, each at its own time. A
+  listener thread (its own connection, ``LISTEN``, ``select``) reads the table after every notification and every
+  second (a lost notification costs at most a second; a duplicate finds nothing new). Whoever needs an entry
+  applied (the caller of ``call`` waiting for its own) reads the table itself, so a caller never waits for the
+  listener; the caller gets the result (or the ``RouterError``) of its local replica.
+* **Timers**: only the leader appends ``advance`` ("tick") entries, when its replica's next timer is due (at
+  most one per 10 ms); followers never advance by themselves.
+* **Events** are emitted alike on every replica; each instance delivers them, after the entry is applied, to its
+  own tickets (the FastAGI threads of its callers) and subscribers (its desktops); only the leader writes the
+  journal (agent events, call decisions). Entries replayed at start are applied without delivering anything.
+* **Joining**: an instance replays the log from its start (no snapshots yet); the first instance on an empty
+  log appends the agent profiles and the statuses restored from the journal, atomically.
+* **Failover**: a standby already has the whole state; elected, it ticks. The leader checks every second which
+  instances are alive (their listener connection, ``application_name`` ``hl-router <instance>``): the waiting
+  and answered calls whose ``queue_call`` came from a dead instance are ended with ``abandon`` entries, the
+  agents whose desktop last connected through it get ``agent_disconnected`` (the grace period, then not ready).
+
+Limits: every instance must serve the same routing metadata (a ``reconfigure`` entry makes each replica apply
+its own); the log grows until the next restart of all instances (no snapshot or compaction yet).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import select
+import threading
+import time
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote, urlparse
+
+from .commands import OPERATIONS, BadCommand, decode, encode
+from .core import RouterError
+from .events import RouterEvent
+
+if TYPE_CHECKING:
+    from .service import RouterService
+
+__all__ = ["CHANNEL", "Cluster", "ClusterError", "LogClock", "cluster_on", "replica_state"]
+
+log = logging.getLogger(__name__)
+
+LOCK_CLASS, LOCK_LOG = 0x484C, 2
+"""``pg_advisory_xact_lock(18508, 2)``: one appender at a time (the leader election uses (18508, 1))."""
+CHANNEL = "hl_router"
+NAMES = OPERATIONS | {"reconfigure"}
+TICK_MIN_S = 0.01
+POLL_S = 1.0
+LIVENESS_S = 1.0
+TABLE = """CREATE TABLE IF NOT EXISTS hl_router_log (
+    seq bigserial PRIMARY KEY, at timestamptz NOT NULL, instance text NOT NULL, name text NOT NULL,
+    args jsonb NOT NULL)"""
+
+
+class ClusterError(RouterError):
+    """Cluster mode cannot run (not PostgreSQL, the command log unreachable); the message says why."""
+
+
+def cluster_on(value: str) -> bool:
+    """``HELPLINE_CLUSTER``: on/off (``ClusterError`` for anything else)."""
+    text = (value or "off").strip().lower()
+    if text in ("on", "1", "true", "yes"):
+        return True
+    if text in ("off", "0", "false", "no", ""):
+        return False
+    raise ClusterError(f"HELPLINE_CLUSTER must be on or off (got {value!r})")
+
+
+class LogClock:
+    """The replica's clock: while an entry is applied, the entry's time (and the due times of the timers it
+    fires first); otherwise the wall clock moved onto the database's (for reads and the leader's ticks)."""
+
+    def __init__(self) -> None:
+        self._fixed: float | None = None
+        self.last = 0.0
+        """The time of the last entry applied."""
+        self.offset = 0.0
+        """Database clock minus this host's (``time.time``), from the last append."""
+
+    def now(self) -> float:
+        if self._fixed is not None:
+            return self._fixed
+        return max(self.last, time.time() + self.offset)
+
+    def fix(self, at: float) -> None:
+        self.last = max(self.last, at)
+        self._fixed = self.last
+
+    def release(self) -> None:
+        self._fixed = None
+
+
+def _connect(url: str, name: str, *, autocommit: bool) -> Any:
+    import psycopg2
+
+    parsed = urlparse(url)
+    conn = psycopg2.connect(dbname=parsed.path.lstrip("/"), user=unquote(parsed.username or "") or None,
+                            password=unquote(parsed.password or "") or None, host=parsed.hostname or "localhost",
+                            port=parsed.port or 5432, connect_timeout=5, application_name=name[:63],
+                            keepalives=1, keepalives_idle=2, keepalives_interval=1, keepalives_count=3)
+    conn.autocommit = autocommit
+    return conn
+
+
+def replica_state(service: RouterService) -> dict[str, Any]:
+    """The replica's state as plain data, independent of when it is read (for comparing replicas)."""
+    def read(r: Any) -> dict[str, Any]:
+        agents = {a.id: {k: getattr(a, k) for k in ("status", "state", "reason", "status_since", "state_since",
+                                                       "ready_since", "call_id", "calls_answered", "disconnected_at")}
+                  for a in r.agents.values()}
+        calls = {c.call_id: {"queue": c.queue, "agent": c.agent_id, "enqueued_at": c.enqueued_at,
+                             "max_level": c.max_level, "requeued": c.requeued, "answered_at": c.answered_at}
+                 for c in (*r.waiting.values(), *r.active.values())}
+        timers = sorted((at, repr(key)) for key, at in r.timers._at.items())
+        return {"agents": agents, "calls": calls, "waiting": list(r.waiting), "timers": timers,
+                "deferred": sorted(r.deferred)}
+    return service.do(read)
+
+
+class Cluster:
+    """The command log of one instance's replica (see the module docstring)."""
+
+    def __init__(self, service: RouterService, url: str, instance: str, *, poll_s: float = POLL_S) -> None:
+        if urlparse(url).scheme not in ("postgresql", "postgres"):
+            raise ClusterError("cluster mode (HELPLINE_CLUSTER=on) needs PostgreSQL: several instances share "
+                               f"the router through its command log; {url.split(':', 1)[0]} is single-process")
+        self.service = service
+        self.url = url
+        self.instance = instance
+        self.clock: LogClock = service.clock  # type: ignore[assignment]
+        self.applied = 0
+        """The last seq applied to the replica."""
+        self.replaying = False
+        self.election: Any = None
+        self.owners: dict[int, str] = {}
+        """Call → the instance whose ``queue_call`` queued it."""
+        self.desks: dict[str, str] = {}
+        """Agent → the instance its desktop last connected through."""
+        self.applied_count = 0
+        self.poll_s = poll_s
+        """Seconds between reads of the log without a notification (and between the leader's liveness checks)."""
+        self._results: dict[int, tuple[Any, BaseException | None]] = {}
+        self._events: list[RouterEvent] = []
+        self._apply_lock = threading.RLock()
+        self._write_lock = threading.Lock()
+        self._writer: Any = None
+        self._reader: Any = None
+        self._listener: Any = None
+        self._stop = threading.Event()
+        self._changed = threading.Event()
+        self._threads: list[threading.Thread] = []
+        self._last_tick = 0.0
+        self._last_liveness = 0.0
+        service.router.sinks = [self._events.append]
+
+    # -- running -----------------------------------------------------------------------------------------------
+    def start(self, bootstrap: Callable[[], list[tuple[str, tuple[Any, ...], dict[str, Any]]]] | None = None
+              ) -> Cluster:
+        """Create the log table, listen, replay the log; on an empty log append ``bootstrap()``'s commands."""
+        self._writer = _connect(self.url, f"hl-router-w {self.instance}", autocommit=False)
+        with self._write_lock, self._writer.cursor() as cur:
+            cur.execute("SELECT pg_advisory_xact_lock(%s, %s)", (LOCK_CLASS, LOCK_LOG))
+            cur.execute(TABLE)
+            self._writer.commit()
+        self._listener = _connect(self.url, f"hl-router {self.instance}", autocommit=True)
+        with self._listener.cursor() as cur:
+            cur.execute(f"LISTEN {CHANNEL}")
+        self.replaying = True
+        try:
+            self.catch_up()
+        finally:
+            self.replaying = False
+        if bootstrap is not None and self.applied == 0:
+            self._append(bootstrap(), only_if_empty=True)
+            self.catch_up()
+        for target, name in ((self._listen, "router-log-listener"), (self._tick, "router-log-ticks")):
+            thread = threading.Thread(target=target, name=name, daemon=True)
+            thread.start()
+            self._threads.append(thread)
+        return self
+
+    def follow(self, election: Any) -> None:
+        """Tick and watch the other instances while ``election`` (``LeaderElection``) says this one leads."""
+        self.election = election
+        election.follow(self._changed.set, self._changed.set)
+
+    @property
+    def leading(self) -> bool:
+        return self.election is not None and bool(self.election.is_leader)
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._changed.set()
+        for thread in self._threads:
+            thread.join(5)
+        self._threads.clear()
+        for conn in (self._writer, self._reader, self._listener):
+            if conn is not None:
+                with contextlib.suppress(Exception):
+                    conn.close()
+        self._writer = self._reader = self._listener = None
+
+    # -- writing -----------------------------------------------------------------------------------------------
+    def call(self, name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        """Append one command, apply the log up to it, return its result on this replica."""
+        seq = self._append([(name, args, kwargs)])[-1]
+        self.catch_up(seq)
+        with self._apply_lock:
+            result, error = self._results.pop(seq, (None, None))
+        if error is not None:
+            raise error
+        return result
+
+    def _append(self, commands: list[tuple[str, tuple[Any, ...], dict[str, Any]]], *,
+                only_if_empty: bool = False) -> list[int]:
+        rows = []
+        for name, args, kwargs in commands:
+            if name not in NAMES:
+                raise BadCommand(f"'{name}' is no router operation")
+            rows.append((name, "{}" if name == "reconfigure" else encode(name, args, kwargs)))
+        with self._write_lock:
+            if self._writer is None or self._writer.closed:
+                self._writer = _connect(self.url, f"hl-router-w {self.instance}", autocommit=False)
+            conn = self._writer
+            try:
+                with conn.cursor() as cur:
+                    cur.execute("SELECT pg_advisory_xact_lock(%s, %s)", (LOCK_CLASS, LOCK_LOG))
+                    if only_if_empty:
+                        cur.execute("SELECT EXISTS (SELECT 1 FROM hl_router_log)")
+                        if cur.fetchone()[0]:
+                            conn.rollback()
+                            return [0]
+                    seqs = []
+                    for name, text in rows:
+                        cur.execute("INSERT INTO hl_router_log (at, instance, name, args) VALUES "
+                                    "(clock_timestamp(), %s, %s, %s) RETURNING seq, extract(epoch FROM at)::float8",
+                                    (self.instance, name, text))
+                        seq, at = cur.fetchone()
+                        seqs.append(int(seq))
+                    cur.execute("SELECT pg_notify(%s, %s)", (CHANNEL, str(seqs[-1])))
+                conn.commit()
+            except Exception as exc:
+                with contextlib.suppress(Exception):
+                    conn.close()
+                self._writer = None
+                raise ClusterError(f"the router's command log cannot be written: {exc}") from exc
+        self.clock.offset = float(at) - time.time()
+        return seqs
+
+    # -- applying ----------------------------------------------------------------------------------------------
+    def catch_up(self, until: int | None = None) -> int:
+        """Apply every entry after the last applied (all of them, or until ``until`` is applied)."""
+        with self._apply_lock:
+            while until is None or self.applied < until:
+                entries = self._read()
+                for entry in entries:
+                    self._apply(*entry)
+                if len(entries) < 1000 and (until is None or self.applied >= until):
+                    break
+                if not entries:
+                    raise ClusterError(f"entry {until} of the router's command log is not there")
+            return self.applied
+
+    def _read(self) -> list[tuple[int, float, str, str, Any]]:
+        try:
+            if self._reader is None or self._reader.closed:
+                self._reader = _connect(self.url, f"hl-router-r {self.instance}", autocommit=True)
+            with self._reader.cursor() as cur:
+                cur.execute("SELECT seq, extract(epoch FROM at)::float8, instance, name, args FROM hl_router_log "
+                            "WHERE seq > %s ORDER BY seq LIMIT 1000", (self.applied,))
+                return list(cur.fetchall())
+        except Exception as exc:
+            with contextlib.suppress(Exception):
+                self._reader.close()
+            self._reader = None
+            raise ClusterError(f"the router's command log cannot be read: {exc}") from exc
+
+    def _apply(self, seq: int, at: float, instance: str, name: str, args: Any) -> None:
+        service, r, clock = self.service, self.service.router, self.clock
+        result: Any = None
+        error: BaseException | None = None
+        with service._cond:
+            try:
+                while (due := r.next_timer_at()) is not None and due < at:  # timers first, each at its time
+                    clock.fix(due)
+                    r.advance()
+                clock.fix(at)
+                if name == "reconfigure":
+                    service.apply_routing()
+                else:
+                    a, kw = decode(name, args)
+                    result = getattr(r, name)(*a, **kw)
+            except Exception as exc:  # every replica fails alike; the caller gets the error
+                error = exc
+                if not isinstance(exc, RouterError):
+                    log.exception("router log entry %d (%s) failed", seq, name)
+            finally:
+                clock.release()
+            self._note_owner(instance, name, args)
+            self.applied = seq
+            self.applied_count += 1
+            events, self._events[:] = list(self._events), []
+            if not self.replaying:
+                for event in events:
+                    service._dispatch(event)
+            service._cond.notify_all()
+        if instance == self.instance and not self.replaying:
+            self._results[seq] = (result, error)
+            if len(self._results) > 10_000:  # results nobody collected (a caller that gave up)
+                self._results.clear()
+        self._changed.set()
+
+    def _note_owner(self, instance: str, name: str, args: Any) -> None:
+        data = json.loads(args) if isinstance(args, str) else args
+        first = (data.get("args") or [None])[0]
+        if name == "queue_call" and isinstance(first, dict) and "$call" in first:
+            self.owners[int(first["$call"]["call_id"])] = instance
+        elif name in ("agent_connected", "sign_in") and isinstance(first, str):
+            self.desks[first] = instance
+
+    # -- threads -----------------------------------------------------------------------------------------------
+    def _listen(self) -> None:
+        while not self._stop.is_set():
+            try:
+                if self._listener is None or self._listener.closed:
+                    self._listener = _connect(self.url, f"hl-router {self.instance}", autocommit=True)
+                    with self._listener.cursor() as cur:
+                        cur.execute(f"LISTEN {CHANNEL}")
+                conn = self._listener
+                ready, _, _ = select.select([conn], [], [], self.poll_s)
+                if ready:
+                    conn.poll()
+                    conn.notifies.clear()
+                self.catch_up()
+            except Exception as exc:
+                if self._stop.is_set():
+                    return
+                log.warning("router log listener: %s; reconnecting", exc)
+                with contextlib.suppress(Exception):
+                    self._listener.close()
+                self._listener = None
+                self._stop.wait(0.5)
+
+    def _tick(self) -> None:
+        while not self._stop.is_set():
+            wait = self.poll_s
+            try:
+                if self.leading:
+                    wait = self._lead_once()
+            except Exception as exc:
+                log.warning("router log ticks: %s", exc)
+                wait = 0.5
+            self._changed.wait(wait)
+            self._changed.clear()
+
+    def _lead_once(self) -> float:
+        """The leader's turn: a tick if a timer is due, the dead instances' calls and desktops ended. Returns
+        how long to wait at most before the next turn."""
+        now = time.monotonic()
+        if now - self._last_liveness >= min(LIVENESS_S, self.poll_s):
+            self._last_liveness = now
+            self.end_dead_instances()
+        with self.service._cond:
+            due = self.service.router.next_timer_at()
+            at = self.clock.now()
+        if due is not None and due <= at:
+            if now - self._last_tick < TICK_MIN_S:
+                return TICK_MIN_S - (now - self._last_tick)
+            self._last_tick = now
+            self.call("advance", (), {})
+            return 0.0
+        return min(self.poll_s, max(due - at, 0.001)) if due is not None else self.poll_s
+
+    def alive(self) -> set[str]:
+        """The instances whose listener connection is open now."""
+        with self._apply_lock:
+            if self._reader is None or self._reader.closed:
+                self._reader = _connect(self.url, f"hl-router-r {self.instance}", autocommit=True)
+            with self._reader.cursor() as cur:
+                cur.execute("SELECT application_name FROM pg_stat_activity WHERE datname = current_database() "
+                            "AND application_name LIKE 'hl-router %%'")
+                return {name.split(" ", 1)[1] for (name,) in cur.fetchall()}
+
+    def end_dead_instances(self) -> dict[str, int]:
+        """(The leader) Abandon the calls queued through instances that are gone and disconnect the agents whose
+        desktops were on them."""
+        alive = self.alive() | {self.instance}
+
+        def dead(r: Any) -> tuple[list[int], list[str]]:
+            calls = [c for c in (*r.waiting, *r.active) if self.owners.get(c, self.instance) not in alive]
+            agents = [a.id for a in r.agents.values() if a.signed_in and a.disconnected_at is None
+                      and self.desks.get(a.id, self.instance) not in alive]
+            return calls, agents
+
+        calls, agents = self.service.do(dead)
+        for call_id in calls:
+            log.warning("call %s: its instance %s is gone; ended", call_id, self.owners.get(call_id))
+            self.call("abandon", (call_id,), {})
+        for number in agents:
+            log.warning("agent %s: the desktop's instance %s is gone", number, self.desks.get(number))
+            self.call("agent_disconnected", (number,), {})
+        return {"calls": len(calls), "agents": len(agents)}
+
+
+@contextlib.contextmanager
+def applying(cluster: Cluster) -> Iterator[None]:
+    """Hold the replica still (no entry applied meanwhile), e.g. to read it and its seq together."""
+    with cluster._apply_lock:
+        yield

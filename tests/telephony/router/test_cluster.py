@@ -1,0 +1,142 @@
+"""Cluster mode (telephony.router.cluster) on PostgreSQL: replicas fed by one command log converge, whoever
+writes; a lost or duplicated notification still converges; a call queued through one instance is offered to
+an agent signed in on another and both see the same state; cluster mode refuses SQLite."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+
+import psycopg2
+import pytest
+from cluster_helpers import SETTINGS, replica, wait_for
+
+from helpline.data.database import open_database
+from telephony.router import AppQueuePolicy, CallRequest, Offer
+from telephony.router.cluster import Cluster, ClusterError, LogClock, cluster_on, replica_state
+from telephony.router.service import RouterService
+from tests.conftest import IN_CI, PG_SERVER, _fresh_pg_url
+
+
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    if not PG_SERVER:
+        if IN_CI:
+            pytest.fail("CI=true but HELPLINE_TEST_PG is not set: PostgreSQL tests must run in CI")
+        pytest.skip("PostgreSQL tests need HELPLINE_TEST_PG=postgresql://user@host:port/postgres")
+    for url in _fresh_pg_url():
+        open_database(url)
+        yield url
+
+
+def _same(a: RouterService, b: RouterService) -> None:
+    assert a.cluster is not None and b.cluster is not None
+    a.cluster.catch_up()
+    b.cluster.catch_up()
+    assert a.cluster.applied == b.cluster.applied
+    assert replica_state(a) == replica_state(b)
+
+
+@pytest.mark.postgres
+def test_two_replicas_converge_after_interleaved_writes_from_both(pg_url: str) -> None:
+    a, _ = replica(pg_url, "a", agents=["1001", "1002", "1003"])
+    b, _ = replica(pg_url, "b")
+    try:
+        assert set(b.router.agents) == {"1001", "1002", "1003"}  # b replayed a's bootstrap
+        errors: list[BaseException] = []
+
+        def agents() -> None:
+            try:
+                for n in ("1001", "1002", "1003"):
+                    a.call("sign_in", n, ready=True, by="t")
+                a.call("set_not_ready", "1003", "lunch", by="t")
+            except BaseException as exc:  # pragma: no cover - reported below
+                errors.append(exc)
+
+        def calls() -> None:
+            try:
+                for i in range(1, 7):
+                    b.enqueue(CallRequest(call_id=i, queue="billing"))
+            except BaseException as exc:  # pragma: no cover
+                errors.append(exc)
+
+        threads = [threading.Thread(target=agents), threading.Thread(target=calls)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert not errors
+        offered = [c for c in b.router.waiting.values() if c.agent_id]
+        assert len(offered) == 2  # 1001 and 1002 each got one, 1003 is not ready
+        first = offered[0]
+        assert b.call("answered", first.call_id) is True
+        assert a.call("answered", first.call_id) is False  # already answered: every replica says so
+        a.call("call_ended", first.call_id)
+        _same(a, b)
+        state = replica_state(a)
+        assert len(state["waiting"]) == 5 and state["agents"]["1003"]["reason"] == "lunch"
+    finally:
+        a.stop()
+        b.stop()
+
+
+@pytest.mark.postgres
+def test_a_lost_or_duplicated_notification_still_converges(pg_url: str) -> None:
+    a, _ = replica(pg_url, "a", agents=["1001"], poll_s=0.1)
+    b, _ = replica(pg_url, "b", poll_s=0.1)
+    try:
+        conn = psycopg2.connect(pg_url)
+        conn.autocommit = True
+        with conn.cursor() as cur:  # an entry whose NOTIFY never came
+            cur.execute("INSERT INTO hl_router_log (at, instance, name, args) VALUES (clock_timestamp(), 'x', "
+                        "'sign_in', '{\"args\": [\"1001\"], \"kwargs\": {\"ready\": true}}')")
+        took = wait_for(lambda: a.router.agents["1001"].signed_in and b.router.agents["1001"].signed_in, 2.0)
+        assert took < 1.0  # the poll found it
+        applied = a.cluster.applied if a.cluster else 0
+        with conn.cursor() as cur:  # the same notification twice, and one naming an old entry
+            for seq in (applied, applied, 1):
+                cur.execute("SELECT pg_notify('hl_router', %s)", (str(seq),))
+        a.enqueue(CallRequest(call_id=5, queue="billing"))
+        time.sleep(0.15)
+        _same(a, b)
+        assert a.cluster is not None and a.cluster.applied_count == b.cluster.applied_count  # type: ignore[union-attr]
+        assert a.router.agents["1001"].call_id == 5
+        conn.close()
+    finally:
+        a.stop()
+        b.stop()
+
+
+@pytest.mark.postgres
+def test_a_call_queued_on_b_is_offered_to_an_agent_signed_in_on_a(pg_url: str) -> None:
+    a, a_events = replica(pg_url, "a", agents=["1001"])
+    b, b_events = replica(pg_url, "b")
+    try:
+        a.call("sign_in", "1001", ready=True, by="desk on a")
+        ticket = b.enqueue(CallRequest(call_id=42, queue="billing", tier="gold"))
+        assert ticket.result == "queued"
+        offer = ticket.next(timeout=1.0)  # b's FastAGI thread holding the caller gets the offer ...
+        assert isinstance(offer, Offer) and offer.agent_id == "1001"
+        # ... and a's desktop (its subscriber) sees the same offer, at the same router time
+        wait_for(lambda: any(isinstance(e, Offer) for e in a_events), 2.0)
+        mine = [e for e in a_events if isinstance(e, Offer)]
+        assert [(e.call_id, e.agent_id, e.at) for e in mine] == [(42, "1001", offer.at)]
+        assert [e for e in b_events if isinstance(e, Offer)] == mine
+        ticket.ringing()
+        a.call("answered", 42)  # the agent answers on its desktop
+        assert ticket.answered() is False  # the switch's report after it: no second answer
+        _same(a, b)
+        assert replica_state(b)["agents"]["1001"]["state"] == "talking"
+    finally:
+        a.stop()
+        b.stop()
+
+
+def test_cluster_mode_refuses_sqlite_and_bad_values() -> None:
+    service = RouterService(SETTINGS, AppQueuePolicy(), clock=LogClock())
+    with pytest.raises(ClusterError, match="needs PostgreSQL"):
+        Cluster(service, "sqlite:///var/helpline.db", "x")
+    assert cluster_on("on") and not cluster_on("") and not cluster_on("off")
+    with pytest.raises(ClusterError, match="must be on or off"):
+        cluster_on("maybe")
