@@ -25,6 +25,7 @@ from helpline.data.agents import AgentEvent, AgentRecord, CallRoute
 from helpline.data.base import utcnow
 from helpline.data.database import session, write_transaction
 from helpline.data.entities import rows
+from helpline.data.reconnect import retry_disconnected
 from helpline.security.actor import Actor
 from helpline.security.audit import audit, field_changes
 from helpline.services.stats import add_agent_events
@@ -201,13 +202,16 @@ class RouterJournal:
         agents = [e.values for e in entries if e.table == "agent"]
         routes = [e.values for e in entries if e.table == "route"]
         if agents or routes:
-            try:
+            def write() -> None:
                 with session(), write_transaction():
                     if agents:
                         add_agent_events(agents)  # the interval facts, before the rows it checks duplicates in
                         AgentEvent.insert_many(agents).execute()
                     if routes:
                         CallRoute.insert_many(routes).execute()
+
+            try:  # a database restart is waited out (helpline.data.reconnect); the router never waits for it
+                retry_disconnected(write, "the router journal")
                 self.written += len(agents) + len(routes)
             except Exception:
                 self.failed += len(agents) + len(routes)
