@@ -24,6 +24,7 @@
 | spike_cron, spike_window_min, ... | (environment only) | HELPLINE_SPIKE_* | docs/operations.md (emergencies) |
 | instance_id | (environment only) | HELPLINE_INSTANCE_ID | host-pid (this instance's name in the leader election) |
 | leader_renew_s | (environment only) | HELPLINE_LEADER_RENEW_S | 1.0 (s between the leader election's checks) |
+| cluster | (environment only) | HELPLINE_CLUSTER | off (on: the router is shared by the instances on PostgreSQL) |
 """
 
 from __future__ import annotations
@@ -112,6 +113,9 @@ class Settings:
     """This instance's name in the leader election (empty: ``host-pid``; docs/operations.md)."""
     leader_renew_s: float = 1.0
     """Seconds between the leader election's checks: a standby leads within about this long of the leader's death."""
+    cluster: str = "off"
+    """``on``: every instance holds a replica of the router fed by a command log (PostgreSQL only;
+    ``telephony.router.cluster``, docs/operations.md "Several instances")."""
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:

@@ -95,7 +95,11 @@ class CallbackQueue:
 
     def stand_by(self) -> None:
         """This instance stopped leading: the tasks held or waiting in its router go (the leader offers them);
-        a task an agent works stays until the agent records its outcome."""
+        a task an agent works stays until the agent records its outcome. In cluster mode the router is shared:
+        the tasks stay (the new leader's replica holds them already)."""
+        if self.router.cluster is not None:
+            return
+
         def drop(r: Router) -> int:  # this process's own router (not replicated): a local write
             ids = [i for i in (*r.deferred, *r.waiting) if is_callback(i)]
             return sum(1 for i in ids if r.withdraw(i))

@@ -59,7 +59,18 @@ def start_router(platform: Platform, settings: Settings) -> Any:
     except (ControlStartupError, ValueError) as exc:
         print(f"helpline: {exc}", file=sys.stderr)
         return None
-    router = RouterService.from_platform(platform).start()
+    from helpline.services.leader import default_instance_id
+    from telephony.router.cluster import ClusterError, cluster_on
+
+    instance = settings.instance_id or default_instance_id()
+    try:  # cluster mode: the router is a replica fed by the command log on PostgreSQL (docs/operations.md)
+        clustered = cluster_on(settings.cluster)
+        router = RouterService.from_platform(platform, cluster=settings.db if clustered else None,
+                                             instance=instance).start()
+    except ClusterError as exc:
+        print(f"helpline: {exc}", file=sys.stderr)
+        control.close()
+        return None
     platform.router = router
     platform.desk = DeskService(platform, router, control)
     from helpline.services.leader import LeaderElection, LeaderError
@@ -67,13 +78,14 @@ def start_router(platform: Platform, settings: Settings) -> Any:
     from telephony.monitoring import register_leader
 
     try:  # several instances on one PostgreSQL: one leads and runs the scheduled jobs (docs/operations.md)
-        election = LeaderElection(settings.db, renew_s=settings.leader_renew_s,
-                                  instance=settings.instance_id or None).start()
+        election = LeaderElection(settings.db, renew_s=settings.leader_renew_s, instance=instance).start()
     except LeaderError as exc:
         print(f"helpline: {exc}", file=sys.stderr)
         stop_router(platform)
         return None
     register_leader(election)
+    if router.cluster is not None:  # the leader ticks the shared router and ends the calls of dead instances
+        router.cluster.follow(election)
     from telephony.outbound.dialler import dialler_of
 
     # campaigns are dialled on the leader: elected, it recovers the attempts left open, its hoppers refill
