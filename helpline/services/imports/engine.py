@@ -20,14 +20,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from peewee import IntegrityError
-
 from helpline.config import ROOT
 from helpline.data.base import utcnow
 from helpline.data.database import db, session, write_transaction
 from helpline.data.entities import rows as select_rows
-from helpline.data.imports import ImportChange, ImportRun, ensure_tables
-from helpline.data.system import AuditEntry
+from helpline.data.imports import ImportRun, ensure_tables
 from helpline.metadata.kinds import Entity
 from helpline.metadata.kinds.imports import Import
 from helpline.security.actor import Actor, PermissionDenied
@@ -40,6 +37,7 @@ from .changes import ImportRefused, delete_missing, undo_run
 from .checks import among, row_checks
 from .rows import Mapping, RowConverter, RowProblem, map_headers
 from .sources import SourceError, Table, open_source
+from .writes import write_batch
 
 if TYPE_CHECKING:
     from ..platform import Platform
@@ -49,13 +47,6 @@ UPLOADS = ROOT / "var" / "imports"
 PREVIEW_ROWS = 20
 KEPT_PROBLEMS = 2000
 Progress = Callable[[int, int | None, "ImportReport"], None]
-
-_index_rows: Any
-try:  # the text index of quick search, when this checkout has it
-    from helpline.data.text_index import write_rows as _index_rows
-except ImportError:  # pragma: no cover
-    _index_rows = None
-
 
 @dataclass
 class ImportReport:
@@ -383,82 +374,8 @@ class ImportService:
 
     def _write(self, actor: Actor, entity: Entity, pending: list[_Pending], report: ImportReport,
                run: ImportRun | None) -> None:
-        model = self.platform.models[entity.name]
-        now = utcnow()
-        inserts = [p for p in pending if p.existing is None]
-        audits: list[dict[str, Any]] = []
-        changes: list[dict[str, Any]] = []
-        run_id = run.id if run is not None else 0
-        detail = {"import_run": run_id}
-        key = next((f.name for f in entity.active_fields if f.unique and all(p.values.get(f.name) not in (None, "")
-                                                                           for p in inserts)), None)
-        if inserts:
-            rows = [{**p.values, "created_by": actor.username, "updated_by": actor.username, "created_at": now,
-                     "updated_at": now} for p in inserts]
-            try:
-                with db.atomic():
-                    ids = self._insert(model, rows, key)
-            except IntegrityError:  # a constraint the checks did not foresee: row by row, rejecting the culprits
-                ids = []
-                for p, row in zip(inserts, rows, strict=True):
-                    try:
-                        with db.atomic():
-                            ids.extend(self._insert(model, [row]))
-                    except IntegrityError as exc:
-                        self._reject(report, p.number, p.cells, [RowProblem(p.number, "", None, str(exc))])
-                        ids.append(None)  # type: ignore[arg-type]
-            for p, record_id in zip(inserts, ids, strict=True):
-                if record_id is None:
-                    continue
-                report.inserted += 1
-                audits.append({"actor": actor.username, "action": "create", "entity": entity.name,
-                               "record_id": str(record_id), "after": {"id": record_id, **p.values}, "detail": detail})
-                changes.append({"run": run_id, "record_id": record_id, "action": "insert", "version": 1})
-                p.values["id"] = record_id
-        for p in pending:
-            if p.existing is None:
-                continue
-            before = p.existing
-            n = (model.update(**p.changes, version=model.version + 1, updated_by=actor.username, updated_at=now)
-                 .where((model.id == before["id"]) & (model.version == before["version"])).execute())
-            if n != 1:
-                self._reject(report, p.number, p.cells,
-                             [RowProblem(p.number, "", None, "the record changed meanwhile")])
-                continue
-            report.updated += 1
-            old = {f: before.get(f) for f in p.changes}
-            audits.append({"actor": actor.username, "action": "update", "entity": entity.name,
-                           "record_id": str(before["id"]), "before": old, "after": p.changes, "detail": detail})
-            changes.append({"run": run_id, "record_id": before["id"], "action": "update", "before": old,
-                            "version": before["version"] + 1})
-        bulk_insert(AuditEntry, audits)
-        if run is not None:
-            bulk_insert(ImportChange, changes)
-        if _index_rows is not None and pending and self._indexed(entity):
-            # the quick-search index, in this transaction, from the values as written: one statement a batch
-            rows = [{**(p.existing or {}), **p.values} for p in pending]
-            _index_rows(entity, [r for r in rows if r.get("id") is not None])
-
-    @staticmethod
-    def _insert(model: Any, rows: list[dict[str, Any]], key: str | None = None) -> list[int]:
-        """Insert ``rows`` and return their ids in order: one prepared statement run for all rows (peewee would
-        build the SQL of each row again: 3 ms a row), the ids read back by the unique key."""
-        if not key or len(rows) == 1:
-            return [model.insert(**row).execute() for row in rows]
-        bulk_insert(model, rows)
-        column = getattr(model, key)
-        wanted = [str(row[key]) for row in rows]
-        ids: dict[str, int] = {}
-        for start in range(0, len(wanted), 500):
-            ids.update((str(k), i) for k, i in model.select(column, model.id)
-                       .where(among(column, wanted[start:start + 500])).tuples())
-        return [ids[k] for k in wanted]
-
-    @staticmethod
-    def _indexed(entity: Entity) -> bool:
-        from helpline.data.text_index import indexed_fields
-
-        return bool(indexed_fields(entity))
+        write_batch(actor, entity, self.platform.models[entity.name], pending, run.id if run is not None else None,
+                    lambda p, problems: self._reject(report, p.number, p.cells, problems), report)
 
     def _delete_missing(self, actor: Actor, definition: Import, entity: Entity, run: ImportRun,
                         report: ImportReport) -> None:
@@ -489,21 +406,6 @@ class ImportService:
         target = self.uploads / f"{int(time.time() * 1000)}_{path.name}"
         shutil.copyfile(path, target)
         return target
-
-
-def bulk_insert(model: Any, rows: list[dict[str, Any]]) -> None:
-    """Insert ``rows`` with one prepared statement (peewee builds the SQL of every row again: 3 ms a row); a
-    column a row lacks takes its field's default."""
-    if not rows:
-        return
-    fields = [f for f in model._meta.sorted_fields if not (f.name == "id" and "id" not in rows[0])]
-    database = model._meta.database
-    columns = ", ".join(f'"{f.column_name}"' for f in fields)
-    sql = f'INSERT INTO "{model._meta.table_name}" ({columns}) VALUES ({", ".join([database.param] * len(fields))})'
-    plan = [(f.name, f.db_value, f.default, callable(f.default)) for f in fields]  # looked up once, not per cell
-    params = [[to_db(row[name]) if name in row else to_db(default() if dynamic else default)
-               for name, to_db, default, dynamic in plan] for row in rows]
-    database.cursor().executemany(sql, params)
 
 
 ERROR_COLUMNS = ("Error / 错误", "Row / 行")
