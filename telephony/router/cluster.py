@@ -18,15 +18,17 @@ instances share it by sharing its inputs: a command log.
 * **Events** are emitted alike on every replica; each instance delivers them, after the entry is applied, to its
   own tickets (the FastAGI threads of its callers) and subscribers (its desktops); only the leader writes the
   journal (agent events, call decisions). Entries replayed at start are applied without delivering anything.
-* **Joining**: an instance replays the log from its start (no snapshots yet); the first instance on an empty
-  log appends the agent profiles and the statuses restored from the journal, atomically.
+* **Joining**: an instance loads the newest snapshot (``hl_router_snapshot``, ``telephony.router.snapshot``) and
+  replays the log after it; the first instance on an empty log appends the agent profiles and the statuses
+  restored from the journal, atomically. The leader writes a snapshot every 1,000 entries or 5 minutes and
+  deletes the log before the previous snapshot (a replica that lagged past it loads the newer snapshot).
 * **Failover**: a standby already has the whole state; elected, it ticks. The leader checks every second which
   instances are alive (their listener connection, ``application_name`` ``hl-router <instance>``): the waiting
   and answered calls whose ``queue_call`` came from a dead instance are ended with ``abandon`` entries, the
   agents whose desktop last connected through it get ``agent_disconnected`` (the grace period, then not ready).
 
 Limits: every instance must serve the same routing metadata (a ``reconfigure`` entry makes each replica apply
-its own); the log grows until the next restart of all instances (no snapshot or compaction yet).
+its own) and run the same version (see ``telephony.router.snapshot``).
 """
 
 from __future__ import annotations
@@ -48,7 +50,7 @@ from .events import RouterEvent
 if TYPE_CHECKING:
     from .service import RouterService
 
-__all__ = ["CHANNEL", "Cluster", "ClusterError", "LogClock", "cluster_on", "replica_state"]
+__all__ = ["CHANNEL", "Cluster", "ClusterError", "LogClock", "cluster_on"]
 
 log = logging.getLogger(__name__)
 
@@ -59,9 +61,15 @@ NAMES = OPERATIONS | {"reconfigure"}
 TICK_MIN_S = 0.01
 POLL_S = 1.0
 LIVENESS_S = 1.0
-TABLE = """CREATE TABLE IF NOT EXISTS hl_router_log (
+TABLES = ("""CREATE TABLE IF NOT EXISTS hl_router_log (
     seq bigserial PRIMARY KEY, at timestamptz NOT NULL, instance text NOT NULL, name text NOT NULL,
-    args jsonb NOT NULL)"""
+    args jsonb NOT NULL)""", """CREATE TABLE IF NOT EXISTS hl_router_snapshot (
+    seq bigint PRIMARY KEY, written_at timestamptz NOT NULL DEFAULT now(), clock float8 NOT NULL,
+    owners jsonb NOT NULL, desks jsonb NOT NULL, state bytea NOT NULL)""")
+SNAPSHOT_EVERY = 1000
+"""The leader writes a snapshot after this many entries ..."""
+SNAPSHOT_S = 300.0
+"""... or this many seconds (if anything was applied), then deletes the log before the previous snapshot."""
 
 
 class ClusterError(RouterError):
@@ -114,21 +122,6 @@ def _connect(url: str, name: str, *, autocommit: bool) -> Any:
     return conn
 
 
-def replica_state(service: RouterService) -> dict[str, Any]:
-    """The replica's state as plain data, independent of when it is read (for comparing replicas)."""
-    def read(r: Any) -> dict[str, Any]:
-        agents = {a.id: {k: getattr(a, k) for k in ("status", "state", "reason", "status_since", "state_since",
-                                                       "ready_since", "call_id", "calls_answered", "disconnected_at")}
-                  for a in r.agents.values()}
-        calls = {c.call_id: {"queue": c.queue, "agent": c.agent_id, "enqueued_at": c.enqueued_at,
-                             "max_level": c.max_level, "requeued": c.requeued, "answered_at": c.answered_at}
-                 for c in (*r.waiting.values(), *r.active.values())}
-        timers = sorted((at, repr(key)) for key, at in r.timers._at.items())
-        return {"agents": agents, "calls": calls, "waiting": list(r.waiting), "timers": timers,
-                "deferred": sorted(r.deferred)}
-    return service.do(read)
-
-
 class Cluster:
     """The command log of one instance's replica (see the module docstring)."""
 
@@ -163,6 +156,8 @@ class Cluster:
         self._threads: list[threading.Thread] = []
         self._last_tick = 0.0
         self._last_liveness = 0.0
+        self.snapshot_seq = 0
+        self._snapshot_time = time.monotonic()
         service.router.sinks = [self._events.append]
 
     # -- running -----------------------------------------------------------------------------------------------
@@ -172,13 +167,15 @@ class Cluster:
         self._writer = _connect(self.url, f"hl-router-w {self.instance}", autocommit=False)
         with self._write_lock, self._writer.cursor() as cur:
             cur.execute("SELECT pg_advisory_xact_lock(%s, %s)", (LOCK_CLASS, LOCK_LOG))
-            cur.execute(TABLE)
+            for table in TABLES:
+                cur.execute(table)
             self._writer.commit()
         self._listener = _connect(self.url, f"hl-router {self.instance}", autocommit=True)
         with self._listener.cursor() as cur:
             cur.execute(f"LISTEN {CHANNEL}")
         self.replaying = True
         try:
+            self.load_snapshot()
             self.catch_up()
         finally:
             self.replaying = False
@@ -265,6 +262,8 @@ class Cluster:
         with self._apply_lock:
             while until is None or self.applied < until:
                 entries = self._read()
+                if entries and entries[0][0] > self.applied + 1 and self.load_snapshot(before=entries[0][0]):
+                    continue  # the entries this replica lacked were compacted away (it lagged a snapshot behind)
                 for entry in entries:
                     self._apply(*entry)
                 if len(entries) < 1000 and (until is None or self.applied >= until):
@@ -273,11 +272,14 @@ class Cluster:
                     raise ClusterError(f"entry {until} of the router's command log is not there")
             return self.applied
 
+    def _reader_conn(self) -> Any:
+        if self._reader is None or self._reader.closed:
+            self._reader = _connect(self.url, f"hl-router-r {self.instance}", autocommit=True)
+        return self._reader
+
     def _read(self) -> list[tuple[int, float, str, str, Any]]:
         try:
-            if self._reader is None or self._reader.closed:
-                self._reader = _connect(self.url, f"hl-router-r {self.instance}", autocommit=True)
-            with self._reader.cursor() as cur:
+            with self._reader_conn().cursor() as cur:
                 cur.execute("SELECT seq, extract(epoch FROM at)::float8, instance, name, args FROM hl_router_log "
                             "WHERE seq > %s ORDER BY seq LIMIT 1000", (self.applied,))
                 return list(cur.fetchall())
@@ -372,6 +374,10 @@ class Cluster:
         if now - self._last_liveness >= min(LIVENESS_S, self.poll_s):
             self._last_liveness = now
             self.end_dead_instances()
+            if self.applied - self.snapshot_seq >= SNAPSHOT_EVERY or (
+                    self.applied > self.snapshot_seq and now - self._snapshot_time >= SNAPSHOT_S):
+                self.write_snapshot()
+                self.compact()
         with self.service._cond:
             due = self.service.router.next_timer_at()
             at = self.clock.now()
@@ -383,12 +389,72 @@ class Cluster:
             return 0.0
         return min(self.poll_s, max(due - at, 0.001)) if due is not None else self.poll_s
 
+    # -- snapshots -----------------------------------------------------------------------------------------------
+    def write_snapshot(self) -> int:
+        """(The leader) Write the replica's state at the last applied seq; returns that seq."""
+        from .snapshot import dump
+
+        with self._apply_lock:
+            seq, clock, state = self.applied, self.clock.last, dump(self.service.router)
+            owners, desks = json.dumps(self.owners), json.dumps(self.desks)
+        with self._write_lock:
+            conn = self._writer
+            try:
+                with conn.cursor() as cur:
+                    cur.execute("INSERT INTO hl_router_snapshot (seq, clock, owners, desks, state) VALUES "
+                                "(%s, %s, %s, %s, %s) ON CONFLICT (seq) DO NOTHING",
+                                (seq, clock, owners, desks, state))
+                conn.commit()
+            except Exception as exc:
+                conn.rollback()
+                raise ClusterError(f"the router snapshot cannot be written: {exc}") from exc
+        self.snapshot_seq, self._snapshot_time = seq, time.monotonic()
+        log.info("router snapshot at entry %d (%d bytes)", seq, len(state))
+        return seq
+
+    def compact(self) -> int:
+        """(The leader) Keep the two newest snapshots and the log after the older one; returns rows deleted."""
+        with self._write_lock:
+            conn = self._writer
+            with conn.cursor() as cur:
+                cur.execute("SELECT seq FROM hl_router_snapshot ORDER BY seq DESC OFFSET 1 LIMIT 1")
+                row = cur.fetchone()
+                if row is None:
+                    conn.rollback()
+                    return 0
+                cur.execute("DELETE FROM hl_router_log WHERE seq <= %s", (row[0],))
+                deleted = int(cur.rowcount)
+                cur.execute("DELETE FROM hl_router_snapshot WHERE seq < %s", (row[0],))
+            conn.commit()
+        return deleted
+
+    def load_snapshot(self, before: int | None = None) -> bool:
+        """Load the newest snapshot newer than the replica (up to ``before - 1``); False if there is none."""
+        from .snapshot import load
+
+        with self._apply_lock:
+            with self._reader_conn().cursor() as cur:
+                cur.execute("SELECT seq, clock, owners, desks, state FROM hl_router_snapshot WHERE seq > %s "
+                            "AND seq < %s ORDER BY seq DESC LIMIT 1", (self.applied, before or 2**62))
+                row = cur.fetchone()
+            if row is None:
+                return False
+            seq, clock, owners, desks, state = row
+            with self.service._cond:
+                load(self.service.router, state)
+                self.clock.fix(float(clock))
+                self.clock.release()
+                self.owners = {int(k): v for k, v in owners.items()}
+                self.desks = dict(desks)
+                self.applied = self.snapshot_seq = int(seq)
+            if not self.replaying:
+                log.warning("router replica %s lagged behind the compacted log: loaded the snapshot at entry %d",
+                            self.instance, seq)
+            return True
+
     def alive(self) -> set[str]:
         """The instances whose listener connection is open now."""
-        with self._apply_lock:
-            if self._reader is None or self._reader.closed:
-                self._reader = _connect(self.url, f"hl-router-r {self.instance}", autocommit=True)
-            with self._reader.cursor() as cur:
+        with self._apply_lock, self._reader_conn().cursor() as cur:
                 cur.execute("SELECT application_name FROM pg_stat_activity WHERE datname = current_database() "
                             "AND application_name LIKE 'hl-router %%'")
                 return {name.split(" ", 1)[1] for (name,) in cur.fetchall()}

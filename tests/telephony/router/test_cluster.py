@@ -14,8 +14,9 @@ from cluster_helpers import SETTINGS, replica, wait_for
 
 from helpline.data.database import open_database
 from telephony.router import AppQueuePolicy, CallRequest, Offer
-from telephony.router.cluster import Cluster, ClusterError, LogClock, cluster_on, replica_state
+from telephony.router.cluster import Cluster, ClusterError, LogClock, cluster_on
 from telephony.router.service import RouterService
+from telephony.router.snapshot import replica_state
 from tests.conftest import IN_CI, PG_SERVER, _fresh_pg_url
 
 
@@ -48,9 +49,8 @@ def test_two_replicas_converge_after_interleaved_writes_from_both(pg_url: str) -
 
         def agents() -> None:
             try:
-                for n in ("1001", "1002", "1003"):
-                    a.call("sign_in", n, ready=True, by="t")
-                a.call("set_not_ready", "1003", "lunch", by="t")
+                a.call("sign_in", "1002", ready=True, by="t")
+                a.call("sign_in", "1003", ready=False, reason="lunch", by="t")
             except BaseException as exc:  # pragma: no cover - reported below
                 errors.append(exc)
 
@@ -61,6 +61,7 @@ def test_two_replicas_converge_after_interleaved_writes_from_both(pg_url: str) -
             except BaseException as exc:  # pragma: no cover
                 errors.append(exc)
 
+        a.call("sign_in", "1001", ready=True, by="t")  # the queue is staffed: every call joins
         threads = [threading.Thread(target=agents), threading.Thread(target=calls)]
         for t in threads:
             t.start()
@@ -140,3 +141,43 @@ def test_cluster_mode_refuses_sqlite_and_bad_values() -> None:
     assert cluster_on("on") and not cluster_on("") and not cluster_on("off")
     with pytest.raises(ClusterError, match="must be on or off"):
         cluster_on("maybe")
+
+
+@pytest.mark.postgres
+def test_a_replica_joining_after_snapshots_and_compaction_matches_and_keeps_working(pg_url: str) -> None:
+    a, _ = replica(pg_url, "a", agents=["1001", "1002"])
+    lagging, _ = replica(pg_url, "lagging")
+    c = None
+    try:
+        assert lagging.cluster is not None and a.cluster is not None
+        lagging.cluster.stop()  # it hears nothing more until asked to catch up
+        for n in ("1001", "1002"):
+            a.call("sign_in", n, ready=True, by="t")
+        for i in range(1, 5):
+            a.enqueue(CallRequest(call_id=i, queue="billing", tier="gold" if i % 2 else "ordinary"))
+        a.call("answered", 1)
+        first = a.cluster.write_snapshot()
+        a.call("call_ended", 1)  # wrap-up: a timer in the snapshot
+        a.call("set_not_ready", "1002", "lunch", by="t")
+        second = a.cluster.write_snapshot()
+        a.call("no_answer", 2)  # after the last snapshot: replayed from the log
+        assert first < second and a.cluster.compact() > 0
+        conn = psycopg2.connect(pg_url)
+        with conn.cursor() as cur:
+            cur.execute("SELECT min(seq), (SELECT count(*) FROM hl_router_snapshot) FROM hl_router_log")
+            assert cur.fetchone() == (first + 1, 2)
+        conn.close()
+
+        c, _ = replica(pg_url, "c")  # joins: the newest snapshot, then the entries after it
+        assert c.cluster is not None and c.cluster.snapshot_seq == second
+        _same(a, c)
+        lagging.cluster.catch_up()  # its next entries were deleted: it loads the snapshot instead
+        assert replica_state(lagging) == replica_state(a)
+        c.call("set_ready", "1002", by="t")  # the loaded replica keeps working alike
+        c.enqueue(CallRequest(call_id=9, queue="billing"))
+        a.call("answered", 3)
+        _same(a, c)
+    finally:
+        for s in (a, lagging, c):
+            if s is not None:
+                s.stop()

@@ -12,8 +12,8 @@ from helpline.services import agents
 from helpline.services.leader import LeaderElection
 from helpline.services.platform import Platform
 from telephony.router import AgentStatus, CallRequest, Offer
-from telephony.router.cluster import replica_state
 from telephony.router.service import RouterService
+from telephony.router.snapshot import replica_state
 
 
 def _admin(p: Platform) -> Actor:
