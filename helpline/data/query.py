@@ -23,7 +23,7 @@ from .conditions import FALSE, TRUE, All, AnyOf, Cmp, Cond, Not, all_of, any_of
 from .database import is_postgres
 from .entities import SYSTEM_COLUMNS, EntityModel, EntityModels
 from .entities import rows as select_rows
-from .text_index import indexed_fields, is_ready, matching_ids, scope_node, synonym_groups
+from .text_index import gram_fields, indexed_fields, is_ready, matching_ids, scope_node, synonym_groups
 from .text_tokens import AllOf as TextAll
 from .text_tokens import query_node
 
@@ -236,8 +236,8 @@ class _Compiler:
         narrowed = scope_node(self.entity, match.scope)
         if narrowed is not None:
             node = TextAll((node, narrowed))
-        return _expr(NodeList((self.model.id, SQL("IN ("), matching_ids(self.entity.name, node, list(match.fields)),
-                               SQL(")"))))
+        ids = matching_ids(self.entity.name, node, list(match.fields), gram_fields(self.entity))
+        return _expr(NodeList((self.model.id, SQL("IN ("), ids, SQL(")"))))
 
     def _texty(self, name: str) -> bool:
         f = self.entity.field(name)

@@ -18,8 +18,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import Any
 
 from peewee import SQL, NodeList
@@ -31,8 +30,7 @@ from .conditions import All, Cmp, Cond
 from .conditions import AnyOf as CondAnyOf
 from .database import db, is_postgres
 from .entities import EntityModels
-from .entities import rows as select_rows
-from .text_tokens import AllOf, AnyOf, Exact, Node, Term, value_terms
+from .text_tokens import AllOf, AnyOf, Exact, Node, Split, Term, value_terms
 
 TOKENS_VERSION = "6"
 """Bumped when :mod:`text_tokens` changes what it indexes: every index is then stale until rebuilt."""
@@ -48,6 +46,22 @@ every language and those of its children (机顶盒 = STB = set-top box)."""
 
 def indexed_fields(entity: Entity) -> list[str]:
     return [f.name for f in entity.active_fields if f.text_search]
+
+
+def is_document(entity: Entity) -> bool:
+    """Whether an entity's records are documents, searched by questions: an indexed long text that is one of
+    its quick-search fields (articles, bulletins, notes; not a customer's remarks)."""
+    return any(f.type == "long_text" and f.text_search and f.name in entity.search_fields
+               for f in entity.active_fields)
+
+
+def gram_fields(entity: Entity) -> frozenset[str]:
+    """The indexed single-line fields of an entity whose records are not documents (a customer's name and
+    address): their Chinese runs are indexed by trigrams and joined to a number that follows, and a query
+    matches there adjacent text (:mod:`text_tokens`), so a part of an address asks for short lists."""
+    if is_document(entity):
+        return frozenset()
+    return frozenset(f.name for f in entity.active_fields if f.text_search and f.type != "long_text")
 
 
 def scope_fields(entity: Entity) -> list[str]:
@@ -99,22 +113,39 @@ def table(entity_name: str) -> str:
 
 
 def signature(entity: Entity) -> str:
-    return hashlib.sha256(f"{TOKENS_VERSION}:{entity.title_field}:{','.join(stored_fields(entity))}".encode()
-                        ).hexdigest()[:16]
+    grams = sorted(gram_fields(entity))
+    text = f"{TOKENS_VERSION}:{entity.title_field}:{','.join(stored_fields(entity))}"
+    return hashlib.sha256((text + (f":grams={','.join(grams)}" if grams else "")).encode()).hexdigest()[:16]
+
+
+_SYNONYM_GROUPS: dict[int, tuple[Any, list[list[str]]]] = {}
+"""The groups of each synonym tree object (a search asks for them every time; a change installs a new tree)."""
 
 
 def synonym_groups(metadata: MetadataSet) -> list[list[str]]:
-    """The synonym dictionary: groups of terms a search treats as one (retired nodes left out)."""
+    """The synonym dictionary: groups of terms a search treats as one (retired nodes left out). Worked out once
+    per tree (the shared lists: not to be changed by the caller)."""
     tree = metadata.categories.get(SYNONYMS)
     if tree is None:
         return []
+    cached = _SYNONYM_GROUPS.get(id(tree))
+    if cached is not None and cached[0] is tree:
+        return cached[1]
+    by_code = {n.code: n for n in tree.nodes}
     groups: dict[str, list[str]] = {}
     for node in tree.nodes:
         if node.retired:
             continue
-        root = tree.path(node.code)[0].code
-        groups.setdefault(root, []).extend(t for t in (node.label.en, node.label.zh_CN) if t)
-    return [list(dict.fromkeys(g)) for g in groups.values() if len(g) > 1]
+        root, seen = node, {node.code}
+        while root.parent and root.parent in by_code and root.parent not in seen:  # to the top (a cycle stops)
+            root = by_code[root.parent]
+            seen.add(root.code)
+        groups.setdefault(root.code, []).extend(t for t in (node.label.en, node.label.zh_CN) if t)
+    found = [list(dict.fromkeys(g)) for g in groups.values() if len(g) > 1]
+    if len(_SYNONYM_GROUPS) > 8:
+        _SYNONYM_GROUPS.clear()
+    _SYNONYM_GROUPS[id(tree)] = (tree, found)
+    return found
 
 
 # -- schema and state ----------------------------------------------------------------------------
@@ -176,16 +207,17 @@ def ensure(models: EntityModels) -> list[str]:
 
 
 # -- writes --------------------------------------------------------------------------------------
-def _plan(entity: Entity) -> tuple[tuple[tuple[str, bool, bool], ...], tuple[str, ...]]:
-    """((field, is the title, any part), ...) of the indexed fields and the scope fields of ``entity``
+def _plan(entity: Entity) -> tuple[tuple[tuple[str, bool, bool, bool], ...], tuple[str, ...]]:
+    """((field, is the title, any part, grams), ...) of the indexed fields and the scope fields of ``entity``
     (looked up once per entity: a rebuild calls :func:`documents` for every record)."""
     cached = _PLANS.get(id(entity))
     if cached is not None and cached[0] is entity:
         return cached[1]  # type: ignore[no-any-return]
     fields = []
+    grams = gram_fields(entity)
     for name in indexed_fields(entity):
         f = entity.field(name)
-        fields.append((name, name == entity.title_field, bool(f and f.type == "phone")))
+        fields.append((name, name == entity.title_field, bool(f and f.type == "phone"), name in grams))
     plan = (tuple(fields), tuple(scope_fields(entity)))
     _PLANS[id(entity)] = (entity, plan)
     return plan
@@ -200,11 +232,12 @@ def documents(entity: Entity, row: dict[str, Any]) -> tuple[list[str], list[str]
     title: list[str] = []
     body: list[str] = []
     fields, scoped = _plan(entity)
-    for name, is_title, any_part in fields:
+    for name, is_title, any_part, grams in fields:
         value = row.get(name)
         if value is None or value == "":
             continue
-        (title if is_title else body).extend([f"{name}_{t}" for t in value_terms(value, any_part=any_part)])
+        (title if is_title else body).extend([f"{name}_{t}" for t in value_terms(value, any_part=any_part,
+                                                                                   grams=grams)])
     body.extend(t for t in (_exact(name, row.get(name)) for name in scoped) if t)
     return title, body
 
@@ -261,21 +294,8 @@ def write_rows(entity: Entity, rows: list[dict[str, Any]]) -> None:
     connection.executemany(f'DELETE FROM "{table(entity.name)}" WHERE rowid = ?', [(v[0],) for v in values])
     connection.executemany(_insert_sql(entity.name), values)
 
-GIN_BUILD_MEMORY = "512MB"
-"""``maintenance_work_mem`` of the rebuild's GIN index build (PostgreSQL; that transaction only)."""
-PARALLEL_ROWS = 50_000
-"""A rebuild of at least this many records cuts the terms in a second process (:func:`rebuild`)."""
-_WORKER_ENTITY: list[Entity] = []
-
-
-def _worker_init(entity: Entity) -> None:
-    _WORKER_ENTITY[:] = [entity]
-
-
-def _batch_values(rows: list[dict[str, Any]], postgres: bool, entity: Entity | None = None
-                  ) -> list[tuple[Any, ...]]:
-    """The index rows of a batch of records (in the rebuild's worker process, or in the caller's)."""
-    entity = entity or _WORKER_ENTITY[0]
+def _batch_values(rows: list[dict[str, Any]], postgres: bool, entity: Entity) -> list[tuple[Any, ...]]:
+    """The index rows of a batch of records: (id, title terms, other terms), SQLite's joined by spaces."""
     out: list[tuple[Any, ...]] = []
     for row in rows:
         title, body = documents(entity, row)
@@ -285,125 +305,57 @@ def _batch_values(rows: list[dict[str, Any]], postgres: bool, entity: Entity | N
 
 def rebuild(models: EntityModels, entity_name: str, *, batch: int = 5000,
             progress: Callable[[int, int, float], None] | None = None, workers: int | None = None) -> int:
-    """Rebuild one entity's index from its table in batches (each its own transaction); the index is used
-    again once complete. Returns the number of records indexed.
+    """Rebuild one entity's index from its table (:func:`helpline.data.text_rebuild.rebuild`)."""
+    from .text_rebuild import rebuild as rebuild_index
 
-    With ``workers`` (default: 1 from :data:`PARALLEL_ROWS` records, else 0) a second process cuts each
-    batch into terms (jieba, the term sets: half the work) while this one reads the next batch and writes the
-    previous one: about twice as fast on two cores."""
-    entity = models.entity(entity_name)
-    model = models[entity_name]
-    fields = [getattr(model, n) for n in stored_fields(entity)]
-    if not indexed_fields(entity):
-        return 0
-    t = table(entity_name)
-    with db.atomic():  # a new table (its layout may have changed); PostgreSQL's GIN index built at the end
-        create_state_table()
-        _set_state(entity, False)
-        db.execute_sql(f'DROP TABLE IF EXISTS "{t}"')
-        _create(entity_name, gin=False)
-    total = model.select().count()
-    postgres = is_postgres()
-    if workers is None:
-        workers = 1 if total >= PARALLEL_ROWS else 0
-    started = time.perf_counter()
-    done, last = 0, 0
-    sql = _insert_sql(entity_name)
-
-    def write(values: list[tuple[Any, ...]]) -> None:
-        nonlocal done
-        with db.atomic():
-            if postgres:
-                from psycopg2.extras import execute_values
-
-                with db.cursor() as cur:
-                    execute_values(cur, _insert_sql(entity_name, "%s"), values, template=PG_ROW, page_size=1000)
-            else:
-                db.connection().executemany(sql, values)
-        done += len(values)
-        if progress is not None:
-            progress(done, total, time.perf_counter() - started)
-
-    pool = None
-    if workers > 0:
-        import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor
-
-        from .text_tokens import _segmenter
-
-        _segmenter()  # loaded once, before the fork: the worker inherits it
-        pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"),
-                                   initializer=_worker_init, initargs=(entity,))
-    try:
-        pending: Any = None
-        while True:
-            rows = select_rows(model.select(model.id, *fields).where(model.id > last).order_by(model.id)
-                               .limit(batch))
-            if pool is None:
-                if rows:
-                    write(_batch_values(rows, postgres, entity))
-            else:
-                submitted = pool.submit(_batch_values, rows, postgres) if rows else None
-                if pending is not None:
-                    write(pending.result())
-                pending = submitted
-            if not rows:
-                break
-            last = rows[-1]["id"]
-    finally:
-        if pool is not None:
-            pool.shutdown(cancel_futures=True)
-    with db.atomic():
-        if postgres:  # a GIN build sorts its entries in memory: the default 64 MB spills a million records
-            db.execute_sql(f"SET LOCAL maintenance_work_mem = '{GIN_BUILD_MEMORY}'")
-            db.execute_sql(f'CREATE INDEX IF NOT EXISTS "{t}_doc" ON "{t}" USING GIN (doc)')
-        _set_state(entity, True)
-    return done
+    return rebuild_index(models, entity_name, batch=batch, progress=progress, workers=workers)
 
 
 # -- queries -------------------------------------------------------------------------------------
-def _fts5(node: Node, fields: list[str]) -> str:
+def _render(node: Node, fields: list[str], grams: frozenset[str], pg: bool) -> str:
+    """FTS5 (``pg`` False) or tsquery text of ``node``: a term in any of ``fields``, a :class:`Split` word in
+    its gram form over the gram fields among them and its plain form over the others."""
     if isinstance(node, Exact):
-        return f'"{node.text}"'
+        return f"'{node.text}'" if pg else f'"{node.text}"'
+    either = " | " if pg else " OR "
     if isinstance(node, Term):
-        alternatives = [f'"{f}_{node.text}"' + (" *" if node.prefix else "") for f in fields]
-        return alternatives[0] if len(alternatives) == 1 else "(" + " OR ".join(alternatives) + ")"
-    glue = " AND " if isinstance(node, AllOf) else " OR "
-    return "(" + glue.join(_fts5(n, fields) for n in node.items) + ")"
+        star = (":*" if pg else " *") if node.prefix else ""
+        alternatives = [(f"'{f}_{node.text}'" if pg else f'"{f}_{node.text}"') + star for f in fields]
+        return alternatives[0] if len(alternatives) == 1 else "(" + either.join(alternatives) + ")"
+    if isinstance(node, Split):
+        in_grams = [f for f in fields if f in grams]
+        others = [f for f in fields if f not in grams]
+        parts = ([_render(node.grams, in_grams, grams, pg)] if in_grams else []) + \
+            ([_render(node.plain, others, grams, pg)] if others else [])
+        return parts[0] if len(parts) == 1 else "(" + either.join(parts) + ")"
+    glue = (" & " if pg else " AND ") if isinstance(node, AllOf) else either
+    return "(" + glue.join(_render(n, fields, grams, pg) for n in node.items) + ")"
 
 
-def _tsquery(node: Node, fields: list[str]) -> str:
-    if isinstance(node, Exact):
-        return f"'{node.text}'"
-    if isinstance(node, Term):
-        alternatives = [f"'{f}_{node.text}'" + (":*" if node.prefix else "") for f in fields]
-        return alternatives[0] if len(alternatives) == 1 else "(" + " | ".join(alternatives) + ")"
-    glue = " & " if isinstance(node, AllOf) else " | "
-    return "(" + glue.join(_tsquery(n, fields) for n in node.items) + ")"
-
-
-def match_expression(node: Node, fields: list[str]) -> str:
-    """The database's query text for ``node`` over ``fields`` (terms are word characters only)."""
+def match_expression(node: Node, fields: list[str], grams: Collection[str] = ()) -> str:
+    """The database's query text for ``node`` over ``fields`` (terms are word characters only); ``grams``:
+    the entity's :func:`gram_fields` (without them a :class:`Split` word is matched in its plain form, which
+    a gram field holds too: slower, the same records)."""
     if not fields:
         raise ValueError("a text search needs at least one field")
-    return _tsquery(node, fields) if is_postgres() else _fts5(node, fields)
+    return _render(node, fields, frozenset(grams), is_postgres())
 
 
-def matching_ids(entity_name: str, node: Node, fields: list[str]) -> Any:
+def matching_ids(entity_name: str, node: Node, fields: list[str], grams: Collection[str] = ()) -> Any:
     """``SELECT id FROM the index WHERE it matches`` as a peewee node (for ``id IN (...)``)."""
     t = table(entity_name)
-    text = match_expression(node, fields)
+    text = match_expression(node, fields, grams)
     if is_postgres():
         return NodeList((SQL(f'SELECT id FROM "{t}" WHERE doc @@ %s::tsquery', (text,)),))
     return NodeList((SQL(f'SELECT rowid FROM "{t}" WHERE "{t}" MATCH ?', (text,)),))
 
 
-def ranked_ids(entity_name: str, node: Node, fields: list[str], candidates: list[int] | None, limit: int
-               ) -> list[tuple[int, float]]:
+def ranked_ids(entity_name: str, node: Node, fields: list[str], candidates: list[int] | None, limit: int,
+               grams: Collection[str] = ()) -> list[tuple[int, float]]:
     """(id, score) of the best matches, best first (higher score is better), among ``candidates`` (the ids
     the caller may see, e.g. its row scope's matches) or among every record (None)."""
     t = table(entity_name)
-    text = match_expression(node, fields)
+    text = match_expression(node, fields, grams)
     if candidates is not None and not candidates:
         return []
     if is_postgres():
@@ -432,5 +384,6 @@ def count_capped(entity_name: str, node: Node, fields: list[str], cap: int) -> i
 
 def rebuild_all(models: EntityModels, skip: tuple[str, ...] = ()) -> dict[str, int]:
     """Rebuild every entity's index but ``skip`` (after a bulk load past the record service: the demo data)."""
-    return {name: rebuild(models, name) for name, e in models.metadata.entities.items()
-            if indexed_fields(e) and name not in skip}
+    from .text_rebuild import rebuild_all as rebuild_every
+
+    return rebuild_every(models, skip)

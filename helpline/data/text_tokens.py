@@ -16,6 +16,15 @@ Chinese has no spaces, so both sides are segmented the same way:
   would merge the lists of every number starting with those digits;
 * any other word gives itself, lower-cased.
 
+In a *gram field* (a single-line field of records that are not documents: a customer's name and address) a
+Chinese run gives its characters, pairs and every three adjacent characters (trigrams) instead of jieba's
+words, and a run followed by a number gives its last 2 and 3 characters joined to the number's first 1-2
+digits (``山路1_``, ``中山路12_``). A query's Chinese run is matched there as adjacent text: jieba's words,
+each lone character joined to its neighbour, and each such part of 3 characters or more by its trigrams
+(``麓区中山`` is ``麓区中`` and ``区中山``, two short lists, where its three pairs are lists of 100,000 records
+at a million customers); a run ending in a 1-2 digit number at the end of the text by the joined term.
+:class:`Split` holds both forms of a query word: the index renders each for its own fields.
+
 Each term is stored as ``<field>_<term>`` so a search looks only in the fields the actor may see (a masked
 field is never matched). The user's text never reaches the database's query grammar: it is cut into the same
 terms (everything else — quotes, ``*``, ``NEAR(``, ``OR``, backslashes — is dropped) and the query tree
@@ -102,18 +111,25 @@ def starts(number: str) -> list[str]:
     return [f"{number[:k]}_" for k in range(1, min(SHORT_DIGITS, len(number)) + 1)]
 
 
-def value_terms(value: Any, *, any_part: bool = False) -> set[str]:
+def value_terms(value: Any, *, any_part: bool = False, grams: bool = False) -> set[str]:
     """The index terms of one field value; with ``any_part`` (phone numbers) a word with digits gives all its
     suffixes (it matches by any part), else only itself (it matches from its start: customer and card
-    numbers, house numbers)."""
+    numbers, house numbers). With ``grams`` (a gram field, see the module's text) a Chinese run gives its
+    trigrams instead of jieba's words, and its joins with a number that follows it."""
     if value is None or value == "":
         return set()
     if isinstance(value, (list, tuple)):
-        return set().union(*(value_terms(v, any_part=any_part) for v in value)) if value else set()
+        return set().union(*(value_terms(v, any_part=any_part, grams=grams) for v in value)) if value else set()
     terms: set[str] = set()
-    for run in runs(str(value)):
+    text = str(value)
+    before = ""  # the Chinese run just before this run (grams: joined to the number that follows it)
+    for found in RUNS.finditer(text.lower() if text.isascii() else normalise(text)):
+        run = found.group()
+        if grams and before and "0" <= run[0] <= "9":
+            terms.update(joins(before, DIGITS.match(run).group()))  # type: ignore[union-attr]
+        before = run if grams and _is_cjk(run) else ""
         if _is_cjk(run):
-            terms.update(_cjk_terms(run))
+            terms.update(_gram_terms(run) if grams else _cjk_terms(run))
         elif any_part and run.isdigit() and run.isascii():  # a phone number: the same terms as below, faster
             n = len(run)
             terms.update([run[i:] for i in range(n - MIN_DIGITS + 1)])
@@ -134,6 +150,22 @@ def value_terms(value: Any, *, any_part: bool = False) -> set[str]:
                     terms.add(number)
                     terms.update(starts(number))
     return terms
+
+
+@lru_cache(maxsize=200_000)
+def _gram_terms(run: str) -> frozenset[str]:
+    """A Chinese run's terms in a gram field: characters, pairs, trigrams (cached like :func:`_cjk_terms`)."""
+    terms = set(run)
+    terms.update(run[i:i + 2] for i in range(len(run) - 1))
+    terms.update(run[i:i + 3] for i in range(len(run) - 2))
+    return frozenset(terms)
+
+
+def joins(run: str, number: str) -> list[str]:
+    """The terms joining a Chinese run's last 2 and 3 characters to the start (1-2 digits) of the number that
+    follows it (``中山路`` + ``127``: ``山路1_``, ``山路12_``, ``中山路1_``, ``中山路12_``)."""
+    return [f"{run[-k:]}{number[:j]}_" for k in (2, 3) if len(run) >= k
+            for j in range(1, min(SHORT_DIGITS, len(number)) + 1)]
 
 
 @lru_cache(maxsize=200_000)
@@ -170,7 +202,16 @@ class AnyOf:
     items: tuple[Node, ...]
 
 
-Node = Term | Exact | AllOf | AnyOf
+@dataclass(frozen=True)
+class Split:
+    """One query word in two forms: ``grams`` for the gram fields, ``plain`` for the others (the index renders
+    each over its own fields, either form alone matching)."""
+
+    grams: Node
+    plain: Node
+
+
+Node = Term | Exact | AllOf | AnyOf | Split
 
 
 def _all(items: Iterable[Node]) -> Node | None:
@@ -208,9 +249,72 @@ def _run_node(run: str, last: bool = False) -> Node | None:
     return _all(words)
 
 
+def _segments(run: str) -> list[str]:
+    """A query's Chinese run as the parts that must be adjacent text: jieba's words, each lone character
+    joined to the word after it (at the end: before it), as a lone character pairs with its neighbour."""
+    parts: list[str] = []
+    lone = ""
+    for word in _segmenter().cut(run, HMM=False):
+        if len(word) == 1:
+            lone += word
+        else:
+            parts.append(lone + word)
+            lone = ""
+    if lone:
+        if parts:
+            parts[-1] += lone
+        else:
+            parts.append(lone)
+    return parts
+
+
+def _gram_node(run: str) -> Node | None:
+    """A query's Chinese run in a gram field: each part (:func:`_segments`) of 2-3 characters is one term, a
+    longer one all its trigrams."""
+    return _all(Term(p) if len(p) <= 3 else _all(Term(p[i:i + 3]) for i in range(len(p) - 2)) or Term(p)
+                for p in _segments(run))
+
+
+def _split(run: str, plain: Node | None, number: str | None = None) -> Node | None:
+    """A Chinese run of 2+ characters (and the 1-2 digit number right after it at the end of the text) in both
+    forms: trigrams and the joined term in gram fields, ``plain`` (jieba's words, pairs, ``12_``) in others."""
+    if plain is None or len(run) < 2:
+        return plain
+    if number is None:
+        grams = _gram_node(run)
+    else:  # the joined term holds the run's last 2-3 characters and the number: the rest by trigrams
+        joined = Term(joins(run, number)[-1])
+        rest = _gram_node(run[:-1]) if len(run) >= 4 else None
+        grams = _all([rest, joined] if rest is not None else [joined])
+    return Split(grams, plain) if grams is not None and grams != plain else plain
+
+
+def _words_node(text: str, *, at_end: bool) -> list[Node]:
+    """The nodes of the runs of ``text`` (normalised), at most :data:`MAX_QUERY_TERMS` runs; with ``at_end``
+    the last run is the end of the user's text (a number there is a start, or joined to the run before)."""
+    found = list(RUNS.finditer(text))[:MAX_QUERY_TERMS]
+    nodes: list[Node] = []
+    i = 0
+    while i < len(found):
+        run = found[i].group()
+        last = at_end and i == len(found) - 1
+        if (at_end and i == len(found) - 2 and _is_cjk(run) and found[i + 1].start() == found[i].end()
+                and DIGITS.fullmatch(number := found[i + 1].group()) and len(number) <= SHORT_DIGITS):
+            plain = _all(n for n in (_run_node(run), _run_node(number, True)) if n is not None)
+            node = _split(run, plain, number)
+            i += 2
+        else:
+            node = _run_node(run, last)
+            node = _split(run, node) if _is_cjk(run) else node
+            i += 1
+        if node is not None:
+            nodes.append(node)
+    return nodes
+
+
 def phrase_node(text: str) -> Node | None:
     """All words of ``text`` (None when it has none)."""
-    return _all(n for n in (_run_node(r) for r in runs(text)[:MAX_QUERY_TERMS]) if n is not None)
+    return _all(_words_node(normalise(text), at_end=False))
 
 
 def _synonym_groups(text: str, synonyms: list[list[str]] | None) -> tuple[list[Node], str]:
@@ -233,8 +337,7 @@ def query_node(text: str, synonyms: list[list[str]] | None = None) -> Node | Non
     """The tree a user's search text means: every word must match; a word or phrase of a synonym group
     matches any of the group's terms. None when the text has no word at all."""
     groups, normal = _synonym_groups(text, synonyms)
-    words = runs(normal)[:MAX_QUERY_TERMS]
-    return _all([*groups, *(n for n in (_run_node(r, i == len(words) - 1) for i, r in enumerate(words)) if n)])
+    return _all([*groups, *_words_node(normal, at_end=True)])
 
 
 _STOP = """怎么 怎么办 怎么样 怎样 什么 为什么 如何 能不能 可不可以 是不是 有没有 要不要 会不会 一下 请问 我们 你们 他们
@@ -275,6 +378,9 @@ def terms_of(node: Node | None) -> Iterator[Term]:
     elif isinstance(node, (AllOf, AnyOf)):
         for item in node.items:
             yield from terms_of(item)
+    elif isinstance(node, Split):
+        yield from terms_of(node.grams)
+        yield from terms_of(node.plain)
 
 
 def words_to_mark(text: str, synonyms: list[list[str]] | None = None) -> list[str]:
