@@ -182,6 +182,10 @@ class Cluster:
         if bootstrap is not None and self.applied == 0:
             self._append(bootstrap(), only_if_empty=True)
             self.catch_up()
+        # calls an earlier process of this name queued have no caller here any more (its sessions ended with it)
+        for call_id in self.service.do(lambda r: [c for c in (*r.waiting, *r.active)
+                                                  if self.owners.get(c) == self.instance]):
+            self.call("abandon", (call_id,), {})
         for target, name in ((self._listen, "router-log-listener"), (self._tick, "router-log-ticks")):
             thread = threading.Thread(target=target, name=name, daemon=True)
             thread.start()

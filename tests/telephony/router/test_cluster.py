@@ -181,3 +181,38 @@ def test_a_replica_joining_after_snapshots_and_compaction_matches_and_keeps_work
         for s in (a, lagging, c):
             if s is not None:
                 s.stop()
+
+
+@pytest.mark.postgres
+def test_two_replicas_started_at_once_load_the_agents_once_and_a_restart_ends_its_old_calls(pg_url: str) -> None:
+    gate = threading.Barrier(2)
+    started: dict[str, RouterService] = {}
+
+    def start(name: str) -> None:
+        gate.wait()
+        started[name] = replica(pg_url, name, agents=["1001", "1002"])[0]
+
+    threads = [threading.Thread(target=start, args=(n,)) for n in ("a", "b")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    a, b = started["a"], started["b"]
+    again = None
+    try:
+        conn = psycopg2.connect(pg_url)
+        with conn.cursor() as cur:
+            cur.execute("SELECT count(*) FROM hl_router_log WHERE name = 'add_agent'")
+            assert cur.fetchone() == (2,)
+        conn.close()
+        a.call("sign_in", "1001", ready=False, reason="busy", by="t")
+        assert a.enqueue(CallRequest(call_id=11, queue="billing")).result == "queued"
+        assert b.enqueue(CallRequest(call_id=12, queue="billing")).result == "queued"
+        a.stop()
+        again, _ = replica(pg_url, "a")  # the same instance name restarted: its old call has no caller any more
+        assert list(again.router.waiting) == [12]
+        _same(again, b)
+    finally:
+        for s in (a, b, again):
+            if s is not None:
+                s.stop()
