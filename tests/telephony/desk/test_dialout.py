@@ -4,9 +4,7 @@ an outside number, internal calls and their refusal rule, and a desktop that dis
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterator
-from dataclasses import replace
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -14,34 +12,21 @@ import pytest
 from helpline.data.database import session
 from helpline.security.actor import Actor, PermissionDenied
 from helpline.security.audit import search_audit
-from helpline.services import agents as agent_service
 from helpline.services.calls import CallService
 from helpline.services.platform import Platform
-from telephony.control.outbound import SimulatedOutside
-from telephony.control.simulated import SimulatedCallControl
 from telephony.desk.dialout import DialOut, outbound
 from telephony.desk.service import DeskError, DeskService
 from telephony.router import AgentState, AgentStatus
 from telephony.router.model import CallRequest
-from telephony.router.service import RouterService
-from telephony.switch.phones import SimulatedPhones
+from tests.telephony.outbound.dialler_helpers import control, make_desk, until
 
 
 @pytest.fixture
 def desk(ivr_platform: Platform) -> Iterator[DeskService]:
-    with session():
-        from helpline.data.agents import AgentEvent, AgentRecord
-
-        AgentRecord.delete().execute()
-        AgentEvent.delete().execute()
-    agent_service.ensure_demo_agents()
-    router = RouterService.from_platform(ivr_platform, restore=False).start()
-    router.do(lambda r: r.reconfigure(replace(r.settings, wrap_up_s=30.0, browser_grace_s=0.05), r.policy))
-    service = DeskService(ivr_platform, router, SimulatedCallControl(SimulatedPhones(), SimulatedOutside()))
-    outbound(service).timeout_s = 0.3
+    service = make_desk(ivr_platform, wrap_up_s=30.0)
     yield service
     outbound(service).close()
-    router.stop()
+    service.router.stop()
 
 
 def actor(platform: Platform, name: str, role: str = "agent", withheld: tuple[str, ...] = (),
@@ -51,21 +36,6 @@ def actor(platform: Platform, name: str, role: str = "agent", withheld: tuple[st
                                                              *(g for g in granted if g not in withheld)]})
                         for r in bound._role_objs]
     return bound
-
-
-def until(check: Callable[[], Any], timeout: float = 3.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.005)
-    raise AssertionError("not reached")
-
-
-def control(desk: DeskService) -> SimulatedCallControl:
-    assert isinstance(desk.control, SimulatedCallControl)
-    return desk.control
 
 
 def signed_in(desk: DeskService, who: Actor, *, auto_answer: bool = True) -> str:

@@ -51,7 +51,9 @@ def csv_list(path: Path, phones: list[str]) -> Path:
     return path
 
 
-def make_desk(platform: Platform) -> DeskService:
+def make_desk(platform: Platform, wrap_up_s: float = 0.0) -> DeskService:
+    """A desk on simulated phones and a simulated outside world: the demo agents (none signed in), a router with
+    ``wrap_up_s`` of wrap-up and a 0.05 s browser grace, dial-outs unanswered after 0.3 s."""
     with session():
         from helpline.data.agents import AgentEvent, AgentRecord
 
@@ -59,7 +61,7 @@ def make_desk(platform: Platform) -> DeskService:
         AgentEvent.delete().execute()
     agent_service.ensure_demo_agents()
     router = RouterService.from_platform(platform, restore=False).start()
-    router.do(lambda r: r.reconfigure(replace(r.settings, wrap_up_s=0.0, browser_grace_s=0.05), r.policy))
+    router.do(lambda r: r.reconfigure(replace(r.settings, wrap_up_s=wrap_up_s, browser_grace_s=0.05), r.policy))
     desk = DeskService(platform, router, SimulatedCallControl(SimulatedPhones(), SimulatedOutside()))
     outbound(desk).timeout_s = 0.3
     return desk
