@@ -42,15 +42,13 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from bench._report import machine_info, percentile  # noqa: E402
+from bench._routing import agent_profiles, pop_random, router_settings  # noqa: E402
 from telephony.router import (  # noqa: E402
-    AgentProfile,
     AppQueuePolicy,
     CallRequest,
     ManualClock,
     Offer,
-    QueueSettings,
     RouterEvent,
-    RouterSettings,
 )
 from telephony.router.service import RouterService  # noqa: E402
 
@@ -101,9 +99,8 @@ class RouterLoad:
         self.rng = random.Random(seed)
         self.skills = [f"s{i}" for i in range(10)]
         self.clock = ManualClock()
-        settings = RouterSettings(queues={s: QueueSettings(name=s, skill=s, max_wait_s=86400) for s in self.skills},
-                                  wrap_up_s=0)
-        self.service = RouterService(settings, AppQueuePolicy(level_step_s=30), clock=self.clock)
+        self.service = RouterService(router_settings(self.skills, wrap_up_s=0), AppQueuePolicy(level_step_s=30),
+                                     clock=self.clock)
         self.service.subscribe(self._sink)
         self.offers: list[int] = []
         self.talking: list[int] = []
@@ -111,8 +108,7 @@ class RouterLoad:
         self.samples_ns: list[int] = []
         self.late_ms: list[float] = []
         self.measuring = False
-        for i in range(agents):
-            profile = AgentProfile(id=str(1001 + i), skills={s: 1 for s in self.rng.sample(self.skills, 2)})
+        for profile in agent_profiles(self.rng, self.skills, agents):
             self.do(lambda r, p=profile: (r.add_agent(p), r.sign_in(p.id)))
         while len(self.talking) < agents or self.waiting() < waiting:
             self.queue()
@@ -148,9 +144,7 @@ class RouterLoad:
         self.do(lambda r: r.advance())
         self.answer()
         if self.talking:
-            i = self.rng.randrange(len(self.talking))
-            self.talking[i], self.talking[-1] = self.talking[-1], self.talking[i]
-            ended = self.talking.pop()
+            ended = pop_random(self.rng, self.talking)
             self.do(lambda r: r.call_ended(ended))
             self.answer()
         self.queue()

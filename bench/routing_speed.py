@@ -58,9 +58,9 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from bench._report import percentile  # noqa: E402
+from bench._routing import agent_profiles, pop_random, router_settings  # noqa: E402
 from helpline.rules import compile_tier_strategy  # noqa: E402
 from telephony.router import (  # noqa: E402
-    AgentProfile,
     AppQueuePolicy,
     CallRequest,
     HelplinePolicy,
@@ -68,10 +68,8 @@ from telephony.router import (  # noqa: E402
     ModCallcenterPolicy,
     Offer,
     Policy,
-    QueueSettings,
     Router,
     RouterEvent,
-    RouterSettings,
     WaitingCall,
 )
 from telephony.router.sweep import SLICE_CALLS, TICK_S  # noqa: E402
@@ -104,10 +102,8 @@ class Bench:
         self.clock = ManualClock()
         self.offers: list[int] = []
         self.events = 0
-        settings = RouterSettings(
-            queues={s: QueueSettings(name=s, skill=s, max_wait_s=86400) for s in self.skills}, wrap_up_s=5)
-        self.router = Router(settings, make_policy(args.policy), clock=self.clock, sinks=[self._sink],
-                             sweep_slice=args.sweep_slice, sweep_tick_s=args.sweep_tick)
+        self.router = Router(router_settings(self.skills, wrap_up_s=5), make_policy(args.policy), clock=self.clock,
+                             sinks=[self._sink], sweep_slice=args.sweep_slice, sweep_tick_s=args.sweep_tick)
         self.audit_every = args.audit_every
         self.audit_ns = self.audit_cpu_ns = 0
         self.gc_ns = self.gc_cpu_ns = 0
@@ -134,11 +130,9 @@ class Bench:
         self.waiting: list[int] = []
         self.waiting_at: dict[int, int] = {}
         self.talking: list[int] = []
-        for i in range(args.agents):
-            chosen = self.rng.sample(self.skills, self.rng.choice((2, 3)))
-            levels = {s: 1 if k == 0 else self.rng.choice((2, 3)) for k, s in enumerate(chosen)}
-            self.router.add_agent(AgentProfile(id=str(1001 + i), skills=levels))
-            self.router.sign_in(str(1001 + i))
+        for profile in agent_profiles(self.rng, self.skills, args.agents, per_agent=(2, 3), levels=(2, 3)):
+            self.router.add_agent(profile)
+            self.router.sign_in(profile.id)
 
     def _sink(self, event: RouterEvent) -> None:
         self.events += 1
@@ -249,9 +243,7 @@ class Bench:
             self.talking.append(call_id)
 
     def end_one(self) -> None:
-        i = self.rng.randrange(len(self.talking))
-        self.talking[i], self.talking[-1] = self.talking[-1], self.talking[i]
-        self.timed("call_ended", self.router.call_ended, self.talking.pop())
+        self.timed("call_ended", self.router.call_ended, pop_random(self.rng, self.talking))
         self.answer_offers()
 
     def abandon_one(self) -> None:
