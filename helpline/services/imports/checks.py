@@ -28,8 +28,9 @@ def row_checks(platform: Any, entity: Entity, pending: list[Any], head: dict[str
     for f in entity.active_fields:
         if not ((f.type == "link" and not f.multiple) or (f.unique and f.name != "id")):
             continue  # nothing to look up for this field
-        wanted = {str(p.values[f.name]) for p in pending
-                  if p.values.get(f.name) not in (None, "") and (p.existing is None or f.name in p.changes)}
+        checked = [p for p in pending  # a value an update leaves as it was is not checked again
+                   if p.values.get(f.name) not in (None, "") and (p.existing is None or f.name in p.changes)]
+        wanted = {str(p.values[f.name]) for p in checked}
         if not wanted:
             continue
         if f.type == "link" and not f.multiple:
@@ -39,9 +40,9 @@ def row_checks(platform: Any, entity: Entity, pending: list[Any], head: dict[str
             if f.level and hasattr(target, "level"):
                 query = query.where(target.level == f.level)
             known = {str(v) for (v,) in query.tuples()}
-            for p in pending:
-                v = p.values.get(f.name)
-                if v not in (None, "") and str(v) not in known:
+            for p in checked:
+                v = p.values[f.name]
+                if str(v) not in known:
                     level = f" of level {f.level}" if f.level else ""
                     bad.setdefault(p.number, []).append(RowProblem(p.number, head.get(f.name, f.name), v,
                                                                    f"no {f.link} '{v}'{level}"))
@@ -50,10 +51,8 @@ def row_checks(platform: Any, entity: Entity, pending: list[Any], head: dict[str
             column = getattr(model, f.name)
             taken = {str(v): i for v, i in model.select(column, model.id).where(among(column, list(wanted))).tuples()}
             used: dict[str, int] = {}
-            for p in pending:
-                v = p.values.get(f.name)
-                if v in (None, ""):
-                    continue
+            for p in checked:
+                v = p.values[f.name]
                 own = p.existing["id"] if p.existing else None
                 if str(v) in taken and taken[str(v)] != own:
                     bad.setdefault(p.number, []).append(RowProblem(

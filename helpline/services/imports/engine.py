@@ -299,6 +299,7 @@ class ImportService:
         head = converter.mapping.header
         key = definition.key
         converted: list[tuple[int, list[Any], dict[str, Any], list[RowProblem]]] = []
+        problems_from, rejected_from = len(report.problems), len(report.rejected_rows)
         for number, cells in rows:
             values, problems = converter.convert(number, cells)
             converted.append((number, cells, values, problems))
@@ -356,6 +357,9 @@ class ImportService:
                 pending.append(item)
             pending = self._check_links_and_rules(entity, pending, report, head)
             self._write(actor, entity, pending, report, run)
+            # in the file's order, whichever check found them (a batch of one row gives the same report)
+            report.problems[problems_from:] = sorted(report.problems[problems_from:], key=lambda p: p.row)
+            report.rejected_rows[rejected_from:] = sorted(report.rejected_rows[rejected_from:], key=lambda r: r[0])
             report.rows = index
             if run is not None:
                 ImportRun.update(rows_done=index, inserted=report.inserted, updated=report.updated,
