@@ -27,8 +27,9 @@ instances share it by sharing its inputs: a command log.
   and answered calls whose ``queue_call`` came from a dead instance are ended with ``abandon`` entries, the
   agents whose desktop last connected through it get ``agent_disconnected`` (the grace period, then not ready).
 
-Limits: every instance must serve the same routing metadata (a ``reconfigure`` entry makes each replica apply
-its own) and run the same version (see ``telephony.router.snapshot``).
+A routing change published on one instance is appended as a ``reconfigure`` entry carrying the routing objects,
+so every replica applies the same (the other instances' own metadata is not reloaded by it). Limits: every
+instance runs the same version (see ``telephony.router.snapshot``).
 """
 
 from __future__ import annotations
@@ -230,7 +231,8 @@ class Cluster:
         for name, args, kwargs in commands:
             if name not in NAMES:
                 raise BadCommand(f"'{name}' is no router operation")
-            rows.append((name, "{}" if name == "reconfigure" else encode(name, args, kwargs)))
+            rows.append((name, json.dumps({"args": list(args)}) if name == "reconfigure"
+                         else encode(name, args, kwargs)))
         with self._write_lock:
             if self._writer is None or self._writer.closed:
                 self._writer = _connect(self.url, f"hl-router-w {self.instance}", autocommit=False)
@@ -304,7 +306,7 @@ class Cluster:
                     r.advance()
                 clock.fix(at)
                 if name == "reconfigure":
-                    service.apply_routing()
+                    service.apply_routing(*(args.get("args") or [[]]))
                 else:
                     a, kw = decode(name, args)
                     result = getattr(r, name)(*a, **kw)

@@ -55,8 +55,18 @@ Subscriber = Callable[[RouterEvent], None]
 def policy_from_metadata(metadata: MetadataSet) -> tuple[RouterSettings, Policy]:
     """Settings and policy from the ``routing`` objects (the tier strategy of ``main``, else the first
     routing that has one; without any strategy: first come first served with levels every 30 s)."""
-    routings = sorted((r for r in metadata.objects.get("routing", {}).values() if isinstance(r, Routing)),
-                      key=lambda r: (r.name != "main", r.name))
+    return policy_from_routings([r for r in metadata.objects.get("routing", {}).values() if isinstance(r, Routing)])
+
+
+def routing_data(metadata: MetadataSet) -> list[dict[str, Any]]:
+    """The ``routing`` objects as JSON data (a cluster's ``reconfigure`` entry carries them)."""
+    return [r.model_dump(mode="json", exclude_none=True)
+            for r in metadata.objects.get("routing", {}).values() if isinstance(r, Routing)]
+
+
+def policy_from_routings(found: list[Routing]) -> tuple[RouterSettings, Policy]:
+    """:func:`policy_from_metadata` of these routing objects."""
+    routings = sorted(found, key=lambda r: (r.name != "main", r.name))
     settings = settings_from_routings(routings)
     text = next((r.strategy for r in routings if r.strategy), None)
     if text:
@@ -234,17 +244,16 @@ class RouterService:
             log.exception("the new routing metadata cannot be applied; the router keeps the previous one")
             return
         self.metadata = metadata
-        if self.cluster is not None:  # every replica applies its own routing metadata at this entry
-            self.cluster.call("reconfigure", (), {})
+        if self.cluster is not None:  # the entry carries the routing objects: every replica applies the same
+            self.cluster.call("reconfigure", (routing_data(metadata),), {})
         else:
             self.do(lambda r: r.reconfigure(settings, policy))
         stat_service.configure_from_metadata(metadata)
         log.info("router: routing metadata applied (%d queues, policy %s)", len(settings.queues), policy.name)
 
-    def apply_routing(self) -> None:
-        """(Cluster mode, a ``reconfigure`` entry) Apply this instance's routing metadata to the replica."""
-        if self.metadata is not None:
-            self.router.reconfigure(*policy_from_metadata(self.metadata))
+    def apply_routing(self, routings: list[dict[str, Any]]) -> None:
+        """(Cluster mode, a ``reconfigure`` entry) Apply the entry's routing objects to the replica."""
+        self.router.reconfigure(*policy_from_routings([Routing.model_validate(r) for r in routings]))
 
     def start(self) -> RouterService:
         if self.cluster is not None:  # the log's ticks move the replica's timers

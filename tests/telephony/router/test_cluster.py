@@ -216,3 +216,25 @@ def test_two_replicas_started_at_once_load_the_agents_once_and_a_restart_ends_it
         for s in (a, b, again):
             if s is not None:
                 s.stop()
+
+
+@pytest.mark.postgres
+def test_a_routing_change_carries_the_routing_so_every_replica_applies_the_same(pg_url: str) -> None:
+    import yaml
+
+    from helpline.config import ROOT
+
+    a, _ = replica(pg_url, "a", agents=["1001"])
+    b, _ = replica(pg_url, "b")
+    try:
+        assert a.cluster is not None and b.router.settings.offer_timeout_s == 15
+        routing = yaml.safe_load((ROOT / "metadata" / "routings" / "main.yaml").read_text(encoding="utf-8"))
+        routing["offer_timeout_s"] = 25
+        a.cluster.call("reconfigure", ([routing],), {})  # what a.reconfigure(metadata) appends after a publish
+        _same(a, b)
+        for s in (a, b):
+            assert s.router.settings.offer_timeout_s == 25 and "general" in s.router.settings.queues
+            assert s.router.policy.name == "helpline"
+    finally:
+        a.stop()
+        b.stop()
