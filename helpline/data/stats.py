@@ -17,7 +17,7 @@ Every key column is a non-null string ("" for none), so that one unique index ma
 
 from __future__ import annotations
 
-from peewee import AutoField, BlobField, CharField, DateField, DateTimeField, DoubleField, IntegerField
+from peewee import AutoField, BigIntegerField, BlobField, CharField, DateField, DateTimeField, DoubleField, IntegerField
 
 from .base import SystemModel, utcnow
 from .jsonfield import JSONField
@@ -205,6 +205,19 @@ class StatIvrNode(SystemModel):
         indexes = ((("day", "flow", "node"), True),)
 
 
+class StatPending(SystemModel):
+    """``hl_stat_pending``: closed call records whose facts are still to be added (the write-behind of
+    :mod:`helpline.services.stats_behind`). A row is inserted in the transaction that closes the call and deleted
+    in the one that adds its facts: a call is counted exactly once, and a crash in between loses nothing (the next
+    writer counts what is left)."""
+
+    id = AutoField()
+    call_id = BigIntegerField(index=True)
+
+    class Meta:
+        table_name = "hl_stat_pending"
+
+
 class ReportSchedule(SystemModel):
     """A report sent on a schedule (``hl_report_schedule``): its fixed inputs, the period it covers, whom."""
 
@@ -239,5 +252,5 @@ class ReportFile(SystemModel):
         table_name = "hl_report_file"
 
 
-STAT_MODELS = [StatCall, StatCallQueue, StatCallDay, StatAgent, StatAgentDay, StatIvrNode, ReportSchedule,
+STAT_MODELS = [StatCall, StatCallQueue, StatCallDay, StatAgent, StatAgentDay, StatIvrNode, StatPending, ReportSchedule,
                ReportFile]

@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+import time
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -25,10 +26,9 @@ from helpline.data.agents import AgentEvent, AgentRecord, CallRoute
 from helpline.data.base import utcnow
 from helpline.data.database import session, write_transaction
 from helpline.data.entities import rows
-from helpline.data.reconnect import retry_disconnected
 from helpline.security.actor import Actor
 from helpline.security.audit import audit, field_changes
-from helpline.services.stats import add_agent_events
+from helpline.services import stats_behind
 
 log = logging.getLogger(__name__)
 
@@ -130,8 +130,12 @@ class JournalEntry:
 class RouterJournal:
     """Writes the router's events on a background thread, in batches (see the module docstring)."""
 
-    def __init__(self, *, batch: int = 200) -> None:
+    def __init__(self, *, batch: int = 200, linger_s: float = 1.0) -> None:
         self.batch = batch
+        self.linger_s = linger_s
+        """A running journal waits this long after an entry for more before writing them (write-behind: one
+        transaction, one aggregated upsert per fact table for them all); ``flush()`` and ``stop()`` do not wait."""
+        self._calls = False
         self._queue: queue.Queue[JournalEntry | None] = queue.Queue()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
@@ -142,8 +146,14 @@ class RouterJournal:
         with self._lock:
             if self._thread is None:
                 self._thread = threading.Thread(target=self._run, name="router-journal", daemon=True)
+                stats_behind.register(self._pending_calls)  # closed calls' facts are counted here from now on
                 self._thread.start()
+                self._pending_calls()  # and what a crash left pending, at once
         return self
+
+    def _pending_calls(self) -> None:
+        """A call closed: its facts are pending (``hl_stat_pending``); count them in the next batch."""
+        self._queue.put(JournalEntry("calls", {}))
 
     def agent_event(self, **values: Any) -> None:
         self._queue.put(JournalEntry("agent", values))
@@ -161,6 +171,7 @@ class RouterJournal:
         done.wait(timeout)
 
     def stop(self) -> None:
+        stats_behind.unregister(self._pending_calls)
         if self._thread is not None:
             self._queue.put(None)
             self._thread.join(10)
@@ -184,9 +195,10 @@ class RouterJournal:
                 return
             entries = [first]
             stop = False
-            while len(entries) < self.batch:
+            deadline = time.monotonic() + self.linger_s
+            while len(entries) < self.batch and entries[-1].table != "flush":
                 try:
-                    item = self._queue.get_nowait()
+                    item = self._queue.get(timeout=max(0.0, deadline - time.monotonic()))
                 except queue.Empty:
                     break
                 if item is None:
@@ -201,20 +213,24 @@ class RouterJournal:
     def _write(self, entries: list[JournalEntry]) -> None:
         agents = [e.values for e in entries if e.table == "agent"]
         routes = [e.values for e in entries if e.table == "route"]
-        if agents or routes:
-            def write() -> None:
+        calls = self._calls or any(e.table == "calls" for e in entries)
+        self._calls = False
+        if agents or routes or calls:
+            try:
                 with session(), write_transaction():
+                    # the interval facts (write-behind, one transaction with the rows): the pending calls, the
+                    # agent events (before the rows their duplicates are looked for in)
+                    statements, taken = stats_behind.batch_statements(agents, calls=calls)
+                    stats_behind.run_batch(statements)
+                    self._calls = taken >= stats_behind.BATCH_CALLS  # more than a batch pending: the next takes them
                     if agents:
-                        add_agent_events(agents)  # the interval facts, before the rows it checks duplicates in
                         AgentEvent.insert_many(agents).execute()
                     if routes:
                         CallRoute.insert_many(routes).execute()
-
-            try:  # a database restart is waited out (helpline.data.reconnect); the router never waits for it
-                retry_disconnected(write, "the router journal")
                 self.written += len(agents) + len(routes)
             except Exception:
                 self.failed += len(agents) + len(routes)
+                self._calls = calls  # the pending calls stay pending (rolled back): the next batch counts them
                 log.exception("the router journal could not write %d row(s)", len(agents) + len(routes))
         for e in entries:
             if e.table == "flush":

@@ -5,9 +5,6 @@ handler dies has a row), ``close`` once at the end with everything the call coll
 its own short transaction (``session()`` + ``atomic``); nothing is held across the call. Remembered
 regions of numbers without a customer record live here too.
 
-A PostgreSQL restart is ridden out: opening and closing retry while the connection is lost, for up to
-``HELPLINE_DB_RECONNECT_S`` (``helpline.data.reconnect``), so no call's record or outcome is lost to it.
-
 Every record notes the process serving it (``node``, :func:`process_node`), so that a process starting
 later can tell the records an ended process left open (``open_records``, ``close_open``).
 """
@@ -26,7 +23,7 @@ from peewee import fn
 from helpline.data.base import utcnow
 from helpline.data.calls import Call, CallerRegion
 from helpline.data.database import db, session, write_transaction
-from helpline.data.reconnect import is_disconnect, retry_disconnected
+from helpline.services import stats_behind
 from helpline.services.stats import add_call
 
 log = logging.getLogger(__name__)
@@ -77,15 +74,17 @@ def node_alive(node: str | None) -> bool | None:
 def _count(record: dict[str, Any]) -> None:
     """Add a closing record to the interval facts in the closing transaction (a savepoint: a failure is
     logged and leaves the close alone; ``run.py stats rebuild`` recounts). Outbound and internal calls are not
-    inbound traffic: the interval facts leave them out."""
+    inbound traffic: the interval facts leave them out. When this process's router journal runs, the record is
+    only marked pending and the journal's next batch counts it (write-behind: :mod:`helpline.services.stats_behind`)."""
     if record.get("direction") not in (None, "inbound"):
         return
     try:
         with db.atomic():
-            add_call(record)
-    except Exception as exc:
-        if is_disconnect(exc):  # the close itself is lost too: let it be tried again whole
-            raise
+            if stats_behind.active():
+                stats_behind.mark(record["id"])
+            else:
+                add_call(record)
+    except Exception:
         log.exception("call %s: the statistics could not be updated", record.get("id"))
 
 
@@ -97,27 +96,21 @@ class CallService:
         unknown = set(values) - OPEN_FIELDS
         if unknown:
             raise ValueError(f"unknown call fields: {', '.join(sorted(unknown))}")
-        def insert() -> int:
-            with session(), write_transaction():
-                return int(Call.insert(started_at=utcnow(), node=process_node(), **values).execute())
-
-        return retry_disconnected(insert, "opening a call record")
+        with session(), write_transaction():
+            return int(Call.insert(started_at=utcnow(), node=process_node(), **values).execute())
 
     def close(self, call_id: int, **values: Any) -> None:
         """Store the outcome of a call (``ended_at`` now). Never raises: a failure is logged."""
         unknown = set(values) - CLOSE_FIELDS
         if unknown:
             raise ValueError(f"unknown call fields: {', '.join(sorted(unknown))}")
-        def update() -> None:
+        try:
             with session(), write_transaction():
                 before = Call.select().where(Call.id == call_id).dicts().first()
                 now = utcnow()
                 Call.update(ended_at=now, **values).where(Call.id == call_id).execute()
                 if before is not None and before["ended_at"] is None:  # counted once, when it closes
                     _count({**before, **values, "ended_at": now})
-
-        try:
-            retry_disconnected(update, f"closing call record {call_id}")
         except Exception:
             log.exception("call %s: the call record could not be closed", call_id)
 
@@ -140,17 +133,13 @@ class CallService:
         if (call_id is None) == (uniqueid is None):
             raise ValueError("give call_id or uniqueid")
         which = (Call.id == call_id if call_id is not None else Call.uniqueid == uniqueid) & Call.ended_at.is_null()
-
-        def update() -> int:
-            with session(), write_transaction():
-                found: list[Any] = list(Call.select().where(which).order_by(Call.id).dicts())
-                now = utcnow()
-                closed = int(Call.update(ended_at=now, **values).where(which).execute())
-                for before in found:
-                    _count({**before, **values, "ended_at": now})
-                return closed
-
-        return retry_disconnected(update, "closing open call records")
+        with session(), write_transaction():
+            found: list[Any] = list(Call.select().where(which).order_by(Call.id).dicts())
+            now = utcnow()
+            closed = int(Call.update(ended_at=now, **values).where(which).execute())
+            for before in found:
+                _count({**before, **values, "ended_at": now})
+            return closed
 
     def get(self, call_id: int) -> dict[str, Any] | None:
         """One call record as a dict, or None."""

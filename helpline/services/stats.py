@@ -14,8 +14,9 @@ Definitions (docs/reports.md has the whole table):
   interval boundaries. An event already journalled (same agent, time, kind, old and new) adds nothing;
   a late event lands in its own (past) interval.
 
-:func:`add_call` / :func:`add_agent_events` run inside the writer's transaction (the call close in
-:mod:`helpline.services.calls`, the router journal in :mod:`helpline.services.agents`); :func:`rebuild`
+:func:`add_call` runs inside the closing transaction of a process without the router journal
+(:mod:`helpline.services.calls`); with it, :mod:`helpline.services.stats_behind` counts calls and agent events in
+the journal's batches (:mod:`helpline.services.agents`) with these same measures; :func:`rebuild`
 deletes and recomputes a range from ``hl_call`` and ``hl_agent_event``.
 """
 
@@ -23,7 +24,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -333,29 +334,6 @@ def agent_measures(events: Iterable[Mapping[str, Any]]) -> dict[tuple[datetime, 
     return out
 
 
-def add_agent_events(events: Sequence[Mapping[str, Any]]) -> int:
-    """Add journal rows about to be written (call inside the journal's transaction, before its insert):
-    events already in ``hl_agent_event`` are left out (by the database, in the same round trip). Returns how many
-    distinct status/state events were offered."""
-    p = db.param
-    journalled = (f'NOT EXISTS (SELECT 1 FROM "hl_agent_event" WHERE "agent" = {p} AND "at" = {p} AND "what" = {p} '
-                  f'AND "old" = {p} AND "new" = {p})')
-    seen: set[tuple[str, datetime, str, str, str]] = set()
-    statements: list[tuple[str, list[Any]] | None] = []
-    for e in events:  # each event's upserts guarded by "not in the journal yet": one round trip for them all
-        if e.get("what") not in ("status", "state") or not e.get("old") or _event_key(e) in seen:
-            continue
-        seen.add(_event_key(e))
-        guard = (journalled, [e["agent"], e["at"], e["what"], e["old"], e.get("new") or ""])
-        fine, days = _agent_rows(agent_measures([e]))
-        for (slot, agent), m in fine.items():
-            statements.append(_upsert_sql(StatAgent, {"interval": slot, "agent": agent}, m, agent_attrs(agent), guard))
-        for (d, agent), m in days.items():
-            statements.append(_upsert_sql(StatAgentDay, {"day": d, "agent": agent}, m, agent_attrs(agent), guard))
-    _run(statements)
-    return len(seen)
-
-
 def _agent_rows(cells: Mapping[tuple[datetime, str, str, str], list[float]]) -> tuple[
         dict[tuple[datetime, str], dict[str, float]], dict[tuple[date, str], dict[str, float]]]:
     """Per (interval, agent) and per (day, agent): ``{"<value>_s": seconds, "<value>_n": spells}``."""
@@ -387,7 +365,10 @@ def rebuild(start: date, end: date, *, batch: int = 5000) -> dict[str, int]:
     lo = datetime.combine(start, datetime.min.time())
     hi = datetime.combine(end + timedelta(days=1), datetime.min.time())
     calls = events = 0
+    from . import stats_behind  # (it imports this module)
+
     with session(), write_transaction():
+        stats_behind.lock_for_rebuild()
         teams = agent_teams(fresh=True)
         StatCall.delete().where((StatCall.interval >= lo) & (StatCall.interval < hi)).execute()
         StatCallQueue.delete().where((StatCallQueue.interval >= lo) & (StatCallQueue.interval < hi)).execute()
@@ -446,6 +427,9 @@ def _rebuild_calls(lo: datetime, hi: datetime, teams: Mapping[str, str]) -> int:
     _insert(StatCallQueue, ("interval", "tier", "queue", "skill"), queues, names)
     _insert(StatCallDay, ("day", *CALL_KEYS, "skill"), daily, names)
     _bulk(StatIvrNode, stats_ivr.IVR_COLUMNS, [stats_ivr.row_of(k, v) for k, v in nodes.items()])
+    from . import stats_behind
+
+    stats_behind.forget([int(r["id"]) for r in rows])  # counted here: not again by a write-behind batch
     return len(rows)
 
 
