@@ -26,6 +26,7 @@ from helpline.data.agents import AgentEvent, AgentRecord, CallRoute
 from helpline.data.base import utcnow
 from helpline.data.database import session, write_transaction
 from helpline.data.entities import rows
+from helpline.data.reconnect import retry_disconnected
 from helpline.security.actor import Actor
 from helpline.security.audit import audit, field_changes
 from helpline.services import stats_behind
@@ -216,7 +217,7 @@ class RouterJournal:
         calls = self._calls or any(e.table == "calls" for e in entries)
         self._calls = False
         if agents or routes or calls:
-            try:
+            def write() -> None:
                 with session(), write_transaction():
                     # the interval facts (write-behind, one transaction with the rows): the pending calls, the
                     # agent events (before the rows their duplicates are looked for in)
@@ -227,6 +228,9 @@ class RouterJournal:
                         AgentEvent.insert_many(agents).execute()
                     if routes:
                         CallRoute.insert_many(routes).execute()
+
+            try:  # a database restart is waited out (helpline.data.reconnect); the router never waits for it
+                retry_disconnected(write, "the router journal")
                 self.written += len(agents) + len(routes)
             except Exception:
                 self.failed += len(agents) + len(routes)

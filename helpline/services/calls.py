@@ -5,6 +5,9 @@ handler dies has a row), ``close`` once at the end with everything the call coll
 its own short transaction (``session()`` + ``atomic``); nothing is held across the call. Remembered
 regions of numbers without a customer record live here too.
 
+A PostgreSQL restart is ridden out: opening and closing retry while the connection is lost, for up to
+``HELPLINE_DB_RECONNECT_S`` (``helpline.data.reconnect``), so no call's record or outcome is lost to it.
+
 Every record notes the process serving it (``node``, :func:`process_node`), so that a process starting
 later can tell the records an ended process left open (``open_records``, ``close_open``).
 """
@@ -23,6 +26,7 @@ from peewee import fn
 from helpline.data.base import utcnow
 from helpline.data.calls import Call, CallerRegion
 from helpline.data.database import db, session, write_transaction
+from helpline.data.reconnect import is_disconnect, retry_disconnected
 from helpline.services import stats_behind
 from helpline.services.stats import add_call
 
@@ -84,7 +88,9 @@ def _count(record: dict[str, Any]) -> None:
                 stats_behind.mark(record["id"])
             else:
                 add_call(record)
-    except Exception:
+    except Exception as exc:
+        if is_disconnect(exc):  # the close itself is lost too: let it be tried again whole
+            raise
         log.exception("call %s: the statistics could not be updated", record.get("id"))
 
 
@@ -96,21 +102,27 @@ class CallService:
         unknown = set(values) - OPEN_FIELDS
         if unknown:
             raise ValueError(f"unknown call fields: {', '.join(sorted(unknown))}")
-        with session(), write_transaction():
-            return int(Call.insert(started_at=utcnow(), node=process_node(), **values).execute())
+        def insert() -> int:
+            with session(), write_transaction():
+                return int(Call.insert(started_at=utcnow(), node=process_node(), **values).execute())
+
+        return retry_disconnected(insert, "opening a call record")
 
     def close(self, call_id: int, **values: Any) -> None:
         """Store the outcome of a call (``ended_at`` now). Never raises: a failure is logged."""
         unknown = set(values) - CLOSE_FIELDS
         if unknown:
             raise ValueError(f"unknown call fields: {', '.join(sorted(unknown))}")
-        try:
+        def update() -> None:
             with session(), write_transaction():
                 before = Call.select().where(Call.id == call_id).dicts().first()
                 now = utcnow()
                 Call.update(ended_at=now, **values).where(Call.id == call_id).execute()
                 if before is not None and before["ended_at"] is None:  # counted once, when it closes
                     _count({**before, **values, "ended_at": now})
+
+        try:
+            retry_disconnected(update, f"closing call record {call_id}")
         except Exception:
             log.exception("call %s: the call record could not be closed", call_id)
 
@@ -133,13 +145,17 @@ class CallService:
         if (call_id is None) == (uniqueid is None):
             raise ValueError("give call_id or uniqueid")
         which = (Call.id == call_id if call_id is not None else Call.uniqueid == uniqueid) & Call.ended_at.is_null()
-        with session(), write_transaction():
-            found: list[Any] = list(Call.select().where(which).order_by(Call.id).dicts())
-            now = utcnow()
-            closed = int(Call.update(ended_at=now, **values).where(which).execute())
-            for before in found:
-                _count({**before, **values, "ended_at": now})
-            return closed
+
+        def update() -> int:
+            with session(), write_transaction():
+                found: list[Any] = list(Call.select().where(which).order_by(Call.id).dicts())
+                now = utcnow()
+                closed = int(Call.update(ended_at=now, **values).where(which).execute())
+                for before in found:
+                    _count({**before, **values, "ended_at": now})
+                return closed
+
+        return retry_disconnected(update, "closing open call records")
 
     def get(self, call_id: int) -> dict[str, Any] | None:
         """One call record as a dict, or None."""
