@@ -5,32 +5,16 @@ opens a menu item, creates a customer, finds it in the list, opens and edits it;
 from __future__ import annotations
 
 import pytest
+from browser_helpers import press, quick_log_in
 from nicegui.testing import Screen
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
-from ui_helpers import PASSWORD
 
 from helpline.data.database import session
 from helpline.security.actor import Actor
 from helpline.services.platform import Platform
 
 pytestmark = pytest.mark.browser
-
-
-def log_in(screen: Screen, username: str) -> None:
-    screen.selenium.set_window_size(1400, 1000)
-    screen.open("/login")
-    screen.find_by_css(".username input").send_keys(username)
-    screen.find_by_css(".password input").send_keys(PASSWORD)
-    screen.find_by_css(".login-submit").click()
-    screen.should_contain("Log out")
-
-
-def press(screen: Screen, css: str) -> None:
-    """Scroll the element to the middle of the window (clear of the fixed header), then click it."""
-    element = screen.find_by_css(css)
-    screen.selenium.execute_script("arguments[0].scrollIntoView({block: 'center'})", element)
-    element.click()
 
 
 def fill(screen: Screen, field: str, value: str) -> None:
@@ -41,7 +25,7 @@ def fill(screen: Screen, field: str, value: str) -> None:
 
 
 def test_create_find_and_edit_a_customer(screen: Screen, ui_platform: Platform) -> None:
-    log_in(screen, "admin")
+    quick_log_in(screen, "admin")
     screen.find_by_css(".menu-main-customers").click()
     screen.should_contain("Export to Excel")
     press(screen, ".new-record")
@@ -78,7 +62,7 @@ def test_query_screen_with_a_two_dimensional_result(screen: Screen, ui_platform:
     for i, (kind, status) in enumerate([("acceptance", "new"), ("acceptance", "closed"), ("suggestion", "new")]):
         ui_platform.records.create(system, "work_order", {"order_no": f"B-{i}", "customer": customer, "type": kind,
                                                           "status": status, "title": "t"})
-    log_in(screen, "supervisor1")
+    quick_log_in(screen, "supervisor1")
     screen.find_by_css(".menu-main-work_orders_by_type_status").click()
     press(screen, ".run-query")
     screen.should_contain("Service request")

@@ -8,9 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from nicegui.testing import Screen
-from selenium.webdriver.common.by import By
-from test_browser_designer import (  # noqa: F401 - fixtures and helpers of the designers' browser test
+from browser_helpers import (  # noqa: F401 - markers_as_classes and patient_browser are fixtures
     choose,
     click,
     element,
@@ -22,6 +20,8 @@ from test_browser_designer import (  # noqa: F401 - fixtures and helpers of the 
     until,
     visible,
 )
+from nicegui.testing import Screen
+from selenium.webdriver.common.by import By
 
 from helpline.security.actor import Actor
 from helpline.services.platform import Platform

@@ -14,9 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from desk_helpers import GOLD
-from nicegui.testing import Screen
-from test_browser_designer import (  # noqa: F401 - fixtures and helpers of the designers' browser test
+from browser_helpers import (  # noqa: F401 - markers_as_classes and patient_browser are fixtures
     choose,
     click,
     element,
@@ -28,6 +26,8 @@ from test_browser_designer import (  # noqa: F401 - fixtures and helpers of the 
     until,
     visible,
 )
+from desk_helpers import GOLD
+from nicegui.testing import Screen
 
 from helpline.data.database import session
 from helpline.data.system import User as UserRow

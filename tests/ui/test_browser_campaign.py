@@ -11,10 +11,10 @@ from datetime import datetime
 from typing import Any
 
 import pytest
+from browser_helpers import press, quick_log_in
 from nicegui.testing import Screen
 from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
-from test_browser import log_in, press
 
 from helpline.data.campaigns import CampaignNumber
 from helpline.data.database import session
@@ -64,13 +64,13 @@ def test_a_survey_campaign_from_start_to_charts(screen: Screen, desk: Any, ui_pl
         for i, number in enumerate(("13800000801", "13800000802")):
             model.insert(serial_no=f"B{i}", caller_number=number, direction="inbound",
                          started_at=datetime.fromisoformat(f"{yesterday} 15:0{i}")).execute()
-    log_in(screen, "supervisor1")
+    quick_log_in(screen, "supervisor1")
     screen.open("/page/campaigns")
     press(screen, ".campaigns-start")
     screen.should_contain("Started: 2 rows, 2 numbers loaded, 0 invalid, 0 duplicates")
     log_out(screen)
 
-    log_in(screen, "agent1")
+    quick_log_in(screen, "agent1")
     screen.open("/desktop")
     press(screen, ".desk-sign-in")
     screen.should_contain("Just signed in")
@@ -92,7 +92,7 @@ def test_a_survey_campaign_from_start_to_charts(screen: Screen, desk: Any, ui_pl
     assert answered.answers == {"solved": False, "reason": "still_faulty", "score": 4}
     log_out(screen)
 
-    log_in(screen, "supervisor1")
+    quick_log_in(screen, "supervisor1")
     screen.open("/page/campaigns")
     screen.should_contain("contact rate 100 %")
     screen.should_contain("agents: agent1")

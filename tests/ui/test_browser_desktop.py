@@ -10,10 +10,10 @@ from dataclasses import replace
 from typing import Any
 
 import pytest
+from browser_helpers import press, quick_log_in
 from desk_helpers import GOLD, Caller
 from nicegui.testing import Screen
 from selenium.webdriver.common.keys import Keys
-from test_browser import log_in, press
 
 from helpline.data.database import session
 from helpline.services.platform import Platform
@@ -35,7 +35,7 @@ def wait(check: Callable[[], Any], timeout: float = 10.0) -> Any:
 def test_an_agent_takes_a_call_and_files_its_contact_record(screen: Screen, desk: Any,
                                                             ui_platform: Platform) -> None:
     desk.router.do(lambda r: r.reconfigure(replace(r.settings, wrap_up_s=300.0), r.policy))
-    log_in(screen, "agent1")
+    quick_log_in(screen, "agent1")
     screen.open("/desktop")
     screen.should_contain("Signed out")
     press(screen, ".desk-sign-in")

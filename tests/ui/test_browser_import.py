@@ -14,10 +14,7 @@ from typing import Any
 
 import nicegui.testing.screen_plugin as screen_plugin
 import pytest
-from nicegui.testing import Screen
-from openpyxl import Workbook, load_workbook
-from selenium.webdriver.common.by import By
-from test_browser_designer import (  # noqa: F401 - fixtures and helpers of the designers' browser test
+from browser_helpers import (  # noqa: F401 - markers_as_classes and patient_browser are fixtures
     center,
     choose,
     click,
@@ -30,6 +27,9 @@ from test_browser_designer import (  # noqa: F401 - fixtures and helpers of the 
     until,
     visible,
 )
+from nicegui.testing import Screen
+from openpyxl import Workbook, load_workbook
+from selenium.webdriver.common.by import By
 
 import helpline.services.imports.engine as engine
 from extensions.boss.simulator import Simulator

@@ -7,9 +7,9 @@ import threading
 import time
 
 import pytest
+from browser_helpers import quick_log_in
 from nicegui.testing import Screen
 from selenium.webdriver.common.by import By
-from ui_helpers import PASSWORD
 
 from helpline.data.database import session, write_transaction
 from helpline.services.notices import notify
@@ -24,12 +24,7 @@ def bell_text(screen: Screen) -> str:
 
 
 def test_the_bell_is_pushed_live_in_chromium(screen: Screen, ui_platform: Platform) -> None:
-    screen.selenium.set_window_size(1366, 768)
-    screen.open("/login")
-    screen.find_by_css(".username input").send_keys("agent1")
-    screen.find_by_css(".password input").send_keys(PASSWORD)
-    screen.find_by_css(".login-submit").click()
-    screen.should_contain("Log out")
+    quick_log_in(screen, "agent1", (1366, 768))
     assert bell_text(screen) == ""
 
     def work() -> None:

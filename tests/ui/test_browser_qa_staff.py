@@ -12,9 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from nicegui.testing import Screen
-from selenium.webdriver.common.by import By
-from test_browser_designer import (  # noqa: F401 - fixtures and helpers of the designers' browser test
+from browser_helpers import (  # noqa: F401 - markers_as_classes and patient_browser are fixtures
     choose,
     click,
     element,
@@ -25,6 +23,8 @@ from test_browser_designer import (  # noqa: F401 - fixtures and helpers of the 
     type_into,
     until,
 )
+from nicegui.testing import Screen
+from selenium.webdriver.common.by import By
 from test_ui_qa import sampled_call
 
 from helpline.data.database import session

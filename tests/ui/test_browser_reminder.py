@@ -5,9 +5,9 @@ outcomes."""
 from __future__ import annotations
 
 import pytest
+from browser_helpers import press, quick_log_in
 from nicegui.testing import Screen
 from selenium.webdriver.common.keys import Keys
-from test_browser import log_in, press
 
 from helpline.security.actor import Actor
 from helpline.services import reminders
@@ -17,7 +17,7 @@ pytestmark = pytest.mark.browser
 
 
 def test_a_supervisor_dials_an_arrears_reminder_campaign(screen: Screen, ui_platform: Platform) -> None:
-    log_in(screen, "supervisor1")
+    quick_log_in(screen, "supervisor1")
     screen.open("/page/reminders")
     screen.should_contain("Reminder campaigns (no agent)")
     screen.find_by_css(".reminders-name input").send_keys("Arrears December")

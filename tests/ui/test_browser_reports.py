@@ -12,10 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from nicegui.testing import Screen, screen_plugin
-from openpyxl import load_workbook
-from selenium.webdriver.common.by import By
-from test_browser_designer import (  # noqa: F401 - fixtures and helpers of the designers' browser test
+from browser_helpers import (  # noqa: F401 - markers_as_classes and patient_browser are fixtures
     choose,
     click,
     element,
@@ -25,6 +22,9 @@ from test_browser_designer import (  # noqa: F401 - fixtures and helpers of the 
     text_shown,
     until,
 )
+from nicegui.testing import Screen, screen_plugin
+from openpyxl import load_workbook
+from selenium.webdriver.common.by import By
 
 from helpline.data.database import session
 from helpline.data.system import User as UserRow

@@ -6,8 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from browser_helpers import quick_log_in
 from nicegui.testing import Screen
-from test_browser import log_in
 
 pytestmark = pytest.mark.browser
 
@@ -15,7 +15,7 @@ pytestmark = pytest.mark.browser
 def test_status_chips_are_not_cut_off_in_english(screen: Screen, desk: Any) -> None:
     desk.router.do(lambda r: r.sign_in("1001", ready=False, reason="no_answer"))
     desk.router.do(lambda r: r.sign_in("1002", ready=False, reason="meal"))
-    log_in(screen, "supervisor1")
+    quick_log_in(screen, "supervisor1")
     screen.selenium.set_window_size(1366, 768)
     screen.open("/supervisor")
     screen.should_contain("Not ready · Offered call not answered")

@@ -10,9 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from nicegui.testing import Screen
-from selenium.webdriver.common.by import By
-from test_browser_designer import (  # noqa: F401 - fixtures and helpers of the designers' browser test
+from browser_helpers import (  # noqa: F401 - markers_as_classes and patient_browser are fixtures
     choose,
     click,
     draft,
@@ -25,6 +23,8 @@ from test_browser_designer import (  # noqa: F401 - fixtures and helpers of the 
     until,
     visible,
 )
+from nicegui.testing import Screen
+from selenium.webdriver.common.by import By
 
 from helpline.data.database import session
 from helpline.data.system import User as UserRow
