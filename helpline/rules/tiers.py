@@ -9,7 +9,8 @@
 * ``starving`` -- ``call.wait`` >= the tier's ``starve after`` time.
 
 The context's ``tier`` mapping is completed with the declaration (``tier.name``, ``tier.target``,
-``tier.within``, ``tier.priority``); the router supplies ``tier.service_level``. A missing ``call.wait``
+``tier.within``, ``tier.priority``); the router supplies ``tier.service_level`` and ``tier.higher_lead``
+(the higher tiers' smallest lead over their targets). A missing ``call.wait``
 counts as 0 s. An undeclared tier falls back to a tier named ``default`` if there is one, else
 ``KeyError``.
 """

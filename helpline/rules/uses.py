@@ -193,6 +193,7 @@ TIER = Use.rules(
         "queue.waiting": "number",
         "tier.name": "text",
         "tier.service_level": "number",
+        "tier.higher_lead": "number",
         "tier.target": "number",
         "tier.within": "duration",
         "tier.priority": "number",

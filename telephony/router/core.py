@@ -464,6 +464,8 @@ class Router(AgentOps, CallbackOps, OutboundOps):
             # timer run from this same time on: a level that opens is then announced and offered like any other
             self._sl_seen[call.tier] = level
             self.sweeps.request(call.tier)
+            for lower in self.policy.dependents(call.tier):  # their rules read this tier (tier.higher_lead)
+                self.sweeps.request(lower)
 
     # ----------------------------------------------------------------------------------- agents
     def add_agent(self, profile: AgentProfile) -> Agent:

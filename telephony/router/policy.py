@@ -7,7 +7,10 @@ level it may reach, its sort key (smaller is served first) and the next moment a
 * :class:`HelplinePolicy` — the tier strategy from ``routing`` metadata (rule language): starving
   calls first, then tier priority (base + rules), a returned (unanswered) offer at the head, the tier's
   service-level gap (target − actual over the sliding window), then wait. While a tier is behind its
-  target its level-opening schedule runs ``catch_up`` times faster.
+  target its level-opening schedule runs ``catch_up`` times faster. A strategy whose rules read
+  ``tier.higher_lead`` (the smallest lead over its target of the tiers with a higher base priority) makes a
+  lower tier's calls depend on the higher tiers' service levels: :meth:`Policy.dependents` names them, so
+  the router evaluates them again when a higher tier's level moves.
 * :class:`AppQueuePolicy` — Asterisk app_queue-like: first come first served, level (penalty) *n*
   opens after ``level_step_s`` × (*n* − 1) seconds.
 * :class:`ModCallcenterPolicy` — FreeSWITCH mod_callcenter-like: score = wait + the tier's base score,
@@ -70,6 +73,11 @@ class Policy(abc.ABC):
     def tiers(self) -> list[str]:
         """The tiers the policy declares (for statistics and alerts)."""
         return []
+
+    def dependents(self, tier: str) -> tuple[str, ...]:
+        """The other tiers whose calls' evaluation reads ``tier``'s service level (evaluated again when it
+        moves, like ``tier``'s own calls)."""
+        return ()
 
 
 class _SteppedPolicy(Policy):
@@ -135,9 +143,28 @@ class HelplinePolicy(Policy):
         self.catch_up = max(1.0, catch_up)
         self._thresholds = sorted(set(_duration_literals(strategy.rules.program.rules)))
         self._fallback = min(strategy.tiers.values(), key=lambda t: t.priority)
+        decls = strategy.tiers.values()
+        self._higher = {d.name: tuple(h.name for h in decls if h.priority > d.priority) for d in decls}
+        """Per tier, the tiers of a higher base priority (whose lead ``tier.higher_lead`` reads)."""
+        self._reads_higher = "tier.higher_lead" in set(_names(strategy.rules.program.rules))
+        self._dependents = {d.name: tuple(low.name for low in decls if d.name in self._higher[low.name])
+                            for d in decls} if self._reads_higher else {}
 
     def tiers(self) -> list[str]:
         return list(self.strategy.tiers)
+
+    def dependents(self, tier: str) -> tuple[str, ...]:
+        return self._dependents.get(tier, ())
+
+    def higher_lead(self, decl: A.TierDecl, view: RouterView) -> float:
+        """The smallest lead (service level − target) of the tiers with a higher base priority than ``decl``:
+        1.0 when there is none; a tier without a service level yet counts as on its target (lead 0)."""
+        lead = 1.0
+        for name in self._higher.get(decl.name, ()):
+            higher = self.strategy.tiers[name]
+            level = view.service_level(name)
+            lead = min(lead, 0.0 if level is None else level - higher.target)
+        return lead
 
     def declaration(self, tier: str) -> A.TierDecl:
         return self.strategy.tiers.get(tier) or self.strategy.tiers.get("default") or self._fallback
@@ -156,6 +183,8 @@ class HelplinePolicy(Policy):
         context["call"] = {"wait": wait}
         context["queue"] = {"waiting": view.waiting_in(call.queue)}
         context["tier"] = {"service_level": level_sl if level_sl is not None else decl.target}
+        if self._reads_higher:
+            context["tier"]["higher_lead"] = self.higher_lead(decl, view)
         decision = self.strategy.decide(decl.name, context)
         level = decision.max_level
         for lv, after in decl.open_levels:
@@ -194,6 +223,21 @@ class HelplinePolicy(Policy):
             parts.append("starving")
         parts.append(f"up to level {level}")
         return ", ".join(parts)
+
+
+def _names(node: Any) -> Iterator[str]:
+    """Every dotted context name a rule AST reads."""
+    if isinstance(node, A.Name):
+        yield node.dotted
+        return
+    if isinstance(node, list | tuple):
+        for item in node:
+            yield from _names(item)
+        return
+    if dataclasses.is_dataclass(node) and not isinstance(node, type):
+        for f in dataclasses.fields(node):
+            if f.name != "pos":
+                yield from _names(getattr(node, f.name))
 
 
 def _duration_literals(node: Any) -> Iterator[float]:

@@ -218,3 +218,21 @@ def test_undeclared_tier_uses_default_or_the_lowest_priority_tier() -> None:
     assert with_default.evaluate(wc(1, "silver"), 0.0, View()).priority == 1
     assert sorted(with_default.tiers()) == ["default", "gold", "ordinary"]
     assert p.target("gold") == (0.9, 20.0)
+
+
+def test_higher_lead_is_the_smallest_lead_of_the_higher_tiers() -> None:
+    text = ("tier platinum: target 90% within 20s, priority 30\n"
+            "tier gold: target 80% within 20s, priority 20\n"
+            "tier ordinary: target 70% within 20s, priority 10, open level 2 after 30s\n"
+            "when tier.higher_lead >= 5% then open_level 2\n")
+    p = helpline(text)
+    c = wc(1, "ordinary", 0.0)
+    assert p.evaluate(c, 1.0, View({"platinum": 0.96, "gold": 0.86})).max_level == 2
+    assert p.higher_lead(p.declaration("ordinary"), View({"platinum": 0.96, "gold": 0.83})) == pytest.approx(0.03)
+    assert p.evaluate(c, 1.0, View({"platinum": 0.96, "gold": 0.83})).max_level == 1
+    assert p.evaluate(c, 1.0, View({"platinum": 0.90, "gold": 0.99})).max_level == 1  # platinum on its target
+    assert p.evaluate(c, 1.0, View({"gold": 0.99})).max_level == 1  # platinum without a level yet: lead 0
+    assert p.evaluate(c, 30.0, View()).max_level == 2  # the declared schedule still opens it
+    # the top tier has no higher tier: lead 1 (100 pts), so the rule opens its level 2
+    assert p.evaluate(wc(2, "platinum", 0.0), 1.0, View()).max_level == 2
+    assert p.dependents("platinum") == ("gold", "ordinary")
