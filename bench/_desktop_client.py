@@ -32,6 +32,10 @@ class Desktop:
     file_after: float | None = 1.0
     """Seconds into wrap-up when the agent files the call's contact record (None: never)."""
     timeout: float = 60.0
+    login_path: str = "/_bench/login"
+    """The server's test-only sign-in (the bench server's, or tests/telephony/cluster_server.py's)."""
+    user: str = ""
+    """The user signed in (default ``bench<agent>``)."""
     tab_id: str = field(default_factory=lambda: str(uuid.uuid4()))
     document_id: str = ""
     http: aiohttp.ClientSession | None = None
@@ -57,7 +61,8 @@ class Desktop:
         """Sign in (a session cookie), load the page, connect its socket."""
         jar = aiohttp.CookieJar(unsafe=True)  # unsafe: keep cookies of an IP address host
         self.http = aiohttp.ClientSession(cookie_jar=jar, timeout=aiohttp.ClientTimeout(total=self.timeout))
-        async with self.http.get(f"{self.base}/_bench/login", params={"user": f"bench{self.agent}"}) as r:
+        user = self.user or f"bench{self.agent}"
+        async with self.http.get(f"{self.base}{self.login_path}", params={"user": user}) as r:
             r.raise_for_status()
         await self.load_page()
         await self.connect()
