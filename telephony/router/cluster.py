@@ -23,9 +23,10 @@ instances share it by sharing its inputs: a command log.
   restored from the journal, atomically. The leader writes a snapshot every 1,000 entries or 5 minutes and
   deletes the log before the previous snapshot (a replica that lagged past it loads the newer snapshot).
 * **Failover**: a standby already has the whole state; elected, it ticks. The leader checks every second which
-  instances are alive (their listener connection, ``application_name`` ``hl-router <instance>``): the waiting
-  and answered calls whose ``queue_call`` came from a dead instance are ended with ``abandon`` entries, the
-  agents whose desktop last connected through it get ``agent_disconnected`` (the grace period, then not ready).
+  instances are alive (their listener connection, ``application_name`` ``hl-router <instance>``; gone =
+  missing at two checks in a row): the waiting and answered calls whose ``queue_call`` came from a dead instance
+  are ended with ``abandon`` entries, the agents whose desktop last connected through it get
+  ``agent_disconnected`` (the grace period, then not ready).
 
 A routing change published on one instance is appended as a ``reconfigure`` entry carrying the routing objects,
 so every replica applies the same (the other instances' own metadata is not reloaded by it). Limits: every
@@ -158,6 +159,7 @@ class Cluster:
         self._last_tick = 0.0
         self._last_liveness = 0.0
         self.snapshot_seq = 0
+        self._missing: set[str] = set()
         self._snapshot_time = time.monotonic()
         service.router.sinks = [self._events.append]
 
@@ -469,11 +471,14 @@ class Cluster:
         """(The leader) Abandon the calls queued through instances that are gone and disconnect the agents whose
         desktops were on them."""
         alive = self.alive() | {self.instance}
+        named = set(self.owners.values()) | set(self.desks.values())
+        # gone = missing at two checks in a row (a listener reconnecting after a blip is not a dead instance)
+        gone, self._missing = self._missing & (named - alive), named - alive
 
         def dead(r: Any) -> tuple[list[int], list[str]]:
-            calls = [c for c in (*r.waiting, *r.active) if self.owners.get(c, self.instance) not in alive]
+            calls = [c for c in (*r.waiting, *r.active) if self.owners.get(c, self.instance) in gone]
             agents = [a.id for a in r.agents.values() if a.signed_in and a.disconnected_at is None
-                      and self.desks.get(a.id, self.instance) not in alive]
+                      and self.desks.get(a.id, self.instance) in gone]
             return calls, agents
 
         calls, agents = self.service.do(dead)
