@@ -287,7 +287,10 @@ class RecordService:
         return self._audited_refusal(actor, "read", entity_name, record_id, work)
 
     def update(self, actor: Actor, entity_name: str, record_id: int, raw: dict[str, Any],
-               expected_version: int | None = None) -> Record:
+               expected_version: int | None = None, *, base: dict[str, Any] | None = None) -> Record:
+        """Save ``raw`` (field → value) on the record; with ``expected_version`` a record changed since then is
+        refused (:class:`StaleRecord`) — unless ``base``, the values the editor loaded at that version, is given:
+        then the changes are merged (:meth:`_merged`) and only a field changed both here and meanwhile is."""
         entity = self._entity(entity_name)
         actor.require(entity_name, "update")
         masks = actor.masks(entity_name)
@@ -297,10 +300,13 @@ class RecordService:
 
         def work() -> Record:
             before = self._row(actor, entity, record_id)
+            edits = raw
             if expected_version is not None and before["version"] != expected_version:
-                raise StaleRecord(f"{entity_name} {record_id} was changed by {before['updated_by']} at "
-                                  f"{before['updated_at']}; reload it and apply your change again")
-            changed_raw = self._before_save(actor, entity_name, raw, _public(before), record_id)
+                if base is None:
+                    raise StaleRecord(f"{entity_name} {record_id} was changed by {before['updated_by']} at "
+                                      f"{before['updated_at']}; reload it and apply your change again")
+                edits = self._merged(entity, raw, base, before)
+            changed_raw = self._before_save(actor, entity_name, edits, _public(before), record_id)
             after = self._write_changes(actor, entity, before, changed_raw)
             if after is not before:
                 saved.append((before, after))
@@ -311,6 +317,28 @@ class RecordService:
         for before, after in saved:
             self._after(actor, entity_name, "after_save", _public(after), _public(before), record_id)
         return result
+
+    def _merged(self, entity: Entity, raw: dict[str, Any], base: dict[str, Any],
+                before: dict[str, Any]) -> dict[str, Any]:
+        """The editor's ``raw`` values on a record changed since it loaded ``base``: a field changed meanwhile
+        that the editor left as loaded keeps its new value (not sent back as it was), the editor's own changes
+        stay; a field changed both by the editor and meanwhile, to different values, refuses the save
+        (:class:`StaleRecord`, naming the fields) — nothing written elsewhere is ever overwritten unseen."""
+        mine, _ = clean_values(entity, raw, self.platform.metadata.categories, previous=before, partial=True)
+        kept: dict[str, Any] = {}
+        clashes: list[str] = []
+        for name, value in raw.items():
+            unchanged_meanwhile = before.get(name) == base.get(name)
+            if unchanged_meanwhile or name not in mine or mine[name] == before.get(name):  # (not in mine: invalid)
+                kept[name] = value
+            elif mine[name] != base.get(name):  # changed here and meanwhile
+                clashes.append(name)
+            # else: left as loaded, the value written meanwhile stays
+        if clashes:
+            raise StaleRecord(f"{entity.name} {before['id']} was changed by {before['updated_by']} at "
+                              f"{before['updated_at']} (also {', '.join(clashes)}); reload it and apply your "
+                              f"change again")
+        return kept
 
     def _write_changes(self, actor: Actor, entity: Entity, before: dict[str, Any], raw: dict[str, Any], *,
                        system_fields: frozenset[str] | set[str] = frozenset()) -> dict[str, Any]:

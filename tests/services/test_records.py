@@ -135,6 +135,21 @@ def test_optimistic_concurrency(platform: Platform) -> None:
     assert platform.records.get(agent, "customer", cid).values["address"] == "一"
 
 
+def test_a_change_meanwhile_is_merged_with_the_editors_unless_both_changed_one_field(platform: Platform) -> None:
+    cid = customer(platform, "C1", phone="13812345678")
+    admin = actor(platform, "admin", "administrator")
+    loaded = platform.records.get(admin, "customer", cid).values  # the editor's form, version 1
+    form = {"name": loaded["name"], "phone": loaded["phone"], "address": loaded["address"]}
+    platform.records.update(SYSTEM, "customer", cid, {"phone": "13900000000"})  # meanwhile, elsewhere
+    saved = platform.records.update(admin, "customer", cid, {**form, "address": "长沙"}, expected_version=1,
+                                    base=loaded)
+    assert (saved.values["phone"], saved.values["address"], saved.values["version"]) == ("13900000000", "长沙", 3)
+    with pytest.raises(StaleRecord, match=r"\(also phone\)"):  # the same field changed on both sides: refused
+        platform.records.update(admin, "customer", cid, {**form, "phone": "13700000000"}, expected_version=1,
+                                base=loaded)
+    assert platform.records.get(admin, "customer", cid).values["phone"] == "13900000000"
+
+
 def test_audit_log_has_changes_field_by_field_and_customer_reads(platform: Platform) -> None:
     cid = customer(platform, "C1", name="甲", phone="13812345678")
     admin = actor(platform, "admin", "administrator")

@@ -1,10 +1,13 @@
 """A generated form: create, view and edit a record with the sections and tabs of its screen metadata,
 field widgets by type, checks in the browser and again on the server (errors shown on the fields),
-optimistic concurrency, delete, and the related lists (a customer's contact records and work orders). A record a
-process governs shows its state, actions and timeline (:mod:`.process_panel`); its state field is read-only."""
+optimistic concurrency (a record changed since the form loaded is merged on the server: only a field changed both
+here and meanwhile is a conflict, see ``RecordService.update``'s ``base``), delete, and the related lists (a
+customer's contact records and work orders). A record a process governs shows its state, actions and timeline
+(:mod:`.process_panel`); its state field is read-only."""
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from nicegui import run, ui
@@ -262,8 +265,8 @@ class FormView:
             if self.record is None:
                 saved = await run.io_bound(self.ctx.platform.records.create, self.ctx.actor, self.entity.name, values)
             else:
-                saved = await run.io_bound(self.ctx.platform.records.update, self.ctx.actor, self.entity.name,
-                                           self.record.id, values, self.version)
+                saved = await run.io_bound(partial(self.ctx.platform.records.update, base=self.record.values),
+                                           self.ctx.actor, self.entity.name, self.record.id, values, self.version)
         except ValidationFailed as exc:
             for name, err in exc.errors.items():
                 widget = self.widgets.get(name)
