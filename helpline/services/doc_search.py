@@ -1,0 +1,166 @@
+"""Documents searched by a question: a coverage ranking over the text index (docs/search.md, *Documents*).
+
+Knowledge articles, bulletins and notes (:func:`helpline.data.text_index.is_document`) are searched by questions
+("光猫上有个红灯一直在闪，上不了网"). No record holds every word of a question as asked, so a record is found by
+*any* item of it (:func:`helpline.data.text_questions.question_items`: its words and synonym groups, lone
+characters weighed less) and ranked by how much of the question it covers:
+
+    score = Σ over the items it holds: weight × idf × (field weight × factor of the alternative matched
+            + :data:`MORE_FIELDS` for each further field holding it)
+
+``idf = ln(1 + N / (n + 1))`` with ``n`` the records holding the item (counted up to :data:`RARE`: a commoner
+item weighs as much as one held by :data:`RARE` records); the field weights put the title above the other short
+fields (keywords) and those above the long text (:func:`field_weight`). Both databases compute the same score
+from the same counts and terms, so the order is the same on SQLite and PostgreSQL.
+
+It is bounded in two steps: the records holding the rarer items (held by at most :data:`RARE` records, the
+rarest first, at most :data:`POSTINGS_BUDGET` ids read) are scored from their ids alone (head fields or long
+text); the best :data:`SHORTLIST` are scored by every item, common ones included, from their index terms.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+from helpline.data.text_docs import frequencies, postings, record_count, record_terms
+from helpline.data.text_questions import Item
+from helpline.data.text_tokens import AllOf, AnyOf, Exact, Node, Term
+from helpline.metadata.kinds import Entity
+
+RARE = 2000
+"""An item held by at most this many records finds records; a commoner one only weighs in their ranking."""
+POSTINGS_BUDGET = 3000
+"""Ids read from the rarer items' postings at most (the rarest items first; the others only weigh)."""
+SHORTLIST = 40
+"""Records of the first step scored by every item."""
+COMMON_SAMPLE = 500
+"""When every item of a question is common, the first this many records (by id) holding all of its items (else
+all its words, else its first word) are its first step."""
+TITLE_WEIGHT = 3.0
+HEAD_WEIGHT = 2.0
+"""A short field other than the title (an article's keywords)."""
+BODY_WEIGHT = 1.0
+MORE_FIELDS = 0.2
+"""Added per further field holding an item (an article about it holds it in its title and its text)."""
+LENGTH_B = 0.25
+"""How much a field's length lowers its weight (bm25's ``b``, mildly): a word in a short title says more than
+in a long one. A field's length is its number of index terms over :data:`TYPICAL_TERMS` for its kind."""
+TYPICAL_TERMS = {TITLE_WEIGHT: 20, HEAD_WEIGHT: 20, BODY_WEIGHT: 200}
+
+
+def field_weight(entity: Entity, name: str) -> float:
+    if name == entity.title_field:
+        return TITLE_WEIGHT
+    f = entity.field(name)
+    return BODY_WEIGHT if f is not None and f.type == "long_text" else HEAD_WEIGHT
+
+
+def holds(node: Node, field: str, terms: frozenset[str]) -> bool:
+    """Whether a record's index ``terms`` hold ``node`` in ``field``."""
+    if isinstance(node, Term):
+        term = f"{field}_{node.text}"
+        return term in terms or (node.prefix and any(t.startswith(term) for t in terms))
+    if isinstance(node, Exact):
+        return node.text in terms
+    if isinstance(node, AllOf):
+        return all(holds(n, field, terms) for n in node.items)
+    if isinstance(node, AnyOf):
+        return any(holds(n, field, terms) for n in node.items)
+    return False
+
+
+def record_weights(weights: dict[str, float], terms: frozenset[str]) -> dict[str, float]:
+    """The field weights for one record: each lowered by the field's length (:data:`LENGTH_B`)."""
+    prefixes = {f: f"{f}_" for f in weights}
+    sizes = {f: sum(1 for t in terms if t.startswith(p)) for f, p in prefixes.items()}
+    return {f: w * (1 + LENGTH_B) / (1 + LENGTH_B * sizes[f] / TYPICAL_TERMS[w]) for f, w in weights.items()}
+
+
+def item_score(item: Item, weights: dict[str, float], terms: frozenset[str]) -> float:
+    """The best field weight × factor of the alternatives a record holds, plus :data:`MORE_FIELDS` per further
+    field (0 when it holds none)."""
+    best = 0.0
+    held = 0
+    for field, weight in weights.items():
+        found = max((factor for node, factor in item.alternatives if holds(node, field, terms)), default=0.0)
+        if found:
+            held += 1
+            best = max(best, weight * found)
+    return best + MORE_FIELDS * max(0, held - 1)
+
+
+def _top(scores: dict[int, float], n: int) -> list[tuple[int, float]]:
+    return sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))[:n]
+
+
+Scored = list[tuple[int, float]]
+
+
+def search_documents(entity: Entity, items: list[Item], fields: list[str], limit: int,
+                     in_scope: Callable[[Scored], Scored]) -> Scored:
+    """(id, score) of the best ``limit`` records of ``entity`` for a question's ``items`` searched in ``fields``
+    that ``in_scope`` keeps (the actor's row scope), best first. The best of the whole index are checked first;
+    when too few of them are in the scope (a user's own notes among everyone's), the first step's records are
+    narrowed to the scope before the best are picked."""
+    top = rank_documents(entity, items, fields, limit)
+    scored = in_scope(top)[:limit]
+    if len(scored) < limit and len(top) >= max(SHORTLIST, limit):
+        scored = rank_documents(entity, items, fields, limit, in_scope)[:limit]
+    return scored
+
+
+def rank_documents(entity: Entity, items: list[Item], fields: list[str], limit: int,
+                   within: Callable[[Scored], Scored] | None = None) -> Scored:
+    """(id, score) of the best records of ``entity`` for a question's ``items`` searched in ``fields``, best
+    first: at most :data:`SHORTLIST` (or ``limit`` when more), among the records holding one of its rarer items
+    (only those ``within`` keeps, when given)."""
+    name = entity.name
+    records = record_count(name)
+    if not items or not fields or records == 0:
+        return []
+    weights = {f: field_weight(entity, f) for f in fields}
+    heads = [f for f in fields if weights[f] > BODY_WEIGHT]
+    counts = frequencies(name, [i.node for i in items], fields, RARE, records)
+    present = [k for k, n in enumerate(counts) if n > 0]
+    if not present:
+        return []
+    idf = [math.log(1 + records / (n + 1)) for n in counts]
+    common = [k for k in present if counts[k] >= RARE]
+    head_counts = dict(zip(common, frequencies(name, [items[k].node for k in common], heads, RARE, records)
+                           if heads else [0] * len(common), strict=True))
+    # the finders: (item, fields, count) held by at most RARE records there, words before lone characters
+    finders = [(k, fields, counts[k]) for k in present if counts[k] < RARE]
+    finders += [(k, heads, head_counts[k]) for k in common if 0 < head_counts[k] < RARE]
+    words = [k for k in present if items[k].weight >= 1]
+    if any(i.weight >= 1 for i in items) and not words:  # a record holding none of a question's words is no answer
+        return []
+    finders = [f for f in finders if items[f[0]].weight >= 1] or finders  # lone characters when no word finds
+    finders.sort(key=lambda f: f[2])
+    budget, chosen = POSTINGS_BUDGET, list[tuple[int, list[str], int]]()
+    for finder in finders:
+        if finder[2] > budget and chosen:
+            break
+        budget -= finder[2]
+        chosen.append(finder)
+    first: dict[int, float] = {}
+    for (k, group, _), ids in zip(chosen, postings(name, [(items[k].node, g) for k, g, _ in chosen]), strict=True):
+        weight = HEAD_WEIGHT if group is heads else BODY_WEIGHT
+        for record_id in ids:
+            first[record_id] = first.get(record_id, 0.0) + items[k].weight * idf[k] * weight
+    if not first:  # every item is common everywhere: the first records holding all, else all words, else one
+        for wanted in (present, words, (words or present)[:1]):
+            if wanted and len(first) < SHORTLIST:
+                every = AllOf(tuple(items[k].node for k in wanted)) if len(wanted) > 1 else items[wanted[0]].node
+                first.update(dict.fromkeys(postings(name, [(every, fields)], limit=COMMON_SAMPLE)[0], 0.0))
+    if within is not None:
+        first = dict(within(list(first.items())))
+    depth = max(SHORTLIST, limit)
+    shortlist = [i for i, _ in _top(first, depth)]
+    scores = {}
+    for record_id, held in record_terms(name, shortlist).items():
+        own = record_weights(weights, held)
+        parts = {k: item_score(items[k], own, held) for k in present}
+        if not words or any(parts[k] for k in words):
+            scores[record_id] = sum(items[k].weight * idf[k] * parts[k] for k in present)
+    return [(i, round(s, 6)) for i, s in _top(scores, depth) if s > 0]

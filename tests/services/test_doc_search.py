@@ -1,0 +1,90 @@
+"""The coverage ranking of documents searched by a question (docs/search.md, *Documents*): the centre's words
+and synonyms, question words left out, the title above the keywords above the text, the same order on both
+databases, the row scope when the best are outside it, and the index's counts. On SQLite and PostgreSQL
+(``HELPLINE_TEST_PG``)."""
+
+from __future__ import annotations
+
+from helpline.data.database import db, is_postgres, session
+from helpline.data.text_docs import frequencies, record_count
+from helpline.data.text_questions import question_items
+from helpline.data.text_tokens import Term
+from helpline.security.actor import Actor
+from helpline.services.platform import Platform
+
+SYSTEM = Actor.system()
+
+
+def actor(p: Platform, name: str, role: str, regions: tuple[str, ...] = ()) -> Actor:
+    return Actor(name, roles=(role,), regions=regions).bind(p.metadata)
+
+
+def add(p: Platform, title: str, body: str, keywords: str | None = None, category: str = "faults_tv") -> int:
+    return p.records.create(SYSTEM, "knowledge_article", {"title": title, "category": category, "body": body,
+                                                         "keywords": keywords}).id
+
+
+def found(p: Platform, who: Actor, question: str) -> list[int]:
+    return [h.id for h in p.search.search(who, "knowledge_article", question)]
+
+
+def test_question_items_use_the_centres_words_and_leave_question_words_out() -> None:
+    items = question_items("光猫上有个红灯一直在闪，怎么办？")
+    assert [i.text for i in items] == ["光猫", "红灯", "闪"], "光猫 is one word (search_words.yaml), not 光 + 猫"
+    assert items[-1].weight < 1, "a lone character weighs less than a word"
+    assert question_items("为什么？怎么办呢") == [], "nothing but question words: nothing to search"
+    groups = [["机顶盒", "盒子", "set-top box"], ["发票", "开票"]]
+    box = question_items("盒子坏了", groups)[0]
+    assert box.text == "盒子" and (Term("盒子"), 1.0) in box.alternatives, "the word asked counts whole"
+    assert any(node == Term("发票") for node, _ in question_items("开票", groups)[0].alternatives)
+    assert not any(i.text == "机顶盒" for i in question_items("一台电视", [["频道", "台"]])), "one character is no term"
+
+
+def test_synonyms_question_words_and_field_weights(platform: Platform) -> None:
+    admin = actor(platform, "admin", "administrator")
+    box = add(platform, "机顶盒以旧换新", "使用满5年的机顶盒可以旧换新为4K智能机顶盒。", "换机")
+    invoice = add(platform, "发票开具说明", "缴费后可申请电子发票。", "发票 报销", "tariffs")
+    in_body = add(platform, "营业厅业务须知", "营业厅可以办理宽带提速和发票打印。", "营业厅")
+    in_keywords = add(platform, "缴费须知", "线上缴费实时到账。", "发票 缴费", "tariffs")
+    assert found(platform, admin, "家里的旧盒子想换个新的")[0] == box, "盒子 = 机顶盒 (the shipped dictionary)"
+    assert found(platform, admin, "交的网费要开票报销") == [invoice, in_keywords, in_body], \
+        "开票 = 发票: the title first, then the keywords, then the text"
+    assert found(platform, admin, "请问怎么办") == [], "question words alone find nothing"
+    assert found(platform, admin, "彩铃怎么退订") == [], "no word of it held: nothing"
+    ring = add(platform, "炫铃业务说明", "炫铃每月5元。")
+    assert found(platform, admin, "彩铃怎么退订") == []
+    platform.publish("category", "search_synonyms", {
+        "kind": "category", "name": "search_synonyms", "label": {"en": "Search synonyms"},
+        "nodes": [{"code": "ringback", "label": {"en": "ringback tone", "zh_CN": "彩铃"}},
+                  {"code": "ringback_1", "parent": "ringback", "label": {"en": "ringback tone", "zh_CN": "炫铃"}}]},
+        actor=SYSTEM)
+    assert found(platform, admin, "彩铃怎么退订") == [ring], "an edited dictionary applies at once, no reindex"
+    hit = platform.search.search(admin, "knowledge_article", "彩铃怎么退订")[0]
+    assert ("炫铃", True) in hit.snippets["title"], "the synonym matched is marked"
+
+
+def test_the_scope_when_the_best_are_outside_it(platform: Platform) -> None:
+    editor, agent = actor(platform, "sup1", "supervisor"), actor(platform, "agent1", "agent", ("changsha",))
+    for n in range(45):  # drafts (outside the agent's scope) holding the word in their titles
+        platform.records.create(editor, "knowledge_article", {"title": f"光猫指示灯草稿{n}", "category": "faults_tv",
+                                                              "body": "待审核。"})
+    published = platform.records.create(editor, "knowledge_article", {
+        "title": "宽带无法上网", "category": "faults_broadband", "body": "光猫的指示灯红色闪烁时检查光纤。"}).id
+    platform.workflows.take(editor, "knowledge_article", published, "to_review")
+    platform.workflows.take(editor, "knowledge_article", published, "publish")
+    admin = actor(platform, "admin", "administrator")
+    assert published not in found(platform, admin, "光猫指示灯")[:40], "the drafts rank first in the whole index"
+    assert found(platform, agent, "光猫指示灯") == [published], "the agent's one article is still found"
+
+
+def test_counts_are_capped_and_common_words_not_counted(platform: Platform) -> None:
+    for n in range(12):
+        add(platform, f"宽带通知{n}", "宽带线路检修。" if n else "宽带线路检修，光功率偏低。")
+    entity = platform.metadata.entities["knowledge_article"]
+    with session():
+        if is_postgres():
+            db.execute_sql('ANALYZE "hl_text_knowledge_article"')
+        records = record_count(entity.name)
+        wide, rare, none = frequencies(entity.name, [Term("宽带"), Term("光功"), Term("彩铃")], ["title", "body"],
+                                       5, records)
+    assert (wide, rare, none) == (5, 1, 0)
