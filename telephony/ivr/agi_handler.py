@@ -154,7 +154,9 @@ def start_agi_server(platform: Platform, host: str = "127.0.0.1", port: int = 45
     ivr = engine or IvrEngine(platform, router=router)
     server.route("ivr", make_agi_handler(platform, engine=ivr, ending=server.grace_over))
     server.route("transfer", make_transfer_handler(platform, engine=ivr, ending=server.grace_over))
-    server.route("answered", make_answered_handler(ANSWERS))
+    shared = router is not None and router.cluster is not None  # cluster mode: the call may be another instance's
+    server.route("answered", make_answered_handler(
+        ANSWERS, (lambda call_id: router.call("answered", call_id)) if shared and router is not None else None))
     from telephony.outbound.reminders import make_reminder_handler
 
     server.route("reminder", make_reminder_handler(platform, engine=ivr))  # reminder campaigns' answered customers

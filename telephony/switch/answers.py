@@ -87,11 +87,14 @@ class AnswerRegistry:
 ANSWERS = AnswerRegistry(CHANNELS)
 
 
-def make_answered_handler(registry: AnswerRegistry = ANSWERS) -> Handler:
+def make_answered_handler(registry: AnswerRegistry = ANSWERS,
+                          elsewhere: Callable[[int], object] | None = None) -> Handler:
     """A FastAGI handler for ``answered?call=<id>``: runs the registry's callback of that call.
 
     The session then ends (the server closes it) and the dialplan's subroutine returns, so Asterisk
-    bridges the caller and the agent. A missing or malformed ``call`` is logged and ignored.
+    bridges the caller and the agent. A missing or malformed ``call`` is logged and ignored. When no dial of
+    this process waits for the call, ``elsewhere(call_id)`` reports the answer (cluster mode: the session of the
+    call runs on another instance, the router is shared).
     """
 
     def handle(agi: HelplineAGI, env: AgiEnvironment) -> None:
@@ -104,6 +107,10 @@ def make_answered_handler(registry: AnswerRegistry = ANSWERS) -> Handler:
             return
         if registry.answered(call_id, env.channel or None):
             log.info("[%s] agent on %s answered call %s", env.uniqueid, env.channel, call_id)
+        elif elsewhere is not None:
+            log.info("[%s] agent on %s answered call %s, served by another instance", env.uniqueid, env.channel,
+                     call_id)
+            elsewhere(call_id)
         else:
             log.warning("[%s] agent on %s answered call %s, but no dial waits for it", env.uniqueid,
                         env.channel, call_id)

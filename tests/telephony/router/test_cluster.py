@@ -238,3 +238,28 @@ def test_a_routing_change_carries_the_routing_so_every_replica_applies_the_same(
     finally:
         a.stop()
         b.stop()
+
+
+@pytest.mark.postgres
+def test_an_answered_session_reaching_another_instance_reports_the_answer_to_the_shared_router(pg_url: str) -> None:
+    from telephony.agi import parse_environment
+    from telephony.agi.testpeer import environment_lines
+    from telephony.control.channels import ChannelRegistry
+    from telephony.switch.answers import AnswerRegistry, make_answered_handler
+
+    a, _ = replica(pg_url, "a", agents=["1001"])
+    b, _ = replica(pg_url, "b")
+    try:
+        a.call("sign_in", "1001", ready=True, by="t")
+        ticket = b.enqueue(CallRequest(call_id=42, queue="billing"))  # b's session dials the agent ...
+        assert ticket.offer is not None
+        # ... and the agent's answered sub-session lands on a, where no dial waits for call 42
+        handler = make_answered_handler(AnswerRegistry(ChannelRegistry()), lambda c: a.call("answered", c))
+        handler(None, parse_environment(environment_lines("answered?call=42", env={"channel": "PJSIP/1001-1"})))  # type: ignore[arg-type]
+        wait_for(lambda: ticket.answered_wait_s is not None, 2.0)  # b's ticket heard of the answer
+        assert ticket.answered() is False  # the Dial's own report after it changes nothing
+        _same(a, b)
+        assert replica_state(b)["agents"]["1001"]["state"] == "talking" and 42 in b.router.active
+    finally:
+        a.stop()
+        b.stop()
