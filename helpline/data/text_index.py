@@ -351,22 +351,29 @@ def matching_ids(entity_name: str, node: Node, fields: list[str], grams: Collect
 
 
 def ranked_ids(entity_name: str, node: Node, fields: list[str], candidates: list[int] | None, limit: int,
-               grams: Collection[str] = ()) -> list[tuple[int, float]]:
+               grams: Collection[str] = (), first: int | None = None) -> list[tuple[int, float]]:
     """(id, score) of the best matches, best first (higher score is better), among ``candidates`` (the ids
-    the caller may see, e.g. its row scope's matches) or among every record (None)."""
+    the caller may see, e.g. its row scope's matches) or among every record (None); with ``first``, among
+    the first that many matches by id only (scoring reads each match's entry: a part of an address held by a
+    whole county's customers would score thousands)."""
     t = table(entity_name)
     text = match_expression(node, fields, grams)
     if candidates is not None and not candidates:
         return []
+    kept = [candidates] if candidates is not None else []
     if is_postgres():
-        sql = (f'SELECT id, ts_rank(doc, q) AS score FROM "{t}", CAST(%s AS tsquery) AS q WHERE doc @@ q'
+        source = f'"{t}"' if first is None else \
+            f'(SELECT id, doc FROM "{t}" WHERE doc @@ %s::tsquery ORDER BY id LIMIT {int(first)}) AS m'
+        sql = (f"SELECT id, ts_rank(doc, q) AS score FROM {source}, CAST(%s AS tsquery) AS q WHERE doc @@ q"
                + (" AND id = ANY(%s)" if candidates is not None else "") + " ORDER BY score DESC, id LIMIT %s")
-        params: tuple[Any, ...] = (text, *([candidates] if candidates is not None else []), limit)
+        params: tuple[Any, ...] = (*([text] if first is not None else []), text, *kept, limit)
     else:
         sql = (f'SELECT rowid, -bm25("{t}", {TITLE_WEIGHT}, 1.0) AS score FROM "{t}" WHERE "{t}" MATCH ?'
                + (" AND +rowid IN (SELECT value FROM json_each(?))" if candidates is not None else "")
+               + ("" if first is None else f' AND rowid <= (SELECT max(rowid) FROM (SELECT rowid FROM "{t}" '
+                  f'WHERE "{t}" MATCH ? ORDER BY rowid LIMIT {int(first)}))')
                + " ORDER BY score DESC, rowid LIMIT ?")
-        params = (text, *([json.dumps(candidates)] if candidates is not None else []), limit)
+        params = (text, *[json.dumps(c) for c in kept], *([text] if first is not None else []), limit)
     cursor = db.execute_sql(sql, params)
     return [(int(r[0]), float(r[1])) for r in cursor.fetchall()]
 

@@ -9,8 +9,9 @@ that incomplete index — searches still answer, by ``LIKE`` — and running it 
 From :data:`PARALLEL_ROWS` records a second, forked process cuts each batch into terms (jieba and the term
 sets: the larger part of the work) while this one reads the next batch and writes the previous one. On
 PostgreSQL a batch is one ``COPY`` of ``id, tsvector`` text lines the worker makes (the terms are word
-characters, quoted as lexemes; the server parses no SQL per row); a batch meeting a record that a concurrent
-save indexed meanwhile is loaded through a temporary table, leaving the save's newer entry.
+characters, quoted as lexemes; the server parses no SQL per row). A record that a concurrent save has
+indexed meanwhile keeps the save's entry (newer than the rebuild's read): SQLite leaves it out of the batch,
+PostgreSQL loads such a batch through a temporary table.
 """
 
 from __future__ import annotations
@@ -123,8 +124,10 @@ def rebuild(models: EntityModels, entity_name: str, *, batch: int = 5000,
         with db.atomic():
             if postgres:
                 _copy(entity_name, cut)
-            else:
-                db.connection().executemany(sql, cut)
+            elif cut:  # without the records a concurrent save has indexed meanwhile (its entry is newer)
+                saved = {r[0] for r in db.execute_sql(f'SELECT rowid FROM "{t}" WHERE rowid BETWEEN ? AND ?',
+                                                      (cut[0][0], cut[-1][0]))}
+                db.connection().executemany(sql, [v for v in cut if v[0] not in saved] if saved else cut)
         done += count
         if progress is not None:
             progress(done, total, time.perf_counter() - started)

@@ -1,0 +1,88 @@
+"""``run.py reindex`` (issue 17): a rebuild that dies half-way leaves a clear state — the index marked
+incomplete, searches answered by ``LIKE`` — and running it again completes it; a record a save indexes while
+the rebuild runs keeps the save's entry (PostgreSQL's COPY batches, SQLite's inserts). On both databases."""
+
+from __future__ import annotations
+
+import pytest
+
+from helpline.data.database import db, is_postgres, session
+from helpline.data.entities import rows
+from helpline.data.query import ListQuery
+from helpline.data.text_index import is_ready, rebuild, table, write_row
+from helpline.security.actor import Actor
+from helpline.services.platform import Platform
+
+SYSTEM = Actor.system()
+
+
+def found(p: Platform, text: str) -> list[str]:
+    admin = Actor("admin", roles=("administrator",)).bind(p.metadata)
+    ranked = sorted(h.values["customer_no"] for h in p.search.search(admin, "customer", text))
+    listed = sorted(r["customer_no"] for r in p.records.list_page(admin, ListQuery(entity="customer",
+                                                                                  search=text)).rows)
+    assert ranked == listed, text
+    return ranked
+
+
+def entries(p: Platform) -> list[int]:
+    with session():
+        key = "id" if is_postgres() else "rowid"
+        return sorted(r[0] for r in db.execute_sql(f'SELECT {key} FROM "{table("customer")}"').fetchall())
+
+
+def all_ids(p: Platform) -> list[int]:
+    model = p.models["customer"]
+    with session():
+        return [r.id for r in model.select(model.id).order_by(model.id)]
+
+
+@pytest.fixture
+def six(platform: Platform) -> Platform:
+    for i, name in enumerate(("张伟", "李娜", "王强", "赵敏", "钱多", "孙悦")):
+        platform.records.create(SYSTEM, "customer", {"customer_no": f"R{i}", "name": name, "city": "changsha",
+                                                     "address": f"长沙市岳麓区中山路{i + 10}号"})
+    return platform
+
+
+def test_a_rebuild_that_dies_leaves_a_clear_state_and_a_rerun_completes_it(six: Platform) -> None:
+    model, entity = six.models["customer"], six.metadata.entities["customer"]
+    last = all_ids(six)[5]
+    with session():
+        model.update(name="周到").where(model.id == last).execute()  # a write past the service
+
+    def dies(done: int, total: int, seconds: float) -> None:
+        if done >= 4:
+            raise KeyboardInterrupt("killed half-way")
+
+    with session(), pytest.raises(KeyboardInterrupt):
+        rebuild(six.models, "customer", batch=2, progress=dies)
+    with session():
+        assert not is_ready(entity), "marked incomplete"
+    assert len(entries(six)) == 4, "two batches were written"
+    assert found(six, "周到") == ["R5"] and found(six, "中山路1") == [f"R{i}" for i in range(6)], \
+        "an incomplete index: LIKE answers, every record"
+    with session():
+        assert rebuild(six.models, "customer", batch=4) == 6 and is_ready(entity)
+    assert entries(six) == sorted(r.id for r in model.select(model.id)) and found(six, "周到") == ["R5"]
+    assert found(six, "山路12") == ["R2"], "the index answers again (gram terms)"
+
+
+@pytest.mark.parametrize("workers", [0, 1])
+def test_a_save_during_the_rebuild_keeps_its_entry(six: Platform, workers: int) -> None:
+    model, entity = six.models["customer"], six.metadata.entities["customer"]
+    ids = all_ids(six)
+    saved: list[int] = []
+
+    def save_meanwhile(done: int, total: int, seconds: float) -> None:
+        if done == 2 and not saved:  # a save of a record the rebuild has not written yet (read or not)
+            with db.atomic():
+                model.update(name="吴用").where(model.id == ids[3]).execute()
+                write_row(entity, rows(model.select().where(model.id == ids[3]))[0])
+            saved.append(ids[3])
+
+    with session():
+        assert rebuild(six.models, "customer", batch=2, progress=save_meanwhile, workers=workers) == 6
+        assert is_ready(entity)
+    assert saved and entries(six) == ids, "one entry a record"
+    assert found(six, "吴用") == ["R3"] and found(six, "赵敏") == []
