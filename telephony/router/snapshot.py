@@ -2,8 +2,8 @@
 
 :func:`dump` serialises everything the router's operations change (agents, waiting and answered calls, timers,
 indexes, service-level windows, sweeps) and leaves out what each instance builds itself: the settings and the
-policy (from its routing metadata), the clock and the sinks. References to those (and to the router itself,
-e.g. from the sweeps) are written as names and bound to the loading replica's own by :func:`load`. The format
+policy (from its routing metadata), the clock and the sinks; the parts that point back at the router (the
+sweeps) are written without that reference and bound to the loading replica by :func:`load`. The format
 is Python's pickle of the router's own classes, read back only from the project's own database table: a
 snapshot another version wrote (another tag, classes changed) is refused with :class:`SnapshotError` (stop all
 instances and empty ``hl_router_log`` and ``hl_router_snapshot``: the first instance starts afresh from the
@@ -12,7 +12,7 @@ journal, as after a single-process restart).
 
 from __future__ import annotations
 
-import io
+import copy
 import pickle
 from typing import TYPE_CHECKING, Any
 
@@ -32,44 +32,35 @@ class SnapshotError(ValueError):
     """A snapshot that cannot be loaded (another format, damaged); the message says why."""
 
 
-class _Pickler(pickle.Pickler):
-    def __init__(self, file: io.BytesIO, router: Router) -> None:
-        super().__init__(file, protocol=pickle.HIGHEST_PROTOCOL)
-        self._names = {id(router): "router", **{id(getattr(router, name)): name for name in _OWN}}
-
-    def persistent_id(self, obj: Any) -> str | None:
-        return self._names.get(id(obj))
-
-
-class _Unpickler(pickle.Unpickler):
-    def __init__(self, file: io.BytesIO, router: Router) -> None:
-        super().__init__(file)
-        self._router = router
-
-    def persistent_load(self, pid: Any) -> Any:
-        if pid == "router":
-            return self._router
-        if pid in _OWN:
-            return getattr(self._router, pid)
-        raise pickle.UnpicklingError(f"unknown reference {pid!r}")
-
-
 def dump(router: Router) -> bytes:
-    """The router's state (see the module docstring); call it while no operation runs."""
-    buffer = io.BytesIO()
-    state = {k: v for k, v in vars(router).items() if k not in _OWN}
-    _Pickler(buffer, router).dump((FORMAT, state))
-    return buffer.getvalue()
+    """The router's state (see the module docstring); call it while no operation runs. Parts that point back at
+    the router (the sweeps) are written without that reference and bound to the loading router."""
+    state: dict[str, Any] = {}
+    bound: list[str] = []
+    for name, value in vars(router).items():
+        if name in _OWN:
+            continue
+        if getattr(value, "router", None) is router:
+            value = copy.copy(value)
+            value.router = None
+            bound.append(name)
+        state[name] = value
+    try:
+        return pickle.dumps((FORMAT, state, bound), protocol=pickle.HIGHEST_PROTOCOL)
+    except Exception as exc:  # something of the settings or policy (closures) reached the state
+        raise SnapshotError(f"the router's state cannot be written as a snapshot: {exc}") from exc
 
 
 def load(router: Router, data: bytes) -> None:
     """Replace ``router``'s state by a snapshot's (its settings, policy, clock and sinks stay)."""
     try:
-        tag, state = _Unpickler(io.BytesIO(bytes(data)), router).load()
+        tag, state, bound = pickle.loads(bytes(data))  # noqa: S301 - our own table, written by dump
     except Exception as exc:
         raise SnapshotError(f"the router snapshot cannot be read: {exc}") from exc
     if tag != FORMAT:
         raise SnapshotError(f"the router snapshot is of format {tag!r}, this version reads {FORMAT!r}")
+    for name in bound:
+        state[name].router = router
     vars(router).update(state)
 
 
