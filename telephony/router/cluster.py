@@ -41,7 +41,7 @@ import logging
 import select
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlparse
 
@@ -491,9 +491,3 @@ class Cluster:
             self.call("agent_disconnected", (number,), {})
         return {"calls": len(calls), "agents": len(agents)}
 
-
-@contextlib.contextmanager
-def applying(cluster: Cluster) -> Iterator[None]:
-    """Hold the replica still (no entry applied meanwhile), e.g. to read it and its seq together."""
-    with cluster._apply_lock:
-        yield
