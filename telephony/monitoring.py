@@ -218,16 +218,17 @@ def health(platform: Platform) -> tuple[bool, dict[str, Any]]:
         checks["database"] = {"ok": False, "error": f"{type(exc).__name__}: {exc}"[:500]}
     router = platform.router
     if router is not None:
-        thread = getattr(router, "_thread", None)
+        stopped = router.timers_error()  # the timer thread; in cluster mode the command log's threads
         lock = getattr(router, "_lock", None)
-        if thread is None or not thread.is_alive():
-            checks["router"] = {"ok": False, "error": "the router's timer thread is not running"}
+        if stopped:
+            checks["router"] = {"ok": False, "error": stopped}
         elif lock is not None and not lock.acquire(timeout=ROUTER_LOCK_WAIT_S):
             checks["router"] = {"ok": False, "error": f"the router held its lock over {ROUTER_LOCK_WAIT_S:g} s"}
         else:
             if lock is not None:
                 lock.release()
-            checks["router"] = {"ok": True, "waiting": len(router.router.waiting)}
+            checks["router"] = {"ok": True, "waiting": len(router.router.waiting),
+                                **({"log_seq": router.cluster.applied} if router.cluster is not None else {})}
     if SOURCES.agi is not None:
         running = bool(SOURCES.agi.running)
         checks["fastagi"] = {"ok": running, **({} if running else {"error": "the FastAGI server is stopped"})}

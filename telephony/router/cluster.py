@@ -202,6 +202,11 @@ class Cluster:
         election.follow(self._changed.set, self._changed.set)
 
     @property
+    def running(self) -> bool:
+        """The listener and tick threads run (started, not stopped)."""
+        return bool(self._threads) and all(t.is_alive() for t in self._threads)
+
+    @property
     def leading(self) -> bool:
         return self.election is not None and bool(self.election.is_leader)
 

@@ -251,6 +251,15 @@ class RouterService:
         stat_service.configure_from_metadata(metadata)
         log.info("router: routing metadata applied (%d queues, policy %s)", len(settings.queues), policy.name)
 
+    def timers_error(self) -> str | None:
+        """Why the router's time does not move, or None: the timer thread (one process), the command log's
+        listener and ticks (cluster mode)."""
+        if self.cluster is not None:
+            return None if self.cluster.running else "the router's command log threads are not running"
+        if self._thread is None or not self._thread.is_alive():
+            return "the router's timer thread is not running"
+        return None
+
     def apply_routing(self, routings: list[dict[str, Any]]) -> None:
         """(Cluster mode, a ``reconfigure`` entry) Apply the entry's routing objects to the replica."""
         self.router.reconfigure(*policy_from_routings([Routing.model_validate(r) for r in routings]))

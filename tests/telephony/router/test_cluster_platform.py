@@ -11,6 +11,7 @@ from helpline.security.actor import Actor
 from helpline.services import agents
 from helpline.services.leader import LeaderElection
 from helpline.services.platform import Platform
+from telephony.monitoring import health
 from telephony.router import AgentStatus, CallRequest, Offer
 from telephony.router.service import RouterService
 from telephony.router.snapshot import replica_state
@@ -50,7 +51,14 @@ def test_cluster_mode_shares_the_router_on_postgresql_and_is_refused_on_sqlite(
         assert a.router.settings.offer_timeout_s == 25 and b.router.settings.offer_timeout_s == 25
         a.cluster.catch_up()
         assert [o.call_id for o in offers] == [77] and replica_state(a) == replica_state(b)
+        platform.router = b  # /healthz in cluster mode: no timer thread, the command log's threads instead
+        ok, checks = health(platform)
+        assert ok and checks["router"] == {"ok": True, "waiting": 1, "log_seq": b.cluster.applied}  # type: ignore[union-attr]
+        b.stop()
+        ok, checks = health(platform)
+        assert not ok and checks["router"]["error"] == "the router's command log threads are not running"
     finally:
+        platform.router = None
         b.stop()
         a.stop()  # flushes the leader's journal
         election.stop()
