@@ -62,8 +62,12 @@ def copy_text(rows: list[dict[str, Any]], entity: Entity) -> str:
     lines = []
     for row in rows:
         title, body = documents(entity, row)
-        doc = " ".join(_lexeme(t) for t in dict.fromkeys((*title, *body)))
-        lines.append(f"{int(row['id'])}\t{doc.replace(chr(92), chr(92) * 2)}\n")
+        terms = " ".join(title + body)  # no term holds a space; title and body never share one (field prefix)
+        if "'" in terms or "\\" in terms:  # never from the tokenizer: quoted one by one, COPY's escape doubled
+            doc = " ".join(_lexeme(t) for t in title + body).replace("\\", "\\\\")
+        else:
+            doc = f"'{terms.replace(' ', chr(39) + ' ' + chr(39))}'" if terms else ""
+        lines.append(f"{int(row['id'])}\t{doc}\n")
     return "".join(lines)
 
 
