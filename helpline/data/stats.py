@@ -205,6 +205,49 @@ class StatIvrNode(SystemModel):
         indexes = ((("day", "flow", "node"), True),)
 
 
+class _CategoryKey(SystemModel):
+    day = DateField()
+    category_type = CharField(max_length=64, default="")
+    """The contact record's field the category is from (``complaint_types`` ...)."""
+    category = CharField(max_length=64, default="")
+    """The code in that field's category tree."""
+    queue = CharField(max_length=64, default="")
+    tier = CharField(max_length=64, default="")
+    region = CharField(max_length=32, default="")
+    city = CharField(max_length=32, default="")
+    flow = CharField(max_length=64, default="")
+    answered = IntegerField(default=0)
+    talk_s = DoubleField(default=0.0)
+
+
+CATEGORY_KEYS = ("day", "category_type", "category", "queue", "tier", "region", "city", "flow")
+
+
+class StatCallCategory(_CategoryKey):
+    """``hl_stat_call_category``: calls per day × contact-record category × queue × tier × region × city × flow
+    (:mod:`helpline.services.stats_category`: a call counts once, under the category its contact record was filed
+    with last; a changed record moves it)."""
+
+    id = AutoField()
+    calls = IntegerField(default=0)
+
+    class Meta:
+        table_name = "hl_stat_call_category"
+        indexes = (((*CATEGORY_KEYS,), True),)
+
+
+class StatCallCategoryOf(_CategoryKey):
+    """``hl_stat_call_category_of``: the one category each call is counted under now (what a changed contact
+    record moves it from), with what it added (``answered``, ``talk_s``)."""
+
+    id = AutoField()
+    call_id = BigIntegerField(unique=True)
+
+    class Meta:
+        table_name = "hl_stat_call_category_of"
+        indexes = ((("day",), False),)
+
+
 class StatPending(SystemModel):
     """``hl_stat_pending``: closed call records whose facts are still to be added (the write-behind of
     :mod:`helpline.services.stats_behind`). A row is inserted in the transaction that closes the call and deleted
@@ -253,4 +296,4 @@ class ReportFile(SystemModel):
 
 
 STAT_MODELS = [StatCall, StatCallQueue, StatCallDay, StatAgent, StatAgentDay, StatIvrNode, StatPending, ReportSchedule,
-               ReportFile]
+               ReportFile, StatCallCategory, StatCallCategoryOf]

@@ -114,6 +114,10 @@ CATALOGUE: dict[str, Check] = {c.id: c for c in [
     Check("HL-E442", "report without a period",
           "Add an input '{name: period, dimension: day, op: between, required: true}'."),
     Check("HL-E443", "chart measure not in the report", "Draw one of the report's measures, or add it."),
+    Check("HL-E444", "measure or dimension not kept by category",
+          "A calls report grouped or filtered by category reads the category facts (per day): use the measures "
+          "calls, answered, talk_s, aht_s and the dimensions day, week, month, category, category_type, queue, tier, "
+          "region, city, flow; or make a second report for the others."),
     Check("HL-E430", "scorecard weights do not add up to 100",
           "Give the sections weights that add up to 100 (per cent of the scorecard), and the items of each "
           "section weights that add up to 100 (per cent of the section)."),

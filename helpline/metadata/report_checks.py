@@ -9,7 +9,7 @@ from helpline.diagnostics import Problem
 from helpline.rules.checker import check_expression
 from helpline.rules.uses import query_use
 
-from .kinds.report import DIMENSIONS, MEASURES, Report
+from .kinds.report import CATEGORY_DIMENSIONS, CATEGORY_MEASURES, DIMENSIONS, MEASURES, Report
 from .metaset import MetadataSet
 from .rule_checks import place
 
@@ -54,4 +54,22 @@ def _report(mset: MetadataSet, r: Report) -> list[Problem]:
     if r.logic:
         result = check_expression(r.logic, query_use([i.name for i in r.inputs]))
         out += [place(p, src, ("logic",)) for p in result.problems]
+    return out + _by_category(mset, r)
+
+
+def _by_category(mset: MetadataSet, r: Report) -> list[Problem]:
+    """A calls report that groups or filters by the contact record's category reads the category facts: only
+    their measures and dimensions (HL-E444)."""
+    used = [*r.dimensions, *(i.dimension for i in r.inputs)]
+    if r.source != "calls" or not {"category", "category_type"} & set(used):
+        return []
+    src = mset.source(r)
+    out = [src.problem("HL-E444", f"report '{r.name}' is by category, whose facts have no measure '{m}' (they keep "
+                       f"{', '.join(CATEGORY_MEASURES)})", ("measures", i))
+           for i, m in enumerate(r.measures) if m in MEASURES["calls"] and m not in CATEGORY_MEASURES]
+    places = [*(("dimensions", i) for i in range(len(r.dimensions))),
+              *(("inputs", i, "dimension") for i in range(len(r.inputs)))]
+    out += [src.problem("HL-E444", f"report '{r.name}' is by category, whose facts (per day) have no dimension "
+                        f"'{d}'", where)
+            for d, where in zip(used, places, strict=True) if d in DIMENSIONS["calls"] and d not in CATEGORY_DIMENSIONS]
     return out

@@ -43,6 +43,7 @@ from helpline.security.actor import Actor, PermissionDenied
 from helpline.security.audit import audit, field_changes
 from helpline.security.masking import apply_masks
 
+from . import stats_category
 from .numbering import assign_numbers, numbered_fields
 from .values import FieldError, clean_values
 
@@ -220,10 +221,12 @@ class RecordService:
             raise ValidationFailed({"*": FieldError("errors.rule", {"message": str(exc)})}) from exc
         return event.values
 
-    @staticmethod
-    def _after(actor: Actor, entity_name: str, event: str, row: dict[str, Any], before: dict[str, Any] | None,
+    def _after(self, actor: Actor, entity_name: str, event: str, row: dict[str, Any], before: dict[str, Any] | None,
                record_id: Any) -> None:
-        """The extensions' ``after_save`` / ``after_delete`` events (their failures are logged, never raised)."""
+        """The extensions' ``after_save`` / ``after_delete`` events (their failures are logged, never raised); a
+        contact record's call is recounted under its category (:mod:`helpline.services.stats_category`)."""
+        if entity_name == stats_category.ENTITY:
+            stats_category.record_changed(self.platform.metadata, row or before or {})
         registry().fire(entity_name, event, RecordEvent(entity_name, event, dict(row), before, actor.username,
                                                         record_id))
 

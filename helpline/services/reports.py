@@ -27,6 +27,7 @@ from helpline.data.stats import (
     StatAgent,
     StatAgentDay,
     StatCall,
+    StatCallCategory,
     StatCallDay,
     StatCallQueue,
 )
@@ -37,6 +38,7 @@ from helpline.rules.uses import query_use
 from helpline.security.actor import Actor
 
 from . import report_workorders as workorders
+from . import stats_category
 from .report_outbound import Callbacks, IvrNodes, Outbound
 from .stats import tier_targets
 
@@ -131,14 +133,17 @@ def _label(dim: str, value: Any) -> Any:
 
 DIMENSION_CATEGORIES = {"tier": "value_tier", "team": "department", "department": "department",
                         "category": "work_order_type"}
-"""Dimensions whose values are codes of a category tree: shown and exported by the node's label."""
+"""Dimensions whose values are codes of a category tree: shown and exported by the node's label (a call's
+``category``: the contact record's trees too)."""
 
 
 def dimension_texts(metadata: MetadataSet, dimension: str) -> dict[str, Any]:
     """Code → label (a :class:`~helpline.metadata.kinds.Label`) of a dimension's values, for those named by a
     category tree (:data:`DIMENSION_CATEGORIES`); empty for the others."""
-    tree = metadata.categories.get(DIMENSION_CATEGORIES.get(dimension, ""))
-    return {} if tree is None else {node.code: node.label for node in tree.nodes}
+    names = [*(stats_category.trees_of(metadata) if dimension == "category" else ()),
+             DIMENSION_CATEGORIES.get(dimension, "")]  # a call's category: a contact record tree's code
+    trees = [t for t in (metadata.categories.get(n) for n in names) if t is not None]
+    return {node.code: node.label for tree in trees for node in tree.nodes}
 
 
 class _Plan:
@@ -149,8 +154,11 @@ class _Plan:
         used = set(report.dimensions) | {i.dimension for i in report.inputs
                                          if values.get(i.name, i.default) not in (None, "", [])}
         queue_dims = {*TIME_DIMENSIONS, "tier", "queue", "skill"}
-        if report.source == "calls" and self.fine and not scoped and used <= queue_dims:
-            self.model: Any = StatCallQueue
+        self.model: Any
+        if report.source == "calls" and used & {"category", "category_type"}:  # the category facts (per day)
+            self.model, self.fine = StatCallCategory, False
+        elif report.source == "calls" and self.fine and not scoped and used <= queue_dims:
+            self.model = StatCallQueue
         elif report.source == "calls":
             self.model = StatCall if self.fine else StatCallDay
         elif report.source == "workorders":
@@ -420,8 +428,9 @@ def drill_calls(metadata: MetadataSet, actor: Actor, name: str, values: dict[str
             where = where & (Call.started_at >= d) & (Call.started_at < d + timedelta(days=1))
         elif dim in DIMENSIONS["calls"] and dim not in TIME_DIMENSIONS:
             vals = [str(v) for v in (value if isinstance(value, (list, tuple)) else [value])]
-            if dim in ("skill", "team", "department"):
-                where = where & _drill_attr(dim, vals)
+            if dim in ("skill", "team", "department", "category", "category_type"):
+                where = where & (stats_category.drill(dim, vals) if dim.startswith("category")
+                                 else _drill_attr(dim, vals))
                 continue
             col = getattr(Call, dim)
             where = where & (col.in_(vals) if any(vals) else (col.is_null() | (col == "")))

@@ -46,7 +46,7 @@ from helpline.data.stats import (
     StatIvrNode,
 )
 
-from . import stats_ivr
+from . import stats_category, stats_ivr
 from .stats_bulk import bulk as _bulk
 from .stats_teams import agent_teams
 
@@ -65,6 +65,8 @@ class StatSettings:
     """Queue → its skill (the routing's queues)."""
     departments: dict[str, str] = field(default_factory=dict)
     """Team (a node of the ``department`` category tree) → its top department."""
+    category_fields: tuple[str, ...] = stats_category.CATEGORY_FIELDS
+    """The contact record's category fields a call's category is taken from (:mod:`.stats_category`)."""
 
     def within_of(self, tier: str | None) -> float:
         return self.within_s.get(tier or "", self.within_s.get("default", self.default_within_s))
@@ -114,6 +116,7 @@ def configure_from_metadata(metadata: Any) -> None:
     departments = {} if tree is None else {n.code: tree.path(n.code)[0].code for n in tree.nodes}
     configure({name: within for name, (_, within) in tier_targets(metadata).items()}, queue_skills=skills,
               departments=departments)
+    SETTINGS.category_fields = stats_category.fields_of(metadata)
 
 
 def agent_attrs(agent: str, teams: Mapping[str, str] | None = None) -> dict[str, str]:
@@ -377,6 +380,7 @@ def rebuild(start: date, end: date, *, batch: int = 5000) -> dict[str, int]:
         StatAgentDay.delete().where((StatAgentDay.day >= start) & (StatAgentDay.day <= end)).execute()
         StatIvrNode.delete().where((StatIvrNode.day >= start) & (StatIvrNode.day <= end)).execute()
         calls = _rebuild_calls(lo, hi, teams)
+        stats_category.rebuild(start, end, lo, hi, SETTINGS.category_fields)
         events = _rebuild_agents(lo, hi, batch, teams)
     return {"calls": calls, "agent_events": events}
 

@@ -36,7 +36,8 @@ Source = Literal["calls", "agents", "workorders", "outbound", "callbacks", "ivr"
 
 TIME_DIMENSIONS = ("interval", "hour", "day", "week", "month")
 DIMENSIONS: dict[str, tuple[str, ...]] = {
-    "calls": (*TIME_DIMENSIONS, "queue", "tier", "region", "city", "flow", "agent", "skill", "team", "department"),
+    "calls": (*TIME_DIMENSIONS, "queue", "tier", "region", "city", "flow", "agent", "skill", "team", "department",
+              "category", "category_type"),
     "agents": (*TIME_DIMENSIONS, "agent", "team", "department"),
     "workorders": (*TIME_DIMENSIONS, "department", "workflow", "sla_policy", "category"),
     "outbound": (*TIME_DIMENSIONS, "campaign", "agent", "outcome"),
@@ -44,6 +45,10 @@ DIMENSIONS: dict[str, tuple[str, ...]] = {
     "ivr": ("day", "week", "month", "flow", "node", "type"),
 }
 """The dimensions of each source (the service computes each; docs/reports.md describes them)."""
+CATEGORY_DIMENSIONS = ("day", "week", "month", "category", "category_type", "queue", "tier", "region", "city", "flow")
+"""A calls report grouped or filtered by the contact record's ``category`` (or ``category_type``) reads the category
+facts (per day): only these dimensions and :data:`CATEGORY_MEASURES` (HL-E444)."""
+CATEGORY_MEASURES = ("calls", "answered", "talk_s", "aht_s")
 MEASURES: dict[str, tuple[str, ...]] = {
     "calls": ("calls", "offered", "answered", "within", "abandoned_ivr", "abandoned_queue", "abandoned_short",
               "timeout", "empty", "completed", "callbacks", "transfers", "legs", "errors", "talk_s", "wait_s",
