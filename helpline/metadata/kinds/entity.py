@@ -103,7 +103,11 @@ class EntityField(Strict):
         """Column width for text-like fields."""
         if self.validation and self.validation.max_length:
             return self.validation.max_length
-        return {"phone": 32, "email": 254, "category": 64}.get(self.type, 255)
+        return _WIDTHS.get(self.type, 255)
+
+
+_WIDTHS = {"phone": 32, "email": 254, "category": 64}
+"""Column widths of the text-like types other than ``text`` (255)."""
 
 
 class Entity(MetaObject):

@@ -19,6 +19,7 @@ from peewee import IntegrityError
 from helpline.data.base import utcnow
 from helpline.data.database import db, is_postgres
 from helpline.data.imports import ImportChange
+from helpline.data.jsonfield import JSONField
 from helpline.data.system import AuditEntry
 from helpline.metadata.kinds import Entity
 from helpline.security.actor import Actor
@@ -102,28 +103,25 @@ def _indexed(entity: Entity) -> bool:
 
 def _params(model: Any, rows: list[dict[str, Any]]) -> tuple[list[Any], list[list[Any]]]:
     """The fields written (all but an ``id`` the rows lack) and each row's database values; a column a row lacks
-    takes its field's default. A value that is the very object of the row before (a batch's shared ``detail``)
-    is converted once."""
+    takes its field's default. A JSON value that is the very object of the row before (a batch's shared
+    ``detail``) is turned into JSON once."""
     fields = [f for f in model._meta.sorted_fields if not (f.name == "id" and "id" not in rows[0])]
-    plan = [(f.name, f.db_value, f.default, callable(f.default)) for f in fields]  # looked up once, not per cell
-    last: list[tuple[Any, Any]] = [(None, None)] * len(plan)
-    params = []
-    for row in rows:
-        out = []
-        for i, (name, to_db, default, dynamic) in enumerate(plan):
-            if name in row:
-                value = row[name]
-                if isinstance(value, dict) and value is last[i][0]:
-                    out.append(last[i][1])
-                    continue
-                converted = to_db(value)
-                if isinstance(value, dict):
-                    last[i] = (value, converted)
-                out.append(converted)
-            else:
-                out.append(to_db(default() if dynamic else default))
-        params.append(out)
-    return fields, params
+    plan = [(f.name, _once(f.db_value) if isinstance(f, JSONField) else f.db_value, f.default, callable(f.default))
+            for f in fields]  # looked up once, not per cell
+    return fields, [[to_db(row[name]) if name in row else to_db(default() if dynamic else default)
+                     for name, to_db, default, dynamic in plan] for row in rows]
+
+
+def _once(to_db: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """``to_db`` remembering its last value: the same object again is not converted again."""
+    last: list[Any] = [None, None]
+
+    def convert(value: Any) -> Any:
+        if value is not last[0] or value is None:
+            last[0], last[1] = value, to_db(value)
+        return last[1]
+
+    return convert
 
 
 def _columns(fields: list[Any]) -> str:
