@@ -129,6 +129,7 @@ def seed_facts(days: list[date], fine_days: int, calls_per_day: int, agents: int
         with write_transaction():  # the IVR node facts (a day: 12 nodes of each flow)
             _insert("hl_stat_ivr_node", list(stats_ivr.IVR_COLUMNS), ivr_rows, postgres)
         made["ivr_node_day"] = len(ivr_rows)
+        made["category_day"] = seed_categories(days, calls_per_day, rng, postgres)
         with write_transaction():  # the agents' profiles: a city's supervisor sees the agents of the city
             AgentRecord.insert_many([{"number": str(1001 + a), "name": f"Agent {a}", "city": CITIES[a % len(CITIES)]}
                                      for a in range(agents)]).execute()
@@ -152,6 +153,34 @@ def seed_facts(days: list[date], fine_days: int, calls_per_day: int, agents: int
             made["call_interval"] += len(rows)
             made["call_queue_interval"] += len(queue_rows)
     return dict(made)
+
+
+CATEGORIES = {"complaint_types": ("fault_no_signal", "fault_picture", "fault_stb", "fault_broadband",
+                                   "complaint_service", "complaint_billing", "complaint_repair", "suggestion"),
+              "acceptance_types": ("apply_dtv", "apply_vas", "apply_broadband", "change_package", "change_address"),
+              "consultation_types": ("tariffs", "new_services", "hotline_guide", "fee_standards")}
+"""Contact-record categories the seeded calls are filed under (the category facts, ``calls_by_category``)."""
+
+
+def seed_categories(days: list[date], calls_per_day: int, rng: random.Random, postgres: bool) -> int:
+    """The category facts: per day, category, queue and city the calls filed under it (a contact record per call)."""
+    combos = [(kind, code, q, c) for kind, codes in CATEGORIES.items() for code in codes for q in QUEUES
+              for c in CITIES]
+    per = calls_per_day / len(combos)
+    rows: list[tuple[Any, ...]] = []
+    made = 0
+    cols = ["day", "category_type", "category", "queue", "tier", "region", "city", "flow", "calls", "answered",
+            "talk_s"]
+    for d in days:
+        for kind, code, q, c in combos:
+            n = max(1, round(per * rng.uniform(0.5, 1.5)))
+            rows.append((d, kind, code, q, "", c[:4], c, "main", n, round(n * 0.9), n * 170.0))
+        if len(rows) > 50_000 or d == days[-1]:
+            with write_transaction():
+                _insert("hl_stat_call_category", cols, rows, postgres)
+            made += len(rows)
+            rows.clear()
+    return made
 
 
 def _flush_days(day_rows: list[tuple[Any, ...]], agent_rows: list[tuple[Any, ...]], postgres: bool) -> None:
