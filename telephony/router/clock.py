@@ -2,7 +2,8 @@
 
 The router only ever asks ``clock.now()`` (seconds, monotonic, float); timers are absolute times on
 that clock. ``ManualClock`` moves only when told (``set`` / ``advance``), so a simulation of a day
-runs in seconds and a test can step past an offer timeout exactly.
+runs in seconds and a test can step past an offer timeout exactly. ``LogClock`` is a cluster replica's
+(``telephony.router.cluster``): the time of the command log's entry being applied.
 """
 
 from __future__ import annotations
@@ -40,3 +41,27 @@ class ManualClock:
     def advance(self, seconds: float) -> float:
         self.set(self._now + seconds)
         return self._now
+
+
+class LogClock:
+    """The replica's clock: while an entry is applied, the entry's time (and the due times of the timers it
+    fires first); otherwise the wall clock moved onto the database's (for reads and the leader's ticks)."""
+
+    def __init__(self) -> None:
+        self._fixed: float | None = None
+        self.last = 0.0
+        """The time of the last entry applied."""
+        self.offset = 0.0
+        """Database clock minus this host's (``time.time``), from the last append."""
+
+    def now(self) -> float:
+        if self._fixed is not None:
+            return self._fixed
+        return max(self.last, time.time() + self.offset)
+
+    def fix(self, at: float) -> None:
+        self.last = max(self.last, at)
+        self._fixed = self.last
+
+    def release(self) -> None:
+        self._fixed = None

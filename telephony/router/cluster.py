@@ -45,6 +45,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlparse
 
+from .clock import LogClock
 from .commands import OPERATIONS, BadCommand, decode, encode
 from .core import RouterError
 from .events import RouterEvent
@@ -87,30 +88,6 @@ def cluster_on(value: str) -> bool:
     if text in ("off", "0", "false", "no", ""):
         return False
     raise ClusterError(f"HELPLINE_CLUSTER must be on or off (got {value!r})")
-
-
-class LogClock:
-    """The replica's clock: while an entry is applied, the entry's time (and the due times of the timers it
-    fires first); otherwise the wall clock moved onto the database's (for reads and the leader's ticks)."""
-
-    def __init__(self) -> None:
-        self._fixed: float | None = None
-        self.last = 0.0
-        """The time of the last entry applied."""
-        self.offset = 0.0
-        """Database clock minus this host's (``time.time``), from the last append."""
-
-    def now(self) -> float:
-        if self._fixed is not None:
-            return self._fixed
-        return max(self.last, time.time() + self.offset)
-
-    def fix(self, at: float) -> None:
-        self.last = max(self.last, at)
-        self._fixed = self.last
-
-    def release(self) -> None:
-        self._fixed = None
 
 
 def _connect(url: str, name: str, *, autocommit: bool) -> Any:
@@ -242,31 +219,35 @@ class Cluster:
             rows.append((name, json.dumps({"args": list(args)}) if name == "reconfigure"
                          else encode(name, args, kwargs)))
         with self._write_lock:
-            if self._writer is None or self._writer.closed:
-                self._writer = _connect(self.url, f"hl-router-w {self.instance}", autocommit=False)
-            conn = self._writer
-            try:
-                with conn.cursor() as cur:
-                    cur.execute("SELECT pg_advisory_xact_lock(%s, %s)", (LOCK_CLASS, LOCK_LOG))
-                    if only_if_empty:
-                        cur.execute("SELECT EXISTS (SELECT 1 FROM hl_router_log)")
-                        if cur.fetchone()[0]:
-                            conn.rollback()
-                            return [0]
-                    seqs = []
-                    for name, text in rows:
-                        cur.execute("INSERT INTO hl_router_log (at, instance, name, args) VALUES "
-                                    "(clock_timestamp(), %s, %s, %s) RETURNING seq, extract(epoch FROM at)::float8",
-                                    (self.instance, name, text))
-                        seq, at = cur.fetchone()
-                        seqs.append(int(seq))
-                    cur.execute("SELECT pg_notify(%s, %s)", (CHANNEL, str(seqs[-1])))
-                conn.commit()
-            except Exception as exc:
-                with contextlib.suppress(Exception):
-                    conn.close()
-                self._writer = None
-                raise ClusterError(f"the router's command log cannot be written: {exc}") from exc
+            for attempt in (1, 2):  # a connection found dead (the server restarted): once more on a new one
+                if self._writer is None or self._writer.closed:
+                    self._writer = _connect(self.url, f"hl-router-w {self.instance}", autocommit=False)
+                conn, committing = self._writer, False
+                try:
+                    with conn.cursor() as cur:
+                        cur.execute("SELECT pg_advisory_xact_lock(%s, %s)", (LOCK_CLASS, LOCK_LOG))
+                        if only_if_empty:
+                            cur.execute("SELECT EXISTS (SELECT 1 FROM hl_router_log)")
+                            if cur.fetchone()[0]:
+                                conn.rollback()
+                                return [0]
+                        seqs = []
+                        for name, text in rows:
+                            cur.execute("INSERT INTO hl_router_log (at, instance, name, args) VALUES "
+                                        "(clock_timestamp(), %s, %s, %s) RETURNING seq, extract(epoch FROM at)::float8",
+                                        (self.instance, name, text))
+                            seq, at = cur.fetchone()
+                            seqs.append(int(seq))
+                        cur.execute("SELECT pg_notify(%s, %s)", (CHANNEL, str(seqs[-1])))
+                    committing = True
+                    conn.commit()
+                    break
+                except Exception as exc:  # before the commit nothing was written: trying again is safe
+                    with contextlib.suppress(Exception):
+                        conn.close()
+                    self._writer = None
+                    if committing or attempt == 2:
+                        raise ClusterError(f"the router's command log cannot be written: {exc}") from exc
         self.clock.offset = float(at) - time.time()
         return seqs
 
@@ -292,16 +273,19 @@ class Cluster:
         return self._reader
 
     def _read(self) -> list[tuple[int, float, str, str, Any]]:
-        try:
-            with self._reader_conn().cursor() as cur:
-                cur.execute("SELECT seq, extract(epoch FROM at)::float8, instance, name, args FROM hl_router_log "
-                            "WHERE seq > %s ORDER BY seq LIMIT 1000", (self.applied,))
-                return list(cur.fetchall())
-        except Exception as exc:
-            with contextlib.suppress(Exception):
-                self._reader.close()
-            self._reader = None
-            raise ClusterError(f"the router's command log cannot be read: {exc}") from exc
+        for attempt in (1, 2):  # a connection found dead: once more on a new one
+            try:
+                with self._reader_conn().cursor() as cur:
+                    cur.execute("SELECT seq, extract(epoch FROM at)::float8, instance, name, args FROM hl_router_log"
+                                " WHERE seq > %s ORDER BY seq LIMIT 1000", (self.applied,))
+                    return list(cur.fetchall())
+            except Exception as exc:
+                with contextlib.suppress(Exception):
+                    self._reader.close()
+                self._reader = None
+                if attempt == 2:
+                    raise ClusterError(f"the router's command log cannot be read: {exc}") from exc
+        raise AssertionError("unreachable")
 
     def _apply(self, seq: int, at: float, instance: str, name: str, args: Any) -> None:
         service, r, clock = self.service, self.service.router, self.clock

@@ -263,3 +263,27 @@ def test_an_answered_session_reaching_another_instance_reports_the_answer_to_the
     finally:
         a.stop()
         b.stop()
+
+
+@pytest.mark.postgres
+def test_connections_cut_as_by_a_database_restart_reconnect_and_converge(pg_url: str) -> None:
+    a, _ = replica(pg_url, "a", agents=["1001"], poll_s=0.1)
+    b, _ = replica(pg_url, "b", poll_s=0.1)
+    try:
+        a.call("sign_in", "1001", ready=True, by="t")
+        conn = psycopg2.connect(pg_url)
+        conn.autocommit = True
+        with conn.cursor() as cur:  # every connection of both replicas ends, as when the server restarts
+            cur.execute("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = "
+                        "current_database() AND application_name LIKE 'hl-router%%'")
+            assert cur.fetchone()[0] >= 6
+        conn.close()
+        ticket = b.enqueue(CallRequest(call_id=5, queue="billing"))  # a new writer connection, no error
+        assert ticket.result == "queued" and ticket.offer is not None
+        assert a.call("answered", 5) is True
+        assert a.cluster is not None and b.cluster is not None
+        wait_for(lambda: b.cluster.applied == a.cluster.applied, 3.0)  # b's listener reconnected and caught up
+        _same(a, b)
+    finally:
+        a.stop()
+        b.stop()
