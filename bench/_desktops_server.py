@@ -12,8 +12,11 @@ What it adds to the normal server, for measuring only:
   never signs in to the telephony. The agents' *simulated phones* (the process-wide ``PHONES`` that the desk
   service's ``SimulatedCallControl`` and the IVR's ``SimulatedSwitch`` share) pick up by themselves and hang up
   after a random talk time, so calls flow without clicks.
-* ``GET /_bench/login?user=NAME``: signs the requesting browser session in (``helpline.ui.session.sign_in``, what
-  the login form does after checking the password); the path is added to the open paths of the auth middleware.
+* ``GET /_bench/login?user=NAME``: signs the requesting browser session in as the login form does after checking
+  the password (``helpline.ui.session.begin_sign_in``, then ``/login/complete`` gives the browser its new session
+  cookie); the path is added to the open paths of the auth middleware.
+* Several servers (``--cluster INSTANCE`` on one PostgreSQL database, ``HELPLINE_CLUSTER=on``): the first makes
+  every bench agent (``--agents``), each signs in its own (``--first``, ``--desktops``).
 * ``GET /_bench/status``, ``GET /_bench/memory`` (RSS after ``gc.collect()``), ``POST /_bench/ready`` (every
   bench agent signs in and goes ready through ``DeskService``), ``POST /_bench/calls?rate=R&seconds=S`` (Poisson
   arrivals of callers through the ``main`` IVR flow on the simulated switch: key ``0``, queue ``general``),
@@ -102,8 +105,18 @@ class Probe:
 PROBE = Probe()
 
 
-def bench_agents(n: int) -> list[str]:
-    return [str(5000 + i) for i in range(n)]
+def bench_agents(n: int, first: int = 0) -> list[str]:
+    return [str(5000 + first + i) for i in range(n)]
+
+
+def own_agents(args: argparse.Namespace) -> list[str]:
+    """The agents whose desktops connect to this server (``--first``, ``--desktops``)."""
+    return bench_agents(args.desktops, args.first)
+
+
+def all_agents(args: argparse.Namespace) -> list[str]:
+    """Every bench agent of every server (the first server creates them all: the router loads them once)."""
+    return [*bench_agents(args.agents or args.desktops + args.first)]
 
 
 def prepare(platform: Any, args: argparse.Namespace) -> list[str]:
@@ -114,7 +127,7 @@ def prepare(platform: Any, args: argparse.Namespace) -> list[str]:
     from helpline.security.passwords import hash_password
     from helpline.services.agents import save_profile
 
-    numbers = [WARM_UP_NUMBER, *bench_agents(args.desktops)]
+    numbers = [args.warm_up, *all_agents(args)]
     region = platform.models["region"]
     with session():
         cities = [r[0] for r in region.select(region._meta.fields["code"])
@@ -156,7 +169,9 @@ def install_probes(router: Any) -> None:
     def on_event(event: Any) -> None:  # the router's thread, under its lock: just note it
         if isinstance(event, Offer):
             with PROBE.lock:
-                PROBE.offers.setdefault(event.call_id, (event.at, event.agent_id))
+                # when this replica learnt the decision (time.monotonic, system-wide): with several servers
+                # the bench takes the earliest; Offer.at is the router's clock (the database's in cluster mode)
+                PROBE.offers.setdefault(event.call_id, (time.monotonic(), event.agent_id))
             phone = PHONES.phone(event.endpoint)
             phone.talk_s = rng.uniform(*talk)  # this call's talk time (read when the phone picks up)
 
@@ -320,7 +335,7 @@ def element_kinds(desktops: list[Any]) -> dict[str, float]:
 
 
 def register_endpoints(platform: Any, args: argparse.Namespace, phones: list[str]) -> None:
-    from fastapi.responses import JSONResponse
+    from fastapi.responses import JSONResponse, RedirectResponse, Response
     from nicegui import Client, app, background_tasks, run
 
     from helpline.services.auth import actor_for, find_user
@@ -331,12 +346,11 @@ def register_endpoints(platform: Any, args: argparse.Namespace, phones: list[str
     router, desk = platform.router, platform.desk
 
     @app.get("/_bench/login")
-    def login(user: str) -> JSONResponse:
+    def login(user: str) -> Response:
         found = find_user(user)
         if found is None:
             return JSONResponse({"ok": False}, status_code=404)
-        web_session.sign_in(found)
-        return JSONResponse({"ok": True})
+        return RedirectResponse(web_session.begin_sign_in(found, "/favicon.ico"), status_code=303)
 
     @app.get("/_bench/status")
     def status() -> dict[str, Any]:
@@ -375,7 +389,7 @@ def register_endpoints(platform: Any, args: argparse.Namespace, phones: list[str
     async def ready() -> dict[str, Any]:
         def sign_everybody_in() -> int:
             done = 0
-            for number in bench_agents(args.desktops):
+            for number in own_agents(args):
                 user = find_user(f"bench{number}")
                 assert user is not None
                 actor = actor_for(user, platform.metadata)
@@ -437,7 +451,12 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--db", required=True, help="database URL (a scratch SQLite file)")
     p.add_argument("--port", type=int, required=True)
-    p.add_argument("--desktops", type=int, default=300)
+    p.add_argument("--desktops", type=int, default=300, help="desktops connecting to this server")
+    p.add_argument("--first", type=int, default=0, help="this server's first agent (5000 + FIRST)")
+    p.add_argument("--agents", type=int, default=0, help="bench agents made in all (default: FIRST + DESKTOPS)")
+    p.add_argument("--warm-up", default=WARM_UP_NUMBER, help="the warm-up agent's number")
+    p.add_argument("--cluster", default="", metavar="INSTANCE",
+                   help="cluster mode (HELPLINE_CLUSTER=on, PostgreSQL): this server's instance id")
     p.add_argument("--demo-customers", type=int, default=2000)
     p.add_argument("--wrap-up", type=float, default=3.0, help="the bench agents' wrap-up time, s")
     p.add_argument("--talk", type=float, nargs=2, default=(3.0, 8.0), metavar=("MIN", "MAX"),
@@ -466,6 +485,8 @@ def main(argv: list[str] | None = None) -> int:
         gc.set_threshold(*args.gc_threshold)
     settings = Settings.from_env({})
     settings.db, settings.port, settings.host = args.db, args.port, "127.0.0.1"
+    if args.cluster:  # one of several servers on one PostgreSQL database, sharing the router
+        settings.cluster, settings.instance_id = "on", args.cluster
     settings.metadata = str(ROOT / "metadata")
     settings.storage_secret = "helpline bench desktops"
     platform = start_platform(settings)
@@ -479,7 +500,7 @@ def main(argv: list[str] | None = None) -> int:
     router = start_router(platform, settings)
     if router is None:
         return 1
-    for number in [WARM_UP_NUMBER, *bench_agents(args.desktops)]:
+    for number in [args.warm_up, *all_agents(args)]:
         phone = PHONES.phone(f"PJSIP/{number}")
         phone.auto_answer, phone.talk_s = True, args.talk[0]
     PROBE.talk = (args.talk[0], args.talk[1])

@@ -4,6 +4,15 @@ the time from the router's decision to the screen-pop.
 Run from the repository root (about 5 minutes for 300 desktops)::
 
     PYTHONPATH=. python bench/bench_desktops.py [--desktops 300] [--seconds 120] [--rate 3] [--json FILE]
+    PYTHONPATH=. python bench/bench_desktops.py --instances 2 --pg-server postgresql://postgres@HOST:PORT/postgres \
+        --desktops 500
+
+**Several servers** (``--instances N``, with ``--pg-server``): N server processes in cluster mode
+(``HELPLINE_CLUSTER=on``) on a scratch database of that PostgreSQL server (dropped at the end), started one
+after the other (the first makes every agent and leads); the desktops split evenly over them (server i has a
+warm-up agent ``4999 - i``) and callers arrive at every server (``--rate`` / N each), so a caller on one server
+is offered to an agent whose desktop is on another. Memory per desktop is the servers' summed growth over all
+desktops; a call's decision time is when the first server learnt it, its pop is measured on the agent's server.
 
 **The server** (``bench/_desktops_server.py``, a child process killed by its PID at the end, whatever happens):
 the platform, the live router, the desk service on the simulated phones and the NiceGUI web UI in one
@@ -14,8 +23,9 @@ unless ``--keep``) with the demo metadata and 2,000 demo customers; N agent user
 
 **The desktops** (this process) connect as a browser does, over NiceGUI's own protocol: an HTTP session signs
 in (``GET /_bench/login``, a bench-only endpoint doing what the login form does after the password check:
-``helpline.ui.session.sign_in`` for the browser session's cookie), ``GET /desktop`` with the session cookie
-renders the page, the client id and first message id are read from the page, and a ``socketio.AsyncClient``
+``helpline.ui.session.begin_sign_in``, whose ``/login/complete`` gives the browser its session cookie),
+``GET /desktop`` with the session cookie renders the page, the client id and first message id are read from the
+page, and a ``socketio.AsyncClient``
 (websocket transport, aiohttp) connects to ``/_nicegui_ws/socket.io`` with the query NiceGUI's ``nicegui.js``
 sends (``client_id``, ``next_message_id``, ``implicit_handshake=true``, ``document_id``, ``tab_id``). The server
 accepts the handshake, the desktop's start-up runs (agent lookup, toolbar, counters, work area, the router told
@@ -42,9 +52,10 @@ record as one more tab on the next call.
   (every desktop then also shows a pop and a contact record; this growth includes the process's caches and
   the callers' threads, so it is an upper bound). Also: elements and garbage-collector objects per desktop,
   and what one full collection costs.
-* *Router decision → screen-pop*: for every call offered to an agent, from the router's ``Offer`` (its
-  timestamp ``Offer.at``, ``time.monotonic``) to the moment NiceGUI's outbox of that agent's desktop has handed
-  the ``update`` message carrying the pop's customer strip (caller number, serial number, name, tier) to the
+* *Router decision → screen-pop*: for every call offered to an agent, from the router's ``Offer`` (when the
+  server's subscriber got it, ``time.monotonic``; with several servers the first of them) to the moment
+  NiceGUI's outbox of that agent's desktop has handed the ``update`` message carrying the pop's customer strip
+  (caller number, serial number, name, tier) to the
   socket (``sio.emit`` returned) — **sent**, measured in the server. Also to the moment this process
   *received* a message holding the call's serial number on that desktop's socket — **received**, an upper
   bound (includes the websocket and this process's own load; ``time.monotonic`` is system-wide on Linux, so the
@@ -60,7 +71,8 @@ Diagnosis options: ``--stalls S`` samples where the server's event loop is while
 ``--no-gc-tuning`` runs the server without ``helpline.ui.gc_tuning`` (which ``serve()`` applies: the pages'
 objects frozen, full collections walking only what is new; the tracked-object counts include the frozen ones).
 
-Targets: memory < 1 MB per desktop, p95 decision → pop sent < 200 ms.
+Targets: memory < 1 MB per desktop, p95 decision → pop sent < 200 ms; the exit status is 1 when one is missed or
+a pop, a socket or a call failed.
 """
 
 from __future__ import annotations
@@ -81,27 +93,12 @@ from typing import Any
 
 import aiohttp
 from _desktop_client import Desktop
+from _desktops_report import failures, gc_figures, merge, pop_latencies, show, summary
+from _pg import drop_database, throwaway_database
 
 ROOT = Path(__file__).resolve().parent.parent
 SERVER = Path(__file__).resolve().parent / "_desktops_server.py"
 WARM_UP = "4999"
-
-
-def pct(values: list[float], q: float) -> float:
-    """Linear interpolation between closest ranks (nan when empty)."""
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    pos = (len(ordered) - 1) * q / 100
-    lo = int(pos)
-    hi = min(lo + 1, len(ordered) - 1)
-    return ordered[lo] + (ordered[hi] - ordered[lo]) * (pos - lo)
-
-
-def summary(values_ms: list[float]) -> dict[str, float]:
-    return {"n": len(values_ms), "p50": pct(values_ms, 50), "p95": pct(values_ms, 95), "p99": pct(values_ms, 99),
-            "max": max(values_ms) if values_ms else float("nan"),
-            "mean": sum(values_ms) / len(values_ms) if values_ms else float("nan")}
 
 
 def free_port() -> int:
@@ -113,12 +110,16 @@ def free_port() -> int:
 class Server:
     """The child process (see the module docstring); :meth:`stop` kills it by its PID."""
 
-    def __init__(self, args: argparse.Namespace, workdir: Path) -> None:
-        self.port = args.port or free_port()
+    def __init__(self, args: argparse.Namespace, workdir: Path, index: int = 0, first: int = 0,
+                 desktops: int | None = None) -> None:
+        self.port = (args.port + index if args.port else 0) or free_port()
         self.base = f"http://127.0.0.1:{self.port}"
-        self.log = workdir / "server.log"
-        cmd = [sys.executable, str(SERVER), "--db", f"sqlite:///{workdir / 'b.db'}", "--port", str(self.port),
-               "--desktops", str(args.desktops), "--demo-customers", str(args.demo_customers),
+        self.log = workdir / f"server{index or ''}.log"
+        self.first, self.desktops, self.warm_up = first, args.desktops if desktops is None else desktops, \
+            str(int(WARM_UP) - index)
+        cmd = [sys.executable, str(SERVER), "--db", args.db_url or f"sqlite:///{workdir / 'b.db'}", "--port",
+               str(self.port), "--desktops", str(self.desktops), "--first", str(first), "--agents",
+               str(args.desktops), "--warm-up", self.warm_up, "--demo-customers", str(args.demo_customers),
                "--wrap-up", str(args.wrap_up), "--talk", str(args.talk[0]), str(args.talk[1]),
                "--unknown", str(args.unknown), "--stalls", str(args.stalls)]
         if args.gc_threshold:
@@ -127,6 +128,8 @@ class Server:
             cmd.append("--no-desk-timer")
         if args.no_gc_tuning:
             cmd.append("--no-gc-tuning")
+        if args.instances > 1:
+            cmd += ["--cluster", f"bench-{index}"]
         env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]).rstrip(
             os.pathsep))
         with open(self.log, "w") as out:
@@ -205,49 +208,6 @@ async def connect_all(desktops: list[Desktop], concurrency: int) -> list[float]:
     return times
 
 
-def pop_latencies(results: dict[str, Any], by_agent: dict[str, Desktop]) -> dict[str, Any]:
-    offers, shown, sent = results["offers"], results["shown"], results["sent"]
-    built, emitting, loads = results["built"], results["emitting"], results.get("loads", {})
-    load_start_ms, load_end_ms, rendered_ms, built_ms, emitting_ms, sent_ms, received_ms = [], [], [], [], [], [], []
-    missing_sent = missing_received = 0
-    for call_id, (offer_at, agent) in offers.items():
-        if call_id not in shown:
-            continue
-        shown_at, serial, _ = shown[call_id]
-        if call_id in loads:
-            load_start_ms.append((loads[call_id][0] - offer_at) * 1000)
-            load_end_ms.append((loads[call_id][1] - offer_at) * 1000)
-        rendered_ms.append((shown_at - offer_at) * 1000)
-        if call_id in built:
-            built_ms.append((built[call_id] - offer_at) * 1000)
-        if call_id in emitting:
-            emitting_ms.append((emitting[call_id] - offer_at) * 1000)
-        if call_id in sent:
-            sent_ms.append((sent[call_id] - offer_at) * 1000)
-        else:
-            missing_sent += 1
-        desktop = by_agent.get(agent)
-        got = desktop.serials.get(serial) if desktop is not None else None
-        if got is not None:
-            received_ms.append((got - offer_at) * 1000)
-        else:
-            missing_received += 1
-    return {"offers": len(offers), "pops_rendered": len(rendered_ms), "pops_without_sent": missing_sent,
-            "pops_not_received": missing_received,
-            "load_start": summary(load_start_ms), "load_end": summary(load_end_ms), "rendered": summary(rendered_ms),
-            "built": summary(built_ms),
-            "emitting": summary(emitting_ms), "sent": summary(sent_ms), "received": summary(received_ms)}
-
-
-def gc_figures(samples: list[list[float]], start: float, end: float) -> dict[str, Any]:
-    """Collections per minute by generation, full-collection pauses, and the share of time collecting."""
-    inside = [(int(gen), ms) for at, gen, ms in samples if start <= at <= end]
-    minutes = max(1e-9, end - start) / 60
-    return {"per_minute": [sum(1 for gen, _ in inside if gen == g) / minutes for g in (0, 1, 2)],
-            "gen2": summary([ms for gen, ms in inside if gen == 2]),
-            "paused_pct": sum(ms for _, ms in inside) / 1000 / max(1e-9, end - start) * 100}
-
-
 def sockets(desktops: list[Desktop]) -> dict[str, int]:
     """Socket drops and what became of them, summed over the desktops."""
     return {key: sum(getattr(d, key) for d in desktops) for key in ("disconnects", "reconnects", "reloads", "failures")}
@@ -267,180 +227,162 @@ async def drain(server: Server, quiet: float) -> None:
         await asyncio.sleep(2)
 
 
+def rss_text(memory: list[dict[str, Any]]) -> str:
+    return " + ".join(f"{m['rss_mb']:.1f}" for m in memory)
+
+
+async def start_servers(args: argparse.Namespace, workdir: Path) -> list[Server]:
+    """The servers, one after the other: the first migrates, fills the database and makes every agent (with
+    several, it leads and loads the agents into the router's log); the desktops split evenly."""
+    n = args.instances
+    counts = [args.desktops // n + (1 if i < args.desktops % n else 0) for i in range(n)]
+    servers: list[Server] = []
+    for i in range(n):
+        server = Server(args, workdir, i, sum(counts[:i]), counts[i])
+        servers.append(server)
+        log(f"server {i} pid {server.process.pid} on port {server.port}, log {server.log}")
+        await server.wait_ready(args.start_timeout)
+    return servers
+
+
 async def run(args: argparse.Namespace) -> dict[str, Any]:
     workdir = Path(tempfile.mkdtemp(prefix="helpline-bench-desktops-"))
-    server = Server(args, workdir)
+    database = ""
+    if args.pg_server:
+        args.db_url, database = throwaway_database(args.pg_server, "bench_desktops")
+    servers: list[Server] = []
     file_after = None if args.no_file else args.file_after
-    desktops = [Desktop(str(5000 + i), server.base, file_after, args.timeout) for i in range(args.desktops)]
-    warm = Desktop(WARM_UP, server.base, file_after, args.timeout)
+    desktops: list[Desktop] = []
+    warm: list[Desktop] = []
     acker: asyncio.Task[None] | None = None
-    report: dict[str, Any] = {"desktops": args.desktops, "seconds": args.seconds, "rate": args.rate,
-                              "gc_freeze": args.gc_freeze, "gc_threshold": args.gc_threshold,
+    report: dict[str, Any] = {"desktops": args.desktops, "instances": args.instances, "seconds": args.seconds,
+                              "rate": args.rate, "gc_freeze": args.gc_freeze, "gc_threshold": args.gc_threshold,
                               "no_desk_timer": args.no_desk_timer, "no_gc_tuning": args.no_gc_tuning,
-                              "talk_s": list(args.talk), "wrap_up_s": args.wrap_up, "cpus": os.cpu_count()}
+                              "talk_s": list(args.talk), "wrap_up_s": args.wrap_up, "cpus": os.cpu_count(),
+                              "database": "postgresql" if args.db_url else "sqlite"}
     try:
-        log(f"server pid {server.process.pid} on port {server.port}, log {server.log}")
-        await server.wait_ready(args.start_timeout)
-        start = await server.get("/_bench/memory")
-        report["rss_server_started_mb"] = start["rss_mb"]
-        acker = asyncio.create_task(ack_loop([warm, *desktops]))
+        servers = await start_servers(args, workdir)
+        desktops = [Desktop(str(5000 + s.first + i), s.base, file_after, args.timeout)
+                    for s in servers for i in range(s.desktops)]
+        warm = [Desktop(s.warm_up, s.base, file_after, args.timeout) for s in servers]
+        started = [await s.get("/_bench/memory") for s in servers]
+        report["rss_server_started_mb"] = sum(m["rss_mb"] for m in started)
+        acker = asyncio.create_task(ack_loop([*warm, *desktops]))
 
-        await warm.open()
-        await server.wait_for("the warm-up desktop", lambda s: s["desktops"] >= 1, args.timeout)
+        for server, desk in zip(servers, warm, strict=True):
+            await desk.open()
+            await server.wait_for("the warm-up desktop", lambda s: s["desktops"] >= 1, args.timeout)
         await asyncio.sleep(args.settle)
-        before = await server.get("/_bench/memory")
-        log(f"warm-up desktop connected: RSS {before['rss_mb']:.1f} MB")
+        before = [await s.get("/_bench/memory") for s in servers]
+        log(f"warm-up desktops connected: RSS {rss_text(before)} MB")
 
         t0 = time.monotonic()
         open_ms = await connect_all(desktops, args.concurrency)
-        await server.wait_for(f"{args.desktops} desktops", lambda s: s["desktops"] >= args.desktops + 1,
-                              args.timeout + args.desktops)
+        for server in servers:
+            await server.wait_for(f"{server.desktops} desktops", lambda s, n=server.desktops: s["desktops"] >= n + 1,
+                                  args.timeout + args.desktops)
         connect_s = time.monotonic() - t0
-        log(f"{args.desktops} desktops connected in {connect_s:.1f} s")
+        log(f"{args.desktops} desktops connected to {len(servers)} server(s) in {connect_s:.1f} s")
         await asyncio.sleep(args.settle)
         counted = sum(d.total() for d in desktops)
         idle_window = args.idle
         t_idle = time.monotonic()
-        cpu_idle = (await server.get("/_bench/status"))["cpu_s"]
+        cpu_idle = [(await s.get("/_bench/status"))["cpu_s"] for s in servers]
         await asyncio.sleep(idle_window)
-        report["server_cpu_pct_idle"] = ((await server.get("/_bench/status"))["cpu_s"] - cpu_idle) / idle_window * 100
+        cpu_now = [(await s.get("/_bench/status"))["cpu_s"] for s in servers]
+        report["server_cpu_pct_idle"] = sum(b - a for a, b in zip(cpu_idle, cpu_now, strict=True)) / idle_window * 100
         idle_rate = (sum(d.total() for d in desktops) - counted) / args.desktops / idle_window
         windows = {"idle": (t_idle, time.monotonic())}
-        after = await server.get("/_bench/memory")
-        per_desktop_kb = (after["rss_mb"] - before["rss_mb"]) * 1024 / args.desktops
-        log(f"RSS {after['rss_mb']:.1f} MB: {per_desktop_kb:.0f} KB per desktop; "
-            f"{after['elements_per_desktop']:.0f} elements each; {idle_rate:.2f} messages/s per idle desktop")
+        after = [await s.get("/_bench/memory") for s in servers]
+        grown_mb = sum(a["rss_mb"] - b["rss_mb"] for a, b in zip(after, before, strict=True))
+        per_desktop_kb = grown_mb * 1024 / args.desktops
+        elements = sum(a["elements_per_desktop"] * s.desktops for a, s in zip(after, servers, strict=True))
+        log(f"RSS {rss_text(after)} MB: {per_desktop_kb:.0f} KB per desktop; "
+            f"{elements / args.desktops:.0f} elements each; {idle_rate:.2f} messages/s per idle desktop")
         report["sockets"] = {"connecting_and_idle": sockets(desktops)}
-        report["memory"] = {"rss_before_mb": before["rss_mb"], "rss_after_connect_mb": after["rss_mb"],
-                            "per_desktop_kb": per_desktop_kb, "elements_per_desktop": after["elements_per_desktop"],
-                            "history_per_desktop": after["history_per_desktop"],
-                            "gc_objects_before": before["gc_objects"], "gc_objects_after_connect": after["gc_objects"],
-                            "full_gc_ms_before": before["full_gc_ms"], "full_gc_ms_after_connect": after["full_gc_ms"],
-                            "element_kinds_connected": after["element_kinds"]}
+        report["memory"] = {"rss_before_mb": sum(m["rss_mb"] for m in before),
+                            "rss_after_connect_mb": sum(m["rss_mb"] for m in after),
+                            "per_desktop_kb": per_desktop_kb,
+                            "per_desktop_kb_by_server": [(a["rss_mb"] - b["rss_mb"]) * 1024 / max(1, s.desktops)
+                                                         for a, b, s in zip(after, before, servers, strict=True)],
+                            "elements_per_desktop": elements / args.desktops,
+                            "history_per_desktop": after[0]["history_per_desktop"],
+                            "gc_objects_before": sum(m["gc_objects"] for m in before),
+                            "gc_objects_after_connect": sum(m["gc_objects"] for m in after),
+                            "full_gc_ms_before": max(m["full_gc_ms"] for m in before),
+                            "full_gc_ms_after_connect": max(m["full_gc_ms"] for m in after),
+                            "element_kinds_connected": after[0]["element_kinds"]}
         report["connect"] = {"seconds": connect_s, "open_ms": summary(open_ms)}
         report["idle_messages_per_desktop_s"] = idle_rate
 
         if args.gc_freeze:
-            await server.post("/_bench/freeze")
-        ready = await server.post("/_bench/ready")
-        await server.wait_for("agents ready", lambda s: s["agents"].get("ready/idle", 0) >= args.desktops, 60)
-        log(f"{ready['ready']} agents signed in and ready; calls for {args.seconds:.0f} s at {args.rate:g}/s")
+            for server in servers:
+                await server.post("/_bench/freeze")
+        ready = sum([(await s.post("/_bench/ready"))["ready"] for s in servers])
+        await servers[0].wait_for("agents ready", lambda s: s["agents"].get("ready/idle", 0) >= args.desktops, 60)
+        log(f"{ready} agents signed in and ready; calls for {args.seconds:.0f} s at {args.rate:g}/s")
         counted = sum(d.total() for d in desktops)
         t_calls, client_cpu = time.monotonic(), time.process_time()
         before_calls = sockets(desktops)
-        await server.post("/_bench/calls", rate=args.rate, seconds=args.seconds)
+        for server in servers:  # the callers arrive at every server (as Asterisk spreads them over FastAGI hosts)
+            await server.post("/_bench/calls", rate=args.rate / len(servers), seconds=args.seconds)
         while time.monotonic() - t_calls < args.seconds:
             await asyncio.sleep(min(10.0, args.seconds - (time.monotonic() - t_calls)))
-            s = await server.get("/_bench/status")
-            log(f"placed {s['placed']}, in progress {s['running']}, waiting {s['waiting']}, offers {s['offers']}, "
-                f"pops sent {s['sent']}, RSS {s['rss_mb']:.0f} MB, agents {s['agents']}")
-        await server.post("/_bench/stop")
+            for i, server in enumerate(servers):
+                s = await server.get("/_bench/status")
+                log(f"server {i}: placed {s['placed']}, in progress {s['running']}, waiting {s['waiting']}, "
+                    f"offers {s['offers']}, pops sent {s['sent']}, RSS {s['rss_mb']:.0f} MB, agents {s['agents']}")
+        for server in servers:
+            await server.post("/_bench/stop")
         calls_window = time.monotonic() - t_calls
         windows["calls"] = (t_calls, time.monotonic())
         report["client_cpu_pct_during_calls"] = (time.process_time() - client_cpu) / calls_window * 100
         received_rate = (sum(d.total() for d in desktops) - counted) / args.desktops / calls_window
-        await drain(server, args.talk[1] + args.wrap_up + 30)
+        for server in servers:
+            await drain(server, args.talk[1] + args.wrap_up + 30)
         await asyncio.sleep(args.settle)
-        results = await server.get("/_bench/results")
+        results = merge([await s.get("/_bench/results") for s in servers])
         report["sockets"]["calls"] = {k: v - before_calls[k] for k, v in sockets(desktops).items()}
         report["contact_records_filed"] = sum(d.filed for d in desktops)
-        end = await server.get("/_bench/memory")  # last: at 300 desktops its full collection stalls for ~1-2 s
-        report["memory"]["rss_after_calls_mb"] = end["rss_mb"]
-        report["memory"]["per_desktop_after_calls_kb"] = (end["rss_mb"] - before["rss_mb"]) * 1024 / args.desktops
-        report["memory"]["elements_per_desktop_after_calls"] = end["elements_per_desktop"]
-        report["memory"]["gc_objects_after_calls"] = end["gc_objects"]
-        report["memory"]["full_gc_ms_after_calls"] = end["full_gc_ms"]
-        report["memory"]["element_kinds_after_calls"] = end["element_kinds"]
-        report["memory"]["gc_frozen_after_calls"] = end.get("gc_frozen", 0)
-        report["gc_tuning"] = end.get("gc_tuning", {})
+        end = [await s.get("/_bench/memory") for s in servers]  # last: its full collection stalls for ~1-2 s
+        report["memory"]["rss_after_calls_mb"] = sum(m["rss_mb"] for m in end)
+        report["memory"]["per_desktop_after_calls_kb"] = sum(
+            e["rss_mb"] - b["rss_mb"] for e, b in zip(end, before, strict=True)) * 1024 / args.desktops
+        report["memory"]["elements_per_desktop_after_calls"] = sum(
+            e["elements_per_desktop"] * s.desktops for e, s in zip(end, servers, strict=True)) / args.desktops
+        report["memory"]["gc_objects_after_calls"] = sum(m["gc_objects"] for m in end)
+        report["memory"]["full_gc_ms_after_calls"] = max(m["full_gc_ms"] for m in end)
+        report["memory"]["element_kinds_after_calls"] = end[0]["element_kinds"]
+        report["memory"]["gc_frozen_after_calls"] = sum(m.get("gc_frozen", 0) for m in end)
+        report["gc_tuning"] = end[0].get("gc_tuning", {})
         report["pop"] = pop_latencies(results, {d.agent: d for d in desktops})
-        cpu = results["cpu_s"]
-        report["server_cpu_pct_during_calls"] = (cpu["calls_end"] - cpu["calls_start"]) / \
-            (cpu["calls_end_wall"] - cpu["calls_start_wall"]) * 100
+        report["server_cpu_pct_during_calls"] = sum((c["calls_end"] - c["calls_start"]) / (
+            c["calls_end_wall"] - c["calls_start_wall"]) for c in results["cpu_s"]) * 100
         report["loop_lag_ms"] = {name: summary([ms for at, ms in results["lag_ms"] if start <= at <= stop])
                                  for name, (start, stop) in windows.items()}
         report["gc"] = {name: gc_figures(results["gc_ms"], *window) for name, window in windows.items()}
-        report["calls"] = {"placed": results["placed"], "outcomes": results["outcomes"],
+        report["calls"] = {"placed": results["placed"], "outcomes": dict(results["outcomes"]),
                            "calls_per_s": results["placed"] / args.seconds}
-        sent_messages = sum(results["messages"].values())
+        wall = results["cpu_s"][0]["calls_end_wall"] - results["cpu_s"][0]["calls_start_wall"]
         report["messages_per_desktop_s_during_calls"] = {
-            "sent_by_server": sent_messages / (args.desktops + 1) / (cpu["calls_end_wall"] - cpu["calls_start_wall"]),
-            "received": received_rate, "by_type": results["messages"],
-            "scripts": results["scripts"]}
+            "sent_by_server": sum(results["messages"].values()) / (args.desktops + len(servers)) / wall,
+            "received": received_rate, "by_type": dict(results["messages"]),
+            "scripts": dict(results["scripts"].most_common(10))}
         if results["stalls"]:
-            report["stalls"] = results["stalls"]
+            report["stalls"] = dict(results["stalls"].most_common(15))
         return report
     finally:
         if acker is not None:
             acker.cancel()
-        await asyncio.gather(*(d.close() for d in [warm, *desktops]), return_exceptions=True)
-        await server.stop()
+        await asyncio.gather(*(d.close() for d in [*warm, *desktops]), return_exceptions=True)
+        for server in servers:
+            await server.stop()
+        if database:
+            drop_database(args.pg_server, database)
         if args.keep:
             log(f"kept {workdir}")
         else:
             shutil.rmtree(workdir, ignore_errors=True)
-
-
-def show(report: dict[str, Any]) -> None:
-    mem, pop = report["memory"], report["pop"]
-    ok = "ok" if mem["per_desktop_kb"] < 1024 else "MISSED"
-    print(f"\n{report['desktops']} desktops, {report['seconds']:.0f} s of calls at {report['rate']:g}/s "
-          f"(talk {report['talk_s'][0]:g}–{report['talk_s'][1]:g} s, wrap-up {report['wrap_up_s']:g} s), "
-          f"{report['cpus']} cores")
-    print(f"server RSS: started {report['rss_server_started_mb']:.1f} MB, "
-          f"warm-up desktop {mem['rss_before_mb']:.1f} MB, "
-          f"{report['desktops']} desktops {mem['rss_after_connect_mb']:.1f} MB, after the calls "
-          f"{mem['rss_after_calls_mb']:.1f} MB")
-    print(f"memory per desktop: {mem['per_desktop_kb']:.0f} KB connected (target < 1 MB: {ok}), "
-          f"{mem['per_desktop_after_calls_kb']:.0f} KB after the calls; {mem['elements_per_desktop']:.0f} → "
-          f"{mem['elements_per_desktop_after_calls']:.0f} elements per desktop")
-    print(f"objects tracked by the garbage collector: {mem['gc_objects_before']:,} → "
-          f"{mem['gc_objects_after_connect']:,} "
-          f"→ {mem['gc_objects_after_calls']:,}; a full collection takes {mem['full_gc_ms_before']:.0f} → "
-          f"{mem['full_gc_ms_after_connect']:.0f} → {mem['full_gc_ms_after_calls']:.0f} ms")
-    if report.get("gc_tuning"):
-        tuning = report["gc_tuning"]
-        print(f"gc tuning: {mem['gc_frozen_after_calls']:,} objects frozen after the calls; {tuning['freezes']:.0f} "
-              f"freezes, {tuning['thaws']:.0f} thaws")
-    print(f"connecting: {report['connect']['seconds']:.1f} s for all, one desktop p50 "
-          f"{report['connect']['open_ms']['p50']:.0f} ms / p95 {report['connect']['open_ms']['p95']:.0f} ms")
-    print(f"calls: {report['calls']['placed']} placed, outcomes {report['calls']['outcomes']}; offers {pop['offers']}, "
-          f"pops rendered {pop['pops_rendered']} (not sent {pop['pops_without_sent']}, "
-          f"not received {pop['pops_not_received']})")
-    print(f"{'router decision → screen-pop, ms':<44} {'n':>6} {'p50':>8} {'p95':>8} {'p99':>8} {'max':>8}")
-    for key, label in (("load_start", "pop data load starts on a worker thread"),
-                       ("load_end", "pop data loaded"),
-                       ("rendered", "strip rendered (pop loaded, strip built)"),
-                       ("built", "whole pop built (strip and call tab)"),
-                       ("emitting", "outbox starts emitting the update"),
-                       ("sent", "sent: update handed to the socket"),
-                       ("received", "received by the simulated browser (bound)")):
-        s = pop[key]
-        mark = ("  p95 < 200 ms " + ("ok" if s["p95"] < 200 else "MISSED")) if key == "sent" else ""
-        print(f"{label:<44} {s['n']:>6} {s['p50']:>8.1f} {s['p95']:>8.1f} {s['p99']:>8.1f} {s['max']:>8.1f}{mark}")
-    lag = report["loop_lag_ms"]["calls"]
-    msgs = report["messages_per_desktop_s_during_calls"]
-    for name, figures in report["gc"].items():
-        full = figures["gen2"]
-        print(f"garbage collections {'while idle' if name == 'idle' else 'during the calls'}: "
-              f"{figures['per_minute'][0]:.0f} / {figures['per_minute'][1]:.0f} / {figures['per_minute'][2]:.1f} a "
-              f"minute (generation 0 / 1 / 2); a full one pauses the process {full['p50']:.0f} ms median, "
-              f"{full['max']:.0f} ms max; {figures['paused_pct']:.1f} % of the time in collections")
-    print(f"server CPU: idle {report['server_cpu_pct_idle']:.0f} %, during the calls "
-          f"{report['server_cpu_pct_during_calls']:.0f} % of one core (this process "
-          f"{report['client_cpu_pct_during_calls']:.0f} %); event-loop lag "
-          f"p50 {lag['p50']:.1f} / p95 {lag['p95']:.1f} / max {lag['max']:.0f} ms")
-    print(f"messages per desktop per second: idle {report['idle_messages_per_desktop_s']:.2f}, during the calls "
-          f"{msgs['sent_by_server']:.2f} sent / {msgs['received']:.2f} received")
-    for phase, counts in report["sockets"].items():
-        print(f"sockets dropped {'while connecting and idle' if phase != 'calls' else 'during the calls'}: "
-              f"{counts['disconnects']} (resumed {counts['reconnects']}, page reloaded {counts['reloads']}, "
-              f"lost {counts['failures']})")
-    print(f"contact records filed by the agents: {report['contact_records_filed']}")
-    if report.get("stalls"):
-        print("event loop stalled (samples of 10 ms, innermost project / NiceGUI frames first):")
-        for where, n in report["stalls"].items():
-            print(f"{n:>6}  {where}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -476,14 +418,25 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--gc-freeze", action="store_true",
                    help="experiment: gc.freeze() in the server once the desktops are connected (their objects are "
                         "then skipped by full garbage collections)")
+    p.add_argument("--instances", type=int, default=1,
+                   help="server processes sharing the desktops and the calls (> 1: cluster mode on --pg-server)")
+    p.add_argument("--pg-server", metavar="URL", default="",
+                   help="a PostgreSQL server (postgresql://user@host:port/postgres): a scratch database on it, "
+                        "dropped at the end, instead of SQLite; needed with --instances > 1")
     p.add_argument("--keep", action="store_true", help="keep the scratch directory (database, server log)")
     p.add_argument("--json", metavar="FILE", help="also write the figures as JSON")
     args = p.parse_args(argv)
+    args.db_url = ""
+    if args.instances > 1 and not args.pg_server:
+        p.error("--instances > 1 needs --pg-server (the instances share the router on PostgreSQL)")
     report = asyncio.run(run(args))
     show(report)
+    report["failures"] = failures(report)
+    for failure in report["failures"]:
+        print(f"FAILED: {failure}")
     if args.json:
         Path(args.json).write_text(json.dumps(report, indent=1))
-    return 0
+    return 1 if report["failures"] else 0
 
 
 if __name__ == "__main__":
