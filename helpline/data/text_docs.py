@@ -3,14 +3,15 @@
 The ranking (:mod:`helpline.services.doc_search`) asks the index for three things, each bounded so that a
 search costs a few milliseconds at 100,000 documents on both databases:
 
-* :func:`frequencies` — how many records hold an item, counted up to a cap (a word held by more is *common*
-  and only weighs in the ranking of records found by the rarer ones). PostgreSQL first reads the planner's
-  statistics of the index column (its most common lexemes, cached for :data:`STATS_SECONDS`): an item they say
-  is common is not counted at all — counting it would read thousands of rows of the table;
+* :func:`frequencies` — how many records hold each item, counted up to a cap (a word held by more is *common*
+  and only weighs in the ranking of records found by the rarer ones), in one statement. PostgreSQL first reads
+  the planner's statistics of the index column (its most common lexemes, cached for :data:`STATS_SECONDS`; the
+  column's statistics target is raised for documents, ``text_index.DOCUMENT_STATISTICS``): an item they say is
+  common is not counted at all — counting it would visit thousands of rows of the table;
 * :func:`postings` — the ids of the records holding each rarer item, per group of fields (one statement);
 * :func:`record_terms` — the index terms of a few records (the best of the first step), to weigh every item.
 
-PostgreSQL statements run with sequential scans off: with a ``LIMIT`` the planner would otherwise read the table
+PostgreSQL statements with a ``LIMIT`` run with sequential scans off: the planner would otherwise read the table
 and parse every document's ``tsvector`` (160 ms for a common word) where the GIN index answers in 1-2 ms.
 """
 
@@ -18,6 +19,8 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from .database import db, is_postgres
@@ -28,36 +31,52 @@ STATS_SECONDS = 300.0
 """How long PostgreSQL's lexeme statistics of an index are reused."""
 
 _stats_lock = threading.Lock()
-_stats: dict[str, tuple[float, dict[str, float]]] = {}
+_stats: dict[str, tuple[float, dict[str, float], int]] = {}
 
 
-def record_count(entity_name: str) -> int:
-    """The number of records in the index (its largest id: cheap on both databases, close enough for weights)."""
-    key = "id" if is_postgres() else "rowid"
-    row = db.execute_sql(f'SELECT max({key}) FROM "{table(entity_name)}"').fetchone()
-    return int(row[0] or 0)
-
-
-def _no_seqscan() -> None:
-    if is_postgres():
+@contextmanager
+def _by_index() -> Iterator[None]:
+    """On PostgreSQL, the statements inside read the index table through its GIN index, never by a sequential
+    scan (in a transaction or savepoint of their own; the setting is put back after them)."""
+    if not is_postgres():
+        yield
+        return
+    with db.atomic():
         db.execute_sql("SET LOCAL enable_seqscan = off")
+        yield
+        db.execute_sql("SET LOCAL enable_seqscan = on")
 
 
 def _common_lexemes(entity_name: str) -> dict[str, float]:
     """PostgreSQL's most common lexemes of the index column and the share of records holding each (empty before
     the table was analysed)."""
+    return _read_stats(entity_name)[1]
+
+
+def _estimated_rows(entity_name: str) -> int:
+    """PostgreSQL's estimate of the index table's rows (as of the statistics read by :func:`_common_lexemes`)."""
+    return _read_stats(entity_name)[2]
+
+
+def _read_stats(entity_name: str) -> tuple[float, dict[str, float], int]:
+    """(when read, most common lexemes, rows) of an index table, read again after :data:`STATS_SECONDS` (per
+    database: the key holds the database's name)."""
+    key = f"{db.database}/{entity_name}"
     now = time.monotonic()
-    cached = _stats.get(entity_name)
+    cached = _stats.get(key)
     if cached is not None and now - cached[0] < STATS_SECONDS:
-        return cached[1]
-    row = db.execute_sql("SELECT most_common_elems::text::text[], most_common_elem_freqs FROM pg_stats "
-                         "WHERE tablename = %s AND attname = 'doc'", (table(entity_name),)).fetchone()
+        return cached
+    t = table(entity_name)
+    row = db.execute_sql("SELECT s.most_common_elems::text::text[], s.most_common_elem_freqs, c.reltuples FROM "
+                         "pg_class c LEFT JOIN pg_stats s ON s.tablename = c.relname AND s.attname = 'doc' "
+                         "WHERE c.relname = %s", (t,)).fetchone()
     freqs: dict[str, float] = {}
     if row and row[0] and row[1]:
         freqs = {str(lexeme): float(f) for lexeme, f in zip(row[0], row[1], strict=False)}
+    found = (now, freqs, max(0, int(row[2] or 0)) if row else 0)
     with _stats_lock:
-        _stats[entity_name] = (now, freqs)
-    return freqs
+        _stats[key] = found
+    return found
 
 
 def _share(node: Node, fields: list[str], freqs: dict[str, float]) -> float:
@@ -82,26 +101,29 @@ def _share(node: Node, fields: list[str], freqs: dict[str, float]) -> float:
     return 0.0
 
 
-def frequencies(entity_name: str, nodes: list[Node], fields: list[str], cap: int, records: int) -> list[int]:
-    """For each node, how many records hold it in ``fields``, counted up to ``cap`` (``cap`` when more: on
-    PostgreSQL also when the statistics say so, without counting)."""
+def frequencies(entity_name: str, queries: list[tuple[Node, list[str]]], cap: int) -> tuple[int, list[int]]:
+    """The number of records in the index (its largest id: close enough for weights) and, for each ``(node,
+    fields)``, how many records hold it there, counted up to ``cap`` (``cap`` when more; on PostgreSQL also when
+    its statistics say so, without counting) — in one statement."""
     t = table(entity_name)
-    counts: list[int] = []
     postgres = is_postgres()
     freqs = _common_lexemes(entity_name) if postgres else {}
-    if postgres:
-        _no_seqscan()
-    for node in nodes:
-        if postgres and _share(node, fields, freqs) * records > cap:
-            counts.append(cap)
-            continue
-        text = match_expression(node, fields)
-        if postgres:
-            sql = f'SELECT count(*) FROM (SELECT 1 FROM "{t}" WHERE doc @@ %s::tsquery LIMIT %s) AS m'
+    key = "id" if postgres else "rowid"
+    records = _estimated_rows(entity_name) if postgres and freqs else 0
+    parts: list[str] = []
+    params: list[Any] = []
+    for node, fields in queries:
+        if postgres and freqs and _share(node, fields, freqs) * records > cap:
+            parts.append(str(cap))
+        elif postgres:  # no LIMIT: with one the planner reads the table; the statistics bound the count here
+            parts.append(f'(SELECT count(*) FROM "{t}" WHERE doc @@ %s::tsquery)')
+            params.append(match_expression(node, fields))
         else:
-            sql = f'SELECT count(*) FROM (SELECT 1 FROM "{t}" WHERE "{t}" MATCH ? LIMIT ?)'
-        counts.append(min(cap, int(db.execute_sql(sql, (text, cap + 1)).fetchone()[0])))
-    return counts
+            parts.append(f'(SELECT count(*) FROM (SELECT 1 FROM "{t}" WHERE "{t}" MATCH ? LIMIT ?))')
+            params += [match_expression(node, fields), cap + 1]
+    found = db.execute_sql(f'SELECT (SELECT max({key}) FROM "{t}"){"".join(", " + p for p in parts)}',
+                           tuple(params)).fetchone()
+    return int(found[0] or 0), [min(cap, int(n)) for n in found[1:]]
 
 
 def postings(entity_name: str, queries: list[tuple[Node, list[str]]], limit: int | None = None
@@ -113,7 +135,6 @@ def postings(entity_name: str, queries: list[tuple[Node, list[str]]], limit: int
     t = table(entity_name)
     postgres = is_postgres()
     if postgres:
-        _no_seqscan()
         parts = [f'SELECT {k}, id FROM "{t}" WHERE doc @@ %s::tsquery' for k in range(len(queries))]
     else:
         parts = [f'SELECT {k}, rowid FROM "{t}" WHERE "{t}" MATCH ?' for k in range(len(queries))]
@@ -122,7 +143,12 @@ def postings(entity_name: str, queries: list[tuple[Node, list[str]]], limit: int
         parts = [f"SELECT * FROM ({p} ORDER BY {key} LIMIT {int(limit)}) AS q{k}" for k, p in enumerate(parts)]
     params = tuple(match_expression(node, fields) for node, fields in queries)
     found: list[list[int]] = [[] for _ in queries]
-    for k, record_id in db.execute_sql(" UNION ALL ".join(parts), params).fetchall():
+    if limit is None:  # the postings of rarer words: the planner takes the GIN index by itself
+        rows = db.execute_sql(" UNION ALL ".join(parts), params).fetchall()
+    else:
+        with _by_index():
+            rows = db.execute_sql(" UNION ALL ".join(parts), params).fetchall()
+    for k, record_id in rows:
         found[int(k)].append(int(record_id))
     return found
 

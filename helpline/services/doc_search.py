@@ -23,14 +23,14 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
-from helpline.data.text_docs import frequencies, postings, record_count, record_terms
+from helpline.data.text_docs import frequencies, postings, record_terms
 from helpline.data.text_questions import Item
 from helpline.data.text_tokens import AllOf, AnyOf, Exact, Node, Term
 from helpline.metadata.kinds import Entity
 
-RARE = 2000
+RARE = 200
 """An item held by at most this many records finds records; a commoner one only weighs in their ranking."""
-POSTINGS_BUDGET = 3000
+POSTINGS_BUDGET = 1000
 """Ids read from the rarer items' postings at most (the rarest items first; the others only weigh)."""
 SHORTLIST = 40
 """Records of the first step scored by every item."""
@@ -116,19 +116,20 @@ def rank_documents(entity: Entity, items: list[Item], fields: list[str], limit: 
     first: at most :data:`SHORTLIST` (or ``limit`` when more), among the records holding one of its rarer items
     (only those ``within`` keeps, when given)."""
     name = entity.name
-    records = record_count(name)
-    if not items or not fields or records == 0:
+    if not items or not fields:
         return []
     weights = {f: field_weight(entity, f) for f in fields}
     heads = [f for f in fields if weights[f] > BODY_WEIGHT]
-    counts = frequencies(name, [i.node for i in items], fields, RARE, records)
+    records, counts = frequencies(name, [(i.node, fields) for i in items], RARE)
+    if records == 0:
+        return []
     present = [k for k, n in enumerate(counts) if n > 0]
     if not present:
         return []
     idf = [math.log(1 + records / (n + 1)) for n in counts]
     common = [k for k in present if counts[k] >= RARE]
-    head_counts = dict(zip(common, frequencies(name, [items[k].node for k in common], heads, RARE, records)
-                           if heads else [0] * len(common), strict=True))
+    head_counts = dict(zip(common, frequencies(name, [(items[k].node, heads) for k in common], RARE)[1]
+                           if heads and common else [0] * len(common), strict=True))
     # the finders: (item, fields, count) held by at most RARE records there, words before lone characters
     finders = [(k, fields, counts[k]) for k in present if counts[k] < RARE]
     finders += [(k, heads, head_counts[k]) for k in common if 0 < head_counts[k] < RARE]
