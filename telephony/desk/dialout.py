@@ -344,6 +344,16 @@ _DIALOUTS: weakref.WeakKeyDictionary[DeskService, DialOut] = weakref.WeakKeyDict
 _DIALOUTS_LOCK = threading.Lock()
 
 
+def outbound_talk_s(desk: DeskService, agent: str) -> float:
+    """Seconds since the far end answered agent ``agent``'s outbound call in progress (0.0: none, or not answered
+    yet); ``desk``'s dial-out is not made for it."""
+    with _DIALOUTS_LOCK:
+        found = _DIALOUTS.get(desk)
+    call = found.current(agent) if found is not None else None
+    return round(time.monotonic() - call.answered_at, 1) if call is not None and call.answered_at is not None \
+        else 0.0
+
+
 def outbound(desk: DeskService) -> DialOut:
     """The :class:`DialOut` of ``desk`` (made on first use, one per desk service)."""
     with _DIALOUTS_LOCK:

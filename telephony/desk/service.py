@@ -325,6 +325,10 @@ class DeskService:
             data["auto_answer"] = agent.profile.auto_answer
             return data
         result: dict[str, Any] = self.router.do(read)
+        if result["call"] is None and result.get("state") in ("talking", "hold"):  # an outbound call: from its answer
+            from telephony.desk.dialout import outbound_talk_s
+
+            result["current_talk_s"] = outbound_talk_s(self, number)
         return result
 
     def subscribe(self, number: str, callback: Callable[[RouterEvent], None]) -> Callable[[], None]:

@@ -101,3 +101,24 @@ async def test_the_browser_going_away_during_an_outbound_call_ends_it_and_record
     assert record is not None and (record["result"], record["direction"]) == ("answered", "outbound")
     assert record["ended_at"] is not None and "desktop is gone" in record["variables"]["detail"]
     assert desk.phones.phone("PJSIP/1001").state == "idle" and agent(desk)["state"] == "wrap_up"
+
+
+async def test_an_outbound_calls_customer_block_is_titled_customer_not_caller(user: User, desk: Any,
+                                                                              ui_platform: Platform,
+                                                                              gold_customer: int) -> None:
+    await log_in(user, "agent1", path="/desktop")
+    await user.should_see(marker="desk-sign-in", retries=150)
+    user.find(marker="desk-sign-in").click()
+    await until(lambda: agent(desk)["status"] == "not_ready")
+    desk.phones.phone("PJSIP/1001").auto_answer = True
+    outbound(desk).dial(Actor("agent1", roles=("agent",)).bind(ui_platform.metadata), GOLD,
+                        customer_id=gold_customer)
+    await until(lambda: agent(desk)["state"] == "talking")
+    await user.should_see(marker="pop-caller", retries=150)
+    await until(lambda: text(user, "pop-caller") == GOLD)
+    block = element(user, "pop-customer").content
+    assert "Customer: Zhang Wei" in block and "Caller" not in block  # the agent called them
+    call = outbound(desk).current("1001")
+    assert call is not None
+    desk.phones.phone("PJSIP/1001").hang_up()
+    await until(call.done.is_set)

@@ -61,7 +61,7 @@ def load_pop(ctx: ViewContext, call_id: int, customer_id: int | None = None) -> 
     pop["order_rows"] = [{**row, **progress_cells(ctx, raw)} for row, raw in zip(
         format_rows(ctx, entities["work_order"], ORDER_COLUMNS, pop["work_orders"]), pop["work_orders"], strict=True)] \
         if pop["work_orders"] else []
-    pop["customer_html"] = customer_html(ctx, pop["customer"])
+    pop["customer_html"] = customer_html(ctx, pop["customer"], outbound=pop.get("direction") == "outbound")
     return pop
 
 
@@ -79,16 +79,17 @@ def progress_cells(ctx: ViewContext, raw: dict[str, Any]) -> dict[str, Any]:
     return cells
 
 
-def customer_html(ctx: ViewContext, values: dict[str, Any] | None) -> str:
+def customer_html(ctx: ViewContext, values: dict[str, Any] | None, *, outbound: bool = False) -> str:
     """The customer block: the ``customer_popup`` screen's sections and fields, read-only, with the values as
-    lists show them (masked values as read); escaped HTML ("" for no customer or no screen)."""
+    lists show them (masked values as read); escaped HTML ("" for no customer or no screen). Titled by the screen
+    ("Caller"), on an ``outbound`` call by its entity ("Customer": the agent called them)."""
     metadata = ctx.platform.metadata
     screen = metadata.screens.get(POPUP_SCREEN)
     if values is None or screen is None:
         return ""
     entity = metadata.entities[screen.entity]
     t = Words(ctx.language)
-    title = t.label(screen.title, screen.name)
+    title = t.label(entity.label, entity.name) if outbound else t.label(screen.title, screen.name)
     if entity.title_field and values.get(entity.title_field):
         title = f"{title}: {values[entity.title_field]}"
     parts = [f'<div class="text-h6">{escape(title)}</div>']

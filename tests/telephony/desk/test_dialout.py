@@ -4,6 +4,7 @@ an outside number, internal calls and their refusal rule, and a desktop that dis
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -59,6 +60,8 @@ def test_click_to_dial_rings_back_talks_and_is_recorded(ivr_platform: Platform, 
     assert call is not None and call.ringback.wait(2)
     until(lambda: call.answered_at is not None)
     assert state(desk, number) == "talking"
+    time.sleep(0.15)  # the desktop's current talk time counts from the far end's answer (it stayed 0 before)
+    assert 0.1 <= desk.view(number)["current_talk_s"] < 5
     # a caller arriving now is not offered to the agent on the outbound call
     desk.router.enqueue(CallRequest(call_id=990001, queue="general", caller_number="13900000001"))
     waiting = desk.router.do(lambda r: r.waiting[990001])
