@@ -3,7 +3,7 @@
 incremental BOSS sync of 10,000 changes (< 10 s).
 
     PYTHONPATH=. python bench/bench_import.py [--rows 100000] [--csv-rows 1000000] [--changes 10000]
-                                              [--pg postgresql://user@127.0.0.1:5432/postgres]
+                                              [--pg postgresql://user@127.0.0.1:5432/postgres]   (--rows 0: no xlsx)
 
 Each load runs in a child process (``--child``) on a fresh database with the demo metadata plus a 20-column
 definition, so its peak memory (``ru_maxrss``) is the loading process's alone; the files are generated first
@@ -141,10 +141,19 @@ def measure(what: str, kind: str, work: Path, db: str, file: Path | None = None,
     (metadata / "imports" / "bench_customers.yaml").write_text(DEFINITION, encoding="utf-8")
     cmd = [sys.executable, __file__, "--child", kind, "--db", db, "--metadata", str(metadata),
            "--changes", str(changes)] + (["--file", str(file)] if file else [])
+    load = _loadavg()
     out = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    load = f"{load} -> {_loadavg()}"  # the machine's load average (1 min) before and after: say it with the figure
     if out.returncode != 0 or not out.stdout.strip():
-        return {"what": what, "status": "crashed", "error": out.stderr[-2000:]}
-    return {"what": what, **json.loads(out.stdout.strip().splitlines()[-1])}
+        return {"what": what, "status": "crashed", "error": out.stderr[-2000:], "load": load}
+    result = {"what": what, **json.loads(out.stdout.strip().splitlines()[-1]), "load": load}
+    print(f"{what}: {result['seconds']} s, CPU {result['cpu_s']} s, {result['max_rss_mb']} MB, load {load}",
+          flush=True)
+    return result
+
+
+def _loadavg() -> str:
+    return f"{os.getloadavg()[0]:.1f}"
 
 
 def main() -> int:
@@ -166,12 +175,13 @@ def main() -> int:
         xlsx, big = work / "customers.xlsx", work / "customers.csv"
         t = time.perf_counter()
         write_xlsx(xlsx, args.rows)
-        print(f"generated {xlsx.name}: {args.rows:,} rows x 20 columns, {xlsx.stat().st_size / 1e6:.1f} MB "
-              f"in {time.perf_counter() - t:.0f} s", flush=True)
+        print(f"load average {_loadavg()}; generated {xlsx.name}: {args.rows:,} rows x 20 columns, "
+              f"{xlsx.stat().st_size / 1e6:.1f} MB in {time.perf_counter() - t:.0f} s", flush=True)
         xlsx_target = 30.0 * args.rows / 100_000
-        results.append((measure(f"xlsx {args.rows:,} rows, SQLite", "load", work, f"sqlite:///{work}/a.db", xlsx),
-                        xlsx_target, 300.0))
-        if args.pg:
+        if args.rows:  # --rows 0: the CSV and the sync only
+            results.append((measure(f"xlsx {args.rows:,} rows, SQLite", "load", work, f"sqlite:///{work}/a.db",
+                                    xlsx), xlsx_target, 300.0))
+        if args.pg and args.rows:
             url, name = throwaway_database(args.pg, "hl_bench_import")
             try:
                 results.append((measure(f"xlsx {args.rows:,} rows, PostgreSQL", "load", work, url, xlsx),
@@ -192,7 +202,7 @@ def main() -> int:
     finally:
         shutil.rmtree(work, ignore_errors=True)
     failures = 0
-    print(f"\n{'what':42} {'seconds':>8} {'cpu s':>7} {'target':>7} {'rows/s':>9} {'MB':>6}  result")
+    print(f"\n{'what':42} {'seconds':>8} {'cpu s':>7} {'target':>7} {'rows/s':>9} {'MB':>6} {'load':>11}  result")
     for r, target, mb in results:
         ok = r.get("status") == "done" and r.get("rejected", 1) == 0 and r["seconds"] <= target and \
             (mb is None or r["max_rss_mb"] <= mb)
@@ -200,7 +210,7 @@ def main() -> int:
         rate = r.get("rows", 0) / r["seconds"] if r.get("seconds") else 0
         print(f"{r['what']:42} {r.get('seconds', float('nan')):8.1f} {r.get('cpu_s', float('nan')):7.1f} "
               f"{target:7.0f} {rate:9,.0f} "
-              f"{r.get('max_rss_mb', float('nan')):6.0f}  {'ok' if ok else 'FAILED'} "
+              f"{r.get('max_rss_mb', float('nan')):6.0f} {r.get('load', ''):>11}  {'ok' if ok else 'FAILED'} "
               f"{'' if ok else (r.get('error') or r.get('first_problems') or r.get('status'))}")
     print(f"{failures} failure(s)")
     return 1 if failures else 0
