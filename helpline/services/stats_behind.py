@@ -275,7 +275,7 @@ _latest: dict[str, Any] = {"db": None, "at": {}}
 """The latest ``at`` of each agent's status/state events in ``hl_agent_event`` as this process knows it (read at
 the agent's first event, kept as its journal writes): an event after it cannot be in the journal yet, so a batch
 of such events (the steady flow: the router journals in order) asks the database nothing. The router is the one
-writer of an agent's events (one serving instance)."""
+writer of an agent's events (one serving instance; in cluster mode the leader, whose journal alone writes)."""
 
 
 def _not_journalled(events: Iterable[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
