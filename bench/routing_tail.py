@@ -14,7 +14,11 @@ shares (5–15 %, 15–25 %), the callers' patience (× 0.7–1.3) and the handl
 targets, skills, levels and the strategy stay the shipped ones. Prints a line per scenario and load, then
 the failures; exits 1 if any. ::
 
-    PYTHONPATH=. python bench/routing_tail.py [--seeds 4,5,6] [--generated 3] [--duration 8h] [--json OUT]
+    PYTHONPATH=. python bench/routing_tail.py [--seeds 4,5,6] [--generated 3] [--first 1] [--no-shipped]
+        [--strategy FILE] [--duration 8h] [--json OUT]
+
+``--strategy FILE`` runs another tier strategy (rule text) in place of the scenario's, for the frontier of
+settings in bench/README.md.
 """
 
 from __future__ import annotations
@@ -107,6 +111,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--generated", type=int, default=3, metavar="N", help="generated variants (default %(default)s)")
     p.add_argument("--first", type=int, default=1, metavar="K", help="the first variant's number (default 1)")
     p.add_argument("--duration", help="simulated time per run instead of the scenario's (8h, 90m)")
+    p.add_argument("--strategy", metavar="FILE", help="a tier strategy (rule text) instead of the scenario's")
+    p.add_argument("--no-shipped", action="store_true", help="only the generated scenarios")
     p.add_argument("--p99-ratio", type=float, default=1.25)
     p.add_argument("--abandon-ratio", type=float, default=1.1)
     p.add_argument("--json", metavar="FILE", help="also write the figures as JSON")
@@ -118,7 +124,10 @@ def main(argv: list[str] | None = None) -> int:
         base = base.with_overrides(seeds=[int(s) for s in args.seeds.split(",")])
     if args.duration:
         base = base.with_overrides(duration_s=float(parse_duration(args.duration)))
-    scenarios = [("shipped", base)]
+    if args.strategy:
+        base = base.model_copy(update={"strategy": Path(args.strategy).read_text(encoding="utf-8")})
+        base.tier_strategy()  # a broken strategy fails here, before any run
+    scenarios = [] if args.no_shipped else [("shipped", base)]
     scenarios += [(f"generated-{k}", generated(base, k)) for k in range(args.first, args.first + args.generated)]
     started = time.perf_counter()
     failures: list[str] = []
