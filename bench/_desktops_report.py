@@ -162,6 +162,8 @@ def failures(report: dict[str, Any]) -> list[str]:
         found.append(f"screen-pop sent p95 {pop['sent']['p95']:.0f} ms over {pop['sent']['n']} pops (target < 200 ms)")
     if pop["pops_without_sent"] or pop["pops_not_received"]:
         found.append(f"pops not sent {pop['pops_without_sent']}, not received {pop['pops_not_received']}")
+    if report["connect"].get("failed"):
+        found.append(f"{report['connect']['failed']} desktop(s) could not open (three tries)")
     lost = sum(counts["failures"] for counts in report["sockets"].values())
     if lost:
         found.append(f"{lost} desktop(s) lost their socket for good")

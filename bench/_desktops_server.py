@@ -127,7 +127,7 @@ def prepare(platform: Any, args: argparse.Namespace) -> list[str]:
     from helpline.security.passwords import hash_password
     from helpline.services.agents import save_profile
 
-    numbers = [args.warm_up, *all_agents(args)]
+    numbers = [*args.warm_up.split(","), *all_agents(args)]
     region = platform.models["region"]
     with session():
         cities = [r[0] for r in region.select(region._meta.fields["code"])
@@ -454,7 +454,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--desktops", type=int, default=300, help="desktops connecting to this server")
     p.add_argument("--first", type=int, default=0, help="this server's first agent (5000 + FIRST)")
     p.add_argument("--agents", type=int, default=0, help="bench agents made in all (default: FIRST + DESKTOPS)")
-    p.add_argument("--warm-up", default=WARM_UP_NUMBER, help="the warm-up agent's number")
+    p.add_argument("--warm-up", default=WARM_UP_NUMBER,
+                   help="the warm-up agents' numbers, comma-separated (every server's, made by the first)")
     p.add_argument("--cluster", default="", metavar="INSTANCE",
                    help="cluster mode (HELPLINE_CLUSTER=on, PostgreSQL): this server's instance id")
     p.add_argument("--demo-customers", type=int, default=2000)
@@ -500,7 +501,7 @@ def main(argv: list[str] | None = None) -> int:
     router = start_router(platform, settings)
     if router is None:
         return 1
-    for number in [args.warm_up, *all_agents(args)]:
+    for number in [*args.warm_up.split(","), *all_agents(args)]:
         phone = PHONES.phone(f"PJSIP/{number}")
         phone.auto_answer, phone.talk_s = True, args.talk[0]
     PROBE.talk = (args.talk[0], args.talk[1])

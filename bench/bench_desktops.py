@@ -92,6 +92,7 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+import socketio
 from _desktop_client import Desktop
 from _desktops_report import failures, gc_figures, merge, pop_latencies, show, summary
 from _pg import drop_database, throwaway_database
@@ -119,7 +120,8 @@ class Server:
             str(int(WARM_UP) - index)
         cmd = [sys.executable, str(SERVER), "--db", args.db_url or f"sqlite:///{workdir / 'b.db'}", "--port",
                str(self.port), "--desktops", str(self.desktops), "--first", str(first), "--agents",
-               str(args.desktops), "--warm-up", self.warm_up, "--demo-customers", str(args.demo_customers),
+               str(args.desktops), "--warm-up", ",".join(str(int(WARM_UP) - i) for i in range(args.instances)),
+               "--demo-customers", str(args.demo_customers),
                "--wrap-up", str(args.wrap_up), "--talk", str(args.talk[0]), str(args.talk[1]),
                "--unknown", str(args.unknown), "--stalls", str(args.stalls)]
         if args.gc_threshold:
@@ -193,19 +195,30 @@ async def ack_loop(desktops: list[Desktop]) -> None:
         await asyncio.gather(*(d.ack() for d in desktops), return_exceptions=True)
 
 
-async def connect_all(desktops: list[Desktop], concurrency: int) -> list[float]:
-    """Open every desktop, ``concurrency`` at a time; returns each one's open time in ms."""
+async def connect_all(desktops: list[Desktop], concurrency: int) -> tuple[list[float], list[Desktop]]:
+    """Open every desktop, ``concurrency`` at a time, each tried three times; returns each one's open time in ms
+    and the desktops that could not open (a failure of the bench)."""
     gate = asyncio.Semaphore(concurrency)
     times: list[float] = []
+    failed: list[Desktop] = []
 
     async def one(desktop: Desktop) -> None:
         async with gate:
-            start = time.monotonic()
-            await desktop.open()
-            times.append((time.monotonic() - start) * 1000)
+            for attempt in range(3):
+                start = time.monotonic()
+                try:
+                    await desktop.open()
+                except (TimeoutError, aiohttp.ClientError, RuntimeError, socketio.exceptions.ConnectionError) as exc:
+                    log(f"desktop {desktop.agent}: {type(exc).__name__} {exc} (attempt {attempt + 1})")
+                    if desktop.http is not None:
+                        await desktop.http.close()
+                    continue
+                times.append((time.monotonic() - start) * 1000)
+                return
+            failed.append(desktop)
 
     await asyncio.gather(*(one(d) for d in desktops))
-    return times
+    return times, failed
 
 
 def sockets(desktops: list[Desktop]) -> dict[str, int]:
@@ -231,18 +244,17 @@ def rss_text(memory: list[dict[str, Any]]) -> str:
     return " + ".join(f"{m['rss_mb']:.1f}" for m in memory)
 
 
-async def start_servers(args: argparse.Namespace, workdir: Path) -> list[Server]:
-    """The servers, one after the other: the first migrates, fills the database and makes every agent (with
-    several, it leads and loads the agents into the router's log); the desktops split evenly."""
+async def start_servers(args: argparse.Namespace, workdir: Path, servers: list[Server]) -> None:
+    """The servers (into ``servers`` as each starts, to be stopped whatever happens), one after the other: the
+    first migrates, fills the database and makes every agent (with several, it leads and loads the agents into
+    the router's log); the desktops split evenly."""
     n = args.instances
     counts = [args.desktops // n + (1 if i < args.desktops % n else 0) for i in range(n)]
-    servers: list[Server] = []
     for i in range(n):
         server = Server(args, workdir, i, sum(counts[:i]), counts[i])
         servers.append(server)
         log(f"server {i} pid {server.process.pid} on port {server.port}, log {server.log}")
         await server.wait_ready(args.start_timeout)
-    return servers
 
 
 async def run(args: argparse.Namespace) -> dict[str, Any]:
@@ -261,7 +273,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                               "talk_s": list(args.talk), "wrap_up_s": args.wrap_up, "cpus": os.cpu_count(),
                               "database": "postgresql" if args.db_url else "sqlite"}
     try:
-        servers = await start_servers(args, workdir)
+        await start_servers(args, workdir, servers)
         desktops = [Desktop(str(5000 + s.first + i), s.base, file_after, args.timeout)
                     for s in servers for i in range(s.desktops)]
         warm = [Desktop(s.warm_up, s.base, file_after, args.timeout) for s in servers]
@@ -277,10 +289,10 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         log(f"warm-up desktops connected: RSS {rss_text(before)} MB")
 
         t0 = time.monotonic()
-        open_ms = await connect_all(desktops, args.concurrency)
+        open_ms, failed = await connect_all(desktops, args.concurrency)
         for server in servers:
-            await server.wait_for(f"{server.desktops} desktops", lambda s, n=server.desktops: s["desktops"] >= n + 1,
-                                  args.timeout + args.desktops)
+            n = server.desktops - sum(1 for d in failed if d.base == server.base)
+            await server.wait_for(f"{n} desktops", lambda s, n=n: s["desktops"] >= n + 1, args.timeout + args.desktops)
         connect_s = time.monotonic() - t0
         log(f"{args.desktops} desktops connected to {len(servers)} server(s) in {connect_s:.1f} s")
         await asyncio.sleep(args.settle)
@@ -312,7 +324,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                             "full_gc_ms_before": max(m["full_gc_ms"] for m in before),
                             "full_gc_ms_after_connect": max(m["full_gc_ms"] for m in after),
                             "element_kinds_connected": after[0]["element_kinds"]}
-        report["connect"] = {"seconds": connect_s, "open_ms": summary(open_ms)}
+        report["connect"] = {"seconds": connect_s, "open_ms": summary(open_ms), "failed": len(failed)}
         report["idle_messages_per_desktop_s"] = idle_rate
 
         if args.gc_freeze:
