@@ -169,3 +169,17 @@ def test_a_rebuild_takes_the_pending_calls_it_counts(platform: Platform) -> None
     journal.flush()
     journal.stop()
     assert sum(r["answered"] for r in facts(StatCallDay)) == 1  # counted by the rebuild, not again
+
+
+def test_a_running_journal_gathers_what_arrives_within_its_window_into_one_batch(platform: Platform) -> None:
+    journal = RouterJournal(linger_s=1.0).start()  # its start's own batch (what a crash left) waits for more
+    try:
+        stats_behind.TIMES.reset()
+        for n in range(3):
+            journal.agent_event(agent="1001", at=at(13, n), what="state", old="idle", new="ringing", duration_s=30.0)
+        call(at(13, 0), "w1", queue="billing", tier="gold", routed="answered", wait_s=2.0, agent="1001")
+        journal.flush()  # ends the window at once
+    finally:
+        journal.stop()
+    assert (stats_behind.TIMES.batches, stats_behind.TIMES.events, stats_behind.TIMES.calls) == (1, 3, 1)
+    assert sum(r["idle_n"] for r in facts(StatAgentDay)) == 3 and pending() == 0
