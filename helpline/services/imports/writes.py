@@ -170,17 +170,12 @@ def insert_with_ids(model: Any, rows: list[dict[str, Any]], key: str | None = No
     return [ids[k] for k in wanted]
 
 
-_PG_TYPES: dict[str, dict[str, str]] = {}
-"""PostgreSQL column types by table (the casts of an ``UPDATE … FROM (VALUES …)``), looked up once a table."""
-
-
 def _pg_types(table: str) -> dict[str, str]:
-    found = _PG_TYPES.get(table)
-    if found is None:
-        cursor = db.execute_sql("SELECT attname, format_type(atttypid, atttypmod) FROM pg_attribute "
-                                "WHERE attrelid = %s::regclass AND attnum > 0 AND NOT attisdropped", (f'"{table}"',))
-        found = _PG_TYPES[table] = dict(cursor.fetchall())
-    return found
+    """PostgreSQL column types of ``table`` (the casts of an ``UPDATE … FROM (VALUES …)``), asked each batch
+    with updates: a designer may have added or changed a column since, and another database may be open."""
+    cursor = db.execute_sql("SELECT attname, format_type(atttypid, atttypmod) FROM pg_attribute "
+                            "WHERE attrelid = %s::regclass AND attnum > 0 AND NOT attisdropped", (f'"{table}"',))
+    return dict(cursor.fetchall())
 
 
 def update_rows(model: Any, items: list[tuple[int, int, dict[str, Any]]], by: str, now: datetime) -> set[int]:
@@ -193,13 +188,13 @@ def update_rows(model: Any, items: list[tuple[int, int, dict[str, Any]]], by: st
         groups.setdefault(tuple(item[2]), []).append(item)
     done: set[int] = set()
     table = model._meta.table_name
+    types = _pg_types(table) if groups and is_postgres() else {}
     for names, group in groups.items():
         fields = [model._meta.fields[n] for n in names]
         rows = [[rid, version, *(f.db_value(changes[f.name]) for f in fields)] for rid, version, changes in group]
         if is_postgres():
             from psycopg2.extras import execute_values
 
-            types = _pg_types(table)
             cols = ["id", "version", *(f.column_name for f in fields)]
             template = "(" + ", ".join(f"%s::{types[c]}" for c in cols) + ")"
             sets = "".join(f'"{c}" = v."{c}", ' for c in cols[2:])
