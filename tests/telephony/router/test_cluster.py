@@ -287,3 +287,25 @@ def test_connections_cut_as_by_a_database_restart_reconnect_and_converge(pg_url:
     finally:
         a.stop()
         b.stop()
+
+
+@pytest.mark.postgres
+def test_a_subscriber_writing_while_an_entry_is_delivered_applies_every_entry_once(pg_url: str) -> None:
+    a, _ = replica(pg_url, "a", agents=["1001", "1002"])
+    b, _ = replica(pg_url, "b")
+    try:
+        assert a.cluster is not None and b.cluster is not None
+        a.call("sign_in", "1001", ready=True, by="t")
+        a.call("sign_in", "1002", ready=True, by="t")
+        # a's phone rings at once: its subscriber writes from inside the delivery of the offer
+        a.subscribe(lambda e: a.call("ringing", e.call_id) if isinstance(e, Offer) else None)
+        b.cluster._append([("queue_call", (CallRequest(call_id=1, queue="billing"),), {}),
+                           ("queue_call", (CallRequest(call_id=2, queue="billing"),), {})])
+        a.cluster.catch_up()  # reads both entries; the first one's subscriber applies the second with its ringing
+        b.cluster.catch_up()
+        _same(a, b)
+        assert a.cluster.applied_count == b.cluster.applied_count  # nothing applied twice
+        assert {a.router.agents[n].state for n in ("1001", "1002")} == {"ringing"}
+    finally:
+        a.stop()
+        b.stop()
