@@ -220,9 +220,7 @@ class Cluster:
                          else encode(name, args, kwargs)))
         with self._write_lock:
             for attempt in (1, 2):  # a connection found dead (the server restarted): once more on a new one
-                if self._writer is None or self._writer.closed:
-                    self._writer = _connect(self.url, f"hl-router-w {self.instance}", autocommit=False)
-                conn, committing = self._writer, False
+                conn, committing = self._writer_conn(), False
                 try:
                     with conn.cursor() as cur:
                         cur.execute("SELECT pg_advisory_xact_lock(%s, %s)", (LOCK_CLASS, LOCK_LOG))
@@ -267,6 +265,11 @@ class Cluster:
                 if not entries:
                     raise ClusterError(f"entry {until} of the router's command log is not there")
             return self.applied
+
+    def _writer_conn(self) -> Any:
+        if self._writer is None or self._writer.closed:
+            self._writer = _connect(self.url, f"hl-router-w {self.instance}", autocommit=False)
+        return self._writer
 
     def _reader_conn(self) -> Any:
         if self._reader is None or self._reader.closed:
@@ -397,7 +400,7 @@ class Cluster:
             seq, clock, state = self.applied, self.clock.last, dump(self.service.router)
             owners, desks = json.dumps(self.owners), json.dumps(self.desks)
         with self._write_lock:
-            conn = self._writer
+            conn = self._writer_conn()
             try:
                 with conn.cursor() as cur:
                     cur.execute("INSERT INTO hl_router_snapshot (seq, clock, owners, desks, state) VALUES "
@@ -414,7 +417,7 @@ class Cluster:
     def compact(self) -> int:
         """(The leader) Keep the two newest snapshots and the log after the older one; returns rows deleted."""
         with self._write_lock:
-            conn = self._writer
+            conn = self._writer_conn()
             with conn.cursor() as cur:
                 cur.execute("SELECT seq FROM hl_router_snapshot ORDER BY seq DESC OFFSET 1 LIMIT 1")
                 row = cur.fetchone()
