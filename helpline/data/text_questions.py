@@ -146,16 +146,33 @@ def _word_item(word: str, segmenter: Any, lookup: dict[str, list[str]]) -> Item:
     return Item(word, 1.0, tuple(dict.fromkeys(alternatives)))
 
 
-def question_items(text: str, synonyms: list[list[str]] | None = None) -> list[Item]:
-    """The items of a question (see the module's text), at most :data:`MAX_ITEMS`, words and synonym groups
-    before lone characters; an empty list when nothing in it carries meaning."""
+_LOOKUPS: dict[int, tuple[list[list[str]], dict[str, list[str]], frozenset[str]]] = {}
+
+
+def _lookup(synonyms: list[list[str]]) -> tuple[dict[str, list[str]], frozenset[str]]:
+    """Each term of the synonym groups (normalised, 2+ characters) to its group, and the Chinese ones (worked out
+    once per dictionary: ``text_index.synonym_groups`` returns the same lists until the tree changes)."""
+    cached = _LOOKUPS.get(id(synonyms))
+    if cached is not None and cached[0] is synonyms:
+        return cached[1], cached[2]
     lookup: dict[str, list[str]] = {}
-    for group in synonyms or []:
+    for group in synonyms:
         for term in group:
             key = normalise(term).strip()
             if len(key) > 1:
                 lookup.setdefault(key, group)
-    segmenter = _question_segmenter(frozenset(k for k in lookup if all(_is_cjk(c) for c in k)))
+    chinese = frozenset(k for k in lookup if all(_is_cjk(c) for c in k))
+    if len(_LOOKUPS) > 8:
+        _LOOKUPS.clear()
+    _LOOKUPS[id(synonyms)] = (synonyms, lookup, chinese)
+    return lookup, chinese
+
+
+def question_items(text: str, synonyms: list[list[str]] | None = None) -> list[Item]:
+    """The items of a question (see the module's text), at most :data:`MAX_ITEMS`, words and synonym groups
+    before lone characters; an empty list when nothing in it carries meaning."""
+    lookup, chinese = _lookup(synonyms or [])
+    segmenter = _question_segmenter(chinese)
     words: list[Item] = []
     chars: list[Item] = []
     for run in RUNS.findall(normalise(text)):

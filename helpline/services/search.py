@@ -31,7 +31,7 @@ from helpline.data.text_index import (
     synonym_groups,
 )
 from helpline.data.text_questions import question_items
-from helpline.data.text_tokens import AllOf, highlight, query_node, snippet, words_to_mark
+from helpline.data.text_tokens import AllOf, highlight, query_node, runs, snippet, words_to_mark
 from helpline.security.actor import Actor
 from helpline.security.audit import audit
 from helpline.security.masking import apply_masks
@@ -100,8 +100,8 @@ class SearchService:
         text = text.replace("\x00", "")  # PostgreSQL text cannot hold a NUL (the audit entry keeps the text)
         fields = self.fields(actor, entity_name)
         synonyms = synonym_groups(self.platform.metadata)
-        node = query_node(text, synonyms)
-        if node is None or not fields:
+        node = None if is_document(entity) else query_node(text, synonyms)  # a question is cut into items below
+        if not fields or (node is None and not runs(text)):
             return []
         models = self.platform.models
         scope = records.scope(actor, entity_name)
@@ -112,7 +112,7 @@ class SearchService:
             if is_ready(entity) and is_document(entity):  # a question: ranked by how much of it a record holds
                 scored = search_documents(entity, question_items(text, synonyms), fields, limit,
                                           lambda found: self._in_scope(entity_name, scope, found))
-            elif is_ready(entity):
+            elif is_ready(entity) and node is not None:
                 model = models[entity_name]
                 narrowed = scope_node(entity, scope)  # the index ranks only what the scope's terms allow
                 ranked = AllOf((node, narrowed)) if narrowed else node
