@@ -253,24 +253,39 @@ def time_reports(platform: Platform, end: date, days: int, runs: int, limit_s: f
     return out
 
 
-def time_flow(minutes: int, calls_per_day: int, agents: int, linger_s: float, failures: list[str]) -> dict[str, Any]:
+def time_flow(minutes: int, calls_per_day: int, agents: int, linger_s: float, failures: list[str], *,
+              inline: bool = False) -> dict[str, Any]:
     """The fact update as a serving process does it (write-behind, helpline.services.stats_behind), under the
     peak hour's flow: calls close through ``CallService.close`` (each in its own transaction, as the IVR does:
     it marks the call pending), and each ``linger_s`` of simulated time the router journal writes what the
     window brought (its agent events and the pending calls: one transaction, aggregated upserts). Per answered
     call 5 agent events (reserved, ringing, talking, wrap-up, idle ended) and a status change every ~15 minutes
-    per agent. The cost per event: the closes' pending marks plus the batches' fact work, over calls + events."""
+    per agent. The cost per event: the closes' pending marks plus the batches' fact work, over calls + events.
+    ``inline``: the same flow counted as before the write-behind, to compare under the same load — each call in its
+    closing transaction (``stats.add_call``), each agent event in a journal write of its own."""
+    from helpline.services import calls as calls_module
     from helpline.services.agents import RouterJournal
     from helpline.services.calls import CallService
+
+    counted = vars(calls_module)["add_call"]  # the closing transaction's count, timed when inline
+    inline_s = [0.0]
+
+    def timed_add_call(record: Any) -> None:
+        t0 = time.perf_counter()
+        counted(record)
+        inline_s[0] += time.perf_counter() - t0
 
     rng = random.Random(23)
     per_s = calls_per_day * max(HOURLY) / sum(HOURLY) / 3600.0
     status_per_s = agents / 900.0
     journal = RouterJournal(linger_s=linger_s)
-    stats_behind.register(journal._pending_calls)  # as a started journal, its batches run here one window at a time
+    if inline:
+        vars(calls_module)["add_call"] = timed_add_call
+    else:  # as a started journal, its batches run here one window at a time
+        stats_behind.register(journal._pending_calls)
     stats_behind.TIMES.reset()
     service = CallService()
-    start = datetime(2030, 1, 2, 9)
+    start = datetime(2030, 1, 3 if inline else 2, 9)
     journal_s = 0.0
     windows = batches = 0
     seq = 0
@@ -282,7 +297,8 @@ def time_flow(minutes: int, calls_per_day: int, agents: int, linger_s: float, fa
                     seq += 1
                     began = t - timedelta(seconds=rng.uniform(60, 400))
                     agent = str(1001 + rng.randrange(agents))
-                    call_id = int(Call.insert(uniqueid=f"flow-{seq}", started_at=began, switch="simulated").execute())
+                    call_id = int(Call.insert(uniqueid=f"flow-{inline}-{seq}", started_at=began,
+                                              switch="simulated").execute())
                     answered = rng.random() < 0.9
                     city = rng.choice(CITIES)
                     service.close(call_id, queue=rng.choice(QUEUES), tier=rng.choice(TIERS), city=city, region=city,
@@ -294,9 +310,13 @@ def time_flow(minutes: int, calls_per_day: int, agents: int, linger_s: float, fa
                                          ("talking", "wrap_up"), ("wrap_up", "idle")):
                             journal.agent_event(agent=agent, at=t - timedelta(seconds=rng.uniform(0, 300)),
                                                 what="state", old=old, new=new, duration_s=rng.uniform(1, 200))
+                            if inline:
+                                journal.flush()
                 for _ in range(_poisson(rng, status_per_s * linger_s)):
                     journal.agent_event(agent=str(1001 + rng.randrange(agents)), at=t, what="status",
                                         old=rng.choice(("ready", "not_ready")), new="ready", duration_s=900.0)
+                    if inline:
+                        journal.flush()
                 if journal._queue.empty():
                     continue
                 windows += 1
@@ -306,7 +326,16 @@ def time_flow(minutes: int, calls_per_day: int, agents: int, linger_s: float, fa
                 batches += 1
     finally:
         stats_behind.unregister(journal._pending_calls)
+        vars(calls_module)["add_call"] = counted
     times = stats_behind.TIMES
+    if inline:
+        calls = seq  # every call counted in its own closing transaction
+        events = calls + times.events
+        return {"calls": calls, "agent_events": times.events,
+                "per_event_ms": round((inline_s[0] + times.batch_s) / max(1, events) * 1e3, 3),
+                "call_close_ms": round(inline_s[0] / max(1, calls) * 1e3, 3),
+                "agent_event_ms": round(times.batch_s / max(1, times.events) * 1e3, 3),
+                "load": round(os.getloadavg()[0], 1)}
     events = times.calls + times.events
     with session():
         left = int(db.execute_sql('SELECT COUNT(*) FROM "hl_stat_pending"').fetchone()[0])
@@ -422,6 +451,8 @@ def main() -> int:
         figures["fact_update"] = time_updates(args.updates, failures)
         figures["fact_update_flow"] = time_flow(args.flow_minutes, args.calls_per_day, args.agents, args.linger,
                                                 failures)
+        figures["fact_update_flow_inline"] = time_flow(args.flow_minutes, args.calls_per_day, args.agents,
+                                                       args.linger, failures, inline=True)
         raw_day = date(2031, 1, 1)
         seed_raw_day(raw_day, args.calls_per_day, args.agents, postgres)
         t0, c0 = time.perf_counter(), time.process_time()
