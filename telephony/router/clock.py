@@ -45,7 +45,9 @@ class ManualClock:
 
 class LogClock:
     """The replica's clock: while an entry is applied, the entry's time (and the due times of the timers it
-    fires first); otherwise the wall clock moved onto the database's (for reads and the leader's ticks)."""
+    fires first); otherwise the last entry's time, so what a read computes (and e.g. the service-level windows
+    it prunes) never runs ahead of the entries still to come. :meth:`wall` is this host's time moved onto the
+    database's, for the leader's ticks."""
 
     def __init__(self) -> None:
         self._fixed: float | None = None
@@ -55,8 +57,9 @@ class LogClock:
         """Database clock minus this host's (``time.time``), from the last append."""
 
     def now(self) -> float:
-        if self._fixed is not None:
-            return self._fixed
+        return self._fixed if self._fixed is not None else self.last
+
+    def wall(self) -> float:
         return max(self.last, time.time() + self.offset)
 
     def fix(self, at: float) -> None:

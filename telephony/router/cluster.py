@@ -14,7 +14,9 @@ instances share it by sharing its inputs: a command log.
   applied (the caller of ``call`` waiting for its own) reads the table itself, so a caller never waits for the
   listener; the caller gets the result (or the ``RouterError``) of its local replica.
 * **Timers**: only the leader appends ``advance`` ("tick") entries, when its replica's next timer is due (at
-  most one per 10 ms); followers never advance by themselves.
+  most one per 10 ms) and after a second without entries; followers never advance by themselves. Outside an
+  entry a replica's clock reads the last entry's time (a read may not prune the service-level windows at a
+  time later than the next entry's), so reads are at most about a second behind.
 * **Events** are emitted alike on every replica; each instance delivers them, after the entry is applied, to its
   own tickets (the FastAGI threads of its callers) and subscribers (its desktops); only the leader writes the
   journal (agent events, call decisions). Entries replayed at start are applied without delivering anything.
@@ -62,6 +64,8 @@ LOCK_CLASS, LOCK_LOG = 0x484C, 2
 CHANNEL = "hl_router"
 NAMES = OPERATIONS | {"reconfigure"}
 TICK_MIN_S = 0.01
+HEARTBEAT_S = 1.0
+"""The leader ticks at least this often, so a replica's reads (at the last entry's time) are this fresh."""
 POLL_S = 1.0
 LIVENESS_S = 1.0
 TABLES = ("""CREATE TABLE IF NOT EXISTS hl_router_log (
@@ -135,6 +139,7 @@ class Cluster:
         self._changed = threading.Event()
         self._threads: list[threading.Thread] = []
         self._last_tick = 0.0
+        self._last_applied = time.monotonic()
         self._last_liveness = 0.0
         self.snapshot_seq = 0
         self._missing: set[str] = set()
@@ -315,6 +320,7 @@ class Cluster:
             self._note_owner(instance, name, args)
             self.applied = seq
             self.applied_count += 1
+            self._last_applied = time.monotonic()
             events, self._events[:] = list(self._events), []
             if not self.replaying:
                 for event in events:
@@ -382,14 +388,16 @@ class Cluster:
                 self.compact()
         with self.service._cond:
             due = self.service.router.next_timer_at()
-            at = self.clock.now()
-        if due is not None and due <= at:
+        at = self.clock.wall()
+        quiet = now - self._last_applied >= HEARTBEAT_S  # replicas read the time of the last entry: keep it fresh
+        if (due is not None and due <= at) or quiet:
             if now - self._last_tick < TICK_MIN_S:
                 return TICK_MIN_S - (now - self._last_tick)
             self._last_tick = now
             self.call("advance", (), {})
             return 0.0
-        return min(self.poll_s, max(due - at, 0.001)) if due is not None else self.poll_s
+        wait = min(self.poll_s, HEARTBEAT_S - (now - self._last_applied))
+        return min(wait, max(due - at, 0.001)) if due is not None else wait
 
     # -- snapshots -----------------------------------------------------------------------------------------------
     def write_snapshot(self) -> int:

@@ -74,6 +74,8 @@ def replica_state(service: RouterService) -> dict[str, Any]:
                              "max_level": c.max_level, "requeued": c.requeued, "answered_at": c.answered_at}
                  for c in (*r.waiting.values(), *r.active.values())}
         timers = sorted((at, repr(key)) for key, at in r.timers._at.items())
+        stats = {f"{kind}:{name}": {w: len(window.items) for w, window in windows.items()}
+                 for (kind, name), windows in r.stats._keys.items()}
         return {"agents": agents, "calls": calls, "waiting": list(r.waiting), "timers": timers,
-                "deferred": sorted(r.deferred)}
+                "deferred": sorted(r.deferred), "stats": stats}
     return service.do(read)

@@ -309,3 +309,26 @@ def test_a_subscriber_writing_while_an_entry_is_delivered_applies_every_entry_on
     finally:
         a.stop()
         b.stop()
+
+
+@pytest.mark.postgres
+def test_reads_between_entries_use_the_last_entrys_time_so_they_prune_nothing_ahead(pg_url: str) -> None:
+    from dataclasses import replace as with_
+
+    a, _ = replica(pg_url, "a", agents=["1001"])
+    b, _ = replica(pg_url, "b")
+    try:
+        for s in (a, b):  # a 0.2 s service-level window: a read at the wall clock would empty it
+            s.do(lambda r: r.reconfigure(with_(r.settings, service_window_s=0.2, windows=(0.2,)), r.policy))
+        a.call("sign_in", "1001", ready=True, by="t")
+        a.enqueue(CallRequest(call_id=1, queue="billing"))
+        a.call("answered", 1)
+        assert a.cluster is not None
+        time.sleep(0.3)
+        assert a.clock.now() == a.cluster.clock.last  # not the wall clock
+        a.snapshot()  # the wallboard's read on a only
+        _same(a, b)
+        assert replica_state(a)["stats"]["tier:ordinary"][0.2] == 1  # the answer is still in the window
+    finally:
+        a.stop()
+        b.stop()
