@@ -128,8 +128,9 @@ def frequencies(entity_name: str, queries: list[tuple[Node, list[str]]], cap: in
 
 def postings(entity_name: str, queries: list[tuple[Node, list[str]]], limit: int | None = None
              ) -> list[list[int]]:
-    """The ids of the records holding each ``(node, fields)`` (at most ``limit`` each: the first ids), in one
-    statement."""
+    """The ids of the records holding each ``(node, fields)`` (at most ``limit`` each: the first ones the index
+    gives, in no particular order — an ``ORDER BY`` would make PostgreSQL walk the primary key and parse the
+    documents), in one statement."""
     if not queries:
         return []
     t = table(entity_name)
@@ -139,8 +140,7 @@ def postings(entity_name: str, queries: list[tuple[Node, list[str]]], limit: int
     else:
         parts = [f'SELECT {k}, rowid FROM "{t}" WHERE "{t}" MATCH ?' for k in range(len(queries))]
     if limit is not None:
-        key = "id" if postgres else "rowid"
-        parts = [f"SELECT * FROM ({p} ORDER BY {key} LIMIT {int(limit)}) AS q{k}" for k, p in enumerate(parts)]
+        parts = [f"SELECT * FROM ({p} LIMIT {int(limit)}) AS q{k}" for k, p in enumerate(parts)]
     params = tuple(match_expression(node, fields) for node, fields in queries)
     found: list[list[int]] = [[] for _ in queries]
     if limit is None:  # the postings of rarer words: the planner takes the GIN index by itself

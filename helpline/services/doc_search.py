@@ -35,8 +35,8 @@ POSTINGS_BUDGET = 1000
 SHORTLIST = 40
 """Records of the first step scored by every item."""
 COMMON_SAMPLE = 500
-"""When every item of a question is common, the first this many records (by id) holding all of its items (else
-all its words, else its first word) are its first step."""
+"""When every item of a question is common, at most this many records holding all of its items (else all its
+words, else its first word; in the title and keywords first) are its first step."""
 TITLE_WEIGHT = 3.0
 HEAD_WEIGHT = 2.0
 """A short field other than the title (an article's keywords)."""
@@ -149,11 +149,15 @@ def rank_documents(entity: Entity, items: list[Item], fields: list[str], limit: 
         weight = HEAD_WEIGHT if group is heads else BODY_WEIGHT
         for record_id in ids:
             first[record_id] = first.get(record_id, 0.0) + items[k].weight * idf[k] * weight
-    if not first:  # every item is common everywhere: the first records holding all, else all words, else one
+    if not first:  # every item is common: records holding all (else all words, else the first word), those
+        # holding them in the title and keywords first
         for wanted in (present, words, (words or present)[:1]):
-            if wanted and len(first) < SHORTLIST:
-                every = AllOf(tuple(items[k].node for k in wanted)) if len(wanted) > 1 else items[wanted[0]].node
-                first.update(dict.fromkeys(postings(name, [(every, fields)], limit=COMMON_SAMPLE)[0], 0.0))
+            every = AllOf(tuple(items[k].node for k in wanted)) if len(wanted) > 1 else items[wanted[0]].node \
+                if wanted else None
+            for group, score in ((heads, 1.0), (fields, 0.0)):
+                if every is not None and group and len(first) < SHORTLIST:
+                    for record_id in postings(name, [(every, group)], limit=COMMON_SAMPLE)[0]:
+                        first.setdefault(record_id, score)
     if within is not None:
         first = dict(within(list(first.items())))
     depth = max(SHORTLIST, limit)
