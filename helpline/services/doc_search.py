@@ -151,7 +151,7 @@ def rank_documents(entity: Entity, items: list[Item], fields: list[str], limit: 
             first[record_id] = first.get(record_id, 0.0) + items[k].weight * idf[k] * weight
     if not first:  # every item is common: records holding all (else all words, else the first word), those
         # holding them in the title and keywords first
-        for wanted in (present, words, (words or present)[:1]):
+        for wanted in dict.fromkeys((tuple(present), tuple(words), tuple((words or present)[:1]))):
             every = AllOf(tuple(items[k].node for k in wanted)) if len(wanted) > 1 else items[wanted[0]].node \
                 if wanted else None
             for group, score in ((heads, 1.0), (fields, 0.0)):
