@@ -3,8 +3,8 @@ platform the test's fixture started (see tests/ui/conftest.py)."""
 
 from nicegui import ui
 
-from helpline.ui.app import build
+from helpline.ui.app import RUN_OPTIONS, build
 from helpline.ui.context import platform
 
 build(platform())
-ui.run(storage_secret="helpline tests", reload=False, show=False, title="Helpline")
+ui.run(storage_secret="helpline tests", **RUN_OPTIONS)

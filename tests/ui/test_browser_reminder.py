@@ -5,7 +5,7 @@ outcomes."""
 from __future__ import annotations
 
 import pytest
-from browser_helpers import press, quick_log_in
+from browser_helpers import patient_browser, press, quick_log_in  # noqa: F401 - patient_browser is a fixture
 from nicegui.testing import Screen
 from selenium.webdriver.common.keys import Keys
 
@@ -16,7 +16,9 @@ from helpline.services.platform import Platform
 pytestmark = pytest.mark.browser
 
 
-def test_a_supervisor_dials_an_arrears_reminder_campaign(screen: Screen, ui_platform: Platform) -> None:
+def test_a_supervisor_dials_an_arrears_reminder_campaign(patient_browser: Screen,  # noqa: F811
+                                                         ui_platform: Platform) -> None:
+    screen = patient_browser  # a page may take longer than NiceGUI's 4 s to load on a loaded machine
     quick_log_in(screen, "supervisor1")
     screen.open("/page/reminders")
     screen.should_contain("Reminder campaigns (no agent)")
