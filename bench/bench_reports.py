@@ -344,6 +344,7 @@ def time_flow(minutes: int, calls_per_day: int, agents: int, linger_s: float, fa
         "batches": batches, "pending_left": left,
         "mark_per_call_ms": round(times.mark_s / max(1, times.marks) * 1e3, 3),
         "batch_per_event_ms": round(times.batch_s / max(1, events) * 1e3, 3),
+        "batch_cpu_per_event_ms": round(times.batch_cpu_s / max(1, events) * 1e3, 3),
         "per_event_ms": round((times.mark_s + times.batch_s) / max(1, events) * 1e3, 3),
         "journal_write_per_event_ms": round(journal_s / max(1, times.events + times.calls) * 1e3, 3),
         "load": round(os.getloadavg()[0], 1)}

@@ -62,6 +62,8 @@ class Times:
     mark_s: float = 0.0
     marks: int = 0
     batch_s: float = 0.0
+    batch_cpu_s: float = 0.0
+    """This process's CPU in the batches (the rest of ``batch_s`` is the database's work and the waits)."""
     batches: int = 0
     calls: int = 0
     events: int = 0
@@ -114,7 +116,7 @@ def batch_statements(events: Sequence[Mapping[str, Any]], *, calls: bool) -> tup
     """Inside the journal's transaction: the statements adding the facts of ``events`` (agent journal rows about
     to be inserted) and, with ``calls``, of the pending calls (taken: their pending rows are deleted). Returns the
     statements (run them in this transaction, one round trip) and the number of calls taken."""
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     records = _take_pending() if calls else []
     cells: dict[Any, tuple[dict[str, Any], dict[str, float]]] = {}
     for record in records:
@@ -129,6 +131,7 @@ def batch_statements(events: Sequence[Mapping[str, Any]], *, calls: bool) -> tup
     statements += _upserts(StatAgentDay, ("day", "agent"), AGENT_ATTRS,
                            {k: (stats.agent_attrs(k[1]), m) for k, m in days.items()})
     TIMES.batch_s += time.perf_counter() - t0
+    TIMES.batch_cpu_s += time.process_time() - c0
     TIMES.calls += len(records)
     TIMES.events += len(fresh)
     return statements, len(records)
@@ -136,9 +139,10 @@ def batch_statements(events: Sequence[Mapping[str, Any]], *, calls: bool) -> tup
 
 def run_batch(statements: list[tuple[str, list[Any]]]) -> None:
     """Run a batch's statements (one round trip on PostgreSQL), timed into :data:`TIMES`."""
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     stats._run(list(statements))
     TIMES.batch_s += time.perf_counter() - t0
+    TIMES.batch_cpu_s += time.process_time() - c0
     TIMES.batches += 1
 
 
