@@ -79,12 +79,19 @@ def enabled(user: User, marker: str) -> bool:
 
 
 async def until(check: Callable[[], Any], timeout: float = 10.0) -> Any:
+    """Poll ``check`` until it answers something true. An element it reads that is not on the page yet (the
+    ``AssertionError`` of ``user.find``: e.g. the pop's strip, built when the pop has loaded on a worker thread)
+    is "not yet", not a failure; at the end the last such error is raised."""
+    missing: AssertionError | None = None
     for _ in range(int(timeout / 0.05)):
-        found = check()
+        try:
+            found = check()
+        except AssertionError as exc:
+            missing, found = exc, None
         if found:
             return found
         await asyncio.sleep(0.05)
-    raise AssertionError("condition not reached")
+    raise AssertionError("condition not reached") from missing
 
 
 def agent(desk: Any, number: str = "1001") -> dict[str, Any]:

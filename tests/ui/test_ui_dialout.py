@@ -3,9 +3,11 @@ then the keys send digits during the call); both reach the desk service, which r
 
 from __future__ import annotations
 
+import threading
 from dataclasses import replace
 from typing import Any
 
+import pytest
 from desk_helpers import GOLD, agent, element, text, until
 from nicegui.testing import User
 from ui_helpers import log_in, see
@@ -40,7 +42,8 @@ async def test_click_to_dial_from_the_customer_form(user: User, desk: Any, ui_pl
 
 
 async def test_the_dial_pad_dials_and_its_keys_send_digits_during_the_call(user: User, desk: Any,
-                                                                           ui_platform: Platform) -> None:
+                                                                           ui_platform: Platform,
+                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
     await log_in(user, "agent1", path="/desktop")
     await user.should_see(marker="desk-sign-in", retries=150)
     assert not element(user, "desk-dialpad").enabled  # signed out: nothing to dial
@@ -64,9 +67,19 @@ async def test_the_dial_pad_dials_and_its_keys_send_digits_during_the_call(user:
     await until(lambda: call.answered_at is not None)
     user.find(marker="desk-dialpad").click()
     await user.should_see(marker="dialpad-key-8")
+    assert isinstance(desk.control, SimulatedCallControl)
+    send, overtaken = desk.control.send_dtmf, threading.Event()
+
+    def slow_first_key(call_id: int, endpoint: str, digits: str) -> None:
+        """The first key's send is slow (a busy switch): a second key sent meanwhile would overtake it."""
+        if digits == "8":
+            overtaken.wait(0.2)
+        send(call_id, endpoint, digits)
+        if digits != "8":
+            overtaken.set()
+    monkeypatch.setattr(desk.control, "send_dtmf", slow_first_key)
     user.find(marker="dialpad-key-8").click()
     user.find(marker="dialpad-key-hash").click()
-    assert isinstance(desk.control, SimulatedCallControl)
     leg = desk.control.outside.leg(call.call_id)
     await until(lambda: leg is not None and leg.digits == "8#")
     await user.open("/desktop")  # a reloaded desktop resumes the outbound call like an inbound one

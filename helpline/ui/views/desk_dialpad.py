@@ -5,12 +5,14 @@ Both only call the desk service (``telephony.desk.dialout``), which checks the p
 notification. :func:`dial_button` puts a call button into a phone field of any form (the customer form, the
 contact record, lists opened from the desktop ...) for users who may dial out when telephony runs; the
 :class:`DialPad` opens from the toolbar: a number and a keypad to dial it, the same keys send digits during
-a call (second dialling), an outside number to consult, or another agent to call. Its button is enabled
+a call (second dialling; keys pressed in quick succession are sent one after another, in the order pressed), an
+outside number to consult, or another agent to call. Its button is enabled
 when any of these is possible (``available()`` of the toolbar, the server's one table).
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
@@ -107,10 +109,13 @@ class DialPad:
             number = ui.input(t("dial.number")).props("type=tel clearable autofocus").classes("w-full") \
                 .mark("dialpad-number")
 
+            pressing = asyncio.Lock()  # first come, first served: the keys go out in the order pressed
+
             async def key(digit: str) -> None:
-                if self.allowed.get("dtmf"):  # during a call the keys are second dialling
-                    await _desk_call(self.ctx, lambda: dialling.send_dtmf(actor, digit))
-                number.value = f"{number.value or ''}{digit}"
+                async with pressing:  # (each send runs on a worker thread: two at once could swap their digits)
+                    if self.allowed.get("dtmf"):  # during a call the keys are second dialling
+                        await _desk_call(self.ctx, lambda: dialling.send_dtmf(actor, digit))
+                    number.value = f"{number.value or ''}{digit}"
 
             with ui.grid(columns=3).classes("w-full gap-1"):
                 for digit in KEYS:
