@@ -23,6 +23,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
+from helpline.data.database import is_postgres
 from helpline.data.text_docs import frequencies, postings, record_terms
 from helpline.data.text_questions import Item
 from helpline.data.text_tokens import AllOf, AnyOf, Exact, Node, Term
@@ -120,7 +121,10 @@ def rank_documents(entity: Entity, items: list[Item], fields: list[str], limit: 
         return []
     weights = {f: field_weight(entity, f) for f in fields}
     heads = [f for f in fields if weights[f] > BODY_WEIGHT]
-    records, counts = frequencies(name, [(i.node, fields) for i in items], RARE)
+    both = bool(heads) and is_postgres()  # the head counts too: one round trip (the statistics answer most)
+    records, counts = frequencies(name, [(i.node, fields) for i in items]
+                                  + ([(i.node, heads) for i in items] if both else []), RARE)
+    heads_first, counts = counts[len(items):], counts[:len(items)]
     if records == 0:
         return []
     present = [k for k, n in enumerate(counts) if n > 0]
@@ -128,8 +132,11 @@ def rank_documents(entity: Entity, items: list[Item], fields: list[str], limit: 
         return []
     idf = [math.log(1 + records / (n + 1)) for n in counts]
     common = [k for k in present if counts[k] >= RARE]
-    head_counts = dict(zip(common, frequencies(name, [(items[k].node, heads) for k in common], RARE)[1]
-                           if heads and common else [0] * len(common), strict=True))
+    if both:
+        head_counts = {k: heads_first[k] for k in common}
+    else:
+        head_counts = dict(zip(common, frequencies(name, [(items[k].node, heads) for k in common], RARE)[1]
+                               if heads and common else [0] * len(common), strict=True))
     # the finders: (item, fields, count) held by at most RARE records there, words before lone characters
     finders = [(k, fields, counts[k]) for k in present if counts[k] < RARE]
     finders += [(k, heads, head_counts[k]) for k in common if 0 < head_counts[k] < RARE]
