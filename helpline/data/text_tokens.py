@@ -122,12 +122,12 @@ def value_terms(value: Any, *, any_part: bool = False, grams: bool = False) -> s
         return set().union(*(value_terms(v, any_part=any_part, grams=grams) for v in value)) if value else set()
     terms: set[str] = set()
     text = str(value)
-    before = ""  # the Chinese run just before this run (grams: joined to the number that follows it)
+    before, end = "", -1  # the Chinese run ending where this run starts (grams: joined to its number)
     for found in RUNS.finditer(text.lower() if text.isascii() else normalise(text)):
         run = found.group()
-        if grams and before and "0" <= run[0] <= "9":
+        if grams and before and end == found.start() and "0" <= run[0] <= "9":
             terms.update(joins(before, DIGITS.match(run).group()))  # type: ignore[union-attr]
-        before = run if grams and _is_cjk(run) else ""
+        before, end = (run, found.end()) if grams and _is_cjk(run) else ("", -1)
         if _is_cjk(run):
             terms.update(_gram_terms(run) if grams else _cjk_terms(run))
         elif any_part and run.isdigit() and run.isascii():  # a phone number: the same terms as below, faster

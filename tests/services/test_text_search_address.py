@@ -58,6 +58,7 @@ def test_gram_fields_and_what_an_address_part_asks_for(platform: Platform) -> No
     terms = value_terms("长沙市岳麓区中山路15号", grams=True)
     assert {"麓区中", "区中山", "山路1_", "中山路15_"} <= terms and "岳麓区中" not in terms
     assert "山路1_" not in value_terms("长沙市岳麓区中山路15号"), "other fields: as before"
+    assert "山路1_" not in value_terms("中山路 15号", grams=True), "joined only when adjacent"
     # an address part asks for trigrams and the number join
     grams = gram_fields(customer)
     assert asked("麓区中山", ["address"], grams) == {"address_麓区中", "address_区中山"}
