@@ -340,36 +340,6 @@ def query_node(text: str, synonyms: list[list[str]] | None = None) -> Node | Non
     return _all([*groups, *_words_node(normal, at_end=True)])
 
 
-_STOP = """怎么 怎么办 怎么样 怎样 什么 为什么 如何 能不能 可不可以 是不是 有没有 要不要 会不会 一下 请问 我们 你们 他们
-    这个 那个 哪个 哪里 这样 那样 还是 就是 但是 可以 需要 应该 已经 现在 时候 知道 不知道 一直 老是 总是 我家 家里
-    一个 什么样 多少 多久 好几个 之后 以后 的话 不了 不能 意思 某些 一些 东西"""
-STOP_WORDS = frozenset(_STOP.split())
-"""Question words left out of a question's content words (:func:`content_words`)."""
-MAX_CONTENT_WORDS = 6
-
-
-def content_words(text: str, synonyms: list[list[str]] | None = None) -> list[Node]:
-    """The words of a question that carry its meaning, each as its query node (a synonym group, a Chinese
-    word of 2+ characters whole or by its pairs, a latin word or number), at most
-    :data:`MAX_CONTENT_WORDS`: lone characters and :data:`STOP_WORDS` are left out. A search that finds
-    too few records with every word ranks records holding most of these (docs/search.md)."""
-    nodes, normal = _synonym_groups(text, synonyms)
-    words = runs(normal)[:MAX_QUERY_TERMS]
-    for i, run in enumerate(words):
-        if not _is_cjk(run):
-            node = _run_node(run, i == len(words) - 1)
-            if node is not None and (len(run) > 1 or not nodes):
-                nodes.append(node)
-            continue
-        for word in _segmenter().cut(run, HMM=False):
-            if len(word) < 2 or word in STOP_WORDS:
-                continue
-            pairs = _all(Term(word[k:k + 2]) for k in range(len(word) - 1))
-            nodes.append(Term(word) if len(word) == 2 else _any([Term(word), *([pairs] if pairs else [])]) or pairs
-                         or Term(word))
-    return list(dict.fromkeys(nodes))[:MAX_CONTENT_WORDS]
-
-
 def terms_of(node: Node | None) -> Iterator[Term]:
     if node is None:
         return
