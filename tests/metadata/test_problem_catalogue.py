@@ -205,9 +205,15 @@ def _labels(obj: object, path: str = ""):
             yield from _labels(item, f"{path}.{key}")
 
 
+def _latin_term(label: Label) -> bool:
+    """A search synonym written in Latin letters (STB, ONU, WiFi, IPTV): the same word in both languages."""
+    return not label.zh_CN and bool(re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9 .+-]{0,15}", label.en or ""))
+
+
 def test_shipped_labels_are_in_both_languages(shipped) -> None:
     missing = [f"{o.kind}:{o.name}{path}" for o in shipped.metadata for path, label in _labels(o)
-               if not label.zh_CN or not re.search(r"[\u4e00-\u9fff]", label.zh_CN)]
+               if not (o.name == "search_synonyms" and _latin_term(label))
+               and (not label.zh_CN or not re.search(r"[\u4e00-\u9fff]", label.zh_CN))]
     assert not missing, missing
 
 
