@@ -5,7 +5,7 @@ outcomes."""
 from __future__ import annotations
 
 import pytest
-from browser_helpers import patient_browser, press, quick_log_in  # noqa: F401 - patient_browser is a fixture
+from browser_helpers import patient_browser, press, quick_log_in, text_shown  # noqa: F401 - a fixture
 from nicegui.testing import Screen
 from selenium.webdriver.common.keys import Keys
 
@@ -28,14 +28,14 @@ def test_a_supervisor_dials_an_arrears_reminder_campaign(patient_browser: Screen
     window.send_keys("00:00-23:59")  # whatever the hour the test runs at
     lines = [f"1350000{i:04d},{60 + i}.80,2026-12-31,customer {i}" for i in range(50)] + ["0000,1,2026-12-31,bad"]
     screen.find_by_css(".reminders-list textarea").send_keys("\n".join(lines))
-    press(screen, ".reminders-create")
-    screen.should_contain("50 customer(s), 1 row(s) refused")
-    screen.should_contain("invalid phone number '0000'")
+    press(screen, ".reminders-create")  # the server's answers below take seconds on a loaded machine (text_shown: 30 s)
+    text_shown(screen, "50 customer(s), 1 row(s) refused")
+    text_shown(screen, "invalid phone number '0000'")
     press(screen, ".reminders-start")
-    screen.should_contain("running")
+    text_shown(screen, "running")
     press(screen, ".reminders-dial")
-    screen.should_contain("Dialled 50, refused outside the window 0.")
-    screen.should_contain("confirmed 50")  # the campaign's customers by state
-    screen.should_contain("13500000049")  # an attempt in the outcomes table
+    text_shown(screen, "Dialled 50, refused outside the window 0.")
+    text_shown(screen, "confirmed 50")  # the campaign's customers by state
+    text_shown(screen, "13500000049")  # an attempt in the outcomes table
     [campaign] = [c for c in reminders.list_campaigns(Actor.system()) if c["name"] == "Arrears December"]
     assert campaign["summary"]["attempts"] == {"confirmed": 50}
