@@ -137,3 +137,25 @@ async def test_category_options_are_loaded_when_the_select_opens_and_the_choice_
     await see(user, "Contact record filed")
     assert contact_records(ui_platform, serial)[0]["consultation_types"] == ["tariffs"]
     assert select.options == {"tariffs": tree["tariffs"]}  # the saved record shown again: its chosen code only
+
+
+# ------------------------------------------------------------------------------------- what is built
+async def test_an_idle_desktop_builds_only_what_is_shown(user: User, desk: Any, ui_platform: Platform,
+                                                         callers: list[Caller]) -> None:
+    """Memory per desktop is per element (≈ 4-5 KB each): the knowledge panel waits for the first call, the queries
+    menu for its first opening; captions and rules are drawn by the browser (issue 22, bench/README.md)."""
+    await ready_desktop(user, desk)
+    root = element(user, "desktop")
+    assert len(list(root.descendants())) <= 80  # 118 before (175 elements on the page, the shell included)
+    assert not shown(user, "desk-kb")
+    assert element(user, "desk-answered").props["data-caption"] == "Calls answered"
+    button = element(user, "shortcut-queries")
+    (menu,) = [e for e in button.descendants() if isinstance(e, ui.menu)]
+    assert not menu.default_slot.children
+    user.find(marker="shortcut-queries-menu").trigger("beforeShow")
+    user.find(marker="shortcut-queries-menu").trigger("beforeShow")  # built once
+    items = [e for e in menu.descendants() if isinstance(e, ui.menu_item)]
+    assert items and len({id(e) for e in items}) == len(items) == len(menu.default_slot.children)
+    await user.should_see(marker="desk-sign-out")
+    callers.append(Caller(ui_platform, desk))
+    await until(lambda: shown(user, "desk-kb-search"))  # beside the first call

@@ -33,11 +33,12 @@ class KnowledgePanel:
             with ui.row().classes("w-full items-center no-wrap gap-1"):
                 ui.icon("menu_book")
                 ui.label(self.t("knowledge.panel")).classes("text-subtitle1")
-                ui.space()
-                ui.button(icon="auto_awesome", on_click=self.from_call).props("flat dense round") \
-                    .tooltip(self.t("knowledge.from_call")).mark("desk-kb-from-call")
+                from_call = ui.button(icon="auto_awesome", on_click=self.from_call).props("flat dense round") \
+                    .classes("q-ml-auto").mark("desk-kb-from-call")
+                from_call.props["title"] = self.t("knowledge.from_call")  # the browser's tooltip: no element
                 self.pin = ui.button(icon="push_pin", on_click=self.toggle_pin).props("flat dense round") \
-                    .tooltip(self.t("knowledge.pin")).mark("desk-kb-pin")
+                    .mark("desk-kb-pin")
+                self.pin.props["title"] = self.t("knowledge.pin")
             self.searcher = Searcher(ctx, "desk", lambda i: self.reader.show(i), marker="desk-kb")
             self.reader = Reader(ctx, "desk", marker="desk-kb")
         self.contact: Callable[[], dict[str, Any]] | None = None
@@ -46,7 +47,7 @@ class KnowledgePanel:
     def toggle_pin(self) -> None:
         self.pinned = not self.pinned
         self.pin.props(f"color={'primary' if self.pinned else 'grey'} {'unelevated' if self.pinned else 'flat'}")
-        self.pin.tooltip(self.t("knowledge.unpin" if self.pinned else "knowledge.pin"))
+        self.pin.props["title"] = self.t("knowledge.unpin" if self.pinned else "knowledge.pin")
 
     def call_came(self, customer: dict[str, Any] | None) -> None:
         """A new call: the search pre-filled from it; an unpinned article cleared."""

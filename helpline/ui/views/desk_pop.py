@@ -45,11 +45,16 @@ document.head.insertAdjacentHTML("beforeend", "<style>" +
   ".desk-strip-value::before { content: attr(data-caption); display: block; font-size: .75rem; font-weight: 400; " +
   "line-height: 1.25rem; color: #757575; } " +
   ".desk-section::before { content: attr(data-caption); grid-column: 1 / -1; font-size: 1rem; " +
-  "line-height: 1.75rem; color: var(--q-primary); }</style>");
+  "line-height: 1.75rem; color: var(--q-primary); } " +
+  ".desk-counter { text-align: center; } .desk-counter::before { font-family: var(--q-font-family, sans-serif); } " +
+  ".desk-sep { border-left: 1px solid rgba(0,0,0,.12); margin-left: 4px; padding-left: 4px; } " +
+  ".desk-rule { border-top: 1px solid rgba(0,0,0,.12); padding-top: 8px; }</style>");
 """
-"""Captions drawn by the browser from an element's ``data-caption``: above each value of the customer strip (one
-element per value instead of a column, a caption label and a value label) and as the first row of each section
-grid of the contact record form (no title label). Installed once per page with the desktop's script."""
+"""Captions drawn by the browser from an element's ``data-caption``: above each value of the customer strip and of
+the status panel's counters (one element per value instead of a column, a caption label and a value label) and as
+the first row of each section grid of the contact record form (no title label); the toolbar's group rules
+(``desk-sep``) and the card's (``desk-rule``) are borders, not separator elements. Installed once per page with the
+desktop's script."""
 
 
 def load_pop(ctx: ViewContext, call_id: int, customer_id: int | None = None) -> dict[str, Any]:
@@ -141,7 +146,6 @@ class CallPanel:
             self.info = ui.row().classes("items-center gap-4").mark("pop-strip")
             with self.info:
                 self.idle = ui.label(self.t("desk.no_call")).classes("text-grey-7")
-            ui.space()
             self.shortcuts()
         self.strip_built = False
         self.body = body
@@ -163,7 +167,7 @@ class CallPanel:
     # ---------------------------------------------------------------------------------- shortcuts
     def shortcuts(self) -> None:
         metadata, actor = self.ctx.platform.metadata, self.ctx.actor
-        with ui.row().classes("items-center gap-1"):
+        with ui.row().classes("items-center gap-1 q-ml-auto"):  # right-aligned: no ui.space element
             for name, key, icon, screen, handler in (
                     ("customer", "shell.shortcut.customer", "person_search", "customer_list", self.open_customer),
                     ("work_order", "shell.shortcut.work_order", "assignment_add", "work_order_form",
@@ -177,10 +181,18 @@ class CallPanel:
             queries = [q for q in metadata.queries.values() if can_open(actor, metadata, "query", q.name)]
             if queries:
                 with ui.button(self.t("desk.shortcut.queries"), icon="query_stats").props("dense flat no-caps") \
-                        .mark("shortcut-queries"), ui.menu():
-                    for query in queries:
-                        ui.menu_item(self.t.label(query.title, query.name),
-                                     on_click=lambda n=query.name: self.ctx.open("query", n))
+                        .mark("shortcut-queries"):
+                    menu = ui.menu().mark("shortcut-queries-menu")
+                menu.on("before-show", lambda: self.query_items(menu, queries))  # built when first opened
+
+    def query_items(self, menu: ui.menu, queries: list[Any]) -> None:
+        """The queries menu's items, built the first time it opens (most agents never open it)."""
+        if menu.default_slot.children:
+            return
+        with menu:
+            for query in queries:
+                ui.menu_item(self.t.label(query.title, query.name),
+                             on_click=lambda n=query.name: self.ctx.open("query", n))
 
     def open_customer(self) -> None:
         customer_id = self.pop.get("customer_id") if self.pop else None

@@ -148,7 +148,7 @@ class StatusPanel:
         self.queue_names = queue_labels(metadata, t)
         self.view: dict[str, Any] = {}
         self.at = time.monotonic()
-        with ui.row().classes("w-full items-center gap-x-6 gap-y-1 desk-status"):
+        with ui.row().classes("w-full items-center gap-x-6 gap-y-1 desk-status desk-rule"):
             with ui.row().classes("items-center gap-1"):
                 ui.label(self.t("desktop.counter.own_state")).classes("text-caption text-grey-7")
                 self.status = ui.badge("").mark("desk-status")
@@ -167,9 +167,10 @@ class StatusPanel:
         self.queue_labels: dict[str, ui.label] = {}
 
     def counter(self, key: str, marker: str) -> ui.label:
-        with ui.column().classes("gap-0 items-center"):
-            ui.label(self.t(key)).classes("text-caption text-grey-7")
-            return ui.label("").classes("font-mono text-body1").mark(marker)
+        """One element: its caption is drawn above it by the browser (``data-caption``, desk_pop.DESK_STYLE)."""
+        value = ui.label("").classes("font-mono text-body1 desk-strip-value desk-counter").mark(marker)
+        value._props["data-caption"] = self.t(key)
+        return value
 
     def update(self, view: dict[str, Any]) -> None:
         """A new view of the agent (after an event or an action): only what changed is sent."""

@@ -71,15 +71,15 @@ class Toolbar:
                                     ("sign_out", "desktop.sign_out", "logout"),
                                     ("shift_out", "desktop.shift_sign_out", "published_with_changes")):
                 self.button(name, key, icon, color="grey-8")
-            ui.separator().props("vertical")
             self.button("ready", "desktop.ready", "check_circle", color="positive")
+            self.buttons["ready"].classes("desk-sep")  # a group's rule: a border (DESK_STYLE)
             self.reason = ui.select(self.reasons(), label=self.t("desktop.not_ready_reason")).props("dense outlined") \
                 .classes("w-44").mark("desk-reason")
             self.reason.value = next(iter(self.reason.options), None)
             self.button("not_ready", "desktop.not_ready", "do_not_disturb_on", color="negative")
             self.button("study", "desktop.study", "menu_book", color="info")
-            ui.separator().props("vertical")
             self.button("answer", "desktop.answer", "call", color="positive")
+            self.buttons["answer"].classes("desk-sep")  # a group's rule: a border (DESK_STYLE)
             self.auto = ui.switch(self.t("desktop.auto_answer")).mark("desk-auto-answer")
             self.auto_state = False
             """What the desk was last asked or last said about auto-answer (the view the toolbar holds can be a
@@ -93,13 +93,12 @@ class Toolbar:
             self.button("complete_transfer", "desktop.transfer_consult", "call_made")
             self.button("conference", "desktop.conference", "groups")
             self.button("cancel_consult", "desk.cancel_consult", "undo")
-            ui.separator().props("vertical")
             self.button("end_wrap_up", "desktop.end_wrapup", "task_alt", color="secondary")
-            ui.separator().props("vertical")
+            self.buttons["end_wrap_up"].classes("desk-sep")  # a group's rule: a border (DESK_STYLE)
             self.dialpad = DialPad(ctx, lambda: self.view)  # dial out, second dialling, internal calls
-            ui.separator().props("vertical")
+            self.dialpad.button.classes("desk-sep")
             notes = ui.button(self.t("notes.title"), icon="sticky_note_2", on_click=lambda: self.run("notes")) \
-                .props("dense no-caps flat").mark("desk-notes")
+                .props("dense no-caps flat").classes("desk-sep").mark("desk-notes")
             notes.props["title"] = f"{self.t('notes.title')} (F8)"  # not an agent action: never disabled
         self.keyboard = ui.keyboard(self.on_key, ignore=[]).mark("desk-keyboard")
 

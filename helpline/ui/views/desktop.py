@@ -188,11 +188,9 @@ class Desktop:
         with self.root:
             with ui.card().classes("w-full q-pa-sm gap-2").props("flat bordered"):
                 self.toolbar = Toolbar(self.ctx, self.desk, self.act)
-                ui.separator()
                 self.status = StatusPanel(self.ctx.platform.metadata,
                                           lambda: self.desk.router.router.settings.not_ready_limits, self.t)
-                ui.separator()
-                strip = ui.row().classes("w-full items-center gap-2")
+                strip = ui.row().classes("w-full items-center gap-2 desk-rule")  # rules are borders (DESK_STYLE)
             shifts_strip(self.ctx, self.t)
             self.must_read = MustReadStrip(self.ctx, self.t)  # acknowledged before ready (bulletins)
             self.callback: CallbackPanel | None = None  # the call-back task offered or in hand
@@ -201,11 +199,10 @@ class Desktop:
             self.campaign: CampaignPanel | None = None  # campaign calls: the script and questionnaire
             if self.ctx.actor.has("agent.outbound"):
                 self.campaign = CampaignPanel(self.ctx, self.desk, self.t, lambda *a, **k: self.work.open(*a, **k))
-            with ui.row().classes("w-full no-wrap items-start gap-2"):
+            with ui.row().classes("w-full no-wrap items-start gap-2") as self.columns:
                 with ui.column().classes("col gap-0") as main:
                     self.work: WorkArea = WorkArea(self.ctx.actor, self.t("desk.call_tab"))
                 self.toolbar.dialpad.opener = self.work.open  # a dialled call's contact record opens here
-                side = ui.column().classes("w-96 gap-2")
             ctx = replace(self.work.context("desk:call"), language=self.ctx.language)
             with self.work.call_panel:
                 body = ui.column().classes("w-full gap-2")
@@ -213,15 +210,19 @@ class Desktop:
             self.call = CallPanel(ctx, strip, body, self.link_customer)
             self.contact: ContactPanel = ContactPanel(ctx, contact)
             self.call.contact_values = self.contact.values
-            if self.ctx.actor.can("knowledge_article", "read"):  # beside the call (docs/knowledge.md)
-                from .desk_knowledge import KnowledgePanel
-
-                with side:
-                    self.knowledge = KnowledgePanel(ctx, self.t)
-                self.knowledge.contact = self.contact.values
-            else:
-                side.delete()
+            if not self.ctx.actor.can("knowledge_article", "read"):
                 main.classes(remove="col", add="w-full")
+
+    def knowledge_panel(self) -> KnowledgePanel | None:
+        """The knowledge panel beside the call (docs/knowledge.md), built at the first call: an idle desktop
+        does without its elements (the knowledge base itself is a shortcut and a menu page)."""
+        if self.knowledge is None and self.ctx.actor.can("knowledge_article", "read"):
+            from .desk_knowledge import KnowledgePanel
+
+            with self.columns, ui.column().classes("w-96 gap-2"):
+                self.knowledge = KnowledgePanel(self.call.ctx, self.t)
+            self.knowledge.contact = self.contact.values
+        return self.knowledge
 
     def disconnected(self) -> None:
         """A socket of the page went away: the desktop is gone unless the browser has another one already (a
@@ -351,8 +352,9 @@ class Desktop:
             return
         first = self.call.details is None
         self.call.show(pop)
-        if self.knowledge is not None:
-            self.knowledge.call_came(pop.get("customer"))
+        knowledge = self.knowledge_panel()
+        if knowledge is not None:
+            knowledge.call_came(pop.get("customer"))
         if first:
             gc_tuning.settle()  # the pop is built once per desktop and filled again afterwards
         self.work.show_call()
@@ -366,6 +368,7 @@ class Desktop:
             return
         if self.call.pop is None or self.call.pop["call_id"] != call_id:
             self.call.show(pop)
+        self.knowledge_panel()  # a resumed call too has it beside
         try:
             record = await run.io_bound(open_contact_record, self.ctx.platform, self.ctx.actor, pop)
         except (ValidationFailed, PermissionDenied, RecordNotFound) as exc:
