@@ -148,6 +148,10 @@ async def test_an_idle_desktop_builds_only_what_is_shown(user: User, desk: Any, 
     root = element(user, "desktop")
     assert len(list(root.descendants())) <= 80  # 118 before (175 elements on the page, the shell included)
     assert not shown(user, "desk-kb")
+    assert user.client is not None  # agent1 may join campaigns; none is running: the panel is hidden
+    campaign = next(e for e in user.client.elements.values() if "desk-campaign" in e._markers)
+    await until(lambda: not campaign.visible)
+    assert not [e for e in root.descendants() if isinstance(e, ui.timer)]  # no campaign poll either
     assert element(user, "desk-answered").props["data-caption"] == "Calls answered"
     button = element(user, "shortcut-queries")
     (menu,) = [e for e in button.descendants() if isinstance(e, ui.menu)]

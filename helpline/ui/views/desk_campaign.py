@@ -54,7 +54,9 @@ class CampaignPanel:
         self.names: dict[str, str] = {}
         """Campaign name → its label (read off the loop)."""
         self.card = ui.card().classes("w-full q-pa-sm gap-1 bg-blue-1").props("flat bordered").mark("desk-campaign")
-        self.timer = ui.timer(0.5, self.poll)  # in-memory: the dialler's state of this agent
+        self.timer: ui.timer | None = None
+        """Follows the dialler's state of this agent (in memory) twice a second, from when the panel shows: most
+        desktops have no campaign to join, and no timer element or callbacks then."""
         background_tasks.create(self.refresh(), name="desk campaign")
 
     # -- reading ---------------------------------------------------------------------------------------
@@ -100,6 +102,9 @@ class CampaignPanel:
         self.shown = (call.claim.attempt_id, call.state) if call else None
         self.card.clear()
         self.card.visible = bool(self.runs) or self.joined is not None  # nothing to join: out of the way
+        if self.card.visible and self.timer is None and self.card.parent_slot is not None:
+            with self.card.parent_slot:
+                self.timer = ui.timer(0.5, self.poll)
         with self.card:
             with ui.row().classes("items-center gap-2"):
                 ui.icon("campaign", color="blue-9")
