@@ -98,6 +98,21 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
 
 
 @pytest.fixture
+def pg_url() -> Iterator[str]:
+    """A fresh PostgreSQL database, opened as this process's database, for tests that need PostgreSQL alone
+    (cluster mode, the leader election): skipped without ``HELPLINE_TEST_PG``, an error under ``CI=true``."""
+    from helpline.data.database import open_database
+
+    if not PG_SERVER:
+        if IN_CI:
+            pytest.fail("CI=true but HELPLINE_TEST_PG is not set: PostgreSQL tests must run in CI")
+        pytest.skip("PostgreSQL tests need HELPLINE_TEST_PG=postgresql://user@host:port/postgres")
+    for url in _fresh_pg_url():
+        open_database(url)  # the drop at the end closes this process's pool
+        yield url
+
+
+@pytest.fixture
 def sqlite_url(tmp_path: Path) -> Iterator[str]:
     yield f"sqlite:///{tmp_path}/helpline.db"
     if not db.is_closed():

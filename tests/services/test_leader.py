@@ -9,7 +9,6 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -20,23 +19,17 @@ from helpline.data.jobs import Instance, JobRun
 from helpline.security.actor import Actor
 from helpline.services.leader import LeaderElection, LeaderError
 from helpline.services.scheduler import JobSpec, Scheduler, SchedulerError
-from tests.conftest import IN_CI, PG_SERVER, _fresh_pg_url
 
 RENEW_S = 0.05
 ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
-def pg_url() -> Iterator[str]:
-    if not PG_SERVER:
-        if IN_CI:
-            pytest.fail("CI=true but HELPLINE_TEST_PG is not set: PostgreSQL tests must run in CI")
-        pytest.skip("PostgreSQL tests need HELPLINE_TEST_PG=postgresql://user@host:port/postgres")
-    for url in _fresh_pg_url():
-        open_database(url)
-        with session():
-            db.create_tables([JobRun, Instance], safe=True)
-        yield url
+def pg_url(pg_url: str) -> str:
+    """conftest's fresh PostgreSQL database with the election's and the scheduler's tables."""
+    with session():
+        db.create_tables([JobRun, Instance], safe=True)
+    return pg_url
 
 
 def _elections(url: str, n: int) -> list[LeaderElection]:

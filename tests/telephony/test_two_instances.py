@@ -21,7 +21,6 @@ import time
 import urllib.error
 import urllib.request
 from collections import Counter
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -30,10 +29,8 @@ import psycopg2
 import pytest
 
 from bench._desktop_client import Desktop
-from helpline.data.database import open_database
 from telephony.agi.peermodel import Caller, DialScript
 from telephony.agi.testpeer import AsteriskPeer
-from tests.conftest import IN_CI, PG_SERVER, _fresh_pg_url
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 
@@ -118,16 +115,6 @@ def _stop(inst: Instance) -> None:
             inst.proc.wait()
     inst.log.close()
 
-
-@pytest.fixture
-def pg_url() -> Iterator[str]:
-    if not PG_SERVER:
-        if IN_CI:
-            pytest.fail("CI=true but HELPLINE_TEST_PG is not set: PostgreSQL tests must run in CI")
-        pytest.skip("PostgreSQL tests need HELPLINE_TEST_PG=postgresql://user@host:port/postgres")
-    for url in _fresh_pg_url():
-        open_database(url)  # the fixture's drop closes this process's pool; the queries below use their own
-        yield url
 
 
 def _query(url: str, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:

@@ -43,15 +43,8 @@ questions:
 """
 
 
-async def test_an_agent_works_a_campaign_call_with_the_script(user: User, desk: Any, ui_platform: Platform,
-                                                              tmp_path: Path) -> None:
-    ui_platform.publish("campaign", "ui_survey", SURVEY, actor=Actor.system())
-    service = CampaignService(ui_platform)
-    listed = tmp_path / "list.csv"
-    listed.write_text("电话,姓名\n13800000501,Wang Fang\n", encoding="utf-8")
-    run_id, counts = service.start(Actor("supervisor1", roles=("supervisor",)).bind(ui_platform.metadata),
-                                   "ui_survey", listed)
-    assert counts.loaded == 1
+async def join_and_take_next(user: User, desk: Any) -> None:
+    """agent1 signs in on the desktop (phone on auto-answer), joins the running campaign and takes its next number."""
     await log_in(user, "agent1", path="/desktop")
     await user.should_see(marker="desk-sign-in", retries=150)
     user.find(marker="desk-sign-in").click()
@@ -61,6 +54,18 @@ async def test_an_agent_works_a_campaign_call_with_the_script(user: User, desk: 
     user.find(marker="desk-campaign-join").click()
     await user.should_see(marker="desk-campaign-next", retries=50)
     user.find(marker="desk-campaign-next").click()
+
+
+async def test_an_agent_works_a_campaign_call_with_the_script(user: User, desk: Any, ui_platform: Platform,
+                                                              tmp_path: Path) -> None:
+    ui_platform.publish("campaign", "ui_survey", SURVEY, actor=Actor.system())
+    service = CampaignService(ui_platform)
+    listed = tmp_path / "list.csv"
+    listed.write_text("电话,姓名\n13800000501,Wang Fang\n", encoding="utf-8")
+    run_id, counts = service.start(Actor("supervisor1", roles=("supervisor",)).bind(ui_platform.metadata),
+                                   "ui_survey", listed)
+    assert counts.loaded == 1
+    await join_and_take_next(user, desk)
     await user.should_see(marker="desk-campaign-script", retries=50)
     await see(user, "Hello Wang Fang, this is the service centre.")
     await see(user, "13800000501")
@@ -98,15 +103,7 @@ async def test_the_contact_record_tab_files_after_the_far_end_hung_up(user: User
     listed.write_text("电话,姓名\n13800000502,Li Lei\n", encoding="utf-8")
     CampaignService(ui_platform).start(Actor("supervisor1", roles=("supervisor",)).bind(ui_platform.metadata),
                                        "ui_survey", listed)
-    await log_in(user, "agent1", path="/desktop")
-    await user.should_see(marker="desk-sign-in", retries=150)
-    user.find(marker="desk-sign-in").click()
-    await until(lambda: agent(desk)["status"] == "not_ready")
-    desk.phones.phone("PJSIP/1001").auto_answer = True
-    await user.should_see(marker="desk-campaign-join", retries=50)
-    user.find(marker="desk-campaign-join").click()
-    await user.should_see(marker="desk-campaign-next", retries=50)
-    user.find(marker="desk-campaign-next").click()
+    await join_and_take_next(user, desk)
     await user.should_see(marker="desk-campaign-dial", retries=50)
     user.find(marker="desk-campaign-dial").click()
     await until(lambda: agent(desk)["state"] == "talking")

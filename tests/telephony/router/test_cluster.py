@@ -6,29 +6,15 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
 
 import psycopg2
 import pytest
 from cluster_helpers import SETTINGS, replica, wait_for
 
-from helpline.data.database import open_database
 from telephony.router import AppQueuePolicy, CallRequest, Offer
 from telephony.router.cluster import Cluster, ClusterError, LogClock, cluster_on
 from telephony.router.service import RouterService
 from telephony.router.snapshot import replica_state
-from tests.conftest import IN_CI, PG_SERVER, _fresh_pg_url
-
-
-@pytest.fixture
-def pg_url() -> Iterator[str]:
-    if not PG_SERVER:
-        if IN_CI:
-            pytest.fail("CI=true but HELPLINE_TEST_PG is not set: PostgreSQL tests must run in CI")
-        pytest.skip("PostgreSQL tests need HELPLINE_TEST_PG=postgresql://user@host:port/postgres")
-    for url in _fresh_pg_url():
-        open_database(url)
-        yield url
 
 
 def _same(a: RouterService, b: RouterService) -> None:

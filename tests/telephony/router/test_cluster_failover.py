@@ -10,16 +10,13 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from cluster_helpers import replica, wait_for
 
-from helpline.data.database import open_database
 from helpline.services.leader import LeaderElection
 from telephony.router import CallLeft, CallRequest, Offer
-from tests.conftest import IN_CI, PG_SERVER, _fresh_pg_url
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -41,16 +38,6 @@ print("leader" if election.is_leader else "standby", flush=True)
 time.sleep(60)
 """
 
-
-@pytest.fixture
-def pg_url() -> Iterator[str]:
-    if not PG_SERVER:
-        if IN_CI:
-            pytest.fail("CI=true but HELPLINE_TEST_PG is not set: PostgreSQL tests must run in CI")
-        pytest.skip("PostgreSQL tests need HELPLINE_TEST_PG=postgresql://user@host:port/postgres")
-    for url in _fresh_pg_url():
-        open_database(url)
-        yield url
 
 
 @pytest.mark.postgres

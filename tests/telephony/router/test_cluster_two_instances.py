@@ -12,35 +12,22 @@ import subprocess
 import sys
 import threading
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import yaml
 from cluster_helpers import SETTINGS, wait_for
 
-from helpline.data.database import open_database
 from telephony.agi.peerdial import DialScript
 from telephony.agi.peermodel import Caller
 from telephony.agi.testpeer import AsteriskPeer
 from telephony.router import AgentProfile, AppQueuePolicy, CallLeft, Offer, RouterEvent
 from telephony.router.cluster import Cluster, LogClock
 from telephony.router.service import RouterService
-from tests.conftest import IN_CI, PG_SERVER, _fresh_pg_url
 
 ROOT = Path(__file__).resolve().parents[3]
 AGENTS = ["4001", "4002", "4003"]
 
-
-@pytest.fixture
-def pg_url() -> Iterator[str]:
-    if not PG_SERVER:
-        if IN_CI:
-            pytest.fail("CI=true but HELPLINE_TEST_PG is not set: PostgreSQL tests must run in CI")
-        pytest.skip("PostgreSQL tests need HELPLINE_TEST_PG=postgresql://user@host:port/postgres")
-    for url in _fresh_pg_url():
-        open_database(url)
-        yield url
 
 
 def _free_port() -> int:
