@@ -6,11 +6,15 @@ instances share it by sharing its inputs: a command log.
 * **Writes** (``RouterService.call(name, ...)``, names of ``commands.OPERATIONS`` and ``reconfigure``) are
   appended to ``hl_router_log`` (seq, at = the database's ``clock_timestamp()``, instance, name, args) in a
   transaction holding ``pg_advisory_xact_lock(18508, 2)``, so seq order is commit order and ``at`` never goes
-  back; then ``NOTIFY hl_router, '<seq>'``.
+  back; then ``NOTIFY hl_router, '<seq>'``. Each command carries a key of its own (``key``, unique): a
+  connection lost or refused (a server restart) retries the whole transaction with back-off for
+  ``HELPLINE_DB_RECONNECT_S`` (``telephony.router.logconn``), and a retry that finds its key (the commit went
+  through before the connection died) takes that entry instead of appending the command twice.
 * **Applying**: every instance applies the entries strictly in seq order to its replica, its clock
   (:class:`LogClock`) set to the entry's ``at``; timers due before ``at`` fire first, each at its own time. A
-  listener thread (its own connection, ``LISTEN``, ``select``) reads the table after every notification and every
-  second (a lost notification costs at most a second; a duplicate finds nothing new). Whoever needs an entry
+  listener thread (its own connection, ``LISTEN``, ``select``; reconnected with back-off, then the table read)
+  reads the table after every notification and every second (a lost notification costs at most a second; a
+  duplicate finds nothing new); reads retry like appends. Whoever needs an entry
   applied (the caller of ``call`` waiting for its own) reads the table itself, so a caller never waits for the
   listener; the caller gets the result (or the ``RouterError``) of its local replica.
 * **Timers**: only the leader appends ``advance`` ("tick") entries, when its replica's next timer is due (at
@@ -43,14 +47,17 @@ import logging
 import select
 import threading
 import time
+import uuid
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
-from urllib.parse import unquote, urlparse
+from urllib.parse import urlparse
 
 from .clock import LogClock
 from .commands import OPERATIONS, BadCommand, decode, encode
 from .core import RouterError
 from .events import RouterEvent
+from .logconn import connect as _connect
+from .logconn import retrying
 
 if TYPE_CHECKING:
     from .service import RouterService
@@ -68,11 +75,15 @@ HEARTBEAT_S = 1.0
 """The leader ticks at least this often, so a replica's reads (at the last entry's time) are this fresh."""
 POLL_S = 1.0
 LIVENESS_S = 1.0
+LISTENER_BACKOFF_MAX_S = 0.5
+"""The listener reconnects after a restart with back-off up to this (under the leader's two liveness checks)."""
 TABLES = ("""CREATE TABLE IF NOT EXISTS hl_router_log (
     seq bigserial PRIMARY KEY, at timestamptz NOT NULL, instance text NOT NULL, name text NOT NULL,
     args jsonb NOT NULL)""", """CREATE TABLE IF NOT EXISTS hl_router_snapshot (
     seq bigint PRIMARY KEY, written_at timestamptz NOT NULL DEFAULT now(), clock float8 NOT NULL,
-    owners jsonb NOT NULL, desks jsonb NOT NULL, state bytea NOT NULL)""")
+    owners jsonb NOT NULL, desks jsonb NOT NULL, state bytea NOT NULL)""",
+          "ALTER TABLE hl_router_log ADD COLUMN IF NOT EXISTS key text",
+          "CREATE UNIQUE INDEX IF NOT EXISTS hl_router_log_key ON hl_router_log (key)")
 SNAPSHOT_EVERY = 10_000
 """The leader writes a snapshot after this many entries (applying waits meanwhile: 8 ms at 300 agents and 200
 waiting calls, 0.28 s at 2,000 and 10,000 on the shared 2 cores) ..."""
@@ -92,18 +103,6 @@ def cluster_on(value: str) -> bool:
     if text in ("off", "0", "false", "no", ""):
         return False
     raise ClusterError(f"HELPLINE_CLUSTER must be on or off (got {value!r})")
-
-
-def _connect(url: str, name: str, *, autocommit: bool) -> Any:
-    import psycopg2
-
-    parsed = urlparse(url)
-    conn = psycopg2.connect(dbname=parsed.path.lstrip("/"), user=unquote(parsed.username or "") or None,
-                            password=unquote(parsed.password or "") or None, host=parsed.hostname or "localhost",
-                            port=parsed.port or 5432, connect_timeout=5, application_name=name[:63],
-                            keepalives=1, keepalives_idle=2, keepalives_interval=1, keepalives_count=3)
-    conn.autocommit = autocommit
-    return conn
 
 
 class Cluster:
@@ -223,36 +222,49 @@ class Cluster:
                 raise BadCommand(f"'{name}' is no router operation")
             rows.append((name, json.dumps({"args": list(args)}) if name == "reconfigure"
                          else encode(name, args, kwargs)))
+        keys = [uuid.uuid4().hex for _ in rows]  # a retry finds what an attempt committed before its connection died
+
+        def attempt(number: int) -> tuple[list[int], float | None]:
+            conn = self._writer_conn()
+            with conn.cursor() as cur:
+                cur.execute("SELECT pg_advisory_xact_lock(%s, %s)", (LOCK_CLASS, LOCK_LOG))
+                if number > 1:
+                    cur.execute("SELECT key, seq, extract(epoch FROM at)::float8 FROM hl_router_log "
+                                "WHERE key = ANY(%s)", (keys,))
+                    found = {key: (int(seq), float(at)) for key, seq, at in cur.fetchall()}
+                    if found:  # the commit of an earlier attempt went through: never append a command twice
+                        conn.rollback()
+                        return [found[key][0] for key in keys], found[keys[-1]][1]
+                if only_if_empty:
+                    cur.execute("SELECT EXISTS (SELECT 1 FROM hl_router_log)")
+                    if cur.fetchone()[0]:
+                        conn.rollback()
+                        return [0], None
+                seqs, at = [], None
+                for key, (name, text) in zip(keys, rows, strict=True):
+                    cur.execute("INSERT INTO hl_router_log (at, instance, name, args, key) VALUES (clock_timestamp(), "
+                                "%s, %s, %s, %s) RETURNING seq, extract(epoch FROM at)::float8",
+                                (self.instance, name, text, key))
+                    seq, at = cur.fetchone()
+                    seqs.append(int(seq))
+                cur.execute("SELECT pg_notify(%s, %s)", (CHANNEL, str(seqs[-1])))
+            conn.commit()
+            return seqs, at
+
         with self._write_lock:
-            for attempt in (1, 2):  # a connection found dead (the server restarted): once more on a new one
-                conn, committing = self._writer_conn(), False
-                try:
-                    with conn.cursor() as cur:
-                        cur.execute("SELECT pg_advisory_xact_lock(%s, %s)", (LOCK_CLASS, LOCK_LOG))
-                        if only_if_empty:
-                            cur.execute("SELECT EXISTS (SELECT 1 FROM hl_router_log)")
-                            if cur.fetchone()[0]:
-                                conn.rollback()
-                                return [0]
-                        seqs = []
-                        for name, text in rows:
-                            cur.execute("INSERT INTO hl_router_log (at, instance, name, args) VALUES "
-                                        "(clock_timestamp(), %s, %s, %s) RETURNING seq, extract(epoch FROM at)::float8",
-                                        (self.instance, name, text))
-                            seq, at = cur.fetchone()
-                            seqs.append(int(seq))
-                        cur.execute("SELECT pg_notify(%s, %s)", (CHANNEL, str(seqs[-1])))
-                    committing = True
-                    conn.commit()
-                    break
-                except Exception as exc:  # before the commit nothing was written: trying again is safe
-                    with contextlib.suppress(Exception):
-                        conn.close()
-                    self._writer = None
-                    if committing or attempt == 2:
-                        raise ClusterError(f"the router's command log cannot be written: {exc}") from exc
-        self.clock.offset = float(at) - time.time()
+            try:  # a lost or refused connection (a server restart): the whole transaction again, with back-off
+                seqs, at = retrying(attempt, f"router log {self.instance}", reset=lambda: self._drop("_writer"))
+            except Exception as exc:
+                raise ClusterError(f"the router's command log cannot be written: {exc}") from exc
+        if at is not None:
+            self.clock.offset = float(at) - time.time()
         return seqs
+
+    def _drop(self, attr: str) -> None:
+        """Close and forget a connection found dead (its next use connects again)."""
+        with contextlib.suppress(Exception):
+            getattr(self, attr).close()
+        setattr(self, attr, None)
 
     # -- applying ----------------------------------------------------------------------------------------------
     def catch_up(self, until: int | None = None) -> int:
@@ -282,19 +294,16 @@ class Cluster:
         return self._reader
 
     def _read(self) -> list[tuple[int, float, str, str, Any]]:
-        for attempt in (1, 2):  # a connection found dead: once more on a new one
-            try:
-                with self._reader_conn().cursor() as cur:
-                    cur.execute("SELECT seq, extract(epoch FROM at)::float8, instance, name, args FROM hl_router_log"
-                                " WHERE seq > %s ORDER BY seq LIMIT 1000", (self.applied,))
-                    return list(cur.fetchall())
-            except Exception as exc:
-                with contextlib.suppress(Exception):
-                    self._reader.close()
-                self._reader = None
-                if attempt == 2:
-                    raise ClusterError(f"the router's command log cannot be read: {exc}") from exc
-        raise AssertionError("unreachable")
+        def attempt(_: int) -> list[tuple[int, float, str, str, Any]]:
+            with self._reader_conn().cursor() as cur:
+                cur.execute("SELECT seq, extract(epoch FROM at)::float8, instance, name, args FROM hl_router_log"
+                            " WHERE seq > %s ORDER BY seq LIMIT 1000", (self.applied,))
+                return list(cur.fetchall())
+
+        try:  # a lost or refused connection: read again, with back-off, through a server restart
+            return retrying(attempt, f"router log {self.instance}", reset=lambda: self._drop("_reader"))
+        except Exception as exc:
+            raise ClusterError(f"the router's command log cannot be read: {exc}") from exc
 
     def _apply(self, seq: int, at: float, instance: str, name: str, args: Any) -> None:
         service, r, clock = self.service, self.service.router, self.clock
@@ -342,12 +351,17 @@ class Cluster:
 
     # -- threads -----------------------------------------------------------------------------------------------
     def _listen(self) -> None:
+        delay, down_since = 0.05, None
         while not self._stop.is_set():
             try:
                 if self._listener is None or self._listener.closed:
                     self._listener = _connect(self.url, f"hl-router {self.instance}", autocommit=True)
                     with self._listener.cursor() as cur:
                         cur.execute(f"LISTEN {CHANNEL}")
+                    if down_since is not None:  # what was notified meanwhile is lost: read the table now
+                        log.warning("router log listener: reconnected after %.1f s", time.monotonic() - down_since)
+                        down_since, delay = None, 0.05
+                        self.catch_up()
                 conn = self._listener
                 ready, _, _ = select.select([conn], [], [], self.poll_s)
                 if ready:
@@ -357,11 +371,14 @@ class Cluster:
             except Exception as exc:
                 if self._stop.is_set():
                     return
-                log.warning("router log listener: %s; reconnecting", exc)
+                if down_since is None:
+                    down_since = time.monotonic()
+                    log.warning("router log listener: %s; reconnecting", exc)
                 with contextlib.suppress(Exception):
                     self._listener.close()
                 self._listener = None
-                self._stop.wait(0.5)
+                self._stop.wait(delay)  # a restarting server refuses connections for a second or two
+                delay = min(delay * 2, LISTENER_BACKOFF_MAX_S)
 
     def _tick(self) -> None:
         while not self._stop.is_set():

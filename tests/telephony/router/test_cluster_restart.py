@@ -1,0 +1,214 @@
+"""Cluster mode's command log through a database restart: writes and reads wait for the server and retry the
+whole transaction (``telephony.router.logconn``), an append whose commit went through before its connection
+died is not appended again (its key), the listeners reconnect, and the replicas converge.
+
+The restart test starts a PostgreSQL cluster of its own (``bench/_pg.py``'s throwaway cluster, as in
+``tests/data/test_database_restart.py``) because it restarts the server; it is skipped where the PostgreSQL
+binaries are missing (an error under ``CI=true``). The lost commit answer uses the shared test server through a
+loopback proxy that cuts the writer's connection after forwarding its ``COMMIT``, before the answer.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import socket
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlparse, urlunparse
+
+import psycopg2
+import pytest
+from cluster_helpers import replica, wait_for
+
+from telephony.router import CallRequest
+from telephony.router.service import RouterService
+from telephony.router.snapshot import replica_state
+
+
+def _same(a: RouterService, b: RouterService) -> None:
+    assert a.cluster is not None and b.cluster is not None
+    a.cluster.catch_up()
+    b.cluster.catch_up()
+    assert a.cluster.applied == b.cluster.applied
+    assert replica_state(a) == replica_state(b)
+
+
+def _logged_calls(url: str) -> dict[int, int]:
+    """Call id → how many ``queue_call`` entries the log holds for it."""
+    conn = psycopg2.connect(url)
+    try:
+        with conn.cursor() as cur:
+            cur.execute("SELECT (args->'args'->0->'$call'->>'call_id')::int, count(*) FROM hl_router_log "
+                        "WHERE name = 'queue_call' GROUP BY 1")
+            return {int(call_id): int(n) for call_id, n in cur.fetchall()}
+    finally:
+        conn.close()
+
+
+class _CommitCutter:
+    """A loopback TCP proxy to a PostgreSQL server that, when armed, forwards one connection's ``COMMIT`` and
+    then closes that connection instead of passing the server's answer back: the commit is done, the client
+    hears of a lost connection."""
+
+    def __init__(self, host: str, port: int) -> None:
+        self.upstream = (host, port)
+        self.armed = threading.Event()
+        self.cuts = 0
+        self._server = socket.create_server(("127.0.0.1", 0))
+        self.port = self._server.getsockname()[1]
+        self._socks: list[socket.socket] = []
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self._server.accept()
+            except OSError:
+                return
+            upstream = socket.create_connection(self.upstream)
+            self._socks += [client, upstream]
+            state = {"cut": False}
+            threading.Thread(target=self._pump, args=(client, upstream, state, True), daemon=True).start()
+            threading.Thread(target=self._pump, args=(upstream, client, state, False), daemon=True).start()
+
+    def _pump(self, src: socket.socket, dst: socket.socket, state: dict[str, bool], to_server: bool) -> None:
+        try:
+            while data := src.recv(65536):
+                if not to_server and state["cut"]:  # the server's answer to the COMMIT: never delivered
+                    self.cuts += 1
+                    break
+                if to_server and self.armed.is_set() and b"COMMIT" in data:
+                    self.armed.clear()
+                    state["cut"] = True
+                dst.sendall(data)
+        except OSError:
+            pass
+        for sock in (src, dst):
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+            sock.close()
+
+    def close(self) -> None:
+        self._server.close()
+        for sock in self._socks:
+            sock.close()
+
+
+@pytest.mark.postgres
+def test_an_append_whose_commit_answer_was_lost_is_not_appended_twice(pg_url: str) -> None:
+    parsed = urlparse(pg_url)
+    cutter = _CommitCutter(parsed.hostname or "127.0.0.1", parsed.port or 5432)
+    proxied = urlunparse(parsed._replace(netloc=f"{parsed.username}@127.0.0.1:{cutter.port}"))
+    a, _ = replica(proxied, "a", agents=["1001"])
+    b, _ = replica(pg_url, "b")
+    try:
+        a.call("sign_in", "1001", ready=True, by="t")
+        cutter.armed.set()
+        ticket = a.enqueue(CallRequest(call_id=7, queue="billing"))  # committed, then the connection died
+        assert cutter.cuts == 1
+        assert ticket.result == "queued" and ticket.offer is not None and ticket.offer.agent_id == "1001"
+        assert _logged_calls(pg_url) == {7: 1}
+        assert a.enqueue(CallRequest(call_id=8, queue="billing")).result == "queued"  # the writer goes on
+        assert _logged_calls(pg_url) == {7: 1, 8: 1}
+        _same(a, b)
+    finally:
+        a.stop()
+        b.stop()
+        cutter.close()
+
+
+class _OwnServer:
+    """A throwaway PostgreSQL cluster (restartable) in a temporary directory, on a free loopback port."""
+
+    def __init__(self) -> None:
+        from bench._pg import PG_BIN, ThrowawayPostgres
+
+        if not (PG_BIN / "pg_ctl").exists():
+            if os.environ.get("CI", "").lower() == "true":
+                pytest.fail(f"CI=true but the PostgreSQL binaries are not in {PG_BIN}")
+            pytest.skip(f"needs the PostgreSQL binaries in {PG_BIN}")
+        self.parent = Path(tempfile.mkdtemp(prefix="hl-log-restart-"))
+        self.parent.chmod(0o755)  # the postgres user runs the server in it
+        self.server = ThrowawayPostgres(self.parent / "data").start()
+
+    def restart(self) -> float:
+        from bench._pg import PG_BIN, _as_postgres
+
+        started = time.monotonic()
+        _as_postgres([str(PG_BIN / "pg_ctl"), "-D", str(self.server.data_dir), "-m", "fast", "-w",
+                      "-l", str(self.server.log_file), "restart",
+                      "-o", f"-p {self.server.port} -k /tmp -c listen_addresses=127.0.0.1"])
+        return time.monotonic() - started
+
+    def stop(self) -> None:
+        try:
+            self.server.stop()
+        finally:
+            shutil.rmtree(self.parent, ignore_errors=True)
+
+
+@pytest.fixture
+def own_server() -> Iterator[_OwnServer]:
+    found = _OwnServer()
+    try:
+        yield found
+    finally:
+        found.stop()
+
+
+@pytest.mark.postgres
+def test_the_command_log_rides_out_a_server_restart_under_writes_from_both_replicas(own_server: _OwnServer
+                                                                                      ) -> None:
+    url = own_server.server.url
+    a, _ = replica(url, "a", agents=["1001"], poll_s=0.1)
+    b, _ = replica(url, "b", poll_s=0.1)
+    assert a.cluster is not None and b.cluster is not None
+    stop = threading.Event()
+    queued: list[int] = []
+    failures: list[str] = []
+    lock = threading.Lock()
+
+    def writer(service: RouterService, first: int) -> None:
+        call_id = first
+        while not stop.is_set():
+            call_id += 1
+            try:
+                result = service.call("queue_call", CallRequest(call_id=call_id, queue="billing"))
+                assert result == "queued", result
+                with lock:
+                    queued.append(call_id)
+            except Exception as exc:  # what a desk action or a queued call would have noticed
+                failures.append(f"call {call_id}: {type(exc).__name__}: {exc}")
+            time.sleep(0.005)
+
+    try:
+        a.call("sign_in", "1001", ready=True, by="t")  # the queue is staffed: every call joins
+        threads = [threading.Thread(target=writer, args=(service, 100_000 * n), daemon=True)
+                   for n, service in enumerate((a, a, b, b), start=1)]
+        for thread in threads:
+            thread.start()
+        wait_for(lambda: len(queued) >= 20, 10.0)
+        before = len(queued)
+        took = own_server.restart()
+        wait_for(lambda: len(queued) >= before + 40, 30.0)  # writes go on after the restart
+        stop.set()
+        for thread in threads:
+            thread.join(40)
+        assert took > 0.2
+        assert failures == []
+        logged = _logged_calls(url)
+        assert set(logged) == set(queued) and len(queued) == len(set(queued)), "no command lost"
+        assert max(logged.values()) == 1, "no command appended twice"
+        wait_for(lambda: a.cluster is not None and b.cluster is not None
+                 and a.cluster.applied == b.cluster.applied, 5.0)  # b's listener is back
+        _same(a, b)
+        assert set(replica_state(b)["calls"]) == set(queued)
+    finally:
+        stop.set()
+        a.stop()
+        b.stop()
