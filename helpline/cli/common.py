@@ -71,6 +71,11 @@ def start_router(platform: Platform, settings: Settings) -> Any:
         print(f"helpline: {exc}", file=sys.stderr)
         control.close()
         return None
+    if router.cluster is not None:  # the call control of any instance finds the channels of every call
+        from telephony.control.channels import CHANNELS
+        from telephony.control.shared_channels import SharedChannels
+
+        CHANNELS.share(SharedChannels(settings.db, instance))
     platform.router = router
     platform.desk = DeskService(platform, router, control)
     from helpline.services.leader import LeaderElection, LeaderError
@@ -121,6 +126,11 @@ def stop_router(platform: Platform) -> None:
 
         stop_dialler(platform.desk)  # the hopper's numbers go back undialled
         platform.desk.control.close()
+    from telephony.control.channels import CHANNELS
+
+    if (shared := CHANNELS.shared) is not None:
+        CHANNELS.share(None)
+        shared.close()
 
 
 def start_scheduler(platform: Platform, settings: Settings, router: Any, leader: Any = None) -> Any:

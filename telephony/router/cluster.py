@@ -222,6 +222,8 @@ class Cluster:
                 raise BadCommand(f"'{name}' is no router operation")
             rows.append((name, json.dumps({"args": list(args)}) if name == "reconfigure"
                          else encode(name, args, kwargs)))
+        if not rows:  # (a bootstrap without agents)
+            return []
         keys = [uuid.uuid4().hex for _ in rows]  # a retry finds what an attempt committed before its connection died
 
         def attempt(number: int) -> tuple[list[int], float | None]:
