@@ -25,9 +25,10 @@ most ``limit`` calls (the oldest go first), so missed hang-up events cannot make
 Cluster mode: ``CHANNELS.share(SharedChannels(url, instance))`` (``telephony.control.shared_channels``) keeps
 the entries in PostgreSQL, so the call control of any instance finds the channels of a call whose FastAGI
 session runs on another. Every method then reads or writes the shared table; the registry keeps a copy of what
-this instance wrote, used when the table cannot be reached (logged) and by :meth:`find` for a row another
-instance's hang-up handling deleted first. ``when_gone`` callbacks stay in the process that registered them and
-run when the caller's channel (as it was then) hangs up, whichever instance deleted the row.
+this instance wrote, used when the table cannot be reached (logged) and by :meth:`find` when the table has no
+row (another instance's hang-up handling deleted it first: this instance's dial-out still hears of the hang-up).
+``when_gone`` callbacks stay in the process that registered them and run when the caller's channel (as it was
+then) hangs up, whichever instance deleted the row.
 """
 
 from __future__ import annotations

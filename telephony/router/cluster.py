@@ -6,17 +6,14 @@ instances share it by sharing its inputs: a command log.
 * **Writes** (``RouterService.call(name, ...)``, names of ``commands.OPERATIONS`` and ``reconfigure``) are
   appended to ``hl_router_log`` (seq, at = the database's ``clock_timestamp()``, instance, name, args) in a
   transaction holding ``pg_advisory_xact_lock(18508, 2)``, so seq order is commit order and ``at`` never goes
-  back; then ``NOTIFY hl_router, '<seq>'``. Each command carries a key of its own (``key``, unique): a
-  connection lost or refused (a server restart) retries the whole transaction with back-off for
-  ``HELPLINE_DB_RECONNECT_S`` (``telephony.router.logconn``), and a retry that finds its key (the commit went
-  through before the connection died) takes that entry instead of appending the command twice.
+  back; then ``NOTIFY hl_router, '<seq>'``. A lost connection retries it (``telephony.router.logconn``); a
+  retry that finds the command's own ``key`` (committed before the connection died) never appends it twice.
 * **Applying**: every instance applies the entries strictly in seq order to its replica, its clock
   (:class:`LogClock`) set to the entry's ``at``; timers due before ``at`` fire first, each at its own time. A
-  listener thread (its own connection, ``LISTEN``, ``select``; reconnected with back-off, then the table read)
-  reads the table after every notification and every second (a lost notification costs at most a second; a
-  duplicate finds nothing new); reads retry like appends. Whoever needs an entry
-  applied (the caller of ``call`` waiting for its own) reads the table itself, so a caller never waits for the
-  listener; the caller gets the result (or the ``RouterError``) of its local replica.
+  listener thread (its own connection, ``LISTEN``, ``select``; reconnected with back-off) reads the table after
+  every notification and every second (a lost notification costs at most a second; a duplicate finds nothing
+  new). Whoever needs an entry applied (the caller of ``call`` waiting for its own) reads the table itself, so a
+  caller never waits for the listener; the caller gets the result (or the ``RouterError``) of its local replica.
 * **Timers**: only the leader appends ``advance`` ("tick") entries, when its replica's next timer is due (at
   most one per 10 ms) and after a second without entries; followers never advance by themselves. Outside an
   entry a replica's clock reads the last entry's time (a read may not prune the service-level windows at a
