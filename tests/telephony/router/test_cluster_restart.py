@@ -204,11 +204,13 @@ def test_the_command_log_rides_out_a_server_restart_under_writes_from_both_repli
             thread.join(40)
         assert took > 0.2
         assert failures == []
+        assert a.call("queue_call", CallRequest(call_id=1, queue="billing")) == "queued"
+        queued.append(1)
+        wait_for(lambda: b.cluster is not None and b.cluster.applied == a.cluster.applied, 3.0)  # b's listener
+        assert {"a", "b"} <= a.cluster.alive(), "both listeners reconnected (the leader would not end their calls)"
         logged = _logged_calls(url)
         assert set(logged) == set(queued) and len(queued) == len(set(queued)), "no command lost"
         assert max(logged.values()) == 1, "no command appended twice"
-        wait_for(lambda: a.cluster is not None and b.cluster is not None
-                 and a.cluster.applied == b.cluster.applied, 5.0)  # b's listener is back
         _same(a, b)
         assert set(replica_state(b)["calls"]) == set(queued)
         conn = psycopg2.connect(url)
