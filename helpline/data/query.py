@@ -29,6 +29,10 @@ from .text_tokens import query_node
 
 MAX_PAGE_SIZE = 500
 DEFAULT_COUNT_CAP = 10_000
+SEARCH_COUNT_CAP = 1000
+"""A quick search through the text index counts its matches up to this many (a list shows "More than 1000
+records"): counting reads each match's row, and a part of an address held by a whole county (8,300 customers
+at a million) read them all — on PostgreSQL twice the page's cost (docs/search.md)."""
 MAX_SEARCH_LENGTH = 100
 """Characters a quick search may have (a longer text is refused with a message naming the limit)."""
 MAX_PATTERN_LENGTH = 1000
@@ -117,6 +121,8 @@ class _Compiler:
         self.models = models
         self.model: type[EntityModel] = models[entity.name]
         self.entity = entity
+        self.text_searched = False
+        """Whether the quick search is looked up in the text index (:func:`build_select`)."""
 
     def column(self, name: str) -> Field:
         if name not in SYSTEM_COLUMNS and self.entity.field(name) is None:
@@ -328,8 +334,9 @@ def text_indexed(entity: Entity, search: str | None) -> frozenset[str]:
 def build_select(models: EntityModels, q: ListQuery, *, anywhere: bool = True) -> tuple[Any, _Compiler]:
     entity = models.entity(q.entity)
     compiler = _Compiler(models, entity)
-    searched = search_condition(entity, q.search, q.hidden, anywhere=anywhere,
-                                indexed=text_indexed(entity, q.search), scope=q.scope)
+    indexed = text_indexed(entity, q.search)
+    searched = search_condition(entity, q.search, q.hidden, anywhere=anywhere, indexed=indexed, scope=q.scope)
+    compiler.text_searched = bool(indexed) and searched not in (TRUE, FALSE)
     cond = all_of(q.where, q.scope, searched)
     columns = [compiler.column(c) for c in (q.columns or [])]
     model = compiler.model
@@ -368,7 +375,8 @@ def _search_anywhere(models: EntityModels, q: ListQuery) -> bool:
 
 
 def fetch_page(models: EntityModels, q: ListQuery) -> Page:
-    """One page of rows (as dicts) and the total, counted up to ``count_cap``."""
+    """One page of rows (as dicts) and the total, counted up to ``count_cap`` (a quick search through the text
+    index: up to :data:`SEARCH_COUNT_CAP` at most)."""
     page_size = max(1, min(q.page_size, MAX_PAGE_SIZE))
     page = max(1, q.page)
     query, compiler = build_select(models, q, anywhere=_search_anywhere(models, q))
@@ -387,7 +395,8 @@ def fetch_page(models: EntityModels, q: ListQuery) -> Page:
     if 0 < len(found) < page_size or (page == 1 and not found):
         total, capped = offset + len(found), False  # a short page tells the total: no second scan
     else:
-        total, capped = count_capped(query, q.count_cap)
+        cap = min(q.count_cap, SEARCH_COUNT_CAP) if compiler.text_searched else q.count_cap
+        total, capped = count_capped(query, cap)
     return Page(rows=found, total=total, capped=capped, page=page, page_size=page_size)
 
 

@@ -369,7 +369,9 @@ def ranked_ids(entity_name: str, node: Node, fields: list[str], candidates: list
     """(id, score) of the best matches, best first (higher score is better), among ``candidates`` (the ids
     the caller may see, e.g. its row scope's matches) or among every record (None); with ``first``, among
     the first that many matches by id only (scoring reads each match's entry: a part of an address held by a
-    whole county's customers would score thousands)."""
+    whole county's customers would score thousands; PostgreSQL: the first in the index table's order — a
+    bitmap scan gives no id order, and sorting by id would read every match's row — which is the id order
+    after a rebuild, the rows a save wrote since at the end)."""
     t = table(entity_name)
     text = match_expression(node, fields, grams)
     if candidates is not None and not candidates:
@@ -377,7 +379,7 @@ def ranked_ids(entity_name: str, node: Node, fields: list[str], candidates: list
     kept = [candidates] if candidates is not None else []
     if is_postgres():
         source = f'"{t}"' if first is None else \
-            f'(SELECT id, doc FROM "{t}" WHERE doc @@ %s::tsquery ORDER BY id LIMIT {int(first)}) AS m'
+            f'(SELECT id, doc FROM "{t}" WHERE doc @@ %s::tsquery LIMIT {int(first)}) AS m'
         sql = (f"SELECT id, ts_rank(doc, q) AS score FROM {source}, CAST(%s AS tsquery) AS q WHERE doc @@ q"
                + (" AND id = ANY(%s)" if candidates is not None else "") + " ORDER BY score DESC, id LIMIT %s")
         params: tuple[Any, ...] = (*([text] if first is not None else []), text, *kept, limit)

@@ -91,3 +91,42 @@ def test_a_part_held_by_thousands_scores_the_first_matches(streets: Platform,
     assert ranked(streets, "中山路") == ["A1", "A3", "A4"]
     monkeypatch.setattr(search, "RANK_FIRST", 2)
     assert ranked(streets, "中山路") == ["A1", "A3"] and listed(streets, "中山路") == ["A1", "A3", "A4"]
+
+
+def test_the_bound_holds_when_the_index_cannot_check_the_scope(streets: Platform,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """A scope the index holds no terms for (here a narrowing by customer no.): the first matches are out of
+    it, so the search ranks the first matches within it — bounded the same way, never all of them."""
+    import helpline.services.search as search
+    from helpline.data.conditions import Cmp
+
+    def narrowed(first: int) -> list[str]:
+        monkeypatch.setattr(search, "RANK_FIRST", first)
+        hits = streets.search.search(admin(streets), "customer", "中山路",
+                                     narrow=Cmp("customer_no", "in", ["A3", "A4"]))
+        return [h.values["customer_no"] for h in hits]
+
+    assert sorted(narrowed(200)) == ["A3", "A4"]
+    assert narrowed(1) == ["A3"], "A1 (the first match) is out of the scope: the first one within it"
+
+
+def test_a_quick_search_counts_its_matches_up_to_the_search_cap(streets: Platform,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """The count of a quick search through the text index stops at SEARCH_COUNT_CAP (the list shows "More
+    than N records"); a list without a search keeps its own cap, and a smaller cap of the caller wins."""
+    import helpline.data.query as query
+
+    monkeypatch.setattr(query, "SEARCH_COUNT_CAP", 2)
+    agent = admin(streets)
+
+    def page(search: str | None, cap: int = 10_000) -> tuple[list[str], int, bool]:
+        found = streets.records.list_page(agent, ListQuery(entity="customer", search=search, page_size=2,
+                                                           sort=[("customer_no", False)], count_cap=cap))
+        return [r["customer_no"] for r in found.rows], found.total, found.capped
+
+    assert page("中山路") == (["A1", "A3"], 2, True), "3 match: counted up to 2, shown as more than 2"
+    assert page(None) == (["A1", "A2"], 6, False), "no search: the list's own cap"
+    assert page("长沙") == (["A1", "A2"], 2, True)
+    assert page("中山路", cap=1) == (["A1", "A3"], 1, True), "the caller's smaller cap"
+    monkeypatch.setattr(query, "SEARCH_COUNT_CAP", 3)
+    assert page("中山路") == (["A1", "A3"], 3, False), "exactly the cap: not more"
