@@ -25,7 +25,6 @@ from helpline.metadata.kinds import Entity
 
 from .database import db, is_postgres
 from .entities import EntityModels
-from .entities import rows as select_rows
 from .text_index import (
     _batch_values,
     _create,
@@ -96,6 +95,13 @@ def _copy(entity_name: str, text: str) -> None:
             cur.execute('DELETE FROM "hl_text_load"')
 
 
+def _read(query: Any, names: list[str]) -> list[dict[str, Any]]:
+    """A batch's rows as the database gives them, by name: text, codes and ids need no conversion, and peewee's
+    per-value conversion of a select was a third of the rebuild's own CPU (25 s a million on SQLite)."""
+    sql, params = query.sql()
+    return [dict(zip(names, r, strict=True)) for r in db.execute_sql(sql, params).fetchall()]
+
+
 def rebuild(models: EntityModels, entity_name: str, *, batch: int = 5000,
             progress: Callable[[int, int, float], None] | None = None, workers: int | None = None) -> int:
     """Rebuild one entity's index from its table in batches (each its own transaction); the index is used
@@ -106,7 +112,8 @@ def rebuild(models: EntityModels, entity_name: str, *, batch: int = 5000,
     batch into terms while this one reads the next batch and writes the previous one."""
     entity = models.entity(entity_name)
     model = models[entity_name]
-    fields = [getattr(model, n) for n in stored_fields(entity)]
+    names = ["id", *stored_fields(entity)]
+    fields = [getattr(model, n) for n in names[1:]]
     if not indexed_fields(entity):
         return 0
     t = table(entity_name)
@@ -149,8 +156,8 @@ def rebuild(models: EntityModels, entity_name: str, *, batch: int = 5000,
     try:
         pending: Any = None
         while True:
-            rows = select_rows(model.select(model.id, *fields).where(model.id > last).order_by(model.id)
-                               .limit(batch))
+            rows = _read(model.select(model.id, *fields).where(model.id > last).order_by(model.id).limit(batch),
+                         names)
             if pool is None:
                 if rows:
                     write(_cut(rows, postgres, entity), len(rows))
