@@ -11,7 +11,11 @@ Knowledge articles, bulletins and notes are searched by questions as callers ask
 * question and function words (:data:`STOP_WORDS`: 怎么, 为什么, 吗, 的 ...) are left out;
 * any other word of 2+ characters is an item: the word, or for 3+ characters all its pairs (the index holds every
   pair), or — weighed less — the shorter words jieba finds in it (``足球比赛``: ``足球``, ``比赛``);
-* a lone character that is no stop word (``换``, ``接``, ``锁``) is an item weighed :data:`CHAR_WEIGHT`.
+* a lone character that is no stop word (``换``, ``接``, ``锁``) is an item weighed :data:`CHAR_WEIGHT`;
+* a token jieba glued to a stop word (``段时间`` of ``这段时间``, ``加多少``, ``不能不``) is cut there first;
+* two adjacent words of the question give a *bridge*: the last character of the first and the first of the second
+  (``台电`` of ``一台 电视``), an item weighed :data:`BRIDGE_WEIGHT` — a record holding it has the two words side by
+  side (the index holds every pair of adjacent characters): a phrase match without positions.
 
 The index itself is not cut with these words (it holds every character and pair, :mod:`text_tokens`), so the
 word list and the dictionary can change without a reindex.
@@ -23,6 +27,7 @@ import threading
 from collections import ChainMap
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +44,10 @@ SYNONYM_FACTOR = 0.9
 """A match by another term of a synonym group counts this much of the term asked (the asked wording first)."""
 MAX_GROUP_TOKENS = 4
 """A synonym term is matched as a run of at most this many of the question's words."""
+BRIDGE_WEIGHT = 0.5
+"""The weight of a bridge between two adjacent words of the question (a word's is 1)."""
+MAX_BRIDGES = 4
+"""Bridges of a question kept (the first ones), after its :data:`MAX_ITEMS` words and characters."""
 
 _STOP = """怎么 怎么办 怎么样 怎样 什么 为什么 如何 能不能 可不可以 是不是 有没有 要不要 会不会 一下 请问
     我们 你们 他们 这个 那个 哪个 哪里 这样 那样 还是 就是 但是 可以 需要 应该 已经 现在 时候 知道
@@ -56,11 +65,13 @@ STOP_WORDS = frozenset(_STOP.split())
 @dataclass(frozen=True)
 class Item:
     """One thing a question asks for, matched by any of ``alternatives`` ((node, factor): a match by an
-    alternative counts its factor of the item's weight)."""
+    alternative counts its factor of the item's weight). ``finds``: whether the records holding it are
+    candidates (a lone character only weighs, unless the question has nothing else)."""
 
     text: str
     weight: float
     alternatives: tuple[tuple[Node, float], ...]
+    finds: bool = True
 
     @property
     def node(self) -> Node:
@@ -168,20 +179,51 @@ def _lookup(synonyms: list[list[str]]) -> tuple[dict[str, list[str]], frozenset[
     return lookup, chinese
 
 
+def _unglue(token: str, lookup: dict[str, list[str]]) -> list[str]:
+    """``token`` cut where jieba glued a stop word of 2+ characters to its start or end (``段时间``: ``段``,
+    ``时间``; ``加多少``: ``加``, ``多少``); a domain word, a synonym term or a stop word stays whole."""
+    if len(token) < 3 or token in lookup or token in STOP_WORDS or token in _domain_set():
+        return [token]
+    for n in range(len(token) - 1, 1, -1):
+        if token[:n] in STOP_WORDS:
+            return [token[:n], *_unglue(token[n:], lookup)]
+        if token[-n:] in STOP_WORDS:
+            return [*_unglue(token[:-n], lookup), token[-n:]]
+    return [token]
+
+
+@lru_cache(maxsize=1)
+def _domain_set() -> frozenset[str]:
+    return frozenset(domain_words())
+
+
+def _bridges(tokens: list[str]) -> list[Item]:
+    """The bridges of the adjacent words of one run (neither a stop word)."""
+    found: list[Item] = []
+    for a, b in pairwise(tokens):
+        if a not in STOP_WORDS and b not in STOP_WORDS:
+            pair = a[-1] + b[0]
+            found.append(Item(pair, BRIDGE_WEIGHT, ((Term(pair), 1.0),)))
+    return found
+
+
 def question_items(text: str, synonyms: list[list[str]] | None = None) -> list[Item]:
     """The items of a question (see the module's text), at most :data:`MAX_ITEMS`, words and synonym groups
-    before lone characters; an empty list when nothing in it carries meaning."""
+    before lone characters, then at most :data:`MAX_BRIDGES` bridges; an empty list when nothing in it carries
+    meaning."""
     lookup, chinese = _lookup(synonyms or [])
     segmenter = _question_segmenter(chinese)
     words: list[Item] = []
     chars: list[Item] = []
+    bridges: list[Item] = []
     for run in RUNS.findall(normalise(text)):
         if not _is_cjk(run):
             item = _group_item(run, lookup[run]) if run in lookup else Item(run, 1.0, ((Term(run), 1.0),))
             if item is not None and (len(run) > 1 or run.isdigit()):
                 words.append(item)
             continue
-        tokens = [t for t in segmenter.cut(run, HMM=False) if t.strip()]
+        tokens = [part for t in segmenter.cut(run, HMM=False) if t.strip() for part in _unglue(t, lookup)]
+        bridges += _bridges(tokens)
         i = 0
         while i < len(tokens):
             for j in range(min(len(tokens), i + MAX_GROUP_TOKENS), i, -1):
@@ -198,7 +240,7 @@ def question_items(text: str, synonyms: list[list[str]] | None = None) -> list[I
                 if token in STOP_WORDS:
                     continue
                 if len(token) == 1:
-                    chars.append(Item(token, CHAR_WEIGHT, ((Term(token), 1.0),)))
+                    chars.append(Item(token, CHAR_WEIGHT, ((Term(token), 1.0),), finds=False))
                 else:
                     words.append(_word_item(token, segmenter, lookup))
     seen: set[str] = set()
@@ -207,5 +249,10 @@ def question_items(text: str, synonyms: list[list[str]] | None = None) -> list[I
         if item.text not in seen:
             seen.add(item.text)
             kept.append(item)
-    return kept[:MAX_ITEMS]
+    kept = kept[:MAX_ITEMS]
+    for item in bridges[:MAX_BRIDGES]:
+        if item.text not in seen:
+            seen.add(item.text)
+            kept.append(item)
+    return kept
 

@@ -8,8 +8,8 @@ characters weighed less) and ranked by how much of the question it covers:
     score = Σ over the items it holds: weight × idf × (field weight × factor of the alternative matched
             + :data:`MORE_FIELDS` for each further field holding it)
 
-``idf = ln(1 + N / (n + 1))`` with ``n`` the records holding the item (counted up to :data:`RARE`: a commoner
-item weighs as much as one held by :data:`RARE` records); the field weights put the title above the other short
+``idf = ln(1 + N / (n + 1))`` with ``n`` the records holding the item (counted up to :data:`COUNTED`: a commoner
+item weighs as much as one held by :data:`COUNTED` records); the field weights put the title above the other short
 fields (keywords) and those above the long text (:func:`field_weight`). Both databases compute the same score
 from the same counts and terms, so the order is the same on SQLite and PostgreSQL.
 
@@ -31,6 +31,9 @@ from helpline.metadata.kinds import Entity
 
 RARE = 200
 """An item held by at most this many records finds records; a commoner one only weighs in their ranking."""
+COUNTED = 500
+"""Records holding an item are counted up to this many for its idf (at least :data:`RARE`): a word held by 500
+records or more weighs ln(1 + N / 501), about half a rare one's at 100,000 records."""
 POSTINGS_BUDGET = 1000
 """Ids read from the rarer items' postings at most (the rarest items first; the others only weigh)."""
 SHORTLIST = 40
@@ -123,7 +126,7 @@ def rank_documents(entity: Entity, items: list[Item], fields: list[str], limit: 
     heads = [f for f in fields if weights[f] > BODY_WEIGHT]
     both = bool(heads) and is_postgres()  # the head counts too: one round trip (the statistics answer most)
     records, counts = frequencies(name, [(i.node, fields) for i in items]
-                                  + ([(i.node, heads) for i in items] if both else []), RARE)
+                                  + ([(i.node, heads) for i in items] if both else []), COUNTED)
     heads_first, counts = counts[len(items):], counts[:len(items)]
     if records == 0:
         return []
@@ -135,15 +138,16 @@ def rank_documents(entity: Entity, items: list[Item], fields: list[str], limit: 
     if both:
         head_counts = {k: heads_first[k] for k in common}
     else:
-        head_counts = dict(zip(common, frequencies(name, [(items[k].node, heads) for k in common], RARE)[1]
+        head_counts = dict(zip(common, frequencies(name, [(items[k].node, heads) for k in common], COUNTED)[1]
                                if heads and common else [0] * len(common), strict=True))
-    # the finders: (item, fields, count) held by at most RARE records there, words before lone characters
+    # the finders: (item, fields, count) held by at most RARE records there, words and bridges before lone
+    # characters
     finders = [(k, fields, counts[k]) for k in present if counts[k] < RARE]
     finders += [(k, heads, head_counts[k]) for k in common if 0 < head_counts[k] < RARE]
     words = [k for k in present if items[k].weight >= 1]
     if any(i.weight >= 1 for i in items) and not words:  # a record holding none of a question's words is no answer
         return []
-    finders = [f for f in finders if items[f[0]].weight >= 1] or finders  # lone characters when no word finds
+    finders = [f for f in finders if items[f[0]].finds] or finders  # lone characters when nothing else finds
     finders.sort(key=lambda f: f[2])
     budget, chosen = POSTINGS_BUDGET, list[tuple[int, list[str], int]]()
     for finder in finders:

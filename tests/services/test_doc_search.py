@@ -5,11 +5,14 @@ databases, the row scope when the best are outside it, and the index's counts. O
 
 from __future__ import annotations
 
+from typing import Any
+
 from helpline.data.database import db, is_postgres, session
 from helpline.data.text_docs import frequencies
 from helpline.data.text_questions import question_items
 from helpline.data.text_tokens import Term
 from helpline.security.actor import Actor
+from helpline.services import doc_search
 from helpline.services.platform import Platform
 
 SYSTEM = Actor.system()
@@ -38,6 +41,33 @@ def test_question_items_use_the_centres_words_and_leave_question_words_out() -> 
     assert box.text == "盒子" and (Term("盒子"), 1.0) in box.alternatives, "the word asked counts whole"
     assert any(node == Term("发票") for node, _ in question_items("开票", groups)[0].alternatives)
     assert not any(i.text == "机顶盒" for i in question_items("一台电视", [["频道", "台"]])), "one character is no term"
+
+
+def test_question_words_glued_by_the_segmenter_are_cut_off_and_adjacent_words_bridged() -> None:
+    texts = [i.text for i in question_items("要出国半年，这段时间能不能不收费")]
+    assert "段时间" not in texts and "不能不" not in texts, "jieba's 段时间 / 不能不 hold the stop words 时间, 不能"
+    items = {i.text: i for i in question_items("家里卧室还想再装一台电视")}
+    assert items["台电"].weight < 1 and items["台电"].finds, "一台|电视: the pair across them is a bridge"
+    assert not items["装"].finds, "a lone character only weighs"
+
+
+def test_the_rarer_word_and_words_side_by_side_rank_first(platform: Platform, monkeypatch: Any) -> None:
+    """Two articles cover one word of the question each, in the same place: the one whose word fewer records
+    hold ranks first (before, every word held by more than RARE records weighed the same: counted up to RARE).
+    Two words side by side in the question and in an article rank it above one holding them apart."""
+    monkeypatch.setattr(doc_search, "RARE", 3)
+    monkeypatch.setattr(doc_search, "COUNTED", 12, raising=False)
+    admin = actor(platform, "admin", "administrator")
+    for n in range(10):
+        add(platform, f"资费通知{n}", "按月收取。", category="tariffs")
+    for n in range(3):
+        add(platform, f"押金说明{n}", "退机时退还。", category="tariffs")
+    common = add(platform, "资费标准", "光功率偏低时先检查光纤。", category="tariffs")
+    rare = add(platform, "押金标准", "光功率偏低时先检查光纤。", category="tariffs")
+    assert found(platform, admin, "资费押金光功率")[:2] == [rare, common], "押金 (4 records) before 资费 (11)"
+    apart = add(platform, "频道排列说明", "电视的频道按台号排列，可以收藏。", "频道")
+    side = add(platform, "副机办理说明", "家中多台电视可以办理副机收看。", "副机")
+    assert found(platform, admin, "卧室里还想再装一台电视")[:2] == [side, apart], "一台|电视: 台电 held by 多台电视"
 
 
 def test_synonyms_question_words_and_field_weights(platform: Platform) -> None:
