@@ -29,7 +29,8 @@ instances share it by sharing its inputs: a command log.
   instances are alive (their listener connection, ``application_name`` ``hl-router <instance>``; gone =
   missing at two checks in a row): the waiting and answered calls whose ``queue_call`` came from a dead instance
   are ended with ``abandon`` entries, the agents whose desktop last connected through it get
-  ``agent_disconnected`` (the grace period, then not ready).
+  ``agent_disconnected`` (the grace period, then not ready); not within 3 s of a database restart, while every
+  listener reconnects (``telephony.router.liveness``).
 
 A routing change published on one instance is appended as a ``reconfigure`` entry carrying the routing objects,
 so every replica applies the same (the other instances' own metadata is not reloaded by it). Limits: every
@@ -49,6 +50,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
+from . import liveness
 from .clock import LogClock
 from .commands import OPERATIONS, BadCommand, decode, encode
 from .core import RouterError
@@ -71,9 +73,8 @@ TICK_MIN_S = 0.01
 HEARTBEAT_S = 1.0
 """The leader ticks at least this often, so a replica's reads (at the last entry's time) are this fresh."""
 POLL_S = 1.0
-LIVENESS_S = 1.0
 LISTENER_BACKOFF_MAX_S = 0.5
-"""The listener reconnects after a restart with back-off up to this (under the leader's two liveness checks)."""
+"""The listener reconnects after a restart with back-off up to this (``liveness.RECONNECT_GRACE_S``)."""
 TABLES = ("""CREATE TABLE IF NOT EXISTS hl_router_log (
     seq bigserial PRIMARY KEY, at timestamptz NOT NULL, instance text NOT NULL, name text NOT NULL,
     args jsonb NOT NULL)""", """CREATE TABLE IF NOT EXISTS hl_router_snapshot (
@@ -139,6 +140,8 @@ class Cluster:
         self._last_liveness = 0.0
         self.snapshot_seq = 0
         self._missing: set[str] = set()
+        self.listener_trouble_at = -1e9
+        """When the listener last lost or regained its connection (monotonic; ``telephony.router.liveness``)."""
         self._snapshot_time = time.monotonic()
         service.router.sinks = [self._events.append]
 
@@ -358,6 +361,7 @@ class Cluster:
                     with self._listener.cursor() as cur:
                         cur.execute(f"LISTEN {CHANNEL}")
                     if down_since is not None:  # what was notified meanwhile is lost: read the table now
+                        self.listener_trouble_at = time.monotonic()
                         log.warning("router log listener: reconnected after %.1f s", time.monotonic() - down_since)
                         down_since, delay = None, 0.05
                         self.catch_up()
@@ -371,7 +375,7 @@ class Cluster:
                 if self._stop.is_set():
                     return
                 if down_since is None:
-                    down_since = time.monotonic()
+                    down_since = self.listener_trouble_at = time.monotonic()
                     log.warning("router log listener: %s; reconnecting", exc)
                 with contextlib.suppress(Exception):
                     self._listener.close()
@@ -395,7 +399,7 @@ class Cluster:
         """The leader's turn: a tick if a timer is due, the dead instances' calls and desktops ended. Returns
         how long to wait at most before the next turn."""
         now = time.monotonic()
-        if now - self._last_liveness >= min(LIVENESS_S, self.poll_s):
+        if now - self._last_liveness >= min(liveness.LIVENESS_S, self.poll_s):
             self._last_liveness = now
             self.end_dead_instances()
             if self.applied - self.snapshot_seq >= SNAPSHOT_EVERY or (
@@ -479,32 +483,9 @@ class Cluster:
             return True
 
     def alive(self) -> set[str]:
-        """The instances whose listener connection is open now."""
-        with self._apply_lock, self._reader_conn().cursor() as cur:
-                cur.execute("SELECT application_name FROM pg_stat_activity WHERE datname = current_database() "
-                            "AND application_name LIKE 'hl-router %%'")
-                return {name.split(" ", 1)[1] for (name,) in cur.fetchall()}
+        """The instances whose listener connection is open now (``telephony.router.liveness``)."""
+        return liveness.alive(self)
 
     def end_dead_instances(self) -> dict[str, int]:
-        """(The leader) Abandon the calls queued through instances that are gone and disconnect the agents whose
-        desktops were on them."""
-        alive = self.alive() | {self.instance}
-        named = set(self.owners.values()) | set(self.desks.values())
-        # gone = missing at two checks in a row (a listener reconnecting after a blip is not a dead instance)
-        gone, self._missing = self._missing & (named - alive), named - alive
-
-        def dead(r: Any) -> tuple[list[int], list[str]]:
-            calls = [c for c in (*r.waiting, *r.active) if self.owners.get(c, self.instance) in gone]
-            agents = [a.id for a in r.agents.values() if a.signed_in and a.disconnected_at is None
-                      and self.desks.get(a.id, self.instance) in gone]
-            return calls, agents
-
-        calls, agents = self.service.do(dead)
-        for call_id in calls:
-            log.warning("call %s: its instance %s is gone; ended", call_id, self.owners.get(call_id))
-            self.call("abandon", (call_id,), {})
-        for number in agents:
-            log.warning("agent %s: the desktop's instance %s is gone", number, self.desks.get(number))
-            self.call("agent_disconnected", (number,), {})
-        return {"calls": len(calls), "agents": len(agents)}
-
+        """(The leader) End the calls and desktops of the instances that are gone (``telephony.router.liveness``)."""
+        return liveness.end_dead_instances(self)
