@@ -27,6 +27,8 @@ import psycopg2
 import pytest
 from cluster_helpers import replica, wait_for
 
+from telephony.control.channels import CallChannels
+from telephony.control.shared_channels import SharedChannels
 from telephony.router import CallRequest
 from telephony.router.service import RouterService
 from telephony.router.snapshot import replica_state
@@ -183,6 +185,8 @@ def test_the_command_log_rides_out_a_server_restart_under_writes_from_both_repli
     assert a.cluster is not None and b.cluster is not None
     election = LeaderElection(url, renew_s=0.1, instance="a").start()
     a.cluster.follow(election)  # a leads: it ticks and ends the calls of instances it finds gone
+    channels = SharedChannels(url, "a")  # the call channels shared in cluster mode ride it out alike
+    channels.set(5, caller="PJSIP/trunk-00000005")
     stop = threading.Event()
     queued: list[int] = []
     failures: list[str] = []
@@ -219,6 +223,8 @@ def test_the_command_log_rides_out_a_server_restart_under_writes_from_both_repli
             thread.join(40)
         assert took > 0.2
         assert failures == []
+        assert channels.set(5, agent="PJSIP/1001-00000006") == CallChannels(5, "PJSIP/trunk-00000005",
+                                                                           "PJSIP/1001-00000006")
         assert a.call("queue_call", CallRequest(call_id=1, queue="billing")) == "queued"
         queued.append(1)
         wait_for(lambda: b.cluster is not None and b.cluster.applied == a.cluster.applied, 3.0)  # b's listener
@@ -239,6 +245,7 @@ def test_the_command_log_rides_out_a_server_restart_under_writes_from_both_repli
               f"longest write {max(waits):.2f} s; leader {election.is_leader}")
     finally:
         stop.set()
+        channels.close()
         election.stop()
         a.stop()
         b.stop()
