@@ -40,6 +40,7 @@ import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import pairwise
 from typing import Any
 
 CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
@@ -111,6 +112,11 @@ def starts(number: str) -> list[str]:
     return [f"{number[:k]}_" for k in range(1, min(SHORT_DIGITS, len(number)) + 1)]
 
 
+TERMS_CACHE = 8192
+"""Values with other than ASCII characters whose terms are remembered (:func:`_text_terms`): names, addresses
+and region names repeat across records; numbers and codes (ASCII) are cut faster than looked up."""
+
+
 def value_terms(value: Any, *, any_part: bool = False, grams: bool = False) -> set[str]:
     """The index terms of one field value; with ``any_part`` (phone numbers) a word with digits gives all its
     suffixes (it matches by any part), else only itself (it matches from its start: customer and card
@@ -120,21 +126,81 @@ def value_terms(value: Any, *, any_part: bool = False, grams: bool = False) -> s
         return set()
     if isinstance(value, (list, tuple)):
         return set().union(*(value_terms(v, any_part=any_part, grams=grams) for v in value)) if value else set()
+    text = value if type(value) is str else str(value)
+    if text.isascii():  # no Chinese run (so no gram or join) and no normalising: the runs are [a-z0-9]+
+        low = text.lower()
+        return _number_terms(low, any_part) if low.isdigit() else _ascii_terms(low, any_part)
+    return set(_text_terms(text, any_part, grams))
+
+
+_DIGIT = "0123456789"
+_START1 = {d: f"{d}_" for d in _DIGIT}
+_START2 = {(d, e): f"{d}{e}_" for d in _DIGIT for e in _DIGIT}
+"""The start terms of every digit and digit pair (made once: a phone number's 20 are looked up, not built)."""
+_SUFFIXES = [[slice(i, None) for i in range(n - MIN_DIGITS + 1)] for n in range(33)]
+
+
+def _number_terms(run: str, any_part: bool) -> set[str]:
+    """The terms of an ASCII digit run: in a phone field every suffix and the starts of each (every digit and
+    digit pair followed by ``_``), else the run and its starts."""
+    if any_part:
+        n = len(run)
+        terms = set(map(run.__getitem__, _SUFFIXES[n])) if n < len(_SUFFIXES) else \
+            {run[i:] for i in range(n - MIN_DIGITS + 1)}
+        terms.update(map(_START1.__getitem__, run))
+        terms.update(map(_START2.__getitem__, pairwise(run)))
+        return terms
+    return {run, _START1[run[0]], _START2[run[0], run[1]]} if len(run) > 1 else {run, _START1[run]}
+
+
+def _ascii_terms(low: str, any_part: bool) -> set[str]:
+    """The terms of a lower-cased ASCII value (:func:`_runs_terms` without Chinese)."""
     terms: set[str] = set()
-    text = str(value)
+    for run in RUNS.findall(low):
+        if run.isdigit():
+            terms.update(_number_terms(run, any_part))
+        elif run.isalpha():
+            terms.add(run)
+        elif any_part:  # letters and digits in a phone field: every suffix, a digit's start marked
+            for i in range(len(run) - MIN_DIGITS + 1):
+                suffix = run[i:]
+                terms.add(suffix)
+                if "0" <= suffix[0] <= "9":
+                    terms.add(suffix[0] + "_")
+                    if len(suffix) > 1 and "0" <= suffix[1] <= "9":
+                        terms.add(suffix[:2] + "_")
+        else:  # the word, and its number part (``t0001`` is found by ``0001``)
+            terms.add(run)
+            for number in DIGITS.findall(run):
+                terms.update(_number_terms(number, False))
+    return terms
+
+
+@lru_cache(maxsize=TERMS_CACHE)
+def _text_terms(text: str, any_part: bool, grams: bool) -> frozenset[str]:
+    """The terms of a value with other than ASCII characters (remembered: they repeat)."""
+    return frozenset(_runs_terms(normalise(text), any_part, grams))
+
+
+def _runs_terms(text: str, any_part: bool, grams: bool) -> set[str]:
+    """The terms of a normalised value, run by run (see :func:`value_terms`)."""
+    terms: set[str] = set()
     before, end = "", -1  # the Chinese run ending where this run starts (grams: joined to its number)
-    for found in RUNS.finditer(text.lower() if text.isascii() else normalise(text)):
+    for found in RUNS.finditer(text):
         run = found.group()
-        if grams and before and end == found.start() and "0" <= run[0] <= "9":
-            terms.update(joins(before, DIGITS.match(run).group()))  # type: ignore[union-attr]
-        before, end = (run, found.end()) if grams and _is_cjk(run) else ("", -1)
-        if _is_cjk(run):
-            terms.update(_gram_terms(run) if grams else _cjk_terms(run))
-        elif any_part and run.isdigit() and run.isascii():  # a phone number: the same terms as below, faster
-            n = len(run)
-            terms.update([run[i:] for i in range(n - MIN_DIGITS + 1)])
-            terms.update([f"{ch}_" for ch in set(run)])
-            terms.update([f"{run[i:i + 2]}_" for i in range(n - 1)])
+        first = run[0]
+        if "\u3400" <= first <= "\u9fff" or "\uf900" <= first <= "\ufaff":  # a Chinese run (:func:`_is_cjk`)
+            if grams:
+                terms.update(_gram_terms(run))
+                before, end = run, found.end()
+            else:
+                terms.update(_cjk_terms(run))
+            continue
+        if before and end == found.start() and "0" <= first <= "9":
+            terms.update(_joins(before[-3:], DIGITS.match(run).group()[:SHORT_DIGITS]))  # type: ignore[union-attr]
+        before = ""
+        if run.isdigit() and run.isascii():  # a number: its terms as in an ASCII value
+            terms.update(_number_terms(run, any_part))
         elif any_part and _has_digit(run):
             for i in range(len(run) - MIN_DIGITS + 1):
                 suffix = run[i:]
@@ -150,6 +216,13 @@ def value_terms(value: Any, *, any_part: bool = False, grams: bool = False) -> s
                     terms.add(number)
                     terms.update(starts(number))
     return terms
+
+
+@lru_cache(maxsize=4096)
+def _joins(tail: str, start: str) -> tuple[str, ...]:
+    """:func:`joins` of a run ending in ``tail`` (its last 3 characters) and a number starting ``start`` (its
+    first 1-2 digits): the same terms (remembered: street names and house numbers repeat)."""
+    return tuple(joins(tail, start))
 
 
 @lru_cache(maxsize=200_000)
