@@ -48,6 +48,13 @@ def _count_statements() -> None:
             finally:
                 self._note(query, len(rows), started)
 
+        def copy_expert(self, sql: Any, file: Any, *args: Any, **kwargs: Any) -> Any:
+            started = time.perf_counter()
+            try:
+                return super().copy_expert(sql, file, *args, **kwargs)
+            finally:
+                self._note(sql, 1, started)
+
         @staticmethod
         def _note(query: Any, n: int, started: float) -> None:
             text = " ".join((query.decode() if isinstance(query, bytes) else str(query)).split())

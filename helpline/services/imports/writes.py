@@ -10,6 +10,7 @@ statement is the fastest (no network), the ids read back by the batch's unique k
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -92,13 +93,34 @@ def write_batch(actor: Actor, entity: Entity, model: Any, pending: list[Any], ru
     if _index_rows is not None and pending and _indexed(entity):
         # the quick-search index, in this transaction, from the values as written: one statement a batch
         written = [{**(p.existing or {}), **p.values} for p in pending]
-        _index_rows(entity, [r for r in written if r.get("id") is not None])
+        index_rows(entity, [r for r in written if r.get("id") is not None])
 
 
 def _indexed(entity: Entity) -> bool:
     from helpline.data.text_index import indexed_fields
 
     return bool(indexed_fields(entity))
+
+
+def index_rows(entity: Entity, rows: list[dict[str, Any]]) -> None:
+    """Write the quick-search index entries of ``rows`` (as stored, each with its ``id``) in the caller's
+    transaction, replacing any they had. PostgreSQL: their old entries deleted by id and the new ones loaded
+    with one ``COPY`` of ``id<TAB>tsvector`` lines (``text_rebuild.copy_text``: the entries a save writes) —
+    ``execute_values`` of term arrays cost the client 7 s and the server 5 s more per 100,000 customers;
+    SQLite: ``text_index.write_rows``."""
+    if not rows:
+        return
+    if not is_postgres():
+        _index_rows(entity, rows)
+        return
+    from helpline.data.text_index import table
+    from helpline.data.text_rebuild import copy_text
+
+    lines = copy_text(rows, entity)
+    t = table(entity.name)
+    with db.cursor() as cur:
+        cur.execute(f'DELETE FROM "{t}" WHERE id = ANY(%s)', ([int(r["id"]) for r in rows],))
+        cur.copy_expert(f'COPY "{t}" (id, doc) FROM STDIN', io.StringIO(lines))
 
 
 def _params(model: Any, rows: list[dict[str, Any]]) -> tuple[list[Any], list[list[Any]]]:

@@ -1,5 +1,6 @@
 """The batch writes (one statement a batch: imports/writes.py) give what one row at a time gives: the same
-records, audit entries, undo log and problems, each problem naming its row of the file; a record changed
+records, audit entries, undo log, quick-search index entries and problems, each problem naming its row of the
+file; the index entries are those a save of the record writes (PostgreSQL: loaded by COPY); a record changed
 meanwhile is not overwritten."""
 
 from __future__ import annotations
@@ -11,7 +12,9 @@ import pytest
 from conftest import SMALL
 from imp_helpers import HEADERS, write_xlsx
 
-from helpline.data.database import session, write_transaction
+from helpline.data import text_index
+from helpline.data.database import db, is_postgres, session, write_transaction
+from helpline.data.entities import rows as select_rows
 from helpline.data.imports import ImportChange
 from helpline.data.system import AuditEntry
 from helpline.security.actor import Actor
@@ -87,9 +90,22 @@ def _outcome(imp: ImportService, name: str, k: str, tmp_path: Path) -> dict[str,
                         if int(a.record_id) in ids)
         undo = sorted((ids[c.record_id].replace(k, "K"), c.action, c.version, str(_plain(c.before, k)))
                       for c in ImportChange.select().where(ImportChange.run.in_([r.run_id for r in reports])))
+        index = {ids[i].replace(k, "K"): {t.replace(k.lower(), "k") for t in terms}
+                 for i, terms in _index_terms(list(ids)).items()}
     return {"counts": [r.counts() for r in reports], "status": [r.status for r in reports],
             "problems": [[_plain(p.as_dict(), k) for p in r.problems] for r in reports],
-            "records": records, "audit": audits, "undo": undo}
+            "records": records, "audit": audits, "undo": undo, "index": index}
+
+
+def _index_terms(ids: list[int]) -> dict[int, set[str]]:
+    """The quick-search terms stored for the customers ``ids`` (inside a session)."""
+    t = text_index.table("customer")
+    if is_postgres():
+        found = db.execute_sql(f'SELECT id, doc::text FROM "{t}" WHERE id = ANY(%s)', (ids,)).fetchall()
+        return {i: {lexeme.strip("'") for lexeme in doc.split()} for i, doc in found}
+    marks = ", ".join("?" * len(ids))
+    found = db.execute_sql(f'SELECT rowid, title, body FROM "{t}" WHERE rowid IN ({marks})', ids).fetchall()
+    return {i: set(f"{title} {body}".split()) for i, title, body in found}
 
 
 def test_batch_statements_and_one_row_at_a_time_agree(both: ImportService, tmp_path: Path) -> None:
@@ -106,6 +122,8 @@ def test_batch_statements_and_one_row_at_a_time_agree(both: ImportService, tmp_p
     assert [(p["row"], p["column"]) for p in bulk["problems"][1]] == [(6, "智能卡号"), (7, "出生日期")], \
         "in the file's order, whichever check found them"
     assert len(bulk["records"]) == 6 and len(bulk["audit"]) == 8 and len(bulk["undo"]) == 8
+    assert len(bulk["index"]) == 6 and "name_改名" in bulk["index"]["K01"], "an updated record's entry replaced"
+    assert "name_客户" not in bulk["index"]["K01"]
     changed = {r["customer_no"]: r for r in bulk["records"]}
     assert (changed["K01"]["name"], changed["K01"]["version"], changed["K03"]["address"],
             changed["K03"]["phone"]) == ("改名1", 2, "株洲新 3 号", "07318111113")
@@ -134,3 +152,20 @@ def test_two_rows_of_one_batch_with_one_unique_value(both: ImportService, tmp_pa
     assert [p.text() for p in report.problems] == [
         "row 3, column 客户等级 ('09'): code '09' is not in code table 'tiers'",
         "row 4, column 智能卡号 ('DD-card-1'): row 2 of the file has the same smart_card_no"]
+
+
+def test_the_index_entries_of_an_import_are_those_a_save_writes(both: ImportService, tmp_path: Path) -> None:
+    for i, rows in enumerate((_first, _second)):  # inserts, then updates replacing their entries
+        both.run(SYSTEM, "in_bulk", write_xlsx(tmp_path / f"e{i}.xlsx", [COLUMNS, *rows("EE")]))
+    entity = both.platform.metadata.entities["customer"]
+    model = both.platform.models["customer"]
+    with session():
+        records = select_rows(model.select().where(model.customer_no.startswith("EE")))
+        imported = _index_terms([r["id"] for r in records])
+        with db.atomic() as txn:
+            for record in records:
+                text_index.write_row(entity, record)
+            saved = _index_terms([r["id"] for r in records])
+            txn.rollback()
+    assert len(imported) == 6 and all(imported.values())
+    assert imported == saved
