@@ -8,14 +8,18 @@ Knowledge articles, bulletins and notes are searched by questions as callers ask
   and the synonym dictionary's terms as words, so a domain word is one word and not its characters;
 * a run of words that is a term of a synonym group (``盒子``, ``没信号``, ``多久``) is one item matched by every term
   of the group (``机顶盒``, ``无信号``, ``时限`` ...);
-* question and function words (:data:`STOP_WORDS`: 怎么, 为什么, 吗, 的 ...) are left out;
+* question and function words (:func:`stop_words`, the ``stop_words`` list of ``search_words.yaml``: 怎么, 为什么,
+  吗, 请问, 我 ...) are left out;
 * any other word of 2+ characters is an item: the word, or for 3+ characters all its pairs (the index holds every
   pair), or — weighed less — the shorter words jieba finds in it (``足球比赛``: ``足球``, ``比赛``);
 * a lone character that is no stop word (``换``, ``接``, ``锁``) is an item weighed :data:`CHAR_WEIGHT`;
 * a token jieba glued to a stop word (``段时间`` of ``这段时间``, ``加多少``, ``不能不``) is cut there first;
-* two adjacent words of the question give a *bridge*: the last character of the first and the first of the second
-  (``台电`` of ``一台 电视``), an item weighed :data:`BRIDGE_WEIGHT` — a record holding it has the two words side by
-  side (the index holds every pair of adjacent characters): a phrase match without positions.
+* the question's overlapping character pairs (bigrams) within the runs between its stop words are items weighed
+  :data:`PAIR_WEIGHT` (``装一台电视``: ``装一``, ``一台``, ``台电``, ``电视``), except the pairs that are a word of it
+  or inside one of 3+ characters (which matches by them already): a record that words the question differently
+  (the segmenter cut it otherwise, ``一台|电视`` against ``多台电视``) is still found by its pairs — the robust
+  baseline of Chinese retrieval, independent of the segmenter and its dictionary; a pair across two words is a
+  phrase match without positions (the index holds every pair of adjacent characters).
 
 The index itself is not cut with these words (it holds every character and pair, :mod:`text_tokens`), so the
 word list and the dictionary can change without a reindex.
@@ -27,7 +31,6 @@ import threading
 from collections import ChainMap
 from dataclasses import dataclass
 from functools import lru_cache
-from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -44,22 +47,39 @@ SYNONYM_FACTOR = 0.9
 """A match by another term of a synonym group counts this much of the term asked (the asked wording first)."""
 MAX_GROUP_TOKENS = 4
 """A synonym term is matched as a run of at most this many of the question's words."""
-BRIDGE_WEIGHT = 0.5
-"""The weight of a bridge between two adjacent words of the question (a word's is 1)."""
-MAX_BRIDGES = 4
-"""Bridges of a question kept (the first ones), after its :data:`MAX_ITEMS` words and characters."""
+PAIR_WEIGHT = 0.5
+"""The weight of a character pair of the question (a word's is 1)."""
+MAX_PAIRS = 16
+"""Character pairs of a question kept (the first ones that are neither a word of it nor inside one of its
+words of 3+ characters, which matches by all its pairs already), after its :data:`MAX_ITEMS` words and
+characters."""
 
-_STOP = """怎么 怎么办 怎么样 怎样 什么 为什么 如何 能不能 可不可以 是不是 有没有 要不要 会不会 一下 请问
-    我们 你们 他们 这个 那个 哪个 哪里 这样 那样 还是 就是 但是 可以 需要 应该 已经 现在 时候 知道
-    不知道 一直 老是 总是 我家 家里 一个 什么样 多少 好几个 之后 以后 的话 不了 不能 意思 某些 一些
-    东西 这段 这些 那些 那几个 几个 分别 上面 里面 下面 时间 出来 怎么弄 咋办 咋 啥 么 能否 可否
-    是否 是不 有没 的时候 一样 不一样 为啥 干嘛 为何 如果 所以 因为 然后 实际 另外 自己 或者 以及
-    还有 这么 那么 特别 非常 比较 太 很 好 会 能 要 想 把 被 给 让 在 是 有 和 与 跟 及 或
-    就 都 也 还 再 又 才 而 但 我 你 他 她 它 您 咱 的 地 得 了 着 过 吗 呢 吧 啊 呀 哦
-    嗯 哈 这 那 哪 谁 个 些 里 上 下 中 到 从 对 向 去 来 说 讲 问 做 弄 搞 用 点 一 两
-    几 多 少 该 应 可 将 已 等 却 并 且 不 没 别 请"""
-STOP_WORDS = frozenset(_STOP.split())
-"""Question and function words: never an item (a synonym term that holds one, such as ``多久``, still is)."""
+
+
+@lru_cache(maxsize=1)
+def _words_file() -> dict[str, tuple[str, ...]]:
+    """The shipped lists of ``search_words.yaml``: ``words`` (the centre's words) and ``stop_words``."""
+    from ruamel.yaml import YAML
+
+    data = YAML(typ="safe").load(WORDS_FILE.read_text(encoding="utf-8")) or {}
+    lists: dict[str, tuple[str, ...]] = {}
+    for key in ("words", "stop_words"):
+        words = data.get(key) or []
+        if not isinstance(words, list) or not all(isinstance(w, str) and w.strip() for w in words):
+            raise ValueError(f"{WORDS_FILE}: {key!r} must be a list of words")
+        lists[key] = tuple(dict.fromkeys(w.strip() for w in words))
+    return lists
+
+
+def stop_words() -> frozenset[str]:
+    """Question and function words (``stop_words`` of ``search_words.yaml``): never an item (a synonym term that
+    holds one, such as ``多久``, still is)."""
+    return _stop_set()
+
+
+@lru_cache(maxsize=1)
+def _stop_set() -> frozenset[str]:
+    return frozenset(_words_file()["stop_words"])
 
 
 @dataclass(frozen=True)
@@ -82,14 +102,8 @@ class Item:
 
 @lru_cache(maxsize=1)
 def domain_words() -> tuple[str, ...]:
-    """The shipped word list (``search_words.yaml``)."""
-    from ruamel.yaml import YAML
-
-    data = YAML(typ="safe").load(WORDS_FILE.read_text(encoding="utf-8")) or {}
-    words = data.get("words") or []
-    if not isinstance(words, list) or not all(isinstance(w, str) and w.strip() for w in words):
-        raise ValueError(f"{WORDS_FILE}: 'words' must be a list of words")
-    return tuple(dict.fromkeys(w.strip() for w in words))
+    """The shipped word list (``words`` of ``search_words.yaml``)."""
+    return _words_file()["words"]
 
 
 _lock = threading.Lock()
@@ -149,7 +163,7 @@ def _word_item(word: str, segmenter: Any, lookup: dict[str, list[str]]) -> Item:
     if len(word) >= 3:
         parts = [w for w in segmenter.cut_for_search(word, HMM=False) if 2 <= len(w) < len(word)]
         for part in dict.fromkeys(parts):
-            if part in STOP_WORDS:
+            if part in stop_words():
                 continue
             group = _group_item(part, lookup[part]) if part in lookup else None
             found = group.alternatives if group else ((_chinese(part), 1.0),)
@@ -182,12 +196,12 @@ def _lookup(synonyms: list[list[str]]) -> tuple[dict[str, list[str]], frozenset[
 def _unglue(token: str, lookup: dict[str, list[str]]) -> list[str]:
     """``token`` cut where jieba glued a stop word of 2+ characters to its start or end (``段时间``: ``段``,
     ``时间``; ``加多少``: ``加``, ``多少``); a domain word, a synonym term or a stop word stays whole."""
-    if len(token) < 3 or token in lookup or token in STOP_WORDS or token in _domain_set():
+    if len(token) < 3 or token in lookup or token in stop_words() or token in _domain_set():
         return [token]
     for n in range(len(token) - 1, 1, -1):
-        if token[:n] in STOP_WORDS:
+        if token[:n] in stop_words():
             return [token[:n], *_unglue(token[n:], lookup)]
-        if token[-n:] in STOP_WORDS:
+        if token[-n:] in stop_words():
             return [*_unglue(token[:-n], lookup), token[-n:]]
     return [token]
 
@@ -197,25 +211,30 @@ def _domain_set() -> frozenset[str]:
     return frozenset(domain_words())
 
 
-def _bridges(tokens: list[str]) -> list[Item]:
-    """The bridges of the adjacent words of one run (neither a stop word)."""
-    found: list[Item] = []
-    for a, b in pairwise(tokens):
-        if a not in STOP_WORDS and b not in STOP_WORDS:
-            pair = a[-1] + b[0]
-            found.append(Item(pair, BRIDGE_WEIGHT, ((Term(pair), 1.0),)))
+def _pairs(tokens: list[str]) -> list[str]:
+    """The character pairs of a run's words between its stop words (``装一台电视`` of ``还想再装一台电视``: ``装一``,
+    ``一台``, ``台电``, ``电视``): the question's overlapping bigrams, which do not depend on where the segmenter
+    cut (the index holds every pair of adjacent characters)."""
+    found: list[str] = []
+    segment = ""
+    for token in (*tokens, ""):
+        if token and token not in stop_words():
+            segment += token
+            continue
+        found += [pair for i in range(len(segment) - 1) if (pair := segment[i:i + 2]) not in stop_words()]
+        segment = ""
     return found
 
 
 def question_items(text: str, synonyms: list[list[str]] | None = None) -> list[Item]:
     """The items of a question (see the module's text), at most :data:`MAX_ITEMS`, words and synonym groups
-    before lone characters, then at most :data:`MAX_BRIDGES` bridges; an empty list when nothing in it carries
-    meaning."""
+    before lone characters, then at most :data:`MAX_PAIRS` character pairs; an empty list when nothing in it
+    carries meaning."""
     lookup, chinese = _lookup(synonyms or [])
     segmenter = _question_segmenter(chinese)
     words: list[Item] = []
     chars: list[Item] = []
-    bridges: list[Item] = []
+    pairs: list[str] = []
     for run in RUNS.findall(normalise(text)):
         if not _is_cjk(run):
             item = _group_item(run, lookup[run]) if run in lookup else Item(run, 1.0, ((Term(run), 1.0),))
@@ -223,7 +242,7 @@ def question_items(text: str, synonyms: list[list[str]] | None = None) -> list[I
                 words.append(item)
             continue
         tokens = [part for t in segmenter.cut(run, HMM=False) if t.strip() for part in _unglue(t, lookup)]
-        bridges += _bridges(tokens)
+        pairs += _pairs(tokens)
         i = 0
         while i < len(tokens):
             for j in range(min(len(tokens), i + MAX_GROUP_TOKENS), i, -1):
@@ -237,7 +256,7 @@ def question_items(text: str, synonyms: list[list[str]] | None = None) -> list[I
             else:
                 token = tokens[i]
                 i += 1
-                if token in STOP_WORDS:
+                if token in stop_words():
                     continue
                 if len(token) == 1:
                     chars.append(Item(token, CHAR_WEIGHT, ((Term(token), 1.0),), finds=False))
@@ -250,9 +269,9 @@ def question_items(text: str, synonyms: list[list[str]] | None = None) -> list[I
             seen.add(item.text)
             kept.append(item)
     kept = kept[:MAX_ITEMS]
-    for item in bridges[:MAX_BRIDGES]:
-        if item.text not in seen:
-            seen.add(item.text)
-            kept.append(item)
+    inside = {w.text[i:i + 2] for w in words if len(w.text) > 2 for i in range(len(w.text) - 1)}  # the word
+    # matches by them already
+    for pair in [p for p in dict.fromkeys(pairs) if p not in seen and p not in inside][:MAX_PAIRS]:
+        kept.append(Item(pair, PAIR_WEIGHT, ((Term(pair), 1.0),)))
     return kept
 

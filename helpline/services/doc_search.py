@@ -1,17 +1,19 @@
-"""Documents searched by a question: a coverage ranking over the text index (docs/search.md, *Documents*).
+"""Documents searched by a question: a bm25F ranking over the text index (docs/search.md, *Documents*).
 
 Knowledge articles, bulletins and notes (:func:`helpline.data.text_index.is_document`) are searched by questions
 ("光猫上有个红灯一直在闪，上不了网"). No record holds every word of a question as asked, so a record is found by
-*any* item of it (:func:`helpline.data.text_questions.question_items`: its words and synonym groups, lone
-characters weighed less) and ranked by how much of the question it covers:
+*any* item of it (:func:`helpline.data.text_questions.question_items`: its words and synonym groups, its character
+pairs, lone characters weighed less) and ranked by bm25F over its fields:
 
-    score = Σ over the items it holds: weight × idf × (field weight × factor of the alternative matched
-            + :data:`MORE_FIELDS` for each further field holding it)
+    score = Σ over the items it holds: weight × idf × tf × (K1 + 1) / (tf + K1)
+    tf    = Σ over the fields: field weight × factor of the alternative matched / (1 - b + b × length / typical)
 
-``idf = ln(1 + N / (n + 1))`` with ``n`` the records holding the item (counted up to :data:`COUNTED`: a commoner
-item weighs as much as one held by :data:`COUNTED` records); the field weights put the title above the other short
-fields (keywords) and those above the long text (:func:`field_weight`). Both databases compute the same score
-from the same counts and terms, so the order is the same on SQLite and PostgreSQL.
+``idf = ln(1 + (N - n + 0.5) / (n + 0.5))`` with ``n`` the records holding the item (counted up to
+:data:`COUNTED`: a commoner item weighs as much as one held by :data:`COUNTED` records); the field weights put the
+title above the other short fields (keywords) and those above the long text (:func:`field_weight`); the index
+holds a term once per field (no frequencies), so ``tf`` is the weighted count of the fields holding it. Both
+databases compute the same score from the same counts and terms, so the order is the same on SQLite and
+PostgreSQL.
 
 It is bounded in two steps: the records holding the rarer items (held by at most :data:`RARE` records, the
 rarest first, at most :data:`POSTINGS_BUDGET` ids read) are scored from their ids alone (head fields or long
@@ -45,8 +47,9 @@ TITLE_WEIGHT = 3.0
 HEAD_WEIGHT = 2.0
 """A short field other than the title (an article's keywords)."""
 BODY_WEIGHT = 1.0
-MORE_FIELDS = 0.2
-"""Added per further field holding an item (an article about it holds it in its title and its text)."""
+K1 = 2.0
+"""bm25's saturation: an item held in several fields (an article about it holds it in its title and its text)
+counts more than in one, less than the sum."""
 LENGTH_B = 0.25
 """How much a field's length lowers its weight (bm25's ``b``, mildly): a word in a short title says more than
 in a long one. A field's length is its number of index terms over :data:`TYPICAL_TERMS` for its kind."""
@@ -75,23 +78,27 @@ def holds(node: Node, field: str, terms: frozenset[str]) -> bool:
 
 
 def record_weights(weights: dict[str, float], terms: frozenset[str]) -> dict[str, float]:
-    """The field weights for one record: each lowered by the field's length (:data:`LENGTH_B`)."""
+    """The field weights for one record, each divided by bm25's length normalisation of the field:
+    ``1 - b + b × length / typical length`` (:data:`LENGTH_B`, :data:`TYPICAL_TERMS`)."""
     prefixes = {f: f"{f}_" for f in weights}
     sizes = {f: sum(1 for t in terms if t.startswith(p)) for f, p in prefixes.items()}
-    return {f: w * (1 + LENGTH_B) / (1 + LENGTH_B * sizes[f] / TYPICAL_TERMS[w]) for f, w in weights.items()}
+    return {f: w / (1 - LENGTH_B + LENGTH_B * sizes[f] / TYPICAL_TERMS[w]) for f, w in weights.items()}
 
 
 def item_score(item: Item, weights: dict[str, float], terms: frozenset[str]) -> float:
-    """The best field weight × factor of the alternatives a record holds, plus :data:`MORE_FIELDS` per further
-    field (0 when it holds none)."""
-    best = 0.0
-    held = 0
+    """bm25F's saturated frequency of an item in a record: the fields' weights × the factor of the best
+    alternative each holds, summed (a pseudo-frequency ``tf``), then ``tf × (K1 + 1) / (tf + K1)`` (0 when it
+    holds none)."""
+    tf = 0.0
     for field, weight in weights.items():
         found = max((factor for node, factor in item.alternatives if holds(node, field, terms)), default=0.0)
-        if found:
-            held += 1
-            best = max(best, weight * found)
-    return best + MORE_FIELDS * max(0, held - 1)
+        tf += weight * found
+    return tf * (K1 + 1) / (tf + K1) if tf else 0.0
+
+
+def idf_of(records: int, n: int) -> float:
+    """bm25's idf of an item held by ``n`` of ``records`` records."""
+    return math.log(1 + max(0.0, records - n + 0.5) / (n + 0.5))
 
 
 def _top(scores: dict[int, float], n: int) -> list[tuple[int, float]]:
@@ -133,20 +140,21 @@ def rank_documents(entity: Entity, items: list[Item], fields: list[str], limit: 
     present = [k for k, n in enumerate(counts) if n > 0]
     if not present:
         return []
-    idf = [math.log(1 + records / (n + 1)) for n in counts]
+    idf = [idf_of(records, n) for n in counts]
     common = [k for k in present if counts[k] >= RARE]
     if both:
         head_counts = {k: heads_first[k] for k in common}
     else:
         head_counts = dict(zip(common, frequencies(name, [(items[k].node, heads) for k in common], COUNTED)[1]
                                if heads and common else [0] * len(common), strict=True))
-    # the finders: (item, fields, count) held by at most RARE records there, words and bridges before lone
+    # the finders: (item, fields, count) held by at most RARE records there, words and pairs before lone
     # characters
     finders = [(k, fields, counts[k]) for k in present if counts[k] < RARE]
     finders += [(k, heads, head_counts[k]) for k in common if 0 < head_counts[k] < RARE]
     words = [k for k in present if items[k].weight >= 1]
-    if any(i.weight >= 1 for i in items) and not words:  # a record holding none of a question's words is no answer
-        return []
+    finding = [k for k in present if items[k].finds]
+    if any(i.finds for i in items) and not finding:  # a record holding none of a question's words and pairs is
+        return []  # no answer
     finders = [f for f in finders if items[f[0]].finds] or finders  # lone characters when nothing else finds
     finders.sort(key=lambda f: f[2])
     budget, chosen = POSTINGS_BUDGET, list[tuple[int, list[str], int]]()
@@ -177,6 +185,6 @@ def rank_documents(entity: Entity, items: list[Item], fields: list[str], limit: 
     for record_id, held in record_terms(name, shortlist).items():
         own = record_weights(weights, held)
         parts = {k: item_score(items[k], own, held) for k in present}
-        if not words or any(parts[k] for k in words):
+        if not finding or any(parts[k] for k in finding):
             scores[record_id] = sum(items[k].weight * idf[k] * parts[k] for k in present)
     return [(i, round(s, 6)) for i, s in _top(scores, depth) if s > 0]

@@ -70,6 +70,19 @@ def test_the_rarer_word_and_words_side_by_side_rank_first(platform: Platform, mo
     assert found(platform, admin, "卧室里还想再装一台电视")[:2] == [side, apart], "一台|电视: 台电 held by 多台电视"
 
 
+def test_a_question_sharing_only_character_pairs_finds_its_article_first(platform: Platform) -> None:
+    """The question's overlapping character pairs are scored with its words (bm25F): 电视机顶部发烫 is cut into
+    电视机 / 顶部 / 发 / 烫, none of them a word of 机顶盒发烫的处理, which holds its pairs 机顶 and 发烫. Before, a
+    record holding none of the question's words was no answer (the article about 电视机 was the only hit)."""
+    admin = actor(platform, "admin", "administrator")
+    hot = add(platform, "机顶盒发烫的处理", "机顶盒发烫时请放在通风处，不要叠放。")
+    tv = add(platform, "电视机摆放建议", "电视机应远离窗户，避免阳光直射。")
+    add(platform, "宽带提速包", "在网用户可以办理提速包。", category="products")
+    assert found(platform, admin, "电视机顶部发烫")[:2] == [hot, tv], "the pairs 机顶, 发烫 rank it first"
+    assert not {i.text for i in question_items("电视机顶部发烫")} & {"视机", "电视"}, \
+        "a pair inside a word of the question is no item of its own (the word matches by its pairs)"
+
+
 def test_synonyms_question_words_and_field_weights(platform: Platform) -> None:
     admin = actor(platform, "admin", "administrator")
     box = add(platform, "机顶盒以旧换新", "使用满5年的机顶盒可以旧换新为4K智能机顶盒。", "换机")
