@@ -30,7 +30,7 @@ from .conditions import All, Cmp, Cond
 from .conditions import AnyOf as CondAnyOf
 from .database import db, is_postgres
 from .entities import EntityModels
-from .text_tokens import AllOf, AnyOf, Exact, Node, Split, Term, value_terms
+from .text_tokens import AllOf, AnyOf, Exact, Node, Split, Term, field_terms
 
 TOKENS_VERSION = "6"
 """Bumped when :mod:`text_tokens` changes what it indexes: every index is then stale until rebuilt."""
@@ -250,8 +250,7 @@ def documents(entity: Entity, row: dict[str, Any]) -> tuple[list[str], list[str]
         value = row.get(name)
         if value is None or value == "":
             continue
-        (title if is_title else body).extend([f"{name}_{t}" for t in value_terms(value, any_part=any_part,
-                                                                                   grams=grams)])
+        (title if is_title else body).extend(field_terms(name, value, any_part=any_part, grams=grams))
     body.extend(t for t in (_exact(name, row.get(name)) for name in scoped) if t)
     return title, body
 

@@ -133,6 +133,22 @@ def value_terms(value: Any, *, any_part: bool = False, grams: bool = False) -> s
     return set(_text_terms(text, any_part, grams))
 
 
+def field_terms(field: str, value: Any, *, any_part: bool = False, grams: bool = False) -> list[str]:
+    """:func:`value_terms` of a value of ``field``, each as the index stores it: ``<field>_<term>``. A value
+    with other than ASCII characters is remembered with its prefixed terms (:data:`TERMS_CACHE` of them)."""
+    if value is None or value == "":
+        return []
+    prefix = field + "_"
+    if type(value) is str and not value.isascii():
+        return list(_prefixed(prefix, value, any_part, grams))
+    return list(map(prefix.__add__, value_terms(value, any_part=any_part, grams=grams)))
+
+
+@lru_cache(maxsize=TERMS_CACHE)
+def _prefixed(prefix: str, text: str, any_part: bool, grams: bool) -> tuple[str, ...]:
+    return tuple(map(prefix.__add__, _runs_terms(normalise(text), any_part, grams)))
+
+
 _DIGIT = "0123456789"
 _START1 = {d: f"{d}_" for d in _DIGIT}
 _START2 = {(d, e): f"{d}{e}_" for d in _DIGIT for e in _DIGIT}

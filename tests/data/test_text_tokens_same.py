@@ -1,7 +1,8 @@
-"""The fast term cutting of :func:`text_tokens.value_terms` (an ASCII path, number terms looked up, remembered
-values with Chinese) gives exactly the terms of the straightforward run-by-run loop it replaced, kept here as
-the reference, over a varied sample: names, addresses with house numbers, phone and card numbers, codes,
-full-width and other compatibility characters, other scripts' digits, punctuation, lists and non-text values."""
+"""The fast term cutting of :func:`text_tokens.value_terms` and :func:`text_tokens.field_terms` (an ASCII path,
+number terms looked up, remembered values with Chinese) gives exactly the terms of the straightforward run-by-run
+loop it replaced, kept here as the reference, over a varied sample: names, addresses with house numbers, phone
+and card numbers, codes, full-width and other compatibility characters, other scripts' digits, punctuation,
+lists and non-text values."""
 
 from __future__ import annotations
 
@@ -86,8 +87,10 @@ def test_the_fast_terms_are_the_reference_terms(any_part: bool, grams: bool) -> 
     values = FIXED + _sample(1500, seed=int(any_part) * 2 + int(grams))
     for round_ in range(2):  # the second time the values with Chinese come from the remembered terms
         for value in values:
-            assert tt.value_terms(value, any_part=any_part, grams=grams) == \
-                reference_terms(value, any_part=any_part, grams=grams), (round_, value)
+            expected = reference_terms(value, any_part=any_part, grams=grams)
+            assert tt.value_terms(value, any_part=any_part, grams=grams) == expected, (round_, value)
+            assert sorted(tt.field_terms("address", value, any_part=any_part, grams=grams)) == \
+                sorted(f"address_{t}" for t in expected), (round_, value)
 
 
 def test_a_caller_changing_the_terms_does_not_change_what_is_remembered() -> None:
@@ -96,3 +99,6 @@ def test_a_caller_changing_the_terms_does_not_change_what_is_remembered() -> Non
     first.discard("山路1_")
     again = tt.value_terms("长沙市岳麓区中山路15号", grams=True)
     assert "changed" not in again and "山路1_" in again
+    listed = tt.field_terms("address", "长沙市岳麓区中山路15号", grams=True)
+    listed.append("address_changed")
+    assert "address_changed" not in tt.field_terms("address", "长沙市岳麓区中山路15号", grams=True)
