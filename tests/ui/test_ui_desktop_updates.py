@@ -163,3 +163,28 @@ async def test_an_idle_desktop_builds_only_what_is_shown(user: User, desk: Any, 
     await user.should_see(marker="desk-sign-out")
     callers.append(Caller(ui_platform, desk))
     await until(lambda: shown(user, "desk-kb-search"))  # beside the first call
+
+
+async def test_the_offer_starts_loading_the_pop_on_its_own_pool_once(
+        user: User, desk: Any, ui_platform: Platform, callers: list[Caller], gold_customer: int,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The pop's data starts loading on the router's thread as the offer is relayed, on the desk's pop pool (not
+    after a hop through the event loop, not behind the io_bound pool's saves): issue 22, pop p95 at 500 desktops;
+    answering uses the same load."""
+    import threading
+
+    from helpline.ui.views import desktop as module
+
+    threads: list[str] = []
+    load = module.load_pop
+
+    def recorded(ctx: Any, call_id: int, customer_id: int | None = None) -> dict[str, Any]:
+        threads.append(threading.current_thread().name)
+        return load(ctx, call_id, customer_id)
+
+    monkeypatch.setattr(module, "load_pop", recorded)
+    await ready_desktop(user, desk)
+    await talking(user, desk, ui_platform, callers)
+    assert text(user, "pop-name") == "Zhang Wei"
+    assert len(threads) == 1 and threads[0].startswith("desk-pop")
+
