@@ -100,6 +100,8 @@ class Probe:
         self.beat = time.monotonic()
         self.stalls: Counter[str] = Counter()
         """Stack samples of the event-loop thread while it was stalled (``--stalls``), 10 ms each."""
+        self.snapshot: Any = None
+        """The last ``tracemalloc`` snapshot of ``/_bench/diagnose``."""
 
 
 PROBE = Probe()
@@ -377,6 +379,46 @@ def register_endpoints(platform: Any, args: argparse.Namespace, phones: list[str
                 "full_gc_ms": full_gc_ms, "gc_tuning": gc_tuning.stats(),
                 "element_kinds": element_kinds(desktops)}
 
+    @app.get("/_bench/diagnose")
+    async def diagnose(thaw: bool = False) -> dict[str, Any]:
+        """Where the memory is (diagnosis, ``--diagnose``): with ``--tracemalloc`` tracing starts at the first call
+        and later calls give the Python memory grown since the previous one, by the innermost project frame that
+        allocated it; with ``thaw`` what a thaw frees
+        (garbage frozen by the tuning) and then what ``malloc_trim`` gives back to the system."""
+        import ctypes
+        import tracemalloc
+
+        gc.collect()
+        out: dict[str, Any] = {"rss_mb": rss_mb()}
+        if args.tracemalloc and not tracemalloc.is_tracing():  # from the first call on (the start is slow enough)
+            tracemalloc.start(args.tracemalloc)
+        if tracemalloc.is_tracing():
+            snapshot = tracemalloc.take_snapshot()
+            if PROBE.snapshot is not None:
+                by: Counter[str] = Counter()
+                for stat in snapshot.compare_to(PROBE.snapshot, "traceback"):
+                    where = "other"
+                    for frame in reversed(stat.traceback):  # innermost first
+                        if "/helpline/" in frame.filename or "/telephony/" in frame.filename:
+                            where = f"{frame.filename.rsplit('/helpline/', 1)[-1]}:{frame.lineno}" \
+                                if "/helpline/" in frame.filename else f"{frame.filename}:{frame.lineno}"
+                            break
+                    by[where] += stat.size_diff
+                out["traced_growth_mb"] = sum(by.values()) / 2**20
+                out["traced_growth_by"] = {k: round(v / 2**20, 3) for k, v in by.most_common(40)}
+            PROBE.snapshot = snapshot
+            out["traced_mb"] = tracemalloc.get_traced_memory()[0] / 2**20
+        if thaw:
+            frozen = gc.get_freeze_count()
+            gc.unfreeze()
+            out["thaw_collected"] = gc.collect()
+            gc.freeze()
+            out["frozen_before_after"] = [frozen, gc.get_freeze_count()]
+            out["rss_after_thaw_mb"] = rss_mb()
+            ctypes.CDLL("libc.so.6").malloc_trim(0)
+            out["rss_after_trim_mb"] = rss_mb()
+        return out
+
     @app.post("/_bench/freeze")
     async def freeze() -> dict[str, Any]:
         PROBE.manual_gc = True
@@ -473,6 +515,8 @@ def main(argv: list[str] | None = None) -> int:
                         "refresh)")
     p.add_argument("--stalls", type=float, default=0.0, metavar="S",
                    help="sample the event loop's stack while it has not run for S seconds (diagnosis)")
+    p.add_argument("--tracemalloc", type=int, default=0, metavar="FRAMES",
+                   help="diagnosis: trace Python allocations (this many frames) for /_bench/diagnose (slow)")
     args = p.parse_args(argv)
 
     from helpline.cli.common import start_platform, start_router

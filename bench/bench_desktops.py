@@ -130,6 +130,8 @@ class Server:
             cmd.append("--no-desk-timer")
         if args.no_gc_tuning:
             cmd.append("--no-gc-tuning")
+        if args.tracemalloc:
+            cmd += ["--tracemalloc", str(args.tracemalloc)]
         if args.instances > 1:
             cmd += ["--cluster", f"bench-{index}"]
         env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]).rstrip(
@@ -327,6 +329,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         report["connect"] = {"seconds": connect_s, "open_ms": summary(open_ms), "failed": len(failed)}
         report["idle_messages_per_desktop_s"] = idle_rate
 
+        if args.diagnose:
+            report["diagnose"] = {"connected": [await s.get("/_bench/diagnose") for s in servers]}
         if args.gc_freeze:
             for server in servers:
                 await server.post("/_bench/freeze")
@@ -367,6 +371,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         report["memory"]["element_kinds_after_calls"] = end[0]["element_kinds"]
         report["memory"]["gc_frozen_after_calls"] = sum(m.get("gc_frozen", 0) for m in end)
         report["gc_tuning"] = end[0].get("gc_tuning", {})
+        if args.diagnose:
+            report["diagnose"]["after_calls"] = [await s.get("/_bench/diagnose", thaw="true") for s in servers]
         report["pop"] = pop_latencies(results, {d.agent: d for d in desktops})
         report["server_cpu_pct_during_calls"] = sum((c["calls_end"] - c["calls_start"]) / (
             c["calls_end_wall"] - c["calls_start_wall"]) for c in results["cpu_s"]) * 100
@@ -430,6 +436,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--gc-freeze", action="store_true",
                    help="experiment: gc.freeze() in the server once the desktops are connected (their objects are "
                         "then skipped by full garbage collections)")
+    p.add_argument("--diagnose", action="store_true",
+                   help="diagnosis: after the connected and the after-calls readings, where the memory is (the "
+                        "Python memory traced with --tracemalloc, what a thaw and malloc_trim give back)")
+    p.add_argument("--tracemalloc", type=int, default=0, metavar="FRAMES",
+                   help="diagnosis: trace the server's Python allocations with this many frames (slow)")
     p.add_argument("--instances", type=int, default=1,
                    help="server processes sharing the desktops and the calls (> 1: cluster mode on --pg-server)")
     p.add_argument("--pg-server", metavar="URL", default="",
