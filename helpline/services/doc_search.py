@@ -13,7 +13,7 @@ pairs, lone characters weighed less) and ranked by bm25F over its fields:
 title above the other short fields (keywords) and those above the long text (:func:`field_weight`); the index
 holds a term once per field (no frequencies), so ``tf`` is the weighted count of the fields holding it. Both
 databases compute the same score from the same counts and terms, so the order is the same on SQLite and
-PostgreSQL.
+PostgreSQL (but where PostgreSQL's statistics estimate an item's count at the cap, :mod:`text_docs`).
 
 It is bounded in two steps: the records holding the rarer items (held by at most :data:`RARE` records, the
 rarest first, at most :data:`POSTINGS_BUDGET` ids read) are scored from their ids alone (head fields or long
