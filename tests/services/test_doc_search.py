@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from helpline.data.database import db, is_postgres, session
 from helpline.data.text_docs import frequencies
 from helpline.data.text_questions import question_items
@@ -41,6 +43,23 @@ def test_question_items_use_the_centres_words_and_leave_question_words_out() -> 
     assert box.text == "盒子" and (Term("盒子"), 1.0) in box.alternatives, "the word asked counts whole"
     assert any(node == Term("发票") for node, _ in question_items("开票", groups)[0].alternatives)
     assert not any(i.text == "机顶盒" for i in question_items("一台电视", [["频道", "台"]])), "one character is no term"
+
+
+def test_stop_words_are_data(tmp_path: Any, monkeypatch: Any) -> None:
+    """The question words come from ``stop_words`` of search_words.yaml, not code; a bad list names the file."""
+    from helpline.data import text_questions
+
+    assert {"请问", "怎么", "你们", "吗"} <= text_questions.stop_words()
+    bad = tmp_path / "search_words.yaml"
+    bad.write_text("words: [光猫]\nstop_words: 请问\n", encoding="utf-8")
+    monkeypatch.setattr(text_questions, "WORDS_FILE", bad)
+    text_questions._words_file.cache_clear()
+    try:
+        with pytest.raises(ValueError, match="stop_words' must be a list"):
+            text_questions._words_file()
+    finally:
+        monkeypatch.undo()
+        text_questions._words_file.cache_clear()
 
 
 def test_question_words_glued_by_the_segmenter_are_cut_off_and_adjacent_words_bridged() -> None:
