@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from helpline.config import ROOT
 from helpline.data.base import utcnow
-from helpline.data.database import db, is_postgres, session, write_transaction
+from helpline.data.database import db, session, write_transaction
 from helpline.data.entities import rows as select_rows
 from helpline.data.imports import ImportRun, ensure_tables
 from helpline.metadata.kinds import Entity
@@ -33,7 +33,6 @@ from helpline.security.audit import audit
 from ..excel import workbook_bytes
 from ..numbering import assign_numbers, numbered_fields
 from ..values import clean_values
-from .ahead import Converted, ReadAhead, converted
 from .changes import ImportRefused, delete_missing, undo_run
 from .checks import among, row_checks
 from .rows import Mapping, RowConverter, RowProblem, map_headers
@@ -264,29 +263,24 @@ class ImportService:
                  cancel: threading.Event | None) -> str:
         seen: dict[Any, int] = {}
         self._seen = seen
-        batch: list[Converted] = []
+        batch: list[tuple[int, list[Any]]] = []
         index = 0
-        ahead = ReadAhead(table.rows, converter) if is_postgres() and definition.source.type in ("xlsx", "csv") \
-            else None  # the file read and converted in a thread while this one waits for the server (ahead.py)
-        try:
-            for number, cells, values, problems in ahead if ahead is not None else converted(table.rows, converter):
-                index += 1
-                if index <= skip:  # committed by an earlier attempt: only remember its key
-                    if definition.key and values.get(definition.key) not in (None, ""):
-                        seen.setdefault(str(values[definition.key]), number)
-                    report.rows = index
-                    continue
-                batch.append((number, cells, values, problems))
-                if len(batch) >= definition.batch_size:
-                    self._batch(actor, definition, entity, converter, batch, report, run, index)
-                    batch = []
-                    if progress is not None:
-                        progress(index, table.total, report)
-                    if cancel is not None and cancel.is_set():
-                        return "cancelled"
-        finally:
-            if ahead is not None:
-                ahead.close()
+        for number, cells in table.rows:
+            index += 1
+            if index <= skip:  # committed by an earlier attempt: only remember its key
+                values, _ = converter.convert(number, cells)
+                if definition.key and values.get(definition.key) not in (None, ""):
+                    seen.setdefault(str(values[definition.key]), number)
+                report.rows = index
+                continue
+            batch.append((number, cells))
+            if len(batch) >= definition.batch_size:
+                self._batch(actor, definition, entity, converter, batch, report, run, index)
+                batch = []
+                if progress is not None:
+                    progress(index, table.total, report)
+                if cancel is not None and cancel.is_set():
+                    return "cancelled"
         if batch:
             self._batch(actor, definition, entity, converter, batch, report, run, index)
             if progress is not None:
@@ -299,12 +293,16 @@ class ImportService:
         report.rejected_rows.append((number, cells, "; ".join(p.text() for p in problems if p.severity == "error")))
 
     def _batch(self, actor: Actor, definition: Import, entity: Entity, converter: RowConverter,
-               converted: list[Converted], report: ImportReport, run: ImportRun | None, index: int) -> None:
+               rows: list[tuple[int, list[Any]]], report: ImportReport, run: ImportRun | None, index: int) -> None:
         model: Any = self.platform.models[entity.name]
         categories = self.platform.metadata.categories
         head = converter.mapping.header
         key = definition.key
+        converted: list[tuple[int, list[Any], dict[str, Any], list[RowProblem]]] = []
         problems_from, rejected_from = len(report.problems), len(report.rejected_rows)
+        for number, cells in rows:
+            values, problems = converter.convert(number, cells)
+            converted.append((number, cells, values, problems))
         keys = [str(v[key]) for _, _, v, p in converted if key and v.get(key) not in (None, "")]
         writer = write_transaction() if run is not None else db.atomic()
         with writer:
