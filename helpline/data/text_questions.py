@@ -39,8 +39,8 @@ from .text_tokens import RUNS, AllOf, AnyOf, Node, Term, _is_cjk, _segmenter, no
 WORDS_FILE = Path(__file__).with_name("search_words.yaml")
 MAX_ITEMS = 10
 """Items of a question kept (words and groups first, then lone characters)."""
-CHAR_WEIGHT = 0.3
-"""The weight of a lone character's item (a word's is 1)."""
+CHAR_WEIGHT = 0.5
+"""The weight of a lone character's item (a word's is 1; as much as a pair of characters)."""
 PART_FACTOR = 0.6
 """A match by one of the shorter words inside a long word counts this much of the word's weight."""
 SYNONYM_FACTOR = 0.9
