@@ -363,6 +363,15 @@ def matching_ids(entity_name: str, node: Node, fields: list[str], grams: Collect
     return NodeList((SQL(f'SELECT rowid FROM "{t}" WHERE "{t}" MATCH ?', (text,)),))
 
 
+def row_matches(entity_name: str, node: Node, fields: list[str], grams: Collection[str], id_column: str) -> Any:
+    """Whether the index entry of the row whose id is ``id_column`` (quoted SQL) matches, as a peewee node:
+    one entry looked up by its key per row (PostgreSQL; a list walking its sort order, ``query._walk_page``)."""
+    if not is_postgres():
+        raise ValueError("row_matches is for PostgreSQL (SQLite's plan already walks the matches)")
+    text = match_expression(node, fields, grams)
+    return SQL(f'((SELECT doc FROM "{table(entity_name)}" WHERE id = {id_column}) @@ %s::tsquery)', (text,))
+
+
 def ranked_ids(entity_name: str, node: Node, fields: list[str], candidates: list[int] | None, limit: int,
                grams: Collection[str] = (), first: int | None = None) -> list[tuple[int, float]]:
     """(id, score) of the best matches, best first (higher score is better), among ``candidates`` (the ids

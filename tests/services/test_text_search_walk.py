@@ -1,0 +1,72 @@
+"""A list's quick search with many matches (issue 17: a part of an address held by a whole county, 8,355 of an
+agent's customers at a million): on PostgreSQL the page walks the rows in the sort order and checks each one's
+text index entry (``query._walk_page``) instead of reading and sorting every match — the same rows as the
+plain page, for any sort, page, filter and scope; the plain page when the walk does not fill the page."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+import helpline.data.query as query
+from helpline.data.conditions import Cmp
+from helpline.data.database import is_postgres
+from helpline.data.query import ListQuery
+from helpline.security.actor import Actor
+from helpline.services.platform import Platform
+
+SYSTEM = Actor.system()
+
+
+@pytest.fixture
+def street(platform: Platform) -> Platform:
+    """12 customers, 8 of them on 中山路 (every third one not), in two cities; every fourth has no employer."""
+    for n in range(12):
+        platform.records.create(SYSTEM, "customer", {
+            "customer_no": f"C{(n * 7) % 12:02d}", "name": f"刘{n}",
+            "employer": None if n % 4 == 0 else f"公司{n % 3}",
+            "address": f"长沙市{'建设' if n % 3 == 0 else '中山'}路{n}号", "city": "changsha" if n % 5 else "yueyang"})
+    return platform
+
+
+def rows(p: Platform, who: Actor, **kw: Any) -> list[str]:
+    q = ListQuery(entity="customer", search="中山路", page_size=2, **kw)
+    return [r["customer_no"] for r in p.records.list_page(who, q).rows]
+
+
+def test_the_walked_page_is_the_plain_page(street: Platform, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(query, "SEARCH_COUNT_CAP", 2)  # 8 matches: more than the cap, as a county's 8,355
+    walked: list[list[dict[str, Any]] | None] = []
+    walk = query._walk_page
+
+    def spy(*args: Any) -> list[dict[str, Any]] | None:
+        walked.append(walk(*args))
+        return walked[-1]
+
+    monkeypatch.setattr(query, "_walk_page", spy)
+    admin = Actor("admin", roles=("administrator",)).bind(street.metadata)
+    agent = Actor("agent1", roles=("agent",), regions=("changsha",)).bind(street.metadata)
+    cases = [(admin, {"sort": [("customer_no", False)]}), (admin, {"sort": [("customer_no", True)], "page": 2}),
+             (admin, {"sort": [("employer", False)], "page": 3}), (admin, {"sort": [("employer", True)]}),
+             (agent, {"sort": [("customer_no", False)], "page": 2}), (agent, {"sort": [("employer", True)]}),
+             (admin, {"sort": [("customer_no", False)], "where": Cmp("city", "eq", "changsha")}), (admin, {})]
+    got = [rows(street, who, **kw) for who, kw in cases]
+    assert all(len(page) == 2 for page in got)
+    monkeypatch.setattr(query, "WALK_ROWS", 0)  # the walk finds nothing: the plain page
+    assert [rows(street, who, **kw) for who, kw in cases] == got
+    if is_postgres():
+        assert all(w is not None for w in walked[:len(cases)]), "each page above was walked"
+        assert all(w is None for w in walked[len(cases):])
+    else:
+        assert walked == [], "SQLite: its plan already walks the matches (NOT INDEXED)"
+    assert got[0] == ["C01", "C02"] and got[4] == ["C04", "C05"], "in order, within agent1's scope"
+
+
+def test_a_walk_too_short_for_the_page_falls_back(street: Platform, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(query, "SEARCH_COUNT_CAP", 2)
+    monkeypatch.setattr(query, "WALK_ROWS", 1)  # page 3 of 2: 6 rows walked, 4 of them match
+    admin = Actor("admin", roles=("administrator",)).bind(street.metadata)
+    assert rows(street, admin, sort=[("customer_no", False)], page=3) == ["C07", "C08"]
+    page = street.records.list_page(admin, ListQuery(entity="customer", search="中山路", page_size=2))
+    assert (page.total, page.capped) == (2, True)
