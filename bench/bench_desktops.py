@@ -455,6 +455,9 @@ def main(argv: list[str] | None = None) -> int:
         p.error("--instances > 1 needs --pg-server (the instances share the router on PostgreSQL)")
     report = asyncio.run(run(args))
     show(report)
+    for when, readings in report.get("diagnose", {}).items():
+        for i, reading in enumerate(readings):
+            print(f"diagnose, server {i}, {when}: " + json.dumps(reading, indent=1))
     report["failures"] = failures(report)
     for failure in report["failures"]:
         print(f"FAILED: {failure}")
