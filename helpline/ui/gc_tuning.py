@@ -89,13 +89,8 @@ def client_deleted() -> None:
 
 
 def freeze() -> None:
-    """Collect everything not frozen yet (cheap: only what was created since the last freeze, never the frozen
-    pages), then freeze every tracked object that is left. A full collection, not just the young generations:
-    during calls Python starts no collection of generation 2 (its objects are few next to the frozen ones, but
-    its rule waits for them to grow by a quarter of the last full count), so the cyclic garbage promoted there —
-    elements deleted within live pages (outage notices, search results, a knowledge article), finished calls'
-    objects — would be frozen with the rest and kept until the next thaw (issue 22: memory after the calls)."""
-    gc.collect()
+    """Collect the young generations (cheap), then freeze every tracked object that is left."""
+    gc.collect(1)
     gc.freeze()
     STATE.settle_pending = False
     STATE.freezes += 1

@@ -59,24 +59,6 @@ def test_freezes_after_something_was_built_and_thaws_when_due_at_a_quiet_moment(
     assert done == ["freeze", "thaw", "thaw"]
 
 
-def test_a_freeze_does_not_freeze_garbage_of_the_old_generation(tuning: gc_tuning.State) -> None:
-    """Cyclic garbage that had been promoted to generation 2 (e.g. elements deleted in a live page) is collected
-    by the freeze, not frozen with the live objects until the next thaw (issue 22)."""
-    import weakref
-
-    class Node:
-        pass
-
-    node = Node()
-    node.self = node  # type: ignore[attr-defined]  # a cycle: only the collector frees it
-    alive = weakref.ref(node)
-    gc.collect(1)  # survives the young collections: now in generation 2
-    del node
-    gc_tuning.freeze()
-    assert alive() is None
-    assert tuning.freezes == 1
-
-
 async def test_desktops_opened_and_closed_do_not_leak_although_frozen(
         user: User, desk: Any, tuning: gc_tuning.State) -> None:
     await log_in(user, "agent1", path="/desktop")
