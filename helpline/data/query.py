@@ -19,11 +19,12 @@ from peewee import SQL, CommaNodeList, Expression, Field, NodeList, Value, fn
 
 from helpline.metadata.kinds import Entity
 
+from . import text_index
 from .conditions import FALSE, TRUE, All, AnyOf, Cmp, Cond, Not, all_of, any_of
 from .database import is_postgres
 from .entities import SYSTEM_COLUMNS, EntityModel, EntityModels
 from .entities import rows as select_rows
-from .text_index import gram_fields, indexed_fields, is_ready, matching_ids, row_matches, scope_node, synonym_groups
+from .text_index import gram_fields, indexed_fields, is_ready, matching_ids, scope_node, synonym_groups
 from .text_tokens import AllOf as TextAll
 from .text_tokens import query_node
 
@@ -123,8 +124,10 @@ class _Compiler:
         self.entity = entity
         self.text_searched = False
         """Whether the quick search is looked up in the text index (:func:`build_select`)."""
+        self.index_only = False
+        """A text match compiles to the index's matching ids (:func:`query_many.count_matches`)."""
         self.row_check: str | None = None
-        """A text match checks the index entry of the row with this id column instead (:func:`_walk_page`)."""
+        """A text match checks the index entry of the row with this id column instead (:func:`query_many.walk_page`)."""
 
     def column(self, name: str) -> Field:
         if name not in SYSTEM_COLUMNS and self.entity.field(name) is None:
@@ -244,8 +247,10 @@ class _Compiler:
         narrowed = scope_node(self.entity, match.scope)
         if narrowed is not None:
             node = TextAll((node, narrowed))
-        if self.row_check is not None:  # the walk (:func:`_walk_page`): this row's entry, checked by itself
-            return _expr(row_matches(self.entity.name, node, list(match.fields), gram_fields(self.entity),
+        if self.index_only:  # the count of _count_matches: the index's entries, no row read
+            return _expr(matching_ids(self.entity.name, node, list(match.fields), gram_fields(self.entity)))
+        if self.row_check is not None:  # the walk (:func:`query_many.walk_page`): this row's entry, checked by itself
+            return _expr(text_index.row_matches(self.entity.name, node, list(match.fields), gram_fields(self.entity),
                                      self.row_check))
         ids = matching_ids(self.entity.name, node, list(match.fields), gram_fields(self.entity))
         return _expr(NodeList((self.model.id, SQL("IN ("), ids, SQL(")"))))
@@ -397,10 +402,13 @@ def fetch_page(models: EntityModels, q: ListQuery) -> Page:
         order.append(model.id.desc() if q.sort and q.sort[-1][1] else model.id.asc())
     offset = (page - 1) * page_size
     if compiler.text_searched and is_postgres():
-        # count first: when the matches reach the cap, a page walked in the sort order (_walk_page) reads a
+        # count first: when the matches reach the cap, a page walked in the sort order (query_many.walk_page) reads a
         # few hundred rows where the plain page reads and sorts every match (a county's 8,355 customers)
-        total, capped = count_capped(query, min(q.count_cap, SEARCH_COUNT_CAP))
-        found = (_walk_page(models, q, order, offset, page_size) if capped else None) if total else []
+        from .query_many import count_matches, walk_page  # (it builds on this module)
+
+        cap = min(q.count_cap, SEARCH_COUNT_CAP)
+        total, capped = count_matches(models, q, cap) or count_capped(query, cap)
+        found = (walk_page(models, q, order, offset, page_size) if capped else None) if total else []
         if found is None:
             found = select_rows(query.order_by(*order).paginate(page, page_size))
         return Page(rows=found, total=total, capped=capped, page=page, page_size=page_size)
@@ -411,42 +419,6 @@ def fetch_page(models: EntityModels, q: ListQuery) -> Page:
         cap = min(q.count_cap, SEARCH_COUNT_CAP) if compiler.text_searched else q.count_cap
         total, capped = count_capped(query, cap)
     return Page(rows=found, total=total, capped=capped, page=page, page_size=page_size)
-
-
-WALK_ROWS = 100
-""":func:`_walk_page` reads up to this many rows in the sort order per row of the pages up to the one asked
-for (page 1 of 50: 5,000) — found when 1 in 100 of the rows meets the search."""
-
-
-def _walk_page(models: EntityModels, q: ListQuery, order: list[Any], offset: int, size: int
-               ) -> list[dict[str, Any]] | None:
-    """A page of a quick search with many matches (PostgreSQL): the first rows in the sort order that meet
-    the filters and the scope (an index walk), each checked against its own text index entry, until the
-    page is full — the rows of the plain page, as the first rows in order hold the page's matches. None
-    when they do not (the caller reads the plain page). The planner would not choose this: it takes a
-    match of a few terms for a few dozen rows (docs/search.md)."""
-    entity = models.entity(q.entity)
-    searched = search_condition(entity, q.search, q.hidden, indexed=text_indexed(entity, q.search), scope=q.scope)
-    if not (isinstance(searched, Cmp) and searched.op == "text_match"):
-        return None  # some search fields are matched by LIKE: the plain page
-    compiler = _Compiler(models, entity)
-    model = compiler.model
-    keys = [o.node.alias(f"walk_{i}") for i, o in enumerate(order)]
-    walked = model.select(model.id, *keys)
-    plain = compiler.compile(all_of(q.where, q.scope))  # the filters and scope, without the quick search
-    walked = (walked.where(plain) if plain is not None else walked).order_by(*order)
-    walked = walked.limit(WALK_ROWS * (offset + size))
-    compiler.row_check = '"walk"."id"'
-    check = compiler.compile(searched)
-    ids = [r[0] for r in cast(Any, model.select(SQL('"walk"."id"')).from_(walked.alias("walk")).where(check))
-           .order_by(*[SQL(f'"walk"."walk_{i}"').asc(nulls=o.nulls) if o.direction == "ASC"
-                       else SQL(f'"walk"."walk_{i}"').desc(nulls=o.nulls) for i, o in enumerate(order)])
-           .limit(size).offset(offset).tuples()]
-    if len(ids) < size:
-        return None
-    columns = [compiler.column(c) for c in (q.columns or [])]
-    found = model.select(*([model.id, *columns] if columns else [])).where(model.id.in_(ids)).order_by(*order)
-    return select_rows(found)
 
 
 def count_capped(query: Any, cap: int) -> tuple[int, bool]:

@@ -108,6 +108,17 @@ def scope_node(entity: Entity, cond: Cond | None) -> Node | None:
     return None
 
 
+def scope_exact(entity: Entity, cond: Cond) -> bool:
+    """Whether :func:`scope_node` checks ``cond`` exactly, not a superset: every part of it an equality or
+    ``in`` on :func:`scope_fields` with values the index holds as they are (no case folded)."""
+    if isinstance(cond, Cmp):
+        values = (cond.value or []) if cond.op == "in" else [cond.value]
+        return scope_node(entity, cond) is not None and all(str(v) == str(v).lower() for v in values)
+    if isinstance(cond, (All, CondAnyOf)):
+        return bool(cond.items) and all(scope_exact(entity, c) for c in cond.items)
+    return False
+
+
 def table(entity_name: str) -> str:
     return f"hl_text_{entity_name}"
 

@@ -1,6 +1,6 @@
 """A list's quick search with many matches (issue 17: a part of an address held by a whole county, 8,355 of an
 agent's customers at a million): on PostgreSQL the page walks the rows in the sort order and checks each one's
-text index entry (``query._walk_page``) instead of reading and sorting every match — the same rows as the
+text index entry (``query_many.walk_page``) instead of reading and sorting every match — the same rows as the
 plain page, for any sort, page, filter and scope; the plain page when the walk does not fill the page."""
 
 from __future__ import annotations
@@ -10,9 +10,11 @@ from typing import Any
 import pytest
 
 import helpline.data.query as query
-from helpline.data.conditions import Cmp
+import helpline.data.query_many as many
+from helpline.data.conditions import All, AnyOf, Cmp
 from helpline.data.database import is_postgres
 from helpline.data.query import ListQuery
+from helpline.data.text_index import scope_exact
 from helpline.security.actor import Actor
 from helpline.services.platform import Platform
 
@@ -38,13 +40,13 @@ def rows(p: Platform, who: Actor, **kw: Any) -> list[str]:
 def test_the_walked_page_is_the_plain_page(street: Platform, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(query, "SEARCH_COUNT_CAP", 2)  # 8 matches: more than the cap, as a county's 8,355
     walked: list[list[dict[str, Any]] | None] = []
-    walk = query._walk_page
+    walk = many.walk_page
 
     def spy(*args: Any) -> list[dict[str, Any]] | None:
         walked.append(walk(*args))
         return walked[-1]
 
-    monkeypatch.setattr(query, "_walk_page", spy)
+    monkeypatch.setattr(many, "walk_page", spy)
     admin = Actor("admin", roles=("administrator",)).bind(street.metadata)
     agent = Actor("agent1", roles=("agent",), regions=("changsha",)).bind(street.metadata)
     cases = [(admin, {"sort": [("customer_no", False)]}), (admin, {"sort": [("customer_no", True)], "page": 2}),
@@ -53,7 +55,7 @@ def test_the_walked_page_is_the_plain_page(street: Platform, monkeypatch: pytest
              (admin, {"sort": [("customer_no", False)], "where": Cmp("city", "eq", "changsha")}), (admin, {})]
     got = [rows(street, who, **kw) for who, kw in cases]
     assert all(len(page) == 2 for page in got)
-    monkeypatch.setattr(query, "WALK_ROWS", 0)  # the walk finds nothing: the plain page
+    monkeypatch.setattr(many, "WALK_ROWS", 0)  # the walk finds nothing: the plain page
     assert [rows(street, who, **kw) for who, kw in cases] == got
     if is_postgres():
         assert all(w is not None for w in walked[:len(cases)]), "each page above was walked"
@@ -65,8 +67,39 @@ def test_the_walked_page_is_the_plain_page(street: Platform, monkeypatch: pytest
 
 def test_a_walk_too_short_for_the_page_falls_back(street: Platform, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(query, "SEARCH_COUNT_CAP", 2)
-    monkeypatch.setattr(query, "WALK_ROWS", 1)  # page 3 of 2: 6 rows walked, 4 of them match
+    monkeypatch.setattr(many, "WALK_ROWS", 1)  # page 3 of 2: 6 rows walked, 4 of them match
     admin = Actor("admin", roles=("administrator",)).bind(street.metadata)
     assert rows(street, admin, sort=[("customer_no", False)], page=3) == ["C07", "C08"]
     page = street.records.list_page(admin, ListQuery(entity="customer", search="中山路", page_size=2))
     assert (page.total, page.capped) == (2, True)
+
+
+def test_the_count_is_read_from_the_index_where_it_checks_the_scope(street: Platform,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """agent1's scope (city or county changsha) is held in the index as exact terms: the capped count reads
+    the index alone (count_matches); a filter or a scope the index cannot check counts the rows."""
+    entity = street.metadata.entities["customer"]
+    assert scope_exact(entity, AnyOf((Cmp("city", "in", ["changsha"]), Cmp("county", "eq", "changsha"))))
+    assert scope_exact(entity, All((Cmp("city", "eq", "changsha"),)))
+    assert not scope_exact(entity, Cmp("city", "eq", "ChangSha")), "the index folds case: a superset"
+    assert not scope_exact(entity, All((Cmp("city", "eq", "changsha"), Cmp("name", "eq", "刘1"))))
+    assert not scope_exact(entity, AnyOf((Cmp("city", "eq", "changsha"), Cmp("name", "eq", "刘1"))))
+    counted: list[tuple[int, bool] | None] = []
+    count = many.count_matches
+
+    def spy(*args: Any) -> tuple[int, bool] | None:
+        counted.append(count(*args))
+        return counted[-1]
+
+    monkeypatch.setattr(many, "count_matches", spy)
+    agent = Actor("agent1", roles=("agent",), regions=("changsha",)).bind(street.metadata)
+
+    def total(**kw: Any) -> tuple[int, bool]:
+        page = street.records.list_page(agent, ListQuery(entity="customer", search="中山路", page_size=2, **kw))
+        return page.total, page.capped
+
+    assert total() == (6, False), "8 on 中山路, 6 of them in changsha"
+    assert total(count_cap=5) == (5, True)
+    assert total(where=Cmp("employer", "eq", "公司1")) == (2, False)
+    if is_postgres():
+        assert counted == [(6, False), (5, True), None], "the filter: counted from the rows"
