@@ -112,10 +112,10 @@ def starts(number: str) -> list[str]:
     return [f"{number[:k]}_" for k in range(1, min(SHORT_DIGITS, len(number)) + 1)]
 
 
-TERMS_CACHE = 4096
+TERMS_CACHE = 2048
 """Values with other than ASCII characters whose terms are remembered (:func:`_text_terms`, :func:`_prefixed`):
 names, addresses and region names repeat across records; numbers and codes (ASCII) are cut faster than looked
-up. Each cache holds about 1 KB a value (4 MB: the 1,000,000-row import's 300 MB budget is nearly spent)."""
+up. Each cache holds about 1 KB a value (2 MB: the 1,000,000-row import's 300 MB budget is nearly spent)."""
 
 
 def value_terms(value: Any, *, any_part: bool = False, grams: bool = False) -> set[str]:
