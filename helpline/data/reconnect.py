@@ -32,13 +32,16 @@ import peewee
 
 from .database import db, is_postgres
 
-__all__ = ["DEFAULT_RECONNECT_S", "is_disconnect", "reconnect_window", "retry_disconnected"]
+__all__ = ["BACKOFF_MAX_S", "DEFAULT_RECONNECT_S", "is_disconnect", "reconnect_window", "retry_disconnected",
+           "retry_lost"]
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 DEFAULT_RECONNECT_S = 30.0
 """Seconds a unit of work keeps trying while the database is away (``HELPLINE_DB_RECONNECT_S``)."""
+BACKOFF_FIRST_S = 0.05
+BACKOFF_MAX_S = 1.0
 
 _DISCONNECT_CODES = {"57P01", "57P02", "57P03"}
 """admin_shutdown, crash_shutdown, cannot_connect_now (SQLSTATE); class 08 is connection_exception."""
@@ -75,35 +78,53 @@ def is_disconnect(exc: BaseException) -> bool:
     return False
 
 
-def retry_disconnected(work: Callable[[], T], what: str, *, within_s: float | None = None) -> T:
-    """``work()``, run again while it fails with a lost connection, for at most ``within_s`` seconds (see the
-    module docstring); then the last error is raised. ``what`` names the work in the log."""
+def retry_lost(work: Callable[[int], T], what: str, *, reset: Callable[[], None],
+               retry: Callable[[Exception], bool] = is_disconnect, within_s: float | None = None) -> T:
+    """``work(attempt)`` (attempt 1, 2, ...), run again while ``retry(error)`` says its failure was a lost or
+    refused connection, with back-off from 50 ms to 1 s for at most ``within_s`` seconds (default
+    ``HELPLINE_DB_RECONNECT_S``); then the last error is raised. After each failure ``reset()`` drops the
+    connection, so the next attempt connects afresh. ``what`` names the work in the log. The one retry loop
+    of the project: :func:`retry_disconnected` (peewee's ``db``) and cluster mode's own connections
+    (``telephony.router.logconn``) use it."""
     window = reconnect_window() if within_s is None else within_s
     started = time.monotonic()
-    delay = 0.05
+    delay = BACKOFF_FIRST_S
     attempt = 1
     while True:
-        owns = db.is_closed()  # no session of the caller: the work opens and ends its own transaction
         try:
-            result = work()
+            result = work(attempt)
         except Exception as exc:
-            if not owns or not is_postgres() or not is_disconnect(exc) \
-                    or time.monotonic() + delay > started + window:
+            try:
+                reset()
+            except Exception:
+                log.debug("dropping a lost connection failed", exc_info=True)
+            if not retry(exc) or time.monotonic() + delay > started + window:
                 raise
             if attempt == 1:
                 first = str(exc).strip().splitlines()
                 log.warning("%s: the database connection was lost (%s); trying again for up to %g s",
                             what, first[0] if first else type(exc).__name__, window)
-            if not db.is_closed():  # hand the broken connection back: the pool drops it
-                try:
-                    db.close()
-                except Exception:
-                    log.debug("closing a lost connection failed", exc_info=True)
             time.sleep(delay)
-            delay = min(delay * 2, 1.0)
+            delay = min(delay * 2, BACKOFF_MAX_S)
             attempt += 1
             continue
         if attempt > 1:
             log.warning("%s: done after %d attempts (%.1f s without the database)", what, attempt,
                         time.monotonic() - started)
         return result
+
+
+def retry_disconnected(work: Callable[[], T], what: str, *, within_s: float | None = None) -> T:
+    """``work()``, run again while it fails with a lost connection, for at most ``within_s`` seconds (see the
+    module docstring); then the last error is raised. ``what`` names the work in the log."""
+    owns = db.is_closed()  # no session of the caller: the work opens and ends its own transaction
+
+    def drop() -> None:
+        if not db.is_closed():  # hand the broken connection back: the pool drops it
+            db.close()
+
+    def retryable(exc: Exception) -> bool:
+        return owns and is_postgres() and is_disconnect(exc)
+
+    return retry_lost(lambda _attempt: work(), what, reset=drop if owns else lambda: None, retry=retryable,
+                      within_s=within_s)

@@ -17,21 +17,15 @@ returns that entry instead of appending the command again.
 
 from __future__ import annotations
 
-import logging
-import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 from urllib.parse import unquote, urlparse
 
-from helpline.data.reconnect import is_disconnect, reconnect_window
+from helpline.data.reconnect import retry_lost
 
-__all__ = ["BACKOFF_MAX_S", "connect", "retrying"]
+__all__ = ["connect", "retrying"]
 
-log = logging.getLogger(__name__)
 T = TypeVar("T")
-
-BACKOFF_FIRST_S = 0.05
-BACKOFF_MAX_S = 1.0
 
 
 def connect(url: str, name: str, *, autocommit: bool) -> Any:
@@ -51,29 +45,4 @@ def retrying(work: Callable[[int], T], what: str, *, reset: Callable[[], None],
              within_s: float | None = None) -> T:
     """``work(attempt)`` (attempt 1, 2, ...), run again while it fails with a lost or refused connection, for
     at most ``within_s`` seconds (default ``HELPLINE_DB_RECONNECT_S``); see the module docstring."""
-    window = reconnect_window() if within_s is None else within_s
-    started = time.monotonic()
-    delay = BACKOFF_FIRST_S
-    attempt = 1
-    while True:
-        try:
-            result = work(attempt)
-        except Exception as exc:
-            try:
-                reset()
-            except Exception:
-                log.debug("dropping a failed connection failed", exc_info=True)
-            if not is_disconnect(exc) or time.monotonic() + delay > started + window:
-                raise
-            if attempt == 1:
-                first = str(exc).strip().splitlines()
-                log.warning("%s: the database connection was lost (%s); trying again for up to %g s", what,
-                            first[0] if first else type(exc).__name__, window)
-            time.sleep(delay)
-            delay = min(delay * 2, BACKOFF_MAX_S)
-            attempt += 1
-            continue
-        if attempt > 1:
-            log.warning("%s: done after %d attempts (%.1f s without the database)", what, attempt,
-                        time.monotonic() - started)
-        return result
+    return retry_lost(work, what, reset=reset, within_s=within_s)

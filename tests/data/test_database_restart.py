@@ -8,9 +8,6 @@ installed there) and is skipped elsewhere when they are missing.
 
 from __future__ import annotations
 
-import os
-import shutil
-import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -22,40 +19,20 @@ from helpline.data.base import utcnow
 from helpline.data.database import db, session
 from helpline.data.reconnect import is_disconnect, reconnect_window, retry_disconnected
 from helpline.services.platform import Platform
+from tests.restartable_pg import RestartablePostgres
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-class _Cluster:
-    def __init__(self) -> None:
-        from bench._pg import PG_BIN, ThrowawayPostgres
-
-        if not (PG_BIN / "pg_ctl").exists():
-            if os.environ.get("CI", "").lower() == "true":
-                pytest.fail(f"CI=true but the PostgreSQL binaries are not in {PG_BIN}")
-            pytest.skip(f"needs the PostgreSQL binaries in {PG_BIN}")
-        self.parent = Path(tempfile.mkdtemp(prefix="hl-restart-"))
-        self.parent.chmod(0o755)  # the postgres user runs the server in it
-        self.server = ThrowawayPostgres(self.parent / "data").start()
-
-    def restart(self) -> float:
-        from bench._pg import PG_BIN, _as_postgres
-
-        started = time.monotonic()
-        _as_postgres([str(PG_BIN / "pg_ctl"), "-D", str(self.server.data_dir), "-m", "fast", "-w",
-                      "-l", str(self.server.log_file), "restart",
-                      "-o", f"-p {self.server.port} -k /tmp -c listen_addresses=127.0.0.1"])
-        return time.monotonic() - started
-
+class _Cluster(RestartablePostgres):
     def stop(self) -> None:
         try:
             if db.obj is not None and hasattr(db.obj, "close_all"):
                 db.obj.close_all()
         finally:
-            self.server.stop()
-            shutil.rmtree(self.parent, ignore_errors=True)
+            super().stop()
 
 
 @pytest.fixture(scope="module")

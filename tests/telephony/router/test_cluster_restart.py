@@ -12,15 +12,10 @@ loopback proxy that cuts the writer's connection after forwarding its ``COMMIT``
 from __future__ import annotations
 
 import contextlib
-import os
-import shutil
 import socket
-import subprocess
-import tempfile
 import threading
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from urllib.parse import urlparse, urlunparse
 
 import psycopg2
@@ -32,6 +27,7 @@ from telephony.control.shared_channels import SharedChannels
 from telephony.router import CallRequest
 from telephony.router.service import RouterService
 from telephony.router.snapshot import replica_state
+from tests.restartable_pg import RestartablePostgres
 
 
 def _same(a: RouterService, b: RouterService) -> None:
@@ -126,46 +122,9 @@ def test_an_append_whose_commit_answer_was_lost_is_not_appended_twice(pg_url: st
         cutter.close()
 
 
-class _OwnServer:
-    """A throwaway PostgreSQL cluster (restartable) in a temporary directory, on a free loopback port."""
-
-    def __init__(self) -> None:
-        from bench._pg import PG_BIN, ThrowawayPostgres
-
-        if not (PG_BIN / "pg_ctl").exists():
-            if os.environ.get("CI", "").lower() == "true":
-                pytest.fail(f"CI=true but the PostgreSQL binaries are not in {PG_BIN}")
-            pytest.skip(f"needs the PostgreSQL binaries in {PG_BIN}")
-        self.parent = Path(tempfile.mkdtemp(prefix="hl-log-restart-"))
-        self.parent.chmod(0o755)  # the postgres user runs the server in it
-        for attempt in range(3):  # the free port found may be taken by another process before the server binds it
-            try:
-                self.server = ThrowawayPostgres(self.parent / "data").start()
-                break
-            except subprocess.CalledProcessError:
-                if attempt == 2:
-                    shutil.rmtree(self.parent, ignore_errors=True)
-                    raise
-
-    def restart(self) -> float:
-        from bench._pg import PG_BIN, _as_postgres
-
-        started = time.monotonic()
-        _as_postgres([str(PG_BIN / "pg_ctl"), "-D", str(self.server.data_dir), "-m", "fast", "-w",
-                      "-l", str(self.server.log_file), "restart",
-                      "-o", f"-p {self.server.port} -k /tmp -c listen_addresses=127.0.0.1"])
-        return time.monotonic() - started
-
-    def stop(self) -> None:
-        try:
-            self.server.stop()
-        finally:
-            shutil.rmtree(self.parent, ignore_errors=True)
-
-
 @pytest.fixture
-def own_server() -> Iterator[_OwnServer]:
-    found = _OwnServer()
+def own_server() -> Iterator[RestartablePostgres]:
+    found = RestartablePostgres("hl-log-restart-")
     try:
         yield found
     finally:
@@ -173,7 +132,7 @@ def own_server() -> Iterator[_OwnServer]:
 
 
 @pytest.mark.postgres
-def test_the_command_log_rides_out_a_server_restart_under_writes_from_both_replicas(own_server: _OwnServer
+def test_the_command_log_rides_out_a_server_restart_under_writes_from_both_replicas(own_server: RestartablePostgres
                                                                                       ) -> None:
     from helpline.data.database import db, open_database
     from helpline.services.leader import LeaderElection
