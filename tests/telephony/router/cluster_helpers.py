@@ -12,6 +12,7 @@ from telephony.router.cluster import Cluster, LogClock
 from telephony.router.events import RouterEvent
 from telephony.router.model import AgentProfile
 from telephony.router.service import RouterService
+from telephony.router.snapshot import replica_state
 
 SETTINGS = RouterSettings(queues={"billing": QueueSettings(name="billing", skill="billing", max_wait_s=600.0)},
                           wrap_up_s=0.05, browser_grace_s=60.0)
@@ -38,3 +39,12 @@ def wait_for(condition: Callable[[], Any], limit_s: float = 5.0) -> float:
             raise AssertionError(f"not within {limit_s} s")
         time.sleep(0.005)
     return time.perf_counter() - started
+
+
+def converged(a: RouterService, b: RouterService) -> None:
+    """Both replicas caught up with the log: the same entries applied, the same state."""
+    assert a.cluster is not None and b.cluster is not None
+    a.cluster.catch_up()
+    b.cluster.catch_up()
+    assert a.cluster.applied == b.cluster.applied
+    assert replica_state(a) == replica_state(b)

@@ -9,20 +9,12 @@ import time
 
 import psycopg2
 import pytest
-from cluster_helpers import SETTINGS, replica, wait_for
+from cluster_helpers import SETTINGS, converged, replica, wait_for
 
 from telephony.router import AppQueuePolicy, CallRequest, Offer
 from telephony.router.cluster import Cluster, ClusterError, LogClock, cluster_on
 from telephony.router.service import RouterService
 from telephony.router.snapshot import replica_state
-
-
-def _same(a: RouterService, b: RouterService) -> None:
-    assert a.cluster is not None and b.cluster is not None
-    a.cluster.catch_up()
-    b.cluster.catch_up()
-    assert a.cluster.applied == b.cluster.applied
-    assert replica_state(a) == replica_state(b)
 
 
 @pytest.mark.postgres
@@ -60,7 +52,7 @@ def test_two_replicas_converge_after_interleaved_writes_from_both(pg_url: str) -
         assert b.call("answered", first.call_id) is True
         assert a.call("answered", first.call_id) is False  # already answered: every replica says so
         a.call("call_ended", first.call_id)
-        _same(a, b)
+        converged(a, b)
         state = replica_state(a)
         assert len(state["waiting"]) == 5 and state["agents"]["1003"]["reason"] == "lunch"
     finally:
@@ -86,7 +78,7 @@ def test_a_lost_or_duplicated_notification_still_converges(pg_url: str) -> None:
                 cur.execute("SELECT pg_notify('hl_router', %s)", (str(seq),))
         a.enqueue(CallRequest(call_id=5, queue="billing"))
         time.sleep(0.15)
-        _same(a, b)
+        converged(a, b)
         assert a.cluster is not None and a.cluster.applied_count == b.cluster.applied_count  # type: ignore[union-attr]
         assert a.router.agents["1001"].call_id == 5
         conn.close()
@@ -113,7 +105,7 @@ def test_a_call_queued_on_b_is_offered_to_an_agent_signed_in_on_a(pg_url: str) -
         ticket.ringing()
         a.call("answered", 42)  # the agent answers on its desktop
         assert ticket.answered() is False  # the switch's report after it: no second answer
-        _same(a, b)
+        converged(a, b)
         assert replica_state(b)["agents"]["1001"]["state"] == "talking"
     finally:
         a.stop()
@@ -156,13 +148,13 @@ def test_a_replica_joining_after_snapshots_and_compaction_matches_and_keeps_work
 
         c, _ = replica(pg_url, "c")  # joins: the newest snapshot, then the entries after it
         assert c.cluster is not None and c.cluster.snapshot_seq == second
-        _same(a, c)
+        converged(a, c)
         lagging.cluster.catch_up()  # its next entries were deleted: it loads the snapshot instead
         assert replica_state(lagging) == replica_state(a)
         c.call("set_ready", "1002", by="t")  # the loaded replica keeps working alike
         c.enqueue(CallRequest(call_id=9, queue="billing"))
         a.call("answered", 3)
-        _same(a, c)
+        converged(a, c)
     finally:
         for s in (a, lagging, c):
             if s is not None:
@@ -197,7 +189,7 @@ def test_two_replicas_started_at_once_load_the_agents_once_and_a_restart_ends_it
         a.stop()
         again, _ = replica(pg_url, "a")  # the same instance name restarted: its old call has no caller any more
         assert list(again.router.waiting) == [12]
-        _same(again, b)
+        converged(again, b)
     finally:
         for s in (a, b, again):
             if s is not None:
@@ -205,7 +197,7 @@ def test_two_replicas_started_at_once_load_the_agents_once_and_a_restart_ends_it
 
 
 @pytest.mark.postgres
-def test_a_routing_change_carries_the_routing_so_every_replica_applies_the_same(pg_url: str) -> None:
+def test_a_routing_change_carries_the_routing_so_every_replica_applies_theconverged(pg_url: str) -> None:
     import yaml
 
     from helpline.config import ROOT
@@ -217,7 +209,7 @@ def test_a_routing_change_carries_the_routing_so_every_replica_applies_the_same(
         routing = yaml.safe_load((ROOT / "metadata" / "routings" / "main.yaml").read_text(encoding="utf-8"))
         routing["offer_timeout_s"] = 25
         a.cluster.call("reconfigure", ([routing],), {})  # what a.reconfigure(metadata) appends after a publish
-        _same(a, b)
+        converged(a, b)
         for s in (a, b):
             assert s.router.settings.offer_timeout_s == 25 and "general" in s.router.settings.queues
             assert s.router.policy.name == "helpline"
@@ -244,7 +236,7 @@ def test_an_answered_session_reaching_another_instance_reports_the_answer_to_the
         handler(None, parse_environment(environment_lines("answered?call=42", env={"channel": "PJSIP/1001-1"})))  # type: ignore[arg-type]
         wait_for(lambda: ticket.answered_wait_s is not None, 2.0)  # b's ticket heard of the answer
         assert ticket.answered() is False  # the Dial's own report after it changes nothing
-        _same(a, b)
+        converged(a, b)
         assert replica_state(b)["agents"]["1001"]["state"] == "talking" and 42 in b.router.active
     finally:
         a.stop()
@@ -269,7 +261,7 @@ def test_connections_cut_as_by_a_database_restart_reconnect_and_converge(pg_url:
         assert a.call("answered", 5) is True
         assert a.cluster is not None and b.cluster is not None
         wait_for(lambda: b.cluster.applied == a.cluster.applied, 3.0)  # b's listener reconnected and caught up
-        _same(a, b)
+        converged(a, b)
     finally:
         a.stop()
         b.stop()
@@ -289,7 +281,7 @@ def test_a_subscriber_writing_while_an_entry_is_delivered_applies_every_entry_on
                            ("queue_call", (CallRequest(call_id=2, queue="billing"),), {})])
         a.cluster.catch_up()  # reads both entries; the first one's subscriber applies the second with its ringing
         b.cluster.catch_up()
-        _same(a, b)
+        converged(a, b)
         assert a.cluster.applied_count == b.cluster.applied_count  # nothing applied twice
         assert {a.router.agents[n].state for n in ("1001", "1002")} == {"ringing"}
     finally:
@@ -313,7 +305,7 @@ def test_reads_between_entries_use_the_last_entrys_time_so_they_prune_nothing_ah
         time.sleep(0.3)
         assert a.clock.now() == a.cluster.clock.last  # not the wall clock
         a.snapshot()  # the wallboard's read on a only
-        _same(a, b)
+        converged(a, b)
         assert replica_state(a)["stats"]["tier:ordinary"][0.2] == 1  # the answer is still in the window
     finally:
         a.stop()

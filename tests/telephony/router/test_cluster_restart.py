@@ -20,7 +20,7 @@ from urllib.parse import urlparse, urlunparse
 
 import psycopg2
 import pytest
-from cluster_helpers import replica, wait_for
+from cluster_helpers import converged, replica, wait_for
 
 from telephony.control.channels import CallChannels
 from telephony.control.shared_channels import SharedChannels
@@ -28,14 +28,6 @@ from telephony.router import CallRequest
 from telephony.router.service import RouterService
 from telephony.router.snapshot import replica_state
 from tests.restartable_pg import RestartablePostgres
-
-
-def _same(a: RouterService, b: RouterService) -> None:
-    assert a.cluster is not None and b.cluster is not None
-    a.cluster.catch_up()
-    b.cluster.catch_up()
-    assert a.cluster.applied == b.cluster.applied
-    assert replica_state(a) == replica_state(b)
 
 
 def _logged_calls(url: str) -> dict[int, int]:
@@ -115,7 +107,7 @@ def test_an_append_whose_commit_answer_was_lost_is_not_appended_twice(pg_url: st
         assert _logged_calls(pg_url) == {7: 1}
         assert a.enqueue(CallRequest(call_id=8, queue="billing")).result == "queued"  # the writer goes on
         assert _logged_calls(pg_url) == {7: 1, 8: 1}
-        _same(a, b)
+        converged(a, b)
     finally:
         a.stop()
         b.stop()
@@ -191,7 +183,7 @@ def test_the_command_log_rides_out_a_server_restart_under_writes_from_both_repli
         logged = _logged_calls(url)
         assert set(logged) == set(queued) and len(queued) == len(set(queued)), "no command lost"
         assert max(logged.values()) == 1, "no command appended twice"
-        _same(a, b)
+        converged(a, b)
         assert set(replica_state(b)["calls"]) == set(queued)
         conn = psycopg2.connect(url)
         with conn.cursor() as cur:
