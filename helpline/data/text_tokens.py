@@ -179,18 +179,23 @@ def _ascii_terms(low: str, any_part: bool) -> set[str]:
         elif run.isalpha():
             terms.add(run)
         elif any_part:  # letters and digits in a phone field: every suffix, a digit's start marked
-            for i in range(len(run) - MIN_DIGITS + 1):
-                suffix = run[i:]
-                terms.add(suffix)
-                if "0" <= suffix[0] <= "9":
-                    terms.add(suffix[0] + "_")
-                    if len(suffix) > 1 and "0" <= suffix[1] <= "9":
-                        terms.add(suffix[:2] + "_")
+            _add_suffixes(terms, run)
         else:  # the word, and its number part (``t0001`` is found by ``0001``)
             terms.add(run)
             for number in DIGITS.findall(run):
                 terms.update(_number_terms(number, False))
     return terms
+
+
+def _add_suffixes(terms: set[str], run: str) -> None:
+    """Letters and digits in a phone field: every suffix of ``run``, a digit's start marked (``5_``, ``55_``)."""
+    for i in range(len(run) - MIN_DIGITS + 1):
+        suffix = run[i:]
+        terms.add(suffix)
+        if "0" <= suffix[0] <= "9":
+            terms.add(suffix[0] + "_")
+            if len(suffix) > 1 and "0" <= suffix[1] <= "9":
+                terms.add(suffix[:2] + "_")
 
 
 @lru_cache(maxsize=TERMS_CACHE)
@@ -219,13 +224,7 @@ def _runs_terms(text: str, any_part: bool, grams: bool) -> set[str]:
         if run.isdigit() and run.isascii():  # a number: its terms as in an ASCII value
             terms.update(_number_terms(run, any_part))
         elif any_part and _has_digit(run):
-            for i in range(len(run) - MIN_DIGITS + 1):
-                suffix = run[i:]
-                terms.add(suffix)
-                if "0" <= suffix[0] <= "9":
-                    terms.add(suffix[0] + "_")
-                    if len(suffix) > 1 and "0" <= suffix[1] <= "9":
-                        terms.add(suffix[:2] + "_")
+            _add_suffixes(terms, run)
         else:  # the word, and its number part (``t0001`` is found by ``0001``)
             terms.add(run)
             if _has_digit(run):
