@@ -262,27 +262,30 @@ class Dialler:
         agents."""
         if (self.election is not None and not self.running) or not self.check_link():
             return
+        campaigns: dict[int, Campaign] = {}  # this round's runs, each campaign read once
         for run_id in {run for _, run in self.members.values()}:
             try:
+                campaign = self.service.run_campaign(run_id)
                 hopper = self.hopper(run_id)
                 if hopper.low:
                     hopper.refill(self.now())
-            except CampaignError as exc:  # the run or its campaign is gone: its agents leave it
-                log.warning("campaign dialler: run %s: %s", run_id, exc)
+                campaigns[run_id] = campaign
+            except CampaignError as exc:  # the run or its campaign is gone (even after its hopper was made):
+                log.warning("campaign dialler: run %s: %s", run_id, exc)  # its agents leave it
                 with self._lock:
                     self.members = {k: v for k, v in self.members.items() if v[1] != run_id}
         paced = set()
         if self.predictive is not None:
-            for run_id in {run for _, run in self.members.values()}:
-                if self.service.run_campaign(run_id).strategy == "predictive":
+            for run_id, campaign in campaigns.items():
+                if campaign.strategy == "predictive":
                     paced.add(run_id)
                     try:
                         self.predictive.tick_run(run_id)
                     except Exception:
                         log.exception("campaign dialler: predictive run %s", run_id)
         for username, (actor, run_id) in list(self.members.items()):
-            campaign = self.service.run_campaign(run_id)
-            if campaign.strategy == "preview" or run_id in paced or username in self.calls or not self._free(actor):
+            found = campaigns.get(run_id)  # None: joined during this round, dialled at the next
+            if found is None or found.strategy == "preview" or run_id in paced or username in self.calls or not self._free(actor):
                 continue
             try:
                 if self.next(actor) is not None:

@@ -100,6 +100,30 @@ def test_an_agent_works_progressive_campaign_calls(setup, tmp_path: Path) -> Non
     assert number_row("13800000203").status == "ready" and number_row("13800000203").attempts == 0
 
 
+@pytest.mark.parametrize("setup", ["predictive", "progressive"], indirect=True)
+def test_a_run_whose_campaign_is_gone_is_left_and_the_round_goes_on(  # type: ignore[no-untyped-def]
+        setup, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """A campaign's definition removed while agents work its run (its hopper already made): the round warns,
+    the run's agents leave it, and the next rounds run (it raised out of every round and logged an error)."""
+    from helpline.data.campaigns import CampaignRun
+
+    platform, desk, clock = setup
+    service, run_id = start_campaign(platform, clock, tmp_path, [f"138000003{i:02d}" for i in range(6)])
+    dialler = Dialler(platform, desk, service, now=clock)
+    agent1 = agent(platform, desk, "agent1")
+    dialler.join(agent1, run_id)
+    assert dialler.hopper(run_id).refill(clock()) == 4  # made and filled while the campaign was defined
+    with session():
+        CampaignRun.update(campaign="gone_campaign").where(CampaignRun.id == run_id).execute()
+    with caplog.at_level("WARNING", logger="telephony.outbound.dialler"):
+        dialler.tick()
+        dialler.tick()
+    assert "agent1" not in dialler.members
+    assert any("no campaign 'gone_campaign'" in r.getMessage() for r in caplog.records)
+    assert not [r for r in caplog.records if r.levelname == "ERROR"]
+    dialler.stop()
+
+
 @pytest.mark.parametrize("setup", ["preview"], indirect=True)
 def test_preview_refuses_a_number_put_on_the_do_not_call_list(setup, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     platform, desk, clock = setup
