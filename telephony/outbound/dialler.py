@@ -285,7 +285,8 @@ class Dialler:
                         log.exception("campaign dialler: predictive run %s", run_id)
         for username, (actor, run_id) in list(self.members.items()):
             found = campaigns.get(run_id)  # None: joined during this round, dialled at the next
-            if found is None or found.strategy == "preview" or run_id in paced or username in self.calls or not self._free(actor):
+            if found is None or found.strategy == "preview" or run_id in paced or username in self.calls \
+                    or not self._free(actor):
                 continue
             try:
                 if self.next(actor) is not None:
