@@ -405,7 +405,8 @@ class PopTable(ui.html):
         self.columns = columns
         head = "".join(f'<th class="text-left">{escape(labels.get(c, c))}</th>' for c in columns)
         self.head = (f'<div class="text-subtitle1 text-primary q-pb-xs">{escape(title)}</div>'
-                     f'<table class="q-table q-table--dense pop-rows" style="width: 100%; border-collapse: collapse">'
+                     '<div style="overflow-x: auto">'  # a wide table scrolls inside the card, never clipped
+                     '<table class="q-table q-table--dense pop-rows" style="width: 100%; border-collapse: collapse">'
                      f"<thead><tr>{head}</tr></thead><tbody>")
         self.empty = f'<tr><td colspan="{len(columns)}" class="text-grey-7">{escape(empty)}</td></tr>'
         self._rows: list[dict[str, Any]] = []
@@ -420,7 +421,7 @@ class PopTable(ui.html):
     def rows(self, rows: list[dict[str, Any]]) -> None:
         self._rows = rows
         body = "".join(self.row_html(i, row) for i, row in enumerate(rows)) or self.empty
-        self.content = f"{self.head}{body}</tbody></table>"
+        self.content = f"{self.head}{body}</tbody></table></div>"
 
     def row_html(self, index: int, row: dict[str, Any]) -> str:
         cells = []
