@@ -146,8 +146,12 @@ async def test_missing_and_unreachable_nodes_are_flagged(user: User, ui_platform
 
     # pointing the key back and removing the orphan clears every flag
     await until(lambda: inside(user, "ivr-node-main_menu", "ivr-choice-main_menu-1"), "main_menu stays open")
-    one(user, "ivr-choice-main_menu-1").value = "consult_menu"
-    await until(lambda: not graph_line(user, "main_menu").endswith(":::dangling"), "graph clear")
+
+    def point_back() -> bool:  # set again on each look: after the refused publish the editor may be rebuilt,
+        one(user, "ivr-choice-main_menu-1").value = "consult_menu"  # leaving a set value on the old element
+        return not graph_line(user, "main_menu").endswith(":::dangling")
+
+    await until(point_back, "graph clear")
     user.find(marker="ivr-node-orphan-remove").click()
     await user.should_see(marker="designer-ok", retries=150)
     assert "orphan" not in draft_of(ui_platform)["nodes"] and ":::missing" not in graph(user)
