@@ -11,15 +11,17 @@ Knowledge articles, bulletins and notes are searched by questions as callers ask
 * question and function words (:func:`stop_words`, the ``stop_words`` list of ``search_words.yaml``: 怎么, 为什么,
   吗, 请问, 我 ...) are left out;
 * any other word of 2+ characters is an item: the word, or for 3+ characters all its pairs (the index holds every
-  pair), or — weighed less — the shorter words jieba finds in it (``足球比赛``: ``足球``, ``比赛``);
+  pair), or — weighed less — the shorter words jieba finds in it (``足球比赛``: ``足球``, ``比赛``); it weighs what it
+  says in general Chinese (:func:`text_weights.general_weight`, jieba's idf table: 问题, 起来 0.3, 摄像头 1; the
+  centre's own words 1);
 * a lone character that is no stop word (``换``, ``接``, ``锁``) is an item weighed :data:`CHAR_WEIGHT`;
 * a token jieba glued to a stop word (``段时间`` of ``这段时间``, ``加多少``, ``不能不``) is cut there first;
 * the question's overlapping character pairs (bigrams) within the runs between its stop words are items weighed
-  :data:`PAIR_WEIGHT` (``装一台电视``: ``装一``, ``一台``, ``台电``, ``电视``), except the pairs that are a word of it
-  or inside one of 3+ characters (which matches by them already): a record that words the question differently
-  (the segmenter cut it otherwise, ``一台|电视`` against ``多台电视``) is still found by its pairs — the robust
-  baseline of Chinese retrieval, independent of the segmenter and its dictionary; a pair across two words is a
-  phrase match without positions (the index holds every pair of adjacent characters).
+  :data:`PAIR_WEIGHT` × its general weight (``装一台电视``: ``装一``, ``一台``, ``台电``, ``电视``), except the pairs
+  that are a word of it or inside one of 3+ characters (which matches by them already): a record that words the
+  question differently (the segmenter cut it otherwise, ``一台|电视`` against ``多台电视``) is still found by its
+  pairs — the robust baseline of Chinese retrieval, independent of the segmenter and its dictionary; a pair
+  across two words is a phrase match without positions (the index holds every pair of adjacent characters).
 
 The index itself is not cut with these words (it holds every character and pair, :mod:`text_tokens`), so the
 word list and the dictionary can change without a reindex.
@@ -35,6 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from .text_tokens import RUNS, AllOf, AnyOf, Node, Term, _is_cjk, _segmenter, normalise
+from .text_weights import general_weight
 
 WORDS_FILE = Path(__file__).with_name("search_words.yaml")
 MAX_ITEMS = 10
@@ -168,7 +171,8 @@ def _word_item(word: str, segmenter: Any, lookup: dict[str, list[str]]) -> Item:
             group = _group_item(part, lookup[part]) if part in lookup else None
             found = group.alternatives if group else ((_chinese(part), 1.0),)
             alternatives += [(node, factor * PART_FACTOR) for node, factor in found]
-    return Item(word, 1.0, tuple(dict.fromkeys(alternatives)))
+    weight = 1.0 if word in _domain_set() else general_weight(word)  # 问题, 起来: less than 摄像头
+    return Item(word, weight, tuple(dict.fromkeys(alternatives)))
 
 
 _LOOKUPS: dict[int, tuple[list[list[str]], dict[str, list[str]], frozenset[str]]] = {}
@@ -272,6 +276,6 @@ def question_items(text: str, synonyms: list[list[str]] | None = None) -> list[I
     inside = {w.text[i:i + 2] for w in words if len(w.text) > 2 for i in range(len(w.text) - 1)}  # the word
     # matches by them already
     for pair in [p for p in dict.fromkeys(pairs) if p not in seen and p not in inside][:MAX_PAIRS]:
-        kept.append(Item(pair, PAIR_WEIGHT, ((Term(pair), 1.0),)))
+        kept.append(Item(pair, PAIR_WEIGHT * general_weight(pair), ((Term(pair), 1.0),)))
     return kept
 

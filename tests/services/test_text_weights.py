@@ -1,0 +1,53 @@
+"""A question's words weighed by how much they say in general Chinese (jieba's idf table,
+``helpline/data/text_weights.py``; docs/search.md, *Documents*), on SQLite and PostgreSQL (``HELPLINE_TEST_PG``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from helpline.data import text_weights
+from helpline.data.text_questions import question_items
+from helpline.data.text_weights import GENERAL_FLOOR, general_weight
+from helpline.security.actor import Actor
+from helpline.services.platform import Platform
+
+SYSTEM = Actor.system()
+
+
+def test_everyday_words_weigh_less_than_specific_ones() -> None:
+    assert general_weight("问题") == GENERAL_FLOOR, "问题 (idf 3.96) is everyday speech"
+    assert GENERAL_FLOOR < general_weight("电视") < 1.0 == general_weight("摄像头"), "7.0 between, 10.1 fully"
+    assert general_weight("光猫") == 1.0, "a word the table lacks (the centre's own) weighs fully"
+
+
+def test_a_bad_line_of_the_table_is_skipped(tmp_path: Any, monkeypatch: Any) -> None:
+    table = tmp_path / "idf.txt"
+    table.write_text("问题 3.9\n坏行\n插头 x\n摄像头 10.1\n", encoding="utf-8")
+    monkeypatch.setattr(text_weights, "_idf_path", lambda: table)
+    text_weights._general_idf.cache_clear()
+    try:
+        assert text_weights._general_idf() == {"问题": 3.9, "摄像头": 10.1}
+    finally:
+        monkeypatch.undo()
+        text_weights._general_idf.cache_clear()
+
+
+def test_question_items_carry_the_general_weight() -> None:
+    items = {i.text: i.weight for i in question_items("摄像头起来以后一直有问题")}
+    assert items["摄像头"] == 1.0 and items["问题"] == GENERAL_FLOOR and items["起来"] < 1.0
+    assert {i.text: i.weight for i in question_items("光猫坏了")}["光猫"] == 1.0, "a centre's word weighs fully"
+
+
+def test_the_article_about_the_specific_word_ranks_above_one_titled_with_an_everyday_word(
+        platform: Platform) -> None:
+    """``摄像头有问题``: one article holds 问题 in its title (weighed 3), the other 摄像头 in its text (1). Both words
+    are held by one record each (the same idf in the articles), so before, the title's 问题 ranked its article
+    first; 问题 now weighs 0.3."""
+    admin = Actor("admin", roles=("administrator",)).bind(platform.metadata)
+    add = platform.records.create
+    titled = add(SYSTEM, "knowledge_article", {"title": "问题反馈须知", "category": "general",
+                                               "body": "意见建议请登记后转交班组长。"}).id
+    camera = add(SYSTEM, "knowledge_article", {"title": "家庭监控离线处理", "category": "faults_broadband",
+                                               "body": "摄像头离线时先检查电源和宽带。"}).id
+    hits = [h.id for h in platform.search.search(admin, "knowledge_article", "摄像头有问题")]
+    assert hits[:2] == [camera, titled]
