@@ -54,10 +54,24 @@ def pop_latencies(results: dict[str, Any], by_agent: dict[str, Desktop]) -> dict
         else:
             missing_received += 1
     return {"offers": len(offers), "pops_rendered": len(rendered_ms), "pops_without_sent": missing_sent,
+            "load_steps": load_steps(list(loads.values())),
             "pops_not_received": missing_received,
             "load_start": summary(load_start_ms), "load_end": summary(load_end_ms), "rendered": summary(rendered_ms),
             "built": summary(built_ms),
             "emitting": summary(emitting_ms), "sent": summary(sent_ms), "received": summary(received_ms)}
+
+
+def load_steps(loads: list[list[float]]) -> dict[str, Any]:
+    """What the pops' data loads spent (``_desktops_server.count_statements``): statements and pool checkouts per
+    load, ms in the statements (round trips, with the wait for the GIL after each), waiting for a connection, on
+    the CPU, and the rest (waiting for the GIL between statements, locks)."""
+    full = [x for x in loads if len(x) >= 7]
+    if not full:
+        return {}
+    return {"statements": summary([float(x[2]) for x in full]), "checkouts": summary([float(x[4]) for x in full]),
+            "sql": summary([x[3] * 1000 for x in full]), "checkout_wait": summary([x[5] * 1000 for x in full]),
+            "cpu": summary([x[6] * 1000 for x in full]),
+            "rest": summary([((x[1] - x[0]) - x[3] - x[5] - x[6]) * 1000 for x in full])}
 
 
 def gc_figures(samples: list[list[float]], start: float, end: float) -> dict[str, Any]:
@@ -129,6 +143,13 @@ def show(report: dict[str, Any]) -> None:
         s = pop[key]
         mark = ("  p95 < 200 ms " + ("ok" if s["p95"] < 200 else "MISSED")) if key == "sent" else ""
         print(f"{label:<44} {s['n']:>6} {s['p50']:>8.1f} {s['p95']:>8.1f} {s['p99']:>8.1f} {s['max']:>8.1f}{mark}")
+    steps = pop.get("load_steps") or {}
+    if steps:
+        pair = {k: f"{v['p50']:.1f} / {v['p95']:.1f}" for k, v in steps.items()}
+        print(f"pop data load: {steps['statements']['mean']:.1f} statements (max {steps['statements']['max']:.0f}), "
+              f"{steps['checkouts']['mean']:.1f} pool checkouts per load; ms p50 / p95: in the statements "
+              f"{pair['sql']}, waiting for a connection {pair['checkout_wait']}, CPU {pair['cpu']}, the rest (GIL, "
+              f"locks) {pair['rest']}")
     lag = report["loop_lag_ms"]["calls"]
     msgs = report["messages_per_desktop_s_during_calls"]
     for name, figures in report["gc"].items():

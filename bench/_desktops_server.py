@@ -75,8 +75,9 @@ class Probe:
         self.gc_ms: list[tuple[float, int, float]] = []
         """(monotonic start, generation, pause ms) of every automatic garbage collection."""
         self.manual_gc = False
-        self.loads: dict[int, tuple[float, float]] = {}
-        """call id → (start, end) of loading the pop's data on a worker thread, first time only."""
+        self.loads: dict[int, tuple[float, float, int, float, int, float, float]] = {}
+        """call id → (start, end, statements, seconds in them, pool checkouts, seconds waiting for them, CPU seconds of
+        the thread) of loading the pop's data on a worker thread, first time only."""
         self.built: dict[int, float] = {}
         """call id → the whole pop (strip and call tab) built, first time only."""
         self.pending: dict[str, list[tuple[int, int]]] = defaultdict(list)
@@ -157,6 +158,39 @@ def prepare(platform: Any, args: argparse.Namespace) -> list[str]:
     return phones
 
 
+def count_statements() -> threading.local:
+    """The database's statements and pool checkouts of a thread while its ``on`` is a list (``[statements, seconds
+    in them, checkouts, seconds waiting for them]``): what one pop's data load costs in round trips."""
+    from helpline.data.database import db
+
+    counting = threading.local()
+    database = type(db.obj)
+    execute_sql, connect = database.execute_sql, database.connect
+
+    def counted_execute_sql(self: Any, *args: Any, **kwargs: Any) -> Any:
+        on = getattr(counting, "on", None)
+        started = time.monotonic()
+        try:
+            return execute_sql(self, *args, **kwargs)
+        finally:
+            if on is not None:
+                on[0] += 1
+                on[1] += time.monotonic() - started
+
+    def counted_connect(self: Any, *args: Any, **kwargs: Any) -> Any:
+        on = getattr(counting, "on", None)
+        started = time.monotonic()
+        try:
+            return connect(self, *args, **kwargs)
+        finally:
+            if on is not None:
+                on[2] += 1
+                on[3] += time.monotonic() - started
+
+    database.execute_sql, database.connect = counted_execute_sql, counted_connect  # type: ignore[method-assign]
+    return counting
+
+
 def install_probes(router: Any) -> None:
     """Router subscriber, pop-strip and outbox hooks (see the module docstring)."""
     from nicegui.outbox import Outbox
@@ -198,13 +232,18 @@ def install_probes(router: Any) -> None:
     from helpline.ui.views import desktop as desktop_module
 
     load_pop = desktop_module.load_pop
+    counting = count_statements()
 
     def timed_load_pop(ctx: Any, call_id: int, customer_id: int | None = None) -> dict[str, Any]:
-        started = time.monotonic()  # on a worker thread of NiceGUI's io_bound pool
+        started, cpu = time.monotonic(), time.thread_time()  # on a worker thread of the desk's POP_LOADER
+        counting.on = [0, 0.0, 0, 0.0]
         try:
             return load_pop(ctx, call_id, customer_id)
         finally:
-            PROBE.loads.setdefault(int(call_id), (started, time.monotonic()))
+            statements, sql_s, checkouts, checkout_s = counting.on
+            counting.on = None
+            PROBE.loads.setdefault(int(call_id), (started, time.monotonic(), statements, sql_s, checkouts, checkout_s,
+                                                  time.thread_time() - cpu))
 
     desktop_module.load_pop = timed_load_pop  # type: ignore[assignment]
 

@@ -55,6 +55,7 @@ class ListQuery:
     page: int = 1
     page_size: int = 50
     count_cap: int = DEFAULT_COUNT_CAP
+    """Rows counted at most for the total; 0: not counted (no second statement; not with a quick search)."""
     columns: list[str] | None = None
     hidden: frozenset[str] = frozenset()
     """Fields the quick search must not look in (masked for the caller)."""
@@ -413,6 +414,9 @@ def fetch_page(models: EntityModels, q: ListQuery) -> Page:
             found = select_rows(query.order_by(*order).paginate(page, page_size))
         return Page(rows=found, total=total, capped=capped, page=page, page_size=page_size)
     found = select_rows(query.order_by(*order).paginate(page, page_size))
+    if q.count_cap <= 0:  # the rows only (the screen-pop's lists): no count; "capped" when the page is full
+        return Page(rows=found, total=offset + len(found), capped=len(found) == page_size, page=page,
+                    page_size=page_size)
     if 0 < len(found) < page_size or (page == 1 and not found):
         total, capped = offset + len(found), False  # a short page tells the total: no second scan
     else:

@@ -43,6 +43,9 @@ class RegionInfo:
     parent: str | None
     level: str
     area_code: str | None
+    name: str = ""
+    name_en: str | None = None
+    """The names the screen-pop shows (``telephony.desk.screenpop``)."""
 
 
 @dataclass(frozen=True)
@@ -107,7 +110,8 @@ class CallerIdentifier:
                 with session():
                     for row in select_rows(model.select().order_by(model.id)):
                         regions[str(row["code"])] = RegionInfo(str(row["code"]), row.get("parent"),
-                                                               str(row.get("level") or ""), row.get("area_code"))
+                                                               str(row.get("level") or ""), row.get("area_code"),
+                                                               str(row.get("name") or ""), row.get("name_en"))
             except Exception:
                 log.exception("cannot read the regions")
         with self._lock:
