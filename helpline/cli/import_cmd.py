@@ -84,8 +84,9 @@ def run(args: argparse.Namespace) -> int:
         print(f"rejected rows written to {args.errors}")
     what = "dry run" if report.dry_run else f"import run {report.run_id}"
     rate = report.rows / max(time.perf_counter() - started, 1e-6)
+    deleted = f", {report.deleted:,} deleted (missing from the source)" if report.deleted else ""
     print(f"{what} {report.status}: {report.rows:,} rows, {report.inserted:,} inserted, {report.updated:,} updated, "
-          f"{report.unchanged:,} unchanged, {report.rejected:,} rejected, {report.warnings:,} warnings "
+          f"{report.unchanged:,} unchanged, {report.rejected:,} rejected, {report.warnings:,} warnings{deleted} "
           f"in {report.seconds:.1f} s ({rate:,.0f} rows/s)" + (f"; {report.error}" if report.error else ""))
     if report.status not in ("done", "checked"):
         return 2

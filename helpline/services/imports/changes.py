@@ -3,15 +3,21 @@
 Each insert, update and delete of a run is kept in ``hl_import_change`` with the record's version after the run
 (and, for updates and deletes, the values it replaced). Undo checks every record first: one changed since by
 anyone (its version moved on) refuses the whole undo with the records named; otherwise inserts are deleted,
-updates restored (version bumped) and deletes put back, in one transaction, audited.
+updates restored (version bumped) and deletes put back, in one transaction, audited. A deleted record is kept
+whole — a secret field's stored hash too, not the "is set" a read gives — and put back with its dates and times
+as they were (the undo log holds them as ISO text).
 """
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from typing import Any
+
+from peewee import DateField, DateTimeField
 
 from helpline.data.base import utcnow
 from helpline.data.database import session, write_transaction
+from helpline.data.entities import SecretField, read_secret
 from helpline.data.entities import rows as select_rows
 from helpline.data.imports import ImportChange, ImportRun
 from helpline.data.text_index import remove_row, write_row
@@ -29,12 +35,14 @@ def delete_missing(model: Any, actor: Actor, definition: Import, entity: Entity,
                    seen: dict[Any, int]) -> int:
     """Delete the records whose key the source lacks (declared by the definition and confirmed by the run)."""
     key = definition.key or ""
+    secrets = [name for name, f in model._meta.fields.items() if isinstance(f, SecretField)]
     with session(), write_transaction():
         gone = [r for r in select_rows(model.select()) if str(r.get(key)) not in seen]
         for row in gone:
+            kept = {**row, **{name: read_secret(model, name, row["id"]) for name in secrets}}
             model.delete().where(model.id == row["id"]).execute()
             remove_row(entity, row["id"])
-            ImportChange.create(run=run.id, record_id=row["id"], action="delete", before=row)
+            ImportChange.create(run=run.id, record_id=row["id"], action="delete", before=kept)
             audit(actor, "delete", entity=entity.name, record_id=row["id"], detail={"import_run": run.id})
         ImportRun.update(deleted=len(gone)).where(ImportRun.id == run.id).execute()
     return len(gone)
@@ -60,17 +68,31 @@ def undo_run(model: Any, actor: Actor, entity: Entity, run_id: int) -> int:
             raise ImportRefused(f"import run {run_id} cannot be undone: {len(newer)} of its records changed since "
                                 f"— {', '.join(newer[:10])}{' …' if len(newer) > 10 else ''}")
         for c in changes:
+            before = _typed(model, c.before or {})
             if c.action == "insert":
                 model.delete().where(model.id == c.record_id).execute()
                 remove_row(entity, c.record_id)
                 continue
             if c.action == "update":
-                model.update(**c.before, version=model.version + 1, updated_by=actor.username,
+                model.update(**before, version=model.version + 1, updated_by=actor.username,
                              updated_at=utcnow()).where(model.id == c.record_id).execute()
             else:
-                model.insert(**c.before).execute()
+                model.insert(**before).execute()
             for row in select_rows(model.select().where(model.id == c.record_id)):
                 write_row(entity, row)  # the quick-search index follows the restored values
         ImportRun.update(status="undone").where(ImportRun.id == run_id).execute()
         audit(actor, "import_undo", entity=entity.name, record_id=run_id, detail={"records": len(changes)})
         return len(changes)
+
+
+def _typed(model: Any, values: dict[str, Any]) -> dict[str, Any]:
+    """Values of the undo log (JSON: dates and times as ISO text) as the record's columns hold them."""
+    out: dict[str, Any] = {}
+    for name, value in values.items():
+        column = model._meta.fields.get(name)
+        if isinstance(value, str) and isinstance(column, DateTimeField):
+            value = datetime.fromisoformat(value)
+        elif isinstance(value, str) and isinstance(column, DateField):
+            value = date.fromisoformat(value[:10])
+        out[name] = value
+    return out

@@ -106,7 +106,8 @@ class ImportService:
     def definitions(self) -> list[Import]:
         return [o for _, o in sorted(self.platform.metadata.objects.get("import", {}).items()) if isinstance(o, Import)]
 
-    def _allowed(self, actor: Actor, definition: Import) -> Entity:
+    def _allowed(self, actor: Actor, definition: Import, deleting: bool = False) -> Entity:
+        """The definition's entity, when ``actor`` may import into it (and delete from it, when ``deleting``)."""
         entity = self.platform.metadata.entities.get(definition.entity)
         if entity is None:
             raise ImportRefused(f"import '{definition.name}': no entity '{definition.entity}'")
@@ -116,6 +117,8 @@ class ImportService:
                 actor.require(entity.name, "create")
             if definition.mode != "insert":
                 actor.require(entity.name, "update")
+            if deleting:
+                actor.require(entity.name, "delete")
         except PermissionDenied:
             with session():
                 audit(actor, "denied", entity=entity.name, detail={"action": "import", "definition": definition.name})
@@ -191,7 +194,7 @@ class ImportService:
         """Load the rows in batches, each committed with the checkpoint; returns the result (kept in
         ``hl_import_run`` and audited)."""
         definition = self.definition(name)
-        entity = self._allowed(actor, definition)
+        entity = self._allowed(actor, definition, deleting=confirm_delete and definition.delete_missing)
         table, mapping, converter = self._open(definition, entity, path, file_name)
         with session(), write_transaction():
             ensure_tables()
@@ -213,7 +216,7 @@ class ImportService:
             raise ImportRefused(f"import run {run_id} is {run.status}; only a failed, cancelled or interrupted run "
                                 f"resumes")
         definition = self.definition(run.definition)
-        entity = self._allowed(actor, definition)
+        entity = self._allowed(actor, definition, deleting=run.confirm_delete and definition.delete_missing)
         path = Path(run.stored_path) if run.stored_path else None
         table, mapping, converter = self._open(definition, entity, path, run.file_name or None)
         with session(), write_transaction():
