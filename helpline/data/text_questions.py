@@ -95,6 +95,8 @@ class Item:
     weight: float
     alternatives: tuple[tuple[Node, float], ...]
     finds: bool = True
+    pair: bool = False
+    """A character pair of the question (not one of its words)."""
 
     @property
     def node(self) -> Node:
@@ -276,6 +278,12 @@ def question_items(text: str, synonyms: list[list[str]] | None = None) -> list[I
     inside = {w.text[i:i + 2] for w in words if len(w.text) > 2 for i in range(len(w.text) - 1)}  # the word
     # matches by them already
     for pair in [p for p in dict.fromkeys(pairs) if p not in seen and p not in inside][:MAX_PAIRS]:
-        kept.append(Item(pair, PAIR_WEIGHT * general_weight(pair), ((Term(pair), 1.0),)))
+        kept.append(Item(pair, PAIR_WEIGHT * general_weight(pair), ((Term(pair), 1.0),), pair=True))
     return kept
+
+
+def question_words(text: str, synonyms: list[list[str]] | None = None) -> list[str]:
+    """The words of a question that carry meaning: its items but the character pairs and lone characters (what a
+    search teaches an article, :mod:`helpline.services.knowledge.learned`)."""
+    return [i.text for i in question_items(text, synonyms) if i.finds and not i.pair]
 
