@@ -108,3 +108,21 @@ async def test_the_study_state_opens_the_knowledge_base_and_the_bulletins(user: 
     tabs = element(user, "desk-work-tabs")
     titles = [c.props.get("label") for c in tabs.default_slot.children]
     assert titles[-2:] == ["Knowledge base", "Bulletins"], titles
+
+
+async def test_a_search_too_long_is_refused_in_the_users_language(user: User) -> None:
+    """Issue 17's bad input "search input of any length answered or refused cleanly": the box holds at most the
+    limit, and a longer text that reaches the server is refused with the limit, in the user's language."""
+    from helpline.data.database import session
+    from helpline.data.query import MAX_SEARCH_LENGTH
+    from helpline.data.system import User as UserRow
+
+    with session():
+        UserRow.update(language="zh_CN").where(UserRow.username == "agent1").execute()
+    await log_in(user, "agent1", path="/page/knowledge")
+    await user.should_see(marker="kb-search", retries=100)
+    box = element(user, "kb-search")
+    assert box.props["maxlength"] == str(MAX_SEARCH_LENGTH)
+    box.value = "机顶盒" * 40
+    await until(lambda: shown(user, "kb-too-long"))
+    assert element(user, "kb-too-long").text == f"查询内容最多 {MAX_SEARCH_LENGTH} 个字。"

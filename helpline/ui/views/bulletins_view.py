@@ -12,6 +12,7 @@ from typing import Any
 
 from nicegui import run, ui
 
+from helpline.data.query import MAX_SEARCH_LENGTH
 from helpline.security.actor import PermissionDenied
 from helpline.services.bulletins import PUBLISH, Bulletin, BulletinError
 from helpline.services.notices.texts import word
@@ -71,7 +72,8 @@ def bulletins_view(ctx: ViewContext) -> None:
     service = ctx.platform.bulletins
     ui.label(t("bulletins.title")).classes("text-h6")
     with ui.row().classes("items-center gap-2"):
-        query = ui.input(t("bulletins.search")).props("dense outlined clearable").classes("w-72") \
+        query = ui.input(t("bulletins.search")).props(f"dense outlined clearable maxlength={MAX_SEARCH_LENGTH}") \
+            .classes("w-72") \
             .mark("bulletins-search")
         ui.button(t("app.search"), icon="search", on_click=lambda: load()).props("dense")
     mine = ui.column().classes("w-full gap-2").mark("bulletins-mine")
@@ -84,8 +86,8 @@ def bulletins_view(ctx: ViewContext) -> None:
                 hits = await run.io_bound(service.search, ctx.actor, text, limit=50)
                 order = [h.id for h in hits or []]
                 found = sorted((b for b in found or [] if b.id in order), key=lambda b: order.index(b.id))
-        except SearchInputError as exc:
-            ui.notify(str(exc), type="warning")
+        except SearchInputError:
+            ui.notify(t("app.search_too_long", max=MAX_SEARCH_LENGTH), type="warning")
             return
         mine.clear()
         with mine:

@@ -14,6 +14,7 @@ from typing import Any
 
 from nicegui import background_tasks, events, run, ui
 
+from helpline.data.query import MAX_SEARCH_LENGTH
 from helpline.security.actor import PermissionDenied
 from helpline.services.knowledge import ArticleUnavailable
 from helpline.services.knowledge.attachments import AttachmentError
@@ -35,7 +36,8 @@ class Searcher:
                  marker: str = "kb") -> None:
         self.ctx, self.source, self.on_open, self.marker = ctx, source, on_open, marker
         self.pending: asyncio.Task[None] | None = None
-        self.box = ui.input(placeholder=self.t("knowledge.search")).props("dense outlined clearable") \
+        self.box = ui.input(placeholder=self.t("knowledge.search")) \
+            .props(f"dense outlined clearable maxlength={MAX_SEARCH_LENGTH}") \
             .classes("w-full").mark(f"{marker}-search")
         self.box.on_value_change(lambda e: self.typed(e.value))
         self.results = ui.column().classes("w-full gap-1").mark(f"{marker}-results")
@@ -59,9 +61,10 @@ class Searcher:
         try:
             hits: list[ArticleHit] = await run.io_bound(self.ctx.platform.knowledge.search, self.ctx.actor, text,
                                                         source=self.source) or []
-        except SearchInputError as exc:
+        except SearchInputError:
             with self.results:
-                ui.label(str(exc)).classes("text-negative")
+                ui.label(self.t("app.search_too_long", max=MAX_SEARCH_LENGTH)).classes("text-negative") \
+                    .mark(f"{self.marker}-too-long")
             return
         except PermissionDenied:
             with self.results:

@@ -11,6 +11,7 @@ from typing import Any
 
 from nicegui import run, ui
 
+from helpline.data.query import MAX_SEARCH_LENGTH
 from helpline.services.notes import Note, NoteError
 from helpline.services.records import ValidationFailed
 from helpline.services.search import SearchInputError
@@ -31,7 +32,8 @@ class NotesPanel:
         self.team_names = {n.code: label(n.label, n.code) for n in (tree.nodes if tree else [])}
         with ui.column().classes("w-full gap-2 notes-panel").mark("notes-panel"):
             with ui.row().classes("w-full items-center gap-2"):
-                self.query = ui.input(t("notes.search")).props("dense outlined clearable").classes("w-64") \
+                self.query = ui.input(t("notes.search")) \
+                    .props(f"dense outlined clearable maxlength={MAX_SEARCH_LENGTH}").classes("w-64") \
                     .mark("notes-search")
                 self.query.on("keydown.enter", self.load)
                 ui.button(t("app.search"), icon="search", on_click=self.load).props("dense")
@@ -75,8 +77,8 @@ class NotesPanel:
                 found = [by_id[h.id] for h in hits or [] if h.id in by_id]
             else:
                 found = await run.io_bound(self.service.notes, self.ctx.actor) or []
-        except SearchInputError as exc:
-            ui.notify(str(exc), type="warning")
+        except SearchInputError:
+            ui.notify(t("app.search_too_long", max=MAX_SEARCH_LENGTH), type="warning")
             return
         self.list.clear()
         with self.list:
