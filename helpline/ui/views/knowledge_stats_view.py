@@ -1,16 +1,20 @@
 """The knowledge statistics page (``/page/knowledge_stats``, permission ``knowledge.stats``): views, searches,
 searches with no result (what agents looked for and did not find), helpful votes and the top articles of each
-week over a period, from ``helpline.services.knowledge.stats`` (the permission is checked there too); and, for
+week over a period, from ``helpline.services.knowledge.stats`` (the permission is checked there too); the
+keywords learned from searches since the period's start, each added to its article by an editor's click
+(``helpline.services.knowledge.learned``); and, for
 users who publish bulletins, each bulletin's reach, reads and acknowledgements (``BulletinService.statistics``)."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from collections.abc import Awaitable, Callable
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from nicegui import run, ui
 
 from helpline.security.actor import PermissionDenied
+from helpline.services.knowledge.learned import Suggestion, accept, suggestions
 from helpline.services.knowledge.stats import usage
 
 from ..i18n import translate
@@ -74,6 +78,10 @@ def knowledge_stats_view(ctx: ViewContext) -> None:
             for week in figures["weeks"]:
                 ui.label(week["week"] + ": " + ", ".join(f"{a['title']} ({a['views']})" for a in week["articles"])) \
                     .mark("kbs-week")
+        learned = await run.io_bound(suggestions, ctx.platform, ctx.actor,
+                                     datetime.combine(date.fromisoformat(start.value), time()))
+        with body:
+            learned_section(ctx, learned or [], t, show)
         rows = await run.io_bound(bulletin_rows, ctx) if ctx.actor.has("bulletins.publish") else None
         if rows is None:
             return
@@ -85,6 +93,37 @@ def knowledge_stats_view(ctx: ViewContext) -> None:
                      rows=rows, row_key="id").props("dense flat").classes("w-full").mark("kbs-bulletins")
 
     ui.timer(0, show, once=True)
+
+
+def learned_section(ctx: ViewContext, learned: list[Suggestion], t: Callable[..., str],
+                    refresh: Callable[[], Awaitable[None]]) -> None:
+    """The learned keywords (what different agents searched before opening an article), each word a button
+    that adds it to the article's keywords for a user who may edit articles (``knowledge.learned.accept``)."""
+    ui.label(t("knowledge.stats.learned")).classes("text-subtitle1")
+    if not learned:
+        ui.label(t("knowledge.stats.learned_none")).classes("text-caption").mark("kbs-learned-none")
+        return
+    editor = ctx.actor.can("knowledge_article", "update")
+
+    async def add(article_id: int, word: str) -> None:
+        try:
+            await run.io_bound(accept, ctx.platform, ctx.actor, article_id, [word])
+        except (PermissionDenied, ValueError) as exc:
+            ui.notify(str(exc), type="negative")
+            return
+        ui.notify(t("knowledge.stats.learned_added", word=word), type="positive")
+        await refresh()
+
+    for suggestion in learned:
+        with ui.row().classes("items-center gap-2").mark(f"kbs-learned-{suggestion.article_id}"):
+            ui.label(suggestion.title)
+            for word, users in suggestion.words:
+                chip = ui.button(f"{word} · {users}", icon="add" if editor else None).props("dense outline no-caps")
+                chip.mark(f"kbs-learn-{suggestion.article_id}-{word}")
+                if editor:
+                    chip.on_click(lambda a=suggestion.article_id, w=word: add(a, w))
+                else:
+                    chip.props("disable")
 
 
 def bulletin_rows(ctx: ViewContext) -> list[dict[str, Any]]:
