@@ -233,8 +233,49 @@ def prepare(platform: Any, a: argparse.Namespace, articles: list[dict[str, Any]]
     return info
 
 
+def learned_precision(p: Any, agent: Any, ids: dict[str, int], teach: list[dict[str, Any]],
+                      sets: dict[str, list[dict[str, Any]]]) -> dict[str, str]:
+    """Precision of ``sets`` after learning keywords from prior usage on OTHER questions (``teach``, the first
+    set's): one simulated agent searches each of them and opens its article, every suggestion
+    (``knowledge.learned``, at least one user) is accepted, the sets are ranked again, and the articles' keywords
+    are put back (their index entries with them) and the simulated usage deleted."""
+    from helpline.data.base import utcnow
+    from helpline.data.database import db, session
+    from helpline.security.actor import Actor
+    from helpline.services.knowledge.learned import accept, suggestions
+
+    start = utcnow() - timedelta(seconds=1)
+    teacher = Actor("bench-teacher", roles=("agent",), regions=(CITY,)).bind(p.metadata)
+    admin = Actor("admin", roles=("administrator",)).bind(p.metadata)
+    for q in teach:
+        p.knowledge.search(teacher, q["question"], limit=5, source="bench")
+        p.knowledge.open(teacher, ids[q["article"]], source="bench")
+    kept: dict[int, Any] = {}
+    try:
+        for found in suggestions(p, admin, start, min_users=1):
+            kept[found.article_id] = p.records.get(admin, "knowledge_article", found.article_id).values["keywords"]
+            accept(p, admin, found.article_id, [w for w, _ in found.words])
+        log.info("learned: %d words for %d articles", sum(len(str(v or "").split()) for v in kept.values()),
+                 len(kept))
+        figures = {}
+        for name, qs in sets.items():
+            ranks: dict[str, int | None] = {}
+            for q in qs:
+                hits = [h.id for h in p.knowledge.search(agent, q["question"], limit=5, source="bench")]
+                ranks[q["key"]] = hits.index(ids[q["article"]]) + 1 if ids[q["article"]] in hits else None
+            p1, p5 = precision(ranks, [q["key"] for q in qs])
+            figures[name] = f"{p1:.2f} / {p5:.2f}"
+        return figures
+    finally:
+        for article_id, keywords in kept.items():
+            p.records.update(Actor.system(), "knowledge_article", article_id, {"keywords": keywords})
+        with session():
+            db.execute_sql("DELETE FROM hl_kb_event WHERE source = 'bench'")
+
+
 def bench_target(url: str, label: str, a: argparse.Namespace, articles: list[dict[str, Any]],
-                 sets: dict[str, list[dict[str, Any]]], failures: list[str]) -> tuple[list[Result], dict[str, Any]]:
+                 sets: dict[str, list[dict[str, Any]]], failures: list[str],
+                 teach: list[dict[str, Any]]) -> tuple[list[Result], dict[str, Any]]:
     from helpline.data.database import db, session
     from helpline.security.actor import Actor
     from helpline.services.platform import Platform
@@ -278,6 +319,11 @@ def bench_target(url: str, label: str, a: argparse.Namespace, articles: list[dic
             for q in questions:
                 log.info("%s → %s (%s) rank %s: %s", q["key"], q["article"], q["split"], ranks[q["key"]],
                          q["question"])
+        if a.learned:
+            others = {name: qs for name, qs in sets.items() if name != "first"}
+            for name, figure in learned_precision(p, agent, ids, teach, others).items():
+                info[f"precision_{name}_learned"] = figure
+                halves.append(f"{name} after learning {figure.replace(' ', '')}")
         if a.precision_only:
             print(f"{label}: " + ", ".join(halves), flush=True)
             return [], info
@@ -322,6 +368,8 @@ def main(argv: list[str] | None = None) -> int:
                     "failure (default: reported only)")
     ap.add_argument("--sets", default=",".join(SETS), help="the question sets ranked, comma-separated (default: "
                     "all three; tuning runs first,dev: the blind set is measured once at the end)")
+    ap.add_argument("--learned", action="store_true", help="also rank the dev and blind sets after learning "
+                    "keywords from simulated usage on the first set's questions (knowledge.learned)")
     ap.add_argument("--precision-only", action="store_true", help="rank the questions, skip the timed searches")
     ap.add_argument("--verbose", action="store_true", help="log each question's rank")
     a = ap.parse_args(argv)
@@ -354,7 +402,7 @@ def main(argv: list[str] | None = None) -> int:
             targets.append((pg.url, "PostgreSQL"))
         for url, label in targets:
             try:
-                found, info = bench_target(url, label, a, articles, sets, failures)
+                found, info = bench_target(url, label, a, articles, sets, failures, every_set["first"])
             except Exception as exc:  # report it and go on with the next database
                 log.exception("%s failed", label)
                 failures.append(f"{label}: {exc.__class__.__name__}: {str(exc)[:200]}")
