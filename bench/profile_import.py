@@ -1,6 +1,7 @@
 """Profile one import of the benchmark's workbook (bench_import.py) in this process: wall-clock and CPU seconds, the
 statements sent to PostgreSQL (each ``execute`` one, each row of an ``executemany`` one) with the slowest kinds,
-and with ``--profile`` the cProfile of the run.
+the wall-clock and CPU seconds a batch took through the run (in ten groups: a batch growing slower as the
+tables grow shows there), and with ``--profile`` the cProfile of the run.
 
     PYTHONPATH=. python bench/profile_import.py --rows 20000 [--pg postgresql://user@127.0.0.1:5432/postgres]
                                                 [--profile] [--sort tottime]
@@ -67,6 +68,18 @@ def _count_statements() -> None:
     psycopg2.connect = lambda *a, **k: connect(*a, cursor_factory=Counting, **k)
 
 
+def _print_series(series: list[tuple[int, float, float]], started: float, cpu: float) -> None:
+    """The time series of the batches, ten groups: does a batch take longer as the run goes on?"""
+    if not series:
+        return
+    step = max(1, len(series) // 10)
+    print("rows done   wall s/batch  CPU s/batch  (mean over each group of batches)")
+    last = (0, started, cpu)
+    for at in range(step - 1, len(series), step):
+        index, wall, used = series[at]
+        print(f"{index:9,} {(wall - last[1]) / step:12.3f} {(used - last[2]) / step:12.3f}")
+        last = series[at]
+
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--rows", type=int, default=20_000)
@@ -105,7 +118,12 @@ def main() -> int:
         started, cpu = time.perf_counter(), time.process_time()
         if args.profile:
             profile.enable()
-        report = service.run(Actor.system(), "bench_customers", book)
+        series: list[tuple[int, float, float]] = []
+
+        def batch_done(index: int, total: int | None, _: Any) -> None:
+            series.append((index, time.perf_counter(), time.process_time()))
+
+        report = service.run(Actor.system(), "bench_customers", book, progress=batch_done)
         profile.disable()
         sent = sum(n for n, _ in STATEMENTS.values()) - before
         print(f"{report.status} {report.counts()}: {time.perf_counter() - started:.2f} s wall, "
@@ -113,6 +131,7 @@ def main() -> int:
               + (f"; statements to PostgreSQL: {sent} in the run, {before} before it" if args.pg else ""))
         for kind, (n, seconds) in sorted(STATEMENTS.items(), key=lambda s: -s[1][1])[:15]:
             print(f"{n:7} {seconds:8.2f} s  {kind}")
+        _print_series(series, started, cpu)
         if args.profile:
             pstats.Stats(profile).sort_stats(args.sort).print_stats(40)
     finally:

@@ -72,3 +72,30 @@ def test_cells_in_any_attribute_order_and_without_a_first_reference() -> None:
                           CALENDAR_WINDOWS_1900)
     assert simple == values, "the one-match path reads the same"
 
+
+
+class _Trickle:
+    """A sheet XML file object giving a few bytes a read: rows and cells cut across the reader's pieces."""
+
+    def __init__(self, data: bytes, size: int) -> None:
+        self.data, self.at, self.size = data, 0, size
+
+    def read(self, _: int) -> bytes:
+        chunk = self.data[self.at:self.at + self.size]
+        self.at += len(chunk)
+        return chunk
+
+
+@pytest.mark.parametrize("size", [7, 64, 1 << 20])
+def test_rows_cut_anywhere_empty_rows_and_the_sheets_tail(size: int) -> None:
+    """Rows are split at ``</row>``: a self-closing row beside another one, a row without a number, one with
+    more attributes, a number in a style (a date), an escaped text and the ``<rowBreaks>`` after the sheet data
+    (not a row) read as the row regex reads them, wherever the file's reads end."""
+    xml = (b'<worksheet><sheetData><row r="1" spans="1:3"><c r="A1" t="inlineStr"><is><t>a&lt;b</t></is></c>'
+           b'<c r="C1"><v>12</v></c></row><row r="2"/><row r="3"><c r="B3" s="2"><v>45356</v></c></row>'
+           b'<row><c r="A4" t="s"><v>0</v></c><c r="B4"><v>1.5</v></c></row>'
+           b'<row r="6" customHeight="1"><c r="A6" t="b"><v>1</v></c></row></sheetData>'
+           b'<rowBreaks count="1"><brk id="5"/></rowBreaks></worksheet>')
+    got = list(sheet.rows(_Trickle(xml, size), ["shared"], {2}, CALENDAR_WINDOWS_1900))
+    assert got == [(1, ["a<b", None, 12]), (2, []), (3, [None, datetime(2024, 3, 5)]), (4, ["shared", 1.5]),
+                   (6, [True])]
