@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import shutil
 from pathlib import Path
 
@@ -11,6 +12,13 @@ from openpyxl import Workbook, load_workbook
 from helpline.cli import main
 
 ROOT = Path(__file__).resolve().parents[2]
+
+
+def _uploads_in(monkeypatch: pytest.MonkeyPatch, path: Path) -> None:
+    """Keep the command's uploads in ``path``. The engine module is set by object, as the command will import it:
+    a test that ran before may have left ``helpline`` re-imported without its ``services`` attribute, where a
+    dotted-name monkeypatch fails."""
+    monkeypatch.setattr(importlib.import_module("helpline.services.imports.engine"), "UPLOADS", path)
 
 
 def _xlsx(path: Path, rows: list[list[object]]) -> Path:
@@ -24,7 +32,7 @@ def _xlsx(path: Path, rows: list[list[object]]) -> Path:
 def test_import_command(tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
     metadata = tmp_path / "metadata"
     shutil.copytree(ROOT / "metadata", metadata)
-    monkeypatch.setattr("helpline.services.imports.engine.UPLOADS", tmp_path / "uploads")
+    _uploads_in(monkeypatch, tmp_path / "uploads")
     db = f"sqlite:///{tmp_path}/h.db"
     base = ["--db", db, "--metadata", str(metadata)]
     path = _xlsx(tmp_path / "boss.xlsx", [["客户编号", "客户名称", "性别", "联系电话", "客户等级"],
@@ -65,7 +73,7 @@ def test_resume_undo_and_confirmed_deletes(tmp_path: Path, capsys: pytest.Captur
         text.replace("name: customers_xlsx", "name: mirror").replace("mode: upsert", "mode: upsert\n"
                                                                       "delete_missing: true\nbatch_size: 1"),
         encoding="utf-8")
-    monkeypatch.setattr("helpline.services.imports.engine.UPLOADS", tmp_path / "uploads")
+    _uploads_in(monkeypatch, tmp_path / "uploads")
     db = f"sqlite:///{tmp_path}/h.db"
     base = ["--db", db, "--metadata", str(metadata)]
     head = ["客户编号", "客户名称", "联系电话"]
