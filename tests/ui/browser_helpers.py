@@ -84,6 +84,13 @@ def visible(screen: Screen, css: str) -> list[WebElement]:
         return [e for e in screen.selenium.find_elements(By.CSS_SELECTOR, css) if e.is_displayed()]
 
 
+def text_of(screen: Screen, css: str) -> str:
+    """The text of the (last) visible element matching ``css``, "" while there is none (for a check polled by
+    :func:`until`: it does not wait itself)."""
+    shown = visible(screen, css)
+    return shown[-1].text if shown else ""
+
+
 def element(screen: Screen, css: str) -> WebElement:
     """The (last) visible element matching ``css``, once there is one."""
     return until(lambda: visible(screen, css), f"{css} shown")[-1]
