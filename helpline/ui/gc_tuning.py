@@ -19,7 +19,11 @@ collection frees, and a frozen one never would. Hence the *thaw*: :func:`thaw` u
 full collection (the old 1–1.5 s pause at 300 desktops) and freezes the survivors again. It runs once
 :data:`THAW_AFTER_CLOSED` pages were closed since the last one, or :data:`THAW_EVERY_S` after the last one
 whatever happened (elements deleted inside live pages, other cyclic garbage caught by a freeze), and it waits
-for a quiet moment — no desk event for :data:`QUIET_S` (:func:`busy`) — for at most :data:`THAW_DEFER_S`. So
+for a quiet moment — no desk event for :data:`QUIET_S` (:func:`busy`) — for at most :data:`THAW_DEFER_S`. A desktop
+also deletes a finished call's elements inside the live page (its pop and contact record form, issue 22): if a
+freeze came while they lived, their cyclic garbage (≈ 750–1,150 objects a call: each element's ``Props``,
+``Classes`` and ``Style`` hold bound methods of themselves, the knowledge panel's parts point at each other) is
+frozen too, and :func:`released` counts it as :data:`RELEASED_SHARE` of a closed page towards the thaw. So
 the garbage of closed pages is bounded (≤ 50 pages' worth, ≈ 25 MB) and freed within the hour, and a working
 day has a handful of full collections instead of ≈ 150 an hour.
 
@@ -49,6 +53,9 @@ CHECK_EVERY_S = 2.0
 """How often the maintenance task looks whether to freeze or thaw."""
 THAW_AFTER_CLOSED = 50
 """Closed pages (deleted NiceGUI clients) after which the frozen objects are thawed and collected."""
+RELEASED_SHARE = 1 / 3
+"""A finished call's elements, deleted after a freeze caught them, count as this share of a closed page (its
+≈ 750–1,150 objects of cyclic garbage against a closed desktop's ≈ 3,250)."""
 THAW_EVERY_S = 3600.0
 """At the latest this long after the last thaw (or start) the frozen objects are thawed and collected."""
 QUIET_S = 3.0
@@ -61,7 +68,7 @@ THAW_DEFER_S = 600.0
 class State:
     installed: bool = False
     settle_pending: bool = False
-    closed_since_thaw: int = 0
+    closed_since_thaw: float = 0
     last_thaw: float = 0.0
     due_since: float | None = None
     last_busy: float = 0.0
@@ -86,6 +93,18 @@ def busy() -> None:
 def client_deleted() -> None:
     """A page was closed: its cyclic garbage may be frozen (counted towards a thaw)."""
     STATE.closed_since_thaw += 1
+
+
+def epoch() -> int:
+    """Changes whenever objects are frozen (a freeze or a thaw): what was built at another epoch may be frozen."""
+    return STATE.freezes + STATE.thaws
+
+
+def released(since: int) -> None:
+    """Elements built at epoch ``since`` were deleted inside a live page (a finished call's pop and form): if a
+    freeze caught them meanwhile, their cyclic garbage is frozen (counted towards a thaw)."""
+    if epoch() != since:
+        STATE.closed_since_thaw += RELEASED_SHARE
 
 
 def freeze() -> None:

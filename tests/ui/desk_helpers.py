@@ -129,8 +129,8 @@ async def offered(user: User, desk: Any, platform: Platform, callers: list[Calle
     return phone
 
 
-async def talking(user: User, desk: Any, platform: Platform, callers: list[Caller]) -> Any:
-    phone = await offered(user, desk, platform, callers)
+async def talking(user: User, desk: Any, platform: Platform, callers: list[Caller], number: str = GOLD) -> Any:
+    phone = await offered(user, desk, platform, callers, number)
     await until(lambda: enabled(user, "desk-answer"))
     user.find(marker="desk-answer").click()
     await until(lambda: agent(desk)["state"] == "talking")

@@ -6,17 +6,20 @@ shows the call's contact record (``contact_record_form``) from the moment the ca
 completes it during the call and wrap-up and files it: the end time is set and the record saved through
 ``platform.records`` (validation errors appear on the fields).
 
-The form is built once per desktop (:class:`ContactForm`) and filled again with each call's record, and
-saving it does not build it again: a call costs the changed values, not ~60 new elements. It is also built
-lighter than the generic form (every desktop keeps one: NiceGUI costs ≈ 4 KB of server memory per element and
-≈ 0.9 KB per select option): each section is one grid (no card, no wrapper per field), the Save button sits in
-the panel's header (whose title already names the record), and a category select holds only its chosen codes
-until it is opened (:class:`LazyCategory`: the tree's codes are loaded when it opens, dropped when it closes).
+The form (:class:`ContactForm`) is built when a call's record is shown and lives until the record is filed or
+closed and the call is finished: then the desktop releases it (:meth:`ContactPanel.release`, the elements
+deleted; the next call builds it again). While it lives, another record (the next call's, offered before this
+one was filed: this one moves to a tab) only fills it again, and saving does not build it again. It is built
+lighter than the generic form (NiceGUI costs ≈ 4 KB of server memory per element and ≈ 0.9 KB per select
+option): each section is one grid (no card, no wrapper per field), the Save button sits in the panel's header
+(whose title already names the record), and a category select holds only its chosen codes until it is opened
+(:class:`LazyCategory`: the tree's codes are loaded when it opens, dropped when it closes).
 """
 
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
 from datetime import datetime
 from functools import partial
 from typing import Any
@@ -282,11 +285,27 @@ class ContactPanel:
         self.serial: str | None = None
         self.filed = False
         self.over = False
+        self.on_done: Callable[[], None] | None = None
+        """Called when the record was filed or closed (the desktop then releases what the call no longer needs)."""
 
     def clear(self) -> None:
         """No contact record (a new call is offered): the form is hidden, kept for the next record."""
         self.container.set_visibility(False)
         self.record_id, self.serial, self.filed, self.over = None, None, False, False
+
+    def release(self) -> None:
+        """The record is filed or closed and the call finished: delete the form and its header (the next record
+        builds them again)."""
+        self.clear()
+        if self.form is not None:
+            self.container.clear()
+            self.form = None
+            for name in ("title", "state", "file_button", "dismiss_button"):  # no reference to deleted elements
+                vars(self).pop(name, None)
+
+    def done(self) -> None:
+        if self.on_done is not None:
+            self.on_done()
 
     def show(self, record: Record, *, over: bool) -> None:
         """Show the contact record of the call (again: only the call's state changes)."""
@@ -348,6 +367,7 @@ class ContactPanel:
             ui.notify(self.t("desk.contact.dismissed", serial=self.serial or ""), type="info")
         keep_unfiled(self.record_id, False)
         self.clear()
+        self.done()
 
     async def catch_up(self, form: ContactForm) -> None:
         """Before filing: fields written elsewhere since the form was filled (the dial-out writes the end time of
@@ -390,3 +410,4 @@ class ContactPanel:
             keep_unfiled(self.record_id, False)
             ui.notify(self.t("desk.contact.filed"), type="positive")
             self.set_over(self.over)
+            self.done()

@@ -8,10 +8,12 @@ The data comes from :func:`telephony.desk.screenpop.screen_pop`; :func:`load_pop
 thread, the formatted table rows and the customer block as HTML (:func:`customer_html`: the screen's sections
 and fields with their display values, one element instead of a read-only form of ~60).
 
-The pop is built once per desktop and filled again for every call (texts, table rows, the block's HTML,
-visibility): a call sends the changed values, not a new tree of elements. The unknown caller's search block, the
-outage notices and the blacklist badge are built at the desktop's first call that needs them (each desktop keeps
-what it built: an element costs ≈ 4 KB of server memory).
+The pop is built when a call is offered and filled again while its elements exist (a call offered before the
+last one was finished: texts, table rows, the block's HTML, visibility); once the call is finished (wrap-up over,
+its contact record filed or closed) the desktop releases it (:meth:`CallPanel.release`): the strip and the call
+tab return to their idle placeholders and the elements are deleted — an element costs ≈ 4 KB of server memory,
+and a desktop is idle most of the day (issue 22: memory per desktop with calls flowing). The unknown caller's
+search block, the outage notices and the blacklist badge are built only for a call that needs them.
 """
 
 from __future__ import annotations
@@ -41,6 +43,10 @@ POPUP_SCREEN = "customer_popup"
 HISTORY_COLUMNS = ["serial_no", "started_at", "direction", "agent", "disposition", "remarks"]
 ORDER_COLUMNS = ["order_no", "type", "status", "title", "accepted_at"]
 TRAIL_COLUMNS = ["node", "type", "digits", "rule", "next"]
+BUILT_PER_CALL = ("caller", "serial", "name", "tier", "region", "customer", "trail", "related", "history", "orders",
+                  "outside", "search_input", "results")
+""":class:`CallPanel`'s attributes holding elements built for a call (by ``build_strip``, ``build``,
+``unknown_block``), dropped when the call is released."""
 DESK_STYLE = """
 document.head.insertAdjacentHTML("beforeend", "<style>" +
   ".desk-strip-value::before { content: attr(data-caption); display: block; font-size: .75rem; font-weight: 400; " +
@@ -224,6 +230,21 @@ class CallPanel:
         self.no_call.set_visibility(True)
         if self.details is not None:
             self.details.set_visibility(False)
+
+    def release(self) -> None:
+        """The call is finished: delete the strip's values and the call tab's elements (the next call builds them
+        again) and show the idle placeholders."""
+        for element in list(self.info):
+            if element is not self.idle:
+                element.delete()
+        self.strip_built, self.blacklisted = False, None
+        if self.details is not None:
+            self.details.delete()
+        self.details = self.top = self.unknown = self.notices = None
+        self.notice_keys = ()
+        for name in BUILT_PER_CALL:  # no reference to a deleted element (its rows, its HTML) stays behind
+            vars(self).pop(name, None)
+        self.clear()
 
     def show(self, pop: dict[str, Any]) -> None:
         """Show the pop of a call (a new call, or the same call with a customer linked)."""

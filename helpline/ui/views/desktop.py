@@ -10,6 +10,11 @@ and reads each desktop's view again every :data:`REFRESH_TICKS` seconds, a fifth
 (the figures of the agent's queues change with other agents' and callers' events, which are not pushed
 here); only values that changed are sent.
 
+A call's own elements (the pop's strip values and call tab, the contact record form, an unpinned knowledge panel)
+are built when it is offered or answered and released once it is finished — wrap-up over and its contact record
+filed or closed (:meth:`Desktop.release_call`): an idle desktop holds only the idle page (issue 22: server memory
+per desktop with calls flowing). A record not yet filed stays open, and so does the call's pop beside it.
+
 A reloaded or reopened desktop resumes: it reads the agent's view and current call and shows the pop and
 the contact record again. While no desktop of the agent is connected the router is told
 (``agent_disconnected``): the agent goes not ready after the grace period unless one comes back.
@@ -153,6 +158,9 @@ class Desktop:
         self.refresh_pending = False
         self.closed = False
         self.knowledge: KnowledgePanel | None = None
+        self.knowledge_column: ui.column | None = None
+        self.built_at: int | None = None
+        """The garbage-collector tuning's epoch when the current call's elements were built (see release_call)."""
         self.studying = False
         self.root = DeskRoot(self.close).classes("w-full gap-2 desktop").mark("desktop")
         with self.root:
@@ -173,6 +181,7 @@ class Desktop:
         if self.ref is None or self.closed:
             return
         self.notice.delete()
+        del self.notice
         self.build()
         number = self.ref.number
         self.unsubscribe = self.desk.subscribe(number, self.relay)
@@ -213,6 +222,7 @@ class Desktop:
                 contact = ui.column().classes("w-full gap-2 desk-contact").mark("desk-contact")
             self.call = CallPanel(ctx, strip, body, self.link_customer)
             self.contact: ContactPanel = ContactPanel(ctx, contact)
+            self.contact.on_done = self.release_call
             self.call.contact_values = self.contact.values
             if not self.ctx.actor.can("knowledge_article", "read"):
                 main.classes(remove="col", add="w-full")
@@ -223,7 +233,7 @@ class Desktop:
         if self.knowledge is None and self.ctx.actor.can("knowledge_article", "read"):
             from .desk_knowledge import KnowledgePanel
 
-            with self.columns, ui.column().classes("w-96 gap-2"):
+            with self.columns, ui.column().classes("w-96 gap-2") as self.knowledge_column:
                 self.knowledge = KnowledgePanel(self.call.ctx, self.t)
             self.knowledge.contact = self.contact.values
         return self.knowledge
@@ -277,6 +287,8 @@ class Desktop:
                 self.contact.set_over(True)
             elif event.old in ("reserved", "ringing") and event.new == "idle" and event.call_id:
                 self.notify(self.t("desk.call_missed"), "warning")
+            if event.new == "idle":
+                self.release_call()
         elif isinstance(event, AgentAlert):
             key = {"no_answer": "desktop.no_answer", "not_ready_over_limit": "desk.alert.over_limit",
                    "disconnected": "desk.alert.disconnected"}.get(event.kind)
@@ -361,22 +373,22 @@ class Desktop:
         pop = await self.pop_of(call_id)
         if pop is None or self.closed:
             return
-        first = self.call.details is None
-        self.call.show(pop)
+        self.building()
+        self.call.show(pop)  # built when released, else filled again (not frozen: released when finished)
         knowledge = self.knowledge_panel()
         if knowledge is not None:
             knowledge.call_came(pop.get("customer"))
-        if first:
-            gc_tuning.settle()  # the pop is built once per desktop and filled again afterwards
         self.work.show_call()
         if self.view.get("call_id") == call_id and self.view.get("state") in ("reserved", "ringing"):
             self.notify(self.t("desktop.incoming", number=pop["caller_number"] or "?"), "info")
+        self.release_call()  # the offer was missed or the caller left while the pop loaded: nothing to keep
 
     async def open_contact(self, call_id: int, *, over: bool) -> None:
         """The call is answered (or the desktop resumes it): its contact record, created once."""
         pop = await self.pop_of(call_id)
         if pop is None or self.closed:
             return
+        self.building()
         if self.call.pop is None or self.call.pop["call_id"] != call_id:
             self.call.show(pop)
         self.knowledge_panel()  # a resumed call too has it beside
@@ -388,10 +400,37 @@ class Desktop:
         if record is None or self.closed:
             return
         self.call.contact_serial = str(record.values["serial_no"])
-        first = self.contact.form is None
         self.contact.show(record, over=over or self.view.get("state") not in TALKING)
-        if first:
-            gc_tuning.settle()  # the contact record form too is built once per desktop
+
+    def building(self) -> None:
+        """A call's elements are being built (or filled again): note the tuning's epoch once (see release_call)."""
+        if self.built_at is None:
+            self.built_at = gc_tuning.epoch()
+
+    def release_call(self) -> None:
+        """Release the finished call's elements: when the agent has no call (idle: wrap-up over, or the offer
+        missed) and its contact record is filed or closed (or there is none), the pop's strip and call tab, the
+        contact record form and an unpinned knowledge panel are deleted and the idle placeholders shown; the next
+        call builds them again. Called when the agent's state becomes idle and when a record is filed or closed."""
+        if self.built_at is None or self.closed or self.ref is None or self.root.is_deleted:
+            return  # nothing built since the last release
+        if self.contact.record_id is not None and not self.contact.filed:
+            return  # an unfiled record stays open (and the pop beside it) until it is filed or closed
+        try:
+            state = self.desk.view(self.ref.number).get("state")
+        except DeskError:
+            return
+        if state != "idle":
+            return  # a call in progress, in wrap-up or offered meanwhile
+        self.pops.clear()
+        self.call.release()
+        self.contact.release()
+        if self.knowledge is not None and self.knowledge_column is not None and not self.knowledge.pinned:
+            self.knowledge_column.delete()  # (a pinned article stays for the next calls)
+            self.knowledge = self.knowledge_column = None
+        if self.built_at is not None:  # frozen meanwhile, their cyclic garbage waits for a thaw: counted
+            gc_tuning.released(self.built_at)
+            self.built_at = None
 
     async def resume(self) -> None:
         """A reloaded desktop: the pop of the call in progress, and its contact record once answered; the
