@@ -56,3 +56,36 @@ def test_phone_forms() -> None:
     assert phone_variants("+8613812345678") == ["+8613812345678", "13812345678"]
     assert phone_variants("013812345678") == ["013812345678", "13812345678"]
     assert phone_variants("073188881234") == ["073188881234"]
+
+
+def test_clean_values_of_text_cells_as_coerce_and_check_value_give() -> None:
+    """clean_values reads a non-blank text of a text or single category field without coerce and check_value
+    (an import's usual cells): the same values and the same errors for every kind of text and field."""
+    from helpline.metadata.kinds import Category, CategoryNode, Entity, Validation
+    from helpline.services.values import FieldError, check_value, clean_values
+
+    tree = Category(kind="category", name="t", label=Label(en="T"),
+                    nodes=[CategoryNode(code="a", label=Label(en="A")),
+                           CategoryNode(code="old", label=Label(en="Old"), retired=True)])
+    fields = [field("text"), field("text", required=True), field("text", validation=Validation(max_length=3)),
+              field("long_text"), field("category"), field("category", required=True),
+              field("category", multiple=True), field("email"), field("phone"), field("int")]
+    texts = ["a", " a ", "  ", "\t", "x" * 255, "x" * 256, " " + "x" * 255, "old", "b", "客户", "A", "a,old",
+             "7", "a@b.cn"]
+    checked = 0
+    for i, f in enumerate(fields):
+        f = f.model_copy(update={"name": f"f{i}"})
+        entity = Entity(kind="entity", name="e", label=Label(en="E"), fields=[f])
+        for text in texts:
+            for previous in (None, {f.name: "old"}):
+                try:
+                    value: object = coerce(f, text)
+                    error: FieldError | None = check_value(f, value, {"t": tree}, (previous or {}).get(f.name))
+                except ValueError as exc:
+                    key = str(exc) if str(exc).startswith("errors.") else "errors.type"
+                    value, error = None, FieldError(key, {"type": f.type})
+                expected = ({}, {f.name: error}) if error else ({f.name: value}, {})
+                assert clean_values(entity, {f.name: text}, {"t": tree}, previous=previous) == expected, \
+                    (f.type, f.validation, text, previous)
+                checked += 1
+    assert checked == len(fields) * len(texts) * 2
