@@ -21,11 +21,25 @@ from .values import FieldError
 def numbered_fields(entity: Entity, values: dict[str, Any], errors: dict[str, FieldError]) -> list[EntityField]:
     """The fields of ``entity`` with a series that the new record leaves empty; their "required" errors are
     dropped from ``errors`` (any other error about them stays)."""
-    fields = [f for f in entity.active_fields if f.series and values.get(f.name) in (None, "")]
+    fields = [f for f in _series_fields(entity) if values.get(f.name) in (None, "")]
     for f in fields:
         if f.name in errors and errors[f.name].key == "errors.required":
             del errors[f.name]
     return fields
+
+
+_SERIES: dict[int, tuple[Any, tuple[EntityField, ...]]] = {}
+"""The active fields with a series, per active-fields tuple of an entity (an import asks for every row)."""
+
+
+def _series_fields(entity: Entity) -> tuple[EntityField, ...]:
+    active = entity._lookup()[2]
+    cached = _SERIES.get(id(active))
+    if cached is None or cached[0] is not active:
+        if len(_SERIES) > 512:
+            _SERIES.clear()
+        cached = _SERIES[id(active)] = (active, tuple(f for f in active if f.series))
+    return cached[1]
 
 
 def assign_numbers(model: type[Model], entity: Entity, values: dict[str, Any], fields: list[EntityField]) -> None:
