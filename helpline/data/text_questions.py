@@ -14,7 +14,9 @@ Knowledge articles, bulletins and notes are searched by questions as callers ask
   pair), or — weighed less — the shorter words jieba finds in it (``足球比赛``: ``足球``, ``比赛``); it weighs what it
   says in general Chinese (:func:`text_weights.general_weight`, jieba's idf table: 问题, 起来 0.3, 摄像头 1; the
   centre's own words 1);
-* a lone character that is no stop word (``换``, ``接``, ``锁``) is an item weighed :data:`CHAR_WEIGHT`;
+* a lone character that is no stop word (``换``, ``赔``, ``烫``) is an item weighed :data:`CHAR_WEIGHT` × its general
+  weight (赔 1, 看 0.3): in spoken questions the verb that says what happened is often one character (弄丢了怎么赔),
+  so the records holding a rarer one are candidates like those holding a word;
 * a token jieba glued to a stop word (``段时间`` of ``这段时间``, ``加多少``, ``不能不``) is cut there first;
 * the question's overlapping character pairs (bigrams) within the runs between its stop words are items weighed
   :data:`PAIR_WEIGHT` × its general weight (``装一台电视``: ``装一``, ``一台``, ``台电``, ``电视``), except the pairs
@@ -43,7 +45,7 @@ WORDS_FILE = Path(__file__).with_name("search_words.yaml")
 MAX_ITEMS = 10
 """Items of a question kept (words and groups first, then lone characters)."""
 CHAR_WEIGHT = 0.5
-"""The weight of a lone character's item (a word's is 1; as much as a pair of characters)."""
+"""The weight of a lone character's item (a word's is 1; as much as a pair of characters), × its general weight."""
 PART_FACTOR = 0.6
 """A match by one of the shorter words inside a long word counts this much of the word's weight."""
 SYNONYM_FACTOR = 0.9
@@ -89,7 +91,7 @@ def _stop_set() -> frozenset[str]:
 class Item:
     """One thing a question asks for, matched by any of ``alternatives`` ((node, factor): a match by an
     alternative counts its factor of the item's weight). ``finds``: whether the records holding it are
-    candidates (a lone character only weighs, unless the question has nothing else)."""
+    candidates (every item of a question finds; an item that only weighs is built with False)."""
 
     text: str
     weight: float
@@ -265,7 +267,7 @@ def question_items(text: str, synonyms: list[list[str]] | None = None) -> list[I
                 if token in stop_words():
                     continue
                 if len(token) == 1:
-                    chars.append(Item(token, CHAR_WEIGHT, ((Term(token), 1.0),), finds=False))
+                    chars.append(Item(token, CHAR_WEIGHT * general_weight(token), ((Term(token), 1.0),)))
                 else:
                     words.append(_word_item(token, segmenter, lookup))
     seen: set[str] = set()
@@ -285,5 +287,6 @@ def question_items(text: str, synonyms: list[list[str]] | None = None) -> list[I
 def question_words(text: str, synonyms: list[list[str]] | None = None) -> list[str]:
     """The words of a question that carry meaning: its items but the character pairs and lone characters (what a
     search teaches an article, :mod:`helpline.services.knowledge.learned`)."""
-    return [i.text for i in question_items(text, synonyms) if i.finds and not i.pair]
+    return [i.text for i in question_items(text, synonyms)
+            if not i.pair and not (len(i.text) == 1 and _is_cjk(i.text))]
 

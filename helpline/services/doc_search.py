@@ -155,7 +155,7 @@ def rank_documents(entity: Entity, items: list[Item], fields: list[str], limit: 
     finding = [k for k in present if items[k].finds]
     if any(i.finds for i in items) and not finding:  # a record holding none of a question's words and pairs is
         return []  # no answer
-    finders = [f for f in finders if items[f[0]].finds] or finders  # lone characters when nothing else finds
+    finders = [f for f in finders if items[f[0]].finds] or finders  # items that only weigh, when nothing finds
     finders.sort(key=lambda f: f[2])
     budget, chosen = POSTINGS_BUDGET, list[tuple[int, list[str], int]]()
     for finder in finders:

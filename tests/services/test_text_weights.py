@@ -51,3 +51,18 @@ def test_the_article_about_the_specific_word_ranks_above_one_titled_with_an_ever
                                                "body": "摄像头离线时先检查电源和宽带。"}).id
     hits = [h.id for h in platform.search.search(admin, "knowledge_article", "摄像头有问题")]
     assert hits[:2] == [camera, titled]
+
+
+def test_a_lone_character_finds_the_article_and_weighs_its_general_weight(platform: Platform) -> None:
+    """``小孩乱按了，钱能退吗``: no article holds 小孩 or 乱按; the refund article holds the verb 退. Before, a lone
+    character only weighed and the question found nothing; now the records holding a rarer one are candidates,
+    and 退 (idf 6.9) weighs more than 看 (3.8)."""
+    admin = Actor("admin", roles=("administrator",)).bind(platform.metadata)
+    add = platform.records.create
+    refund = add(SYSTEM, "knowledge_article", {"title": "误订购增值业务的处理", "category": "tariffs",
+                                               "body": "非本人意愿订购的，首次申请可退还当月费用。"}).id
+    add(SYSTEM, "knowledge_article", {"title": "宽带提速包", "category": "products", "body": "在网用户可以办理。"})
+    hits = [h.id for h in platform.search.search(admin, "knowledge_article", "小孩乱按了，钱能退吗")]
+    assert hits == [refund]
+    weights = {i.text: i.weight for i in question_items("退了再看")}
+    assert weights["退"] > weights["看"] == 0.5 * GENERAL_FLOOR
