@@ -126,3 +126,29 @@ async def test_a_search_too_long_is_refused_in_the_users_language(user: User) ->
     box.value = "机顶盒" * 40
     await until(lambda: shown(user, "kb-too-long"))
     assert element(user, "kb-too-long").text == f"查询内容最多 {MAX_SEARCH_LENGTH} 个字。"
+
+
+async def test_an_attachment_refused_with_its_limit_in_the_users_language(user: User, ui_platform: Platform) -> None:
+    """Issue 17's bad input "oversized attachments refused with the limit named", on the Editing panel of a
+    Chinese-speaking editor: the refusal names the limit in Chinese; nothing is stored."""
+    from nicegui import ui
+
+    from helpline.data.database import session
+    from helpline.data.knowledge import KbAttachment
+    from helpline.data.system import User as UserRow
+    from helpline.services.knowledge.attachments import MAX_BYTES
+
+    article = published(ui_platform, "机顶盒指示灯", "指示灯")
+    with session():
+        UserRow.update(language="zh_CN").where(UserRow.username == "admin").execute()
+    await log_in(user, "admin", path=f"/knowledge/{article}")
+    await until(lambda: shown(user, "kb-upload"))
+    upload = element(user, "kb-upload")
+    assert isinstance(upload, ui.upload)
+    big = b"\x89PNG\r\n\x1a\n" + bytes(MAX_BYTES)
+    await upload.handle_uploads([ui.upload.SmallFileUpload("面板.png", "image/png", big)])
+    await until(lambda: any("附件最大 5,242,880 字节（5 MB）" in m for m in user.notify.messages))
+    await upload.handle_uploads([ui.upload.SmallFileUpload("x.svg", "image/svg+xml", b"<svg onload=alert(1)>")])
+    await until(lambda: any("不接受 SVG 和 HTML 文件" in m for m in user.notify.messages))
+    with session():
+        assert KbAttachment.select().count() == 0

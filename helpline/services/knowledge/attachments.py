@@ -33,7 +33,13 @@ OFFICE = {".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.
 
 
 class AttachmentError(ValueError):
-    """The file is refused; the message says why and names the limit."""
+    """The file is refused; the message (English) says why and names the limit. ``key`` is the locale key of the
+    same text (``knowledge.error.*``, with ``params``) for a page in the user's language; empty for the errors of
+    a stored file, which only the file route meets."""
+
+    def __init__(self, message: str, key: str = "", **params: object) -> None:
+        super().__init__(message)
+        self.key, self.params = key, params
 
 
 def allowed_types() -> str:
@@ -52,30 +58,33 @@ def content_type(name: str, content: bytes) -> str:
     head = content[:4096]
     if b"<svg" in head.lower() or b"<script" in head.lower() or b"<html" in head.lower():
         raise AttachmentError("SVG and HTML files are not accepted (they can carry script); allowed: "
-                              + allowed_types())
+                              + allowed_types(), "knowledge.error.script")
     try:
         head.decode("utf-8")
     except UnicodeDecodeError as exc:
         if exc.start < len(head) - 4:  # not just a character cut at the 4096th byte
             raise AttachmentError(f"'{name}' is not a file type an article may carry; allowed: "
-                                  f"{allowed_types()}") from exc
+                                  f"{allowed_types()}", "knowledge.error.type", name=name) from exc
     if b"\x00" in head:
-        raise AttachmentError(f"'{name}' is not a file type an article may carry; allowed: {allowed_types()}")
+        raise AttachmentError(f"'{name}' is not a file type an article may carry; allowed: {allowed_types()}",
+                              "knowledge.error.type", name=name)
     return "text/plain"
 
 
 def check_file(name: str, content: bytes, existing: int) -> str:
     """The content type of an acceptable file (AttachmentError otherwise)."""
     if not name.strip() or len(name) > MAX_NAME:
-        raise AttachmentError(f"a file name must have 1 to {MAX_NAME} characters")
+        raise AttachmentError(f"a file name must have 1 to {MAX_NAME} characters", "knowledge.error.name",
+                              max=MAX_NAME)
     if existing >= MAX_PER_ARTICLE:
         raise AttachmentError(f"the article already has {existing} attachments; an article takes at most "
-                              f"{MAX_PER_ARTICLE}")
+                              f"{MAX_PER_ARTICLE}", "knowledge.error.count", count=existing, max=MAX_PER_ARTICLE)
     if not content:
-        raise AttachmentError(f"'{name}' is empty")
+        raise AttachmentError(f"'{name}' is empty", "knowledge.error.empty", name=name)
     if len(content) > MAX_BYTES:
         raise AttachmentError(f"'{name}' is {len(content):,} bytes; an attachment takes at most {MAX_BYTES:,} "
-                              f"bytes ({MAX_BYTES // (1024 * 1024)} MB)")
+                              f"bytes ({MAX_BYTES // (1024 * 1024)} MB)", "knowledge.error.size", name=name,
+                              size=f"{len(content):,}", max=f"{MAX_BYTES:,}", mb=MAX_BYTES // (1024 * 1024))
     return content_type(name, content)
 
 

@@ -205,7 +205,10 @@ class Reader:
         try:
             row: dict[str, Any] | None = await run.io_bound(
                 self.ctx.platform.knowledge.attach, self.ctx.actor, self.article.id, e.file.name, content)
-        except (AttachmentError, PermissionDenied) as exc:
+        except AttachmentError as exc:
+            ui.notify(self.t(exc.key, **exc.params) if exc.key else str(exc), type="negative", multi_line=True)
+            return
+        except PermissionDenied as exc:
             ui.notify(str(exc), type="negative", multi_line=True)
             return
         if row is None:
