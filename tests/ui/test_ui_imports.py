@@ -95,3 +95,36 @@ async def test_a_bad_file_is_refused_with_its_reason(user: User, tmp_path: Path,
 async def test_agents_cannot_open_the_import_page(user: User) -> None:
     await log_in(user, "agent1", path="/page/imports", expect_shell=False)
     await user.should_not_see(marker="imports-upload")
+
+
+async def test_a_crashed_run_resumed_and_undone_from_the_page(user: User, ui_platform: Platform, tmp_path: Path,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 18 item 2's "a crashed or cancelled run resumes where it stopped, and a run can be undone", with the
+    page's own buttons: a run whose process died before its first batch was committed (its row says running,
+    nothing done) is chosen in the recent runs, resumed, then undone."""
+    from helpline.data.imports import ImportRun, ensure_tables
+    from helpline.services.imports import ImportService
+
+    monkeypatch.setattr(engine, "UPLOADS", tmp_path / "uploads")
+    stored = ImportService(ui_platform).store_upload(_book(ROWS), "boss.xlsx")
+    with session():
+        ensure_tables()
+        crashed = ImportRun.create(definition="customers_xlsx", entity="customer", file_name="boss.xlsx",
+                                   stored_path=str(stored), started_by="admin", rows_total=3).id
+    await log_in(user, "admin", path="/page/imports")
+    runs = user.find(marker="imports-runs").elements.pop()
+    await _wait(lambda: bool(runs.rows))
+    runs.selected = [next(r for r in runs.rows if r["id"] == str(crashed))]
+    user.find(marker="imports-resume").click()
+    await see(user, "Imported: 3 rows, 2 inserted, 0 updated, 0 unchanged, 1 rejected")
+    model = ui_platform.models["customer"]
+    with session():
+        assert ImportRun.get_by_id(crashed).status == "done"
+        assert model.select().where(model.customer_no.in_(["U001", "U003"])).count() == 2
+
+    runs.selected = [next(r for r in runs.rows if r["id"] == str(crashed))]
+    user.find(marker="imports-undo").click()
+    await see(user, "2 records restored.")
+    with session():
+        assert ImportRun.get_by_id(crashed).status == "undone"
+        assert not model.select().where(model.customer_no.in_(["U001", "U003"])).exists()
