@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 
+from helpline.data import text_rebuild
 from helpline.data.database import db, is_postgres, session
 from helpline.data.entities import rows
 from helpline.data.query import ListQuery
@@ -16,8 +17,12 @@ from helpline.services.platform import Platform
 SYSTEM = Actor.system()
 
 
+def administrator(p: Platform) -> Actor:
+    return Actor("admin", roles=("administrator",)).bind(p.metadata)
+
+
 def found(p: Platform, text: str) -> list[str]:
-    admin = Actor("admin", roles=("administrator",)).bind(p.metadata)
+    admin = administrator(p)
     ranked = sorted(h.values["customer_no"] for h in p.search.search(admin, "customer", text))
     listed = sorted(r["customer_no"] for r in p.records.list_page(admin, ListQuery(entity="customer",
                                                                                   search=text)).rows)
@@ -106,3 +111,78 @@ def test_the_rebuild_writes_what_a_save_writes(six: Platform) -> None:
             write_row(entity, row)
     saved = docs()
     assert rebuilt == saved and len(saved) == 6 and all("中山路1" in d for d in saved.values())
+
+
+QUERIES = ("张伟", "李娜", "中山路1", "山路12", "岳麓区中山", "13907", "0731", "4449", "R3", "赵六")
+
+
+def answers(p: Platform) -> dict[str, list[str]]:
+    agent = Actor("agent1", roles=("agent",), regions=("changsha",)).bind(p.metadata)
+    out = {text: found(p, text) for text in QUERIES}
+    out.update({f"agent1 {text}": sorted(h.values["customer_no"] for h in p.search.search(agent, "customer", text))
+                for text in ("中山路1", "王强")})
+    return out
+
+
+def parts(p: Platform) -> dict[str, bool]:
+    """The index table's parts and whether each has a valid GIN index attached to the table's."""
+    with session():
+        return dict(db.execute_sql(
+            "SELECT c.relname, EXISTS (SELECT 1 FROM pg_index i JOIN pg_inherits h ON h.inhrelid = i.indexrelid "
+            "JOIN pg_class x ON x.oid = h.inhparent WHERE i.indrelid = c.oid AND i.indisvalid "
+            "AND x.relname = %s) FROM pg_inherits p JOIN pg_class c ON c.oid = p.inhrelid "
+            "WHERE p.inhparent = %s::regclass ORDER BY c.relname",
+            (f"{table('customer')}_doc", table("customer"))).fetchall())
+
+
+@pytest.fixture
+def phones(six: Platform) -> Platform:
+    for no, phone, city in (("R0", "13907301234", None), ("R3", "18012344449", None), ("R4", "07318889999", "yueyang")):
+        cid = six.search.search(administrator(six), "customer", no)[0].id
+        six.records.update(SYSTEM, "customer", cid, {"phone": phone, **({"city": city} if city else {})})
+    return six
+
+
+def test_a_partitioned_index_answers_as_one_table(phones: Platform) -> None:
+    """PostgreSQL: a rebuild of many records partitions the index table by id and builds each part's GIN index
+    in a second connection while the next part loads; the searches answer as with one table, saves go on."""
+    if not is_postgres():
+        pytest.skip("SQLite's index is one FTS5 table")
+    entity = phones.metadata.entities["customer"]
+    with session():
+        assert text_rebuild.rebuild(phones.models, "customer", batch=4) == 6 and is_ready(entity)
+    assert parts(phones) == {}, "six records: one table"
+    whole = answers(phones)
+    assert whole["张伟"] == ["R0"] and whole["中山路1"] == [f"R{i}" for i in range(6)] and whole["4449"] == ["R3"]
+    assert whole["agent1 中山路1"] == ["R0", "R1", "R2", "R3", "R5"] and whole["赵六"] == []
+    with session():  # parts of 2 records: 3 parts, the third part's GIN index built at the end
+        assert text_rebuild.rebuild(phones.models, "customer", batch=1, part_rows=2, workers=1) == 6
+        assert is_ready(entity)
+    assert parts(phones) == {f"{table('customer')}_p{k}": True for k in range(3)}
+    assert entries(phones) == all_ids(phones) and answers(phones) == whole
+    phones.records.create(SYSTEM, "customer", {"customer_no": "R6", "name": "赵六", "city": "changsha",
+                                               "address": "长沙市岳麓区中山路99号"})  # after every bound: the last part
+    first = phones.search.search(administrator(phones), "customer", "R0")[0].id
+    phones.records.update(SYSTEM, "customer", first, {"name": "周到"})
+    assert found(phones, "赵六") == ["R6"] and found(phones, "周到") == ["R0"] and found(phones, "张伟") == []
+
+
+def test_a_partitioned_rebuild_that_dies_leaves_a_clear_state(phones: Platform) -> None:
+    """Killed while a part's index is built and the next part loads: the index is marked incomplete, LIKE
+    answers, the build in the second connection is stopped, and a rerun completes it."""
+    if not is_postgres():
+        pytest.skip("SQLite's index is one FTS5 table")
+    entity = phones.metadata.entities["customer"]
+
+    def dies(done: int, total: int, seconds: float) -> None:
+        if done >= 4:
+            raise KeyboardInterrupt("killed half-way")
+
+    with session(), pytest.raises(KeyboardInterrupt):
+        text_rebuild.rebuild(phones.models, "customer", batch=2, part_rows=2, progress=dies)
+    with session():
+        assert not is_ready(entity)
+    assert len(entries(phones)) == 4 and found(phones, "4449") == ["R3"], "incomplete: LIKE answers"
+    with session():
+        assert text_rebuild.rebuild(phones.models, "customer", batch=2, part_rows=2) == 6 and is_ready(entity)
+    assert all(parts(phones).values()) and len(parts(phones)) == 3 and found(phones, "山路12") == ["R2"]
