@@ -152,3 +152,18 @@ async def test_an_attachment_refused_with_its_limit_in_the_users_language(user: 
     await until(lambda: any("不接受 SVG 和 HTML 文件" in m for m in user.notify.messages))
     with session():
         assert KbAttachment.select().count() == 0
+
+
+async def test_an_expired_article_is_refused_in_the_users_language(user: User, ui_platform: Platform) -> None:
+    """Issue 17's "an expired article never shown to agents", opened by its address: the refusal says why in the
+    agent's language (it was the service's English text, its prefix twice)."""
+    from helpline.data.database import session
+    from helpline.data.system import User as UserRow
+
+    expired = published(ui_platform, "旧资费说明", "资费", valid_to="2020-01-31")
+    with session():
+        UserRow.update(language="zh_CN").where(UserRow.username == "agent1").execute()
+    await log_in(user, "agent1", path=f"/knowledge/{expired}")
+    await until(lambda: shown(user, "kb-unavailable"))
+    assert element(user, "kb-unavailable").text == "该知识无法显示：该知识已于 2020-01-31 失效。"
+    assert not shown(user, "kb-title")

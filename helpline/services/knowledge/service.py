@@ -50,7 +50,12 @@ MAX_LOGGED_TEXT = 200
 
 
 class ArticleUnavailable(RecordNotFound):
-    """Not published, not yet effective or expired: a reader cannot open it (the message says which)."""
+    """Not published, not yet effective or expired: a reader cannot open it (the message says which, in English;
+    ``key`` and ``params`` are the locale key of the reason, ``knowledge.reason.*``, for a page)."""
+
+    def __init__(self, message: str, key: str = "", **params: object) -> None:
+        super().__init__(message)
+        self.key, self.params = key, params
 
 
 @dataclass
@@ -89,13 +94,21 @@ def _as_date(value: Any) -> date | None:
 
 def unavailable_reason(values: dict[str, Any], today: date) -> str | None:
     """Why a reader may not see the article today (None: they may)."""
+    found = unavailable_key(values, today)
+    return found[2] if found is not None else None
+
+
+def unavailable_key(values: dict[str, Any], today: date) -> tuple[str, dict[str, str], str] | None:
+    """(locale key, its parameters, the English text) of why a reader may not see the article today."""
     if values.get("status") != PUBLISHED:
-        return f"the article is not published (it is {values.get('status') or 'a draft'})"
+        return ("knowledge.reason.not_published", {},
+                f"the article is not published (it is {values.get('status') or 'a draft'})")
     start, end = _as_date(values.get("valid_from")), _as_date(values.get("valid_to"))
     if start is not None and today < start:
-        return f"the article takes effect on {start.isoformat()}"
+        return ("knowledge.reason.not_yet", {"date": start.isoformat()},
+                f"the article takes effect on {start.isoformat()}")
     if end is not None and today > end:
-        return f"the article expired on {end.isoformat()}"
+        return "knowledge.reason.expired", {"date": end.isoformat()}, f"the article expired on {end.isoformat()}"
     return None
 
 
@@ -122,6 +135,11 @@ class KnowledgeService:
     def _visible(self, actor: Actor, values: dict[str, Any], today: date | None) -> str | None:
         return None if self.is_editor(actor) else unavailable_reason(values, _today(today))
 
+    @staticmethod
+    def _refused(message: str, values: dict[str, Any], today: date | None) -> ArticleUnavailable:
+        found = unavailable_key(values, _today(today))
+        return ArticleUnavailable(message, *(found[:1] if found else ()), **(found[1] if found else {}))
+
     # -- search ----------------------------------------------------------------------------------------
     def search(self, actor: Actor, text: str, *, limit: int = 10, source: str = "page",
                today: date | None = None) -> list[ArticleHit]:
@@ -146,7 +164,7 @@ class KnowledgeService:
         values = record.values
         why = self._visible(actor, values, today)
         if why is not None:
-            raise ArticleUnavailable(f"knowledge article {article_id} cannot be shown: {why}")
+            raise self._refused(f"knowledge article {article_id} cannot be shown: {why}", values, today)
         count = count and unavailable_reason(values, _today(today)) is None  # an editor's preview is no use
         model = self.platform.models[ENTITY]
         with session(), write_transaction():
@@ -184,7 +202,7 @@ class KnowledgeService:
         values = self.platform.records.get(actor, ENTITY, article_id).values
         why = self._visible(actor, values, today)
         if why is not None:
-            raise ArticleUnavailable(f"knowledge article {article_id} cannot be voted on: {why}")
+            raise self._refused(f"knowledge article {article_id} cannot be voted on: {why}", values, today)
         model = self.platform.models[ENTITY]
         with session(), write_transaction():
             old = KbVote.get_or_none((KbVote.article_id == article_id) & (KbVote.username == actor.username))
@@ -284,7 +302,7 @@ class KnowledgeService:
         values = self.platform.records.get(actor, ENTITY, int(row.article_id)).values
         why = self._visible(actor, values, today)
         if why is not None:
-            raise ArticleUnavailable(f"attachment {attachment_id} cannot be shown: {why}")
+            raise self._refused(f"attachment {attachment_id} cannot be shown: {why}", values, today)
         return row.name, row.content_type, files.read_checked(self.files_dir, row.sha256)
 
 

@@ -102,12 +102,21 @@ class Reader:
         except (ArticleUnavailable, RecordNotFound, PermissionDenied) as exc:
             self.area.clear()
             with self.area:
-                ui.label(self.t("knowledge.unavailable", message=str(exc))).classes("text-negative")
+                ui.label(self.t("knowledge.unavailable", message=self.reason(exc))).classes("text-negative") \
+                    .mark(f"{self.marker}-unavailable")
             return
         if article is None:
             return
         self.article = article
         self.render()
+
+    def reason(self, exc: Exception) -> str:
+        """Why an article cannot be shown, in the user's language."""
+        if isinstance(exc, ArticleUnavailable) and exc.key:
+            return self.t(exc.key, **exc.params)
+        if isinstance(exc, PermissionDenied):
+            return self.t("errors.forbidden")
+        return self.t("errors.not_found")
 
     def render(self) -> None:
         article = self.article
@@ -159,7 +168,7 @@ class Reader:
             counts = await run.io_bound(self.ctx.platform.knowledge.vote, self.ctx.actor, self.article.id, helpful,
                                         source=self.source)
         except (ArticleUnavailable, RecordNotFound, PermissionDenied) as exc:
-            ui.notify(str(exc), type="negative")
+            ui.notify(self.t("knowledge.unavailable", message=self.reason(exc)), type="negative")
             return
         self.article.my_vote = helpful
         self.article.values.update(counts or {})
