@@ -11,10 +11,13 @@ statement is the fastest (no network), the ids read back by the batch's unique k
 from __future__ import annotations
 
 import io
+import sqlite3
 from collections.abc import Callable
-from datetime import datetime
+from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
+import psycopg2
 from peewee import CharField, Field, IntegerField, IntegrityError, TextField
 
 from helpline.data.base import utcnow
@@ -40,6 +43,10 @@ try:  # the text index of quick search, when this checkout has it
 except ImportError:  # pragma: no cover
     _index_rows = None
 
+INTEGRITY = (IntegrityError, sqlite3.IntegrityError, psycopg2.IntegrityError)
+"""A constraint refused a write: peewee's error, or the driver's own from the batch statements sent through a raw
+cursor (``executemany``, ``execute_values``, ``COPY``), which peewee does not translate."""
+
 Reject = Callable[[Any, list[RowProblem]], None]
 """Called with a pending row and its problems when the database refused it."""
 
@@ -62,7 +69,7 @@ def write_batch(actor: Actor, entity: Entity, model: Any, pending: list[Any], ru
         try:
             with db.atomic():
                 ids: list[int | None] = list(insert_with_ids(model, rows, key))
-        except IntegrityError:  # a constraint the checks did not foresee: row by row, rejecting the culprits
+        except INTEGRITY:  # a constraint the checks did not foresee: row by row, rejecting the culprits
             ids = []
             for p, row in zip(inserts, rows, strict=True):
                 try:
@@ -195,6 +202,8 @@ def bulk_insert(model: Any, rows: list[dict[str, Any]]) -> None:
     if is_postgres():
         from psycopg2.extras import execute_values
 
+        if copy_rows(table, fields, params):
+            return
         with db.cursor() as cur:
             execute_values(cur, f'INSERT INTO "{table}" ({_columns(fields)}) VALUES %s', params, page_size=2000)
         return
@@ -214,6 +223,11 @@ def insert_with_ids(model: Any, rows: list[dict[str, Any]], key: str | None = No
     if is_postgres():
         from psycopg2.extras import execute_values
 
+        numbered = _with_new_ids(model, rows)
+        if numbered is not None:
+            fields, params = _params(model, numbered)
+            if copy_rows(model._meta.table_name, fields, params):
+                return [row["id"] for row in numbered]
         fields, params = _params(model, rows)
         sql = (f'INSERT INTO "{model._meta.table_name}" ({_columns(fields)}) VALUES %s '
                f'RETURNING "{column.column_name}", "id"')
@@ -225,6 +239,64 @@ def insert_with_ids(model: Any, rows: list[dict[str, Any]], key: str | None = No
         ids.update((str(k), i) for k, i in model.select(column, model.id)
                    .where(among(column, wanted[start:start + 500])).tuples())
     return [ids[k] for k in wanted]
+
+
+def _with_new_ids(model: Any, rows: list[dict[str, Any]]) -> list[dict[str, Any]] | None:
+    """PostgreSQL: copies of ``rows`` each with the next id of the table's sequence (taken at once; what a
+    rolled-back batch took is skipped, as an insert's would be), or None when the id has no sequence."""
+    table = model._meta.table_name
+    with db.cursor() as cur:
+        cur.execute("SELECT pg_get_serial_sequence(%s, 'id')", (f'"{table}"',))
+        sequence = cur.fetchone()[0]
+        if sequence is None:
+            return None
+        cur.execute("SELECT nextval(%s) FROM generate_series(1, %s)", (sequence, len(rows)))
+        return [{**row, "id": record_id} for row, (record_id,) in zip(rows, cur.fetchall(), strict=True)]
+
+
+class _NotCopyable(Exception):
+    """A value :func:`copy_rows` does not write as COPY text (the caller's other way writes it)."""
+
+
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def _copy_value(value: Any) -> str:
+    """One database value (after ``db_value``) as PostgreSQL's COPY text: ``\\N`` for NULL, a backslash, tab
+    or line break escaped."""
+    if value is None:
+        return "\\N"
+    kind = type(value)
+    text: str
+    if kind is str:
+        text = value
+    elif kind is int or kind is Decimal:
+        return str(value)
+    elif kind is float:
+        return repr(value)
+    elif kind is bool:
+        return "t" if value else "f"
+    elif kind is date or (kind is datetime and value.tzinfo is None):  # (psycopg2 casts an aware one)
+        text = value.isoformat()
+    else:
+        raise _NotCopyable(kind.__name__)
+    if "\\" in text or "\t" in text or "\n" in text or "\r" in text:
+        return text.translate(_COPY_ESCAPES)
+    return text
+
+
+def copy_rows(table: str, fields: list[Any], params: list[list[Any]]) -> bool:
+    """PostgreSQL: load ``params`` (database values of ``fields``) into ``table`` with one ``COPY`` — no
+    statement of 40,000 parameters for the server to parse (a 2,000-row batch of customers: about half the
+    time of ``execute_values``); False, nothing sent, when a value is of a type it does not write. A unique
+    value taken fails the whole COPY (:data:`INTEGRITY`: the caller then goes row by row)."""
+    try:
+        text = "".join(["\t".join([_copy_value(v) for v in row]) + "\n" for row in params])
+    except _NotCopyable:
+        return False
+    with db.cursor() as cur:
+        cur.copy_expert(f'COPY "{table}" ({_columns(fields)}) FROM STDIN', io.StringIO(text))
+    return True
 
 
 def _pg_types(table: str) -> dict[str, str]:

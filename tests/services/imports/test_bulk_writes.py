@@ -225,3 +225,67 @@ def test_a_rows_cells_as_the_rules_see_them(both: ImportService) -> None:
         assert converter.mapping.index and all(  # each mapped column before its transform (phone: digits())
             values.get(name) in (plain[i], str(plain[i])) or name in ("phone", "value_tier")
             for name, i in converter.mapping.index.items() if plain[i] not in (None, ""))
+
+
+def test_a_constraint_the_checks_do_not_foresee_rejects_its_row(both: ImportService, tmp_path: Path) -> None:
+    """A unique index the metadata does not declare (here on the address) fails the batch's one statement (on
+    PostgreSQL a COPY); the batch then goes row by row and only the row that broke it is rejected, named by its
+    row of the file — as a batch of one row reports it."""
+    with session():
+        db.execute_sql('CREATE UNIQUE INDEX "customer_test_address" ON "customer" ("address")')
+    reports = {}
+    for name, k in (("in_bulk", "FF"), ("one_by_one", "GG")):
+        rows = _first(k)[:3]
+        rows[1] = [f"{k}02", "客户2", "0731-8000002", "1980/3/5", "03", "changsha", "长沙 1 号", f"{k}-card-2"]
+        rows[2][6] = "湘潭 3 号"
+        reports[name] = both.run(SYSTEM, name, write_xlsx(tmp_path / f"{k}.xlsx", [COLUMNS, *rows]))
+        if k == "FF":  # the next load's addresses differ from these
+            with session():
+                db.execute_sql("UPDATE customer SET address = address || '.' WHERE customer_no LIKE 'FF%%'"
+                               if is_postgres() else "UPDATE customer SET address = address || '.' "
+                               "WHERE customer_no LIKE 'FF%'")
+    for report in reports.values():
+        assert report.status == "done", report.error
+        assert (report.inserted, report.rejected) == (2, 1)
+        assert [(p.row, p.severity) for p in report.problems] == [(3, "error")]
+        assert "address" in report.problems[0].message
+    with session():
+        model = both.platform.models["customer"]
+        assert sorted(c.customer_no for c in model.select()) == ["FF01", "FF03", "GG01", "GG03"]
+
+
+def test_copy_text_stores_what_an_insert_stores(both: ImportService) -> None:
+    """PostgreSQL: the COPY of a batch (writes.copy_rows) stores every kind of value as an INSERT does: text
+    with tabs, line breaks, backslashes and quotes, empty text and NULL, numbers, dates, JSON; a value COPY
+    text does not write (bytes) leaves the batch to the other way."""
+    from datetime import date, datetime
+    from decimal import Decimal
+
+    from helpline.services.imports.writes import _params, copy_rows
+
+    if not is_postgres_url(both):
+        pytest.skip("COPY is PostgreSQL's")
+    model = both.platform.models["customer"]
+    odd = ["a\tb", "line\nbreak\r\n", "back\\slash \\N", "quote ' \" ;", "", "\\", "客户 ８"]
+    rows = [{"customer_no": f"HH{i}", "name": text, "address": text or None, "income": Decimal("12.50"),
+             "age": i, "birth_date": date(1980, 3, 5), "business_line": [text], "blacklisted": i % 2 == 0,
+             "created_by": "t", "updated_by": "t", "created_at": datetime(2026, 1, 2, 3, 4, 5, 6),
+             "updated_at": datetime(2026, 1, 2, 3, 4, 5)} for i, text in enumerate(odd)]
+    with session(), write_transaction():
+        copied = [{**r, "customer_no": f"C{r['customer_no']}"} for r in rows]
+        fields, params = _params(model, copied)
+        assert copy_rows(model._meta.table_name, fields, params)
+        for r in rows:
+            model.insert(**{**r, "customer_no": f"I{r['customer_no']}"}).execute()
+        assert not copy_rows(model._meta.table_name, fields, [[*params[0][:-1], b"bytes"]])
+        stored = {c["customer_no"]: c for c in model.select().where(model.customer_no.contains("HH")).dicts()}
+    for r in rows:
+        by_copy, by_insert = stored[f"C{r['customer_no']}"], stored[f"I{r['customer_no']}"]
+        assert {n: v for n, v in by_copy.items() if n not in ("id", "customer_no")} == \
+            {n: v for n, v in by_insert.items() if n not in ("id", "customer_no")}
+        assert by_copy["name"] == r["name"]
+
+
+def is_postgres_url(service: ImportService) -> bool:
+    with session():
+        return is_postgres()
