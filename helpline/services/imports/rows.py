@@ -164,7 +164,7 @@ class RowConverter:
         width = len(cells)
         raw: dict[str, Any] = {}
         for name, i in self.mapping.index.items():  # :func:`_plain` of each cell, inline (20 calls a row)
-            value = cells[i] if i < width else None
+            value: Any = cells[i] if i < width else None
             kind = type(value)
             if kind is str:
                 value = value.strip()
