@@ -128,3 +128,50 @@ async def test_a_crashed_run_resumed_and_undone_from_the_page(user: User, ui_pla
     with session():
         assert ImportRun.get_by_id(crashed).status == "undone"
         assert not model.select().where(model.customer_no.in_(["U001", "U003"])).exists()
+
+
+async def test_cancel_from_the_page_stops_after_the_batch(user: User, ui_platform: Platform, tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 18 item 2's "import with a progress bar … and cancel", with the page's button: batches of one row,
+    the run held after its first batch until *Cancel* was pressed; the run stops there (one customer committed,
+    the run cancelled) and *Resume* finishes it."""
+    import threading
+
+    from helpline.data.imports import ImportRun
+
+    monkeypatch.setattr(engine, "UPLOADS", tmp_path / "uploads")
+    monkeypatch.setattr(ui_platform.metadata.objects["import"]["customers_xlsx"], "batch_size", 1)
+    gate = threading.Event()
+    one_batch = engine.ImportService._batch
+
+    def held(self: engine.ImportService, *args: object, **kwargs: object) -> None:
+        one_batch(self, *args, **kwargs)  # type: ignore[arg-type]
+        gate.wait(10)  # the test presses Cancel meanwhile
+
+    monkeypatch.setattr(engine.ImportService, "_batch", held)
+    await log_in(user, "admin", path="/page/imports")
+    await user.should_see(marker="imports-upload", retries=150)
+    user.find(marker="imports-definition").elements.pop().value = "customers_xlsx"
+    upload = user.find(marker="imports-upload").elements.pop()
+    await upload.handle_uploads([ui.upload.SmallFileUpload("boss.xlsx", "application/octet-stream", _book(ROWS))])
+    preview = user.find(marker="imports-preview").elements.pop()
+    await _wait(lambda: len(preview.rows) == 3)
+    user.find(marker="imports-run").click()
+
+    def first_batch() -> bool:
+        with session():
+            return ImportRun.select().where(ImportRun.rows_done == 1).exists()
+    await _wait(first_batch)
+    user.find(marker="imports-cancel").click()
+    gate.set()
+    await see(user, "Cancelled: 1 rows, 1 inserted")
+    model = ui_platform.models["customer"]
+    with session():
+        run = ImportRun.get(ImportRun.rows_done == 1)
+        assert run.status == "cancelled" and model.select().where(model.customer_no.startswith("U")).count() == 1
+
+    runs = user.find(marker="imports-runs").elements.pop()
+    await _wait(lambda: any(r["id"] == str(run.id) for r in runs.rows))
+    runs.selected = [next(r for r in runs.rows if r["id"] == str(run.id))]
+    user.find(marker="imports-resume").click()
+    await see(user, "Imported: 3 rows, 2 inserted, 0 updated, 0 unchanged, 1 rejected")
