@@ -17,6 +17,9 @@ Knowledge articles, bulletins and notes are searched by questions as callers ask
 * a lone character that is no stop word (``换``, ``赔``, ``烫``) is an item weighed :data:`CHAR_WEIGHT` × its general
   weight (赔 1, 看 0.3): in spoken questions the verb that says what happened is often one character (弄丢了怎么赔),
   so the records holding a rarer one are candidates like those holding a word;
+* the characters of a two-character word that is not one of the centre's words are items weighed
+  :data:`INNER_FACTOR` of a lone character's (骂人: 骂, 人 — a record saying 辱骂 holds 骂): character unigrams with
+  bigrams, the classic combination of Chinese retrieval, after the words and lone characters;
 * a token jieba glued to a stop word (``段时间`` of ``这段时间``, ``加多少``, ``不能不``) is cut there first;
 * the question's overlapping character pairs (bigrams) within the runs between its stop words are items weighed
   :data:`PAIR_WEIGHT` × its general weight (``装一台电视``: ``装一``, ``一台``, ``台电``, ``电视``), except the pairs
@@ -46,6 +49,9 @@ MAX_ITEMS = 10
 """Items of a question kept (words and groups first, then lone characters)."""
 CHAR_WEIGHT = 0.5
 """The weight of a lone character's item (a word's is 1; as much as a pair of characters), × its general weight."""
+INNER_FACTOR = 0.5
+"""A character of a two-character word of the question (not one of the centre's words) is an item too, weighed
+this much of a lone character's: a record wording it otherwise often shares one (骂人 / 辱骂, 扣钱 / 扣费)."""
 PART_FACTOR = 0.6
 """A match by one of the shorter words inside a long word counts this much of the word's weight."""
 SYNONYM_FACTOR = 0.9
@@ -242,6 +248,7 @@ def question_items(text: str, synonyms: list[list[str]] | None = None) -> list[I
     segmenter = _question_segmenter(chinese)
     words: list[Item] = []
     chars: list[Item] = []
+    inner: list[Item] = []
     pairs: list[str] = []
     for run in RUNS.findall(normalise(text)):
         if not _is_cjk(run):
@@ -270,9 +277,12 @@ def question_items(text: str, synonyms: list[list[str]] | None = None) -> list[I
                     chars.append(Item(token, CHAR_WEIGHT * general_weight(token), ((Term(token), 1.0),)))
                 else:
                     words.append(_word_item(token, segmenter, lookup))
+                    if len(token) == 2 and token not in _domain_set():  # 骂人 / 辱骂, 扣钱 / 扣费: one character
+                        inner += [Item(ch, CHAR_WEIGHT * INNER_FACTOR * general_weight(ch), ((Term(ch), 1.0),))
+                                  for ch in token if ch not in stop_words()]
     seen: set[str] = set()
     kept: list[Item] = []
-    for item in (*words, *chars):
+    for item in (*words, *chars, *inner):
         if item.text not in seen:
             seen.add(item.text)
             kept.append(item)

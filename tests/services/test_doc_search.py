@@ -35,7 +35,8 @@ def found(p: Platform, who: Actor, question: str) -> list[int]:
 
 def test_question_items_use_the_centres_words_and_leave_question_words_out() -> None:
     items = question_items("光猫上有个红灯一直在闪，怎么办？")
-    assert [i.text for i in items] == ["光猫", "红灯", "闪"], "光猫 is one word (search_words.yaml), not 光 + 猫"
+    assert [i.text for i in items] == ["光猫", "红灯", "闪", "红", "灯"], \
+        "光猫 is one word (search_words.yaml), not 光 + 猫; 红灯 (no centre's word) is also its characters"
     assert items[-1].weight < 1, "a lone character weighs less than a word"
     assert question_items("为什么？怎么办呢") == [], "nothing but question words: nothing to search"
     groups = [["机顶盒", "盒子", "set-top box"], ["发票", "开票"]]

@@ -32,7 +32,7 @@ def published(p: Platform, title: str, body: str, keywords: str) -> int:
 
 
 def test_words_searched_before_opening_an_article_are_learned_after_review(platform: Platform) -> None:
-    works = published(platform, "入户施工规范与用户配合事项", "需在墙体打孔的，征得用户同意后施工。", "施工 布线 打孔")
+    works = published(platform, "入户施工规范与用户配合事项", "需要打孔的，征得用户同意后施工。", "施工 布线 打孔")
     other = published(platform, "营业厅营业时间", "营业厅每天9点至18点营业。", "营业时间")
     agents = [actor(platform, f"agent{n}", "agent", ("changsha",)) for n in (1, 2, 3)]
     question = "装网的师傅要在墙上钻洞"

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from helpline.data import text_weights
-from helpline.data.text_questions import question_items
+from helpline.data.text_questions import CHAR_WEIGHT, INNER_FACTOR, question_items
 from helpline.data.text_weights import GENERAL_FLOOR, general_weight
 from helpline.security.actor import Actor
 from helpline.services.platform import Platform
@@ -66,3 +66,17 @@ def test_a_lone_character_finds_the_article_and_weighs_its_general_weight(platfo
     assert hits == [refund]
     weights = {i.text: i.weight for i in question_items("退了再看")}
     assert weights["退"] > weights["看"] == 0.5 * GENERAL_FLOOR
+
+
+def test_the_characters_of_a_two_character_word_find_an_article_wording_it_otherwise(platform: Platform) -> None:
+    """``老是扣钱``: the article says 扣取, not 扣钱; the character 扣 of the word finds it (before, no article held a
+    word or character of the question: nothing). A centre's word (光猫) is not cut into characters."""
+    admin = Actor("admin", roles=("administrator",)).bind(platform.metadata)
+    add = platform.records.create
+    renewal = add(SYSTEM, "knowledge_article", {"title": "影视会员自动续费", "category": "products",
+                                                "body": "到期前一天从账户余额中扣取下月费用。"}).id
+    add(SYSTEM, "knowledge_article", {"title": "宽带提速包", "category": "products", "body": "在网用户可以办理。"})
+    assert [h.id for h in platform.search.search(admin, "knowledge_article", "老是扣钱")] == [renewal]
+    items = {i.text: i.weight for i in question_items("老是扣钱")}
+    assert items["扣"] == CHAR_WEIGHT * INNER_FACTOR * general_weight("扣") and items["扣钱"] == 1.0
+    assert {i.text for i in question_items("光猫坏")} == {"光猫", "坏", "猫坏"}, "光猫 is one of the centre's words"
