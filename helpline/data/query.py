@@ -221,11 +221,14 @@ class _Compiler:
         raise QueryError(f"operator {c.op!r} is not supported")
 
     def _linked(self, col: Field, target: Linked) -> Expression:
-        """``col IN (SELECT key FROM target WHERE ...)``."""
+        """``EXISTS (SELECT 1 FROM target WHERE key = col AND ...)``: the linked record found by its key's index.
+        (``col IN (SELECT key FROM target WHERE ...)`` listed the target's whole scope: PostgreSQL rescans it per
+        row, 858 ms for one customer's contact records at 1,000,000 customers, issue 22; a NULL link is false
+        here and was unknown there, the same under the row scopes' ``is empty or linked or mine``.)"""
         if not isinstance(target, Linked):
             raise QueryError("a 'linked' comparison needs a Linked value")
         inner, compiler = build_select(self.models, ListQuery(entity=target.entity, where=target.where))
-        return _expr(col.in_(inner.select(compiler.column(target.key)).order_by()))
+        return _expr(fn.EXISTS(inner.select(SQL("1")).where(compiler.column(target.key) == col).order_by()))
 
     def _digits(self, name: str, text: str) -> Expression:
         """Any part of a number: ``id IN (SELECT id FROM t WHERE instr(f, digits) > 0)`` — the inner scan reads
