@@ -80,8 +80,11 @@ def holds(node: Node, field: str, terms: frozenset[str]) -> bool:
 def record_weights(weights: dict[str, float], terms: frozenset[str]) -> dict[str, float]:
     """The field weights for one record, each divided by bm25's length normalisation of the field:
     ``1 - b + b × length / typical length`` (:data:`LENGTH_B`, :data:`TYPICAL_TERMS`)."""
-    prefixes = {f: f"{f}_" for f in weights}
-    sizes = {f: sum(1 for t in terms if t.startswith(p)) for f, p in prefixes.items()}
+    heads: dict[str, int] = {}
+    for t in terms:  # one pass: a term is ``<field>_<text>``
+        head = t.partition("_")[0]
+        heads[head] = heads.get(head, 0) + 1
+    sizes = {f: heads.get(f, 0) if "_" not in f else sum(1 for t in terms if t.startswith(f"{f}_")) for f in weights}
     return {f: w / (1 - LENGTH_B + LENGTH_B * sizes[f] / TYPICAL_TERMS[w]) for f, w in weights.items()}
 
 
