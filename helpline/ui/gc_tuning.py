@@ -21,9 +21,11 @@ full collection (the old 1–1.5 s pause at 300 desktops) and freezes the surviv
 whatever happened (elements deleted inside live pages, other cyclic garbage caught by a freeze), and it waits
 for a quiet moment — no desk event for :data:`QUIET_S` (:func:`busy`) — for at most :data:`THAW_DEFER_S`. A desktop
 also deletes a finished call's elements inside the live page (its pop and contact record form, issue 22): if a
-freeze came while they lived, their cyclic garbage (≈ 750–1,150 objects a call: each element's ``Props``,
-``Classes`` and ``Style`` hold bound methods of themselves, the knowledge panel's parts point at each other) is
-frozen too, and :func:`released` counts it as :data:`RELEASED_SHARE` of a closed page towards the thaw. So
+freeze came while they lived, they are frozen too: :func:`discard` deletes them breaking the cycles NiceGUI leaves
+in each element (its ``Props``, ``Classes`` and ``Style`` hold bound methods of themselves: ≈ 750–1,150 objects
+of cyclic garbage a call without it), so reference counting frees them; what stays cyclic (≈ 350 objects: the
+knowledge panel's parts point at each other) :func:`released` counts as :data:`RELEASED_SHARE` of a closed page
+towards the thaw. So
 the garbage of closed pages is bounded (≤ 50 pages' worth, ≈ 25 MB) and freed within the hour, and a working
 day has a handful of full collections instead of ≈ 150 an hour.
 
@@ -46,6 +48,7 @@ import gc
 import logging
 import time
 from dataclasses import dataclass
+from typing import Any
 
 log = logging.getLogger(__name__)
 
@@ -53,9 +56,9 @@ CHECK_EVERY_S = 2.0
 """How often the maintenance task looks whether to freeze or thaw."""
 THAW_AFTER_CLOSED = 50
 """Closed pages (deleted NiceGUI clients) after which the frozen objects are thawed and collected."""
-RELEASED_SHARE = 1 / 3
-"""A finished call's elements, deleted after a freeze caught them, count as this share of a closed page (its
-≈ 750–1,150 objects of cyclic garbage against a closed desktop's ≈ 3,250)."""
+RELEASED_SHARE = 0.1
+"""A finished call's elements, deleted (:func:`discard`) after a freeze caught them, count as this share of a closed
+page (≈ 350 objects of cyclic garbage left against a closed desktop's ≈ 3,250)."""
 THAW_EVERY_S = 3600.0
 """At the latest this long after the last thaw (or start) the frozen objects are thawed and collected."""
 QUIET_S = 3.0
@@ -105,6 +108,19 @@ def released(since: int) -> None:
     freeze caught them meanwhile, their cyclic garbage is frozen (counted towards a thaw)."""
     if epoch() != since:
         STATE.closed_since_thaw += RELEASED_SHARE
+
+
+def discard(element: Any) -> None:
+    """Delete a NiceGUI element of a live page with its descendants, and break the reference cycles NiceGUI leaves
+    in them — each element's ``Props``, ``Classes`` and ``Style`` hold a bound method of themselves as their change
+    handler, and a nested observable (a select's options) points back at its parent — so that reference counting
+    frees them at once, also when a freeze caught them (a finished call's pop and form, issue 22)."""
+    parts = list(element.descendants(include_self=True))
+    element.delete()
+    for part in parts:
+        for observable in (part._props, part._classes, part._style):
+            observable._change_handlers.clear()
+            (dict.clear if isinstance(observable, dict) else list.clear)(observable)
 
 
 def freeze() -> None:

@@ -30,6 +30,7 @@ from helpline.metadata.kinds import EntityField, FieldRef, Screen
 from helpline.security.actor import Actor, PermissionDenied
 from helpline.services.records import Record, RecordNotFound
 
+from .. import gc_tuning
 from ..i18n import label, t
 from ..shell import Shell
 from .base import ViewContext
@@ -298,7 +299,8 @@ class ContactPanel:
         builds them again)."""
         self.clear()
         if self.form is not None:
-            self.container.clear()
+            for element in list(self.container):
+                gc_tuning.discard(element)
             self.form = None
             for name in ("title", "state", "file_button", "dismiss_button"):  # no reference to deleted elements
                 vars(self).pop(name, None)

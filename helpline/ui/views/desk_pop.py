@@ -33,6 +33,7 @@ from helpline.services.access import can_open
 from telephony.desk.orders import order_from_call
 from telephony.desk.screenpop import screen_pop
 
+from .. import gc_tuning
 from .base import ViewContext
 from .desk_status import Words
 from .display import node_type_label, show, trail_outcome
@@ -236,10 +237,10 @@ class CallPanel:
         again) and show the idle placeholders."""
         for element in list(self.info):
             if element is not self.idle:
-                element.delete()
+                gc_tuning.discard(element)
         self.strip_built, self.blacklisted = False, None
         if self.details is not None:
-            self.details.delete()
+            gc_tuning.discard(self.details)
         self.details = self.top = self.unknown = self.notices = None
         self.notice_keys = ()
         for name in BUILT_PER_CALL:  # no reference to a deleted element (its rows, its HTML) stays behind

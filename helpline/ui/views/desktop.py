@@ -426,7 +426,7 @@ class Desktop:
         self.call.release()
         self.contact.release()
         if self.knowledge is not None and self.knowledge_column is not None and not self.knowledge.pinned:
-            self.knowledge_column.delete()  # (a pinned article stays for the next calls)
+            gc_tuning.discard(self.knowledge_column)  # (a pinned article stays for the next calls)
             self.knowledge = self.knowledge_column = None
         if self.built_at is not None:  # frozen meanwhile, their cyclic garbage waits for a thaw: counted
             gc_tuning.released(self.built_at)
