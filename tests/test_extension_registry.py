@@ -49,7 +49,7 @@ GOOD = """
         raise RuntimeError("boom")
 
     def slow_hook(call):
-        time.sleep(2)
+        time.sleep(5)
         return None
 
     def quick_hook(call):
@@ -102,7 +102,7 @@ def test_ivr_hooks_run_within_the_time_limit(tmp_path: Path, caplog: pytest.LogC
     started = time.monotonic()
     with caplog.at_level(logging.ERROR, logger="helpline.extensions"), pytest.raises(TimeoutError):
         slow(object())
-    assert time.monotonic() - started < 1.0
+    assert time.monotonic() - started < 3  # left at its 0.3 s limit, not the 5 s
     assert "extension 'good': IVR hook good.slow took longer than its 0.3 s limit" in caplog.text
     assert reg.ivr_hook("good.none") == "extension 'good' has no IVR hook 'none' (it has: quick, slow)"
     assert reg.ivr_hook("other.x") == "there is no extension 'other' (extensions/other/__init__.py)"

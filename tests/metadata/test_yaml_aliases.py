@@ -42,7 +42,7 @@ def test_the_parse_itself_is_immediate() -> None:
     for levels in (10, 30):  # 10^30 values: the sizes are counted per distinct node, never expanded
         parsed = parse_text(laughs(levels), "entities/customer.yaml")
         assert [p.id for p in parsed.problems] == ["HL-E005"] and parsed.obj is None
-    assert time.monotonic() - started < 1
+    assert time.monotonic() - started < 5  # counted, not expanded (10^30 values would never end)
 
 
 def test_an_alias_that_contains_itself_is_refused() -> None:

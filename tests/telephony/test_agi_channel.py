@@ -156,12 +156,12 @@ def test_defect05_511_raises_dead_channel_hangup() -> None:
 # ------------------------------------------------------------------------------- defect 6: 520
 def test_defect06_single_line_520_does_not_block(pair: tuple[socket.socket, socket.socket]) -> None:
     ours, theirs = pair
-    agi = socket_agi(ours, theirs, read_timeout=5.0)
+    agi = socket_agi(ours, theirs, read_timeout=10.0)
     theirs.sendall(b"520 Invalid command syntax.  Proper usage not available.\n")
     started = time.monotonic()
     with pytest.raises(AGIUsageError, match="Proper usage not available"):
         agi.execute("WAIT FOR DIGIT")
-    assert time.monotonic() - started < 1.0
+    assert time.monotonic() - started < 5  # not blocked until the 10 s read timeout
     agi.close()
 
 
@@ -348,7 +348,7 @@ def test_silent_peer_raises_timeout(pair: tuple[socket.socket, socket.socket]) -
     started = time.monotonic()
     with pytest.raises(AgiTimeoutError):
         agi.answer()
-    assert 0.15 < time.monotonic() - started < 1.0
+    assert 0.15 < time.monotonic() - started < 5
     theirs.sendall(b"200 result=0\n")  # a late reply cannot be matched any more
     with pytest.raises(AgiTimeoutError):
         agi.answer()
@@ -364,6 +364,6 @@ def test_reply_timeout_context_and_request_stop(pair: tuple[socket.socket, socke
         started = time.monotonic()
         with pytest.raises(AgiSessionStopped):
             agi.answer()
-        assert time.monotonic() - started < 1.0
+        assert time.monotonic() - started < 5  # no read timeout: only the stop ends the wait
     assert agi.read_timeout == 0.1
     agi.close()

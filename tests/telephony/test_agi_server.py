@@ -194,7 +194,7 @@ def test_garbage_and_silence_are_logged_with_the_uniqueid(
         started = time.monotonic()
         silent = call(server, overrides=[Override(0, action=PeerAction.SILENT)])
     assert garbage.server_closed and len(garbage.commands) == 2
-    assert silent.server_closed and 0.4 < time.monotonic() - started < 2.0
+    assert silent.server_closed and 0.4 < time.monotonic() - started < 5
     assert f"[{garbage.uniqueid}] FastAGI protocol error" in caplog.text
     assert f"[{silent.uniqueid}] FastAGI protocol error" in caplog.text and "within 0.5 s" in caplog.text
 
@@ -249,7 +249,7 @@ def test_stop_is_prompt_and_closes_in_flight_calls() -> None:
     assert srv.active_sessions == 6
     started = time.monotonic()
     srv.stop(timeout=0.5)
-    assert time.monotonic() - started < 1.5
+    assert time.monotonic() - started < 5  # not the stuck session's 10 s
     for peer in [*silent, stuck]:
         assert peer.join(2) and peer.server_closed
     assert not srv.running

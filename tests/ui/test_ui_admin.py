@@ -29,7 +29,7 @@ async def test_category_tree_add_and_retire_at_run_time(user: User, ui_platform:
 
             handle_event(listener.handler, GenericEventArguments(sender=tree, client=tree.client, args="vip"))
     user.find(marker="category-add").click()
-    await user.should_see(marker="category-code", retries=20)
+    await user.should_see(marker="category-code", retries=100)
     user.find(marker="category-code").type("jade")
     user.find(marker="category-en").type("Jade card")
     user.find(marker="category-zh").type("翡翠卡")

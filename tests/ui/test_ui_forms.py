@@ -81,7 +81,7 @@ async def test_server_checks_are_shown_on_the_fields(user: User, ui_platform: Pl
     field(user, "customer_no").value = existing["customer_no"]
     field(user, "name").value = "王小明"
     user.find(marker="save").click()
-    await user.should_see(marker="field-customer_no", retries=10)
+    await user.should_see(marker="field-customer_no", retries=100)
     for _ in range(50):
         if field(user, "customer_no").error:
             break

@@ -51,8 +51,9 @@ def tables_with(user: User, column: str) -> list[ui.table]:
 
 
 async def loaded_table(user: User, column: str) -> ui.table:
-    """The table with ``column`` once its first rows have arrived from the server."""
-    for _ in range(100):
+    """The table with ``column`` once its first rows have arrived from the server (up to ~15 s: a loaded
+    machine)."""
+    for _ in range(300):
         tables = tables_with(user, column)
         if tables and tables[-1].rows:
             return tables[-1]

@@ -23,7 +23,7 @@ def test_a_billion_laughs_draft_is_refused_at_once(platform: Platform) -> None:
     started = time.monotonic()
     with pytest.raises(ProblemsError) as refused:
         service.save(actor, "menu", "main", text, live.base_revision)
-    assert time.monotonic() - started < 2
+    assert time.monotonic() - started < 10  # refused before 10^11 values are expanded
     (problem,) = refused.value.problems
     assert problem.id == "HL-E005" and problem.file == "menus/main.yaml" and "values" in problem.message
     with session():

@@ -86,7 +86,7 @@ def test_a_silent_server_or_another_protocol_is_unavailable(peer: AmiPeer) -> No
     started = time.monotonic()
     with pytest.raises(AmiUnavailable, match="no banner"):
         _client(peer, connect_timeout=0.1).connect()
-    assert time.monotonic() - started < 1.0
+    assert time.monotonic() - started < 2.5  # the 0.1 s asked for, not the default 3 s
     with AmiPeer(banner="SSH-2.0-OpenSSH_9.2") as other, pytest.raises(AmiUnavailable,
                                                                         match="is not an Asterisk manager"):
         _client(other).connect()
@@ -241,7 +241,7 @@ def test_an_action_in_flight_fails_at_once_when_the_connection_drops(peer: AmiPe
     peer.drop()
     thread.join(1)
     assert isinstance(errors[0], AmiUnavailable) and "failed" in str(errors[0])
-    assert time.monotonic() - started < 0.5
+    assert time.monotonic() - started < 3  # at once, not after the 5 s action timeout
     assert client.wait_connected(5.0)  # first back-off 0.5 s, then the login on a possibly busy machine
 
 

@@ -107,7 +107,7 @@ def test_the_recorded_talk_time_is_the_talk_alone(server: FastAGIServer, router:
     record = record_of(peer)
     assert record["routed"] == "answered" and record["agent"] == "3009", peer.format_transcript()
     assert int(peer.channel.variables["ANSWEREDTIME_MS"]) >= 2000, "IVR + queue + ringing + talk, as Asterisk says"
-    assert 0.95 <= record["talk_s"] < 1.4, record["talk_s"]
+    assert 0.95 <= record["talk_s"] < 1.8, record["talk_s"]  # not the 2 s and more Asterisk counts
 
 
 def test_no_answer_puts_the_call_back_and_the_next_offer_is_answered(server: FastAGIServer,

@@ -56,7 +56,7 @@ def test_hold_non_interactive_returns_at_once_and_records_one_event() -> None:
     started = time.monotonic()
     for _ in range(50):
         switch.hold(10)
-    assert time.monotonic() - started < 1
+    assert time.monotonic() - started < 5  # not waited: 50 holds of 10 s (a bound a loaded machine keeps)
     assert ops(switch) == ["hold"] and switch.music_class == "default"
     assert switch.transcript() == ["[hold] music on hold (default)"]
     switch.hold(1, music_class="vip")
@@ -70,7 +70,7 @@ def test_hold_interactive_waits_its_time() -> None:
     switch = SimulatedSwitch(interactive=True)
     started = time.monotonic()
     switch.hold(0.15)
-    assert 0.14 <= time.monotonic() - started < 1
+    assert 0.14 <= time.monotonic() - started < 5
 
 
 def test_hold_woken_from_another_thread() -> None:
@@ -78,7 +78,7 @@ def test_hold_woken_from_another_thread() -> None:
     later(0.1, switch.wake)
     started = time.monotonic()
     switch.hold(10)
-    assert time.monotonic() - started < 2
+    assert time.monotonic() - started < 5  # woken, not the 10 s
     assert switch.alive
 
 
@@ -87,7 +87,7 @@ def test_a_wake_before_the_hold_is_not_lost() -> None:
     switch.wake()
     started = time.monotonic()
     switch.hold(10)
-    assert time.monotonic() - started < 0.5
+    assert time.monotonic() - started < 5  # woken, not the 10 s
     started = time.monotonic()
     switch.hold(0.1)  # the wake-up was used once
     assert time.monotonic() - started >= 0.09
@@ -147,8 +147,8 @@ def test_dial_no_answer(phones: SimulatedPhones) -> None:
     calls: list[int] = []
     started = time.monotonic()
     result = switch.dial(EP, 0.1, call_id=1, on_answer=lambda: calls.append(1))
-    assert result == DialResult("noanswer", ring_s=result.ring_s) and 0.09 <= result.ring_s < 1
-    assert time.monotonic() - started < 1 and calls == []
+    assert result == DialResult("noanswer", ring_s=result.ring_s) and 0.09 <= result.ring_s < 5
+    assert time.monotonic() - started < 5 and calls == []
     assert phones.phone(EP).state == "idle" and switch.alive
     assert switch.transcript()[-1] == "[dial_end] noanswer"
 
@@ -186,7 +186,7 @@ def test_caller_hangs_up_while_it_rings(phones: SimulatedPhones) -> None:
     started = time.monotonic()
     result = switch.dial(EP, 10, call_id=1, on_answer=lambda: calls.append(1))
     assert result.status == "hangup" and result.hung_up_by == "caller"
-    assert time.monotonic() - started < 2 and calls == []
+    assert time.monotonic() - started < 5 and calls == []  # ended by the hang-up, not the 10 s
     assert phones.phone(EP).state == "idle" and not switch.alive
     with pytest.raises(SwitchHangup):
         switch.hold(1)
