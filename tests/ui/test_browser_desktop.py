@@ -1,5 +1,6 @@
 """The agent desktop in real headless Chromium: an agent signs in and goes ready, a simulated caller comes
-through the IVR, the screen-pop shows the customer and the trail, the agent answers, holds, takes the
+through the IVR, the screen-pop shows the customer and the trail (at 1366x768 every pop table has the room its
+columns need: the trail below the customer block rather than scrolling beside it), the agent answers, holds, takes the
 caller back, releases, and files the contact record in wrap-up. Every step polls for its condition with the
 browser helpers' generous timeout (a loaded 2-core machine)."""
 
@@ -16,6 +17,12 @@ from helpline.data.database import session
 from helpline.services.platform import Platform
 
 pytestmark = pytest.mark.browser
+TABLES = ("pop-trail", "pop-history", "pop-orders")
+TABLE_WIDTHS = f"""return [...document.querySelectorAll('.{', .'.join(TABLES)}')].map(e => {{
+  const box = e.querySelector('div[style*=overflow]');
+  return [{list(TABLES)}.find(c => e.classList.contains(c)), box.scrollWidth, box.clientWidth]; }});"""
+"""Each pop table's name, the width its columns need and the width its card gives them (a table scrolls
+inside its card when it is given less)."""
 
 
 @pytest.mark.usefixtures("gold_customer")
@@ -49,6 +56,11 @@ def answer_hold_release_and_file(screen: Screen, desk: Any, ui_platform: Platfor
     text_shown(screen, "Fibre cut in Changsha")
     until(lambda: all(s in text_of(screen, ".pop-trail") for s in ("main_menu", "to_agent")), "the IVR trail")
     serial = until(lambda: text_of(screen, ".pop-serial").strip(), "the pop's serial number")
+    screen.selenium.set_window_size(1366, 768)  # a laptop, the knowledge panel beside the call: the tables fit
+    widths = screen.selenium.execute_script(TABLE_WIDTHS)
+    assert sorted(w[0] for w in widths) == sorted(TABLES), widths
+    assert all(needed <= shown for _, needed, shown in widths), widths  # [table, its width, its card's room]
+    screen.selenium.set_window_size(1600, 1200)
 
     click(screen, ".desk-answer")
     state_is(desk, "talking")

@@ -56,13 +56,17 @@ document.head.insertAdjacentHTML("beforeend", "<style>" +
   "line-height: 1.75rem; color: var(--q-primary); } " +
   ".desk-counter { text-align: center; } .desk-counter::before { font-family: var(--q-font-family, sans-serif); } " +
   ".desk-sep { border-left: 1px solid rgba(0,0,0,.12); margin-left: 4px; padding-left: 4px; } " +
-  ".desk-rule { border-top: 1px solid rgba(0,0,0,.12); padding-top: 8px; }</style>");
+  ".desk-rule { border-top: 1px solid rgba(0,0,0,.12); padding-top: 8px; } " +
+  ".desk-pop-part { flex: 1 1 20rem; min-width: 0; } .desk-pop-table { min-width: min-content; }</style>");
 """
 """Captions drawn by the browser from an element's ``data-caption``: above each value of the customer strip and of
 the status panel's counters (one element per value instead of a column, a caption label and a value label) and as
 the first row of each section grid of the contact record form (no title label); the toolbar's group rules
-(``desk-sep``) and the card's (``desk-rule``) are borders, not separator elements. Installed once per page with the
-desktop's script."""
+(``desk-sep``) and the card's (``desk-rule``) are borders, not separator elements. The pop's parts (``desk-pop-part``)
+share their row, each at least 20rem, and a table (``desk-pop-table``) never gets narrower than its columns' longest
+words: when the customer block leaves the IVR trail too little room (1366x768 beside the knowledge panel), the trail
+wraps onto a full-width row of its own below it, as do the contact history and the work orders. Installed once per
+page with the desktop's script."""
 
 
 def load_pop(ctx: ViewContext, call_id: int, customer_id: int | None = None) -> dict[str, Any]:
@@ -268,7 +272,7 @@ class CallPanel:
         if not known:
             if self.unknown is None and self.top is not None:
                 with self.top:
-                    self.unknown = ui.column().classes("w-1/2 gap-1")
+                    self.unknown = ui.column().classes("desk-pop-part gap-1")
                     self.unknown.move(target_index=1)  # in the customer block's place
                     with self.unknown:
                         self.unknown_block()
@@ -290,11 +294,11 @@ class CallPanel:
     def build(self) -> None:
         """The call tab's elements (once): notices, customer block or search, trail, history, work orders."""
         with ui.column().classes("w-full gap-2") as self.details:
-            with ui.row().classes("w-full no-wrap items-start gap-4") as self.top:
-                self.customer = ui.html("", sanitize=False).classes("w-1/2 desk-customer").mark("pop-customer")
+            with ui.row().classes("w-full items-start gap-4") as self.top:  # wraps: see DESK_STYLE
+                self.customer = ui.html("", sanitize=False).classes("desk-pop-part desk-customer").mark("pop-customer")
                 self.trail = self.table(TRAIL_COLUMNS, {c: self.t(f"ivr.trail.{c}") for c in TRAIL_COLUMNS}, [],
                                         "pop-trail", self.t("desktop.ivr_trail"))
-            with ui.row().classes("w-full no-wrap items-start gap-4") as self.related:
+            with ui.row().classes("w-full items-start gap-4") as self.related:
                 self.history = self.entity_table("contact_record", HISTORY_COLUMNS, "pop-history",
                                                  "contact_record_form", self.t("desktop.contact_history"))
                 self.orders = self.entity_table("work_order", [*ORDER_COLUMNS, "left"], "pop-orders",
@@ -400,8 +404,10 @@ class CallPanel:
     # --------------------------------------------------------------------------------------- tables
     def table(self, columns: list[str], labels: dict[str, str], rows: list[dict[str, Any]], marker: str,
               title: str) -> PopTable:
-        """A half-width table with its caption as its title (one HTML element, see :class:`PopTable`)."""
-        table = PopTable(columns, labels, title, self.t("form.no_related")).classes(f"w-1/2 {marker}").mark(marker)
+        """A table with its caption as its title (one HTML element, see :class:`PopTable`): beside its neighbour, or
+        on a row of its own when that leaves it too little room (:data:`DESK_STYLE`)."""
+        table = PopTable(columns, labels, title, self.t("form.no_related")) \
+            .classes(f"desk-pop-part desk-pop-table {marker}").mark(marker)
         table.rows = rows
         return table
 
