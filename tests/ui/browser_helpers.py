@@ -100,13 +100,6 @@ def center(screen: Screen, e: WebElement) -> None:
     screen.selenium.execute_script("arguments[0].scrollIntoView({block: 'center'})", e)
 
 
-def press(screen: Screen, css: str) -> None:
-    """Scroll the element to the middle of the window (clear of the fixed header), then click it (no retry)."""
-    e = screen.find_by_css(css)
-    center(screen, e)
-    e.click()
-
-
 def click(screen: Screen, css: str) -> None:
     """Scroll the element clear of the fixed header, then click it."""
     def attempt() -> bool:
@@ -187,16 +180,6 @@ def log_in(screen: Screen, username: str, path: str = "/") -> None:
     type_into(screen, ".password", PASSWORD, leave="")
     click(screen, ".login-submit")
     element(screen, ".logout")
-
-
-def quick_log_in(screen: Screen, username: str, size: tuple[int, int] = (1400, 1000)) -> None:
-    """Sign ``username`` in at window ``size`` with NiceGUI's own finds (no retries) and wait for "Log out"."""
-    screen.selenium.set_window_size(*size)
-    screen.open("/login")
-    screen.find_by_css(".username input").send_keys(username)
-    screen.find_by_css(".password input").send_keys(PASSWORD)
-    screen.find_by_css(".login-submit").click()
-    screen.should_contain("Log out")
 
 
 def open_object(screen: Screen, kind: str, name: str) -> None:

@@ -5,9 +5,8 @@ outcomes."""
 from __future__ import annotations
 
 import pytest
-from browser_helpers import patient_browser, press, quick_log_in, text_shown  # noqa: F401 - a fixture
+from browser_helpers import click, log_in, patient_browser, text_shown, type_into  # noqa: F401 - a fixture
 from nicegui.testing import Screen
-from selenium.webdriver.common.keys import Keys
 
 from helpline.security.actor import Actor
 from helpline.services import reminders
@@ -19,21 +18,18 @@ pytestmark = pytest.mark.browser
 def test_a_supervisor_dials_an_arrears_reminder_campaign(patient_browser: Screen,  # noqa: F811
                                                          ui_platform: Platform) -> None:
     screen = patient_browser  # a page may take longer than NiceGUI's 4 s to load on a loaded machine
-    quick_log_in(screen, "supervisor1")
-    screen.open("/page/reminders")
-    screen.should_contain("Reminder campaigns (no agent)")
-    screen.find_by_css(".reminders-name input").send_keys("Arrears December")
-    window = screen.find_by_css(".reminders-window input")
-    window.send_keys(Keys.CONTROL, "a")
-    window.send_keys("00:00-23:59")  # whatever the hour the test runs at
+    log_in(screen, "supervisor1", "/page/reminders")
+    text_shown(screen, "Reminder campaigns (no agent)")
+    type_into(screen, ".reminders-name", "Arrears December")
+    type_into(screen, ".reminders-window", "00:00-23:59")  # whatever the hour the test runs at
     lines = [f"1350000{i:04d},{60 + i}.80,2026-12-31,customer {i}" for i in range(50)] + ["0000,1,2026-12-31,bad"]
-    screen.find_by_css(".reminders-list textarea").send_keys("\n".join(lines))
-    press(screen, ".reminders-create")  # the server's answers below take seconds on a loaded machine (text_shown: 30 s)
+    type_into(screen, ".reminders-list", "\n".join(lines))
+    click(screen, ".reminders-create")  # the server's answers below take seconds on a loaded machine (text_shown: 30 s)
     text_shown(screen, "50 customer(s), 1 row(s) refused")
     text_shown(screen, "invalid phone number '0000'")
-    press(screen, ".reminders-start")
+    click(screen, ".reminders-start")
     text_shown(screen, "running")
-    press(screen, ".reminders-dial")
+    click(screen, ".reminders-dial")
     text_shown(screen, "Dialled 50, refused outside the window 0.")
     text_shown(screen, "confirmed 50")  # the campaign's customers by state
     text_shown(screen, "13500000049")  # an attempt in the outcomes table
