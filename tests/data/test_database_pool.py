@@ -55,16 +55,27 @@ def test_more_threads_than_connections_wait_their_turn(small_pool: None) -> None
 
 
 def test_past_the_wait_a_clear_error(small_pool: None) -> None:
-    holders = [threading.Thread(target=_unit_of_work, args=(3.5,)) for _ in range(2)]
+    holding, let_go = threading.Semaphore(0), threading.Event()
+
+    def hold() -> None:
+        with session():
+            db.execute_sql("SELECT 1").fetchall()
+            holding.release()
+            let_go.wait(10)
+
+    holders = [threading.Thread(target=hold) for _ in range(2)]
     for thread in holders:
         thread.start()
-    time.sleep(0.3)
-    started = time.monotonic()
-    with pytest.raises(DatabaseBusy, match=r"within 2 s: all 2 of the pool are in use .*HELPLINE_DB_POOL"):
-        _unit_of_work(0)
-    assert 1.8 <= time.monotonic() - started < 3.0
-    for thread in holders:
-        thread.join(5)
+    try:
+        assert all(holding.acquire(timeout=10) for _ in holders)  # both connections in use (not a fixed sleep)
+        started = time.monotonic()
+        with pytest.raises(DatabaseBusy, match=r"within 2 s: all 2 of the pool are in use .*HELPLINE_DB_POOL"):
+            _unit_of_work(0)
+        assert 1.8 <= time.monotonic() - started < 5  # the pool's 2 s, not until a holder lets go (10 s)
+    finally:
+        let_go.set()
+        for thread in holders:
+            thread.join(5)
     _unit_of_work(0)  # free again
 
 
