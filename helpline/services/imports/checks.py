@@ -10,6 +10,7 @@ from peewee import SQL
 from helpline.metadata.kinds import Entity
 
 from .rows import RowProblem
+from .words import both, field_problem, languages_of, problem
 
 
 def among(column: Any, values: list[Any]) -> Any:
@@ -40,12 +41,16 @@ def row_checks(platform: Any, entity: Entity, pending: list[Any], head: dict[str
             if f.level and hasattr(target, "level"):
                 query = query.where(target.level == f.level)
             known = {str(v) for (v,) in query.tuples()}
+            linked = platform.metadata.entities.get(f.link or "")
+            named = both(f.link, linked.label.zh_CN if linked is not None and linked.label else f.link)
+            level = both(f.level, _level_label(platform, linked, f.level)) if f.level else ""
             for p in checked:
                 v = p.values[f.name]
                 if str(v) not in known:
-                    level = f" of level {f.level}" if f.level else ""
-                    bad.setdefault(p.number, []).append(RowProblem(p.number, head.get(f.name, f.name), v,
-                                                                   f"no {f.link} '{v}'{level}"))
+                    bad.setdefault(p.number, []).append(problem(
+                        p.number, head.get(f.name, f.name), v,
+                        "imports.problem.link_level" if f.level else "imports.problem.link", entity=named, value=v,
+                        level=level))
         elif f.unique and f.name != "id":
             model: Any = platform.models[entity.name]
             column = getattr(model, f.name)
@@ -55,12 +60,12 @@ def row_checks(platform: Any, entity: Entity, pending: list[Any], head: dict[str
                 v = p.values[f.name]
                 own = p.existing["id"] if p.existing else None
                 if str(v) in taken and taken[str(v)] != own:
-                    bad.setdefault(p.number, []).append(RowProblem(
-                        p.number, head.get(f.name, f.name), v, f"another {entity.name} already has this {f.name}"))
+                    bad.setdefault(p.number, []).append(problem(p.number, head.get(f.name, f.name), v,
+                                                                "form.invalid.unique", value=v))
                 elif str(v) in used:
-                    bad.setdefault(p.number, []).append(RowProblem(
-                        p.number, head.get(f.name, f.name), v, f"row {used[str(v)]} of the file has the same "
-                                                               f"{f.name}"))
+                    bad.setdefault(p.number, []).append(problem(
+                        p.number, head.get(f.name, f.name), v, "imports.problem.same_in_file", row=used[str(v)],
+                        field=both(f.name, head.get(f.name, f.name))))
                 else:
                     used[str(v)] = p.number
     if any(f.validation and f.validation.rule for f in entity.active_fields):
@@ -68,7 +73,20 @@ def row_checks(platform: Any, entity: Entity, pending: list[Any], head: dict[str
             record = {**(p.existing or {}), **p.values}
             errors = platform.validation_errors(entity, record, only=set(p.changes or p.values))
             for name, e in errors.items():
-                bad.setdefault(p.number, []).append(RowProblem(p.number, head.get(name, name), p.values.get(name),
-                                                               e.text()))
+                own = entity.field(name)
+                found = field_problem(p.number, head.get(name, name), p.values.get(name), e,
+                                        languages_of(own.label) if own else None)
+                if own is not None and own.validation and own.validation.message and e.key == "errors.rule":
+                    found = problem(p.number, head.get(name, name), p.values.get(name), "errors.rule",
+                                    message=languages_of(own.validation.message))
+                bad.setdefault(p.number, []).append(found)
     return bad
 
+
+
+def _level_label(platform: Any, linked: Entity | None, level: str) -> str:
+    """The Chinese label of a linked record's level (``city`` → 市州), else the code."""
+    own = linked.field("level") if linked is not None else None
+    tree = platform.metadata.categories.get(own.category or "") if own is not None else None
+    node = tree.node(level) if tree is not None else None
+    return str(node.label.zh_CN or level) if node is not None and node.label is not None else level

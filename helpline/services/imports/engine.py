@@ -37,6 +37,7 @@ from .changes import ImportRefused, delete_missing, undo_run
 from .checks import among, row_checks
 from .rows import Mapping, RowConverter, RowProblem, map_headers
 from .sources import SourceError, Table, open_source
+from .words import both, field_problem, languages_of, line, say
 from .writes import write_batch
 
 if TYPE_CHECKING:
@@ -160,6 +161,8 @@ class ImportService:
                 shown["_row"] = number
                 shown["_problems"] = "; ".join([p.message for p in problems] +
                                                [f"{mapping.header.get(k, k)}: {e.text()}" for k, e in errors.items()])
+                shown["_problem_list"] = problems + [self._field_problem(entity, number, mapping.header, k,
+                                                                         values.get(k), e) for k, e in errors.items()]
                 report.preview.append(shown)
                 if len(report.preview) >= limit:
                     break
@@ -316,24 +319,31 @@ class ImportService:
                     for row in select_rows(model.select().where(among(column, keys[start:start + 500]))):
                         existing[str(row[key])] = row
             pending: list[_Pending] = []
+            zh_entity = entity.label.zh_CN if entity.label else entity.name
+            named = {"entity": both(entity.name, zh_entity), "key": both(key, head.get(key or "", key or ""))}
             for number, cells, values, problems in converted:
                 errors = [p for p in problems if p.severity == "error"]
                 k = str(values[key]) if key and values.get(key) not in (None, "") else None
                 if not errors and key and k is not None:
                     if k in self._seen:
                         errors.append(RowProblem(number, head.get(key, key), k, f"duplicate {key}: row "
-                                                 f"{self._seen[k]} of the file has the same value"))
+                                                 f"{self._seen[k]} of the file has the same value",
+                                                 key="imports.problem.duplicate", params={**named, "value": k,
+                                                                                         "row": self._seen[k]}))
                     else:
                         self._seen[k] = number
                     before = existing.get(k)
                     if before is not None and definition.mode == "insert":
                         errors.append(RowProblem(number, head.get(key, key), k, f"a {entity.name} with {key} '{k}' "
-                                                 f"exists already (mode insert)"))
+                                                 f"exists already (mode insert)", key="imports.problem.exists",
+                                                 params={**named, "value": k}))
                     if before is None and definition.mode == "update":
                         errors.append(RowProblem(number, head.get(key, key), k, f"no {entity.name} with {key} "
-                                                 f"'{k}' (mode update)"))
+                                                 f"'{k}' (mode update)", key="imports.problem.no_record",
+                                                 params={**named, "value": k}))
                 elif not errors and key and definition.mode != "insert":
-                    errors.append(RowProblem(number, head.get(key, key), None, f"the key {key} is empty"))
+                    errors.append(RowProblem(number, head.get(key, key), None, f"the key {key} is empty",
+                                             key="imports.problem.empty_key", params={"key": named["key"]}))
                 if errors:
                     self._reject(report, number, cells, problems + [e for e in errors if e not in problems])
                     continue
@@ -342,8 +352,8 @@ class ImportService:
                                                      partial=before is not None)
                 numbered = numbered_fields(entity, cleaned, field_errors) if before is None else []
                 if field_errors:
-                    self._reject(report, number, cells, problems + [
-                        RowProblem(number, head.get(f, f), values.get(f), e.text()) for f, e in field_errors.items()])
+                    self._reject(report, number, cells, problems + [self._field_problem(
+                        entity, number, head, f, values.get(f), e) for f, e in field_errors.items()])
                     continue
                 item = _Pending(number, cells, cleaned, before)
                 if before is not None:
@@ -370,6 +380,13 @@ class ImportService:
                                  ).where(ImportRun.id == run.id).execute()
         if len(report.problems) > KEPT_PROBLEMS * 5:
             del report.problems[KEPT_PROBLEMS * 5:]
+
+    @staticmethod
+    def _field_problem(entity: Entity, number: int, head: dict[str, str], name: str, value: Any, error: Any
+                       ) -> RowProblem:
+        """A field error of the entity's validation, worded as the record form words it."""
+        f = entity.field(name)
+        return field_problem(number, head.get(name, name), value, error, languages_of(f.label) if f else None)
 
     def _check_links_and_rules(self, entity: Entity, pending: list[_Pending], report: ImportReport,
                                head: dict[str, str]) -> list[_Pending]:
@@ -416,12 +433,21 @@ class ImportService:
 
 
 ERROR_COLUMNS = ("Error / 错误", "Row / 行")
-"""The columns :func:`error_workbook` adds after the file's own (a fixed file uploaded again ignores them)."""
+"""The columns :func:`error_workbook` adds after the file's own (a fixed file uploaded again ignores them);
+headed in one language when the workbook is made for a reader (``imports.col.error``, ``imports.col.row``)."""
 
 
-def error_workbook(report: ImportReport) -> bytes:
-    """The rejected rows with their cells as read and an error column naming each problem (formula-safe)."""
+def error_workbook(report: ImportReport, language: str | None = None) -> bytes:
+    """The rejected rows with their cells as read and an error column naming each problem (formula-safe); in
+    ``language`` (its headers and messages) when given, else with both languages' headers and English."""
     headers = [*report.headers, *ERROR_COLUMNS]
-    rows = ([*cells, *([None] * (len(report.headers) - len(cells))), message, number]
+    worded: dict[int, list[str]] = {}
+    if language is not None:
+        headers[-2:] = [say(language, "imports.col.error"), say(language, "imports.col.row")]
+        for p in report.problems:
+            if p.severity == "error":
+                worded.setdefault(p.row, []).append(line(p, language))
+    rows = ([*cells, *([None] * (len(report.headers) - len(cells))),
+             "; ".join(worded[number]) if number in worded else message, number]
             for number, cells, message in report.rejected_rows)
     return workbook_bytes("rejected", headers, rows)

@@ -19,11 +19,21 @@ from helpline.rules import compile_expression
 from helpline.rules.uses import IMPORT
 
 from .sources import SourceError
+from .words import languages_of
+
+
+class BadValue(ValueError):
+    """A cell that cannot be read as its field's type; ``key`` and ``params`` word it (:mod:`.words`)."""
+
+    def __init__(self, message: str, key: str = "", **params: Any) -> None:
+        super().__init__(message)
+        self.key, self.params = key, params
 
 
 @dataclass(frozen=True)
 class RowProblem:
-    """One problem of one row: the file's row number, the column as headed in the file, the value, the message."""
+    """One problem of one row: the file's row number, the column as headed in the file, the value, the message
+    (English; :func:`.words.message` words ``key`` with ``params`` in the reader's language)."""
 
     row: int
     column: str
@@ -31,6 +41,9 @@ class RowProblem:
     message: str
     severity: str = "error"
     """``error`` (the row is rejected) or ``warning`` (it is loaded)."""
+    key: str = ""
+    """A locale key of the message (empty in problems stored before keys were kept: the message is shown)."""
+    params: dict[str, Any] = field(default_factory=dict, hash=False)
 
     def text(self) -> str:
         where = f"row {self.row}" + (f", column {self.column}" if self.column else "")
@@ -40,8 +53,10 @@ class RowProblem:
     def as_dict(self) -> dict[str, Any]:
         plain = isinstance(self.value, str | int | float | bool) or self.value is None
         value = self.value if plain else str(self.value)
+        params = {k: v if isinstance(v, str | int | float | bool | dict) or v is None else str(v)
+                  for k, v in self.params.items()}
         return {"row": self.row, "column": self.column, "value": value, "message": self.message,
-                "severity": self.severity}
+                "severity": self.severity, "key": self.key, "params": params}
 
 
 @dataclass
@@ -71,8 +86,9 @@ def map_headers(definition: Import, entity: Entity, headers: list[str]) -> Mappi
             names += [f.label.en, f.label.zh_CN or ""]
         hits = sorted({where[header_key(n)] for n in names if n and header_key(n) in where})
         if len(hits) > 1:
-            raise SourceError(f"columns {' and '.join(repr(headers[i]) for i in hits)} of the file both fill "
-                              f"field '{col.field}'; remove one")
+            both = " and ".join(repr(headers[i]) for i in hits)
+            raise SourceError(f"columns {both} of the file both fill field '{col.field}'; remove one",
+                              "imports.refused.same_field", columns=both, field=col.field)
         if hits:
             index[col.field], shown[col.field] = hits[0], headers[hits[0]]
         elif col.required:
@@ -80,8 +96,10 @@ def map_headers(definition: Import, entity: Entity, headers: list[str]) -> Mappi
         else:
             shown[col.field] = col.field
     if missing:
+        given = ", ".join(h for h in headers if h)
         raise SourceError(f"the file lacks the required column(s) {', '.join(missing)}; its headers are: "
-                          f"{', '.join(h for h in headers if h) or 'none'}")
+                          f"{given or 'none'}", "imports.refused.missing_columns", columns=", ".join(missing),
+                          headers=given or "—")
     used = set(index.values())
     return Mapping(index, shown, [h for i, h in enumerate(headers) if h and i not in used])
 
@@ -98,7 +116,7 @@ def as_date(value: Any, f: EntityField) -> Any:
         from openpyxl.utils.datetime import from_excel
 
         if not 1 <= value < 2958466:
-            raise ValueError(f"{value} is not an Excel date serial number")
+            raise BadValue(f"{value} is not an Excel date serial number", "imports.problem.serial", value=value)
         moment = from_excel(value)
         return moment if f.type == "datetime" else moment.date()
     text = str(value).strip()
@@ -116,7 +134,8 @@ def as_date(value: Any, f: EntityField) -> Any:
         except ValueError:
             continue
         return moment if f.type == "datetime" else moment.date()
-    raise ValueError("not a date: write it as 2024-03-05, 2024/3/5 or 2024年3月5日 (or an Excel date)")
+    raise BadValue("not a date: write it as 2024-03-05, 2024/3/5 or 2024年3月5日 (or an Excel date)",
+                   "imports.problem.date")
 
 
 def _plain(value: Any) -> Any:
@@ -181,7 +200,8 @@ class RowConverter:
                 try:
                     value = transform.evaluate({"value": value, "row": raw})
                 except Exception as exc:
-                    problems.append(RowProblem(number, head[name], raw.get(name), f"the transform failed: {exc}"))
+                    problems.append(RowProblem(number, head[name], raw.get(name), f"the transform failed: {exc}",
+                                               key="imports.problem.transform", params={"error": str(exc)}))
                     continue
             if table is not None and value is not None and value != "":
                 key = str(_plain(value))
@@ -189,18 +209,21 @@ class RowConverter:
                     value = table[key]
                 elif key not in table.values():
                     problems.append(RowProblem(number, head[name], value,
-                                               f"code '{key}' is not in code table '{codes}'"))
+                                               f"code '{key}' is not in code table '{codes}'",
+                                               key="imports.problem.code", params={"code": key, "table": codes}))
                     continue
             if is_date:
                 try:
                     value = as_date(value, self.fields[name])  # type: ignore[arg-type]
                 except ValueError as exc:
-                    problems.append(RowProblem(number, head[name], value, str(exc)))
+                    problems.append(RowProblem(number, head[name], value, str(exc), key=getattr(exc, "key", ""),
+                                               params=getattr(exc, "params", {})))
                     continue
             if wants_text and isinstance(value, int | float) and not isinstance(value, bool):
                 value = str(_plain(value))
             if required and (value is None or value == ""):
-                problems.append(RowProblem(number, head[name], value, "a value is required"))
+                problems.append(RowProblem(number, head[name], value, "a value is required",
+                                           key="imports.problem.required"))
                 continue
             values[name] = value
         if any(p.severity == "error" for p in problems):
@@ -211,16 +234,21 @@ class RowConverter:
             try:
                 hit = when.test({"row": values, "value": None})
             except Exception as exc:
-                problems.append(RowProblem(number, column, None, f"cleansing rule '{rule.when}' failed: {exc}"))
+                problems.append(RowProblem(number, column, None, f"cleansing rule '{rule.when}' failed: {exc}",
+                                           key="imports.problem.rule_failed", params={"rule": rule.when,
+                                                                                     "error": str(exc)}))
                 continue
             if not hit:
                 continue
+            said: dict[str, Any] = {"message": languages_of(rule.message)
+                                    or {"key": "imports.problem.rule", "params": {"rule": rule.when}}}
             shown = values.get(rule.field or "")
             if rule.action == "reject":
-                problems.append(RowProblem(number, column, shown, message))
+                problems.append(RowProblem(number, column, shown, message, key="imports.problem.said", params=said))
             elif rule.action == "warn":
-                problems.append(RowProblem(number, column, shown, message, "warning"))
+                problems.append(RowProblem(number, column, shown, message, "warning", "imports.problem.said", said))
             elif fix is not None and rule.field:
                 values[rule.field] = fix.evaluate({"row": values, "value": shown})
-                problems.append(RowProblem(number, column, shown, f"fixed: {message}", "warning"))
+                problems.append(RowProblem(number, column, shown, f"fixed: {message}", "warning",
+                                           "imports.problem.fixed", said))
         return values, problems

@@ -35,7 +35,11 @@ Row = tuple[int, list[Any]]
 
 class SourceError(ValueError):
     """The source cannot be read as a whole; the message names the file or setting and what to do. Nothing
-    was loaded."""
+    was loaded. ``key`` and ``params`` word it in a reader's language (:func:`.words.refusal`)."""
+
+    def __init__(self, message: str, key: str = "", **params: Any) -> None:
+        super().__init__(message)
+        self.key, self.params = key, params
 
 
 class NoHeaderRow(SourceError):
@@ -55,21 +59,30 @@ class Table:
     """Called after a real run loaded every row (an extension source advances its watermark here)."""
 
 
-def _looks_like(head: bytes) -> str:
+KINDS = {"zip": "a ZIP archive", "ole": "an old Excel 97-2003 (.xls) or other Office file", "pdf": "a PDF document",
+         "html": "an HTML page", "json": "a JSON document", "binary": "a binary file", "text": "a text (CSV) file"}
+"""What a file looks like (its locale text: ``imports.kind.<code>``)."""
+
+
+def _kind(head: bytes) -> str:
     if head.startswith(ZIP_MAGIC):
-        return "a ZIP archive"
+        return "zip"
     if head.startswith(OLE_MAGIC):
-        return "an old Excel 97-2003 (.xls) or other Office file"
+        return "ole"
     if head.startswith(b"%PDF"):
-        return "a PDF document"
+        return "pdf"
     low = head[:512].lstrip().lower()
     if low.startswith((b"<!doctype html", b"<html")):
-        return "an HTML page"
+        return "html"
     if low.startswith((b"{", b"[")):
-        return "a JSON document"
+        return "json"
     if b"\x00" in head[:4096]:
-        return "a binary file"
-    return "a text (CSV) file"
+        return "binary"
+    return "text"
+
+
+def _looks_like(head: bytes) -> str:
+    return KINDS[_kind(head)]
 
 
 def _protected(path: Path) -> bool:
@@ -101,19 +114,25 @@ def read_xlsx(path: Path, source: ImportSource, name: str) -> Table:
     if head.startswith(OLE_MAGIC):
         if _protected(path):
             raise SourceError(f"{name} is protected by a password: open it in Excel, remove the password "
-                              f"(File → Info → Protect Workbook) and upload it again")
-        raise SourceError(f"{name} is an old Excel 97-2003 workbook (.xls): save it as an Excel workbook (.xlsx)")
+                              f"(File → Info → Protect Workbook) and upload it again", "imports.refused.password",
+                              name=name)
+        raise SourceError(f"{name} is an old Excel 97-2003 workbook (.xls): save it as an Excel workbook (.xlsx)",
+                          "imports.refused.xls", name=name)
     if not head.startswith(ZIP_MAGIC):
-        kind = _looks_like(head)
-        raise SourceError(f"{name} is not an Excel workbook although its name says so: it is {kind}"
-                          + ("; name it .csv" if kind.startswith("a text") else ""))
+        code = _kind(head)
+        raise SourceError(f"{name} is not an Excel workbook although its name says so: it is {KINDS[code]}"
+                          + ("; name it .csv" if code == "text" else ""),
+                          "imports.refused.not_xlsx_text" if code == "text" else "imports.refused.not_xlsx",
+                          name=name, kind={"key": f"imports.kind.{code}"})
     try:
         book = open_read_only(path)
     except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
-        raise SourceError(f"{name} is a ZIP archive but not an Excel workbook ({exc})") from exc
+        raise SourceError(f"{name} is a ZIP archive but not an Excel workbook ({exc})", "imports.refused.zip",
+                          name=name, error=str(exc)) from exc
     if source.sheet and source.sheet not in book.sheetnames:
         book.close()
-        raise SourceError(f"{name} has no sheet '{source.sheet}' (source.sheet); it has: {', '.join(book.sheetnames)}")
+        raise SourceError(f"{name} has no sheet '{source.sheet}' (source.sheet); it has: {', '.join(book.sheetnames)}",
+                          "imports.refused.sheet", name=name, sheet=source.sheet, sheets=", ".join(book.sheetnames))
     ws = book[source.sheet] if source.sheet else book.worksheets[0]
     member = getattr(ws, "_worksheet_path", None)
     archive = getattr(book, "_archive", None)
@@ -122,14 +141,16 @@ def read_xlsx(path: Path, source: ImportSource, name: str) -> Table:
         if merged:
             book.close()
             raise SourceError(f"{name}, sheet '{ws.title}': merged cells {', '.join(merged)}; unmerge them and fill "
-                              f"each cell with its value (Excel: Merge & Center → Unmerge Cells)")
+                              f"each cell with its value (Excel: Merge & Center → Unmerge Cells)",
+                              "imports.refused.merged", name=name, sheet=ws.title, cells=", ".join(merged))
     it = ws.iter_rows(values_only=True)
     headers: list[str] = []
     for _ in range(source.header_row):
         found = next(it, None)
         if found is None:
             book.close()
-            raise NoHeaderRow(f"{name}, sheet '{ws.title}' has no header row {source.header_row} (source.header_row)")
+            raise NoHeaderRow(f"{name}, sheet '{ws.title}' has no header row {source.header_row} (source.header_row)",
+                              "imports.refused.no_header_sheet", name=name, sheet=ws.title, row=source.header_row)
         headers = ["" if c is None else str(c).strip() for c in found]
     fast = _fast(book, ws, archive, member, source.header_row)
     if fast is not None:  # ws.max_row would parse the whole sheet when it has no <dimension>: count the rows
@@ -196,10 +217,12 @@ def detect_encoding(path: Path, wanted: str = "auto") -> str:
 def read_csv(path: Path, source: ImportSource, name: str) -> Table:
     with path.open("rb") as fh:
         head = fh.read(4096)
-    kind = _looks_like(head)
-    if not kind.startswith(("a text", "a JSON")) and not head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        raise SourceError(f"{name} is not a CSV text file although its name says so: it is {kind}"
-                          + ("; name it .xlsx" if kind == "a ZIP archive" else ""))
+    code = _kind(head)
+    if code not in ("text", "json") and not head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        raise SourceError(f"{name} is not a CSV text file although its name says so: it is {KINDS[code]}"
+                          + ("; name it .xlsx" if code == "zip" else ""),
+                          "imports.refused.not_csv_zip" if code == "zip" else "imports.refused.not_csv",
+                          name=name, kind={"key": f"imports.kind.{code}"})
     encoding = detect_encoding(path, source.encoding)
     with path.open("rb") as fh:
         total = sum(chunk.count(b"\n") for chunk in iter(lambda: fh.read(1 << 20), b""))
@@ -209,7 +232,8 @@ def read_csv(path: Path, source: ImportSource, name: str) -> Table:
 
     def bad_text(exc: UnicodeDecodeError) -> SourceError:
         return SourceError(f"{name}, near line {reader.line_num + 1}: not {label} text ({exc.reason}); save the file "
-                           f"as UTF-8 or GBK, or set source.encoding")
+                           f"as UTF-8 or GBK, or set source.encoding", "imports.refused.encoding", name=name,
+                           line=reader.line_num + 1, encoding=label, error=exc.reason)
 
     headers: list[str] = []
     try:
@@ -220,7 +244,8 @@ def read_csv(path: Path, source: ImportSource, name: str) -> Table:
         raise bad_text(exc) from exc
     if not any(headers):
         text.close()
-        raise NoHeaderRow(f"{name} has no header row {source.header_row} (source.header_row)")
+        raise NoHeaderRow(f"{name} has no header row {source.header_row} (source.header_row)",
+                          "imports.refused.no_header", name=name, row=source.header_row)
 
     def rows() -> Iterator[Row]:
         number = source.header_row
@@ -318,7 +343,7 @@ def open_source(source: ImportSource, path: Path | None = None, name: str | None
     name when that says .csv or .xlsx)."""
     if source.type in ("xlsx", "csv"):
         if path is None:
-            raise SourceError(f"a {source.type} import needs a file")
+            raise SourceError(f"a {source.type} import needs a file", "imports.refused.no_file", type=source.type)
         shown = name or path.name
         suffix = Path(shown).suffix.lower()
         kind = "csv" if suffix in (".csv", ".txt") else "xlsx" if suffix in (".xlsx", ".xlsm", ".xls") else source.type

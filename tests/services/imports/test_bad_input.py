@@ -153,7 +153,7 @@ def test_a_value_too_long(imp: ImportService, tmp_path: Path) -> None:
     rows = [headers, [*ROW, "8" * 40], second]
     report = imp.run(SYSTEM, "small_customers", write_xlsx(tmp_path / "l.xlsx", rows))
     assert (report.inserted, report.rejected) == (1, 1)
-    assert report.problems[0].text() == f"row 2, column 智能卡号 ('{'8' * 40}'): must have at most 32 characters"
+    assert report.problems[0].text() == f"row 2, column 智能卡号 ('{'8' * 40}'): At most 32 characters"
 
 
 def test_tiers_and_the_blacklist_use_the_same_machinery(imp: ImportService, tmp_path: Path) -> None:
