@@ -112,13 +112,13 @@ def test_shutdown_waits_for_calls_up_to_the_grace_then_ends_them() -> None:
     while server.active_sessions < 2:
         time.sleep(0.01)
     started = time.monotonic()
-    left = server.shutdown(1.0)
+    left = server.shutdown(2.0)  # the quick call's 0.6 s fits on a loaded machine; the slow one's 5 s not
     took = time.monotonic() - started
     with pytest.raises(OSError):
         socket.create_connection(server.address, timeout=1).close()
     assert quick.join(5) and slow.join(5)
     assert quick.variables_set == {"HELPLINE_RESULT": "completed"}  # finished inside the grace
-    assert left == 1 and server.grace_over.is_set() and 1.0 <= took < 3.0
+    assert left == 1 and server.grace_over.is_set() and 2.0 <= took < 4.0
     assert "HELPLINE_RESULT" not in slow.variables_set and slow.server_closed
 
 
