@@ -7,9 +7,10 @@ names, each optional:
 |---|---|---|
 | ``IVR_HOOKS`` | ``{function: callable(HookCall) -> node or None}`` | IVR ``hook`` nodes (``<extension>.<function>``) |
 | ``RECORD_EVENTS`` | ``{entity or "*": {event: callable(RecordEvent)}}`` (events below) | the record service |
-| ``SCHEDULED_JOBS`` | ``[{"name", "cron", "run": callable() -> result, "description"}]`` | the process scheduler |
+| ``SCHEDULED_JOBS`` | ``[{"name", "cron", "run": callable([platform]) -> result, "description"}]`` | the scheduler |
 | ``NOTIFICATION_SENDERS`` | ``{channel: callable(recipient, subject, body)}`` | notices (e-mail, SMS, ...) |
 | ``IMPORT_SOURCES`` | ``{kind: callable(settings) -> iterable of rows}`` | data imports |
+| ``POP_LOOKUPS`` | ``{name: callable(PopLookup) -> PopFound or None}`` | the pop of a caller no customer matches |
 | ``CHECKS`` | ``[callable(MetadataSet) -> list of (message, hint)]`` | ``run.py check`` (id HL-W901) |
 | ``TIME_LIMIT_S`` | ``float`` (default 2.0) | every call into the extension but scheduled jobs |
 
@@ -26,7 +27,9 @@ no way to kill a thread — so it finishes in the background and its result is d
 from __future__ import annotations
 
 import concurrent.futures
+import functools
 import importlib
+import inspect
 import logging
 import threading
 from collections.abc import Callable, Iterable, Mapping
@@ -43,8 +46,8 @@ EXTENSIONS_DIR = ROOT / "extensions"
 
 DEFAULT_TIME_LIMIT_S = 2.0
 RECORD_EVENTS = ("before_save", "after_save", "after_delete", "on_transition")
-DECLARED = ("IVR_HOOKS", "RECORD_EVENTS", "SCHEDULED_JOBS", "NOTIFICATION_SENDERS", "IMPORT_SOURCES", "CHECKS",
-            "TIME_LIMIT_S")
+DECLARED = ("IVR_HOOKS", "RECORD_EVENTS", "SCHEDULED_JOBS", "NOTIFICATION_SENDERS", "IMPORT_SOURCES", "POP_LOOKUPS",
+            "CHECKS", "TIME_LIMIT_S")
 
 _pool = concurrent.futures.ThreadPoolExecutor(max_workers=16, thread_name_prefix="extension")
 
@@ -72,11 +75,35 @@ class RecordEvent:
 
 
 @dataclass(frozen=True)
+class PopLookup:
+    """What a pop lookup is asked: the caller's number of call ``call_id``, for which no local customer matched;
+    ``platform`` to write the customer through (its record service)."""
+
+    platform: Any
+    caller_number: str
+    call_id: int
+
+
+@dataclass(frozen=True)
+class PopFound:
+    """What a pop lookup found: the local customer it created or updated for the caller (through the record
+    service, so audited and indexed) and what the other system told of them, shown in the pop marked as coming
+    from there."""
+
+    customer_id: int
+    account_no: str = ""
+    balance: Any = None
+    """Decimal yuan, or None when the system gives none."""
+    products: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class ScheduledJob:
     extension: str
     name: str
     cron: str
-    run: Callable[[], Any]
+    run: Callable[..., Any]
+    """Called with no argument, or with the platform when it takes one."""
     description: str = ""
 
 
@@ -91,6 +118,7 @@ class Extension:
     jobs: list[ScheduledJob] = field(default_factory=list)
     senders: dict[str, Callable[..., Any]] = field(default_factory=dict)
     import_sources: dict[str, Callable[..., Any]] = field(default_factory=dict)
+    pop_lookups: dict[str, Callable[..., Any]] = field(default_factory=dict)
     checks: list[Callable[..., Any]] = field(default_factory=list)
 
 
@@ -113,7 +141,8 @@ def declarations(name: str, module: Any) -> Extension:
         raise ExtensionError(f"extension '{name}': TIME_LIMIT_S must be a positive number of seconds")
     ext = Extension(name, float(limit), ivr_hooks=_mapping(module, "IVR_HOOKS", name),
                     senders=_mapping(module, "NOTIFICATION_SENDERS", name),
-                    import_sources=_mapping(module, "IMPORT_SOURCES", name))
+                    import_sources=_mapping(module, "IMPORT_SOURCES", name),
+                    pop_lookups=_mapping(module, "POP_LOOKUPS", name))
     for entity, events in (getattr(module, "RECORD_EVENTS", None) or {}).items():
         if not isinstance(events, Mapping):
             raise ExtensionError(f"extension '{name}': RECORD_EVENTS['{entity}'] must map events to functions")
@@ -203,6 +232,18 @@ class ExtensionRegistry:
     def scheduled_jobs(self) -> list[ScheduledJob]:
         return [job for _, ext in sorted(self.extensions.items()) for job in ext.jobs]
 
+    def job_functions(self, platform: Any) -> dict[str, Callable[[], Any]]:
+        """``<extension>.<job>`` → what the scheduler calls: the job's ``run``, given ``platform`` when it takes
+        an argument."""
+        out: dict[str, Callable[[], Any]] = {}
+        for job in self.scheduled_jobs():
+            try:
+                wants = bool(inspect.signature(job.run).parameters)
+            except (TypeError, ValueError):  # a builtin without a signature: called as it is
+                wants = False
+            out[job.name] = functools.partial(job.run, platform) if wants else job.run
+        return out
+
     def sender(self, channel: str) -> tuple[str, Callable[..., Any]] | None:
         """The first extension (by name) that sends on ``channel``, with its function."""
         for name, ext in sorted(self.extensions.items()):
@@ -214,6 +255,16 @@ class ExtensionRegistry:
         for name, ext in sorted(self.extensions.items()):
             if kind in ext.import_sources:
                 return name, ext.import_sources[kind]
+        return None
+
+    def lookup_caller(self, lookup: PopLookup) -> PopFound | None:
+        """The first :class:`PopFound` of the extensions' pop lookups (extension-name order), each run within
+        its extension's time limit (an overrun or a failure is logged and counts as not found)."""
+        for name, ext in sorted(self.extensions.items()):
+            for key, fn in sorted(ext.pop_lookups.items()):
+                found = self.call(name, f"pop lookup {key}", fn, lookup, fallback=None)
+                if isinstance(found, PopFound):
+                    return found
         return None
 
     def run_checks(self, metadata: Any) -> list[tuple[str, str, str]]:

@@ -14,7 +14,11 @@ night with retries and tells the administrators when it still fails.
 - ``IVR_HOOKS["balance"]``: the caller's balance into ``var.balance`` from the synced account, or fetched from
   BOSS at once when there is none (the extension's time limit of 1 s bounds it); ``params.no_customer`` names
   the node for a caller BOSS does not know either.
-- :func:`fetch_customer`: the same on-demand fetch for the pop.
+- ``POP_LOOKUPS["customer"]`` (:mod:`.callers`): the pop of a caller no local customer matches asks BOSS by the
+  number within the same limit; a customer BOSS knows is created (or updated) locally through the record
+  service and shown with BOSS's balance and products.
+- ``SCHEDULED_JOBS`` ``key_persons`` (:mod:`.key_persons`): every minute, the changes of key persons (the VIP
+  tiers) since the job's own watermark, so they need not wait for the night.
 
 ``python -m extensions.boss.simulator`` serves a simulated BOSS (see that module) for the demo and the tests.
 """
@@ -97,10 +101,10 @@ def customers(params: dict[str, Any]) -> ChangeFeed:
     return ChangeFeed(rows, since)
 
 
-def fetch_customer(customer_no: str | None = None, phone: str | None = None,
-                   params: dict[str, Any] | None = None) -> dict[str, Any] | None:
-    """One customer from BOSS now (no retry: a caller is waiting), kept as its account; None if BOSS does not
-    know them. SourceError when BOSS cannot answer within :data:`ON_DEMAND_TIMEOUT_S`."""
+def fetch_item(customer_no: str | None = None, phone: str | None = None,
+               params: dict[str, Any] | None = None) -> dict[str, Any] | None:
+    """One customer as BOSS answers it now (one request of at most :data:`ON_DEMAND_TIMEOUT_S`, no retry: a
+    caller is waiting); None if BOSS does not know them. SourceError when BOSS cannot answer."""
     url = _url(params or {})
     try:
         if customer_no:
@@ -113,6 +117,15 @@ def fetch_customer(customer_no: str | None = None, phone: str | None = None,
         raise
     item = answer.get("customer") if isinstance(answer, dict) else None
     if not isinstance(item, dict) or not item.get("cust_no"):
+        return None
+    return item
+
+
+def fetch_customer(customer_no: str | None = None, phone: str | None = None,
+                   params: dict[str, Any] | None = None) -> dict[str, Any] | None:
+    """One customer from BOSS now (:func:`fetch_item`), kept as its account; None if BOSS does not know them."""
+    item = fetch_item(customer_no, phone, params)
+    if item is None:
         return None
     row = store.account_row(item)
     store.save_accounts([row])
@@ -135,6 +148,11 @@ def balance(call: HookCall) -> str | None:
     return None
 
 
+from . import callers, key_persons  # noqa: E402  (they use the functions above)
+
 IMPORT_SOURCES = {"customers": customers}
 IVR_HOOKS: dict[str, HookFunction] = {"balance": balance}
+POP_LOOKUPS = {"customer": callers.pop_customer}
+SCHEDULED_JOBS = [{"name": "key_persons", "cron": "* * * * *", "run": key_persons.run,
+                   "description": "bring the key persons' (VIP tiers) changes from BOSS at once, not at night"}]
 TIME_LIMIT_S = 1.0

@@ -1,5 +1,5 @@
 """The connector's own tables: each customer's account as BOSS last reported it (balance, products, payments) and
-the sync's watermark (the last change sequence number loaded)."""
+the syncs' watermarks (the last change sequence number loaded: the nightly one's, the key persons' job's)."""
 
 from __future__ import annotations
 
@@ -49,15 +49,33 @@ def account_row(item: dict[str, Any]) -> dict[str, Any]:
             "seq": int(item.get("seq") or 0), "fetched_at": utcnow()}
 
 
-def save_accounts(rows: list[dict[str, Any]], watermark: int | None = None) -> None:
-    """Upsert accounts (and move the watermark) in one transaction."""
+def save_accounts(rows: list[dict[str, Any]], watermark: int | None = None, name: str = "watermark") -> None:
+    """Upsert accounts (and move the watermark ``name``) in one transaction."""
     with session(), write_transaction():
         ensure()
         for start in range(0, len(rows), 500):
             _upsert(rows[start:start + 500])
         if watermark is not None:
-            (BossState.insert(key="watermark", value=str(watermark))
-             .on_conflict(conflict_target=[BossState.key], update={BossState.value: _excluded("value")}).execute())
+            _put(name, str(watermark))
+
+
+def put(key: str, value: str) -> None:
+    """Keep a state value."""
+    with session(), write_transaction():
+        ensure()
+        _put(key, value)
+
+
+def _put(key: str, value: str) -> None:
+    (BossState.insert(key=key, value=value)
+     .on_conflict(conflict_target=[BossState.key], update={BossState.value: _excluded("value")}).execute())
+
+
+def state(key: str) -> str | None:
+    with session():
+        ensure()
+        found = BossState.get_or_none(BossState.key == key)
+        return str(found.value) if found else None
 
 
 def _upsert(rows: list[dict[str, Any]]) -> None:
@@ -74,11 +92,10 @@ def _excluded(name: str) -> Any:
     return SQL(f"EXCLUDED.{name}")
 
 
-def watermark() -> int:
-    with session():
-        ensure()
-        found = BossState.get_or_none(BossState.key == "watermark")
-        return int(found.value) if found else 0
+def watermark(name: str = "watermark") -> int:
+    """The last change number loaded: by the nightly sync (``watermark``), by the key persons' job
+    (``key_watermark``)."""
+    return int(state(name) or 0)
 
 
 def account(customer_no: str | None = None, phone: str | None = None) -> dict[str, Any] | None:

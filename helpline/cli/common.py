@@ -198,15 +198,21 @@ def start_scheduler(platform: Platform, settings: Settings, router: Any, leader:
                                   "back the database up with its manifest; keep the daily and weekly backups"))
         except SchedulerError as exc:
             raise SchedulerError(f"HELPLINE_BACKUP_CRON: {exc} ('off': no scheduled backup)") from exc
+    from helpline.metadata.kinds import Job
+
+    functions = registry().job_functions(platform)
+    owned = {j.run.extension for j in platform.metadata.objects.get("job", {}).values() if isinstance(j, Job)}
     for job in registry().scheduled_jobs():
+        if job.name in owned:  # a metadata job runs it (its schedule, retries and notice): not twice
+            continue
         try:
-            scheduler.add(JobSpec(job.name, job.cron, job.run, job.description))
+            scheduler.add(JobSpec(job.name, job.cron, functions[job.name], job.description))
         except SchedulerError as exc:  # one extension's bad job never stops the others
             logging.getLogger("helpline.extensions").error("extension '%s': job %s not scheduled: %s",
                                                            job.extension, job.name, exc)
     from helpline.services.imports.jobs import metadata_jobs
 
-    specs, problems = metadata_jobs(platform, {job.name: job.run for job in registry().scheduled_jobs()})
+    specs, problems = metadata_jobs(platform, functions)
     for problem in problems:
         logging.getLogger("helpline.jobs").error("%s", problem)
     for spec in specs:  # metadata jobs (metadata/jobs/): imports and extension jobs with retries and a notice

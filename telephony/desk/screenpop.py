@@ -34,6 +34,7 @@ from helpline.data.calls import Call
 from helpline.data.conditions import TRUE, Cmp
 from helpline.data.database import session
 from helpline.data.query import ListQuery
+from helpline.extension_registry import PopLookup, registry
 from helpline.security.actor import Actor, PermissionDenied
 from helpline.services.calls import CallService
 from helpline.services.lookup import find_customer_by_phone
@@ -179,9 +180,25 @@ def _identifier(platform: Platform) -> CallerIdentifier:
 def screen_pop(platform: Platform, actor: Actor, call_id: int, *, customer_id: int | None = None,
                language: str = "zh_CN") -> dict[str, Any]:
     """Everything the desktop shows about call ``call_id`` (see the module docstring); ``customer_id``
-    links another customer (the agent found the unknown caller). Its reads share one pooled connection."""
+    links another customer (the agent found the unknown caller). Its reads share one pooled connection.
+
+    A caller no local customer matches (and none outside the agent's scope) is looked up by the extensions'
+    ``POP_LOOKUPS`` (the billing system, within its extension's time limit): a customer found there is created
+    locally by the extension and the pop shows it as the agent reads it, with ``billing`` (account, balance
+    unless the agent's masks hide it, products) marked as the billing system's."""
     with session():
-        return _screen_pop(platform, actor, call_id, customer_id, language)
+        pop = _screen_pop(platform, actor, call_id, customer_id, language)
+    if customer_id is None and pop["customer_id"] is None and not pop["customer_outside"] and pop["caller_number"]:
+        found = registry().lookup_caller(PopLookup(platform, str(pop["caller_number"]), call_id))
+        if found is not None:
+            with session():
+                fetched = _screen_pop(platform, actor, call_id, found.customer_id, language)
+            if fetched["customer_id"] is not None:  # the agent may see them
+                pop = fetched
+                masked = "balance" in pop["customer_masked"]
+                pop["billing"] = {"account_no": found.account_no, "products": list(found.products),
+                                  "balance": None if masked else found.balance}
+    return pop
 
 
 def _screen_pop(platform: Platform, actor: Actor, call_id: int, customer_id: int | None,

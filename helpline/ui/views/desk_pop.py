@@ -79,7 +79,23 @@ def load_pop(ctx: ViewContext, call_id: int, customer_id: int | None = None) -> 
         format_rows(ctx, entities["work_order"], ORDER_COLUMNS, pop["work_orders"]), pop["work_orders"], strict=True)] \
         if pop["work_orders"] else []
     pop["customer_html"] = customer_html(ctx, pop["customer"], outbound=pop.get("direction") == "outbound")
+    if pop.get("billing"):  # fetched from the billing system just now: said so above the customer block
+        pop["customer_html"] = billing_html(ctx, pop["billing"]) + pop["customer_html"]
     return pop
+
+
+def billing_html(ctx: ViewContext, billing: dict[str, Any]) -> str:
+    """What the billing system told of a caller it knew and Helpline did not (``screen_pop``'s ``billing``):
+    account, balance (unless masked) and products, marked as coming from there; escaped HTML."""
+    t = Words(ctx.language)
+    items = [("account", billing.get("account_no") or "—"),
+             *([("balance", f"{billing['balance']:.2f}")] if billing.get("balance") is not None else []),
+             ("products", "、".join(billing.get("products") or []) or "—")]
+    cells = "".join(f'<div><div class="text-caption text-grey-7">{escape(t(f"desk.billing.{key}"))}</div>'
+                    f'<div class="text-body2">{escape(str(value))}</div></div>' for key, value in items)
+    return ('<div class="desk-billing q-pa-sm q-mb-sm rounded-borders bg-blue-1">'
+            f'<div class="text-subtitle2 text-primary">{escape(t("desk.billing.from"))}</div>'
+            f'<div style="display: flex; flex-wrap: wrap; gap: 4px 24px">{cells}</div></div>')
 
 
 def progress_cells(ctx: ViewContext, raw: dict[str, Any]) -> dict[str, Any]:

@@ -10,6 +10,7 @@ import pytest
 
 from helpline.data.database import session
 from helpline.data.notices import Notice
+from helpline.extension_registry import registry
 from helpline.services.imports.jobs import metadata_jobs
 from helpline.services.platform import Platform
 from helpline.services.scheduler import Scheduler
@@ -57,7 +58,7 @@ def started(sqlite_url: str, demo_metadata: Path, tmp_path: Path) -> tuple[Platf
 def test_an_import_job_runs_retries_and_tells_on_failure(started: tuple[Platform, Path]) -> None:
     platform, boss = started
     slept: list[float] = []
-    specs, problems = metadata_jobs(platform, {}, sleep=slept.append)
+    specs, problems = metadata_jobs(platform, registry().job_functions(platform), sleep=slept.append)
     assert problems == ["job 'orphan': no extension job 'nobody.sync' (SCHEDULED_JOBS of extensions/nobody/)"]
     specs = [s for s in specs if s.name == "job.nightly_boss"]
     assert [(s.name, s.cron, s.timezone) for s in specs] == [("job.nightly_boss", "30 1 * * *", "Asia/Shanghai")]
