@@ -49,8 +49,9 @@ record as one more tab on the next call.
 * *Memory per desktop*: the server's resident memory (``/proc/self/statm``, after ``gc.collect()``) with the
   warm-up desktop connected (imports, caches and the first page paid), and again after the N desktops
   connected, started and stayed idle for ``--idle`` seconds: (after − before) / N. Once more after the calls
-  (every desktop then also shows a pop and a contact record; this growth includes the process's caches and
-  the callers' threads, so it is an upper bound). Also: elements and garbage-collector objects per desktop,
+  (a desktop releases its call's pop and contact record once the call is finished and the record filed, so
+  this is the idle desktops plus what the calls left: the process's caches, the callers' threads, memory the
+  allocator keeps from the busiest moment; an upper bound). Also: elements and garbage-collector objects per desktop,
   and what one full collection costs.
 * *Router decision → screen-pop*: for every call offered to an agent, from the router's ``Offer`` (when the
   server's subscriber got it, ``time.monotonic``; with several servers the first of them) to the moment
