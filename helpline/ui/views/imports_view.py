@@ -16,6 +16,8 @@ from helpline.security.actor import PermissionDenied
 from helpline.services.imports import ImportReport, ImportService, SourceError
 from helpline.services.imports.changes import ImportRefused
 from helpline.services.imports.engine import error_workbook
+from helpline.services.imports.words import message as worded
+from helpline.services.imports.words import refusal
 
 from ..i18n import t
 from .base import ViewContext
@@ -31,6 +33,7 @@ def _cell(value: Any) -> str:
 def imports_view(ctx: ViewContext) -> None:
     ctx.actor.require_permission("import")
     service = ImportService(ctx.platform)
+    language = ctx.language
     state: dict[str, Any] = {"path": None, "name": None, "report": None, "progress": None, "cancel": None}
     ui.label(t("imports.title")).classes("text-h6")
     options = {d.name: d.display_name(ctx.language) for d in service.definitions()}
@@ -73,7 +76,8 @@ def imports_view(ctx: ViewContext) -> None:
             .mark("imports-undo")
 
     def show_problems(report: ImportReport) -> None:
-        problems.rows = [{"key": i, "row": p.row, "column": p.column, "value": _cell(p.value), "message": p.message,
+        problems.rows = [{"key": i, "row": p.row, "column": p.column, "value": _cell(p.value),
+                          "message": worded(p, language),
                           "severity": t(f"imports.severity.{p.severity}")}
                          for i, p in enumerate(report.problems[:2000])]
         problems.update()
@@ -101,8 +105,8 @@ def imports_view(ctx: ViewContext) -> None:
         try:
             report = await run.io_bound(service.preview, ctx.actor, chosen.value, state["path"], state["name"])
         except (SourceError, ImportRefused, PermissionDenied) as exc:
-            message.text = str(exc)
-            ui.notify(str(exc), type="negative")
+            message.text = refusal(exc, language)
+            ui.notify(message.text, type="negative")
             dry_button.disable()
             go_button.disable()
             return
@@ -116,7 +120,10 @@ def imports_view(ctx: ViewContext) -> None:
                            *({"name": f, "field": f, "label": report.mapping[f], "align": "left"} for f in fields),
                            {"name": "_problems", "field": "_problems", "label": t("imports.col.message"),
                             "align": "left"}]
-        preview.rows = [{k: _cell(v) for k, v in r.items()} for r in report.preview]
+        preview.rows = [{**{k: _cell(v) for k, v in r.items() if k != "_problem_list"},
+                         "_problems": "; ".join(f"{p.column}: {worded(p, language)}" if p.column else
+                                                worded(p, language) for p in r.get("_problem_list", []))}
+                        for r in report.preview]
         preview.update()
         dry_button.enable()
         go_button.enable()
@@ -126,7 +133,7 @@ def imports_view(ctx: ViewContext) -> None:
         try:
             report = await run.io_bound(service.dry_run, ctx.actor, chosen.value, state["path"], state["name"])
         except (SourceError, ImportRefused, PermissionDenied) as exc:
-            message.text = str(exc)
+            message.text = refusal(exc, language)
             return
         finally:
             dry_button.enable()
@@ -137,8 +144,8 @@ def imports_view(ctx: ViewContext) -> None:
     def download() -> None:
         report = state["report"]
         if report is not None and report.rejected_rows:
-            ui.download.content(error_workbook(report), f"{Path(state['name'] or 'import').stem}-rejected.xlsx",
-                                media_type=XLSX)
+            name = f"{Path(state['name'] or 'import').stem}-rejected.xlsx"
+            ui.download.content(error_workbook(report, language), name, media_type=XLSX)
 
     def track(done: int, total: int | None, report: ImportReport) -> None:  # on the worker thread
         state["progress"] = (done, total, time.perf_counter())
@@ -165,8 +172,8 @@ def imports_view(ctx: ViewContext) -> None:
         try:
             report = await run.io_bound(work, state["cancel"])
         except (SourceError, ImportRefused, PermissionDenied) as exc:
-            message.text = str(exc)
-            ui.notify(str(exc), type="negative")
+            message.text = refusal(exc, language)
+            ui.notify(message.text, type="negative")
             return
         finally:
             cancel_button.disable()
