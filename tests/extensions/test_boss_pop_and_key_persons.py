@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from extensions.boss import callers, key_persons, store
+from extensions.boss import callers, store
 from extensions.boss.simulator import Simulator
 from helpline.config import Settings
 from helpline.data.database import session
@@ -66,6 +66,10 @@ def platform(db_url: str, demo_metadata: Path, sim: Simulator, clock: Clock) -> 
     path = demo_metadata / "imports" / "boss_customers.yaml"
     text = path.read_text(encoding="utf-8").replace("http://127.0.0.1:8089", sim.url)
     path.write_text(text.replace("timeout: 10", "timeout: 0.5").replace("retries: 2", "retries: 0"), encoding="utf-8")
+    (demo_metadata / "roles" / "masked_balance.yaml").write_text(
+        "kind: role\nname: masked_balance\nlabel: {en: Masked balance, zh_CN: 余额遮盖}\nentities:\n"
+        "  customer: {read: true, masks: {balance: hidden}}\n  contact_record: r\n  work_order: r\n  region: r\n"
+        "  outage: r\n", encoding="utf-8")
     p = Platform()
     p.start(db_url, str(demo_metadata))
     DemoGenerator(p).seed_regions()
@@ -111,10 +115,17 @@ def test_an_unknown_callers_pop_shows_the_billing_systems_customer(platform: Pla
     second = screen_pop(platform, agent(platform), again, language="en")
     assert second["customer_id"] == saved[0]["id"] and "billing" not in second, "found locally the next time"
     assert sim.requests == asked, "BOSS is not asked for a caller Helpline knows"
+    masked = in_city(sim, "changsha", 1)
+    reader = Actor("auditor", roles=("masked_balance",)).bind(platform.metadata)
+    hidden = load_pop(ViewContext(platform, reader, language="en"), CallService().open(
+        switch="simulated", flow="main", caller_number=masked["mobile"]))
+    assert hidden["billing"]["balance"] is None and hidden["billing"]["account_no"] == masked["cust_no"]
+    html = hidden["customer_html"]
+    assert "From the billing system" in html and "Balance (yuan)" not in html and f"{masked['balance']:.2f}" not in html
     other = in_city(sim, "yueyang")  # the agent's scope is Changsha: created, but not shown to this agent
     outside = screen_pop(platform, agent(platform), CallService().open(
         switch="simulated", flow="main", caller_number=other["mobile"]), language="en")
-    assert outside["customer"] is None and "billing" not in outside and len(customers(platform)) == 2
+    assert outside["customer"] is None and "billing" not in outside and len(customers(platform)) == 3
 
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
@@ -202,4 +213,3 @@ def test_key_persons_at_once_ordinary_ones_at_night(platform: Platform, sim: Sim
     asked = sim.requests
     held = job(platform).run("job.boss_key_persons")
     assert held.status == "ok" and "held" in held.result and sim.requests == asked
-    assert key_persons.HOLD_S == 600
