@@ -4,11 +4,15 @@ A dry run validates every row and writes nothing; ``--errors OUT.xlsx`` saves th
 column. A real run commits in batches; ``--resume RUN`` goes on with a crashed or cancelled run, ``--undo RUN``
 takes a run back. Exit code 0 when every row was loaded, 1 when some were rejected, 2 when the source or the
 definition was refused (nothing loaded).
+
+Messages (row problems, refusals, the error workbook, the summary) are in ``--language``, else the language of
+the environment's locale (``LC_ALL``, ``LC_MESSAGES``, ``LANG``: ``zh*`` is Chinese), else English.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
@@ -32,6 +36,8 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--undo", type=int, metavar="RUN", help="undo a run")
     p.add_argument("--confirm-delete", action="store_true",
                    help="also delete records the source lacks (only if the definition says delete_missing)")
+    p.add_argument("--language", choices=("zh_CN", "en"),
+                   help="language of the messages (default: from LC_ALL/LC_MESSAGES/LANG, else en)")
     add_settings_options(p)
     p.set_defaults(func=run)
 
@@ -41,11 +47,25 @@ def _progress(done: int, total: int | None, report: Any) -> None:
           f"{report.updated:,} updated, {report.rejected:,} rejected", file=sys.stderr)
 
 
+def language_of(given: str | None) -> str:
+    """``--language``, else the POSIX locale's language (the first of LC_ALL, LC_MESSAGES, LANG that is set)."""
+    if given:
+        return given
+    for name in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        value = os.environ.get(name, "")
+        if value:
+            return "zh_CN" if value.lower().startswith("zh") else "en"
+    return "en"
+
+
 def run(args: argparse.Namespace) -> int:
     from helpline.security.actor import Actor
     from helpline.services.imports import ImportService, SourceError
     from helpline.services.imports.changes import ImportRefused
     from helpline.services.imports.engine import error_workbook
+    from helpline.services.imports.words import both, line, refusal, say
+
+    language = language_of(getattr(args, "language", None))
 
     platform = start_platform(settings_from(args))
     if platform is None:
@@ -55,7 +75,7 @@ def run(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     try:
         if args.undo is not None:
-            print(f"import run {args.undo} undone: {service.undo(actor, args.undo)} records restored")
+            print(say(language, "imports.cli.undone", run=args.undo, count=service.undo(actor, args.undo)))
             return 0
         if args.resume is not None:
             report = service.resume(actor, args.resume, progress=_progress)
@@ -73,21 +93,25 @@ def run(args: argparse.Namespace) -> int:
                 report = service.run(actor, args.definition, path, args.file.name if args.file else None,
                                      progress=_progress, confirm_delete=args.confirm_delete)
     except (SourceError, ImportRefused) as exc:
-        print(f"run.py import: {exc}; nothing was loaded", file=sys.stderr)
+        print(say(language, "imports.cli.refused", message=refusal(exc, language)), file=sys.stderr)
         return 2
     for problem in report.problems[:50]:
-        print(f"{problem.severity}: {problem.text()}")
+        severity = both(problem.severity, say("zh_CN", f"imports.severity.{problem.severity}"))
+        print(say(language, "imports.cli.problem", severity=severity, line=line(problem, language)))
     if len(report.problems) > 50:
-        print(f"... and {len(report.problems) - 50} more problems")
+        print(say(language, "imports.cli.more", count=len(report.problems) - 50))
     if args.errors is not None and report.rejected_rows:
-        args.errors.write_bytes(error_workbook(report))
-        print(f"rejected rows written to {args.errors}")
-    what = "dry run" if report.dry_run else f"import run {report.run_id}"
+        args.errors.write_bytes(error_workbook(report, language))
+        print(say(language, "imports.cli.written", path=args.errors))
+    what = say(language, "imports.cli.dry_run") if report.dry_run else say(language, "imports.cli.run",
+                                                                            run=report.run_id)
     rate = report.rows / max(time.perf_counter() - started, 1e-6)
-    deleted = f", {report.deleted:,} deleted (missing from the source)" if report.deleted else ""
-    print(f"{what} {report.status}: {report.rows:,} rows, {report.inserted:,} inserted, {report.updated:,} updated, "
-          f"{report.unchanged:,} unchanged, {report.rejected:,} rejected, {report.warnings:,} warnings{deleted} "
-          f"in {report.seconds:.1f} s ({rate:,.0f} rows/s)" + (f"; {report.error}" if report.error else ""))
+    deleted = say(language, "imports.cli.deleted", count=f"{report.deleted:,}") if report.deleted else ""
+    status = both(report.status, say("zh_CN", f"imports.status.{report.status}"))
+    print(say(language, "imports.cli.summary", what=what, status=status, rows=f"{report.rows:,}",
+              inserted=f"{report.inserted:,}", updated=f"{report.updated:,}", unchanged=f"{report.unchanged:,}",
+              rejected=f"{report.rejected:,}", warnings=f"{report.warnings:,}", deleted=deleted,
+              seconds=f"{report.seconds:.1f}", rate=f"{rate:,.0f}") + (f"; {report.error}" if report.error else ""))
     if report.status not in ("done", "checked"):
         return 2
     return 1 if report.rejected else 0
