@@ -265,7 +265,8 @@ def _dict_table(items: Iterable[Any], what: str) -> Table:
     headers: list[str] = []
     for i, item in enumerate(rows):
         if not isinstance(item, dict):
-            raise SourceError(f"{what}: item {i + 1} is not an object of named values")
+            raise SourceError(f"{what}: item {i + 1} is not an object of named values", "imports.refused.item",
+                              what=what, item=i + 1)
         headers.extend(k for k in item if k not in headers)
     return Table(headers, iter([(i + 1, [item.get(h) for h in headers]) for i, item in enumerate(rows)]), len(rows))
 
@@ -278,7 +279,8 @@ def read_sql(source: ImportSource) -> Table:
         conn = connect(source.url or "")
         cursor = conn.execute_sql(source.query or "")
     except Exception as exc:
-        raise SourceError(f"{where}: the query failed: {exc}") from exc
+        raise SourceError(f"{where}: the query failed: {exc}", "imports.refused.query", where=where,
+                          error=str(exc)) from exc
     headers = [d[0] for d in cursor.description or []]
     rows = [(i + 1, list(r)) for i, r in enumerate(cursor.fetchall())]
     conn.close()
@@ -292,29 +294,36 @@ def fetch_json(url: str, params: dict[str, Any], timeout: float, setting: str = 
         with urllib.request.urlopen(full, timeout=timeout) as answer:  # noqa: S310 (http(s) checked by the kind)
             body = answer.read()
     except TimeoutError as exc:
-        raise SourceError(f"{setting} {url}: no answer within {timeout:g} s (source.timeout)") from exc
+        raise SourceError(f"{setting} {url}: no answer within {timeout:g} s (source.timeout)",
+                          "imports.refused.timeout", setting=setting, url=url, seconds=f"{timeout:g}") from exc
     except urllib.error.HTTPError as exc:
-        raise SourceError(f"{setting} {url}: the interface answered HTTP {exc.code} {exc.reason}") from exc
+        raise SourceError(f"{setting} {url}: the interface answered HTTP {exc.code} {exc.reason}",
+                          "imports.refused.http", setting=setting, url=url, code=exc.code, reason=exc.reason) from exc
     except (urllib.error.URLError, OSError) as exc:
         reason = getattr(exc, "reason", exc)
         if isinstance(reason, TimeoutError) or "timed out" in str(reason):
-            raise SourceError(f"{setting} {url}: no answer within {timeout:g} s (source.timeout)") from exc
-        raise SourceError(f"{setting} {url}: cannot reach the interface ({reason})") from exc
+            raise SourceError(f"{setting} {url}: no answer within {timeout:g} s (source.timeout)",
+                              "imports.refused.timeout", setting=setting, url=url, seconds=f"{timeout:g}") from exc
+        raise SourceError(f"{setting} {url}: cannot reach the interface ({reason})", "imports.refused.unreachable",
+                          setting=setting, url=url, reason=str(reason)) from exc
     try:
         return json.loads(body)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise SourceError(f"{setting} {url}: the answer is not valid JSON ({exc}); it starts {body[:60]!r}") from exc
+        raise SourceError(f"{setting} {url}: the answer is not valid JSON ({exc}); it starts {body[:60]!r}",
+                          "imports.refused.json", setting=setting, url=url, error=str(exc),
+                          start=repr(body[:60])) from exc
 
 
 def read_http(source: ImportSource) -> Table:
     data = fetch_json(source.url or "", source.params, source.timeout)
     for part in (source.items or "").split(".") if source.items else []:
         if not isinstance(data, dict) or part not in data:
-            raise SourceError(f"source.url {source.url}: the answer has no '{source.items}' (source.items)")
+            raise SourceError(f"source.url {source.url}: the answer has no '{source.items}' (source.items)",
+                              "imports.refused.items", url=source.url, items=source.items)
         data = data[part]
     if not isinstance(data, list):
         raise SourceError(f"source.url {source.url}: the answer is not a list of rows; set source.items to the "
-                          f"path of the list")
+                          f"path of the list", "imports.refused.not_list", url=source.url)
     return _dict_table(data, f"source.url {source.url}")
 
 

@@ -67,7 +67,7 @@ def bad_rows() -> list[list]:
     rows[5][7] = "9" * 40              # row 7: longer than the entity allows
     rows[6][0] = "C00001"              # row 8: the key of row 2 again
     rows[0][6] = None                  # row 2: a warning only
-    return [HEADERS + ["智能卡号"], *rows]
+    return [[*HEADERS, "智能卡号"], *rows]
 
 
 def test_row_problems_in_the_readers_language(imp: ImportService, tmp_path: Path) -> None:
@@ -103,7 +103,8 @@ def test_a_runs_stored_problems_are_worded_for_each_reader(imp: ImportService, t
     assert [message(p, "en") for p in stored if p.row == 3] == ["phone too short"]
     old = RowProblem(**{"row": 3, "column": "电话", "value": "1234", "message": "phone too short",
                         "severity": "error"})  # stored before the keys: its English text stays
-    assert message(old, "zh_CN") == "phone too short" and line(old, "zh_CN") == "第 3 行“电话”列（“1234”）：phone too short"
+    assert message(old, "zh_CN") == "phone too short"
+    assert line(old, "zh_CN") == "第 3 行“电话”列（“1234”）：phone too short"
 
 
 def test_a_refused_file_in_the_readers_language(imp: ImportService, tmp_path: Path) -> None:
@@ -122,3 +123,38 @@ def test_a_refused_file_in_the_readers_language(imp: ImportService, tmp_path: Pa
             imp.dry_run(SYSTEM, "bilingual_customers", path)
         assert refusal(refused.value, "zh_CN") == chinese
         assert refusal(refused.value, "en") == str(refused.value)
+
+
+def test_an_interface_refused_in_the_readers_language() -> None:
+    import socket
+    import threading
+    from http.server import BaseHTTPRequestHandler, HTTPServer
+
+    from helpline.services.imports.sources import fetch_json
+
+    class Broken(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.end_headers()
+            self.wfile.write(b"<html>busy</html>")
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Broken)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_port}/customers"
+        with pytest.raises(SourceError) as refused:
+            fetch_json(url, {}, 2.0)
+        assert refusal(refused.value, "zh_CN").startswith(f"source.url {url}：应答不是有效的 JSON（")
+        assert refusal(refused.value, "en") == str(refused.value)
+    finally:
+        server.shutdown()
+        server.server_close()
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        closed = s.getsockname()[1]
+    with pytest.raises(SourceError) as refused:
+        fetch_json(f"http://127.0.0.1:{closed}/customers", {}, 2.0)
+    assert refusal(refused.value, "zh_CN").startswith(f"source.url http://127.0.0.1:{closed}/customers：无法连接接口（")
