@@ -40,6 +40,10 @@ POSTINGS_BUDGET = 1000
 """Ids read from the rarer items' postings at most (the rarest items first; the others only weigh)."""
 SHORTLIST = 40
 """Records of the first step scored by every item."""
+SHORTLIST_SHARE = 0.1
+"""A record whose first-step score (from the rarer items it holds) is under this share of the best one's is not
+scored further: with lone characters finding, many records hold one character of the question and nothing else,
+and reading each one's index terms is most of a search's work."""
 COMMON_SAMPLE = 500
 """When every item of a question is common, at most this many records holding all of its items (else all its
 words, else its first word; in the title and keywords first) are its first step."""
@@ -171,6 +175,7 @@ def rank_documents(entity: Entity, items: list[Item], fields: list[str], limit: 
         weight = HEAD_WEIGHT if group is heads else BODY_WEIGHT
         for record_id in ids:
             first[record_id] = first.get(record_id, 0.0) + items[k].weight * idf[k] * weight
+    found_by_rare = bool(first)
     if not first:  # every item is common: records holding all (else all words, else the first word), those
         # holding them in the title and keywords first
         for wanted in dict.fromkeys((tuple(present), tuple(words), tuple((words or present)[:1]))):
@@ -183,7 +188,8 @@ def rank_documents(entity: Entity, items: list[Item], fields: list[str], limit: 
     if within is not None:
         first = dict(within(list(first.items())))
     depth = max(SHORTLIST, limit)
-    shortlist = [i for i, _ in _top(first, depth)]
+    floor = SHORTLIST_SHARE * max(first.values(), default=0.0) if found_by_rare else 0.0
+    shortlist = [i for i, score in _top(first, depth) if score >= floor]  # the rest could not catch up
     scores = {}
     for record_id, held in record_terms(name, shortlist).items():
         own = record_weights(weights, held)

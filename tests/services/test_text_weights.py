@@ -80,3 +80,22 @@ def test_the_characters_of_a_two_character_word_find_an_article_wording_it_other
     items = {i.text: i.weight for i in question_items("老是扣钱")}
     assert items["扣"] == CHAR_WEIGHT * INNER_FACTOR * general_weight("扣") and items["扣钱"] == 1.0
     assert {i.text for i in question_items("光猫坏")} == {"光猫", "坏", "猫坏"}, "光猫 is one of the centre's words"
+
+
+def test_records_holding_only_a_weak_character_are_not_scored_further(platform: Platform, monkeypatch: Any) -> None:
+    """``摄像头离线，灯在闪``: three articles hold only the character 灯 in their text; their first-step score is
+    under a tenth of the camera article's, so their index terms are not read (before, every candidate up to
+    SHORTLIST was scored)."""
+    from helpline.services import doc_search
+
+    admin = Actor("admin", roles=("administrator",)).bind(platform.metadata)
+    add = platform.records.create
+    camera = add(SYSTEM, "knowledge_article", {"title": "摄像头离线的处理", "category": "faults_broadband",
+                                               "keywords": "摄像头 离线", "body": "先检查电源。"}).id
+    lamps = [add(SYSTEM, "knowledge_article", {"title": f"营业厅须知{n}", "category": "general",
+                                               "body": f"门口的灯每晚{n + 7}点关闭。"}).id for n in range(3)]
+    scored: list[int] = []
+    real = doc_search.record_terms
+    monkeypatch.setattr(doc_search, "record_terms", lambda name, ids: scored.extend(ids) or real(name, ids))
+    hits = [h.id for h in platform.search.search(admin, "knowledge_article", "摄像头离线，灯在闪")]
+    assert hits == [camera] and camera in scored and not set(lamps) & set(scored)
