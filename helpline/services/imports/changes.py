@@ -28,7 +28,12 @@ from helpline.security.audit import audit
 
 
 class ImportRefused(ValueError):
-    """A run cannot start or be undone; the message says why. Nothing was changed."""
+    """A run cannot start or be undone; the message says why. Nothing was changed. ``key`` and ``params`` word
+    it in a reader's language (:func:`.words.refusal`)."""
+
+    def __init__(self, message: str, key: str = "", **params: Any) -> None:
+        super().__init__(message)
+        self.key, self.params = key, params
 
 
 def delete_missing(model: Any, actor: Actor, definition: Import, entity: Entity, run: ImportRun,
@@ -53,7 +58,7 @@ def undo_run(model: Any, actor: Actor, entity: Entity, run_id: int) -> int:
     with session(), write_transaction():
         run = ImportRun.get_by_id(run_id)
         if run.status == "undone":
-            raise ImportRefused(f"import run {run_id} was undone already")
+            raise ImportRefused(f"import run {run_id} was undone already", "imports.refused.undone", run=run_id)
         changes = list(ImportChange.select().where(ImportChange.run == run_id).order_by(ImportChange.id.desc()))
         current: dict[int, tuple[int, str]] = {}
         ids = [c.record_id for c in changes]
@@ -65,8 +70,15 @@ def undo_run(model: Any, actor: Actor, entity: Entity, run_id: int) -> int:
                                                     else " (deleted)")
                  for c in changes if c.action != "delete" and current.get(c.record_id, (None, ""))[0] != c.version]
         if newer:
+            more = " …" if len(newer) > 10 else ""
+            chinese = [f"{entity.label.zh_CN if entity.label and entity.label.zh_CN else entity.name} {c.record_id}"
+                       + (f"（{current[c.record_id][1]}）" if c.record_id in current else "（已删除）")
+                       for c in changes if c.action != "delete"
+                       and current.get(c.record_id, (None, ""))[0] != c.version][:10]
             raise ImportRefused(f"import run {run_id} cannot be undone: {len(newer)} of its records changed since "
-                                f"— {', '.join(newer[:10])}{' …' if len(newer) > 10 else ''}")
+                                f"— {', '.join(newer[:10])}{more}", "imports.refused.changed_since", run=run_id,
+                                count=len(newer), records={"en": ", ".join(newer[:10]) + more,
+                                                           "zh_CN": "、".join(chinese) + more})
         for c in changes:
             before = _typed(model, c.before or {})
             if c.action == "insert":

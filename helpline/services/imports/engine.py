@@ -217,7 +217,8 @@ class ImportService:
             raise ImportRefused(f"no import run {run_id}")
         if run.status not in ("failed", "cancelled", "interrupted", "running"):
             raise ImportRefused(f"import run {run_id} is {run.status}; only a failed, cancelled or interrupted run "
-                                f"resumes")
+                                f"resumes", "imports.refused.not_resumable", run=run_id,
+                                status=both(run.status, say("zh_CN", f"imports.status.{run.status}")))
         definition = self.definition(run.definition)
         entity = self._allowed(actor, definition, deleting=run.confirm_delete and definition.delete_missing)
         path = Path(run.stored_path) if run.stored_path else None

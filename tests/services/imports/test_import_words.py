@@ -158,3 +158,18 @@ def test_an_interface_refused_in_the_readers_language() -> None:
     with pytest.raises(SourceError) as refused:
         fetch_json(f"http://127.0.0.1:{closed}/customers", {}, 2.0)
     assert refusal(refused.value, "zh_CN").startswith(f"source.url http://127.0.0.1:{closed}/customers：无法连接接口（")
+
+
+def test_a_refused_resume_or_undo_in_the_readers_language(imp: ImportService, tmp_path: Path) -> None:
+    from helpline.services.imports.changes import ImportRefused
+
+    done = imp.run(SYSTEM, "bilingual_customers", write_xlsx(tmp_path / "c.xlsx", bad_rows()))
+    with pytest.raises(ImportRefused) as refused:
+        imp.resume(SYSTEM, done.run_id)
+    assert refusal(refused.value, "zh_CN") == \
+        f"导入批次 {done.run_id} 的状态为“已导入”；只有失败、已取消或已中断的批次可以继续"
+    assert refusal(refused.value, "en") == str(refused.value)
+    imp.undo(SYSTEM, done.run_id)
+    with pytest.raises(ImportRefused) as refused:
+        imp.undo(SYSTEM, done.run_id)
+    assert refusal(refused.value, "zh_CN") == f"导入批次 {done.run_id} 已经撤销过"
