@@ -34,6 +34,7 @@ from selenium.webdriver.common.by import By
 import helpline.services.imports.engine as engine
 from extensions.boss.simulator import Simulator
 from helpline.data.database import session
+from helpline.extension_registry import registry
 from helpline.security.actor import Actor
 from helpline.services.imports import ImportService
 from helpline.services.imports.jobs import metadata_jobs
@@ -77,7 +78,7 @@ def boss(ui_platform: Platform, monkeypatch: pytest.MonkeyPatch) -> Iterator[Sim
     sim.change("B00000003", city_code="changsha", level_code="03")  # a gold card of Changsha: agent1's queue
     assert ImportService(ui_platform).run(Actor.system(), "boss_customers", None).inserted == 5
     scheduler = Scheduler()
-    specs, problems = metadata_jobs(ui_platform, {})
+    specs, problems = metadata_jobs(ui_platform, registry().job_functions(ui_platform))
     assert not problems, problems
     for spec in specs:
         scheduler.add(spec)
