@@ -408,10 +408,9 @@ class Desktop:
             self.built_at = gc_tuning.epoch()
 
     def release_call(self) -> None:
-        """Release the finished call's elements: when the agent has no call (idle: wrap-up over, or the offer
-        missed) and its contact record is filed or closed (or there is none), the pop's strip and call tab, the
-        contact record form and an unpinned knowledge panel are deleted and the idle placeholders shown; the next
-        call builds them again. Called when the agent's state becomes idle and when a record is filed or closed."""
+        """When the agent has no call (idle: wrap-up over, or the offer missed) and its contact record is filed or
+        closed (or there is none), delete the pop's strip and call tab, the contact record form and an unpinned
+        knowledge panel, and show the idle placeholders; the next call builds them again."""
         if self.built_at is None or self.closed or self.ref is None or self.root.is_deleted:
             return  # nothing built since the last release
         if self.contact.record_id is not None and not self.contact.filed:
