@@ -15,9 +15,10 @@ PostgreSQL loads such a batch through a temporary table.
 
 On PostgreSQL a rebuild of at least twice :data:`PART_ROWS` records of an entity that is not documents (the
 customers) makes the index table a table partitioned by id ranges of about that many records: as soon as a
-part's rows are in, a second connection builds that part's GIN index while this one loads the next part (the
-GIN build was half of a million customers' rebuild, one process on one core; a part's build also costs less
-CPU a record than one build of the whole). The same statements search either layout.
+part's rows are in, a second connection builds that part's GIN index while this one loads the next part, and
+the last transaction's index on the whole table attaches the parts' (the GIN build was half of a million
+customers' rebuild, one process on one core; the parts' builds cost about what one build of the whole does,
+but beside the load). The same statements search either layout.
 """
 
 from __future__ import annotations
