@@ -26,7 +26,8 @@ def test_a_bad_line_of_the_table_is_skipped(tmp_path: Any, monkeypatch: Any) -> 
     monkeypatch.setattr(text_weights, "_idf_path", lambda: table)
     text_weights._general_idf.cache_clear()
     try:
-        assert text_weights._general_idf() == {"问题": 3.9, "摄像头": 10.1}
+        assert text_weights._general_idf() == {"问题": 3.9}, "a word over GENERAL_HIGH weighs 1 as if absent"
+        assert general_weight("摄像头") == 1.0 and general_weight("问题") == GENERAL_FLOOR
     finally:
         monkeypatch.undo()
         text_weights._general_idf.cache_clear()
