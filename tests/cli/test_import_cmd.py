@@ -2,40 +2,25 @@
 
 from __future__ import annotations
 
-import importlib
 import shutil
 from pathlib import Path
 
 import pytest
-from openpyxl import Workbook, load_workbook
+from import_files import uploads_in, xlsx
+from openpyxl import load_workbook
 
 from helpline.cli import main
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _uploads_in(monkeypatch: pytest.MonkeyPatch, path: Path) -> None:
-    """Keep the command's uploads in ``path``. The engine module is set by object, as the command will import it:
-    a test that ran before may have left ``helpline`` re-imported without its ``services`` attribute, where a
-    dotted-name monkeypatch fails."""
-    monkeypatch.setattr(importlib.import_module("helpline.services.imports.engine"), "UPLOADS", path)
-
-
-def _xlsx(path: Path, rows: list[list[object]]) -> Path:
-    book = Workbook()
-    for row in rows:
-        book.active.append(row)
-    book.save(path)
-    return path
-
-
 def test_import_command(tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
     metadata = tmp_path / "metadata"
     shutil.copytree(ROOT / "metadata", metadata)
-    _uploads_in(monkeypatch, tmp_path / "uploads")
+    uploads_in(monkeypatch, tmp_path / "uploads")
     db = f"sqlite:///{tmp_path}/h.db"
     base = ["--db", db, "--metadata", str(metadata)]
-    path = _xlsx(tmp_path / "boss.xlsx", [["客户编号", "客户名称", "性别", "联系电话", "客户等级"],
+    path = xlsx(tmp_path / "boss.xlsx", [["客户编号", "客户名称", "性别", "联系电话", "客户等级"],
                                           ["B001", "张三", "1", "138-0013-8000", "03"],
                                           ["B002", "李四", "2", "12", "05"],
                                           ["B003", "王五", "9", "13900139000", "01"]])
@@ -73,13 +58,13 @@ def test_resume_undo_and_confirmed_deletes(tmp_path: Path, capsys: pytest.Captur
         text.replace("name: customers_xlsx", "name: mirror").replace("mode: upsert", "mode: upsert\n"
                                                                       "delete_missing: true\nbatch_size: 1"),
         encoding="utf-8")
-    _uploads_in(monkeypatch, tmp_path / "uploads")
+    uploads_in(monkeypatch, tmp_path / "uploads")
     db = f"sqlite:///{tmp_path}/h.db"
     base = ["--db", db, "--metadata", str(metadata)]
     head = ["客户编号", "客户名称", "联系电话"]
-    three = _xlsx(tmp_path / "three.xlsx", [head, ["B001", "张三", "13800138000"], ["B002", "李四", "13800138001"],
+    three = xlsx(tmp_path / "three.xlsx", [head, ["B001", "张三", "13800138000"], ["B002", "李四", "13800138001"],
                                             ["B003", "王五", "13800138002"]])
-    one = _xlsx(tmp_path / "one.xlsx", [head, ["B001", "张三", "13800138000"]])
+    one = xlsx(tmp_path / "one.xlsx", [head, ["B001", "张三", "13800138000"]])
     assert main(["import", "mirror", str(three), *base]) == 0
     assert main(["import", "mirror", str(one), *base]) == 0
     assert "import run 2 done: 1 rows, 0 inserted, 0 updated, 1 unchanged, 0 rejected, 0 warnings in" in \
@@ -99,7 +84,7 @@ def test_resume_undo_and_confirmed_deletes(tmp_path: Path, capsys: pytest.Captur
         assert sorted(r.customer_no for r in model.select()) == ["B001", "B002", "B003"]
     service = ImportService(platform)
     stop = threading.Event()
-    four = _xlsx(tmp_path / "four.xlsx", [head, ["B001", "张三", "13800138000"], ["B002", "李四", "13800138001"],
+    four = xlsx(tmp_path / "four.xlsx", [head, ["B001", "张三", "13800138000"], ["B002", "李四", "13800138001"],
                                           ["B003", "王五", "13800138002"], ["B004", "赵六", "13800138003"],
                                           ["B005", "钱七", "13800138004"]])
     cancelled = service.run(Actor.system(), "mirror", service.copy_for_run(four), "four.xlsx",

@@ -4,36 +4,28 @@ workbook and the summary."""
 
 from __future__ import annotations
 
-import importlib
 import shutil
 from pathlib import Path
 
 import pytest
-from openpyxl import Workbook, load_workbook
+from import_files import uploads_in, xlsx
+from openpyxl import load_workbook
 
 from helpline.cli import main
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _xlsx(path: Path, rows: list[list[object]]) -> Path:
-    book = Workbook()
-    for row in rows:
-        book.active.append(row)
-    book.save(path)
-    return path
-
-
 def test_the_command_follows_its_language(tmp_path: Path, capsys: pytest.CaptureFixture[str],
                                           monkeypatch: pytest.MonkeyPatch) -> None:
     metadata = tmp_path / "metadata"
     shutil.copytree(ROOT / "metadata", metadata)
-    monkeypatch.setattr(importlib.import_module("helpline.services.imports.engine"), "UPLOADS", tmp_path / "up")
+    uploads_in(monkeypatch, tmp_path / "up")
     for name in ("LC_ALL", "LC_MESSAGES"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("LANG", "zh_CN.UTF-8")
     base = ["--db", f"sqlite:///{tmp_path}/h.db", "--metadata", str(metadata)]
-    path = _xlsx(tmp_path / "boss.xlsx", [["客户编号", "客户名称", "联系电话", "客户等级"],
+    path = xlsx(tmp_path / "boss.xlsx", [["客户编号", "客户名称", "联系电话", "客户等级"],
                                           ["B001", "张三", "138-0013-8000", "03"],
                                           ["B002", "李四", "12", "05"],
                                           ["B003", "王五", "13900139000", "09"]])

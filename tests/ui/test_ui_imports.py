@@ -4,28 +4,16 @@ column, the rejected rows as xlsx), import with progress, find the result; agent
 from __future__ import annotations
 
 import asyncio
-import io
 from pathlib import Path
 
 import pytest
-from nicegui import ui
+from import_steps import book, drop_file
 from nicegui.testing import User
-from openpyxl import Workbook
 from ui_helpers import log_in, see
 
 import helpline.services.imports.engine as engine
 from helpline.data.database import session
 from helpline.services.platform import Platform
-
-
-def _book(rows: list[list[object]]) -> bytes:
-    book = Workbook()
-    for row in rows:
-        book.active.append(row)
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
-
 
 ROWS = [["客户编号", "客户名称", "性别", "联系电话", "客户等级", "备注列"],
         ["U001", "张三", "1", "138-0013-8000", "03", "x"],
@@ -45,11 +33,7 @@ async def test_admin_maps_dry_runs_and_imports(user: User, ui_platform: Platform
                                                monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(engine, "UPLOADS", tmp_path / "uploads")
     await log_in(user, "admin", path="/page/imports")
-    await user.should_see(marker="imports-upload", retries=150)
-    user.find(marker="imports-definition").elements.pop().value = "customers_xlsx"
-    upload = user.find(marker="imports-upload").elements.pop()
-    assert isinstance(upload, ui.upload)
-    await upload.handle_uploads([ui.upload.SmallFileUpload("boss.xlsx", "application/octet-stream", _book(ROWS))])
+    await drop_file(user, book(ROWS))
     preview = user.find(marker="imports-preview").elements.pop()
     message = user.find(marker="imports-message").elements.pop()
     await _wait(lambda: len(preview.rows) == 3 or bool(message.text))
@@ -85,10 +69,7 @@ async def test_a_bad_file_is_refused_with_its_reason(user: User, tmp_path: Path,
                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(engine, "UPLOADS", tmp_path / "uploads")
     await log_in(user, "admin", path="/page/imports")
-    await user.should_see(marker="imports-upload", retries=150)
-    user.find(marker="imports-definition").elements.pop().value = "customers_xlsx"
-    upload = user.find(marker="imports-upload").elements.pop()
-    await upload.handle_uploads([ui.upload.SmallFileUpload("boss.xlsx", "application/octet-stream", b"a,b\n1,2\n")])
+    await drop_file(user, b"a,b\n1,2\n")
     await see(user, "boss.xlsx is not an Excel workbook although its name says so")
 
 
@@ -106,7 +87,7 @@ async def test_a_crashed_run_resumed_and_undone_from_the_page(user: User, ui_pla
     from helpline.services.imports import ImportService
 
     monkeypatch.setattr(engine, "UPLOADS", tmp_path / "uploads")
-    stored = ImportService(ui_platform).store_upload(_book(ROWS), "boss.xlsx")
+    stored = ImportService(ui_platform).store_upload(book(ROWS), "boss.xlsx")
     with session():
         ensure_tables()
         crashed = ImportRun.create(definition="customers_xlsx", entity="customer", file_name="boss.xlsx",
@@ -150,10 +131,7 @@ async def test_cancel_from_the_page_stops_after_the_batch(user: User, ui_platfor
 
     monkeypatch.setattr(engine.ImportService, "_batch", held)
     await log_in(user, "admin", path="/page/imports")
-    await user.should_see(marker="imports-upload", retries=150)
-    user.find(marker="imports-definition").elements.pop().value = "customers_xlsx"
-    upload = user.find(marker="imports-upload").elements.pop()
-    await upload.handle_uploads([ui.upload.SmallFileUpload("boss.xlsx", "application/octet-stream", _book(ROWS))])
+    await drop_file(user, book(ROWS))
     preview = user.find(marker="imports-preview").elements.pop()
     await _wait(lambda: len(preview.rows) == 3)
     user.find(marker="imports-run").click()

@@ -9,9 +9,9 @@ import io
 from pathlib import Path
 
 import pytest
-from nicegui import ui
+from import_steps import book, drop_file
 from nicegui.testing import User
-from openpyxl import Workbook, load_workbook
+from openpyxl import load_workbook
 from ui_helpers import log_in, see
 
 import helpline.services.imports.engine as engine
@@ -25,23 +25,11 @@ ROWS = [["客户编号", "客户名称", "联系电话", "客户等级", "市州
         ["W004", "赵六", "13700137000", "01", "atlantis"]]
 
 
-def _book(rows: list[list[object]]) -> bytes:
-    book = Workbook()
-    for row in rows:
-        book.active.append(row)
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
-
-
 async def _dry_run(user: User, language: str) -> list[dict]:
     with session():
         UserRow.update(language=language).where(UserRow.username == "admin").execute()
     await log_in(user, "admin", path="/page/imports")
-    await user.should_see(marker="imports-upload", retries=150)
-    user.find(marker="imports-definition").elements.pop().value = "customers_xlsx"
-    upload = user.find(marker="imports-upload").elements.pop()
-    await upload.handle_uploads([ui.upload.SmallFileUpload("boss.xlsx", "application/octet-stream", _book(ROWS))])
+    await drop_file(user, book(ROWS))
     preview = user.find(marker="imports-preview").elements.pop()
     for _ in range(300):
         if len(preview.rows) == 4:
@@ -75,8 +63,7 @@ async def test_a_chinese_administrator_sees_problems_refusals_and_the_error_work
     assert got[0][-2:] == ("错误", "行号") and len(got) == 4
     assert got[1][-2:] == ("第 3 行“联系电话”列（“12”）：电话号码不足7位", 3)
 
-    upload = user.find(marker="imports-upload").elements.pop()
-    await upload.handle_uploads([ui.upload.SmallFileUpload("boss.xlsx", "application/octet-stream", b"a,b\n1,2\n")])
+    await drop_file(user, b"a,b\n1,2\n", choose=False)
     await see(user, "boss.xlsx 的文件名表明是 Excel 工作簿，但它实际是文本（CSV）文件；请将扩展名改为 .csv")
 
 
