@@ -26,6 +26,8 @@ from helpline.metadata.kinds.imports import Import
 from helpline.security.actor import Actor
 from helpline.security.audit import audit
 
+from .keys import SeenKeys
+
 
 class ImportRefused(ValueError):
     """A run cannot start or be undone; the message says why. Nothing was changed. ``key`` and ``params`` word
@@ -37,12 +39,24 @@ class ImportRefused(ValueError):
 
 
 def delete_missing(model: Any, actor: Actor, definition: Import, entity: Entity, run: ImportRun,
-                   seen: dict[Any, int]) -> int:
-    """Delete the records whose key the source lacks (declared by the definition and confirmed by the run)."""
+                   seen: SeenKeys) -> int:
+    """Delete the records whose key the source lacks (declared by the definition and confirmed by the run);
+    the keys are read and looked up 500 at a time, and only the records to delete are read whole."""
     key = definition.key or ""
     secrets = [name for name, f in model._meta.fields.items() if isinstance(f, SecretField)]
     with session(), write_transaction():
-        gone = [r for r in select_rows(model.select()) if str(r.get(key)) not in seen]
+        ids: list[int] = []
+        last = 0
+        while True:  # the ids and keys of 500 records at a time, in the order of their ids
+            chunk = [(i, str(k)) for i, k in model.select(model.id, getattr(model, key)).where(
+                model.id > last).order_by(model.id).limit(500).tuples()]
+            if not chunk:
+                break
+            found = seen.first_rows(k for _, k in chunk)
+            ids.extend(i for i, k in chunk if k not in found)
+            last = chunk[-1][0]
+        gone = [r for start in range(0, len(ids), 500)
+                for r in select_rows(model.select().where(model.id.in_(ids[start:start + 500])).order_by(model.id))]
         for row in gone:
             kept = {**row, **{name: read_secret(model, name, row["id"]) for name in secrets}}
             model.delete().where(model.id == row["id"]).execute()

@@ -35,6 +35,7 @@ from ..numbering import assign_numbers, numbered_fields
 from ..values import clean_values
 from .changes import ImportRefused, delete_missing, undo_run
 from .checks import among, row_checks
+from .keys import MEMORY_KEYS, SeenKeys
 from .rows import Mapping, RowConverter, RowProblem, map_headers
 from .sources import SourceError, Table, open_source
 from .words import both, field_problem, languages_of, line, say
@@ -92,9 +93,12 @@ class _Pending:
 class ImportService:
     """Imports for one platform (its metadata, models and categories)."""
 
-    def __init__(self, platform: Platform, uploads: Path | None = None) -> None:
+    def __init__(self, platform: Platform, uploads: Path | None = None, memory_keys: int = MEMORY_KEYS) -> None:
         self.platform = platform
         self.uploads = uploads or UPLOADS
+        self.memory_keys = memory_keys
+        """The file's keys held in memory before the rest go to a temporary database (:class:`.keys.SeenKeys`)."""
+        self._seen = SeenKeys(0)
 
     # -- set-up ---------------------------------------------------------------------------------------
     def definition(self, name: str) -> Import:
@@ -187,6 +191,7 @@ class ImportService:
                     txn.rollback()
         finally:
             table.close()
+            self._seen.close()
         report.status, report.seconds = "checked", round(time.perf_counter() - started, 3)
         return report
 
@@ -250,6 +255,7 @@ class ImportService:
             report.status, report.error = "failed", f"{type(exc).__name__}: {exc}"[:2000]
         finally:
             table.close()
+            self._seen.close()
         report.seconds = round((run.seconds or 0) + time.perf_counter() - started, 3)
         with session(), write_transaction():
             ImportRun.update(status=report.status, error=report.error, finished_at=utcnow(), seconds=report.seconds,
@@ -268,8 +274,7 @@ class ImportService:
     def _process(self, actor: Actor, definition: Import, entity: Entity, table: Table, converter: RowConverter,
                  report: ImportReport, run: ImportRun | None, skip: int, progress: Progress | None,
                  cancel: threading.Event | None) -> str:
-        seen: dict[Any, int] = {}
-        self._seen = seen
+        seen = self._seen = SeenKeys(self.memory_keys)
         batch: list[tuple[int, list[Any]]] = []
         index = 0
         for number, cells in table.rows:
@@ -277,7 +282,7 @@ class ImportService:
             if index <= skip:  # committed by an earlier attempt: only remember its key
                 values, _ = converter.convert(number, cells)
                 if definition.key and values.get(definition.key) not in (None, ""):
-                    seen.setdefault(str(values[definition.key]), number)
+                    seen.add(str(values[definition.key]), number)
                 report.rows = index
                 continue
             batch.append((number, cells))
@@ -319,6 +324,7 @@ class ImportService:
                 for start in range(0, len(keys), 500):
                     for row in select_rows(model.select().where(among(column, keys[start:start + 500]))):
                         existing[str(row[key])] = row
+            first = self._seen.first_rows(keys)  # the keys of earlier batches (and, below, of this one)
             pending: list[_Pending] = []
             zh_entity = entity.label.zh_CN if entity.label else entity.name
             named = {"entity": both(entity.name, zh_entity), "key": both(key, head.get(key or "", key or ""))}
@@ -326,13 +332,14 @@ class ImportService:
                 errors = [p for p in problems if p.severity == "error"]
                 k = str(values[key]) if key and values.get(key) not in (None, "") else None
                 if not errors and key and k is not None:
-                    if k in self._seen:
+                    if k in first:
                         errors.append(RowProblem(number, head.get(key, key), k, f"duplicate {key}: row "
-                                                 f"{self._seen[k]} of the file has the same value",
+                                                 f"{first[k]} of the file has the same value",
                                                  key="imports.problem.duplicate", params={**named, "value": k,
-                                                                                         "row": self._seen[k]}))
+                                                                                         "row": first[k]}))
                     else:
-                        self._seen[k] = number
+                        first[k] = number
+                        self._seen.add(k, number)
                     before = existing.get(k)
                     if before is not None and definition.mode == "insert":
                         errors.append(RowProblem(number, head.get(key, key), k, f"a {entity.name} with {key} '{k}' "
