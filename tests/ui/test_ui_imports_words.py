@@ -35,6 +35,9 @@ async def _dry_run(user: User, language: str) -> list[dict]:
         if len(preview.rows) == 4:
             break
         await asyncio.sleep(0.05)
+    headings = {c["name"]: c["label"] for c in preview.columns}
+    # a column the file has keeps the file's header; one it lacks is headed by the field's label in the language
+    assert headings["phone"] == "联系电话" and headings["gender"] == ("性别" if language == "zh_CN" else "Gender")
     user.find(marker="imports-dry-run").click()
     problems = user.find(marker="imports-problems").elements.pop()
     for _ in range(300):

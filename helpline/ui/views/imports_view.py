@@ -19,7 +19,7 @@ from helpline.services.imports.engine import error_workbook
 from helpline.services.imports.words import message as worded
 from helpline.services.imports.words import refusal
 
-from ..i18n import t
+from ..i18n import label, t
 from .base import ViewContext
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -116,8 +116,14 @@ def imports_view(ctx: ViewContext) -> None:
                                                            if h != f or f in report.headers),
                          ignored=", ".join(report.ignored) or "—")
         fields = [f for f in report.mapping]
+        entity = ctx.platform.metadata.entities.get(service.definition(chosen.value).entity)
+
+        def heading(f: str) -> str:
+            """The file's header of a mapped column; a column the file lacks by its field's label."""
+            found = entity.field(f) if entity is not None and report.mapping[f] == f else None
+            return label(found.label, f) if found is not None else report.mapping[f]
         preview.columns = [{"name": "_row", "field": "_row", "label": t("imports.col.row"), "align": "left"},
-                           *({"name": f, "field": f, "label": report.mapping[f], "align": "left"} for f in fields),
+                           *({"name": f, "field": f, "label": heading(f), "align": "left"} for f in fields),
                            {"name": "_problems", "field": "_problems", "label": t("imports.col.message"),
                             "align": "left"}]
         preview.rows = [{**{k: _cell(v) for k, v in r.items() if k != "_problem_list"},
