@@ -12,6 +12,7 @@ names, each optional:
 | ``IMPORT_SOURCES`` | ``{kind: callable(settings) -> iterable of rows}`` | data imports |
 | ``POP_LOOKUPS`` | ``{name: callable(PopLookup) -> PopFound or None}`` | the pop of a caller no customer matches |
 | ``CHECKS`` | ``[callable(MetadataSet) -> list of (message, hint)]`` | ``run.py check`` (id HL-W901) |
+| ``DEMO_SERVICES`` | ``{name: callable(platform) -> DemoService or None}`` | the embedded demo (stand-ins started) |
 | ``TIME_LIMIT_S`` | ``float`` (default 2.0) | every call into the extension but scheduled jobs |
 
 Record events: ``before_save``, ``after_save``, ``after_delete``, ``on_transition``.
@@ -47,7 +48,7 @@ EXTENSIONS_DIR = ROOT / "extensions"
 DEFAULT_TIME_LIMIT_S = 2.0
 RECORD_EVENTS = ("before_save", "after_save", "after_delete", "on_transition")
 DECLARED = ("IVR_HOOKS", "RECORD_EVENTS", "SCHEDULED_JOBS", "NOTIFICATION_SENDERS", "IMPORT_SOURCES", "POP_LOOKUPS",
-            "CHECKS", "TIME_LIMIT_S")
+            "CHECKS", "DEMO_SERVICES", "TIME_LIMIT_S")
 
 _pool = concurrent.futures.ThreadPoolExecutor(max_workers=16, thread_name_prefix="extension")
 
@@ -98,6 +99,15 @@ class PopFound:
 
 
 @dataclass(frozen=True)
+class DemoService:
+    """A stand-in for an outside system an extension started for the embedded demo (e.g. a simulated billing
+    system): what the startup log says of it, and how to stop it at shutdown."""
+
+    description: str
+    stop: Callable[[], Any]
+
+
+@dataclass(frozen=True)
 class ScheduledJob:
     extension: str
     name: str
@@ -120,6 +130,7 @@ class Extension:
     import_sources: dict[str, Callable[..., Any]] = field(default_factory=dict)
     pop_lookups: dict[str, Callable[..., Any]] = field(default_factory=dict)
     checks: list[Callable[..., Any]] = field(default_factory=list)
+    demo_services: dict[str, Callable[..., Any]] = field(default_factory=dict)
 
 
 def _mapping(module: Any, name: str, ext: str) -> dict[str, Any]:
@@ -142,7 +153,8 @@ def declarations(name: str, module: Any) -> Extension:
     ext = Extension(name, float(limit), ivr_hooks=_mapping(module, "IVR_HOOKS", name),
                     senders=_mapping(module, "NOTIFICATION_SENDERS", name),
                     import_sources=_mapping(module, "IMPORT_SOURCES", name),
-                    pop_lookups=_mapping(module, "POP_LOOKUPS", name))
+                    pop_lookups=_mapping(module, "POP_LOOKUPS", name),
+                    demo_services=_mapping(module, "DEMO_SERVICES", name))
     for entity, events in (getattr(module, "RECORD_EVENTS", None) or {}).items():
         if not isinstance(events, Mapping):
             raise ExtensionError(f"extension '{name}': RECORD_EVENTS['{entity}'] must map events to functions")
@@ -266,6 +278,31 @@ class ExtensionRegistry:
                 if isinstance(found, PopFound):
                     return found
         return None
+
+    def start_demo_services(self, platform: Any) -> list[tuple[str, DemoService]]:
+        """Start every extension's demo services (extension-name order) for the embedded demo: ``(name, service)``
+        of those that started; a function that returns None (it decided a real system is configured) starts
+        nothing; one that fails is logged and skipped. Not bounded by ``TIME_LIMIT_S`` (a start may build data)."""
+        started: list[tuple[str, DemoService]] = []
+        for name, ext in sorted(self.extensions.items()):
+            for key, fn in sorted(ext.demo_services.items()):
+                try:
+                    service = fn(platform)
+                except Exception:
+                    log.exception("extension '%s': demo service %s failed to start; going on without it", name, key)
+                    continue
+                if isinstance(service, DemoService):
+                    started.append((f"{name}.{key}", service))
+        return started
+
+    @staticmethod
+    def stop_demo_services(started: list[tuple[str, DemoService]]) -> None:
+        """Stop what :meth:`start_demo_services` started (last first); a failure is logged, the others stop."""
+        for name, service in reversed(started):
+            try:
+                service.stop()
+            except Exception:
+                log.exception("demo service %s did not stop cleanly", name)
 
     def run_checks(self, metadata: Any) -> list[tuple[str, str, str]]:
         """``(extension, message, hint)`` for every finding of every extension's check functions; a check

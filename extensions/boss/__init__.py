@@ -20,7 +20,9 @@ night with retries and tells the administrators when it still fails.
 - ``SCHEDULED_JOBS`` ``key_persons`` (:mod:`.key_persons`): every minute, the changes of key persons (the VIP
   tiers) since the job's own watermark, so they need not wait for the night.
 
-``python -m extensions.boss.simulator`` serves a simulated BOSS (see that module) for the demo and the tests.
+``python -m extensions.boss.simulator`` serves a simulated BOSS (see that module) for the demo and the tests;
+``DEMO_SERVICES["simulator"]`` (:mod:`.demo`) starts one in-process for the embedded demo when no real BOSS is
+meant.
 """
 
 from __future__ import annotations
@@ -39,10 +41,18 @@ from . import store
 log = logging.getLogger("extensions.boss")
 ON_DEMAND_TIMEOUT_S = 0.8
 """One request of the on-demand fetch; with the lookups it stays within the 1 s the caller may wait."""
+DEMO_URL = ""
+"""The embedded demo's simulated BOSS (:mod:`.demo`) while it runs: used instead of the definition's url
+(``HELPLINE_BOSS_URL`` still comes first; with it set no simulator starts)."""
+
+
+def set_demo_url(url: str) -> None:
+    global DEMO_URL
+    DEMO_URL = url
 
 
 def _url(params: dict[str, Any]) -> str:
-    url = str(os.environ.get("HELPLINE_BOSS_URL") or params.get("url") or "").rstrip("/")
+    url = str(os.environ.get("HELPLINE_BOSS_URL") or DEMO_URL or params.get("url") or "").rstrip("/")
     if not url.startswith(("http://", "https://")):
         raise SourceError("boss: no interface address: set source.params.url of the import definition "
                           "(http://host:port) or HELPLINE_BOSS_URL")
@@ -148,11 +158,12 @@ def balance(call: HookCall) -> str | None:
     return None
 
 
-from . import callers, key_persons  # noqa: E402  (they use the functions above)
+from . import callers, demo, key_persons  # noqa: E402  (they use the functions above)
 
 IMPORT_SOURCES = {"customers": customers}
 IVR_HOOKS: dict[str, HookFunction] = {"balance": balance}
 POP_LOOKUPS = {"customer": callers.pop_customer}
 SCHEDULED_JOBS = [{"name": "key_persons", "cron": "* * * * *", "run": key_persons.run,
                    "description": "bring the key persons' (VIP tiers) changes from BOSS at once, not at night"}]
+DEMO_SERVICES = {"simulator": demo.start_simulator}
 TIME_LIMIT_S = 1.0

@@ -40,7 +40,17 @@ CHANNELS = ["wechat", "alipay", "counter", "bank"]
 class Simulator:
     """The simulated billing system's data and HTTP server (loopback only)."""
 
-    def __init__(self, customers: int = 200, seed: int = 7, port: int = 0) -> None:
+    def __init__(self, customers: int = 200, seed: int = 7, port: int = 0, card_prefix: str = "8731",
+                 changes_per_minute: int = 0) -> None:
+        if not card_prefix.isdigit() or len(card_prefix) > 8:
+            raise ValueError(f"card_prefix must be 1-8 digits, not {card_prefix!r}")
+        if changes_per_minute < 0:
+            raise ValueError("changes_per_minute cannot be negative")
+        self.card_prefix = card_prefix
+        """The smart-card numbers' first digits (``8731`` + 12 digits by default, as the demo's own customers:
+        the embedded demo's simulator uses another prefix so the two never collide on the unique card number)."""
+        self.changes_per_minute = changes_per_minute
+        """Random payments made every minute while the server runs (something for the sync to bring in)."""
         self.rng = random.Random(seed)
         self.lock = threading.Lock()
         self.seq = 0
@@ -55,6 +65,7 @@ class Simulator:
         self.server = ThreadingHTTPServer(("127.0.0.1", port), self._handler())
         self.server.daemon_threads = True
         self.thread: threading.Thread | None = None
+        self._stopping = threading.Event()
 
     @property
     def port(self) -> int:
@@ -77,7 +88,7 @@ class Simulator:
             "cust_no": f"B{i:08d}", "cust_name": rng.choice(SURNAMES) + "".join(rng.sample(GIVEN, rng.randint(1, 2))),
             "sex": rng.choice(["1", "2"]), "mobile": f"1{rng.choice('3578')}{rng.randint(0, 999999999):09d}",
             "city_code": rng.choice(CITIES), "level_code": rng.choice(["01", "01", "01", "02", "03", "04", "05"]),
-            "card_no": f"8731{i:012d}", "address": f"{rng.choice(STREETS)}{rng.randint(1, 999)}号",
+            "card_no": f"{self.card_prefix}{i:012d}", "address": f"{rng.choice(STREETS)}{rng.randint(1, 999)}号",
             "balance": round(rng.uniform(-20, 300), 2),
             "products": [{"code": c, "name": n, "monthly_fee": f} for c, n, f in chosen],
             "payments": [{"at": (now - timedelta(days=30 * k)).isoformat(), "amount": float(rng.choice([50, 100, 200])),
@@ -158,12 +169,27 @@ class Simulator:
 
         return Handler
 
+    def random_payments(self, n: int) -> None:
+        """``n`` payments to customers picked at random."""
+        for _ in range(n):
+            with self.lock:
+                number = self.rng.choice(list(self.data))
+                amount = float(self.rng.choice([30, 50, 100]))
+            self.pay(number, amount)
+
+    def _change_every_minute(self) -> None:
+        while not self._stopping.wait(60):
+            self.random_payments(self.changes_per_minute)
+
     def start(self) -> Simulator:
         self.thread = threading.Thread(target=self.server.serve_forever, name="boss-simulator", daemon=True)
         self.thread.start()
+        if self.changes_per_minute:
+            threading.Thread(target=self._change_every_minute, name="boss-simulator-changes", daemon=True).start()
         return self
 
     def stop(self) -> None:
+        self._stopping.set()
         self.server.shutdown()
         self.server.server_close()
 
@@ -174,13 +200,11 @@ def main() -> None:
     parser.add_argument("--customers", type=int, default=2000)
     parser.add_argument("--changes-per-minute", type=int, default=0, help="random payments, to watch the sync")
     args = parser.parse_args()
-    sim = Simulator(args.customers, port=args.port).start()
+    sim = Simulator(args.customers, port=args.port, changes_per_minute=args.changes_per_minute).start()
     print(f"BOSS simulator: {len(sim.data)} customers on {sim.url} (Ctrl-C stops)", flush=True)
     try:
         while True:
             time.sleep(60)
-            for _ in range(args.changes_per_minute):
-                sim.pay(sim.rng.choice(list(sim.data)), float(sim.rng.choice([30, 50, 100])))
     except KeyboardInterrupt:
         sim.stop()
 

@@ -44,6 +44,26 @@ def start_platform(settings: Settings, *, sync: bool = True, migrate: bool = Tru
     return platform
 
 
+def start_demo_services(platform: Platform, settings: Settings, demo: bool) -> list[tuple[str, Any]]:
+    """The extensions' stand-ins for outside systems (``DEMO_SERVICES``, e.g. the simulated billing system),
+    started when the process runs the embedded demo on the simulated switch; nothing when Asterisk's manager is
+    configured (a real installation). Each started one is printed; :func:`stop_demo_services` stops them."""
+    if not demo or settings.ami_host:
+        return []
+    from helpline.extension_registry import registry
+
+    started = registry().start_demo_services(platform)
+    for name, service in started:
+        print(f"demo: {service.description} ({name})", flush=True)
+    return started
+
+
+def stop_demo_services(started: list[tuple[str, Any]]) -> None:
+    from helpline.extension_registry import ExtensionRegistry
+
+    ExtensionRegistry.stop_demo_services(started)
+
+
 def start_router(platform: Platform, settings: Settings) -> Any:
     """The platform's live router (agents from the database, statuses restored) and the agent functions on
     the call control of ``settings`` (Asterisk's AMI, else the simulated phones), running; None after

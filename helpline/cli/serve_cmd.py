@@ -16,7 +16,14 @@ from typing import Any
 from helpline.cli import add_ami_options, add_settings_options
 from helpline.config import Settings
 
-from .common import settings_from, start_platform, start_router, stop_router
+from .common import (
+    settings_from,
+    start_demo_services,
+    start_platform,
+    start_router,
+    stop_demo_services,
+    stop_router,
+)
 
 
 def add_parser(sub: Any) -> None:
@@ -72,8 +79,10 @@ def run(args: argparse.Namespace) -> int:
             print(f"created demo agent profile {number}")
 
     agi = None
+    services = start_demo_services(platform, settings, demo)  # e.g. a simulated billing system; none in production
     router = start_router(platform, settings)
     if router is None:
+        stop_demo_services(services)
         return 1
     from .agi_cmd import close_records_left_open
 
@@ -86,6 +95,7 @@ def run(args: argparse.Namespace) -> int:
                                    max_sessions=settings.agi_max_sessions)
         except OSError as exc:
             stop_router(platform)
+            stop_demo_services(services)
             print(f"helpline: cannot listen for FastAGI on {settings.agi_host}:{settings.agi_port}: {exc}",
                   file=sys.stderr)
             return 1
@@ -112,6 +122,7 @@ def run(args: argparse.Namespace) -> int:
             ended = agi.shutdown(settings.shutdown_grace)
             print(f"FastAGI stopped ({ended} call(s) ended at the end of the grace period)", flush=True)
         stop_router(platform)
+        stop_demo_services(services)
         for signum, handler in previous.items():
             signal.signal(signum, handler)
     return 0
