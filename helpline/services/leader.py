@@ -206,7 +206,10 @@ class LeaderElection:
 
     def step(self) -> bool:
         """One round (the thread's; tests call it directly): the leader checks it still holds the lock, a
-        standby tries to take it. Returns whether this instance leads afterwards."""
+        standby tries to take it. Returns whether this instance leads afterwards. On SQLite the one process
+        leads (there is no lock to check: trying PostgreSQL's would lose leadership and pause every job)."""
+        if not self.postgres:
+            return self._leader
         with self._lock:
             if self._stop.is_set() and self._thread is not None:
                 return self._leader

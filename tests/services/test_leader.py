@@ -154,6 +154,7 @@ def test_sqlite_the_one_process_leads(sqlite_url: str) -> None:
     try:
         election.follow(lambda: called.append("elected"), lambda: called.append("lost"))
         assert election.is_leader and called == ["elected"]
+        assert election.step() and election.is_leader and called == ["elected"], "a scheduled run's check keeps it"
         figures = election.figures()
         assert figures["role"] == "leader" and figures["leader"]["instance"] == "solo"
         assert figures["leader"]["pid"] == os.getpid()
