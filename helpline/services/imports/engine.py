@@ -11,6 +11,7 @@ row only, and the dry run reports exactly the rows the real run would reject.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import shutil
 import threading
@@ -33,6 +34,7 @@ from helpline.security.audit import audit
 from ..excel import workbook_bytes
 from ..numbering import assign_numbers, numbered_fields
 from ..values import clean_values
+from .ahead import Ahead, Converted, converted_batches
 from .changes import ImportRefused, delete_missing, undo_run
 from .checks import among, row_checks
 from .keys import MEMORY_KEYS, SeenKeys
@@ -99,6 +101,8 @@ class ImportService:
         self.memory_keys = memory_keys
         """The file's keys held in memory before the rest go to a temporary database (:class:`.keys.SeenKeys`)."""
         self._seen = SeenKeys(0)
+        self.pipelined = True
+        """Read and convert the next batch in a worker thread while this one is written (:mod:`.ahead`)."""
 
     # -- set-up ---------------------------------------------------------------------------------------
     def definition(self, name: str) -> Import:
@@ -275,28 +279,27 @@ class ImportService:
                  report: ImportReport, run: ImportRun | None, skip: int, progress: Progress | None,
                  cancel: threading.Event | None) -> str:
         seen = self._seen = SeenKeys(self.memory_keys)
-        batch: list[tuple[int, list[Any]]] = []
+        rows = iter(table.rows)
         index = 0
-        for number, cells in table.rows:
+        for number, cells in itertools.islice(rows, skip):  # committed by an earlier attempt: only their keys
             index += 1
-            if index <= skip:  # committed by an earlier attempt: only remember its key
-                values, _ = converter.convert(number, cells)
-                if definition.key and values.get(definition.key) not in (None, ""):
-                    seen.add(str(values[definition.key]), number)
-                report.rows = index
-                continue
-            batch.append((number, cells))
-            if len(batch) >= definition.batch_size:
-                self._batch(actor, definition, entity, converter, batch, report, run, index)
-                batch = []
+            values, _ = converter.convert(number, cells)
+            if definition.key and values.get(definition.key) not in (None, ""):
+                seen.add(str(values[definition.key]), number)
+            report.rows = index
+        ahead = Ahead(rows, converter, definition.batch_size) if self.pipelined else None
+        batches = ahead if ahead is not None else converted_batches(rows, converter, definition.batch_size)
+        try:
+            for converted in batches:
+                index += len(converted)
+                self._batch(actor, definition, entity, converter.mapping.header, converted, report, run, index)
                 if progress is not None:
                     progress(index, table.total, report)
-                if cancel is not None and cancel.is_set():
+                if cancel is not None and cancel.is_set() and len(converted) >= definition.batch_size:
                     return "cancelled"
-        if batch:
-            self._batch(actor, definition, entity, converter, batch, report, run, index)
-            if progress is not None:
-                progress(index, table.total, report)
+        finally:
+            if ahead is not None:
+                ahead.close()
         return "done"
 
     def _reject(self, report: ImportReport, number: int, cells: list[Any], problems: list[RowProblem]) -> None:
@@ -304,17 +307,12 @@ class ImportService:
         report.problems.extend(problems)
         report.rejected_rows.append((number, cells, "; ".join(p.text() for p in problems if p.severity == "error")))
 
-    def _batch(self, actor: Actor, definition: Import, entity: Entity, converter: RowConverter,
-               rows: list[tuple[int, list[Any]]], report: ImportReport, run: ImportRun | None, index: int) -> None:
+    def _batch(self, actor: Actor, definition: Import, entity: Entity, head: dict[str, str],
+               converted: list[Converted], report: ImportReport, run: ImportRun | None, index: int) -> None:
         model: Any = self.platform.models[entity.name]
         categories = self.platform.metadata.categories
-        head = converter.mapping.header
         key = definition.key
-        converted: list[tuple[int, list[Any], dict[str, Any], list[RowProblem]]] = []
         problems_from, rejected_from = len(report.problems), len(report.rejected_rows)
-        for number, cells in rows:
-            values, problems = converter.convert(number, cells)
-            converted.append((number, cells, values, problems))
         keys = [str(v[key]) for _, _, v, p in converted if key and v.get(key) not in (None, "")]
         writer = write_transaction() if run is not None else db.atomic()
         with writer:
