@@ -9,8 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import SMALL
-from imp_helpers import HEADERS, write_xlsx
+from imp_helpers import HEADERS, SMALL, write_xlsx
 
 from helpline.data import text_index
 from helpline.data.database import db, is_postgres, session, write_transaction

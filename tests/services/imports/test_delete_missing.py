@@ -8,7 +8,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import SMALL
 from imp_helpers import HEADERS, write_xlsx
 
 from helpline.data.database import session
@@ -16,34 +15,8 @@ from helpline.data.entities import read_secret
 from helpline.data.system import AuditEntry
 from helpline.security.actor import Actor, PermissionDenied
 from helpline.services.imports import ImportService
-from helpline.services.platform import Platform
 
 SYSTEM = Actor.system()
-MIRROR = SMALL.replace("name: small_customers", "name: mirror_customers").replace(
-    "batch_size: 2", "batch_size: 2\nmode: upsert\ndelete_missing: true")
-IMPORTER = """\
-# Imports customers but may not delete them.
-kind: role
-name: importer
-label: {en: Importer, zh_CN: 导入员}
-entities:
-  customer: cru
-permissions: [import]
-"""
-
-
-@pytest.fixture
-def mirror(db_url: str, demo_metadata: Path, tmp_path: Path) -> ImportService:
-    from helpline.demo.generator import DemoGenerator
-
-    (demo_metadata / "imports" / "mirror_customers.yaml").write_text(MIRROR, encoding="utf-8")
-    (demo_metadata / "roles" / "importer.yaml").write_text(IMPORTER, encoding="utf-8")
-    p = Platform()
-    p.start(db_url, str(demo_metadata))
-    DemoGenerator(p).seed_regions()
-    return ImportService(p, uploads=tmp_path / "uploads")
-
-
 def _rows(numbers: range) -> list[list[object]]:
     return [[f"C{i:05d}", f"客户{i}", f"0731-8{i:06d}", "1980/3/5", "03", "changsha", f"长沙 {i} 号"] for i in numbers]
 

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 from imp_helpers import HEADERS, write_xlsx
-from test_delete_missing import mirror  # noqa: F401 - the fixture
 
 from helpline.data.database import session
 from helpline.security.actor import Actor
@@ -101,7 +100,7 @@ def test_a_resumed_run_still_refuses_duplicates_of_rows_loaded_before_the_crash(
     assert [(p.row, p.params["row"]) for p in done.problems] == [(8, 2), (9, 5)], "rows 2 and 5 loaded before"
 
 
-def test_delete_missing_gets_every_key_of_the_file(mirror: ImportService, tmp_path: Path) -> None:  # noqa: F811
+def test_delete_missing_gets_every_key_of_the_file(mirror: ImportService, tmp_path: Path) -> None:
     mirror.run(SYSTEM, "mirror_customers", write_xlsx(tmp_path / "all.xlsx", [HEADERS, *_rows(list(range(1, 13)))]))
     small = ImportService(mirror.platform, uploads=tmp_path / "uploads", memory_keys=4)
     kept = [1, 3, 4, 5, 6, 7, 8, 9, 10, 12, 13]  # 2 is missing in memory's range, 11 past it
