@@ -1,8 +1,6 @@
 """The next batch's rows read and converted in a worker thread while the caller writes the current one.
 
-Reading the source, :meth:`.rows.RowConverter.convert` and the entity's validation of a row as a new record
-(``clean``: :func:`..values.clean_values` without a previous record, used by the caller when the key names no
-stored record) are pure CPU (no database); a batch's writing is mostly
+Reading the source and :meth:`.rows.RowConverter.convert` are pure CPU (no database); a batch's writing is mostly
 waiting for the database server (the driver releases the GIL meanwhile), so the two overlap on a second core. One
 worker, one batch ahead at most (the queue holds one, the worker fills the next): the batches come out in the
 file's order, each whole; an exception while reading or converting is raised in the caller, at the batch it
@@ -14,28 +12,23 @@ from __future__ import annotations
 
 import queue
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 from .rows import RowConverter, RowProblem
 
-Converted = tuple[int, list[Any], dict[str, Any], list[RowProblem], Any]
-"""A row converted: its number in the file, its cells, its values, its problems and ``clean(values)`` (None when
-the row has an error already or no ``clean`` was given)."""
-Clean = Callable[[dict[str, Any]], Any]
+Converted = tuple[int, list[Any], dict[str, Any], list[RowProblem]]
+"""A row converted: its number in the file, its cells, its values and its problems."""
 _END = object()
 
 
-def converted_batches(rows: Iterator[tuple[int, list[Any]]], converter: RowConverter, size: int,
-                      clean: Clean | None = None) -> Iterator[list[Converted]]:
+def converted_batches(rows: Iterator[tuple[int, list[Any]]], converter: RowConverter, size: int
+                      ) -> Iterator[list[Converted]]:
     """The rows in batches of ``size``, converted here (in the caller's thread)."""
     batch: list[Converted] = []
     for number, cells in rows:
         values, problems = converter.convert(number, cells)
-        cleaned = None
-        if clean is not None and not any(p.severity == "error" for p in problems):
-            cleaned = clean(values)
-        batch.append((number, cells, values, problems, cleaned))
+        batch.append((number, cells, values, problems))
         if len(batch) >= size:
             yield batch
             batch = []
@@ -46,18 +39,16 @@ def converted_batches(rows: Iterator[tuple[int, list[Any]]], converter: RowConve
 class Ahead:
     """:func:`converted_batches` run in one worker thread, at most one batch ahead of the caller."""
 
-    def __init__(self, rows: Iterator[tuple[int, list[Any]]], converter: RowConverter, size: int,
-                 clean: Clean | None = None) -> None:
+    def __init__(self, rows: Iterator[tuple[int, list[Any]]], converter: RowConverter, size: int) -> None:
         self._queue: queue.Queue[Any] = queue.Queue(maxsize=1)
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._work, args=(rows, converter, size, clean), name="import-convert",
+        self._thread = threading.Thread(target=self._work, args=(rows, converter, size), name="import-convert",
                                         daemon=True)
         self._thread.start()
 
-    def _work(self, rows: Iterator[tuple[int, list[Any]]], converter: RowConverter, size: int,
-              clean: Clean | None) -> None:
+    def _work(self, rows: Iterator[tuple[int, list[Any]]], converter: RowConverter, size: int) -> None:
         try:
-            for batch in converted_batches(rows, converter, size, clean):
+            for batch in converted_batches(rows, converter, size):
                 if not self._put(batch):
                     return
             self._put(_END)

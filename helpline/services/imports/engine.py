@@ -287,12 +287,7 @@ class ImportService:
             if definition.key and values.get(definition.key) not in (None, ""):
                 seen.add(str(values[definition.key]), number)
             report.rows = index
-        categories = self.platform.metadata.categories
-
-        def clean(values: dict[str, Any]) -> Any:  # as a new record: used when the key names no stored one
-            return clean_values(entity, values, categories)
-
-        ahead = Ahead(rows, converter, definition.batch_size, clean) if self.pipelined else None
+        ahead = Ahead(rows, converter, definition.batch_size) if self.pipelined else None
         batches = ahead if ahead is not None else converted_batches(rows, converter, definition.batch_size)
         try:
             for converted in batches:
@@ -318,7 +313,7 @@ class ImportService:
         categories = self.platform.metadata.categories
         key = definition.key
         problems_from, rejected_from = len(report.problems), len(report.rejected_rows)
-        keys = [str(v[key]) for _, _, v, _, _ in converted if key and v.get(key) not in (None, "")]
+        keys = [str(v[key]) for _, _, v, p in converted if key and v.get(key) not in (None, "")]
         writer = write_transaction() if run is not None else db.atomic()
         with writer:
             existing: dict[str, dict[str, Any]] = {}
@@ -331,7 +326,7 @@ class ImportService:
             pending: list[_Pending] = []
             zh_entity = entity.label.zh_CN if entity.label else entity.name
             named = {"entity": both(entity.name, zh_entity), "key": both(key, head.get(key or "", key or ""))}
-            for number, cells, values, problems, fresh in converted:
+            for number, cells, values, problems in converted:
                 errors = [p for p in problems if p.severity == "error"]
                 k = str(values[key]) if key and values.get(key) not in (None, "") else None
                 if not errors and key and k is not None:
@@ -359,11 +354,8 @@ class ImportService:
                     self._reject(report, number, cells, problems + [e for e in errors if e not in problems])
                     continue
                 before = existing.get(k) if k is not None else None
-                if before is None and fresh is not None:  # cleaned as a new record by the worker
-                    cleaned, field_errors = fresh
-                else:
-                    cleaned, field_errors = clean_values(entity, values, categories, previous=before,
-                                                         partial=before is not None)
+                cleaned, field_errors = clean_values(entity, values, categories, previous=before,
+                                                     partial=before is not None)
                 numbered = numbered_fields(entity, cleaned, field_errors) if before is None else []
                 if field_errors:
                     self._reject(report, number, cells, problems + [self._field_problem(
