@@ -62,7 +62,7 @@ def pop_latencies(results: dict[str, Any], by_agent: dict[str, Desktop]) -> dict
 
 
 def load_steps(loads: list[list[float]]) -> dict[str, Any]:
-    """What the pops' data loads spent (``_desktops_server.count_statements``): statements and pool checkouts per
+    """What the pops' data loads spent (``_desktops_probes.count_statements``): statements and pool checkouts per
     load, ms in the statements (round trips, with the wait for the GIL after each), waiting for a connection, on
     the CPU, and the rest (waiting for the GIL between statements, locks)."""
     full = [x for x in loads if len(x) >= 7]
