@@ -215,8 +215,10 @@ def _screen_pop(platform: Platform, actor: Actor, call_id: int, customer_id: int
         customer_id = int(known) if known is not None else None
     customer, outside = _customer(platform, actor, customer_id)
     values = customer.values if customer is not None else {}
-    tier = (request.tier if request is not None else None) or record.get("tier") or values.get("value_tier") \
-        or "ordinary"
+    # the record's tier (the one the pop found, or a lookup created: the IVR knew no customer and said ordinary);
+    # the IVR's only without a record, or when the agent may not see the record's
+    own = values.get("value_tier") if customer is not None and "value_tier" not in customer.masked else None
+    tier = own or (request.tier if request is not None else None) or record.get("tier") or "ordinary"
     region = (request.region if request is not None else None) or record.get("region") or values.get("county")
     city = (request.city if request is not None else None) or record.get("city") or values.get("city")
     tiers = platform.metadata.categories.get("value_tier")

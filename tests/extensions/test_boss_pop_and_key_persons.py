@@ -128,6 +128,28 @@ def test_an_unknown_callers_pop_shows_the_billing_systems_customer(platform: Pla
     assert outside["customer"] is None and "billing" not in outside and len(customers(platform)) == 3
 
 
+TIERS = {"01": "ordinary", "02": "silver", "03": "gold", "04": "diamond", "05": "platinum"}  # boss_tiers
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_the_pops_tier_badge_is_the_billing_system_customers_not_the_ivrs(platform: Platform,
+                                                                        sim: Simulator) -> None:
+    caller = next(c for c in sim.data.values() if c["city_code"] == "changsha" and c["level_code"] != "01")
+    tier = TIERS[caller["level_code"]]
+    # the IVR knew no customer of this number, so it stored the caller as ordinary
+    call_id = CallService().open(switch="simulated", flow="main", caller_number=caller["mobile"], tier="ordinary")
+    node = platform.metadata.categories["value_tier"].node(tier)
+    assert node is not None
+    # created from BOSS (with the billing block), then found locally (the pop of the same call shown again)
+    for language, from_boss in (("en", True), ("zh_CN", False)):
+        pop = load_pop(ViewContext(platform, agent(platform), language=language), call_id)
+        assert ("billing" in pop) is from_boss and pop["customer"]["value_tier"] == tier
+        assert (pop["tier"], pop["tier_label"]) == (tier, node.label.get(language)), "the record's tier"
+        assert pop["tier_colour"] != "grey-6", "the badge of its card, not the ordinary one"
+    unknown = CallService().open(switch="simulated", flow="main", caller_number="13000000001", tier="ordinary")
+    assert screen_pop(platform, agent(platform), unknown, language="en")["tier"] == "ordinary", "no record: the IVR's"
+
+
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 def test_a_slow_billing_system_gives_the_plain_pop_within_a_second(platform: Platform, sim: Simulator,
                                                                    clock: Clock) -> None:
