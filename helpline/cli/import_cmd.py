@@ -62,7 +62,7 @@ def run(args: argparse.Namespace) -> int:
     from helpline.security.actor import Actor
     from helpline.services.imports import ImportService, SourceError
     from helpline.services.imports.changes import ImportRefused
-    from helpline.services.imports.engine import error_workbook
+    from helpline.services.imports.report import error_workbook
     from helpline.services.imports.words import both, line, refusal, say
 
     language = language_of(getattr(args, "language", None))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
+from typing import Any
 
 import pytest
 from import_steps import book, drop_file
@@ -123,13 +124,16 @@ async def test_cancel_from_the_page_stops_after_the_batch(user: User, ui_platfor
     monkeypatch.setattr(engine, "UPLOADS", tmp_path / "uploads")
     monkeypatch.setattr(ui_platform.metadata.objects["import"]["customers_xlsx"], "batch_size", 1)
     gate = threading.Event()
-    one_batch = engine.ImportService._batch
+    check = engine.ImportService._check
+    checked: list[int] = []
 
-    def held(self: engine.ImportService, *args: object, **kwargs: object) -> None:
-        one_batch(self, *args, **kwargs)  # type: ignore[arg-type]
-        gate.wait(10)  # the test presses Cancel meanwhile
+    def held(self: engine.ImportService, *args: Any, **kwargs: Any) -> Any:
+        checked.append(1)
+        if len(checked) == 2:  # the second batch, while the first is written
+            gate.wait(10)  # the test presses Cancel meanwhile
+        return check(self, *args, **kwargs)
 
-    monkeypatch.setattr(engine.ImportService, "_batch", held)
+    monkeypatch.setattr(engine.ImportService, "_check", held)
     await log_in(user, "admin", path="/page/imports")
     await drop_file(user, book(ROWS))
     preview = user.find(marker="imports-preview").elements.pop()

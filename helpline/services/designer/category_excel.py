@@ -17,7 +17,7 @@ same streaming cell parser), and the check is a dry run of the import engine's k
 :class:`~helpline.services.imports.ImportReport` (rows, codes new / changed / unchanged, rejected rows) whose
 problems are the engine's per-row :class:`~helpline.services.imports.rows.RowProblem` (row, column as headed,
 value, message), and whose rejected rows make the engine's error workbook
-(:func:`helpline.services.imports.engine.error_workbook`, offered by the designer when a file is refused; its
+(:func:`helpline.services.imports.report.error_workbook`, offered by the designer when a file is refused; its
 error columns are ignored when the file comes back). What stays here is what only a tree has: the fixed
 columns, code names, parents and loops, and codes that may not disappear. Records are not written: the nodes
 go into the designer's draft, published as any draft.
@@ -38,7 +38,7 @@ from helpline.config import shipped
 from helpline.metadata.kinds import LANGUAGES
 from helpline.metadata.kinds.imports import ImportSource
 from helpline.services.excel import workbook_bytes
-from helpline.services.imports.engine import ERROR_COLUMNS, ImportReport
+from helpline.services.imports.report import ERROR_COLUMNS, ImportReport
 from helpline.services.imports.rows import RowProblem
 from helpline.services.imports.sources import OLE_MAGIC, ZIP_MAGIC, NoHeaderRow, SourceError, read_xlsx
 

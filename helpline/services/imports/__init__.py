@@ -7,7 +7,8 @@ keeps the result record and undoes a run. See docs/imports.md.
 
 from __future__ import annotations
 
-from .engine import ImportReport, ImportService
+from .engine import ImportService
+from .report import ImportReport
 from .rows import RowProblem
 from .sources import SourceError
 

@@ -21,10 +21,11 @@ def among(column: Any, values: list[Any]) -> Any:
                [column.db_value(v) for v in values])
 
 
-def row_checks(platform: Any, entity: Entity, pending: list[Any], head: dict[str, str]
-               ) -> dict[int, list[RowProblem]]:
+def row_checks(platform: Any, entity: Entity, pending: list[Any], head: dict[str, str],
+               in_flight: dict[str, set[str]] | None = None) -> dict[int, list[RowProblem]]:
     """The problems, by row number, of the rows whose links point nowhere, whose unique values are taken (in the
-    database or by an earlier row of the batch) or whose validation rules are false."""
+    database, by the batch being written meanwhile — ``in_flight``: per unique field, the values it takes — or
+    by an earlier row of the batch) or whose validation rules are false."""
     bad: dict[int, list[RowProblem]] = {}
     for f in entity.active_fields:
         if not ((f.type == "link" and not f.multiple) or (f.unique and f.name != "id")):
@@ -55,6 +56,8 @@ def row_checks(platform: Any, entity: Entity, pending: list[Any], head: dict[str
             model: Any = platform.models[entity.name]
             column = getattr(model, f.name)
             taken = {str(v): i for v, i in model.select(column, model.id).where(among(column, list(wanted))).tuples()}
+            for v in (in_flight or {}).get(f.name, set()) & wanted:
+                taken.setdefault(v, -1)  # a record of the batch in flight (no id yet)
             used: dict[str, int] = {}
             for p in checked:
                 v = p.values[f.name]

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from helpline.config import ROOT
 from helpline.data.base import utcnow
-from helpline.data.database import db, session, write_transaction
+from helpline.data.database import db, is_sqlite, session, write_transaction
 from helpline.data.entities import rows as select_rows
 from helpline.data.imports import ImportRun, ensure_tables
 from helpline.metadata.kinds import Entity
@@ -31,16 +31,17 @@ from helpline.metadata.kinds.imports import Import
 from helpline.security.actor import Actor, PermissionDenied
 from helpline.security.audit import audit
 
-from ..excel import workbook_bytes
 from ..numbering import assign_numbers, numbered_fields
 from ..values import clean_values
 from .ahead import Ahead, Converted, converted_batches
+from .behind import InFlight, WriteBehind
 from .changes import ImportRefused, delete_missing, undo_run
 from .checks import among, row_checks
 from .keys import MEMORY_KEYS, SeenKeys
+from .report import ImportReport
 from .rows import Mapping, RowConverter, RowProblem, map_headers
 from .sources import SourceError, Table, open_source
-from .words import both, field_problem, languages_of, line, say
+from .words import both, field_problem, languages_of, say
 from .writes import write_batch
 
 if TYPE_CHECKING:
@@ -53,43 +54,37 @@ KEPT_PROBLEMS = 2000
 Progress = Callable[[int, int | None, "ImportReport"], None]
 
 @dataclass
-class ImportReport:
-    """What a dry run or a run found and did."""
-
-    definition: str
-    dry_run: bool
-    run_id: int | None = None
-    status: str = "running"
-    headers: list[str] = field(default_factory=list)
-    mapping: dict[str, str] = field(default_factory=dict)
-    """field → the file's header."""
-    ignored: list[str] = field(default_factory=list)
-    rows: int = 0
-    total: int | None = None
-    inserted: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    rejected: int = 0
-    warnings: int = 0
-    deleted: int = 0
-    problems: list[RowProblem] = field(default_factory=list)
-    rejected_rows: list[tuple[int, list[Any], str]] = field(default_factory=list)
-    preview: list[dict[str, Any]] = field(default_factory=list)
-    seconds: float = 0.0
-    error: str = ""
-
-    def counts(self) -> dict[str, int]:
-        return {"rows": self.rows, "inserted": self.inserted, "updated": self.updated, "unchanged": self.unchanged,
-                "rejected": self.rejected, "warnings": self.warnings, "deleted": self.deleted}
-
-
-@dataclass
 class _Pending:
     number: int
     cells: list[Any]
     values: dict[str, Any]
     existing: dict[str, Any] | None = None
     changes: dict[str, Any] = field(default_factory=dict)
+    numbered: list[Any] = field(default_factory=list)
+    """The fields of a new record to number (:func:`assign_numbers`) when it is written."""
+
+
+@dataclass
+class _Checked:
+    """A batch checked, to be written: its rows, what the checks found, what it makes true once written."""
+
+    pending: list[_Pending]
+    part: ImportReport
+    in_flight: InFlight
+
+
+def _in_flight(entity: Entity, pending: list[_Pending]) -> InFlight:
+    """The unique values ``pending`` takes, and whether an update of it changes one (:class:`.behind.InFlight`)."""
+    found = InFlight()
+    for f in entity.active_fields:
+        if not f.unique or f.name == "id":
+            continue
+        taken = {str(p.values[f.name]) for p in pending if p.values.get(f.name) not in (None, "")}
+        if taken:
+            found.unique[f.name] = taken
+        found.frees_unique = found.frees_unique or any(p.existing is not None and f.name in p.changes
+                                                       for p in pending)
+    return found
 
 
 class ImportService:
@@ -103,6 +98,8 @@ class ImportService:
         self._seen = SeenKeys(0)
         self.pipelined = True
         """Read and convert the next batch in a worker thread while this one is written (:mod:`.ahead`)."""
+        self.writes_behind = True
+        """A real run writes each batch in a worker thread while it checks the next (:mod:`.behind`)."""
 
     # -- set-up ---------------------------------------------------------------------------------------
     def definition(self, name: str) -> Import:
@@ -289,101 +286,159 @@ class ImportService:
             report.rows = index
         ahead = Ahead(rows, converter, definition.batch_size) if self.pipelined else None
         batches = ahead if ahead is not None else converted_batches(rows, converter, definition.batch_size)
+        behind = WriteBehind() if run is not None and self._writes_behind(entity) else None
+        head = converter.mapping.header
+        in_flight: InFlight | None = None
+        committed = index
+        failed = True
         try:
             for converted in batches:
                 index += len(converted)
-                self._batch(actor, definition, entity, converter.mapping.header, converted, report, run, index)
-                if progress is not None:
-                    progress(index, table.total, report)
-                if cancel is not None and cancel.is_set() and len(converted) >= definition.batch_size:
-                    return "cancelled"
+                if behind is None:  # checked and written in one transaction
+                    with write_transaction() if run is not None else db.atomic():
+                        self._commit(actor, entity, self._check(definition, entity, head, converted, report.dry_run,
+                                                                None), report, run, index)
+                    if progress is not None:
+                        progress(index, table.total, report)
+                    if cancel is not None and cancel.is_set() and len(converted) >= definition.batch_size:
+                        failed = False
+                        return "cancelled"
+                    continue
+                if in_flight is not None and in_flight.frees_unique:
+                    behind.wait()  # its old unique values are free only once it commits
+                checked = self._check(definition, entity, head, converted, False, in_flight)
+                if behind.wait() and progress is not None:
+                    progress(committed, table.total, report)
+                if cancel is not None and cancel.is_set():
+                    failed = False
+                    return "cancelled"  # this batch checked, not written: a resumed run checks it again
+                behind.submit(self._commit_alone(actor, entity, checked, report, run, index))
+                in_flight, committed = checked.in_flight, index
+            if behind is not None and behind.wait() and progress is not None:
+                progress(committed, table.total, report)
+            failed = False
         finally:
             if ahead is not None:
                 ahead.close()
+            if behind is not None:
+                behind.close(raise_error=not failed)
         return "done"
+
+    def _writes_behind(self, entity: Entity) -> bool:
+        """Whether a real run writes each batch in a worker thread while it checks the next (:mod:`.behind`): not
+        on an in-memory SQLite database (one connection) nor for an entity that links to itself (a row may
+        name a record of the batch in flight)."""
+        if not self.writes_behind or (is_sqlite() and str(db.obj.database) == ":memory:"):
+            return False
+        return not any(f.type == "link" and f.link == entity.name for f in entity.active_fields)
 
     def _reject(self, report: ImportReport, number: int, cells: list[Any], problems: list[RowProblem]) -> None:
         report.rejected += 1
         report.problems.extend(problems)
         report.rejected_rows.append((number, cells, "; ".join(p.text() for p in problems if p.severity == "error")))
 
-    def _batch(self, actor: Actor, definition: Import, entity: Entity, head: dict[str, str],
-               converted: list[Converted], report: ImportReport, run: ImportRun | None, index: int) -> None:
+    def _check(self, definition: Import, entity: Entity, head: dict[str, str], converted: list[Converted],
+               dry: bool, in_flight: InFlight | None) -> _Checked:
+        """One batch's rows checked against the file's earlier keys, the database and ``in_flight`` (the batch
+        being written meanwhile): the rows to write and what was found (counted in the batch's own report)."""
         model: Any = self.platform.models[entity.name]
         categories = self.platform.metadata.categories
         key = definition.key
-        problems_from, rejected_from = len(report.problems), len(report.rejected_rows)
+        part = ImportReport(definition.name, dry)
         keys = [str(v[key]) for _, _, v, p in converted if key and v.get(key) not in (None, "")]
-        writer = write_transaction() if run is not None else db.atomic()
-        with writer:
-            existing: dict[str, dict[str, Any]] = {}
-            if key and keys:
-                column = getattr(model, key)
-                for start in range(0, len(keys), 500):
-                    for row in select_rows(model.select().where(among(column, keys[start:start + 500]))):
-                        existing[str(row[key])] = row
-            first = self._seen.first_rows(keys)  # the keys of earlier batches (and, below, of this one)
-            pending: list[_Pending] = []
-            zh_entity = entity.label.zh_CN if entity.label else entity.name
-            named = {"entity": both(entity.name, zh_entity), "key": both(key, head.get(key or "", key or ""))}
-            for number, cells, values, problems in converted:
-                errors = [p for p in problems if p.severity == "error"]
-                k = str(values[key]) if key and values.get(key) not in (None, "") else None
-                if not errors and key and k is not None:
-                    if k in first:
-                        errors.append(RowProblem(number, head.get(key, key), k, f"duplicate {key}: row "
-                                                 f"{first[k]} of the file has the same value",
-                                                 key="imports.problem.duplicate", params={**named, "value": k,
-                                                                                         "row": first[k]}))
-                    else:
-                        first[k] = number
-                        self._seen.add(k, number)
-                    before = existing.get(k)
-                    if before is not None and definition.mode == "insert":
-                        errors.append(RowProblem(number, head.get(key, key), k, f"a {entity.name} with {key} '{k}' "
-                                                 f"exists already (mode insert)", key="imports.problem.exists",
-                                                 params={**named, "value": k}))
-                    if before is None and definition.mode == "update":
-                        errors.append(RowProblem(number, head.get(key, key), k, f"no {entity.name} with {key} "
-                                                 f"'{k}' (mode update)", key="imports.problem.no_record",
-                                                 params={**named, "value": k}))
-                elif not errors and key and definition.mode != "insert":
-                    errors.append(RowProblem(number, head.get(key, key), None, f"the key {key} is empty",
-                                             key="imports.problem.empty_key", params={"key": named["key"]}))
-                if errors:
-                    self._reject(report, number, cells, problems + [e for e in errors if e not in problems])
-                    continue
-                before = existing.get(k) if k is not None else None
-                cleaned, field_errors = clean_values(entity, values, categories, previous=before,
-                                                     partial=before is not None)
-                numbered = numbered_fields(entity, cleaned, field_errors) if before is None else []
-                if field_errors:
-                    self._reject(report, number, cells, problems + [self._field_problem(
-                        entity, number, head, f, values.get(f), e) for f, e in field_errors.items()])
-                    continue
-                item = _Pending(number, cells, cleaned, before)
-                if before is not None:
-                    item.changes = {f: v for f, v in cleaned.items() if before.get(f) != v}
-                    if not item.changes:
-                        report.unchanged += 1
-                        report.warnings += sum(p.severity == "warning" for p in problems)
-                        report.problems.extend(problems)
-                        continue
+        existing: dict[str, dict[str, Any]] = {}
+        if key and keys:
+            column = getattr(model, key)
+            for start in range(0, len(keys), 500):
+                for row in select_rows(model.select().where(among(column, keys[start:start + 500]))):
+                    existing[str(row[key])] = row
+        first = self._seen.first_rows(keys)  # the keys of earlier batches (and, below, of this one)
+        pending: list[_Pending] = []
+        zh_entity = entity.label.zh_CN if entity.label else entity.name
+        named = {"entity": both(entity.name, zh_entity), "key": both(key, head.get(key or "", key or ""))}
+        for number, cells, values, problems in converted:
+            errors = [p for p in problems if p.severity == "error"]
+            k = str(values[key]) if key and values.get(key) not in (None, "") else None
+            if not errors and key and k is not None:
+                if k in first:
+                    errors.append(RowProblem(number, head.get(key, key), k, f"duplicate {key}: row "
+                                             f"{first[k]} of the file has the same value",
+                                             key="imports.problem.duplicate", params={**named, "value": k,
+                                                                                     "row": first[k]}))
                 else:
-                    assign_numbers(model, entity, cleaned, numbered)
-                report.problems.extend(problems)
-                report.warnings += sum(p.severity == "warning" for p in problems)
-                pending.append(item)
-            pending = self._check_links_and_rules(entity, pending, report, head)
-            self._write(actor, entity, pending, report, run)
-            # in the file's order, whichever check found them (a batch of one row gives the same report)
-            report.problems[problems_from:] = sorted(report.problems[problems_from:], key=lambda p: p.row)
-            report.rejected_rows[rejected_from:] = sorted(report.rejected_rows[rejected_from:], key=lambda r: r[0])
-            report.rows = index
-            if run is not None:
-                ImportRun.update(rows_done=index, inserted=report.inserted, updated=report.updated,
-                                 unchanged=report.unchanged, rejected=report.rejected, warnings=report.warnings,
-                                 ).where(ImportRun.id == run.id).execute()
+                    first[k] = number
+                    self._seen.add(k, number)
+                before = existing.get(k)
+                if before is not None and definition.mode == "insert":
+                    errors.append(RowProblem(number, head.get(key, key), k, f"a {entity.name} with {key} '{k}' "
+                                             f"exists already (mode insert)", key="imports.problem.exists",
+                                             params={**named, "value": k}))
+                if before is None and definition.mode == "update":
+                    errors.append(RowProblem(number, head.get(key, key), k, f"no {entity.name} with {key} "
+                                             f"'{k}' (mode update)", key="imports.problem.no_record",
+                                             params={**named, "value": k}))
+            elif not errors and key and definition.mode != "insert":
+                errors.append(RowProblem(number, head.get(key, key), None, f"the key {key} is empty",
+                                         key="imports.problem.empty_key", params={"key": named["key"]}))
+            if errors:
+                self._reject(part, number, cells, problems + [e for e in errors if e not in problems])
+                continue
+            before = existing.get(k) if k is not None else None
+            cleaned, field_errors = clean_values(entity, values, categories, previous=before,
+                                                 partial=before is not None)
+            numbered = numbered_fields(entity, cleaned, field_errors) if before is None else []
+            if field_errors:
+                self._reject(part, number, cells, problems + [self._field_problem(
+                    entity, number, head, f, values.get(f), e) for f, e in field_errors.items()])
+                continue
+            item = _Pending(number, cells, cleaned, before, numbered=numbered)
+            if before is not None:
+                item.changes = {f: v for f, v in cleaned.items() if before.get(f) != v}
+                if not item.changes:
+                    part.unchanged += 1
+                    part.warnings += sum(p.severity == "warning" for p in problems)
+                    part.problems.extend(problems)
+                    continue
+            part.problems.extend(problems)
+            part.warnings += sum(p.severity == "warning" for p in problems)
+            pending.append(item)
+        bad = row_checks(self.platform, entity, pending, head, in_flight.unique if in_flight else None)
+        for p in pending:
+            if p.number in bad:
+                self._reject(part, p.number, p.cells, bad[p.number])
+        pending = [p for p in pending if p.number not in bad]
+        return _Checked(pending, part, _in_flight(entity, pending))
+
+    def _commit_alone(self, actor: Actor, entity: Entity, checked: _Checked, report: ImportReport,
+                      run: ImportRun | None, index: int) -> Callable[[], None]:
+        """:meth:`_commit` in a write transaction of its own (the writer thread's job)."""
+        def job() -> None:
+            with write_transaction():
+                self._commit(actor, entity, checked, report, run, index)
+        return job
+
+    def _commit(self, actor: Actor, entity: Entity, checked: _Checked, report: ImportReport,
+                run: ImportRun | None, index: int) -> None:
+        """Write a checked batch in the caller's transaction (its new records numbered first), add what it
+        found and did to ``report`` and, in a real run, the checkpoint."""
+        model: Any = self.platform.models[entity.name]
+        part = checked.part
+        for item in checked.pending:
+            if item.numbered:
+                assign_numbers(model, entity, item.values, item.numbered)
+        self._write(actor, entity, checked.pending, part, run)
+        # in the file's order, whichever check found them (a batch of one row gives the same report)
+        part.problems.sort(key=lambda p: p.row)
+        part.rejected_rows.sort(key=lambda r: r[0])
+        for name in ("inserted", "updated", "unchanged", "rejected", "warnings"):
+            setattr(report, name, getattr(report, name) + getattr(part, name))
+        report.problems.extend(part.problems)
+        report.rejected_rows.extend(part.rejected_rows)
+        report.rows = index
+        if run is not None:
+            ImportRun.update(rows_done=index, inserted=report.inserted, updated=report.updated,
+                             unchanged=report.unchanged, rejected=report.rejected, warnings=report.warnings,
+                             ).where(ImportRun.id == run.id).execute()
         if len(report.problems) > KEPT_PROBLEMS * 5:
             del report.problems[KEPT_PROBLEMS * 5:]
 
@@ -393,14 +448,6 @@ class ImportService:
         """A field error of the entity's validation, worded as the record form words it."""
         f = entity.field(name)
         return field_problem(number, head.get(name, name), value, error, languages_of(f.label) if f else None)
-
-    def _check_links_and_rules(self, entity: Entity, pending: list[_Pending], report: ImportReport,
-                               head: dict[str, str]) -> list[_Pending]:
-        bad = row_checks(self.platform, entity, pending, head)
-        for p in pending:
-            if p.number in bad:
-                self._reject(report, p.number, p.cells, bad[p.number])
-        return [p for p in pending if p.number not in bad]
 
     def _write(self, actor: Actor, entity: Entity, pending: list[_Pending], report: ImportReport,
                run: ImportRun | None) -> None:
@@ -436,24 +483,3 @@ class ImportService:
         target = self.uploads / f"{int(time.time() * 1000)}_{path.name}"
         shutil.copyfile(path, target)
         return target
-
-
-ERROR_COLUMNS = ("Error / 错误", "Row / 行")
-"""The columns :func:`error_workbook` adds after the file's own (a fixed file uploaded again ignores them);
-headed in one language when the workbook is made for a reader (``imports.col.error``, ``imports.col.row``)."""
-
-
-def error_workbook(report: ImportReport, language: str | None = None) -> bytes:
-    """The rejected rows with their cells as read and an error column naming each problem (formula-safe); in
-    ``language`` (its headers and messages) when given, else with both languages' headers and English."""
-    headers = [*report.headers, *ERROR_COLUMNS]
-    worded: dict[int, list[str]] = {}
-    if language is not None:
-        headers[-2:] = [say(language, "imports.col.error"), say(language, "imports.col.row")]
-        for p in report.problems:
-            if p.severity == "error":
-                worded.setdefault(p.row, []).append(line(p, language))
-    rows = ([*cells, *([None] * (len(report.headers) - len(cells))),
-             "; ".join(worded[number]) if number in worded else message, number]
-            for number, cells, message in report.rejected_rows)
-    return workbook_bytes("rejected", headers, rows)

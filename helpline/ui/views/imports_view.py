@@ -15,7 +15,7 @@ from nicegui import events, run, ui
 from helpline.security.actor import PermissionDenied
 from helpline.services.imports import ImportReport, ImportService, SourceError
 from helpline.services.imports.changes import ImportRefused
-from helpline.services.imports.engine import error_workbook
+from helpline.services.imports.report import error_workbook
 from helpline.services.imports.words import message as worded
 from helpline.services.imports.words import refusal
 

@@ -100,7 +100,7 @@ def test_wrong_files_are_refused() -> None:
 
 def test_the_check_is_an_import_dry_run_with_per_row_problems_and_an_error_workbook() -> None:
     from helpline.services.designer.category_excel import check_tree
-    from helpline.services.imports.engine import error_workbook
+    from helpline.services.imports.report import error_workbook
 
     current = [{"code": "ordinary", "label": {"en": "Ordinary"}}, {"code": "gold", "label": {"en": "Gold"}}]
     good = sheet(["ordinary", "", "Ordinary", "", ""], ["gold", "", "Gold card", "", ""], ["jade", "", "Jade", "", ""])

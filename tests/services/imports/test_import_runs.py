@@ -17,7 +17,7 @@ from helpline.data.system import AuditEntry
 from helpline.security.actor import Actor
 from helpline.services.imports import ImportService
 from helpline.services.imports.changes import ImportRefused
-from helpline.services.imports.engine import error_workbook
+from helpline.services.imports.report import error_workbook
 from helpline.services.records import RecordService
 
 SYSTEM = Actor.system()

@@ -15,7 +15,7 @@ from helpline.data.database import session
 from helpline.data.imports import ImportRun
 from helpline.security.actor import Actor
 from helpline.services.imports import ImportService, RowProblem, SourceError
-from helpline.services.imports.engine import error_workbook
+from helpline.services.imports.report import error_workbook
 from helpline.services.imports.words import line, message, refusal
 from helpline.services.platform import Platform
 

@@ -25,7 +25,7 @@ from helpline.services.designer.category_excel import (
     export_tree,
     read_tree,
 )
-from helpline.services.imports.engine import error_workbook
+from helpline.services.imports.report import error_workbook
 
 from ...i18n import t
 from .editor import Editor, register
