@@ -151,3 +151,11 @@ def test_counts_are_capped_and_common_words_not_counted(platform: Platform) -> N
         records, (wide, rare, none) = frequencies(entity.name, [(Term(w), ["title", "body"]) for w in
                                                                 ("宽带", "光功", "彩铃")], 5)
     assert records >= 12 and (wide, rare, none) == (5, 1, 0)
+
+
+def test_everyday_fillers_are_no_items() -> None:
+    """General spoken fillers (看看, 那边, 其实, 每个 … in ``stop_words`` of search_words.yaml) are no items of a
+    question: before, 看看 and 那边 each found and weighed records."""
+    assert [i.text for i in question_items("看看那边的光猫")] == ["光猫"]
+    assert not {i.text for i in question_items("其实每个月都这样，感觉好像不对")} & {"其实", "每个", "感觉", "好像"}
+
