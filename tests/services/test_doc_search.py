@@ -159,3 +159,16 @@ def test_everyday_fillers_are_no_items() -> None:
     assert [i.text for i in question_items("看看那边的光猫")] == ["光猫"]
     assert not {i.text for i in question_items("其实每个月都这样，感觉好像不对")} & {"其实", "每个", "感觉", "好像"}
 
+
+def test_the_shipped_dictionary_knows_the_operators_terms(platform: Platform) -> None:
+    """Terms of the shipped dictionary's groups for an operator's services (docs/search.md, *Synonyms*): a
+    question worded one way finds the article worded the other, above one sharing only a common word."""
+    admin = actor(platform, "admin", "administrator")
+    add(platform, "手机投屏到电视", "打开手机的投屏功能，选择电视。", category="general")
+    phone = add(platform, "联系电话变更", "携带身份证到营业厅办理联系电话变更。", category="procedures")
+    lights = add(platform, "光猫指示灯说明", "光猫的指示灯各有含义。", category="faults_broadband")
+    reset = add(platform, "光猫恢复出厂设置后的处理", "恢复出厂设置后需要重新配置宽带账号。",
+                category="faults_broadband")
+    assert found(platform, admin, "我的手机号码换了")[0] == phone, "手机号码 = 联系电话 (was: 手机 of 投屏 first)"
+    assert found(platform, admin, "光猫被重置了")[0] == reset, "重置 = 恢复出厂设置 (was: the first 光猫 article)"
+    assert lights in found(platform, admin, "光猫被重置了")
