@@ -55,7 +55,7 @@ def _url(params: dict[str, Any]) -> str:
     url = str(os.environ.get("HELPLINE_BOSS_URL") or DEMO_URL or params.get("url") or "").rstrip("/")
     if not url.startswith(("http://", "https://")):
         raise SourceError("boss: no interface address: set source.params.url of the import definition "
-                          "(http://host:port) or HELPLINE_BOSS_URL")
+                          "(http://host:port) or HELPLINE_BOSS_URL", "imports.refused.boss_no_url")
     return url
 
 
@@ -87,10 +87,12 @@ class ChangeFeed(list[dict[str, Any]]):
 def _page(answer: Any, url: str) -> tuple[list[dict[str, Any]], int, bool]:
     if not isinstance(answer, dict) or not isinstance(answer.get("items"), list) or \
             not isinstance(answer.get("watermark"), int):
-        raise SourceError(f"boss interface {url}: the answer is not {{items: [...], watermark: <number>}}")
+        raise SourceError(f"boss interface {url}: the answer is not {{items: [...], watermark: <number>}}",
+                          "imports.refused.boss_page", url=url)
     for i, item in enumerate(answer["items"]):
         if not isinstance(item, dict) or not item.get("cust_no"):
-            raise SourceError(f"boss interface {url}: item {i + 1} has no cust_no")
+            raise SourceError(f"boss interface {url}: item {i + 1} has no cust_no", "imports.refused.boss_item",
+                              url=url, item=i + 1)
     return answer["items"], answer["watermark"], bool(answer.get("more"))
 
 

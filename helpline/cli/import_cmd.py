@@ -5,8 +5,9 @@ column. A real run commits in batches; ``--resume RUN`` goes on with a crashed o
 takes a run back. Exit code 0 when every row was loaded, 1 when some were rejected, 2 when the source or the
 definition was refused (nothing loaded).
 
-Messages (row problems, refusals, the error workbook, the summary) are in ``--language``, else the language of
-the environment's locale (``LC_ALL``, ``LC_MESSAGES``, ``LANG``: ``zh*`` is Chinese), else English.
+Messages (row problems, refusals, the error workbook, the summary, a failed run's error) are in ``--language``,
+else the language of the environment's locale (``LC_ALL``, ``LC_MESSAGES``, ``LANG``: ``zh*`` is Chinese), else
+English.
 """
 
 from __future__ import annotations
@@ -63,7 +64,7 @@ def run(args: argparse.Namespace) -> int:
     from helpline.services.imports import ImportService, SourceError
     from helpline.services.imports.changes import ImportRefused
     from helpline.services.imports.report import error_workbook
-    from helpline.services.imports.words import both, line, refusal, say
+    from helpline.services.imports.words import both, failure_text, line, refusal, say
 
     language = language_of(getattr(args, "language", None))
 
@@ -111,7 +112,8 @@ def run(args: argparse.Namespace) -> int:
     print(say(language, "imports.cli.summary", what=what, status=status, rows=f"{report.rows:,}",
               inserted=f"{report.inserted:,}", updated=f"{report.updated:,}", unchanged=f"{report.unchanged:,}",
               rejected=f"{report.rejected:,}", warnings=f"{report.warnings:,}", deleted=deleted,
-              seconds=f"{report.seconds:.1f}", rate=f"{rate:,.0f}") + (f"; {report.error}" if report.error else ""))
+              seconds=f"{report.seconds:.1f}", rate=f"{rate:,.0f}")
+          + (("；" if language == "zh_CN" else "; ") + failure_text(report.error, language) if report.error else ""))
     if report.status not in ("done", "checked"):
         return 2
     return 1 if report.rejected else 0

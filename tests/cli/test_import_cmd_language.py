@@ -51,3 +51,23 @@ def test_the_command_follows_its_language(tmp_path: Path, capsys: pytest.Capture
     monkeypatch.setenv("LC_ALL", "C.UTF-8")  # LC_ALL before LANG
     assert main(["import", "customers_xlsx", str(bad), *base]) == 2
     assert "run.py import: notes.xlsx is not an Excel workbook" in capsys.readouterr().err
+
+
+def test_a_failed_run_is_told_in_the_commands_language(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    metadata = tmp_path / "metadata"
+    shutil.copytree(ROOT / "metadata", metadata)
+    uploads_in(monkeypatch, tmp_path / "up")
+    base = ["--db", f"sqlite:///{tmp_path}/h.db", "--metadata", str(metadata)]
+    path = tmp_path / "boss.csv"  # GBK, broken after 8 KiB (blank lines): the run meets it, not the file's opening
+    path.write_bytes("客户编号,客户名称,联系电话\nF001,甲,13800138000\n".encode("gbk") + b"\n" * 9000
+                     + "F002,乙".encode("gbk") + b"\xff\xfe\xff,13800138001\n")
+    assert main(["import", "customers_xlsx", str(path), "--language", "zh_CN", *base]) == 2
+    out = capsys.readouterr().out
+    assert "导入批次 1：失败，共 " in out and \
+        "行附近：不是 GBK 文本（illegal multibyte sequence）；请将文件另存为 UTF-8 或 GBK" in out, out
+    assert "（技术细节：UnicodeDecodeError: 'gb18030' codec can't decode byte 0xff" in out, out
+    assert main(["import", "--resume", "1", "--language", "en", *base]) == 2
+    out = capsys.readouterr().out
+    assert "import run 1 failed: " in out and ": not GBK text (illegal multibyte sequence); save the file as UTF-8 " \
+        "or GBK, or set source.encoding (technical detail: UnicodeDecodeError: 'gb18030' codec" in out, out

@@ -19,6 +19,7 @@ from helpline.extension_registry import registry
 from helpline.security.actor import Actor
 from helpline.services.imports import ImportService, SourceError
 from helpline.services.imports.jobs import metadata_jobs
+from helpline.services.notices.texts import render
 from helpline.services.platform import Platform
 from helpline.services.scheduler import Scheduler
 from telephony.ivr.hooks import HookCall
@@ -96,6 +97,14 @@ def test_a_failing_interface_fails_the_sync_and_tells(boss: ImportService, sim: 
         assert model.select().count() == 0, "nothing loaded"
         notices = list(Notice.select().where(Notice.kind == "job_failed"))
     assert [(n.username, n.params["job"]) for n in notices] == [("ops", "boss_nightly")]
+    address = f"boss interface {sim.url}/api/changes"
+    chinese = {"unreachable": f"{address}：无法连接接口（", "slow": f"{address}：0.5 秒内没有应答（source.timeout）",
+               "malformed": f"{address}：应答不是有效的 JSON（"}[trouble]
+    technical = {"unreachable": "URLError: ", "slow": "TimeoutError: ", "malformed": "JSONDecodeError: "}[trouble]
+    body = {language: render(notices[0].body_key, notices[0].params, language) for language in ("zh_CN", "en")}
+    assert body["zh_CN"].startswith(f"已尝试 3 次：{chinese}") and f"（技术细节：{technical}" in body["zh_CN"], body
+    assert body["en"].startswith(f"After 3 attempt(s): {address}: {expected}") and \
+        f"(technical detail: {technical}" in body["en"], body
     assert store.watermark() == 0, "the next night fetches the same changes again"
 
 

@@ -3,7 +3,9 @@ source, or an extension's job, retried with back-off, and a notice to the people
 
 A failed attempt waits ``retry_delay``, then twice that, and so on; after the last retry the job's run is
 ``failed`` on the jobs page (its error is the last attempt's) and each user of ``notify`` (``role:<role>``,
-``user:<name>``) gets a notice (kind ``job_failed``).
+``user:<name>``) gets a notice (kind ``job_failed``) whose error reads in each reader's language (both languages
+kept, :func:`failure_words`): a known failure (a refused source, BOSS unreachable, slow or malformed, a database
+error, a failed import run's stored error) worded, then its technical detail.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from helpline.metadata.kinds.sla import duration_seconds
 from helpline.security.actor import Actor
 
 from ..scheduler import JobResult, JobSpec
+from .words import both, failure_of, failure_text, say, word
 
 if TYPE_CHECKING:
     from ..platform import Platform
@@ -29,7 +32,25 @@ Sleep = Callable[[float], None]
 
 
 class JobFailed(RuntimeError):
-    """A metadata job failed after its retries; the message names the job and the last error."""
+    """An import job's run did not finish; the message (English) names the import, the run and its error,
+    :func:`failure_words` words it in a reader's language."""
+
+    def __init__(self, definition: str, run: int | None, status: str, error: str) -> None:
+        self.definition, self.run, self.status, self.error = definition, run, status, error
+        super().__init__(self.words("en"))
+
+    def words(self, language: str) -> str:
+        status = both(self.status, say("zh_CN", f"imports.status.{self.status}"))
+        return say(language, "imports.failed.job", definition=self.definition, run=self.run, status=status,
+                   error=failure_text(self.error, language))
+
+
+def failure_words(exc: BaseException) -> dict[str, str]:
+    """A job's last error as a notice parameter worded in English and in Chinese (see the module docstring)."""
+    if isinstance(exc, JobFailed):
+        return both(exc.words("en")[:500], exc.words("zh_CN")[:500])
+    found = failure_of(exc, "imports.failed.job_unexpected")
+    return both(word(found, "en")[:500], word(found, "zh_CN")[:500])
 
 
 def recipients(notify: list[str]) -> list[str]:
@@ -52,7 +73,7 @@ def import_target(platform: Platform, definition: str) -> Callable[[], JobResult
     def run() -> dict[str, Any]:
         report = ImportService(platform).run(Actor.system(), definition, None)
         if report.status != "done":
-            raise JobFailed(f"import {definition} {report.status}: {report.error}")
+            raise JobFailed(definition, report.run_id, report.status, report.error)
         return {"run": report.run_id, **report.counts()}
 
     return run
@@ -76,7 +97,7 @@ def with_retries(job: Job, func: Callable[[], JobResult], sleep: Sleep = time.sl
                 try:
                     notify(recipients(job.notify), "notices.job_failed.title", "notices.job_failed.body",
                            kind="job_failed", params={"job": job.name, "attempts": job.retries + 1,
-                                                      "error": f"{type(exc).__name__}: {exc}"[:500]})
+                                                      "error": failure_words(exc)})
                 except Exception:
                     log.exception("job %s: the failure notice could not be written", job.name)
                 raise

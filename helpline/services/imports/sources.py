@@ -335,7 +335,8 @@ def read_extension(source: ImportSource) -> Table:
     fn = ext.import_sources.get(kind) if ext is not None else None
     if fn is None:
         raise SourceError(f"source.type '{source.type}': extensions/{name}/ declares no source '{kind}' in "
-                          f"IMPORT_SOURCES")
+                          f"IMPORT_SOURCES", "imports.refused.no_extension_source", type=source.type, extension=name,
+                          source=kind)
     try:
         result = fn(dict(source.params))
         table = _dict_table(result, f"source {source.type}")
@@ -344,7 +345,8 @@ def read_extension(source: ImportSource) -> Table:
     except SourceError:
         raise
     except Exception as exc:
-        raise SourceError(f"source {source.type} failed: {exc}") from exc
+        raise SourceError(f"source {source.type} failed: {exc}", "imports.refused.extension_failed",
+                          type=source.type, error=str(exc)) from exc
 
 
 def open_source(source: ImportSource, path: Path | None = None, name: str | None = None) -> Table:

@@ -9,15 +9,22 @@ A problem stored before keys existed (no key) keeps its stored English text.
 
 An entity's field errors (:class:`~helpline.services.values.FieldError`) go through the texts the record form
 shows (``errors.*``, ``form.invalid.*``), see :func:`field_problem`.
+
+A run that fails part-way keeps its error (``hl_import_run.error``) as a locale key and its parameters, stored by
+:func:`failure` (JSON) and worded by :func:`failure_text`: the known failure (a refusal's key, a database error)
+in the reader's language, then the technical detail (the exception's type and text) for the administrator.
 """
 
 from __future__ import annotations
 
+import json
 import logging
+import sqlite3
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
 import yaml
+from peewee import DatabaseError, InterfaceError
 
 from helpline.config import shipped
 
@@ -122,3 +129,63 @@ def languages_of(label: Any) -> dict[str, str] | None:
 def both(en: Any, zh_cn: Any) -> dict[str, str]:
     """A parameter worded ``en`` in English and ``zh_cn`` in Chinese (a field's name and its header)."""
     return {"en": str(en), "zh_CN": str(zh_cn or en)}
+
+
+STORED_ERROR = 2000
+"""The length of ``hl_import_run.error``."""
+DATABASE_ERRORS: tuple[type[BaseException], ...] = (DatabaseError, InterfaceError, sqlite3.Error)
+try:
+    import psycopg2
+
+    DATABASE_ERRORS += (psycopg2.Error,)
+except ImportError:  # pragma: no cover
+    pass
+
+
+def _plain(value: Any, limit: int) -> Any:
+    """A parameter as JSON keeps it (a long text cut to ``limit`` characters)."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v, limit) for k, v in value.items()}
+    if isinstance(value, bool | int | float) or value is None:
+        return value
+    text = str(value)
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
+def failure_of(exc: BaseException, unexpected: str = "imports.failed.unexpected") -> dict[str, Any]:
+    """What failed, as ``{"key": ..., "params": {...}}``: ``imports.failed.line`` with the ``reason`` (a refusal's
+    own key and parameters, ``imports.failed.database`` for a database error, else ``unexpected``) and the
+    ``detail`` (the exception's type and text: for a refusal, the error it was raised from when there is one)."""
+    key = str(getattr(exc, "key", "") or "")
+    cause = exc.__cause__ if key and exc.__cause__ is not None else exc
+    detail = f"{type(cause).__name__}: {cause}"
+    if key:
+        reason: dict[str, Any] = {"key": key, "params": dict(getattr(exc, "params", {}) or {})}
+    else:
+        reason = {"key": "imports.failed.database" if isinstance(exc, DATABASE_ERRORS) else unexpected}
+    return {"key": "imports.failed.line", "params": {"reason": reason, "detail": detail}}
+
+
+def failure(exc: BaseException) -> str:
+    """A failed run's error as ``hl_import_run.error`` keeps it (:func:`failure_of` as JSON, within its length)."""
+    found = failure_of(exc)
+    for limit in (500, 200, 60):
+        stored = json.dumps(_plain(found, limit), ensure_ascii=False)
+        if len(stored) <= STORED_ERROR:
+            return stored
+    reason = {"key": found["params"]["reason"]["key"]}
+    return json.dumps({"key": "imports.failed.line", "params": {"reason": reason, "detail": type(exc).__name__}})
+
+
+def failure_text(stored: str | None, language: str) -> str:
+    """A run's stored error in ``language``; an error stored as plain text (before keys were kept) as it is."""
+    if not stored:
+        return ""
+    if stored.startswith("{"):
+        try:
+            found = json.loads(stored)
+        except ValueError:
+            return stored
+        if isinstance(found, dict) and "key" in found:
+            return word(found, language)
+    return stored

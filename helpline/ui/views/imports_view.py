@@ -1,7 +1,8 @@
 """The import page (``/page/imports``, permission ``import``): choose a definition, drop a file, see the automatic
 mapping with the first 20 rows as they will be stored, dry-run every row (problems by row, column and value; the
 rejected rows as an xlsx with an error column), import with a progress bar (rows/s, time left) and cancel, and the
-result; recent runs can be resumed or undone. The work is :class:`helpline.services.imports.ImportService`'s."""
+result; recent runs can be resumed or undone. A failed run's error (and each run's in the list) is worded in the
+page's language, its technical detail after it. The work is :class:`helpline.services.imports.ImportService`'s."""
 
 from __future__ import annotations
 
@@ -16,8 +17,8 @@ from helpline.security.actor import PermissionDenied
 from helpline.services.imports import ImportReport, ImportService, SourceError
 from helpline.services.imports.changes import ImportRefused
 from helpline.services.imports.report import error_workbook
+from helpline.services.imports.words import failure_text, refusal
 from helpline.services.imports.words import message as worded
-from helpline.services.imports.words import refusal
 
 from ..i18n import label, t
 from .base import ViewContext
@@ -66,9 +67,9 @@ def imports_view(ctx: ViewContext) -> None:
     ui.label(t("imports.recent")).classes("text-subtitle2 q-mt-md")
     runs = ui.table(columns=[{"name": k, "field": k, "label": t(f"imports.col.{k}"), "align": "left"}
                              for k in ("id", "definition", "file_name", "status", "inserted", "updated", "unchanged",
-                                       "rejected", "started_by", "started_at", "seconds")],
+                                       "rejected", "started_by", "started_at", "seconds", "error")],
                     rows=[], row_key="id", selection="single").classes("w-full") \
-        .props("flat dense bordered").mark("imports-runs")
+        .props("flat dense bordered wrap-cells").mark("imports-runs")
     with ui.row().classes("gap-2"):
         ui.button(t("imports.resume"), icon="play_arrow", on_click=lambda: resume()).props("dense flat") \
             .mark("imports-resume")
@@ -91,7 +92,8 @@ def imports_view(ctx: ViewContext) -> None:
     async def load_runs() -> None:
         rows = await run.io_bound(service.runs) or []
         runs.rows = [{**{k: _cell(v) for k, v in r.items() if k != "problems"},
-                      "status": t(f"imports.status.{r['status']}")} for r in rows]
+                      "status": t(f"imports.status.{r['status']}"), "error": failure_text(r["error"], language)}
+                     for r in rows]
         runs.update()
 
     async def uploaded(e: events.UploadEventArguments) -> None:
@@ -190,7 +192,12 @@ def imports_view(ctx: ViewContext) -> None:
         bar.value = 1 if report.status == "done" else bar.value
         state["report"] = report
         show_problems(report)
-        ui.notify(summary.text, type="positive" if report.status == "done" and not report.rejected else "warning")
+        if report.status == "failed":
+            message.text = failure_text(report.error, language)
+            ui.notify(message.text, type="negative", multi_line=True)
+        else:
+            message.text = ""
+            ui.notify(summary.text, type="positive" if report.status == "done" and not report.rejected else "warning")
         await load_runs()
 
     async def start() -> None:
@@ -212,7 +219,7 @@ def imports_view(ctx: ViewContext) -> None:
         try:
             n = await run.io_bound(service.undo, ctx.actor, int(runs.selected[0]["id"]))
         except (ImportRefused, PermissionDenied) as exc:
-            ui.notify(str(exc), type="negative")
+            ui.notify(refusal(exc, language), type="negative")
             return
         ui.notify(t("imports.undone", count=n), type="positive")
         await load_runs()

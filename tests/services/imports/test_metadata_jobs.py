@@ -8,10 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from helpline.data.database import session
+from helpline.data.database import db, session
+from helpline.data.imports import ImportRun
 from helpline.data.notices import Notice
 from helpline.extension_registry import registry
 from helpline.services.imports.jobs import metadata_jobs
+from helpline.services.imports.words import failure_text
+from helpline.services.notices.texts import render
 from helpline.services.platform import Platform
 from helpline.services.scheduler import Scheduler
 
@@ -73,6 +76,13 @@ def test_an_import_job_runs_retries_and_tells_on_failure(started: tuple[Platform
     with session():
         notice = Notice.get(Notice.kind == "job_failed")
     assert (notice.username, notice.params["job"], notice.params["attempts"]) == ("admin", "nightly_boss", 3)
+    where = f"source.url sqlite:///{boss}"
+    assert render(notice.body_key, notice.params, "zh_CN") == (
+        f"已尝试 3 次：{where}：查询失败：no such table: customers"
+        f"（技术细节：OperationalError: no such table: customers）")
+    assert render(notice.body_key, notice.params, "en") == (
+        f"After 3 attempt(s): {where}: the query failed: no such table: customers (technical detail: "
+        f"OperationalError: no such table: customers)")
 
     conn = sqlite3.connect(boss)
     conn.execute("create table customers (cust_no text, cust_name text, tier text)")
@@ -81,3 +91,33 @@ def test_an_import_job_runs_retries_and_tells_on_failure(started: tuple[Platform
     conn.close()
     ok = scheduler.run("job.nightly_boss")
     assert ok.status == "ok" and ok.result["inserted"] == 2
+
+
+def test_a_run_that_fails_part_way_tells_in_each_readers_language(started: tuple[Platform, Path]) -> None:
+    platform, boss = started
+    conn = sqlite3.connect(boss)
+    conn.execute("create table customers (cust_no text, cust_name text, tier text)")
+    conn.execute("insert into customers values ('N1', '甲', 'gold')")
+    conn.commit()
+    conn.close()
+    with session():  # the database fails under the run: its target table is gone
+        db.execute_sql("alter table customer rename to customer_away")
+    specs, _ = metadata_jobs(platform, {}, sleep=lambda s: None)
+    scheduler = Scheduler("UTC")
+    scheduler.add(next(s for s in specs if s.name == "job.nightly_boss"))
+    failed = scheduler.run("job.nightly_boss")
+    with session():
+        db.execute_sql("alter table customer_away rename to customer")
+        run = ImportRun.select().order_by(ImportRun.id.desc()).get()
+        notice = Notice.get(Notice.kind == "job_failed")
+    detail = "OperationalError: no such table: customer"
+    assert run.status == "failed" and failure_text(run.error, "zh_CN") == (
+        f"写入数据时数据库出错；此前已提交的批次保留，数据库恢复后请继续该次导入（技术细节：{detail}）")
+    english = (f"import boss_table (run {run.id}) failed: the database failed while the rows were written; the "
+               f"batches committed before stay: resume the run once the database answers again (technical detail: "
+               f"{detail})")
+    assert failed.status == "failed" and failed.error == f"JobFailed: {english}", "the jobs page's log: English"
+    assert render(notice.body_key, notice.params, "en") == f"After 3 attempt(s): {english}"
+    assert render(notice.body_key, notice.params, "zh_CN") == (
+        f"已尝试 3 次：导入 boss_table（批次 {run.id}）失败：写入数据时数据库出错；此前已提交的批次保留，"
+        f"数据库恢复后请继续该次导入（技术细节：{detail}）")

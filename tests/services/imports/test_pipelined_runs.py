@@ -16,6 +16,7 @@ from helpline.data.imports import ImportRun
 from helpline.security.actor import Actor
 from helpline.services.imports import ImportService
 from helpline.services.imports.rows import RowConverter
+from helpline.services.imports.words import failure_text
 
 SYSTEM = Actor.system()
 FIELDS = ("customer_no", "name", "phone", "birth_date", "value_tier", "city", "address")
@@ -95,7 +96,9 @@ def test_a_conversion_error_fails_the_run_before_its_batch(imp: ImportService, t
 
     monkeypatch.setattr(RowConverter, "convert", failing)
     first = imp.run(SYSTEM, "small_customers", path)
-    assert first.status == "failed" and first.error == "RuntimeError: row 9: the converter broke"
+    assert first.status == "failed" and failure_text(first.error, "en") == (
+        "the run stopped on an unexpected error; the batches committed before stay: resume the run once the cause is "
+        "removed (technical detail: RuntimeError: row 9: the converter broke)")
     assert threads == {"import-convert"}, "converted in the worker only"
     with session():
         assert ImportRun.get_by_id(first.run_id).rows_done == 6

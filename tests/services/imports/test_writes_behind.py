@@ -17,6 +17,7 @@ from helpline.data.database import session
 from helpline.data.imports import ImportRun
 from helpline.security.actor import Actor
 from helpline.services.imports import ImportService
+from helpline.services.imports.words import failure_text
 
 SYSTEM = Actor.system()
 HEADERS = ["客户编号", "姓名", "智能卡号", "市州", "地址"]
@@ -108,7 +109,8 @@ def test_a_failed_write_keeps_whole_batches_and_the_run_resumes(imp: ImportServi
 
     monkeypatch.setattr(engine, "write_batch", failing)
     first = imp.run(SYSTEM, "small_customers", path)
-    assert first.status == "failed" and first.error == "ConnectionError: server closed the connection unexpectedly"
+    assert first.status == "failed" and failure_text(first.error, "en").endswith(
+        "(technical detail: ConnectionError: server closed the connection unexpectedly)")
     with session():
         assert ImportRun.get_by_id(first.run_id).rows_done == 4
     assert [c for c, _ in _stored(imp)] == ["C001", "C002", "C003", "C004"], "batches 1-2, nothing of batch 3"
