@@ -31,7 +31,7 @@ from .types import (
     parse_type,
     set_of,
 )
-from .uses import Use
+from .uses import MAX_RESERVE, Use
 
 FUNCTIONS = ("min", "max", "abs", "round", "len", "lower", "upper", "trim", "digits", "part", "replace")
 
@@ -330,6 +330,13 @@ class Checker:
             )
             return node
         args = tuple(self.argument(a, t, node.name) for a, t in zip(node.args, sig, strict=True))
+        if node.name == "reserve" and self.use.name == "tier":  # agent reservation: a count of agents
+            arg = args[0]
+            value = arg.value if isinstance(arg, A.Literal) else None
+            if isinstance(value, int | float) and not isinstance(value, bool) and not (
+                    float(value).is_integer() and 0 <= value <= MAX_RESERVE):
+                self.report("HL-R216", f"`reserve` takes a whole number of agents from 0 to {MAX_RESERVE}, "
+                            f"not {value:g}", arg.pos)
         return replace(node, args=args)
 
     def argument(self, arg: A.Expr, param: RType, action: str) -> A.Expr:

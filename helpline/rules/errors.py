@@ -72,6 +72,9 @@ CATALOGUE: dict[str, ErrorInfo] = {
         "invalid tier clause value",
         "target is a percentage up to 100%, levels start at 2, times are durations like 20s",
     ),
+    "HL-R216": ErrorInfo(
+        "invalid action value", "`reserve N` keeps N idle agents: a whole number from 0 to 99, e.g. reserve 1"
+    ),
     # structure and limits
     "HL-R301": ErrorInfo("unreachable rule after `otherwise`", "`otherwise` must be the last rule"),
     "HL-R302": ErrorInfo("unreachable rule", "a rule above always matches; move it down or drop it"),

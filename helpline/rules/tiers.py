@@ -6,7 +6,9 @@
   ``open_level N`` action of a matching rule;
 * ``priority`` -- the tier's base priority (or the last ``set_priority N``), plus every
   ``priority +N`` / ``add_priority N``;
-* ``starving`` -- ``call.wait`` >= the tier's ``starve after`` time.
+* ``starving`` -- ``call.wait`` >= the tier's ``starve after`` time;
+* ``reserve`` -- the most of every ``reserve N`` action (agent reservation): the call takes an agent of its
+  skill only while more than N are idle, so N stay free for the higher tiers; 0 once the call is starving.
 
 The context's ``tier`` mapping is completed with the declaration (``tier.name``, ``tier.target``,
 ``tier.within``, ``tier.priority``); the router supplies ``tier.service_level`` and ``tier.higher_lead``
@@ -18,13 +20,14 @@ counts as 0 s. An undeclared tier falls back to a tier named ``default`` if ther
 from __future__ import annotations
 
 import datetime as _dt
+import math
 from collections.abc import Mapping
 from typing import Any, NamedTuple
 
 from . import ast as A
 from .errors import RuleError, make_problem
 from .runtime import CompiledRules, compile_rules
-from .uses import TIER, Use
+from .uses import MAX_RESERVE, TIER, Use
 
 
 class Adjustment(NamedTuple):
@@ -46,6 +49,7 @@ class TierDecision(NamedTuple):
     within_s: float
     starving: bool
     adjustments: tuple[Adjustment, ...] = ()
+    reserve: int = 0
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -56,6 +60,7 @@ class TierDecision(NamedTuple):
             "within_s": self.within_s,
             "starving": self.starving,
             "adjustments": [a._asdict() for a in self.adjustments],
+            "reserve": self.reserve,
         }
 
 
@@ -88,6 +93,7 @@ class TierStrategy:
             if after <= wait:
                 level = max(level, lv)
         priority: float = decl.priority
+        reserve = 0
         adjustments: list[Adjustment] = []
         if self.rules.program.rules:
             extra = context.get("tier")
@@ -107,13 +113,16 @@ class TierStrategy:
                     priority = value
                 elif action == "open_level":
                     level = max(level, int(value))
+                elif action == "reserve" and math.isfinite(value):  # a literal is checked (HL-R216)
+                    reserve = max(reserve, min(int(value), MAX_RESERVE))  # a computed one is clamped
                 adjustments.append(Adjustment(line, source, action, value))
             priority += added
         if isinstance(priority, float) and priority.is_integer():
             priority = int(priority)
         starving = decl.starve_s is not None and wait >= decl.starve_s
         return TierDecision(
-            decl.name, priority, level, decl.target, decl.within_s, starving, tuple(adjustments)
+            decl.name, priority, level, decl.target, decl.within_s, starving, tuple(adjustments),
+            0 if starving else reserve,
         )
 
 

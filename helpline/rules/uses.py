@@ -183,6 +183,9 @@ IVR = Use.rules(
     description="IVR branch: first matching rule wins",
 )
 
+MAX_RESERVE = 99
+"""The largest ``reserve N`` of a tier strategy (agent reservation; HL-R216 beyond it)."""
+
 TIER = Use.rules(
     "tier",
     {
@@ -203,6 +206,7 @@ TIER = Use.rules(
         "add_priority": ["number"],
         "set_priority": ["number"],
         "open_level": ["number"],
+        "reserve": ["number"],
     },
     match_all=True,
     tiers_allowed=True,

@@ -349,7 +349,7 @@ class Router(AgentOps, CallbackOps, OutboundOps):
         call.region_scope = self._region_scope(call, queue, call.queue_since)
         ev = self.policy.evaluate(call, now, self)
         call.priority, call.max_level, call.sort_key = ev.priority, ev.max_level, ev.sort_key
-        call.gap, call.starving, call.reason = ev.gap, ev.starving, ev.reason
+        call.gap, call.starving, call.reason, call.reserve = ev.gap, ev.starving, ev.reason, ev.reserve
         call.evaluated_at = now
         if call.request.agent is not None:
             waiting = self.targeted.setdefault(call.request.agent, [])
@@ -384,7 +384,9 @@ class Router(AgentOps, CallbackOps, OutboundOps):
             target = self.agents.get(call.request.agent)
             return target if target is not None and target.available else None
         queue = self.settings.queues[call.queue]
-        _, _, scope, code, group = CallIndex.bucket(call, queue.group)
+        if call.reserve and self.agent_index.idle(call.skill) <= call.reserve:  # agent reservation
+            return None
+        _, _, scope, code, group, _ = CallIndex.bucket(call, queue.group)
         for level in range(1, call.max_level + 1):
             for agent in self.agent_index.available(call.skill, level, scope, code, group):
                 return agent
@@ -395,7 +397,9 @@ class Router(AgentOps, CallbackOps, OutboundOps):
         targeted = self.targeted.get(agent.id)
         if targeted:
             return targeted[0]
-        return self.call_index.best_for(agent) or self.callback_index.best_for(agent)
+        own = 0 if self.agent_index.is_available(agent.id) else 1  # not yet indexed when it becomes available
+        idle = lambda skill: self.agent_index.idle(skill) + own  # noqa: E731
+        return self.call_index.best_for(agent, idle) or self.callback_index.best_for(agent, idle)
 
     def _untarget(self, call: WaitingCall) -> None:
         if call.request.agent is not None:

@@ -7,21 +7,25 @@ each agent group has its own buckets too. It also counts signed-in agents per (s
 group) to refuse joining an empty queue and to skip a region step nobody could answer.
 
 ``CallIndex`` keeps the waiting (not offered) calls in buckets of (skill, max level, region scope and
-code, queue group), each sorted by the policy sort key. The calls a freed agent may take are the heads
+code, queue group, reserve), each sorted by the policy sort key. The calls a freed agent may take are the heads
 of the buckets of its skills, of a max level at or above its own level, of the province, its county or
-its city, and of no group or one of its groups: a handful of look-ups, however many calls wait.
+its city, and of no group or one of its groups: a handful of look-ups, however many calls wait. A call
+with a reserve N (agent reservation, a rule's ``reserve N``) sits in buckets of its own, skipped while no
+more than N agents of its skill are idle (``AgentIndex.idle``, a counter).
 """
 
 from __future__ import annotations
 
 import bisect
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from .model import Agent, WaitingCall
 
 Bucket = tuple[str, int, str, str, str]
 """(skill, level, scope, region code, group); scope ``province`` uses the code ``""``, group ``""`` any."""
+CallBucket = tuple[str, int, str, str, str, int]
+"""A call's bucket: (skill, max level, scope, region code, group, reserve)."""
 SignedKey = tuple[str, str, str, str]
 """(skill, scope, region code, group)."""
 
@@ -44,6 +48,9 @@ class AgentIndex:
     def __init__(self) -> None:
         self._idle: dict[Bucket, dict[str, Agent]] = {}
         self._where: dict[str, list[Bucket]] = {}
+        self._idle_skills: dict[str, tuple[str, ...]] = {}
+        self._idle_count: Counter[str] = Counter()
+        """skill → available agents with that skill (any level, region or group)."""
         self.signed: Counter[SignedKey] = Counter()
         """(skill, scope, code, group) → agents signed in (scope ``province`` with code ``""``, group ``""``
         for every agent)."""
@@ -58,12 +65,21 @@ class AgentIndex:
         for b in buckets:
             self._idle.setdefault(b, {})[agent.id] = agent
         self._where[agent.id] = buckets
+        skills = self._idle_skills[agent.id] = tuple(agent.profile.skills)
+        self._idle_count.update(skills)
 
     def remove_available(self, agent: Agent) -> None:
         for b in self._where.pop(agent.id, ()):
             bucket = self._idle.get(b)
             if bucket is not None:
                 bucket.pop(agent.id, None)
+        skills = self._idle_skills.pop(agent.id, None)
+        if skills:
+            self._idle_count.subtract(skills)
+
+    def idle(self, skill: str) -> int:
+        """Available agents with the skill, at any level (constant time: agent reservation reads it)."""
+        return self._idle_count[skill]
 
     def is_available(self, agent_id: str) -> bool:
         return agent_id in self._where
@@ -99,13 +115,13 @@ class AgentIndex:
 
 class CallIndex:
     def __init__(self) -> None:
-        self._buckets: dict[Bucket, list[WaitingCall]] = {}
-        self._where: dict[WaitingCall, Bucket] = {}
-        self._levels: dict[str, Counter[int]] = {}
-        """skill → max level → calls indexed with it (the max levels worth looking at)."""
+        self._buckets: dict[CallBucket, list[WaitingCall]] = {}
+        self._where: dict[WaitingCall, CallBucket] = {}
+        self._levels: dict[str, Counter[tuple[int, int]]] = {}
+        """skill → (max level, reserve) → calls indexed with it (the buckets worth looking at)."""
 
     @staticmethod
-    def bucket(call: WaitingCall, group: str | None = None) -> Bucket:
+    def bucket(call: WaitingCall, group: str | None = None) -> CallBucket:
         scope = call.region_scope
         if scope == "county":
             code = call.request.region or ""
@@ -113,7 +129,7 @@ class CallIndex:
             code = call.request.city or ""
         else:
             code = ""
-        return (call.skill, call.max_level, scope, code, group or "")
+        return (call.skill, call.max_level, scope, code, group or "", call.reserve)
 
     def add(self, call: WaitingCall, group: str | None = None) -> None:
         """Index a call by its current skill, max level, region scope and the queue's ``group``."""
@@ -121,7 +137,7 @@ class CallIndex:
         b = self.bucket(call, group)
         bisect.insort(self._buckets.setdefault(b, []), call, key=lambda c: c.sort_key)
         self._where[call] = b
-        self._levels.setdefault(call.skill, Counter())[call.max_level] += 1
+        self._levels.setdefault(call.skill, Counter())[(call.max_level, call.reserve)] += 1
 
     def remove(self, call: WaitingCall) -> None:
         """Take a call out (nothing happens if it is not indexed)."""
@@ -129,9 +145,10 @@ class CallIndex:
         if b is None:
             return
         levels = self._levels[b[0]]
-        levels[b[1]] -= 1
-        if levels[b[1]] <= 0:
-            del levels[b[1]]
+        lv = (b[1], b[5])
+        levels[lv] -= 1
+        if levels[lv] <= 0:
+            del levels[lv]
         calls = self._buckets[b]
         i = bisect.bisect_left(calls, call.sort_key, key=lambda c: c.sort_key)
         while i < len(calls) and calls[i].sort_key == call.sort_key:
@@ -150,10 +167,11 @@ class CallIndex:
     def __len__(self) -> int:
         return len(self._where)
 
-    def best_for(self, agent: Agent) -> WaitingCall | None:
+    def best_for(self, agent: Agent, idle: Callable[[str], int] | None = None) -> WaitingCall | None:
         """The first (smallest sort key) waiting call the agent may take: of one of its skills, whose max
         level reaches the agent's level, in the province or the agent's county or city step, of no
-        group or one of the agent's groups."""
+        group or one of the agent's groups, and whose reserve is below ``idle(skill)`` (the idle agents of
+        the skill, counting this one; without ``idle`` reserves are not looked at)."""
         best: WaitingCall | None = None
         regions = _regions(agent)
         groups = _groups(agent)
@@ -161,12 +179,12 @@ class CallIndex:
             levels = self._levels.get(skill)
             if not levels:
                 continue
-            for max_level in levels:
-                if max_level < level:
+            for max_level, reserve in levels:
+                if max_level < level or (reserve and idle is not None and idle(skill) <= reserve):
                     continue
                 for scope, code in regions:
                     for group in groups:
-                        calls = self._buckets.get((skill, max_level, scope, code, group))
+                        calls = self._buckets.get((skill, max_level, scope, code, group, reserve))
                         if calls and (best is None or calls[0].sort_key < best.sort_key):
                             best = calls[0]
         return best

@@ -150,6 +150,8 @@ class WaitingCall:
     max_level: int = 1
     gap: float = 0.0
     starving: bool = False
+    reserve: int = 0
+    """Agent reservation: takes an agent of its skill only while more than this many are idle."""
     requeued: int = 0
     """Offers not answered: a returned call goes back to the head of its queue."""
     agent_id: str | None = None

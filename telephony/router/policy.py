@@ -10,7 +10,8 @@ level it may reach, its sort key (smaller is served first) and the next moment a
   target its level-opening schedule runs ``catch_up`` times faster. A strategy whose rules read
   ``tier.higher_lead`` (the smallest lead over its target of the tiers with a higher base priority) makes a
   lower tier's calls depend on the higher tiers' service levels: :meth:`Policy.dependents` names them, so
-  the router evaluates them again when a higher tier's level moves.
+  the router evaluates them again when a higher tier's level moves. A rule's ``reserve N`` (agent
+  reservation) keeps the call off an agent of its skill unless more than N of them are idle.
 * :class:`AppQueuePolicy` — Asterisk app_queue-like: first come first served, level (penalty) *n*
   opens after ``level_step_s`` × (*n* − 1) seconds.
 * :class:`ModCallcenterPolicy` — FreeSWITCH mod_callcenter-like: score = wait + the tier's base score,
@@ -55,6 +56,8 @@ class Evaluation(NamedTuple):
     gap: float = 0.0
     starving: bool = False
     reason: str = ""
+    reserve: int = 0
+    """Agent reservation: the call takes an agent of its skill only while more than this many are idle."""
 
 
 class Policy(abc.ABC):
@@ -194,8 +197,10 @@ class HelplinePolicy(Policy):
         gap = decl.target - level_sl if level_sl is not None else 0.0
         key = (0.0 if decision.starving else 1.0, -priority, 0.0 if call.requeued else 1.0, -gap, call.enqueued_at)
         reason = self._reason(decl, level, level_sl, gap, decision.starving, speed)
+        if decision.reserve:
+            reason += f", leaves {decision.reserve} idle agent(s) to higher tiers"
         return Evaluation(priority, level, key, self._next_at(call, decl, wait, speed), gap, decision.starving,
-                          reason)
+                          reason, decision.reserve)
 
     def _next_at(self, call: WaitingCall, decl: A.TierDecl, wait: float, speed: float) -> float | None:
         candidates = [after / speed for _, after in decl.open_levels]

@@ -156,6 +156,14 @@ def test_r215_invalid_tier_value() -> None:
     ]
 
 
+def test_r216_invalid_reserve() -> None:
+    head = "tier a: target 90% within 20s, priority 1\n"
+    assert problems(head + "when true then reserve 1, reserve 0", TIER) == []
+    assert problems(head + "when true then reserve -1", TIER) == [("HL-R216", 2, 24)]
+    assert problems(head + "when true then reserve 1.5, reserve 100", TIER) == [("HL-R216", 2, 24), ("HL-R216", 2, 37)]
+    assert problems(head + "when true then reserve(tier.priority)", TIER) == []  # computed: clamped at run time
+
+
 def test_r301_rule_after_otherwise() -> None:
     text = "when caller.known then block\notherwise hangup\nwhen outage.active then hangup\notherwise block"
     assert problems(text, IVR) == [("HL-R301", 3, 1)]

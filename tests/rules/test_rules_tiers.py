@@ -56,6 +56,22 @@ def test_starving(strategy) -> None:  # type: ignore[no-untyped-def]
     assert not strategy.decide("ordinary", {"call": {"wait": 10_000}}).starving
 
 
+def test_reserve_is_the_largest_and_ends_when_starving() -> None:
+    s = compile_tier_strategy(
+        "tier vip: target 90% within 20s, priority 30\n"
+        "tier low: target 70% within 20s, priority 10, starve after 60s\n"
+        'when tier.name == "low" then reserve 1\n'
+        'when tier.name == "low" and call.wait < 10s then reserve 2\n'
+        "when queue.waiting > 100 then reserve(queue.waiting / 0.5)\n"
+    )
+    assert s.decide("vip", {"call": {"wait": 0}}).reserve == 0
+    assert s.decide("low", {"call": {"wait": 5}}).reserve == 2
+    assert s.decide("low", {"call": {"wait": 30}}).reserve == 1
+    assert s.decide("low", {"call": {"wait": 60}}).reserve == 0  # a starving call takes any idle agent
+    assert s.decide("vip", {"queue": {"waiting": 500}}).reserve == 99  # a computed value is clamped
+    assert s.decide("low", {"call": {"wait": 30}}).as_dict()["reserve"] == 1
+
+
 def test_unknown_tier_and_default() -> None:
     s = compile_tier_strategy("tier vip: target 90% within 20s, priority 30")
     with pytest.raises(KeyError):
