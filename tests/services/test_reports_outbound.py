@@ -55,12 +55,12 @@ def test_outbound_results_equal_the_dials(platform: Platform) -> None:
 
 def test_callback_results_equal_the_tasks(platform: Platform) -> None:
     now = utcnow().replace(microsecond=0)
-    day = now.date().isoformat()
     rows = [  # (status, outcome, queue, closed after created (h), due after created (h), attempts)
         ("closed", "reached", "general", 1, 2, 1), ("closed", "reached", "general", 3, 2, 2),
         ("closed", "wrong_number", "fault", 1, 2, 1), ("closed", "gave_up", "general", 5, 2, 3),
         ("open", None, "fault", None, -1, 1), ("open", None, "general", None, 48, 0)]
     created = now - timedelta(minutes=1)
+    day = created.date().isoformat()  # the tasks' day (in the first minute after midnight, yesterday)
     with session():
         for status, outcome, queue, closed, due, attempts in rows:
             CallbackTask.insert(created_at=created, number="13800000000", queue=queue, status=status, outcome=outcome,
