@@ -65,11 +65,13 @@ def imports_view(ctx: ViewContext) -> None:
                         rows=[], row_key="key", pagination=20).classes("w-full") \
         .props("flat dense bordered wrap-cells").mark("imports-problems")
     ui.label(t("imports.recent")).classes("text-subtitle2 q-mt-md")
-    runs = ui.table(columns=[{"name": k, "field": k, "label": t(f"imports.col.{k}"), "align": "left"}
+    wrapped = {"style": "white-space: normal; min-width: 20em; max-width: 40em"}  # the other columns stay one line
+    runs = ui.table(columns=[{"name": k, "field": k, "label": t(f"imports.col.{k}"), "align": "left",
+                              **(wrapped if k == "error" else {})}
                              for k in ("id", "definition", "file_name", "status", "inserted", "updated", "unchanged",
                                        "rejected", "started_by", "started_at", "seconds", "error")],
                     rows=[], row_key="id", selection="single").classes("w-full") \
-        .props("flat dense bordered wrap-cells").mark("imports-runs")
+        .props("flat dense bordered").mark("imports-runs")
     with ui.row().classes("gap-2"):
         ui.button(t("imports.resume"), icon="play_arrow", on_click=lambda: resume()).props("dense flat") \
             .mark("imports-resume")
