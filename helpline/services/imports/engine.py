@@ -41,7 +41,7 @@ from .keys import MEMORY_KEYS, SeenKeys
 from .report import ImportReport
 from .rows import Mapping, RowConverter, RowProblem, map_headers
 from .sources import SourceError, Table, open_source
-from .words import both, field_problem, languages_of, say
+from .words import both, failure, field_problem, languages_of, say
 from .writes import write_batch
 
 if TYPE_CHECKING:
@@ -253,7 +253,7 @@ class ImportService:
             report.status = status
         except Exception as exc:
             log.exception("import run %s failed", run.id)
-            report.status, report.error = "failed", f"{type(exc).__name__}: {exc}"[:2000]
+            report.status, report.error = "failed", failure(exc)  # worded by key in each reader's language
         finally:
             table.close()
             self._seen.close()
