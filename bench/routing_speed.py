@@ -95,9 +95,10 @@ P99_NS = 1_000_000
 TARGETS = {"platinum": (0.9, 20.0), "gold": (0.8, 20.0), "ordinary": (0.7, 20.0)}
 
 
-def make_policy(name: str) -> Policy:
+def make_policy(name: str, reserve: int = 0) -> Policy:
     if name == "helpline":
-        return HelplinePolicy(compile_tier_strategy(STRATEGY))
+        extra = f'when tier.name == "ordinary" then reserve {reserve}\n' if reserve else ""
+        return HelplinePolicy(compile_tier_strategy(STRATEGY + extra))
     if name == "app_queue":
         return AppQueuePolicy(level_step_s=30, targets=TARGETS)
     return ModCallcenterPolicy(base_scores={"platinum": 60, "gold": 30}, level_step_s=30, targets=TARGETS)
@@ -127,8 +128,9 @@ class Bench:
         self.clock = ManualClock()
         self.offers: list[int] = []
         self.events = 0
-        self.router = Router(router_settings(self.skills, wrap_up_s=5), make_policy(args.policy), clock=self.clock,
-                             sinks=[self._sink], sweep_slice=args.sweep_slice, sweep_tick_s=args.sweep_tick)
+        self.router = Router(router_settings(self.skills, wrap_up_s=5), make_policy(args.policy, args.reserve),
+                             clock=self.clock, sinks=[self._sink], sweep_slice=args.sweep_slice,
+                             sweep_tick_s=args.sweep_tick)
         self.audit_every = args.audit_every
         self.audit_ns = self.audit_cpu_ns = 0
         self.gc_ns = self.gc_cpu_ns = 0
@@ -222,26 +224,27 @@ class Bench:
             self.staleness_failures.append(f"after {kind} at {self.clock.now():.3f} s a move waited "
                                            f"{staleness:.3f} s > bound {bound:.3f} s")
 
-    def _key(self, call: WaitingCall) -> tuple[tuple[float, ...], int, bool]:
-        """The call's sort key and max level as an unspread router would hold them (fresh if its tier's
-        sweep has not reached it yet), and whether it was stale."""
+    def _key(self, call: WaitingCall) -> tuple[tuple[float, ...], int, bool, int]:
+        """The call's sort key, max level and reserve as an unspread router would hold them (fresh if its
+        tier's sweep has not reached it yet), and whether it was stale."""
         router = self.router
         stale = any(s.tier == call.tier and call.evaluated_at <= s.last_move_at for s in router.sweeps.queue)
         if not stale:
-            return call.sort_key, call.max_level, False
+            return call.sort_key, call.max_level, False, call.reserve
         ev = router.policy.evaluate(call, self.clock.now(), router)
-        return ev.sort_key, ev.max_level, True
+        return ev.sort_key, ev.max_level, True, ev.reserve
 
     def audit(self, call_id: int, agent_id: str) -> None:
         """Is this offer the one an unspread router would make (see the module docstring)?"""
         router = self.router
         self.audited += 1
         call, agent = router.waiting[call_id], router.agents[agent_id]
-        key, _, stale = self._key(call)
+        key, _, stale, _ = self._key(call)
         for skill, level in agent.profile.skills.items():
             for other in router.call_index.waiting(skill):
-                other_key, other_level, other_stale = self._key(other)
-                if other_level < level or other_key >= key:
+                other_key, other_level, other_stale, reserve = self._key(other)
+                if other_level < level or other_key >= key or (  # agent reservation, before this offer:
+                        reserve and router.agent_index.idle(skill, other_level) + 1 <= reserve):
                     continue
                 if stale or other_stale:
                     self.stale_decisions += 1
@@ -334,6 +337,8 @@ def main(argv: list[str] | None = None) -> int:
                    help="steps before measuring (default %(default)s: 1,000 s, longer than the 900 s "
                         "service-level window)")
     p.add_argument("--policy", choices=("helpline", "app_queue", "mod_callcenter"), default="helpline")
+    p.add_argument("--reserve", type=int, default=0, metavar="N",
+                   help="helpline: ordinary calls leave N idle agents of their skill (agent reservation)")
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--move-every", type=float, default=10.0, metavar="S",
                    help="force a tier's service-level move every S s of router time (0: only natural moves)")

@@ -7,8 +7,9 @@
 * ``priority`` -- the tier's base priority (or the last ``set_priority N``), plus every
   ``priority +N`` / ``add_priority N``;
 * ``starving`` -- ``call.wait`` >= the tier's ``starve after`` time;
-* ``reserve`` -- the most of every ``reserve N`` action (agent reservation): the call takes an agent of its
-  skill only while more than N are idle, so N stay free for the higher tiers; 0 once the call is starving.
+* ``reserve`` -- the most of every ``reserve N`` action (agent reservation): the router gives the call an
+  agent only while more than N it could take (its skill, up to its max level) are idle, so N stay free for
+  the higher tiers; 0 once the call is starving.
 
 The context's ``tier`` mapping is completed with the declaration (``tier.name``, ``tier.target``,
 ``tier.within``, ``tier.priority``); the router supplies ``tier.service_level`` and ``tier.higher_lead``

@@ -384,7 +384,7 @@ class Router(AgentOps, CallbackOps, OutboundOps):
             target = self.agents.get(call.request.agent)
             return target if target is not None and target.available else None
         queue = self.settings.queues[call.queue]
-        if call.reserve and self.agent_index.idle(call.skill) <= call.reserve:  # agent reservation
+        if call.reserve and self.agent_index.idle(call.skill, call.max_level) <= call.reserve:  # reservation
             return None
         _, _, scope, code, group, _ = CallIndex.bucket(call, queue.group)
         for level in range(1, call.max_level + 1):
@@ -398,7 +398,7 @@ class Router(AgentOps, CallbackOps, OutboundOps):
         if targeted:
             return targeted[0]
         own = 0 if self.agent_index.is_available(agent.id) else 1  # not yet indexed when it becomes available
-        idle = lambda skill: self.agent_index.idle(skill) + own  # noqa: E731
+        idle = lambda skill, max_level: self.agent_index.idle(skill, max_level) + own  # noqa: E731
         return self.call_index.best_for(agent, idle) or self.callback_index.best_for(agent, idle)
 
     def _untarget(self, call: WaitingCall) -> None:

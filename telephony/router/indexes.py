@@ -11,7 +11,7 @@ code, queue group, reserve), each sorted by the policy sort key. The calls a fre
 of the buckets of its skills, of a max level at or above its own level, of the province, its county or
 its city, and of no group or one of its groups: a handful of look-ups, however many calls wait. A call
 with a reserve N (agent reservation, a rule's ``reserve N``) sits in buckets of its own, skipped while no
-more than N agents of its skill are idle (``AgentIndex.idle``, a counter).
+more than N agents of its skill up to its max level are idle (``AgentIndex.idle``, counters).
 """
 
 from __future__ import annotations
@@ -48,9 +48,9 @@ class AgentIndex:
     def __init__(self) -> None:
         self._idle: dict[Bucket, dict[str, Agent]] = {}
         self._where: dict[str, list[Bucket]] = {}
-        self._idle_skills: dict[str, tuple[str, ...]] = {}
-        self._idle_count: Counter[str] = Counter()
-        """skill → available agents with that skill (any level, region or group)."""
+        self._idle_skills: dict[str, tuple[tuple[str, int], ...]] = {}
+        self._idle_count: Counter[tuple[str, int]] = Counter()
+        """(skill, level) → available agents with that skill at that level (any region or group)."""
         self.signed: Counter[SignedKey] = Counter()
         """(skill, scope, code, group) → agents signed in (scope ``province`` with code ``""``, group ``""``
         for every agent)."""
@@ -65,7 +65,7 @@ class AgentIndex:
         for b in buckets:
             self._idle.setdefault(b, {})[agent.id] = agent
         self._where[agent.id] = buckets
-        skills = self._idle_skills[agent.id] = tuple(agent.profile.skills)
+        skills = self._idle_skills[agent.id] = tuple(agent.profile.skills.items())
         self._idle_count.update(skills)
 
     def remove_available(self, agent: Agent) -> None:
@@ -77,9 +77,11 @@ class AgentIndex:
         if skills:
             self._idle_count.subtract(skills)
 
-    def idle(self, skill: str) -> int:
-        """Available agents with the skill, at any level (constant time: agent reservation reads it)."""
-        return self._idle_count[skill]
+    def idle(self, skill: str, max_level: int) -> int:
+        """Available agents with the skill at levels up to ``max_level`` (any region or group; a look-up per
+        level: agent reservation reads it)."""
+        count = self._idle_count
+        return sum(count[(skill, level)] for level in range(1, max_level + 1))
 
     def is_available(self, agent_id: str) -> bool:
         return agent_id in self._where
@@ -167,11 +169,11 @@ class CallIndex:
     def __len__(self) -> int:
         return len(self._where)
 
-    def best_for(self, agent: Agent, idle: Callable[[str], int] | None = None) -> WaitingCall | None:
+    def best_for(self, agent: Agent, idle: Callable[[str, int], int] | None = None) -> WaitingCall | None:
         """The first (smallest sort key) waiting call the agent may take: of one of its skills, whose max
         level reaches the agent's level, in the province or the agent's county or city step, of no
-        group or one of the agent's groups, and whose reserve is below ``idle(skill)`` (the idle agents of
-        the skill, counting this one; without ``idle`` reserves are not looked at)."""
+        group or one of the agent's groups, and whose reserve is below ``idle(skill, max level)`` (the idle
+        agents the call could take, counting this one; without ``idle`` reserves are not looked at)."""
         best: WaitingCall | None = None
         regions = _regions(agent)
         groups = _groups(agent)
@@ -180,7 +182,7 @@ class CallIndex:
             if not levels:
                 continue
             for max_level, reserve in levels:
-                if max_level < level or (reserve and idle is not None and idle(skill) <= reserve):
+                if max_level < level or (reserve and idle is not None and idle(skill, max_level) <= reserve):
                     continue
                 for scope, code in regions:
                     for group in groups:

@@ -151,7 +151,7 @@ class WaitingCall:
     gap: float = 0.0
     starving: bool = False
     reserve: int = 0
-    """Agent reservation: takes an agent of its skill only while more than this many are idle."""
+    """Agent reservation: takes an agent only while more than this many it could take are idle."""
     requeued: int = 0
     """Offers not answered: a returned call goes back to the head of its queue."""
     agent_id: str | None = None

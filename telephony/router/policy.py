@@ -11,7 +11,8 @@ level it may reach, its sort key (smaller is served first) and the next moment a
   ``tier.higher_lead`` (the smallest lead over its target of the tiers with a higher base priority) makes a
   lower tier's calls depend on the higher tiers' service levels: :meth:`Policy.dependents` names them, so
   the router evaluates them again when a higher tier's level moves. A rule's ``reserve N`` (agent
-  reservation) keeps the call off an agent of its skill unless more than N of them are idle.
+  reservation) keeps the call off an agent unless more than N agents it could take (its skill, up to its
+  max level) are idle.
 * :class:`AppQueuePolicy` — Asterisk app_queue-like: first come first served, level (penalty) *n*
   opens after ``level_step_s`` × (*n* − 1) seconds.
 * :class:`ModCallcenterPolicy` — FreeSWITCH mod_callcenter-like: score = wait + the tier's base score,
@@ -57,7 +58,7 @@ class Evaluation(NamedTuple):
     starving: bool = False
     reason: str = ""
     reserve: int = 0
-    """Agent reservation: the call takes an agent of its skill only while more than this many are idle."""
+    """Agent reservation: the call takes an agent only while more than this many it could take are idle."""
 
 
 class Policy(abc.ABC):
