@@ -220,3 +220,27 @@ async def test_the_offer_starts_loading_the_pop_on_its_own_pool_once(
     assert text(user, "pop-name") == "Zhang Wei"
     assert len(threads) == 1 and threads[0].startswith("desk-pop")
 
+
+
+async def test_the_ticker_lets_a_pop_through_between_chunks_of_desktops() -> None:
+    """The one-second tick of every desktop of the process runs TICK_CHUNK desktops at a time: something ready on
+    the event loop (a screen-pop to build or send) waits for one chunk, not for all of them (issue 22)."""
+    from types import SimpleNamespace
+
+    from helpline.ui.views.desktop import TICK_CHUNK, Ticker
+
+    done: list[str] = []
+
+    class Desk:
+        closed = False
+        root = SimpleNamespace(is_deleted=False)
+
+        def tick(self) -> None:
+            done.append("tick")
+
+    ticker = Ticker()
+    ticker.desktops = [Desk() for _ in range(3 * TICK_CHUNK)]  # type: ignore[misc]
+    asyncio.get_running_loop().call_soon(done.append, "pop")
+    await ticker.tick_all()
+    assert done.count("tick") == 3 * TICK_CHUNK
+    assert done.index("pop") == TICK_CHUNK  # after the first chunk, before the others

@@ -59,6 +59,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 REFRESH_TICKS = 5
+TICK_CHUNK = 25
+"""The ticker runs this many desktops between two turns of the event loop (see :meth:`Ticker.tick_all`)."""
 _PRESENT: dict[tuple[int, str], set[str]] = {}
 _PRESENCE = ThreadPoolExecutor(max_workers=1, thread_name_prefix="desk-presence")
 """Cluster mode: the router writes of desktops coming and going, one at a time, in order (``present``)."""
@@ -129,14 +131,21 @@ class Ticker:
     async def run(self) -> None:
         while self.desktops:
             await asyncio.sleep(1.0 - time.time() % 1.0)  # on the second, like the browsers' clocks
-            for desktop in list(self.desktops):
-                try:
-                    if desktop.closed or desktop.root.is_deleted:
-                        desktop.close()
-                    else:
-                        desktop.tick()
-                except Exception:  # one broken desktop must not stop the others' clocks
-                    log.exception("desktop tick failed")
+            await self.tick_all()
+
+    async def tick_all(self) -> None:
+        """One second of every desktop, :data:`TICK_CHUNK` at a time: between chunks the loop runs what waits (a
+        screen-pop being built or sent waits for one chunk, not for every desktop of the process)."""
+        for index, desktop in enumerate(list(self.desktops)):
+            if index and index % TICK_CHUNK == 0:
+                await asyncio.sleep(0)
+            try:
+                if desktop.closed or desktop.root.is_deleted:
+                    desktop.close()
+                else:
+                    desktop.tick()
+            except Exception:  # one broken desktop must not stop the others' clocks
+                log.exception("desktop tick failed")
 
 
 TICKER = Ticker()
