@@ -126,8 +126,7 @@ def show(report: dict[str, Any]) -> None:
     if report.get("gc_tuning"):
         tuning = report["gc_tuning"]
         print(f"gc tuning: {mem['gc_frozen_after_calls']:,} objects frozen after the calls; {tuning['freezes']:.0f} "
-              f"freezes, {tuning['thaws']:.0f} thaws, {tuning.get('full_collections', 0):.0f} full collections between "
-              f"pops ({tuning.get('full_ms', 0.0):.0f} ms in all; server 0)")
+              f"freezes, {tuning['thaws']:.0f} thaws")
     print(f"connecting: {report['connect']['seconds']:.1f} s for all, one desktop p50 "
           f"{report['connect']['open_ms']['p50']:.0f} ms / p95 {report['connect']['open_ms']['p95']:.0f} ms")
     print(f"calls: {report['calls']['placed']} placed, outcomes {report['calls']['outcomes']}; offers {pop['offers']}, "

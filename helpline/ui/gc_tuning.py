@@ -36,20 +36,9 @@ reused). 300 desktops, 2 minutes of 3 calls a second, back to back on a quiet 2-
 tuning 2.5 full collections a minute (1.28 s median, 1.62 s max), pop sent p95 515 ms, p99 1.45 s; with it no
 full collection of the heap, 3.2 % of the time in young collections, p95 175 ms, p99 252 ms.
 
-Full collections between screen-pops. After a freeze the full collections Python starts itself only walk the
-unfrozen objects, but while calls flow those are many: the pops, forms and knowledge panels of the calls in
-progress and the garbage of finished ones (≈ 60,000–120,000 objects at 250 desktops and 1.5 calls a second,
-a 40–90 ms pause each, ≈ 7 a minute). Python starts one when a young collection promotes enough objects, which is
-what building a pop does: ≈ 7 % of the pops waited for one (issue 22: the pop's p95 at 500 desktops over two
-processes). So Python's own full collections come only after :data:`FULL_AT_LATEST` collections of generation
-1 (its third threshold; ten by default) and the maintenance task runs one as soon as :data:`FULL_EVERY` are
-done (Python's usual cadence) at a moment when no screen-pop is on its way: none offered for
-:data:`POP_WINDOW_S` (:func:`popping`, called by the desktop when an offer arrives), checked every
-:data:`FULL_POLL_S` while one is due.
-
-Everything runs on the event loop (:func:`install` starts the task at start-up); without :func:`install`
-(tests, other processes) :func:`settle`, :func:`busy` and :func:`popping` only note the time and Python's
-thresholds stay its own.
+The thresholds stay Python's (700, 10, 10): after a freeze the gen-2 collections Python starts itself only
+walk the unfrozen objects. Everything runs on the event loop (:func:`install` starts the task at start-up);
+without :func:`install` (tests, other processes) :func:`settle` and :func:`busy` only note the time.
 """
 
 from __future__ import annotations
@@ -76,15 +65,6 @@ QUIET_S = 3.0
 """A thaw waits until no desk event arrived for this long ..."""
 THAW_DEFER_S = 600.0
 """... but not longer than this after it became due."""
-FULL_EVERY = 10
-"""A full collection is due after this many collections of generation 1 (``gc.get_count()[2]``; Python's own
-third threshold) ..."""
-POP_WINDOW_S = 0.5
-"""... and runs when no screen-pop was offered for this long (a pop is sent within 200 ms, its p99 ≈ 300 ms) ..."""
-FULL_POLL_S = 0.05
-"""... looked for this often while it is due ..."""
-FULL_AT_LATEST = 100
-"""... and Python runs one itself at the latest after this many (its third threshold while installed)."""
 
 
 @dataclass
@@ -98,9 +78,6 @@ class State:
     freezes: int = 0
     thaws: int = 0
     last_thaw_ms: float = 0.0
-    last_pop: float = 0.0
-    full_collections: int = 0
-    full_ms: float = 0.0
 
 
 STATE = State()
@@ -114,11 +91,6 @@ def settle() -> None:
 def busy() -> None:
     """A desk event arrived: not a quiet moment for a thaw."""
     STATE.last_busy = time.monotonic()
-
-
-def popping() -> None:
-    """A screen-pop is on its way (an offer arrived; any thread): no full collection for :data:`POP_WINDOW_S`."""
-    STATE.last_pop = time.monotonic()
 
 
 def client_deleted() -> None:
@@ -174,28 +146,8 @@ def thaw() -> float:
     return pause
 
 
-def young_collections() -> int:
-    """Collections of generation 1 since the last full one."""
-    return gc.get_count()[2]
-
-
-def full_due() -> bool:
-    return STATE.installed and young_collections() >= FULL_EVERY
-
-
-def collect_full() -> float:
-    """One full collection of the unfrozen objects (Python's own, run at a moment of our choosing); the pause in ms."""
-    started = time.perf_counter()
-    gc.collect()
-    pause = (time.perf_counter() - started) * 1000
-    STATE.full_collections += 1
-    STATE.full_ms += pause
-    return pause
-
-
 def check(now: float | None = None) -> str:
-    """One maintenance step: ``"thaw"``, ``"freeze"``, ``"collect"`` (a full collection between pops) or ``""``
-    (what was done)."""
+    """One maintenance step: ``"thaw"``, ``"freeze"`` or ``""`` (what was done)."""
     now = time.monotonic() if now is None else now
     due = STATE.closed_since_thaw >= THAW_AFTER_CLOSED or now - STATE.last_thaw >= THAW_EVERY_S
     if due:
@@ -207,16 +159,13 @@ def check(now: float | None = None) -> str:
     if STATE.settle_pending:
         freeze()
         return "freeze"
-    if full_due() and now - STATE.last_pop >= POP_WINDOW_S:
-        collect_full()
-        return "collect"
     return ""
 
 
 async def maintain() -> None:
     """The maintenance task of the process (started by :func:`install`)."""
     while STATE.installed:
-        await asyncio.sleep(FULL_POLL_S if full_due() else CHECK_EVERY_S)
+        await asyncio.sleep(CHECK_EVERY_S)
         try:
             check()
         except Exception:  # never let the tuning stop the server
@@ -224,14 +173,12 @@ async def maintain() -> None:
 
 
 def start() -> None:
-    """At start-up (on the event loop): freeze what the start built (imports, metadata, platform), leave the full
-    collections to the maintenance task (Python's own only after :data:`FULL_AT_LATEST`) and start it."""
+    """At start-up (on the event loop): freeze what the start built (imports, metadata, platform), start the
+    maintenance task."""
     from nicegui import background_tasks
 
     gc.collect()
     gc.freeze()
-    young, middle, _ = gc.get_threshold()
-    gc.set_threshold(young, middle, FULL_AT_LATEST)
     STATE.last_thaw = time.monotonic()
     background_tasks.create(maintain(), name="gc maintenance")
 
@@ -250,5 +197,4 @@ def install() -> None:
 def stats() -> dict[str, float]:
     """What the tuning did (for benchmarks and diagnosis)."""
     return {"frozen": gc.get_freeze_count(), "freezes": STATE.freezes, "thaws": STATE.thaws,
-            "last_thaw_ms": STATE.last_thaw_ms, "closed_since_thaw": STATE.closed_since_thaw,
-            "full_collections": STATE.full_collections, "full_ms": STATE.full_ms}
+            "last_thaw_ms": STATE.last_thaw_ms, "closed_since_thaw": STATE.closed_since_thaw}

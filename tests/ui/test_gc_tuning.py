@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import gc
-import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -110,55 +109,3 @@ def test_a_released_call_counts_towards_the_thaw_only_when_a_freeze_caught_it(tu
     assert tuning.closed_since_thaw == gc_tuning.RELEASED_SHARE
     gc_tuning.released(gc_tuning.epoch())
     assert tuning.closed_since_thaw == gc_tuning.RELEASED_SHARE
-
-
-def test_a_full_collection_waits_for_a_moment_without_a_screen_pop(
-        tuning: gc_tuning.State, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Issue 22: Python's own full collections came while pops were built (≈ 7 % of them waited 40–90 ms); the
-    tuning runs them once due, when no pop was offered for ``POP_WINDOW_S``."""
-    tuning.installed = True  # as serve() has it (the maintenance task itself is not started here)
-    tuning.last_thaw = time.monotonic()  # no thaw due
-    young = [gc_tuning.FULL_EVERY - 1]
-    monkeypatch.setattr(gc_tuning, "young_collections", lambda: young[0])
-    assert gc_tuning.check(now=100.0) == ""  # not due yet
-    young[0] = gc_tuning.FULL_EVERY
-    assert gc_tuning.full_due()
-    gc_tuning.popping()  # an offer arrived: its pop is on its way
-    now = tuning.last_pop
-    assert gc_tuning.check(now=now + 0.1) == ""
-    assert gc_tuning.check(now=now + gc_tuning.POP_WINDOW_S) == "collect"
-    assert tuning.full_collections == 1
-
-
-def test_the_installed_tuning_leaves_the_full_collections_to_its_task(
-        tuning: gc_tuning.State, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Once started, Python's own full collection comes only after FULL_AT_LATEST young ones; the task's is a real
-    full collection (the count of young collections starts again)."""
-    from nicegui import background_tasks
-
-    started: list[str] = []
-    monkeypatch.setattr(background_tasks, "create",
-                        lambda coroutine, name: (coroutine.close(), started.append(name)))
-    saved = gc.get_threshold()
-    try:
-        gc_tuning.start()
-        assert gc.get_threshold() == (saved[0], saved[1], gc_tuning.FULL_AT_LATEST)
-        assert started == ["gc maintenance"]
-    finally:
-        gc.set_threshold(*saved)
-    gc.collect(1)
-    assert gc_tuning.young_collections() >= 1
-    gc_tuning.collect_full()
-    assert gc_tuning.young_collections() == 0 and tuning.full_collections == 1
-
-
-async def test_an_offer_to_a_desktop_holds_the_full_collections_back(
-        user: User, desk: Any, ui_platform: Any, callers: list[Any], gold_customer: int,
-        tuning: gc_tuning.State) -> None:
-    from desk_helpers import offered, ready_desktop
-
-    await ready_desktop(user, desk)
-    assert tuning.last_pop == 0.0
-    await offered(user, desk, ui_platform, callers)
-    assert tuning.last_pop > 0.0  # the desktop told the tuning when the offer arrived
-    assert gc_tuning.check(now=tuning.last_pop + 0.1) != "collect"

@@ -270,7 +270,6 @@ class Desktop:
         loading now, on :data:`POP_LOADER` (the page's loop picks the result up)."""
         loading: Future[dict[str, Any]] | None = None
         if isinstance(event, Offer) and not about_callback(event) and not self.closed:
-            gc_tuning.popping()  # the tuning runs no full collection while the pop is on its way
             with contextlib.suppress(RuntimeError):  # the pool is shut down (interpreter exit)
                 loading = POP_LOADER.submit(load_pop, self.call.ctx, event.call_id)
         with contextlib.suppress(RuntimeError):  # the loop is closed (shutting down)
