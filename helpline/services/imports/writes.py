@@ -137,7 +137,7 @@ def index_rows(entity: Entity, rows: list[dict[str, Any]], new: Collection[int] 
     with db.cursor() as cur:
         if old:
             cur.execute(f'DELETE FROM "{t}" WHERE id = ANY(%s)', (old,))
-        cur.copy_expert(f'COPY "{t}" (id, doc) FROM STDIN', io.StringIO(lines))
+        copy_text_in(cur, f'COPY "{t}" (id, doc) FROM STDIN', lines)
 
 
 def _params(model: Any, rows: list[dict[str, Any]]) -> tuple[list[Any], list[list[Any]]]:
@@ -299,8 +299,16 @@ def copy_rows(table: str, fields: list[Any], params: list[list[Any]]) -> bool:
     except _NotCopyable:
         return False
     with db.cursor() as cur:
-        cur.copy_expert(f'COPY "{table}" ({_columns(fields)}) FROM STDIN', io.StringIO(text))
+        copy_text_in(cur, f'COPY "{table}" ({_columns(fields)}) FROM STDIN', text)
     return True
+
+
+def copy_text_in(cursor: Any, sql: str, text: str) -> None:
+    """Send ``text`` to a ``COPY … FROM STDIN`` in one read: psycopg2 reads the file 8 KB at a time by default,
+    each read a Python call needing the GIL, and with another thread of the run busy each waited for the
+    interpreter's switch interval (5 ms): a 2,000-row batch of customers (600 KB, ~75 reads) lost ~0.4 s, the
+    1,000,000-row CSV minutes."""
+    cursor.copy_expert(sql, io.StringIO(text), size=max(8192, len(text) + 1))
 
 
 def _pg_types(table: str) -> dict[str, str]:

@@ -60,6 +60,7 @@ def test_writes_happen_in_the_writer_thread(imp: ImportService, tmp_path: Path,
         write(*args, **kwargs)
 
     monkeypatch.setattr(engine, "write_batch", watched)
+    imp.writes_behind = True
     report = imp.run(SYSTEM, "small_customers", write_xlsx(tmp_path / "c.xlsx", [HEADERS, *map(_row, range(1, 8))]))
     assert (report.status, report.inserted) == ("done", 7) and threads == {"import-write"}
     assert not [t for t in threading.enumerate() if t.name == "import-write"], "the writer stopped"
@@ -108,6 +109,7 @@ def test_a_failed_write_keeps_whole_batches_and_the_run_resumes(imp: ImportServi
             raise ConnectionError("server closed the connection unexpectedly")
 
     monkeypatch.setattr(engine, "write_batch", failing)
+    imp.writes_behind = True
     first = imp.run(SYSTEM, "small_customers", path)
     assert first.status == "failed" and failure_text(first.error, "en").endswith(
         "(technical detail: ConnectionError: server closed the connection unexpectedly)")
