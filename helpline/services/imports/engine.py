@@ -92,10 +92,10 @@ class ImportService:
 
     writes_behind = False
     """A real run writes each batch in a worker thread while it checks the next (:mod:`.behind`). Off by
-    default: measured on the 1,000,000-row CSV on PostgreSQL it took 322 s against 314 s in turn (client CPU
-    188 s against 152 s) — the writer's own Python work (COPY texts, index terms, audit JSON) competes with the
-    checks for the GIL, so the server's time hardly overlaps. Preparing those texts in the checking thread is
-    the step that would make it pay."""
+    default: measured on the 1,000,000-row CSV on PostgreSQL it took 322–338 s against 314–356 s in turn (no
+    gain beyond the machine's variation) — the writer's own Python work (COPY texts, index terms, audit JSON)
+    competes with the checks for the GIL, so the server's time hardly overlaps. Preparing those texts in the
+    checking thread is the step that would make it pay."""
 
     def __init__(self, platform: Platform, uploads: Path | None = None, memory_keys: int = MEMORY_KEYS) -> None:
         self.platform = platform
