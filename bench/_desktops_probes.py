@@ -77,27 +77,21 @@ def count_statements() -> threading.local:
     database = type(db.obj)
     execute_sql, connect = database.execute_sql, database.connect
 
-    def counted_execute_sql(self: Any, *args: Any, **kwargs: Any) -> Any:
-        on = getattr(counting, "on", None)
-        started = time.monotonic()
-        try:
-            return execute_sql(self, *args, **kwargs)
-        finally:
-            if on is not None:
-                on[0] += 1
-                on[1] += time.monotonic() - started
+    def counted(method: Any, slot: int) -> Any:
+        """``method`` counting its calls in ``on[slot]`` and their seconds in ``on[slot + 1]``."""
+        def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
+            on = getattr(counting, "on", None)
+            started = time.monotonic()
+            try:
+                return method(self, *args, **kwargs)
+            finally:
+                if on is not None:
+                    on[slot] += 1
+                    on[slot + 1] += time.monotonic() - started
+        return wrapper
 
-    def counted_connect(self: Any, *args: Any, **kwargs: Any) -> Any:
-        on = getattr(counting, "on", None)
-        started = time.monotonic()
-        try:
-            return connect(self, *args, **kwargs)
-        finally:
-            if on is not None:
-                on[2] += 1
-                on[3] += time.monotonic() - started
-
-    database.execute_sql, database.connect = counted_execute_sql, counted_connect  # type: ignore[method-assign]
+    database.execute_sql = counted(execute_sql, 0)  # type: ignore[method-assign]
+    database.connect = counted(connect, 2)  # type: ignore[method-assign]
     return counting
 
 

@@ -309,8 +309,8 @@ class ImportService:
                         failed = False
                         return "cancelled"
                     continue
-                if in_flight is not None and in_flight.frees_unique:
-                    behind.wait()  # its old unique values are free only once it commits
+                if in_flight is not None and in_flight.frees_unique and behind.wait() and progress is not None:
+                    progress(committed, table.total, report)  # its old unique values are free once it commits
                 checked = self._check(definition, entity, head, converted, False, in_flight)
                 if behind.wait() and progress is not None:
                     progress(committed, table.total, report)

@@ -90,8 +90,10 @@ def test_a_unique_value_freed_by_an_update_in_flight_is_taken_once_committed(mir
     stored = _stored(mirror)
     mirror.undo(SYSTEM, in_turn.run_id)
     mirror.writes_behind = True
-    behind = mirror.run(SYSTEM, "mirror_customers", path)
+    done: list[int] = []
+    behind = mirror.run(SYSTEM, "mirror_customers", path, progress=lambda index, total, report: done.append(index))
     assert _found(behind) == _found(in_turn) and _stored(mirror) == stored
+    assert done == [2, 3], "each committed batch reported, the one waited for too"
     assert (behind.updated, behind.inserted, behind.rejected) == (1, 2, 0)
     assert ("C003", "873900000001") in stored
 
