@@ -185,11 +185,15 @@ class DesignerFrame:
         with self.form:
             return await self._save(self.data)
 
+    @property
+    def _save_lock(self) -> asyncio.Lock:
+        """One save or check at a time, in the order asked: run side by side, an older check could finish
+        last and show the problems of a draft already edited away (nothing would check again). That holds
+        for every check, not only a save's: a refused publish checks again while the author edits on."""
+        return self.__dict__.setdefault("_lock", asyncio.Lock())  # type: ignore[no-any-return]
+
     async def _save(self, content: dict[str, Any] | str | None) -> list[Problem]:
-        """One save and check at a time, in the order of the edits: run side by side, an older check could
-        finish last and show the problems of a draft already edited away (nothing would check again)."""
-        lock = self.__dict__.setdefault("_save_lock", asyncio.Lock())
-        async with lock:
+        async with self._save_lock:
             return await self._save_now(content)
 
     async def _save_now(self, content: dict[str, Any] | str | None) -> list[Problem]:
@@ -206,12 +210,17 @@ class DesignerFrame:
         else:
             self.yaml.value = self.draftable.text
         self.show_status()
-        await self.recheck()
+        await self._recheck_now()
         if self.on_saved:
             self.on_saved()
         return [p for _, p in self.problems.items]
 
     async def recheck(self) -> None:
+        """Check the draft again and show its problems (after any save still running)."""
+        async with self._save_lock:
+            await self._recheck_now()
+
+    async def _recheck_now(self) -> None:
         index, elsewhere = await io(self.service.problems_of, self.ctx.actor, self.kind, self.name)
         self.problems, self.elsewhere = index, elsewhere
         self.show_problems()
@@ -316,7 +325,7 @@ class DesignerFrame:
 
             async def confirm() -> None:
                 dialog.close()
-                async with self.__dict__.setdefault("_save_lock", asyncio.Lock()):  # saves of earlier edits first:
+                async with self._save_lock:  # saves of earlier edits first:
                     await run.io_bound(self.service.discard, self.ctx.actor, self.kind, self.name)  # none after it
                 ui.notify(t("designer.discarded"), type="info")
                 await self.reload()
