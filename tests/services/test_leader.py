@@ -100,6 +100,7 @@ def test_leader_connection_terminated_standby_leads_within_5_s(pg_url: str) -> N
         print(f"standby led {took:.3f} s after the leader's connection was terminated")
         assert took < 5.0
         _wait(lambda: not first.is_leader)  # the old leader noticed and stepped down
+        _wait(lambda: lost == ["first"] and elected == ["first", "second"])  # (callbacks run after the flag)
         assert lost == ["first"] and elected == ["first", "second"]
         found = first.leader()
         assert found is not None and found.instance == "test-1"
