@@ -5,7 +5,7 @@ incremental BOSS sync of 10,000 changes (< 10 s).
     PYTHONPATH=. python bench/bench_import.py [--rows 100000] [--csv-rows 1000000] [--changes 10000]
                                               [--pg postgresql://user@127.0.0.1:5432/postgres]   (0 rows: none)
                                               [--skip-sqlite]   (the CSV on PostgreSQL only)
-                                              [--writes-behind]   (an A/B of ImportService.writes_behind)
+                                              [--in-turn]   (an A/B: ImportService.writes_behind off)
 
 Each load runs in a child process (``--child``) on a fresh database with the demo metadata plus a 20-column
 definition, so its peak memory (``ru_maxrss``) is the loading process's alone; the files are generated first
@@ -71,8 +71,8 @@ code_tables:
   sex: {'1': male, '2': female}
   tiers: {'01': ordinary, '02': silver, '03': gold, '04': diamond, '05': platinum}
 """
-WRITES_BEHIND = False
-"""``--writes-behind``: the loads write each batch in a writer thread (for an A/B of it)."""
+IN_TURN = False
+"""``--in-turn``: the loads check and write each batch in turn, no writer thread (for an A/B of it)."""
 CITIES = ["changsha", "zhuzhou", "xiangtan", "hengyang", "yueyang", "changde", "yiyang", "chenzhou"]
 
 
@@ -120,7 +120,7 @@ def child(args: argparse.Namespace) -> int:
     platform.start(args.db, args.metadata)
     DemoGenerator(platform).seed_regions()
     service = ImportService(platform, uploads=Path(args.metadata).parent / "uploads")
-    service.writes_behind = args.writes_behind
+    service.writes_behind = not args.in_turn
     started, cpu = time.perf_counter(), time.process_time()
     if args.child == "sync":
         from extensions.boss.simulator import Simulator
@@ -147,7 +147,7 @@ def measure(what: str, kind: str, work: Path, db: str, file: Path | None = None,
     (metadata / "imports" / "bench_customers.yaml").write_text(DEFINITION, encoding="utf-8")
     cmd = [sys.executable, __file__, "--child", kind, "--db", db, "--metadata", str(metadata),
            "--changes", str(changes)] + (["--file", str(file)] if file else [])
-    cmd += ["--writes-behind"] if WRITES_BEHIND else []
+    cmd += ["--in-turn"] if IN_TURN else []
     load = _loadavg()
     out = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)})
     load = f"{load} -> {_loadavg()}"  # the machine's load average (1 min) before and after: say it with the figure
@@ -170,15 +170,15 @@ def main() -> int:
     p.add_argument("--changes", type=int, default=10_000)
     p.add_argument("--pg", default=os.environ.get("HELPLINE_TEST_PG", ""), help="a PostgreSQL server URL")
     p.add_argument("--skip-sqlite", action="store_true", help="the CSV load on PostgreSQL only (no SQLite CSV load)")
-    p.add_argument("--writes-behind", action="store_true",
-                   help="write each batch in a writer thread while the next is checked (ImportService.writes_behind)")
+    p.add_argument("--in-turn", action="store_true",
+                   help="check and write each batch in turn, no writer thread (ImportService.writes_behind off)")
     p.add_argument("--child", choices=["load", "sync"], help=argparse.SUPPRESS)
     p.add_argument("--db", help=argparse.SUPPRESS)
     p.add_argument("--metadata", help=argparse.SUPPRESS)
     p.add_argument("--file", help=argparse.SUPPRESS)
     args = p.parse_args()
-    global WRITES_BEHIND
-    WRITES_BEHIND = args.writes_behind
+    global IN_TURN
+    IN_TURN = args.in_turn
     if args.child:
         return child(args)
     work = Path(tempfile.mkdtemp(prefix="hl-bench-import-"))

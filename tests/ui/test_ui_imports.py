@@ -134,7 +134,7 @@ async def test_cancel_from_the_page_stops_after_the_batch(user: User, ui_platfor
         return check(self, *args, **kwargs)
 
     monkeypatch.setattr(engine.ImportService, "_check", held)
-    monkeypatch.setattr(engine.ImportService, "writes_behind", True)  # batch 2 is checked while batch 1 commits
+    monkeypatch.setattr(engine.ImportService, "writes_behind", True)  # (the default) batch 2 is checked while 1 commits
     await log_in(user, "admin", path="/page/imports")
     await drop_file(user, book(ROWS))
     preview = user.find(marker="imports-preview").elements.pop()

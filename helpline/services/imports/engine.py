@@ -38,6 +38,7 @@ from .behind import InFlight, WriteBehind
 from .changes import ImportRefused, delete_missing, undo_run
 from .checks import among, row_checks
 from .keys import MEMORY_KEYS, SeenKeys
+from .prepared import Prepared, prepare_inserts, send
 from .report import ImportReport
 from .rows import Mapping, RowConverter, RowProblem, map_headers
 from .sources import SourceError, Table, open_source
@@ -71,6 +72,8 @@ class _Checked:
     pending: list[_Pending]
     part: ImportReport
     in_flight: InFlight
+    prepared: Prepared | None = None
+    """Its new records ready to send (:mod:`.prepared`), made by the checking thread when a writer writes."""
 
 
 def _in_flight(entity: Entity, pending: list[_Pending]) -> InFlight:
@@ -90,12 +93,10 @@ def _in_flight(entity: Entity, pending: list[_Pending]) -> InFlight:
 class ImportService:
     """Imports for one platform (its metadata, models and categories)."""
 
-    writes_behind = False
-    """A real run writes each batch in a worker thread while it checks the next (:mod:`.behind`). Off by
-    default: measured on the 1,000,000-row CSV on PostgreSQL it took 322–338 s against 314–356 s in turn (no
-    gain beyond the machine's variation) — the writer's own Python work (COPY texts, index terms, audit JSON)
-    competes with the checks for the GIL, so the server's time hardly overlaps. Preparing those texts in the
-    checking thread is the step that would make it pay."""
+    writes_behind = True
+    """A real run writes each batch in a worker thread while it checks the next (:mod:`.behind`), the batch's
+    COPY texts made by the checking thread (:mod:`.prepared`). The 1,000,000-row CSV on PostgreSQL: 244 s, in
+    turn 314–356 s (docs/imports.md). Not on an in-memory SQLite database nor for an entity linking to itself."""
 
     def __init__(self, platform: Platform, uploads: Path | None = None, memory_keys: int = MEMORY_KEYS) -> None:
         self.platform = platform
@@ -301,8 +302,9 @@ class ImportService:
                 index += len(converted)
                 if behind is None:  # checked and written in one transaction
                     with write_transaction() if run is not None else db.atomic():
-                        self._commit(actor, entity, self._check(definition, entity, head, converted, report.dry_run,
-                                                                None), report, run, index)
+                        checked = self._prepared(actor, entity, run, self._check(definition, entity, head, converted,
+                                                                                report.dry_run, None))
+                        self._commit(actor, entity, checked, report, run, index)
                     if progress is not None:
                         progress(index, table.total, report)
                     if cancel is not None and cancel.is_set() and len(converted) >= definition.batch_size:
@@ -311,7 +313,8 @@ class ImportService:
                     continue
                 if in_flight is not None and in_flight.frees_unique and behind.wait() and progress is not None:
                     progress(committed, table.total, report)  # its old unique values are free once it commits
-                checked = self._check(definition, entity, head, converted, False, in_flight)
+                checked = self._prepared(actor, entity, run, self._check(definition, entity, head, converted, False,
+                                                                         in_flight))
                 if behind.wait() and progress is not None:
                     progress(committed, table.total, report)
                 if cancel is not None and cancel.is_set():
@@ -414,6 +417,12 @@ class ImportService:
         pending = [p for p in pending if p.number not in bad]
         return _Checked(pending, part, _in_flight(entity, pending))
 
+    def _prepared(self, actor: Actor, entity: Entity, run: ImportRun | None, checked: _Checked) -> _Checked:
+        """``checked`` with its new records made ready to send, where they can be (:mod:`.prepared`)."""
+        checked.prepared = prepare_inserts(actor, entity, self.platform.models[entity.name], checked.pending,
+                                           run.id if run is not None else None)
+        return checked
+
     def _commit_alone(self, actor: Actor, entity: Entity, checked: _Checked, report: ImportReport,
                       run: ImportRun | None, index: int) -> Callable[[], None]:
         """:meth:`_commit` in a write transaction of its own (the writer thread's job)."""
@@ -431,7 +440,7 @@ class ImportService:
         for item in checked.pending:
             if item.numbered:
                 assign_numbers(model, entity, item.values, item.numbered)
-        self._write(actor, entity, checked.pending, part, run)
+        self._write(actor, entity, checked.pending, part, run, checked.prepared)
         # in the file's order, whichever check found them (a batch of one row gives the same report)
         part.problems.sort(key=lambda p: p.row)
         part.rejected_rows.sort(key=lambda r: r[0])
@@ -455,7 +464,10 @@ class ImportService:
         return field_problem(number, head.get(name, name), value, error, languages_of(f.label) if f else None)
 
     def _write(self, actor: Actor, entity: Entity, pending: list[_Pending], report: ImportReport,
-               run: ImportRun | None) -> None:
+               run: ImportRun | None, prepared: Prepared | None = None) -> None:
+        """Write a batch: ``prepared`` sent, else (none, or refused) by :func:`write_batch`."""
+        if prepared is not None and send(prepared, report):
+            return
         write_batch(actor, entity, self.platform.models[entity.name], pending, run.id if run is not None else None,
                     lambda p, problems: self._reject(report, p.number, p.cells, problems), report)
 

@@ -2,10 +2,10 @@
 record, the undo log and the quick-search index — each kind with one statement a batch (a group of updates
 changing the same fields: one statement on PostgreSQL, one prepared statement on SQLite), not one per row.
 
-Round trips of a 2,000-row batch of inserts on PostgreSQL: one ``INSERT … RETURNING`` of the records, one each
-for their audit entries and undo-log rows, two for the index (``execute_values`` pages of 1,000); psycopg2's
-``executemany`` would make one round trip per row (6,000 a batch). On SQLite ``executemany`` of one prepared
-statement is the fastest (no network), the ids read back by the batch's unique key.
+On PostgreSQL new records, their audit entries, undo-log rows and index entries each go in one ``COPY`` (ids taken
+from the sequence first); a batch of new records only is usually made ready beforehand by :mod:`.prepared` and
+only sent. psycopg2's ``executemany`` would make one round trip per row (6,000 a batch). On SQLite
+``executemany`` of one prepared statement is the fastest (no network), the ids read back by the batch's unique key.
 """
 
 from __future__ import annotations
@@ -64,8 +64,7 @@ def write_batch(actor: Actor, entity: Entity, model: Any, pending: list[Any], ru
     key = next((f.name for f in entity.active_fields if f.unique and all(p.values.get(f.name) not in (None, "")
                                                                        for p in inserts)), None)
     if inserts:
-        rows = [{**p.values, "created_by": actor.username, "updated_by": actor.username, "created_at": now,
-                 "updated_at": now} for p in inserts]
+        rows = [stamped(p.values, actor.username, now) for p in inserts]
         try:
             with db.atomic():
                 ids: list[int | None] = list(insert_with_ids(model, rows, key))
@@ -82,9 +81,8 @@ def write_batch(actor: Actor, entity: Entity, model: Any, pending: list[Any], ru
             if record_id is None:
                 continue
             counts.inserted += 1
-            audits.append({"actor": actor.username, "action": "create", "entity": entity.name,
-                           "record_id": str(record_id), "after": {"id": record_id, **p.values}, "detail": detail})
-            changes.append({"run": run_id, "record_id": record_id, "action": "insert", "version": 1})
+            audits.append(created_audit(actor, entity, record_id, p.values, detail))
+            changes.append(inserted_change(run_id, record_id))
             p.values["id"] = record_id
     updates = [p for p in pending if p.existing is not None]
     done = update_rows(model, [(p.existing["id"], p.existing["version"], p.changes) for p in updates],
@@ -103,14 +101,34 @@ def write_batch(actor: Actor, entity: Entity, model: Any, pending: list[Any], ru
     bulk_insert(AuditEntry, audits)
     if run_id is not None:
         bulk_insert(ImportChange, changes)
-    if _index_rows is not None and pending and _indexed(entity):
+    if pending and indexed(entity):
         # the quick-search index, in this transaction, from the values as written: one statement a batch
         written = [{**(p.existing or {}), **p.values} for p in pending]
         index_rows(entity, [r for r in written if r.get("id") is not None],
                    new={p.values["id"] for p in pending if p.existing is None and p.values.get("id") is not None})
 
 
-def _indexed(entity: Entity) -> bool:
+def stamped(values: dict[str, Any], by: str, now: datetime) -> dict[str, Any]:
+    """A new record's row: its values, who created it and when."""
+    return {**values, "created_by": by, "updated_by": by, "created_at": now, "updated_at": now}
+
+
+def created_audit(actor: Actor, entity: Entity, record_id: int, values: dict[str, Any], detail: dict[str, Any]
+                  ) -> dict[str, Any]:
+    """The audit entry of a record an import created (``detail``: the batch's one object)."""
+    return {"actor": actor.username, "action": "create", "entity": entity.name, "record_id": str(record_id),
+            "after": {"id": record_id, **values}, "detail": detail}
+
+
+def inserted_change(run_id: int | None, record_id: int) -> dict[str, Any]:
+    """The undo-log row of a record an import created."""
+    return {"run": run_id, "record_id": record_id, "action": "insert", "version": 1}
+
+
+def indexed(entity: Entity) -> bool:
+    """Whether ``entity`` has a quick-search index (its writes keep it)."""
+    if _index_rows is None:
+        return False
     from helpline.data.text_index import indexed_fields
 
     return bool(indexed_fields(entity))
@@ -140,7 +158,7 @@ def index_rows(entity: Entity, rows: list[dict[str, Any]], new: Collection[int] 
         copy_text_in(cur, f'COPY "{t}" (id, doc) FROM STDIN', lines)
 
 
-def _params(model: Any, rows: list[dict[str, Any]]) -> tuple[list[Any], list[list[Any]]]:
+def db_values(model: Any, rows: list[dict[str, Any]]) -> tuple[list[Any], list[list[Any]]]:
     """The fields written (all but an ``id`` the rows lack) and each row's database values; a column a row lacks
     takes its field's default. A JSON value that is the very object of the row before (a batch's shared
     ``detail``) is turned into JSON once."""
@@ -201,7 +219,7 @@ def bulk_insert(model: Any, rows: list[dict[str, Any]]) -> None:
     one prepared statement run for each row — peewee builds the SQL of every row again, 3 ms a row)."""
     if not rows:
         return
-    fields, params = _params(model, rows)
+    fields, params = db_values(model, rows)
     table = model._meta.table_name
     if is_postgres():
         from psycopg2.extras import execute_values
@@ -227,12 +245,12 @@ def insert_with_ids(model: Any, rows: list[dict[str, Any]], key: str | None = No
     if is_postgres():
         from psycopg2.extras import execute_values
 
-        numbered = _with_new_ids(model, rows)
+        numbered = with_new_ids(model, rows)
         if numbered is not None:
-            fields, params = _params(model, numbered)
+            fields, params = db_values(model, numbered)
             if copy_rows(model._meta.table_name, fields, params):
                 return [row["id"] for row in numbered]
-        fields, params = _params(model, rows)
+        fields, params = db_values(model, rows)
         sql = (f'INSERT INTO "{model._meta.table_name}" ({_columns(fields)}) VALUES %s '
                f'RETURNING "{column.column_name}", "id"')
         with db.cursor() as cur:
@@ -245,7 +263,7 @@ def insert_with_ids(model: Any, rows: list[dict[str, Any]], key: str | None = No
     return [ids[k] for k in wanted]
 
 
-def _with_new_ids(model: Any, rows: list[dict[str, Any]]) -> list[dict[str, Any]] | None:
+def with_new_ids(model: Any, rows: list[dict[str, Any]]) -> list[dict[str, Any]] | None:
     """PostgreSQL: copies of ``rows`` each with the next id of the table's sequence (taken at once; what a
     rolled-back batch took is skipped, as an insert's would be), or None when the id has no sequence."""
     table = model._meta.table_name
@@ -258,8 +276,8 @@ def _with_new_ids(model: Any, rows: list[dict[str, Any]]) -> list[dict[str, Any]
         return [{**row, "id": record_id} for row, (record_id,) in zip(rows, cur.fetchall(), strict=True)]
 
 
-class _NotCopyable(Exception):
-    """A value :func:`copy_rows` does not write as COPY text (the caller's other way writes it)."""
+class NotCopyable(Exception):
+    """A value :func:`copy_lines` does not write as COPY text (the caller's other way writes it)."""
 
 
 _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
@@ -283,7 +301,7 @@ def _copy_value(value: Any) -> str:
     elif kind is date or (kind is datetime and value.tzinfo is None):  # (psycopg2 casts an aware one)
         text = value.isoformat()
     else:
-        raise _NotCopyable(kind.__name__)
+        raise NotCopyable(kind.__name__)
     if "\\" in text or "\t" in text or "\n" in text or "\r" in text:
         return text.translate(_COPY_ESCAPES)
     return text
@@ -295,12 +313,23 @@ def copy_rows(table: str, fields: list[Any], params: list[list[Any]]) -> bool:
     time of ``execute_values``); False, nothing sent, when a value is of a type it does not write. A unique
     value taken fails the whole COPY (:data:`INTEGRITY`: the caller then goes row by row)."""
     try:
-        text = "".join(["\t".join([_copy_value(v) for v in row]) + "\n" for row in params])
-    except _NotCopyable:
+        text = copy_lines(params)
+    except NotCopyable:
         return False
     with db.cursor() as cur:
-        copy_text_in(cur, f'COPY "{table}" ({_columns(fields)}) FROM STDIN', text)
+        copy_text_in(cur, copy_sql(table, fields), text)
     return True
+
+
+def copy_sql(table: str, fields: list[Any]) -> str:
+    """The ``COPY … FROM STDIN`` of ``fields`` into ``table``."""
+    return f'COPY "{table}" ({_columns(fields)}) FROM STDIN'
+
+
+def copy_lines(params: list[list[Any]]) -> str:
+    """Rows of database values as ``COPY`` text lines (:class:`NotCopyable` when a value has a type it does
+    not write)."""
+    return "".join(["\t".join([_copy_value(v) for v in row]) + "\n" for row in params])
 
 
 def copy_text_in(cursor: Any, sql: str, text: str) -> None:

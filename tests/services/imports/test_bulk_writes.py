@@ -178,7 +178,7 @@ def _written(convert: Any, value: Any) -> Any:
 
 
 def test_the_batch_cell_conversions_give_what_peewee_gives(both: ImportService) -> None:
-    """writes._params converts a cell faster than ``field.db_value`` (a text or whole number kept as it is, JSON
+    """writes.db_values converts a cell faster than ``field.db_value`` (a text or whole number kept as it is, JSON
     by orjson): the same value for every column of the customer and audit tables, JSON read back the same."""
     import json
     from datetime import date, datetime
@@ -260,7 +260,7 @@ def test_copy_text_stores_what_an_insert_stores(both: ImportService) -> None:
     from datetime import date, datetime
     from decimal import Decimal
 
-    from helpline.services.imports.writes import _params, copy_rows
+    from helpline.services.imports.writes import copy_rows, db_values
 
     if not is_postgres_url(both):
         pytest.skip("COPY is PostgreSQL's")
@@ -272,7 +272,7 @@ def test_copy_text_stores_what_an_insert_stores(both: ImportService) -> None:
              "updated_at": datetime(2026, 1, 2, 3, 4, 5)} for i, text in enumerate(odd)]
     with session(), write_transaction():
         copied = [{**r, "customer_no": f"C{r['customer_no']}"} for r in rows]
-        fields, params = _params(model, copied)
+        fields, params = db_values(model, copied)
         assert copy_rows(model._meta.table_name, fields, params)
         for r in rows:
             model.insert(**{**r, "customer_no": f"I{r['customer_no']}"}).execute()

@@ -13,7 +13,7 @@ import pytest
 from imp_helpers import write_xlsx
 
 import helpline.services.imports.engine as engine
-from helpline.data.database import session
+from helpline.data.database import is_postgres, session
 from helpline.data.imports import ImportRun
 from helpline.security.actor import Actor
 from helpline.services.imports import ImportService
@@ -52,17 +52,28 @@ def _both_ways(imp: ImportService, path: Path, name: str = "small_customers") ->
 
 def test_writes_happen_in_the_writer_thread(imp: ImportService, tmp_path: Path,
                                             monkeypatch: pytest.MonkeyPatch) -> None:
-    write = engine.write_batch
+    """Each batch is written by the writer; on PostgreSQL its COPY texts were made by the checking thread
+    (:mod:`helpline.services.imports.prepared`), so the writer only sends them."""
+    write, prepare = engine.ImportService._write, engine.prepare_inserts
     threads: set[str] = set()
+    prepared: list[tuple[str, bool]] = []
 
     def watched(*args: Any, **kwargs: Any) -> None:
         threads.add(threading.current_thread().name)
         write(*args, **kwargs)
 
-    monkeypatch.setattr(engine, "write_batch", watched)
+    def preparing(*args: Any, **kwargs: Any) -> Any:
+        made = prepare(*args, **kwargs)
+        prepared.append((threading.current_thread().name, made is not None))
+        return made
+
+    monkeypatch.setattr(engine.ImportService, "_write", watched)
+    monkeypatch.setattr(engine, "prepare_inserts", preparing)
     imp.writes_behind = True
     report = imp.run(SYSTEM, "small_customers", write_xlsx(tmp_path / "c.xlsx", [HEADERS, *map(_row, range(1, 8))]))
     assert (report.status, report.inserted) == ("done", 7) and threads == {"import-write"}
+    assert {name for name, _ in prepared} == {"MainThread"} and len(prepared) == 4
+    assert all(made == is_postgres() for _, made in prepared)
     assert not [t for t in threading.enumerate() if t.name == "import-write"], "the writer stopped"
     with session():
         assert ImportRun.get_by_id(report.run_id).rows_done == 7
@@ -101,7 +112,7 @@ def test_a_unique_value_freed_by_an_update_in_flight_is_taken_once_committed(mir
 def test_a_failed_write_keeps_whole_batches_and_the_run_resumes(imp: ImportService, tmp_path: Path,
                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     path = imp.copy_for_run(write_xlsx(tmp_path / "c.xlsx", [HEADERS, *map(_row, range(1, 10))]))
-    write = engine.write_batch
+    write = engine.ImportService._write
     calls: list[int] = []
 
     def failing(*args: Any, **kwargs: Any) -> None:
@@ -110,7 +121,7 @@ def test_a_failed_write_keeps_whole_batches_and_the_run_resumes(imp: ImportServi
         if len(calls) == 3:  # batch 3 (rows 6-7) written, then the database goes away before its commit
             raise ConnectionError("server closed the connection unexpectedly")
 
-    monkeypatch.setattr(engine, "write_batch", failing)
+    monkeypatch.setattr(engine.ImportService, "_write", failing)
     imp.writes_behind = True
     first = imp.run(SYSTEM, "small_customers", path)
     assert first.status == "failed" and failure_text(first.error, "en").endswith(
@@ -120,6 +131,6 @@ def test_a_failed_write_keeps_whole_batches_and_the_run_resumes(imp: ImportServi
     assert [c for c, _ in _stored(imp)] == ["C001", "C002", "C003", "C004"], "batches 1-2, nothing of batch 3"
     assert first.inserted == 4
     assert not [t for t in threading.enumerate() if t.name == "import-write"], "the writer stopped"
-    monkeypatch.setattr(engine, "write_batch", write)
+    monkeypatch.setattr(engine.ImportService, "_write", write)
     second = imp.resume(SYSTEM, first.run_id)
     assert (second.status, second.inserted) == ("done", 9) and len(_stored(imp)) == 9
