@@ -120,7 +120,7 @@ def child(args: argparse.Namespace) -> int:
     platform.start(args.db, args.metadata)
     DemoGenerator(platform).seed_regions()
     service = ImportService(platform, uploads=Path(args.metadata).parent / "uploads")
-    service.writes_behind = not args.in_turn
+    service.writes_behind = False if args.in_turn else None
     started, cpu = time.perf_counter(), time.process_time()
     if args.child == "sync":
         from extensions.boss.simulator import Simulator

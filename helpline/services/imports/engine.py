@@ -90,13 +90,20 @@ def _in_flight(entity: Entity, pending: list[_Pending]) -> InFlight:
     return found
 
 
+def _on(flag: bool | None) -> bool:
+    """A worker-thread flag: as set, or (None) on PostgreSQL only."""
+    return not is_sqlite() if flag is None else flag
+
+
 class ImportService:
     """Imports for one platform (its metadata, models and categories)."""
 
-    writes_behind = True
+    writes_behind: bool | None = None
     """A real run writes each batch in a worker thread while it checks the next (:mod:`.behind`), the batch's
-    COPY texts made by the checking thread (:mod:`.prepared`). The 1,000,000-row CSV on PostgreSQL: 244 s, in
-    turn 314–356 s (docs/imports.md). Not on an in-memory SQLite database nor for an entity linking to itself."""
+    COPY texts made by the checking thread (:mod:`.prepared`). None (the default): on PostgreSQL only, where the
+    server is another process (the 1,000,000-row CSV: 231–244 s, in turn 314–356 s); on SQLite the statements
+    run in this process and a second thread only adds GIL hand-overs. Never on an in-memory SQLite database nor
+    for an entity linking to itself."""
 
     def __init__(self, platform: Platform, uploads: Path | None = None, memory_keys: int = MEMORY_KEYS) -> None:
         self.platform = platform
@@ -104,8 +111,10 @@ class ImportService:
         self.memory_keys = memory_keys
         """The file's keys held in memory before the rest go to a temporary database (:class:`.keys.SeenKeys`)."""
         self._seen = SeenKeys(0)
-        self.pipelined = True
-        """Read and convert the next batch in a worker thread while this one is written (:mod:`.ahead`)."""
+        self.pipelined: bool | None = None
+        """Read and convert the next batch in a worker thread while this one is written (:mod:`.ahead`). None (the
+        default): on PostgreSQL only — on SQLite the thread cost more than it overlapped (the 100,000-row xlsx:
+        24.4 s in one thread, 28.6 s with it)."""
 
     # -- set-up ---------------------------------------------------------------------------------------
     def definition(self, name: str) -> Import:
@@ -290,7 +299,7 @@ class ImportService:
             if definition.key and values.get(definition.key) not in (None, ""):
                 seen.add(str(values[definition.key]), number)
             report.rows = index
-        ahead = Ahead(rows, converter, definition.batch_size) if self.pipelined else None
+        ahead = Ahead(rows, converter, definition.batch_size) if _on(self.pipelined) else None
         batches = ahead if ahead is not None else converted_batches(rows, converter, definition.batch_size)
         behind = WriteBehind() if run is not None and self._writes_behind(entity) else None
         head = converter.mapping.header
@@ -336,7 +345,7 @@ class ImportService:
         """Whether a real run writes each batch in a worker thread while it checks the next (:mod:`.behind`): not
         on an in-memory SQLite database (one connection) nor for an entity that links to itself (a row may
         name a record of the batch in flight)."""
-        if not self.writes_behind or (is_sqlite() and str(db.obj.database) == ":memory:"):
+        if not _on(self.writes_behind) or (is_sqlite() and str(db.obj.database) == ":memory:"):
             return False
         return not any(f.type == "link" and f.link == entity.name for f in entity.active_fields)
 
