@@ -20,6 +20,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from helpline.data.agents import AgentRecord
+from helpline.data.base import centre_today
 from helpline.data.calls import Call
 from helpline.data.database import session
 from helpline.data.qa import QaSample
@@ -142,7 +143,7 @@ def sample_week(platform: Platform, card: Scorecard, week: date) -> SampleReport
 
 def run_sampling(platform: Platform, *, today: date | None = None) -> dict[str, Any]:
     """The ``qa_sampling`` job: sample last week for every scorecard with sampling rules."""
-    week = monday(today or date.today()) - timedelta(days=7)
+    week = monday(today or centre_today()) - timedelta(days=7)
     out: dict[str, Any] = {}
     for name, card in sorted(platform.metadata.objects.get("scorecard", {}).items()):
         if isinstance(card, Scorecard) and card.sampling is not None:

@@ -18,6 +18,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from helpline.data.base import centre_today
 from helpline.data.calls import Call
 from helpline.data.database import session, write_transaction
 from helpline.data.query import ListQuery, build_select
@@ -44,7 +45,7 @@ def folder() -> Path:
 def recording_name(call_id: int, agent: str) -> str:
     """``helpline/2026-11-23/42-1001``: a folder per day (retention deletes whole days), relative to the
     recordings folder Asterisk's MixMonitor writes to (the switch adds ``.wav``)."""
-    return f"helpline/{date.today().isoformat()}/{call_id}-{agent}"
+    return f"helpline/{centre_today().isoformat()}/{call_id}-{agent}"
 
 
 def calls_visible(actor: Actor, platform: Platform) -> Any:
@@ -96,7 +97,7 @@ def recording_file(actor: Actor, call_id: int, *, platform: Platform | None = No
 
 def purge(retention_days: int, *, today: date | None = None) -> dict[str, int]:
     """Delete day folders older than the retention and clear the names on their call records."""
-    today = today or date.today()
+    today = today or centre_today()
     limit = today - timedelta(days=retention_days)
     base = folder() / "helpline"
     removed = 0

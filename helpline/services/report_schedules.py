@@ -14,7 +14,7 @@ import logging
 from datetime import date, timedelta
 from typing import Any
 
-from helpline.data.base import utcnow
+from helpline.data.base import centre_today
 from helpline.data.database import session, write_transaction
 from helpline.data.stats import ReportFile, ReportSchedule
 from helpline.data.system import User
@@ -96,8 +96,8 @@ def _usernames(entries: list[str]) -> list[str]:
 
 
 def send_due(platform: Platform, today: date | None = None) -> dict[str, int]:
-    """Send every schedule due ``today`` (default: today, UTC) not yet sent today."""
-    today = today or utcnow().date()
+    """Send every schedule due ``today`` (default: the centre's today) not yet sent today."""
+    today = today or centre_today()
     sent = files = 0
     for schedule in list_schedules():
         if schedule["last_sent_on"] == today or (schedule["every"] == "weekly" and today.weekday() != 0):

@@ -13,6 +13,7 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from helpline.data.base import centre_today, utcnow
 from helpline.metadata.kinds import Category, Entity, EntityField
 from helpline.security.passwords import hash_password
 
@@ -225,7 +226,7 @@ def clean_values(entity: Entity, raw: dict[str, Any], categories: dict[str, Cate
 def default_value(f: EntityField) -> Any:
     """The value a new record starts with: ``today`` / ``now`` resolved, else the declared default."""
     if f.default == "today" and f.type == "date":
-        return date.today()
+        return centre_today()
     if f.default == "now" and f.type == "datetime":
-        return datetime.now()
+        return utcnow()  # stored in UTC like every timestamp (datetime.now() is the server's zone)
     return f.default

@@ -8,6 +8,7 @@ from datetime import date, timedelta
 
 import pytest
 
+from helpline.data.base import centre_today
 from helpline.data.database import session
 from helpline.data.knowledge import KbEvent, KbVersion
 from helpline.security.actor import Actor, PermissionDenied
@@ -140,7 +141,7 @@ def test_helpful_votes_views_and_searches_logged_for_the_statistics(platform: Pl
         kinds = [(e.kind, e.username, e.text, e.hits) for e in KbEvent.select().order_by(KbEvent.id)]
     assert kinds[:2] == [("search", "agent1", "充值", 1), ("search", "agent1", "彩铃退订", 0)]
     admin = actor(platform, "admin", "administrator")
-    today = date.today()
+    today = centre_today()
     figures = usage(platform, admin, today - timedelta(days=7), today)
     assert figures["totals"] == {"views": 2, "searches": 2, "no_result": 1, "helpful": 2, "not_helpful": 1}
     assert figures["no_result"] == [{"text": "彩铃退订", "count": 1}]

@@ -4,18 +4,18 @@ by them. On SQLite and PostgreSQL (``HELPLINE_TEST_PG``)."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 
-from helpline.data.base import utcnow
+from helpline.data.base import centre_today, utcnow
 from helpline.data.database import session
 from helpline.data.knowledge import KbEvent
 from helpline.security.actor import Actor, PermissionDenied
 from helpline.services.knowledge.learned import WINDOW, accept, suggestions
 from helpline.services.platform import Platform
 
-TODAY = date.today()
+TODAY = centre_today()
 
 
 def actor(p: Platform, name: str, role: str, regions: tuple[str, ...] = ()) -> Actor:

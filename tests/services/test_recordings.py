@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from helpline.data.base import centre_today
 from helpline.data.calls import Call
 from helpline.data.database import session
 from helpline.security.actor import Actor, PermissionDenied
@@ -35,7 +36,7 @@ def _file(folder: Path, day: date, name: str) -> str:
 
 
 def test_play_needs_the_permission_and_is_audited(platform: Platform, folder: Path) -> None:
-    today = date.today()
+    today = centre_today()
     call_id = _call(_file(folder, today, "1-1001"), datetime.now())
     boss = Actor("supervisor1", roles=("supervisor",)).bind(platform.metadata)
     agent = Actor("agent1", roles=("agent",)).bind(platform.metadata)

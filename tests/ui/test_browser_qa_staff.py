@@ -7,7 +7,6 @@ Screenshots of the evaluation page and the roster at 1366x768 in English and Chi
 
 from __future__ import annotations
 
-from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +26,7 @@ from nicegui.testing import Screen
 from selenium.webdriver.common.by import By
 from test_ui_qa import sampled_call
 
+from helpline.data.base import centre_today
 from helpline.data.database import session
 from helpline.data.system import User as UserRow
 from helpline.security.actor import Actor
@@ -113,7 +113,7 @@ def test_qa_evaluates_agent_appeals_admin_rosters(
     shot(screen, "roster_en")
     click(screen, ".m-roster-publish")
     text_shown(screen, "Published")
-    shifts = plan.my_shifts("agent1", date.today())
+    shifts = plan.my_shifts("agent1", centre_today())
     assert shifts
     log_in(screen, "agent1", "/desktop")
     until(lambda: len(screen.selenium.find_elements(By.CSS_SELECTOR, ".m-desk-shift")) == len(shifts),

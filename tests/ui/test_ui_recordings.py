@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -13,6 +13,7 @@ from nicegui.events import GenericEventArguments, handle_event
 from nicegui.testing import User
 from ui_helpers import log_in, see
 
+from helpline.data.base import centre_today
 from helpline.data.calls import Call
 from helpline.data.database import session
 from helpline.security.audit import search_audit
@@ -20,7 +21,7 @@ from helpline.services.platform import Platform
 
 
 def recorded_call(folder: Path, agent: str, queue: str) -> int:
-    rel = f"helpline/{date.today().isoformat()}/{agent}-{queue}.wav"
+    rel = f"helpline/{centre_today().isoformat()}/{agent}-{queue}.wav"
     (folder / rel).parent.mkdir(parents=True, exist_ok=True)
     (folder / rel).write_bytes(b"RIFF....WAVEfmt ")
     with session():

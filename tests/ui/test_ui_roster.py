@@ -5,7 +5,6 @@ infeasible rule set is shown with the rules that bind; agents cannot open the pa
 from __future__ import annotations
 
 import asyncio
-from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +12,7 @@ from nicegui import ui
 from nicegui.testing import User
 from ui_helpers import log_in, see
 
+from helpline.data.base import centre_today
 from helpline.services.agents import ensure_demo_agents
 from helpline.services.platform import Platform
 from telephony.workforce import plan
@@ -33,7 +33,7 @@ async def test_admin_makes_and_publishes_agent1_sees_its_shifts(user: User, ui_p
     await log_in(user, "admin")
     user.find("Roster").click()
     await user.should_see(marker="roster-make", retries=100)
-    user.find(marker="roster-start").elements.pop().value = date.today().isoformat()
+    user.find(marker="roster-start").elements.pop().value = centre_today().isoformat()
     await _click_make(user)
     await see(user, "default profile")  # no call history in the test database: said so
     await user.should_see(marker="roster-table")
@@ -43,7 +43,7 @@ async def test_admin_makes_and_publishes_agent1_sees_its_shifts(user: User, ui_p
     assert {"agent1", "agent2"} <= agents
     user.find(marker="roster-publish").click()
     await see(user, "Published")
-    shifts = plan.my_shifts("agent1", date.today())
+    shifts = plan.my_shifts("agent1", centre_today())
     assert shifts, "agent1 works in the published week"
     await log_in(user, "agent1", path="/desktop")
     await user.should_see(marker="desk-shifts", retries=200)

@@ -15,6 +15,7 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from helpline.data.base import centre_today
 from helpline.data.campaigns import CampaignNumber, DoNotCall
 from helpline.data.database import session, write_transaction
 from helpline.data.query import ListQuery, fetch_page
@@ -114,7 +115,7 @@ def list_rows(platform: Platform, actor: Actor, campaign: Campaign, path: Path |
         if not isinstance(found, Import):
             raise ListError(f"campaign '{campaign.name}': no import definition '{campaign.list_.import_}'")
         return _import_rows(platform, found, path)
-    return _query_rows(platform, actor, campaign, today or date.today())
+    return _query_rows(platform, actor, campaign, today or centre_today())
 
 
 def _plain(value: Any) -> Any:

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from peewee import fn
 
-from helpline.data.base import utcnow
+from helpline.data.base import centre_today, utcnow
 from helpline.data.database import db, is_postgres, session, write_transaction
 from helpline.data.knowledge import KbAttachment, KbEvent, KbVersion, KbVote
 from helpline.security.actor import Actor, PermissionDenied
@@ -79,7 +79,7 @@ class Article:
 
 
 def _today(today: date | None) -> date:
-    return today or date.today()
+    return today or centre_today()
 
 
 def _as_date(value: Any) -> date | None:

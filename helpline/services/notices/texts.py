@@ -13,9 +13,9 @@ from zoneinfo import ZoneInfo
 import yaml
 
 from helpline.config import shipped
+from helpline.data.base import centre_zone
 
 LANGUAGES = ("zh_CN", "en")
-DEFAULT_TIME_ZONE = "Asia/Shanghai"
 log = logging.getLogger("helpline.notices")
 
 
@@ -28,8 +28,8 @@ def _texts(language: str) -> dict[str, str]:
     return {str(k): str(v) for k, v in data.items()}
 
 
-def word(value: Any, language: str, time_zone: str = DEFAULT_TIME_ZONE) -> str:
-    """One parameter in ``language``."""
+def word(value: Any, language: str, time_zone: str | None = None) -> str:
+    """One parameter in ``language`` (a time in ``time_zone``, default the centre's)."""
     if isinstance(value, dict):
         if "utc" in value:
             try:
@@ -38,13 +38,13 @@ def word(value: Any, language: str, time_zone: str = DEFAULT_TIME_ZONE) -> str:
                 return str(value["utc"])
             if at.tzinfo is None:
                 at = at.replace(tzinfo=UTC)
-            return at.astimezone(ZoneInfo(time_zone)).strftime("%Y-%m-%d %H:%M")
+            return at.astimezone(ZoneInfo(time_zone) if time_zone else centre_zone()).strftime("%Y-%m-%d %H:%M")
         if "en" in value:
             return str(value.get(language) or value["en"])
     return "" if value is None else str(value)
 
 
-def render(key: str, params: dict[str, Any] | None, language: str, time_zone: str = DEFAULT_TIME_ZONE) -> str:
+def render(key: str, params: dict[str, Any] | None, language: str, time_zone: str | None = None) -> str:
     """The text of ``key`` in ``language`` (English when the language lacks it; the key itself, taken as
     literal text, when no language has it) with ``params`` worded."""
     if not key:

@@ -152,15 +152,15 @@ def publish_section(ctx: ViewContext, reload: Any) -> None:
             .mark("bulletin-withdraw")
 
     def moment(text: str) -> datetime | None:
-        """A local time typed as YYYY-MM-DD HH:MM, stored in UTC."""
+        """A time typed as YYYY-MM-DD HH:MM in the centre's time zone, stored in UTC."""
         from zoneinfo import ZoneInfo
 
-        from helpline.services.notices.texts import DEFAULT_TIME_ZONE
+        from helpline.data.base import centre_zone
 
         text = (text or "").strip()
         if not text:
             return None
-        local = datetime.fromisoformat(text).replace(tzinfo=ZoneInfo(DEFAULT_TIME_ZONE))
+        local = datetime.fromisoformat(text).replace(tzinfo=centre_zone())
         return local.astimezone(ZoneInfo("UTC")).replace(tzinfo=None)
 
     async def load_published() -> None:

@@ -4,25 +4,23 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, date, datetime
-from zoneinfo import ZoneInfo
+from datetime import UTC, datetime
 
 from nicegui import ui
 
+from helpline.data.base import centre_today, centre_zone
 from telephony.workforce.plan import my_shifts
 
 from .base import ViewContext
 
-ZONE = ZoneInfo("Asia/Shanghai")
-
 
 def _local(at: datetime) -> str:
-    return at.replace(tzinfo=UTC).astimezone(ZONE).strftime("%H:%M")
+    return at.replace(tzinfo=UTC).astimezone(centre_zone()).strftime("%H:%M")
 
 
 def shifts_strip(ctx: ViewContext, t: Callable[..., str]) -> None:
     """A row: "My shifts" and one chip per shift (day, start-end); "none published" when there are none."""
-    shifts = my_shifts(ctx.actor.username, date.today(), 14)
+    shifts = my_shifts(ctx.actor.username, centre_today(), 14)
     with ui.row().classes("w-full items-center gap-1 desk-shifts").mark("desk-shifts"):
         ui.icon("event", size="sm")
         ui.label(t("desk.my_shifts")).classes("text-caption text-weight-medium")

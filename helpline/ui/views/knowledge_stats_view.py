@@ -13,6 +13,7 @@ from typing import Any
 
 from nicegui import run, ui
 
+from helpline.data.base import centre_today
 from helpline.security.actor import PermissionDenied
 from helpline.services.knowledge.learned import Suggestion, accept, suggestions
 from helpline.services.knowledge.stats import usage
@@ -28,7 +29,7 @@ def knowledge_stats_view(ctx: ViewContext) -> None:
         return translate(ctx.language, key, **params)
 
     ui.label(t("knowledge.stats.title")).classes("text-h6")
-    today = date.today()
+    today = centre_today()
     with ui.row().classes("items-center gap-2"):
         start = ui.input(t("knowledge.stats.from"), value=(today - timedelta(days=27)).isoformat()) \
             .props("dense outlined type=date").mark("kbs-from")

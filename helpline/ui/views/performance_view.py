@@ -8,6 +8,7 @@ from typing import Any
 
 from nicegui import run, ui
 
+from helpline.data.base import centre_today
 from helpline.security.actor import PermissionDenied
 from telephony.workforce import performance
 
@@ -19,8 +20,8 @@ def performance_view(ctx: ViewContext) -> None:
     ui.label(t("perf.title")).classes("text-h6")
     state: dict[str, Any] = {"rows": []}
     with ui.row().classes("items-end gap-2"):
-        month = ui.input(t("perf.month"), value=date.today().strftime("%Y-%m")).props("dense type=month stack-label") \
-            .mark("perf-month")
+        month = ui.input(t("perf.month"), value=centre_today().strftime("%Y-%m")) \
+            .props("dense type=month stack-label").mark("perf-month")
         ui.button(t("app.search"), icon="search", on_click=lambda: load()).mark("perf-load")
         ui.button(t("perf.export"), icon="download", on_click=lambda: export()).props("flat").mark("perf-export")
     columns = [{"name": c, "field": c, "label": t(f"perf.{c}"), "align": "left"} for c in performance.COLUMNS]

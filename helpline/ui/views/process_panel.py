@@ -5,13 +5,14 @@ confirmation), the service-level deadlines in the user's time zone, and the time
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from nicegui import run, ui
 
+from helpline.data.base import centre_zone
 from helpline.metadata.kinds.common import Label
 from helpline.security.actor import PermissionDenied
 from helpline.services.records import RecordNotFound, ValidationFailed
@@ -24,18 +25,15 @@ from .widgets import FieldWidget, make_widget
 
 _t = t
 
-DEFAULT_ZONE = "Asia/Shanghai"
-
-
-def user_zone(ctx: ViewContext) -> ZoneInfo:
-    """The user's time zone (``time_zone`` of the context's parameters, else Asia/Shanghai)."""
+def user_zone(ctx: ViewContext) -> tzinfo:
+    """The user's time zone (``time_zone`` of the context's parameters, else the centre's)."""
     try:
-        return ZoneInfo(str(ctx.params.get("time_zone") or DEFAULT_ZONE))
+        return ZoneInfo(str(ctx.params["time_zone"])) if ctx.params.get("time_zone") else centre_zone()
     except (KeyError, ValueError):
-        return ZoneInfo(DEFAULT_ZONE)
+        return centre_zone()
 
 
-def local_time(value: datetime | None, zone: ZoneInfo) -> str:
+def local_time(value: datetime | None, zone: tzinfo) -> str:
     """A stored UTC time in ``zone`` (``YYYY-MM-DD HH:MM``)."""
     if value is None:
         return ""

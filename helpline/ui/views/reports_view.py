@@ -5,11 +5,12 @@ from a row to the calls behind it, export to Excel, schedule it daily or weekly.
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
 from nicegui import run, ui
 
+from helpline.data.base import centre_today
 from helpline.metadata.kinds.report import Report
 from helpline.security.actor import PermissionDenied
 from helpline.services.report_schedules import add_schedule
@@ -80,7 +81,7 @@ def reports_view(ctx: ViewContext) -> None:
     if not reports:
         ui.label(t("reports.none")).classes("text-grey-7")
         return
-    yesterday = date.today() - timedelta(days=1)
+    yesterday = centre_today() - timedelta(days=1)
     state: dict[str, Any] = {"page": 1, "values": {}}
     with ui.row().classes("items-end gap-2 wrap"):
         choice = ui.select({n: label(r.title, n) for n, r in reports.items()}, label=t("reports.report"),

@@ -9,6 +9,7 @@ from typing import Any
 
 from nicegui import run, ui
 
+from helpline.data.base import centre_today
 from helpline.data.database import session
 from helpline.data.staff import LeaveRequest
 from helpline.metadata.kinds.roster import Roster
@@ -21,14 +22,14 @@ from .base import ViewContext
 
 
 def _next_monday(today: date | None = None) -> date:
-    d = today or date.today()
+    d = today or centre_today()
     return d + timedelta(days=7 - d.weekday())
 
 
 def _leave_rows() -> list[dict[str, Any]]:
     with session():
         return [{"id": r.id, "username": r.username, "day": r.day.isoformat(), "reason": r.reason,
-                 "status": r.status} for r in LeaveRequest.select().where(LeaveRequest.day >= date.today())
+                 "status": r.status} for r in LeaveRequest.select().where(LeaveRequest.day >= centre_today())
                 .order_by(LeaveRequest.day).limit(200)]
 
 

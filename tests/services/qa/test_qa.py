@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from helpline.data.agents import AgentRecord
+from helpline.data.base import centre_today
 from helpline.data.calls import Call
 from helpline.data.database import session
 from helpline.data.qa import QaSample
@@ -158,7 +159,7 @@ def test_sampling_runs_as_a_weekly_scheduled_job(platform: Platform, rec: Path) 
     from helpline.cli.common import start_scheduler
     from helpline.config import Settings
 
-    last_week = qa_sampling.monday(date.today()) - timedelta(days=7)
+    last_week = qa_sampling.monday(centre_today()) - timedelta(days=7)
     call_id = _call(rec, "1001", datetime.combine(last_week, datetime.min.time()) + timedelta(hours=10), 11 * 60)
     scheduler = start_scheduler(platform, Settings(), router=None)
     try:

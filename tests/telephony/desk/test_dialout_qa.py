@@ -5,12 +5,12 @@ scorecard; with it off the call is not recorded (and a sampled one is skipped fo
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date
 from pathlib import Path
 
 import pytest
 from test_dialout import actor, control, desk, signed_in, until  # noqa: F401 - the desk fixture and helpers
 
+from helpline.data.base import centre_today
 from helpline.data.database import session
 from helpline.data.qa import QaSample
 from helpline.metadata.kinds.scorecard import Scorecard
@@ -59,13 +59,13 @@ def test_an_answered_outbound_call_is_recorded_sampled_and_evaluated(
     record = CallService().get(call_id)
     assert record is not None and record["direction"] == "outbound"
     name = record["call_recording"]
-    assert name == f"helpline/{date.today().isoformat()}/{call_id}-{record['agent']}.wav"
+    assert name == f"helpline/{centre_today().isoformat()}/{call_id}-{record['agent']}.wav"
     assert recording == name.removesuffix(".wav")  # the switch was told to record the conversation
     (tmp_path / "rec" / name).parent.mkdir(parents=True)
     (tmp_path / "rec" / name).write_bytes(b"RIFF....WAVE")  # what MixMonitor writes on Asterisk
     card = ivr_platform.metadata.objects["scorecard"]["call_quality"]
     assert isinstance(card, Scorecard)
-    report = qa_sampling.sample_week(ivr_platform, card, date.today())
+    report = qa_sampling.sample_week(ivr_platform, card, centre_today())
     assert report.queued["random"] == 1 and not report.skipped
     with session():
         sample = QaSample.get(QaSample.call_id == call_id)
@@ -85,6 +85,6 @@ def test_without_record_outbound_the_call_is_not_recorded(ivr_platform: Platform
     assert record is not None and record["call_recording"] is None
     card = ivr_platform.metadata.objects["scorecard"]["call_quality"]
     assert isinstance(card, Scorecard)
-    report = qa_sampling.sample_week(ivr_platform, card, date.today())
+    report = qa_sampling.sample_week(ivr_platform, card, centre_today())
     skipped = {s["call_id"]: s["reason"] for s in report.skipped}
     assert "no recording" in skipped[call_id]  # sampled, but there is nothing to listen to
