@@ -14,7 +14,7 @@
 | ami_secret | (environment only) | HELPLINE_AMI_SECRET | (empty) |
 | cookie_secure | (environment only) | HELPLINE_COOKIE_SECURE | off (on: the session cookie is Secure, for HTTPS) |
 | language | (environment only) | HELPLINE_LANGUAGE | zh_CN (the UI language of browsers asking for none we have) |
-| time_zone | (environment only) | HELPLINE_TIME_ZONE | Asia/Shanghai (the centre's day: helpline.data.base.centre_today) |
+| time_zone | (environment only) | HELPLINE_TIME_ZONE | Asia/Shanghai (the centre's day: data.base.centre_today) |
 | agi_max_sessions | (environment only) | HELPLINE_AGI_MAX_SESSIONS | 300 (calls at once; more: fallback) |
 | shutdown_grace | (environment only) | HELPLINE_SHUTDOWN_GRACE | 30 (s calls may run on after SIGTERM) |
 | smtp_* (host, port, user, password, from, starttls) | (environment only) | HELPLINE_SMTP_* | no e-mail |
