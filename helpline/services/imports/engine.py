@@ -17,7 +17,6 @@ import shutil
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -34,6 +33,7 @@ from helpline.security.audit import audit
 from ..numbering import assign_numbers, numbered_fields
 from ..values import clean_values
 from .ahead import Ahead, Converted, converted_batches
+from .batch import Checked, Pending, in_flight_of
 from .behind import InFlight, WriteBehind
 from .changes import ImportRefused, delete_missing, undo_run
 from .checks import among, row_checks
@@ -53,42 +53,6 @@ UPLOADS = ROOT / "var" / "imports"
 PREVIEW_ROWS = 20
 KEPT_PROBLEMS = 2000
 Progress = Callable[[int, int | None, "ImportReport"], None]
-
-@dataclass
-class _Pending:
-    number: int
-    cells: list[Any]
-    values: dict[str, Any]
-    existing: dict[str, Any] | None = None
-    changes: dict[str, Any] = field(default_factory=dict)
-    numbered: list[Any] = field(default_factory=list)
-    """The fields of a new record to number (:func:`assign_numbers`) when it is written."""
-
-
-@dataclass
-class _Checked:
-    """A batch checked, to be written: its rows, what the checks found, what it makes true once written."""
-
-    pending: list[_Pending]
-    part: ImportReport
-    in_flight: InFlight
-    prepared: Prepared | None = None
-    """Its new records ready to send (:mod:`.prepared`), made by the checking thread when a writer writes."""
-
-
-def _in_flight(entity: Entity, pending: list[_Pending]) -> InFlight:
-    """The unique values ``pending`` takes, and whether an update of it changes one (:class:`.behind.InFlight`)."""
-    found = InFlight()
-    for f in entity.active_fields:
-        if not f.unique or f.name == "id":
-            continue
-        taken = {str(p.values[f.name]) for p in pending if p.values.get(f.name) not in (None, "")}
-        if taken:
-            found.unique[f.name] = taken
-        found.frees_unique = found.frees_unique or any(p.existing is not None and f.name in p.changes
-                                                       for p in pending)
-    return found
-
 
 def _on(flag: bool | None) -> bool:
     """A worker-thread flag: as set, or (None) on PostgreSQL only."""
@@ -355,7 +319,7 @@ class ImportService:
         report.rejected_rows.append((number, cells, "; ".join(p.text() for p in problems if p.severity == "error")))
 
     def _check(self, definition: Import, entity: Entity, head: dict[str, str], converted: list[Converted],
-               dry: bool, in_flight: InFlight | None) -> _Checked:
+               dry: bool, in_flight: InFlight | None) -> Checked:
         """One batch's rows checked against the file's earlier keys, the database and ``in_flight`` (the batch
         being written meanwhile): the rows to write and what was found (counted in the batch's own report)."""
         model: Any = self.platform.models[entity.name]
@@ -370,7 +334,7 @@ class ImportService:
                 for row in select_rows(model.select().where(among(column, keys[start:start + 500]))):
                     existing[str(row[key])] = row
         first = self._seen.first_rows(keys)  # the keys of earlier batches (and, below, of this one)
-        pending: list[_Pending] = []
+        pending: list[Pending] = []
         zh_entity = entity.label.zh_CN if entity.label else entity.name
         named = {"entity": both(entity.name, zh_entity), "key": both(key, head.get(key or "", key or ""))}
         for number, cells, values, problems in converted:
@@ -408,7 +372,7 @@ class ImportService:
                 self._reject(part, number, cells, problems + [self._field_problem(
                     entity, number, head, f, values.get(f), e) for f, e in field_errors.items()])
                 continue
-            item = _Pending(number, cells, cleaned, before, numbered=numbered)
+            item = Pending(number, cells, cleaned, before, numbered=numbered)
             if before is not None:
                 item.changes = {f: v for f, v in cleaned.items() if before.get(f) != v}
                 if not item.changes:
@@ -424,15 +388,15 @@ class ImportService:
             if p.number in bad:
                 self._reject(part, p.number, p.cells, bad[p.number])
         pending = [p for p in pending if p.number not in bad]
-        return _Checked(pending, part, _in_flight(entity, pending))
+        return Checked(pending, part, in_flight_of(entity, pending))
 
-    def _prepared(self, actor: Actor, entity: Entity, run: ImportRun | None, checked: _Checked) -> _Checked:
+    def _prepared(self, actor: Actor, entity: Entity, run: ImportRun | None, checked: Checked) -> Checked:
         """``checked`` with its new records made ready to send, where they can be (:mod:`.prepared`)."""
         checked.prepared = prepare_inserts(actor, entity, self.platform.models[entity.name], checked.pending,
                                            run.id if run is not None else None)
         return checked
 
-    def _commit_alone(self, actor: Actor, entity: Entity, checked: _Checked, report: ImportReport,
+    def _commit_alone(self, actor: Actor, entity: Entity, checked: Checked, report: ImportReport,
                       run: ImportRun | None, index: int) -> Callable[[], None]:
         """:meth:`_commit` in a write transaction of its own (the writer thread's job)."""
         def job() -> None:
@@ -440,7 +404,7 @@ class ImportService:
                 self._commit(actor, entity, checked, report, run, index)
         return job
 
-    def _commit(self, actor: Actor, entity: Entity, checked: _Checked, report: ImportReport,
+    def _commit(self, actor: Actor, entity: Entity, checked: Checked, report: ImportReport,
                 run: ImportRun | None, index: int) -> None:
         """Write a checked batch in the caller's transaction (its new records numbered first), add what it
         found and did to ``report`` and, in a real run, the checkpoint."""
@@ -472,7 +436,7 @@ class ImportService:
         f = entity.field(name)
         return field_problem(number, head.get(name, name), value, error, languages_of(f.label) if f else None)
 
-    def _write(self, actor: Actor, entity: Entity, pending: list[_Pending], report: ImportReport,
+    def _write(self, actor: Actor, entity: Entity, pending: list[Pending], report: ImportReport,
                run: ImportRun | None, prepared: Prepared | None = None) -> None:
         """Write a batch: ``prepared`` sent, else (none, or refused) by :func:`write_batch`."""
         if prepared is not None and send(prepared, report):
