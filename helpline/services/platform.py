@@ -15,6 +15,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from helpline.data import text_index
+from helpline.data.base import centre_zone
 from helpline.data.conditions import FALSE, TRUE, Cond, any_of
 from helpline.data.database import db, is_sqlite, open_database, session
 from helpline.data.entities import EntityModels
@@ -82,6 +83,10 @@ class Platform:
 
     # -- life cycle ------------------------------------------------------------------------------
     def start(self, db_url: str, metadata_dir: str | None) -> SyncReport | None:
+        try:
+            centre_zone()  # a time zone unknown: said now, not on the first page that asks for today
+        except ValueError as exc:
+            raise StartupError(str(exc)) from exc
         open_database(db_url)
         with session():
             create_system_tables()

@@ -6,12 +6,14 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
 from helpline.data.base import centre_today, centre_zone, utcnow
 from helpline.metadata.kinds.common import Label
 from helpline.metadata.kinds.entity import EntityField
+from helpline.services.platform import Platform, StartupError
 from helpline.services.values import default_value
 
 AHEAD, BEHIND = "Etc/GMT-14", "Etc/GMT+12"  # UTC+14 and UTC-12: their dates differ from each other every hour
@@ -59,3 +61,9 @@ def test_record_defaults_take_the_centres_day_and_utc_now(monkeypatch: pytest.Mo
     assert default_value(day) == _date_at(14)
     stamped = default_value(at)
     assert abs((stamped - utcnow()).total_seconds()) < 60  # not the server's local time, 12 hours off
+
+
+def test_an_unknown_zone_stops_the_platform_at_start(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("HELPLINE_TIME_ZONE", "Asia/Beijing")  # not an IANA name (Asia/Shanghai is)
+    with pytest.raises(StartupError, match="HELPLINE_TIME_ZONE 'Asia/Beijing' is not a time zone"):
+        Platform().start(f"sqlite:///{tmp_path / 'h.db'}", None)
