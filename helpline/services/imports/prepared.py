@@ -56,7 +56,8 @@ def prepare_inserts(actor: Actor, entity: Entity, model: Any, pending: list[Any]
     database is SQLite or a row is an update, has a field to number, or a value COPY does not write."""
     if not is_postgres() or not pending or any(p.existing is not None or p.numbered for p in pending):
         return None
-    rows = with_new_ids(model, [stamped(p.values, actor.username, utcnow()) for p in pending])
+    now = utcnow()  # one time for the batch, as write_batch stamps it
+    rows = with_new_ids(model, [stamped(p.values, actor.username, now) for p in pending])
     if rows is None:
         return None
     ids = [int(row["id"]) for row in rows]

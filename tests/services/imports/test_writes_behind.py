@@ -134,3 +134,14 @@ def test_a_failed_write_keeps_whole_batches_and_the_run_resumes(imp: ImportServi
     monkeypatch.setattr(engine.ImportService, "_write", write)
     second = imp.resume(SYSTEM, first.run_id)
     assert (second.status, second.inserted) == ("done", 9) and len(_stored(imp)) == 9
+
+
+def test_a_batch_is_stamped_with_one_time(imp: ImportService, tmp_path: Path) -> None:
+    """The records of one batch were created at one moment, whichever way it is written (prepared or not)."""
+    report = imp.run(SYSTEM, "small_customers", write_xlsx(tmp_path / "c.xlsx", [HEADERS, *map(_row, range(1, 5))]))
+    assert report.inserted == 4
+    model = imp.platform.models["customer"]
+    with session():
+        rows = model.select().order_by(model.id).dicts()
+        stamps = [(r["customer_no"], r["created_at"], r["updated_at"]) for r in rows]
+    assert stamps[0][1] == stamps[1][1] == stamps[0][2] and stamps[2][1] == stamps[3][1]  # batches of 2

@@ -72,6 +72,10 @@ class DesignerFrame:
         self.elsewhere: list[Problem] = []
         self._slots: list[tuple[Path, bool, ui.column]] = []
         self.editor: Editor | None = None
+        self._save_lock = asyncio.Lock()
+        """One save or check at a time, in the order asked: run side by side, an older check could finish last
+        and show the problems of a draft already edited away (nothing would check again). That holds for every
+        check, not only a save's: a refused publish checks again while the author edits on."""
         with ui.column().classes("w-full gap-2 hl-designer-frame"):
             with ui.row().classes("w-full items-center gap-2"):
                 ui.label(f"{t(f'designer.kind.{kind}')} · {name}").classes("text-h6").mark("designer-title")
@@ -184,13 +188,6 @@ class DesignerFrame:
         Runs in the frame's own context: the widget that called it may be rebuilt meanwhile."""
         with self.form:
             return await self._save(self.data)
-
-    @property
-    def _save_lock(self) -> asyncio.Lock:
-        """One save or check at a time, in the order asked: run side by side, an older check could finish
-        last and show the problems of a draft already edited away (nothing would check again). That holds
-        for every check, not only a save's: a refused publish checks again while the author edits on."""
-        return self.__dict__.setdefault("_lock", asyncio.Lock())  # type: ignore[no-any-return]
 
     async def _save(self, content: dict[str, Any] | str | None) -> list[Problem]:
         async with self._save_lock:
