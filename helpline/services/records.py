@@ -264,7 +264,8 @@ class RecordService:
 
         created = unit_of_work(work)
         self._after(actor, entity_name, "after_save", _public(created.values), None, created.values.get("id"))
-        return created
+        masks = actor.masks(entity_name)  # as a read gives it back: the creator sees what it may see, no more
+        return Record(entity_name, apply_masks(created.values, masks), frozenset(masks))
 
     def _unique_errors(self, entity: Entity, values: dict[str, Any], exc: Exception) -> dict[str, FieldError]:
         model = self.platform.models[entity.name]

@@ -171,6 +171,31 @@ async def test_category_options_are_loaded_when_the_select_opens_and_the_choice_
     assert select.options == {"tariffs": tree["tariffs"]}  # the saved record shown again: its chosen code only
 
 
+async def test_filing_keeps_the_contact_form_and_its_masks(
+        user: User, desk: Any, ui_platform: Platform, callers: list[Caller], gold_customer: int) -> None:
+    """Filing saves the record and fills the same widgets again: the form is built once per call. (The record
+    the desk created came back without the agent's masks, so the first save saw them appear and built the whole
+    form again — a sixth of the desktop server's event-loop time at 500 desktops, issue 22's screen-pop.)"""
+    settings(desk, wrap_up_s=300.0)
+    await ready_desktop(user, desk)
+    await talking(user, desk, ui_platform, callers)
+    assert user.client is not None
+    serial, remarks = text(user, "pop-serial"), field(user, "remarks")
+    before = set(user.client.elements)
+    desktop = next(d for d in TICKER.desktops if d.root.client is user.client)
+    form = desktop.contact.form
+    assert form is not None and form.masked == {"survey_satisfaction", "survey_resolved", "survey_at"}
+    remarks.value = "kept"
+    user.find(marker="desk-release").click()
+    await until(lambda: enabled(user, "desk-file"))
+    user.find(marker="desk-file").click()
+    await see(user, "Contact record filed")
+    assert contact_records(ui_platform, serial)[0]["remarks"] == "kept"
+    assert field(user, "remarks") is remarks and remarks.value == "kept"
+    new = [e for e in user.client.elements.values() if e.id not in before]
+    assert not [e for e in new if any(m.startswith("field-") for m in e._markers)], "the form was built again"
+
+
 # ------------------------------------------------------------------------------------- what is built
 async def test_an_idle_desktop_builds_only_what_is_shown(user: User, desk: Any, ui_platform: Platform,
                                                          callers: list[Caller]) -> None:
