@@ -10,7 +10,7 @@ from nicegui import app, ui
 from helpline.config import Settings
 from helpline.services.platform import Platform
 
-from . import inbox_counts, live_menu, media, ops_routes, pages, private_storage, session, socket_hops
+from . import inbox_counts, listener_ids, live_menu, media, ops_routes, pages, private_storage, session, socket_hops
 from .context import set_platform
 from .i18n import QUASAR_LANGUAGES, set_default_language
 from .session import AuthMiddleware
@@ -38,6 +38,7 @@ def build(plat: Platform) -> None:
     session.register()
     private_storage.install()
     socket_hops.install()
+    listener_ids.install()
     ops_routes.register(plat)
 
 
