@@ -72,6 +72,27 @@ async def test_clocks_tick_in_the_browser_and_unchanged_counters_are_not_sent(
     assert text(user, "desk-status").startswith("Not ready")
 
 
+async def test_the_toolbar_is_left_alone_when_only_queue_figures_change(
+        user: User, desk: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A refresh bringing other agents' queue figures (most refreshes on a busy server) changes no toolbar button
+    and costs the toolbar nothing; a new state still enables and disables its buttons."""
+    from helpline.ui.views import desk_toolbar
+
+    await ready_desktop(user, desk)
+    desktop = next(d for d in TICKER.desktops if d.root.client is user.client)
+    desktop.refresh()
+    view = dict(desktop.view)
+    computed: list[Any] = []
+    available = desk_toolbar.available
+    monkeypatch.setattr(desk_toolbar, "available", lambda v, a: computed.append(v) or available(v, a))
+    queues = {name: {"waiting": 7, "ready_agents": 3} for name in view["queues"]}
+    desktop.toolbar.update({**view, "queues": queues, "in_status_s": view["in_status_s"] + 5})
+    assert computed == []
+    assert enabled(user, "desk-not-ready") and not enabled(user, "desk-ready")
+    desktop.toolbar.update({**view, "status": "not_ready"})
+    assert len(computed) == 1 and enabled(user, "desk-ready")
+
+
 def call_elements(user: User, idle: set[int]) -> list[weakref.ref[Any]]:
     """Weak references to the elements on the page that the idle desktop did not have (the call's), and to their
     props, classes and style (NiceGUI's observables, each holding a bound method of itself)."""
@@ -194,6 +215,54 @@ async def test_filing_keeps_the_contact_form_and_its_masks(
     assert field(user, "remarks") is remarks and remarks.value == "kept"
     new = [e for e in user.client.elements.values() if e.id not in before]
     assert not [e for e in new if any(m.startswith("field-") for m in e._markers)], "the form was built again"
+
+
+async def test_the_contact_form_is_built_a_few_fields_per_loop_turn(
+        user: User, desk: Any, ui_platform: Platform, callers: list[Caller], gold_customer: int,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 22: the contact record form's first build gives the event loop back every FIELDS_PER_TURN fields, so
+    another desktop's screen-pop goes out between two steps; a build whose form is released stops, and one whose
+    record changed meanwhile shows the new record whole."""
+    from helpline.services.records import Record
+    from helpline.ui import gc_tuning
+    from helpline.ui.views.desk_contact import FIELDS_PER_TURN, ContactForm
+
+    events: list[str] = []
+    build_field = ContactForm.build_field
+
+    def recorded(self: ContactForm, ref: Any, values: dict[str, Any], columns: int) -> None:
+        if not events:  # runs at the loop's next turn: between two steps, not after the whole form
+            asyncio.get_running_loop().call_soon(events.append, "turn")
+        events.append(ref.field)
+        build_field(self, ref, values, columns)
+
+    monkeypatch.setattr(ContactForm, "build_field", recorded)
+    settings(desk, wrap_up_s=300.0)
+    await ready_desktop(user, desk)
+    await talking(user, desk, ui_platform, callers)
+    await until(lambda: "remarks" in events)
+    fields = [e for e in events if e != "turn"]
+    assert len(fields) == 15 and events.index("turn") == FIELDS_PER_TURN, events
+    assert field(user, "remarks").value == "" and shown(user, "field-remarks")
+
+    desktop = next(d for d in TICKER.desktops if d.root.client is user.client)
+    form = desktop.contact.form
+    assert form is not None and form.record is not None
+    record = form.record
+    events.clear()
+    changed = Record(record.entity, {**record.values, "remarks": "changed meanwhile"}, record.masked)
+    building = asyncio.create_task(form.build_in_turns(record))
+    await asyncio.sleep(0)
+    form.record = changed
+    await building  # stopped, then the new record built whole
+    assert field(user, "remarks").value == "changed meanwhile" and set(form.fields) >= {"remarks", "serial_no"}
+
+    events.clear()
+    building = asyncio.create_task(form.build_in_turns(changed))
+    await asyncio.sleep(0)
+    gc_tuning.discard(form.container)  # released meanwhile
+    await building
+    assert len([e for e in events if e != "turn"]) == FIELDS_PER_TURN  # nothing built into the deleted form
 
 
 # ------------------------------------------------------------------------------------- what is built
