@@ -18,7 +18,8 @@ What it adds to the normal server, for measuring only:
 * Several servers (``--cluster INSTANCE`` on one PostgreSQL database, ``HELPLINE_CLUSTER=on``): the first makes
   every bench agent (``--agents``), each signs in its own (``--first``, ``--desktops``).
 * ``GET /_bench/status``, ``GET /_bench/memory`` (RSS after ``gc.collect()``), ``POST /_bench/ready`` (every
-  bench agent signs in and goes ready through ``DeskService``), ``POST /_bench/calls?rate=R&seconds=S`` (Poisson
+  bench agent, or ``count`` of them from ``start``, signs in and goes ready through ``DeskService``),
+  ``POST /_bench/calls?rate=R&seconds=S`` (Poisson
   arrivals of callers through the ``main`` IVR flow on the simulated switch: key ``0``, queue ``general``),
   ``POST /_bench/stop``, ``GET /_bench/results``; ``POST /_bench/freeze`` (``gc.freeze()``, an experiment).
 * The text tokenizer (jieba's dictionary, ≈ 80 MB) is loaded at start, before the baseline reading: a one-off of
@@ -249,10 +250,11 @@ def register_endpoints(platform: Any, args: argparse.Namespace, phones: list[str
         return {"frozen": gc.get_freeze_count()}
 
     @app.post("/_bench/ready")
-    async def ready() -> dict[str, Any]:
+    async def ready(start: int = 0, count: int = 0) -> dict[str, Any]:
         def sign_everybody_in() -> int:
             done = 0
-            for number in own_agents(args):
+            agents = own_agents(args)
+            for number in agents[start:start + count] if count else agents[start:]:
                 user = find_user(f"bench{number}")
                 assert user is not None
                 actor = actor_for(user, platform.metadata)

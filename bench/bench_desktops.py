@@ -13,6 +13,10 @@ after the other (the first makes every agent and leads); the desktops split even
 warm-up agent ``4999 - i``) and callers arrive at every server (``--rate`` / N each), so a caller on one server
 is offered to an agent whose desktop is on another. Memory per desktop is the servers' summed growth over all
 desktops; a call's decision time is when the first server learnt it, its pop is measured on the agent's server.
+The agents go ready ten of each server in turn (``--ready-order interleaved``), as agents signing in through a
+sticky proxy mix over the instances: the router offers a call to the agent idle longest, so with every agent of
+server 0 ready first (``--ready-order by-server``, the only order before 2026-12-07 21:30) server 0 took the first
+≈ 250 of the 358 calls — one process's load, 3 calls a second on 250 desktops — and server 1 the rest.
 
 **The server** (``bench/_desktops_server.py``, a child process killed by its PID at the end, whatever happens):
 the platform, the live router, the desk service on the simulated phones and the NiceGUI web UI in one
@@ -102,6 +106,8 @@ from _pg import drop_database, throwaway_database
 ROOT = Path(__file__).resolve().parent.parent
 SERVER = Path(__file__).resolve().parent / "_desktops_server.py"
 WARM_UP = "4999"
+READY_CHUNK = 10
+"""With several servers, agents go ready this many of each server in turn (``--ready-order interleaved``)."""
 
 
 def free_port() -> int:
@@ -336,7 +342,13 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         if args.gc_freeze:
             for server in servers:
                 await server.post("/_bench/freeze")
-        ready = sum([(await s.post("/_bench/ready"))["ready"] for s in servers])
+        ready = 0
+        if args.ready_order == "by-server":  # every agent of server 0, then of server 1 ...: server 0's idle longest
+            ready = sum([(await s.post("/_bench/ready"))["ready"] for s in servers])
+        else:  # READY_CHUNK agents of each server in turn: the router's longest-idle order alternates between them
+            for start in range(0, -(-args.desktops // len(servers)), READY_CHUNK):
+                for server in servers:
+                    ready += (await server.post("/_bench/ready", start=start, count=READY_CHUNK))["ready"]
         await servers[0].wait_for("agents ready", lambda s: s["agents"].get("ready/idle", 0) >= args.desktops, 60)
         log(f"{ready} agents signed in and ready; calls for {args.seconds:.0f} s at {args.rate:g}/s")
         counted = sum(d.total() for d in desktops)
@@ -443,6 +455,10 @@ def main(argv: list[str] | None = None) -> int:
                         "Python memory traced with --tracemalloc, what a thaw and malloc_trim give back)")
     p.add_argument("--tracemalloc", type=int, default=0, metavar="FRAMES",
                    help="diagnosis: trace the server's Python allocations with this many frames (slow)")
+    p.add_argument("--ready-order", choices=["interleaved", "by-server"], default="interleaved",
+                   help="with several servers: agents go ready 10 of each server in turn (default), or every agent "
+                        "of the first server first (the router, offering the longest-idle agent, then pops the first "
+                        "~250 calls all on server 0: one process's load, the figures before 2026-12-07 21:30)")
     p.add_argument("--instances", type=int, default=1,
                    help="server processes sharing the desktops and the calls (> 1: cluster mode on --pg-server)")
     p.add_argument("--pg-server", metavar="URL", default="",
