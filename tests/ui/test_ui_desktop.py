@@ -195,6 +195,7 @@ async def test_a_call_pops_is_answered_held_muted_released_and_filed(
     await until(lambda: shown(user, "desk-file"))
     [created] = contact_records(ui_platform, serial)
     assert created["customer"] == gold_customer and created["agent"] == "agent1"
+    assert field(user, "customer").options == {gold_customer: "Zhang Wei"}  # the customer's name, not its key
     assert created["caller_number"] == GOLD and "main_menu (menu) 0 → to_agent" in created["ivr_trail"]
     assert not enabled(user, "desk-file") and not enabled(user, "desk-answer")
     await see(user, "Being written during the call")

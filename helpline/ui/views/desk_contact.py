@@ -127,9 +127,11 @@ class ContactForm(FormView):
     A screen without tabs and related lists (``contact_record_form``) is built lighter than
     :meth:`FormView.render` builds it (see the module's docstring); another screen gets the generic form."""
 
-    def __init__(self, ctx: ViewContext, screen: Screen, record: Record) -> None:
+    def __init__(self, ctx: ViewContext, screen: Screen, record: Record, titles: dict[str, str] | None = None) -> None:
         super().__init__(ctx, screen, record.id)
         self.record, self.version = record, int(record.values["version"])
+        self.titles: dict[str, str] = titles or {}
+        """Link field → the title of the record it links (:func:`link_titles`), shown instead of its key."""
         self.fields: dict[str, FieldWidget] = {}
         """Every field's widget, read-only ones too (``self.widgets``: the editable ones)."""
         self.lazy: dict[str, LazyCategory] = {}
@@ -233,7 +235,7 @@ class ContactForm(FormView):
                 self.lazy[ref.field] = LazyCategory(self.ctx, field, element)
             if value is not None:  # an empty new form shows no errors until one types or saves
                 if field.type == "link" and value not in (element.options or {}):
-                    element.set_options({value: str(value)}, value=value)
+                    element.set_options({value: self.titles.get(ref.field, str(value))}, value=value)
                 self.set_field(ref.field, widget, value)
         element.classes(f"field-{ref.field}").mark(f"field-{ref.field}")
         if not readonly:
@@ -276,11 +278,25 @@ class ContactForm(FormView):
             elif value is None and name not in self.lazy:
                 element.value = empty_value(element, field.multiple)
             else:
-                if field.type == "link" and value not in (element.options or {}):
-                    element.set_options({value: str(value)}, value=value)
+                if field.type == "link" and (element.options or {}).get(value) != self.titles.get(name, str(value)):
+                    element.set_options({value: self.titles.get(name, str(value))}, value=value)
                 self.set_field(name, widget, value)
             if name in self.widgets and hasattr(element, "error"):
                 element.error = None  # a new record shows no errors until one types or saves
+
+
+def link_titles(ctx: ViewContext, record: Record) -> dict[str, str]:
+    """The titles of the records the contact record links (its customer's name), as the agent may read them
+    (blocking: read beside the record on a worker thread; the form showed the customer's key, ``31``)."""
+    entity = ctx.platform.metadata.entities[record.entity]
+    titles: dict[str, str] = {}
+    for field in entity.active_fields:
+        value = record.values.get(field.name)
+        if field.type == "link" and value not in (None, "") and field.name not in record.masked:
+            found = ctx.platform.records.titles(ctx.actor, field.link or "", field.link_key or "id", [value])
+            if value in found:
+                titles[field.name] = found[value]
+    return titles
 
 
 def empty_value(element: Any, multiple: bool) -> Any:
@@ -343,8 +359,9 @@ class ContactPanel:
         if self.on_done is not None:
             self.on_done()
 
-    def show(self, record: Record, *, over: bool) -> None:
-        """Show the contact record of the call (again: only the call's state changes)."""
+    def show(self, record: Record, *, over: bool, titles: dict[str, str] | None = None) -> None:
+        """Show the contact record of the call (again: only the call's state changes); ``titles``: its links'
+        (:func:`link_titles`)."""
         if self.record_id == record.id:
             self.set_over(over)
             return
@@ -368,8 +385,9 @@ class ContactPanel:
                     self.dismiss_button = ui.button(self.t("desk.contact.dismiss"), icon="close",
                                                     on_click=self.dismiss) \
                         .props("dense flat no-caps").classes("desk-dismiss").mark("desk-dismiss")
-                self.form = ContactForm(self.ctx, screen, record)
+                self.form = ContactForm(self.ctx, screen, record, titles)
         else:
+            self.form.titles = titles or {}
             self.form.show_record(record)
         self.title.text = self.t("desk.contact.title", serial=self.serial)
         self.container.set_visibility(True)

@@ -402,14 +402,21 @@ class Desktop:
             self.call.show(pop)
         self.knowledge_panel()  # a resumed call too has it beside
         try:
-            record = await run.io_bound(open_contact_record, self.ctx.platform, self.ctx.actor, pop)
+            record, titles = await run.io_bound(self.read_contact, pop) or (None, {})
         except (ValidationFailed, PermissionDenied, RecordNotFound) as exc:
             self.notify(self.t("desk.contact.failed", message=str(exc)), "negative")
             return
         if record is None or self.closed:
             return
         self.call.contact_serial = str(record.values["serial_no"])
-        self.contact.show(record, over=over or self.view.get("state") not in TALKING)
+        self.contact.show(record, over=over or self.view.get("state") not in TALKING, titles=titles)
+
+    def read_contact(self, pop: dict[str, Any]) -> tuple[Any, dict[str, str]]:
+        """The call's contact record (found or created) and its links' titles (blocking: a worker thread)."""
+        from .desk_contact import link_titles
+
+        record = open_contact_record(self.ctx.platform, self.ctx.actor, pop)
+        return record, (link_titles(self.ctx, record) if record is not None else {})
 
     def building(self) -> None:
         """A call's elements are being built (or filled again): note the tuning's epoch once (see release_call)."""
@@ -494,8 +501,11 @@ class Desktop:
                 return
             record = await run.io_bound(self.ctx.platform.records.get, self.ctx.actor, "contact_record", record_id)
             if record is not None:
+                from .desk_contact import link_titles
+
+                titles = await run.io_bound(link_titles, self.ctx, record)
                 self.contact.record_id = None  # show it again with the customer
-                self.contact.show(record, over=self.contact.over)
+                self.contact.show(record, over=self.contact.over, titles=titles)
 
 
 def desktop_view(ctx: ViewContext) -> None:
