@@ -23,7 +23,7 @@ The detours, numbered as upstream defects (Python 3.11, nicegui 3.18, python-soc
    turns again before the bytes are written. The socket module gets the same ``wait_for`` as the outbox.
 
 All keep upstream's behaviour (timeout, packet, exceptions); tests/ui/test_socket_hops.py checks each against
-the installed versions and counts the turns. :func:`install` is called once by ``serve()``.
+the installed versions and counts the turns. :func:`install` is called once by ``build()``.
 """
 
 from __future__ import annotations
