@@ -128,15 +128,18 @@ def _query(url: str, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, 
 
 
 async def _desktop(inst: Instance, number: str) -> Desktop:
-    """The agent's desktop on ``inst``: signed in, the page loaded, its socket connected; then the agent signs
-    in to the telephony and goes ready."""
+    """The agent's desktop on ``inst``: signed in, the page loaded, its socket connected."""
     desk = Desktop(agent=number, base=inst.base, login_path="/_test/login", user=f"test{number}", file_after=None,
                    timeout=30.0)
     await desk.open()
-    assert desk.http is not None
-    async with desk.http.get(f"{inst.base}/_test/ready", params={"user": f"test{number}"}) as r:
-        assert (await r.json()) == {"ok": True, "agent": number}
     return desk
+
+
+async def _ready(desk: Desktop) -> None:
+    """The desktop's agent signs in to the telephony and goes ready."""
+    assert desk.http is not None
+    async with desk.http.get(f"{desk.base}/_test/ready", params={"user": f"test{desk.agent}"}) as r:
+        assert (await r.json()) == {"ok": True, "agent": desk.agent}
 
 
 def _peer(inst: Instance, i: int) -> AsteriskPeer:
@@ -193,6 +196,9 @@ async def test_two_instances_share_the_router_and_the_standby_takes_over(tmp_pat
         await asyncio.to_thread(_wait_up, b)
         assert await asyncio.to_thread(_leader, pg_url) == "a"
         desktops = list(await asyncio.gather(*(_desktop(inst, n) for inst in (a, b) for n in AGENTS[inst.name])))
+        for desk in desktops:  # a's agents ready first, so idle longest: b's first callers are offered to them
+            await _ready(desk)  # (ready in the order the desktops happened to connect, both of b's early calls
+                                # could go to b's own agents, and the crossing this test checks did not happen)
 
         def traffic() -> None:
             for i in range(CALLS):
