@@ -20,6 +20,9 @@ Knowledge articles, bulletins and notes are searched by questions as callers ask
 * the characters of a two-character word that is not one of the centre's words are items weighed
   :data:`INNER_FACTOR` of a lone character's (骂人: 骂, 人 — a record saying 辱骂 holds 骂): character unigrams with
   bigrams, the classic combination of Chinese retrieval, after the words and lone characters;
+* two lone characters of a clause that make a term of the dictionary or one of the centre's words, in either
+  order, are that word said apart (:func:`_separated`: 交有线电视的费, 交费; 钱已经交了, 交钱; 报了修, 报修): Chinese
+  separates a verb from its object (离合词) and puts the object first;
 * a token jieba glued to a stop word (``段时间`` of ``这段时间``, ``加多少``, ``不能不``) is cut there first;
 * the question's overlapping character pairs (bigrams) within the runs between its stop words are items weighed
   :data:`PAIR_WEIGHT` × its general weight (``装一台电视``: ``装一``, ``一台``, ``台电``, ``电视``), except the pairs
@@ -240,6 +243,29 @@ def _pairs(tokens: list[str]) -> list[str]:
     return found
 
 
+def _separated(tokens: list[str], lookup: dict[str, list[str]]) -> list[Item]:
+    """The words of a clause said apart: two of its lone characters (no stop words) that make a term of the
+    synonym dictionary or one of the centre's words, in either order — a separable verb with its object inside
+    (交有线电视的费: 交费; 报了修: 报修) or its object said first (钱已经交了: 交钱). A word the clause also says
+    whole, or a group one of its words already asks for, is not asked twice."""
+    lone = list(dict.fromkeys(t for t in tokens if len(t) == 1 and _is_cjk(t) and t not in stop_words()))
+    asked = {id(lookup[t]) for t in tokens if t in lookup}
+    found: list[Item] = []
+    for first in lone:
+        for second in lone:
+            joined = first + second
+            if first == second or joined in tokens:
+                continue
+            if joined in lookup:
+                if id(lookup[joined]) not in asked:
+                    asked.add(id(lookup[joined]))
+                    item = _group_item(joined, lookup[joined])
+                    found += [item] if item is not None else []
+            elif joined in _domain_set():
+                found.append(Item(joined, 1.0, ((_chinese(joined), 1.0),)))
+    return found
+
+
 def question_items(text: str, synonyms: list[list[str]] | None = None) -> list[Item]:
     """The items of a question (see the module's text), at most :data:`MAX_ITEMS`, words and synonym groups
     before lone characters, then at most :data:`MAX_PAIRS` character pairs; an empty list when nothing in it
@@ -280,6 +306,7 @@ def question_items(text: str, synonyms: list[list[str]] | None = None) -> list[I
                     if len(token) == 2 and token not in _domain_set():  # 骂人 / 辱骂, 扣钱 / 扣费: one character
                         inner += [Item(ch, CHAR_WEIGHT * INNER_FACTOR * general_weight(ch), ((Term(ch), 1.0),))
                                   for ch in token if ch not in stop_words()]
+        words += _separated(tokens, lookup)
     seen: set[str] = set()
     kept: list[Item] = []
     for item in (*words, *chars, *inner):
