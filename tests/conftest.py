@@ -139,6 +139,13 @@ def platform(db_url: str, demo_metadata: Path) -> Platform:
 
 
 @pytest.fixture
+def utc_centre(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The contact centre at UTC (``HELPLINE_TIME_ZONE``): for tests whose stored times read as the centre's
+    (a call at 10:00 counted at 10:00); tests/services/test_reports_centre_day.py checks a centre east of UTC."""
+    monkeypatch.setenv("HELPLINE_TIME_ZONE", "UTC")
+
+
+@pytest.fixture
 def write_metadata(tmp_path: Path) -> Callable[..., Path]:
     """``write_metadata({"entities/x.yaml": "...yaml..."}, base=None)`` → a metadata directory."""
     counter = itertools.count()

@@ -58,7 +58,8 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--warmup", metavar="TIME", help="warm-up instead of the scenario's")
     p.add_argument("--write-calls", metavar="DATE",
                    help="write the first run's calls (first strategy, load and seed) as call records of DATE "
-                        "(YYYY-MM-DD; YYYY-MM-DDTHH:MM starts the run at that time, else at midnight) into the "
+                        "(YYYY-MM-DD; YYYY-MM-DDTHH:MM starts the run at that time, else at midnight; the centre's "
+                        "date and clock, HELPLINE_TIME_ZONE) into the "
                         "database (--db) and rebuild that day's statistics")
     p.add_argument("--db", help="database URL for --write-calls (env HELPLINE_DB)")
     p.add_argument("--method", metavar="NAMES",

@@ -8,7 +8,7 @@ recordings' day folder — is the contact centre's, in its time zone (``HELPLINE
 from __future__ import annotations
 
 import os
-from datetime import UTC, date, datetime, tzinfo
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from peewee import Model
@@ -39,6 +39,41 @@ def centre_today() -> date:
     """Today in the contact centre's time zone (not the server's: a server on UTC is a day behind Beijing
     until 08:00)."""
     return datetime.now(centre_zone()).date()
+
+
+def centre_day_of(at: datetime) -> date:
+    """The centre's date of a stored (naive UTC) time: a call at 17:00 UTC is the next day's in Beijing."""
+    return at.replace(tzinfo=UTC).astimezone(centre_zone()).date()
+
+
+def centre_midnight(day: date) -> datetime:
+    """The stored (naive UTC) time the centre's ``day`` starts at: Beijing's 2026-12-07 at 2026-12-06 16:00."""
+    return datetime.combine(day, time.min, centre_zone()).astimezone(UTC).replace(tzinfo=None)
+
+
+def centre_offsets(lo: datetime, hi: datetime) -> list[tuple[datetime, int]]:
+    """The centre's offset from UTC in minutes over the stored times ``[lo, hi)``: ``[(from, minutes)]``, the
+    first from ``lo``, one more at each change (daylight saving; none in Asia/Shanghai). Walked a day at a time,
+    a change found to its 15 minutes (every zone changes at a quarter hour)."""
+    zone = centre_zone()
+
+    def minutes(at: datetime) -> int:
+        offset = at.replace(tzinfo=UTC).astimezone(zone).utcoffset()
+        return int(offset.total_seconds() // 60) if offset is not None else 0
+
+    out = [(lo, minutes(lo))]
+    day, quarter = timedelta(days=1), timedelta(minutes=15)
+    at = lo
+    while at < hi:
+        step = min(at + day, hi)
+        if minutes(step) != out[-1][1]:
+            probe = at.replace(minute=at.minute - at.minute % 15, second=0, microsecond=0)
+            while probe < step:
+                probe += quarter
+                if probe < hi and minutes(probe) != out[-1][1]:
+                    out.append((probe, minutes(probe)))
+        at = step
+    return out
 
 
 class SystemModel(Model):

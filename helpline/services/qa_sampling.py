@@ -20,7 +20,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from helpline.data.agents import AgentRecord
-from helpline.data.base import centre_today
+from helpline.data.base import centre_midnight, centre_today
 from helpline.data.calls import Call
 from helpline.data.database import session
 from helpline.data.qa import QaSample
@@ -94,8 +94,7 @@ def sample_week(platform: Platform, card: Scorecard, week: date) -> SampleReport
     report = SampleReport(start_day)
     if rules is None:
         return report
-    start = datetime.combine(start_day, datetime.min.time())
-    stop = start + timedelta(days=7)
+    start, stop = centre_midnight(start_day), centre_midnight(start_day + timedelta(days=7))  # the centre's week
     with session():
         talked = (Call.routed == "answered") | ((Call.direction == "outbound") & Call.answered_at.is_null(False))
         calls = list(Call.select().where((Call.started_at >= start) & (Call.started_at < stop)

@@ -10,9 +10,10 @@ records' quick search, which never searches a field masked for the user.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
+from helpline.data.base import centre_midnight
 from helpline.data.calls import Call
 from helpline.data.database import session
 from helpline.data.query import ListQuery
@@ -61,9 +62,9 @@ def find_recordings(actor: Actor, platform: Platform, wanted: RecordingFilter, l
     if wanted.queue:
         query = query.where(Call.queue == wanted.queue)
     if wanted.since:
-        query = query.where(Call.started_at >= datetime.combine(wanted.since, time.min))
+        query = query.where(Call.started_at >= centre_midnight(wanted.since))  # the centre's days
     if wanted.until:
-        query = query.where(Call.started_at < datetime.combine(wanted.until + timedelta(days=1), time.min))
+        query = query.where(Call.started_at < centre_midnight(wanted.until + timedelta(days=1)))
     if wanted.customer and wanted.customer.strip():
         ids = _customer_ids(actor, platform, wanted.customer.strip())
         if not ids:

@@ -14,11 +14,11 @@ from __future__ import annotations
 
 import os
 import shutil
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from helpline.data.base import centre_today
+from helpline.data.base import centre_midnight, centre_today
 from helpline.data.calls import Call
 from helpline.data.database import session, write_transaction
 from helpline.data.query import ListQuery, build_select
@@ -110,7 +110,7 @@ def purge(retention_days: int, *, today: date | None = None) -> dict[str, int]:
             if when < limit and day.is_dir():
                 removed += sum(1 for _ in day.glob("*.wav"))
                 shutil.rmtree(day, ignore_errors=True)
-    cutoff = datetime.combine(limit, datetime.min.time())
+    cutoff = centre_midnight(limit)  # the centre's day, like the folders
     with session(), write_transaction():
         cleared = (Call.update(call_recording=None)
                    .where(Call.call_recording.is_null(False), Call.started_at < cutoff).execute())

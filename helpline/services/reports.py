@@ -11,12 +11,13 @@ cities or counties and the time of agents of them.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from peewee import SQL, fn
+from peewee import SQL, Case, fn
 
 from helpline.data.agents import AgentRecord
+from helpline.data.base import centre_midnight, centre_offsets, centre_zone
 from helpline.data.calls import Call
 from helpline.data.conditions import All, Cmp, Cond, Not, all_of
 from helpline.data.database import is_postgres, session
@@ -103,10 +104,28 @@ _AGENT_DIMS = frozenset({"agent", "team", "department"})
 """Dimensions of calls that follow from the agent: only the 15-minute facts carry them."""
 
 
-def _time_expr(dim: str, column: Any, fine: bool) -> Any:
+def _local(column: Any, offsets: list[tuple[datetime, int]]) -> Any:
+    """A stored (UTC) time column as the centre's local time: shifted by the centre's offset, one shift per
+    stretch of the period with its own offset (daylight saving: a CASE over the changes)."""
+    pg = is_postgres()
+
+    def shifted(minutes: int) -> Any:
+        return column + fn.make_interval(0, 0, 0, 0, 0, minutes) if pg else fn.datetime(column, f"{minutes:+d} minutes")
+
+    if len(offsets) == 1:
+        return shifted(offsets[0][1])
+    changes = [(column < offsets[k + 1][0], shifted(minutes)) for k, (_, minutes) in enumerate(offsets[:-1])]
+    return Case(None, changes, shifted(offsets[-1][1]))
+
+
+def _time_expr(dim: str, column: Any, fine: bool, offsets: list[tuple[datetime, int]]) -> Any:
+    """A time dimension's SQL: the centre's hour, day, week or month of a stored time (the 15-minute facts, a
+    work order's or an attempt's time), the day of the daily facts as it is (the centre's day already)."""
     if dim == "interval" or (dim == "day" and not fine):
         return column
     pg = is_postgres()
+    if fine:
+        column = _local(column, offsets)
     # peewee expressions, never SQL text naming the table: a subquery (a campaign's name) makes peewee alias it
     if dim == "hour":
         return fn.date_part("hour", column).cast("INTEGER") if pg else fn.strftime("%H", column)
@@ -120,9 +139,9 @@ def _time_expr(dim: str, column: Any, fine: bool) -> Any:
 def _label(dim: str, value: Any) -> Any:
     if value is None:
         return ""
-    if dim == "interval":
+    if dim == "interval":  # stored in UTC, shown in the centre's time
         v = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
-        return v.strftime("%Y-%m-%d %H:%M")
+        return v.replace(tzinfo=UTC).astimezone(centre_zone()).strftime("%Y-%m-%d %H:%M")
     if dim == "hour":
         return f"{int(value):02d}:00"
     if dim in ("day", "week"):
@@ -148,8 +167,10 @@ def dimension_texts(metadata: MetadataSet, dimension: str) -> dict[str, Any]:
 class _Plan:
     """The model, its period column and the SQL of each dimension of one run."""
 
-    def __init__(self, report: Report, values: dict[str, Any], scoped: bool = False) -> None:
+    def __init__(self, report: Report, values: dict[str, Any], period: tuple[date, date],
+                 scoped: bool = False) -> None:
         self.fine = _fine(report, values)
+        self.lo, self.hi = centre_midnight(period[0]), centre_midnight(period[1] + timedelta(days=1))
         used = set(report.dimensions) | {i.dimension for i in report.inputs
                                          if values.get(i.name, i.default) not in (None, "", [])}
         queue_dims = {*TIME_DIMENSIONS, "tier", "queue", "skill"}
@@ -170,10 +191,11 @@ class _Plan:
         self.period = (self.raw.PERIOD if self.raw is not None
                        else self.model.opened_at if report.source == "workorders"
                        else self.model.interval if self.fine else self.model.day)
+        self.offsets = centre_offsets(self.lo, self.hi) if self.fine else []
 
     def dim(self, name: str) -> Any:
         if name in TIME_DIMENSIONS:
-            return _time_expr(name, self.period, self.fine)
+            return _time_expr(name, self.period, self.fine, self.offsets)
         if name == "category" and self.model is workorders.MODEL:
             return workorders.category()
         if self.raw is not None:
@@ -282,12 +304,9 @@ def _scope(plan: _Plan, report: Report, actor: Actor) -> Any:
 
 def where_of(report: Report, actor: Actor, values: dict[str, Any]) -> tuple[_Plan, Any, tuple[date, date]]:
     start, end = _period(report, values)
-    plan = _Plan(report, values, scoped=_scoped(actor))
-    if plan.fine:
-        lo = datetime.combine(start, datetime.min.time())
-        where = (plan.period >= lo) & (plan.period < lo + timedelta(days=(end - start).days + 1))
-    else:
-        where = plan.period.between(start, end)
+    plan = _Plan(report, values, (start, end), scoped=_scoped(actor))
+    fine = (plan.period >= plan.lo) & (plan.period < plan.hi)  # the centre's days, in stored (UTC) times
+    where = fine if plan.fine else plan.period.between(start, end)
     cond = _filters(plan, report, values)
     if not (isinstance(cond, All) and not cond.items):
         where = where & _expr(plan, cond)
@@ -410,8 +429,7 @@ def drill_calls(metadata: MetadataSet, actor: Actor, name: str, values: dict[str
     if report.source != "calls":
         raise ReportInputError({"drill": "only a calls report drills down to calls"})
     start, end = _period(report, values)
-    lo = datetime.combine(start, datetime.min.time())
-    where = (Call.started_at >= lo) & (Call.started_at < lo + timedelta(days=(end - start).days + 1))
+    where = (Call.started_at >= centre_midnight(start)) & (Call.started_at < centre_midnight(end + timedelta(days=1)))
     where = where & Call.ended_at.is_null(False)
     filters = dict(row)
     for inp in report.inputs:
@@ -420,11 +438,13 @@ def drill_calls(metadata: MetadataSet, actor: Actor, name: str, values: dict[str
             filters[inp.dimension] = raw
     for dim, value in filters.items():
         if dim == "interval":
-            at = datetime.strptime(str(value), "%Y-%m-%d %H:%M")
+            local = datetime.strptime(str(value), "%Y-%m-%d %H:%M").replace(tzinfo=centre_zone())
+            at = local.astimezone(UTC).replace(tzinfo=None)  # the label is the centre's time
             where = where & (Call.started_at >= at) & (Call.started_at < at + timedelta(minutes=15))
         elif dim == "day":
-            d = datetime.fromisoformat(str(value))
-            where = where & (Call.started_at >= d) & (Call.started_at < d + timedelta(days=1))
+            d = date.fromisoformat(str(value)[:10])
+            where = where & (Call.started_at >= centre_midnight(d)) & (
+                Call.started_at < centre_midnight(d + timedelta(days=1)))
         elif dim in DIMENSIONS["calls"] and dim not in TIME_DIMENSIONS:
             vals = [str(v) for v in (value if isinstance(value, (list, tuple)) else [value])]
             if dim in ("skill", "team", "department", "category", "category_type"):

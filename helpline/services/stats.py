@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from helpline.data.base import centre_day_of, centre_midnight
 from helpline.data.calls import Call
 from helpline.data.database import db, is_postgres, session, write_transaction
 from helpline.data.stats import (
@@ -293,7 +294,7 @@ def _add_statements(record: Mapping[str, Any], measures: Mapping[str, float],
                         attrs, guard),
             _upsert_sql(StatCallQueue, {"interval": slot, "tier": key["tier"], "queue": key["queue"]}, measures,
                         skill, guard),
-            _upsert_sql(StatCallDay, {"day": started.date(), **key}, measures, skill, guard)]
+            _upsert_sql(StatCallDay, {"day": centre_day_of(started), **key}, measures, skill, guard)]
 
 
 # -- agents --------------------------------------------------------------------------------------------
@@ -345,7 +346,7 @@ def _agent_rows(cells: Mapping[tuple[datetime, str, str, str], list[float]]) -> 
     for (slot, agent, _what, value), (seconds, count) in cells.items():
         if value not in AGENT_VALUES:
             continue
-        for target in (fine[(slot, agent)], days[(slot.date(), agent)]):
+        for target in (fine[(slot, agent)], days[(centre_day_of(slot), agent)]):
             target[f"{value}_s"] += seconds
             if count:
                 target[f"{value}_n"] += count
@@ -365,8 +366,7 @@ def rebuild(start: date, end: date, *, batch: int = 5000) -> dict[str, int]:
     """Delete and recompute the facts of the days ``start``..``end`` (inclusive) from the raw records.
     Agent spells are cut at the range's edges (a spell ending after ``end`` counts up to its end)."""
     check_range(start, end)
-    lo = datetime.combine(start, datetime.min.time())
-    hi = datetime.combine(end + timedelta(days=1), datetime.min.time())
+    lo, hi = centre_midnight(start), centre_midnight(end + timedelta(days=1))
     calls = events = 0
     from . import stats_behind  # (it imports this module)
 
@@ -422,7 +422,7 @@ def _rebuild_calls(lo: datetime, hi: datetime, teams: Mapping[str, str]) -> int:
         attrs = call_attrs(r, teams)
         cells = (fine[(slot, *key.values(), str(r.get("agent") or ""), *attrs.values())],
                  queues[(slot, key["tier"], key["queue"], attrs["skill"])],
-                 daily[(r["started_at"].date(), *key.values(), attrs["skill"])])
+                 daily[(centre_day_of(r["started_at"]), *key.values(), attrs["skill"])])
         for name, value in measures.items():
             for cell in cells:
                 cell[name] += value

@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from helpline.data.base import centre_day_of
 from helpline.data.database import after_commit, db, is_postgres
 from helpline.data.stats import (
     AGENT_ATTRS,
@@ -219,7 +220,7 @@ def _add(cells: dict[Any, tuple[dict[str, Any], dict[str, float]]], record: Mapp
     skill = {"skill": attrs["skill"]}
     for cell_key, cell_attrs in (((StatCall, slot, *key.values(), str(record.get("agent") or "")), attrs),
                                  ((StatCallQueue, slot, key["tier"], key["queue"]), skill),
-                                 ((StatCallDay, started.date(), *key.values()), skill)):
+                                 ((StatCallDay, centre_day_of(started), *key.values()), skill)):
         cell = cells.get(cell_key)
         if cell is None:
             cell = cells[cell_key] = (dict(cell_attrs), {})

@@ -31,6 +31,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
+from helpline.data.base import centre_day_of
 from helpline.data.database import db, is_postgres, session, write_transaction
 from helpline.data.stats import CATEGORY_KEYS, StatCallCategory, StatCallCategoryOf
 
@@ -177,7 +178,7 @@ def _wanted(calls: list[dict[str, Any]], fields: Sequence[str]) -> dict[int, dic
         if not filed:
             continue
         field, code = filed[-1][2]  # type: ignore[misc]
-        out[int(c["id"])] = {"day": c["started_at"].date(), "category_type": field[:64], "category": code,
+        out[int(c["id"])] = {"day": centre_day_of(c["started_at"]), "category_type": field[:64], "category": code,
                              **{k: str(c[k] or "")[:64 if k in ("queue", "tier", "flow") else 32]
                                 for k in ("queue", "tier", "region", "city", "flow")},
                              "answered": 1 if c["routed"] == "answered" else 0, "talk_s": float(c["talk_s"] or 0.0)}

@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
 
+from helpline.data.base import centre_day_of
 from helpline.data.database import db
 from helpline.data.stats import IVR_COUNTS
 
@@ -45,7 +46,7 @@ def node_cells(record: Mapping[str, Any]) -> dict[tuple[date, str, str], dict[st
     default_flow = str(record.get("flow") or "")
     key: tuple[date, str, str] | None = None
     for step in steps:
-        key = (started.date(), str(step.get("flow") or default_flow)[:64], str(step["node"])[:96])
+        key = (centre_day_of(started), str(step.get("flow") or default_flow)[:64], str(step["node"])[:96])
         cell = cells.get(key)
         if cell is None:
             cell = cells[key] = {"type": str(step.get("type") or "")[:32], **dict.fromkeys(IVR_COUNTS, 0),

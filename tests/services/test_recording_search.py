@@ -23,13 +23,15 @@ def _call(agent: str | None, queue: str | None, started: datetime, customer: int
 
 
 @pytest.fixture
-def calls(platform: Platform) -> dict[str, int]:
+def calls(platform: Platform, monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
+    """Times in UTC, days the centre's (Beijing, UTC+8): b at 23:59 on the 2nd, c at 00:00 on the 3rd."""
+    monkeypatch.setenv("HELPLINE_TIME_ZONE", "Asia/Shanghai")
     li = platform.records.create(SYSTEM, "customer", {"customer_no": "HN90000001", "name": "李四"}).id
     wang = platform.records.create(SYSTEM, "customer", {"customer_no": "HN90000002", "name": "王五"}).id
     return {
         "a": _call("1001", "complaint", datetime(2026, 12, 1, 9), li),
-        "b": _call("1002", "complaint", datetime(2026, 12, 2, 23, 59), wang),
-        "c": _call("1001", "general", datetime(2026, 12, 3, 8), None),
+        "b": _call("1002", "complaint", datetime(2026, 12, 2, 15, 59), wang),
+        "c": _call("1001", "general", datetime(2026, 12, 2, 16), None),
         "unrecorded": _call("1001", "complaint", datetime(2026, 12, 3, 9), li, recording=None),
         "li": li,
     }
@@ -44,7 +46,8 @@ def test_filters(platform: Platform, calls: dict[str, int]) -> None:
     assert ids(qa, platform) == [calls["c"], calls["b"], calls["a"]]  # newest first, recorded calls only
     assert ids(qa, platform, agent="1001") == [calls["c"], calls["a"]]
     assert ids(qa, platform, queue="complaint") == [calls["b"], calls["a"]]
-    assert ids(qa, platform, since=date(2026, 12, 2), until=date(2026, 12, 2)) == [calls["b"]]  # days inclusive
+    assert ids(qa, platform, since=date(2026, 12, 2), until=date(2026, 12, 2)) == [calls["b"]]  # the centre's days,
+    # inclusive (c is on the 3rd in Beijing, the 2nd in UTC)
     assert ids(qa, platform, customer="HN90000001") == [calls["a"]]
     assert ids(qa, platform, customer="李四") == []  # the name is masked for QA: never searched
     assert ids(qa, platform, customer="HN99") == []

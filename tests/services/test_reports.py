@@ -21,6 +21,7 @@ from helpline.services.platform import Platform
 from helpline.services.reports import ReportInputError, drill_calls, report_xlsx, run_report
 from telephony.router.stats import ServiceLevelStats
 
+pytestmark = pytest.mark.usefixtures("utc_centre")  # times read as the centre's
 SYSTEM = Actor.system()
 _ids = itertools.count(1)
 DAY = {"period": ["2026-12-01", "2026-12-01"]}

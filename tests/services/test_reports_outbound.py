@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 from peewee import fn
 
-from helpline.data.base import utcnow
+from helpline.data.base import centre_day_of, utcnow
 from helpline.data.callbacks import CallbackTask
 from helpline.data.campaigns import CampaignAttempt, CampaignNumber, CampaignRun
 from helpline.data.database import session
@@ -60,7 +60,7 @@ def test_callback_results_equal_the_tasks(platform: Platform) -> None:
         ("closed", "wrong_number", "fault", 1, 2, 1), ("closed", "gave_up", "general", 5, 2, 3),
         ("open", None, "fault", None, -1, 1), ("open", None, "general", None, 48, 0)]
     created = now - timedelta(minutes=1)
-    day = created.date().isoformat()  # the tasks' day (in the first minute after midnight, yesterday)
+    day = centre_day_of(created).isoformat()  # the tasks' day, the centre's (in its first minute, yesterday)
     with session():
         for status, outcome, queue, closed, due, attempts in rows:
             CallbackTask.insert(created_at=created, number="13800000000", queue=queue, status=status, outcome=outcome,

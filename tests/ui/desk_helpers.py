@@ -135,4 +135,14 @@ async def talking(user: User, desk: Any, platform: Platform, callers: list[Calle
     user.find(marker="desk-answer").click()
     await until(lambda: agent(desk)["state"] == "talking")
     await until(lambda: shown(user, "desk-file"))
+    await until(lambda: form_built(user))  # the contact form is built a few fields per loop turn
     return phone
+
+
+def form_built(user: User) -> bool:
+    """Whether the contact record form has its last section's field (``remarks``, in *Notes*) yet."""
+    try:
+        field(user, "remarks")
+    except (AssertionError, StopIteration):
+        return False
+    return True

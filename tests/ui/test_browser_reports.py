@@ -38,7 +38,8 @@ from telephony.simulate.record import write_calls
 from telephony.simulate.scenario import parse_scenario
 from telephony.simulate.traffic import generate_calls
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("utc_centre")]  # the scenario's times as the
+# centre's (tests/services/test_reports_centre_day.py checks a centre east of UTC)
 ROOT = Path(__file__).resolve().parents[2]
 SHOTS = ROOT / "screenshots"
 DAY = date(2026, 12, 1)

@@ -5,7 +5,7 @@ service error is saved; agent1 then reads it; agents cannot open the page."""
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -14,6 +14,7 @@ from nicegui.testing import User
 from ui_helpers import log_in, see
 
 from helpline.data.agents import CallRoute
+from helpline.data.base import centre_day_of, utcnow
 from helpline.data.calls import Call
 from helpline.data.database import session
 from helpline.security.actor import Actor
@@ -24,7 +25,7 @@ from helpline.services.platform import Platform
 
 def sampled_call(platform: Platform, folder: Path) -> int:
     ensure_demo_agents()
-    at = datetime.now() - timedelta(days=7)
+    at = utcnow() - timedelta(days=7)
     rel = "qa/one.wav"
     (folder / "qa").mkdir(parents=True, exist_ok=True)
     (folder / rel).write_bytes(b"RIFF....WAVEfmt ")
@@ -40,7 +41,7 @@ def sampled_call(platform: Platform, folder: Path) -> int:
     platform.records.create(Actor.system(), "contact_record", {
         "serial_no": "QA-S1", "agent": "1001", "started_at": at + timedelta(seconds=60), "remarks": "billing question"})
     card = platform.metadata.objects["scorecard"]["call_quality"]
-    report = qa_sampling.sample_week(platform, card, at.date())  # type: ignore[arg-type]
+    report = qa_sampling.sample_week(platform, card, centre_day_of(at))  # type: ignore[arg-type]
     assert report.queued["long"] == 1
     return call_id
 

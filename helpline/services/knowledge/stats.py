@@ -5,9 +5,10 @@ frequent first), helpful and not-helpful votes, and the most viewed articles of 
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
+from helpline.data.base import centre_day_of, centre_midnight
 from helpline.data.database import session
 from helpline.data.knowledge import KbEvent
 from helpline.security.actor import Actor
@@ -27,13 +28,13 @@ def week_of(day: date) -> str:
 
 
 def usage(platform: Platform, actor: Actor, start: date, end: date) -> dict[str, Any]:
-    """The figures of the days ``start`` to ``end`` (both included, UTC days, at most a year)."""
+    """The figures of the days ``start`` to ``end`` (both included, the centre's days, at most a year)."""
     actor.require_permission(PERMISSION)
     if end < start:
         raise ValueError(f"the period ends ({end}) before it starts ({start})")
     if (end - start).days >= MAX_DAYS:
         raise ValueError(f"a period of {(end - start).days + 1} days; the statistics cover at most {MAX_DAYS}")
-    low, high = datetime.combine(start, time()), datetime.combine(end + timedelta(days=1), time())
+    low, high = centre_midnight(start), centre_midnight(end + timedelta(days=1))
     totals: Counter[str] = Counter()
     missing: Counter[str] = Counter()
     searched: Counter[str] = Counter()
@@ -46,7 +47,7 @@ def usage(platform: Platform, actor: Actor, start: date, end: date) -> dict[str,
         for at, kind, article, text, hits, helpful in query.iterator():
             if kind == "view":
                 totals["views"] += 1
-                weekly[week_of(at.date())][int(article)] += 1
+                weekly[week_of(centre_day_of(at))][int(article)] += 1
                 per_article[int(article)]["views"] += 1
             elif kind == "search":
                 totals["searches"] += 1

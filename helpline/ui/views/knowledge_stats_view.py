@@ -8,12 +8,12 @@ users who publish bulletins, each bulletin's reach, reads and acknowledgements (
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from nicegui import run, ui
 
-from helpline.data.base import centre_today
+from helpline.data.base import centre_midnight, centre_today
 from helpline.security.actor import PermissionDenied
 from helpline.services.knowledge.learned import Suggestion, accept, suggestions
 from helpline.services.knowledge.stats import usage
@@ -80,7 +80,7 @@ def knowledge_stats_view(ctx: ViewContext) -> None:
                 ui.label(week["week"] + ": " + ", ".join(f"{a['title']} ({a['views']})" for a in week["articles"])) \
                     .mark("kbs-week")
         learned = await run.io_bound(suggestions, ctx.platform, ctx.actor,
-                                     datetime.combine(date.fromisoformat(start.value), time()))
+                                     centre_midnight(date.fromisoformat(start.value)))
         with body:
             learned_section(ctx, learned or [], t, show)
         rows = await run.io_bound(bulletin_rows, ctx) if ctx.actor.has("bulletins.publish") else None

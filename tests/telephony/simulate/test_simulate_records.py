@@ -50,7 +50,9 @@ def test_the_reports_of_a_simulated_day_match_the_simulator(platform: Platform, 
 
 
 def test_simulate_writes_its_calls_into_the_database(small_scenario_file: Path, tmp_path: Path,
-                                                      capsys: pytest.CaptureFixture[str]) -> None:
+                                                      capsys: pytest.CaptureFixture[str],
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HELPLINE_TIME_ZONE", "Asia/Shanghai")
     url = f"sqlite:///{tmp_path}/sim.db"
     args = ["simulate", str(small_scenario_file), "--strategy", "helpline", "--seeds", "1", "--duration", "30m",
             "--warmup", "0s", "--json"]
@@ -65,8 +67,10 @@ def test_simulate_writes_its_calls_into_the_database(small_scenario_file: Path, 
     again = int(capsys.readouterr().err.split()[0])
     with session():
         last = Call.select().where(Call.uniqueid.startswith("sim")).order_by(Call.started_at.desc()).first()
-        assert Call.select().where(Call.started_at >= datetime(2026, 12, 2)).count() == again
-        assert Call.select().where(Call.started_at >= datetime(2026, 12, 2, 9, 30)).count() == again
-        assert last is not None and last.started_at < datetime(2026, 12, 2, 10, 5)  # a 30-minute run from 9:30
+        # the centre's date and clock (Beijing): 09:30 on the 2nd is stored as 01:30 UTC
+        assert Call.select().where(Call.started_at >= datetime(2026, 12, 1, 16)).count() == again
+        assert Call.select().where(Call.started_at >= datetime(2026, 12, 2, 1, 30)).count() == again
+        assert last is not None and last.started_at < datetime(2026, 12, 2, 2, 5)  # a 30-minute run from 9:30
+        assert {str(r.day) for r in StatCallDay.select()} == {"2026-12-01", "2026-12-02"}
     assert cli_main([*args, "--write-calls", "2026-12-02T25:00", "--db", url]) == 2
     assert "start time" in capsys.readouterr().err
