@@ -33,6 +33,7 @@ from _pg import drop_database, throwaway_database  # noqa: E402
 from _report import finish, p95  # noqa: E402
 
 from helpline.data.agents import AgentEvent, AgentRecord  # noqa: E402
+from helpline.data.base import centre_midnight  # noqa: E402
 from helpline.data.calls import Call  # noqa: E402
 from helpline.data.database import db, session, write_transaction  # noqa: E402
 from helpline.data.stats import AGENT_VALUES, STAT_MODELS  # noqa: E402
@@ -193,18 +194,19 @@ def _flush_days(day_rows: list[tuple[Any, ...]], agent_rows: list[tuple[Any, ...
 
 
 def seed_raw_day(d: date, calls: int, agents: int, postgres: bool) -> None:
-    """One day of raw call records and agent events (for the rebuild)."""
+    """One of the centre's days of raw call records and agent events (for the rebuild; stored in UTC)."""
     rng = random.Random(21)
+    midnight = centre_midnight(d)
     rows = []
     for i in range(calls):
-        started = datetime(d.year, d.month, d.day) + timedelta(seconds=rng.randrange(86_000))
+        started = midnight + timedelta(seconds=rng.randrange(86_000))
         routed = rng.choice(("answered",) * 9 + ("abandoned",))
         rows.append((f"bench-{i}", "", False, "simulated", started, started + timedelta(seconds=200), "connected",
                      rng.choice(QUEUES), rng.choice(TIERS), rng.choice(CITIES), "main",
                      str(1001 + rng.randrange(agents)), rng.uniform(0, 60), routed, rng.uniform(30, 400), "[]", "{}"))
     events = []
     for a in range(agents):
-        at = datetime(d.year, d.month, d.day, 8)
+        at = midnight + timedelta(hours=8)
         for n in range(max(2, 2 * calls // agents)):
             at += timedelta(seconds=rng.randint(30, 600))
             old, new = ("talking", "wrap_up") if n % 2 else ("wrap_up", "talking")
