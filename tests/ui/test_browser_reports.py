@@ -1,5 +1,6 @@
 """Issue 20's "done when" in real headless Chromium: a simulated day (the routing simulator's calls written into
-the database from 09:00, as ``run.py simulate --write-calls 2026-12-01T09:00`` does) — supervisor1 opens the daily
+the database from 09:00 in the centre's time, Beijing's, as ``run.py simulate --write-calls 2026-12-01T09:00``
+does) — supervisor1 opens the daily
 summary and reads the simulator's own totals, opens the service level per tier, finds the tier that missed its
 target at 10:00, drills down to the calls of that interval, exports the month to Excel and schedules the report
 weekly. Screenshots of the reports page in English and Chinese go to ``screenshots/`` (git-ignored)."""
@@ -38,8 +39,7 @@ from telephony.simulate.record import write_calls
 from telephony.simulate.scenario import parse_scenario
 from telephony.simulate.traffic import generate_calls
 
-pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("utc_centre")]  # the scenario's times as the
-# centre's (tests/services/test_reports_centre_day.py checks a centre east of UTC)
+pytestmark = pytest.mark.browser
 ROOT = Path(__file__).resolve().parents[2]
 SHOTS = ROOT / "screenshots"
 DAY = date(2026, 12, 1)
@@ -76,7 +76,9 @@ def run_shown(screen: Screen, report: str, since: str, until_day: str) -> None:
 
 
 def test_supervisor_reads_a_simulated_day(patient_browser: Screen, ui_platform: Platform,  # noqa: F811
-                                          markers_as_classes: None) -> None:  # noqa: F811
+                                          markers_as_classes: None,  # noqa: F811
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HELPLINE_TIME_ZONE", "Asia/Shanghai")  # the day and its 10:00 are Beijing's (stored in UTC)
     screen = patient_browser
     scenario = parse_scenario(SCENARIO)
     rate = scenario.calls_per_hour(scenario.loads[0])
