@@ -46,6 +46,16 @@ def centre_day_of(at: datetime) -> date:
     return at.replace(tzinfo=UTC).astimezone(centre_zone()).date()
 
 
+def to_centre(at: datetime) -> datetime:
+    """A stored (naive UTC) time as the centre's wall-clock time (naive), for showing it."""
+    return at.replace(tzinfo=UTC).astimezone(centre_zone()).replace(tzinfo=None)
+
+
+def from_centre(local: datetime) -> datetime:
+    """The centre's wall-clock time (naive, as a user types it) as a stored (naive UTC) time."""
+    return local.replace(tzinfo=centre_zone()).astimezone(UTC).replace(tzinfo=None)
+
+
 def centre_midnight(day: date) -> datetime:
     """The stored (naive UTC) time the centre's ``day`` starts at: Beijing's 2026-12-07 at 2026-12-06 16:00."""
     return datetime.combine(day, time.min, centre_zone()).astimezone(UTC).replace(tzinfo=None)

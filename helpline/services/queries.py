@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from helpline.data.base import from_centre
 from helpline.data.conditions import Cmp, Cond, all_of
 from helpline.data.query import ListQuery, Page, PivotTable, sort_keys
 from helpline.data.rule_filters import Ref, SubCondition, to_condition
@@ -44,6 +45,14 @@ def is_blank(value: Any) -> bool:
     return isinstance(value, (list, tuple)) and len(value) == 2 and all(v in (None, "") for v in value)
 
 
+def typed_time(field: Any, raw: Any, value: Any) -> Any:
+    """A time a user typed (text) is the centre's wall clock: the stored (UTC) time it means. Other values as
+    they are."""
+    if field.type == "datetime" and isinstance(raw, str) and isinstance(value, datetime):
+        return from_centre(value)
+    return value
+
+
 def input_condition(platform: Platform, query: Query, inp: QueryInput, raw: Any) -> Cond | None:
     """The condition of one filled-in input (None when it is empty)."""
     if is_blank(raw):
@@ -57,7 +66,7 @@ def input_condition(platform: Platform, query: Query, inp: QueryInput, raw: Any)
         high_v = None if high in (None, "") else coerce(field, high)
         if field.type == "datetime" and isinstance(high_v, datetime) and isinstance(high, str) and len(high) <= 10:
             high_v = high_v.replace(hour=23, minute=59, second=59)  # a date range includes its last day
-        return Cmp(inp.field, "between", (low_v, high_v))
+        return Cmp(inp.field, "between", (typed_time(field, low, low_v), typed_time(field, high, high_v)))
     if inp.op == "in":
         values = raw if isinstance(raw, (list, tuple, set)) else [raw]
         return Cmp(inp.field, "in", [coerce(field, v) if field.type != "category" else v for v in values])
@@ -65,7 +74,7 @@ def input_condition(platform: Platform, query: Query, inp: QueryInput, raw: Any)
         return Cmp(inp.field, "is_empty" if raw in (True, "true", "yes", 1) else "not_empty")
     if inp.op in ("contains", "starts_with"):
         return Cmp(inp.field, inp.op, str(raw).strip())
-    value = coerce(field, raw) if field.type != "category" else raw
+    value = typed_time(field, raw, coerce(field, raw)) if field.type != "category" else raw
     if field.type == "date" and isinstance(value, datetime):
         value = value.date()
     if isinstance(value, list):

@@ -153,15 +153,10 @@ def publish_section(ctx: ViewContext, reload: Any) -> None:
 
     def moment(text: str) -> datetime | None:
         """A time typed as YYYY-MM-DD HH:MM in the centre's time zone, stored in UTC."""
-        from zoneinfo import ZoneInfo
-
-        from helpline.data.base import centre_zone
+        from helpline.data.base import from_centre
 
         text = (text or "").strip()
-        if not text:
-            return None
-        local = datetime.fromisoformat(text).replace(tzinfo=centre_zone())
-        return local.astimezone(ZoneInfo("UTC")).replace(tzinfo=None)
+        return from_centre(datetime.fromisoformat(text)) if text else None
 
     async def load_published() -> None:
         if not options:  # the choices read the regions: off the event loop

@@ -10,6 +10,7 @@ from typing import Any
 
 from nicegui import run, ui
 
+from helpline.data.base import to_centre
 from helpline.security.actor import PermissionDenied
 from helpline.services import callbacks as service
 
@@ -20,7 +21,7 @@ COLUMNS = ("id", "due", "number", "customer", "tier", "queue", "source", "attemp
 
 
 def when(value: Any) -> str:
-    return value.isoformat(sep=" ", timespec="minutes") + " UTC" if value is not None else "—"
+    return to_centre(value).isoformat(sep=" ", timespec="minutes") if value is not None else "—"
 
 
 def task_row(task: dict[str, Any]) -> dict[str, Any]:

@@ -12,6 +12,7 @@ from typing import Any
 
 from nicegui import events, run, ui
 
+from helpline.data.base import to_centre
 from helpline.security.actor import PermissionDenied
 from helpline.services.campaigns import CampaignError, CampaignService, ListError, results, results_workbook
 
@@ -97,7 +98,7 @@ def campaigns_view(ctx: ViewContext) -> None:
         table.rows = [{"id": r["id"], "campaign": names.get(r["campaign"], r["campaign"]),
                        "status": t(f"campaigns.page.status.{r['status']}"),
                        "loaded": (r["counts"] or {}).get("loaded", ""), "created_by": r["created_by"],
-                       "created_at": r["created_at"].isoformat(sep=" ", timespec="minutes")} for r in runs]
+                       "created_at": to_centre(r["created_at"]).isoformat(sep=" ", timespec="minutes")} for r in runs]
         table.update()
         if state["run"] is None and runs:
             state["run"] = runs[0]["id"]

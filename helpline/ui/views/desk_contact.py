@@ -21,12 +21,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Callable, Iterator
-from datetime import datetime
 from functools import partial
 from typing import Any
 
 from nicegui import app, run, ui
 
+from helpline.data.base import utcnow
 from helpline.metadata.kinds import EntityField, FieldRef, Screen
 from helpline.security.actor import Actor, PermissionDenied
 from helpline.services.records import Record, RecordNotFound
@@ -456,7 +456,7 @@ class ContactPanel:
         await self.catch_up(form)
         ended = form.widgets.get("ended_at")
         if ended is not None and not ended.value:
-            ended.set_value(datetime.now().replace(second=0, microsecond=0))
+            ended.set_value(utcnow().replace(second=0, microsecond=0))
         version = form.version
         await form.save()
         if form.version != version and form.record_id == self.record_id:

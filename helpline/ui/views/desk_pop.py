@@ -19,7 +19,6 @@ search block, the outage notices and the blacklist badge are built only for a ca
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from datetime import datetime
 from functools import partial
 from html import escape
 from typing import Any
@@ -148,7 +147,7 @@ def customer_html(ctx: ViewContext, values: dict[str, Any] | None, *, outbound: 
 def prefilled(ctx: ViewContext, entity: str, values: dict[str, Any]) -> dict[str, Any]:
     """The defaults of a new record opened from the desktop: the call's ``values`` over the entity's ``now``
     times resolved (the form shows a default as it is, and "now" is no time it can show)."""
-    now = datetime.now().replace(second=0, microsecond=0)
+    now = utcnow().replace(second=0, microsecond=0)  # stored in UTC like every time
     meta = ctx.platform.metadata.entities[entity]
     out: dict[str, Any] = {f.name: now for f in meta.active_fields if f.type == "datetime" and f.default == "now"}
     out.update({k: v for k, v in values.items() if v not in (None, "")})

@@ -4,18 +4,18 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 
 from nicegui import ui
 
-from helpline.data.base import centre_today, centre_zone
+from helpline.data.base import centre_today, to_centre
 from telephony.workforce.plan import my_shifts
 
 from .base import ViewContext
 
 
 def _local(at: datetime) -> str:
-    return at.replace(tzinfo=UTC).astimezone(centre_zone()).strftime("%H:%M")
+    return to_centre(at).strftime("%H:%M")
 
 
 def shifts_strip(ctx: ViewContext, t: Callable[..., str]) -> None:

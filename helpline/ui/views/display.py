@@ -7,6 +7,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+from helpline.data.base import to_centre
 from helpline.metadata.kinds import Category, EntityField
 from helpline.metadata.metaset import MetadataSet
 
@@ -52,7 +53,7 @@ def show(field: EntityField | None, value: Any, metadata: MetadataSet, titles: d
     if value is None or value == "" or value == []:
         return ""
     if field is None:
-        return value.isoformat(sep=" ", timespec="minutes") if isinstance(value, datetime) else str(value)
+        return to_centre(value).isoformat(sep=" ", timespec="minutes") if isinstance(value, datetime) else str(value)
     if field.type == "category":
         tree = metadata.categories.get(field.category or "")
         if isinstance(value, list):
@@ -60,8 +61,8 @@ def show(field: EntityField | None, value: Any, metadata: MetadataSet, titles: d
         return category_label(tree, value, language=language)
     if field.type == "bool":
         return translate(language, "app.yes" if value else "app.no")
-    if field.type == "datetime" and isinstance(value, datetime):
-        return value.isoformat(sep=" ", timespec="minutes")
+    if field.type == "datetime" and isinstance(value, datetime):  # stored in UTC, shown in the centre's time
+        return to_centre(value).isoformat(sep=" ", timespec="minutes")
     if field.type == "date" and isinstance(value, date):
         return value.isoformat()
     if field.type == "decimal" and isinstance(value, Decimal):

@@ -18,6 +18,8 @@ from helpline.data.query import MAX_SEARCH_LENGTH, ListQuery, Page, QueryError, 
 from helpline.metadata.kinds import Entity, EntityField, Screen
 from helpline.security.actor import PermissionDenied
 from helpline.services.excel import workbook_bytes
+from helpline.services.queries import typed_time
+from helpline.services.values import coerce
 
 from ..i18n import label, t
 from .base import ViewContext
@@ -36,6 +38,8 @@ def filter_condition(field: EntityField, value: Any) -> Cond:
         low, high = value.get("from") or None, value.get("to") or None
         if field.type == "datetime" and isinstance(high, str) and len(high) == 10:
             high += "T23:59:59"
+        if field.type == "datetime":  # typed in the centre's time
+            low, high = (typed_time(field, v, coerce(field, v)) if v is not None else None for v in (low, high))
         return TRUE if low is None and high is None else Cmp(field.name, "between", (low, high))
     if field.type == "bool":
         return Cmp(field.name, "eq", value in (True, "true", "yes"))

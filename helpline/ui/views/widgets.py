@@ -6,10 +6,12 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from nicegui import ui
 
+from helpline.data.base import from_centre, to_centre
 from helpline.metadata.kinds import EntityField
 from helpline.services.values import EMAIL, PHONE, normalise_phone
 
@@ -71,6 +73,8 @@ class FieldWidget:
             return
         if self.field.type == "json" and value is not None:
             value = json.dumps(value, ensure_ascii=False, indent=1)
+        if self.field.type == "datetime" and isinstance(value, datetime):  # stored in UTC, typed in the centre's time
+            value = to_centre(value)
         if self.field.type in ("date", "datetime") and value is not None:
             value = value.isoformat()[: 10 if self.field.type == "date" else 16]
         self.element.value = [] if (value is None and self.field.multiple) else value
@@ -138,6 +142,11 @@ def make_widget(ctx: ViewContext, field: EntityField, *, readonly: bool = False,
                 return value
         if t_ == "int" and isinstance(value, float) and value.is_integer():
             return int(value)
+        if t_ == "datetime" and isinstance(value, str) and value.strip():
+            try:
+                return from_centre(datetime.fromisoformat(value.strip()))  # the centre's wall clock, stored in UTC
+            except ValueError:
+                return value  # the service names the error
         return value
 
     return FieldWidget(field, element, get)
