@@ -53,6 +53,17 @@ def typed_time(field: Any, raw: Any, value: Any) -> Any:
     return value
 
 
+def typed_range(field: Any, low: Any, high: Any) -> tuple[Any, Any]:
+    """A range a user typed (``from``, ``to``; None when open) as stored values: a date range of a datetime field
+    includes its last day, and its times are the centre's (:func:`typed_time`). ``ValueError`` for a value that is
+    not of the field's type."""
+    low_v = None if low in (None, "") else coerce(field, low)
+    high_v = None if high in (None, "") else coerce(field, high)
+    if field.type == "datetime" and isinstance(high_v, datetime) and isinstance(high, str) and len(high) <= 10:
+        high_v = high_v.replace(hour=23, minute=59, second=59)  # a date range includes its last day
+    return typed_time(field, low, low_v), typed_time(field, high, high_v)
+
+
 def input_condition(platform: Platform, query: Query, inp: QueryInput, raw: Any) -> Cond | None:
     """The condition of one filled-in input (None when it is empty)."""
     if is_blank(raw):
@@ -62,11 +73,7 @@ def input_condition(platform: Platform, query: Query, inp: QueryInput, raw: Any)
     assert field is not None
     if inp.op == "between":
         low, high = raw if isinstance(raw, (list, tuple)) else (raw, None)
-        low_v = None if low in (None, "") else coerce(field, low)
-        high_v = None if high in (None, "") else coerce(field, high)
-        if field.type == "datetime" and isinstance(high_v, datetime) and isinstance(high, str) and len(high) <= 10:
-            high_v = high_v.replace(hour=23, minute=59, second=59)  # a date range includes its last day
-        return Cmp(inp.field, "between", (typed_time(field, low, low_v), typed_time(field, high, high_v)))
+        return Cmp(inp.field, "between", typed_range(field, low, high))
     if inp.op == "in":
         values = raw if isinstance(raw, (list, tuple, set)) else [raw]
         return Cmp(inp.field, "in", [coerce(field, v) if field.type != "category" else v for v in values])

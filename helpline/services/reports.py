@@ -11,13 +11,13 @@ cities or counties and the time of agents of them.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from peewee import SQL, Case, fn
 
 from helpline.data.agents import AgentRecord
-from helpline.data.base import centre_midnight, centre_offsets, centre_zone
+from helpline.data.base import centre_midnight, centre_offsets, from_centre, to_centre
 from helpline.data.calls import Call
 from helpline.data.conditions import All, Cmp, Cond, Not, all_of
 from helpline.data.database import is_postgres, session
@@ -141,7 +141,7 @@ def _label(dim: str, value: Any) -> Any:
         return ""
     if dim == "interval":  # stored in UTC, shown in the centre's time
         v = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
-        return v.replace(tzinfo=UTC).astimezone(centre_zone()).strftime("%Y-%m-%d %H:%M")
+        return to_centre(v).strftime("%Y-%m-%d %H:%M")
     if dim == "hour":
         return f"{int(value):02d}:00"
     if dim in ("day", "week"):
@@ -438,8 +438,7 @@ def drill_calls(metadata: MetadataSet, actor: Actor, name: str, values: dict[str
             filters[inp.dimension] = raw
     for dim, value in filters.items():
         if dim == "interval":
-            local = datetime.strptime(str(value), "%Y-%m-%d %H:%M").replace(tzinfo=centre_zone())
-            at = local.astimezone(UTC).replace(tzinfo=None)  # the label is the centre's time
+            at = from_centre(datetime.strptime(str(value), "%Y-%m-%d %H:%M"))  # the label is the centre's time
             where = where & (Call.started_at >= at) & (Call.started_at < at + timedelta(minutes=15))
         elif dim == "day":
             d = date.fromisoformat(str(value)[:10])

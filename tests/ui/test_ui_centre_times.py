@@ -44,3 +44,5 @@ def test_a_list_filter_and_cell_are_the_centres(ui_platform: Platform, beijing: 
     cond = filter_condition(field, {"from": "2026-12-02", "to": "2026-12-02"})
     assert cond.value == (datetime(2026, 12, 1, 16, 0), datetime(2026, 12, 2, 15, 59, 59))  # type: ignore[attr-defined]
     assert show(field, datetime(2026, 12, 1, 16, 0), ui_platform.metadata) == "2026-12-02 00:00"
+    bad = filter_condition(field, {"from": "yesterday", "to": None})
+    assert bad.value == ("yesterday", None), "not a time: left for the list's query to name"  # type: ignore[attr-defined]

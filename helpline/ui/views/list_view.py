@@ -7,6 +7,7 @@ audit) on a worker thread.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Iterator
 from typing import Any
@@ -18,8 +19,7 @@ from helpline.data.query import MAX_SEARCH_LENGTH, ListQuery, Page, QueryError, 
 from helpline.metadata.kinds import Entity, EntityField, Screen
 from helpline.security.actor import PermissionDenied
 from helpline.services.excel import workbook_bytes
-from helpline.services.queries import typed_time
-from helpline.services.values import coerce
+from helpline.services.queries import typed_range
 
 from ..i18n import label, t
 from .base import ViewContext
@@ -36,10 +36,9 @@ def filter_condition(field: EntityField, value: Any) -> Cond:
         return Cmp(field.name, "contains", str(value).strip())
     if field.type in ("date", "datetime", "int", "decimal") and isinstance(value, dict):
         low, high = value.get("from") or None, value.get("to") or None
-        if field.type == "datetime" and isinstance(high, str) and len(high) == 10:
-            high += "T23:59:59"
-        if field.type == "datetime":  # typed in the centre's time
-            low, high = (typed_time(field, v, coerce(field, v)) if v is not None else None for v in (low, high))
+        if field.type == "datetime":  # the centre's days and times
+            with contextlib.suppress(ValueError):  # not a time: the list's query names the error
+                low, high = typed_range(field, low, high)
         return TRUE if low is None and high is None else Cmp(field.name, "between", (low, high))
     if field.type == "bool":
         return Cmp(field.name, "eq", value in (True, "true", "yes"))
